@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "macro.h"
+#include "strutil.h"
+
+static bool next_component(const char **p, unsigned long *ret) {
+        if (!isdigit((unsigned char) **p))
+                return false;
+        char *end;
+        *ret = strtoul(*p, &end, 10);
+        *p = end;
+        if (**p == '.' && isdigit((unsigned char) (*p)[1]))
+                (*p)++;
+        else
+                *p = ""; /* suffix like "-18-amd64" ends the comparison */
+        return true;
+}
+
+int version_compare(const char *a, const char *b) {
+        for (;;) {
+                unsigned long x = 0, y = 0;
+                bool hx = next_component(&a, &x), hy = next_component(&b, &y);
+                if (!hx && !hy)
+                        return 0;
+                if (x != y)
+                        return x < y ? -1 : 1;
+        }
+}
+
+bool version_valid(const char *v) {
+        return v && isdigit((unsigned char) v[0]);
+}
+
+void strbuf_appendf(StrBuf *b, const char *fmt, ...) {
+        va_list ap;
+        int n;
+
+        if (b->oom)
+                return;
+        for (;;) {
+                size_t room = b->allocated - b->len;
+                va_start(ap, fmt);
+                n = vsnprintf(b->s ? b->s + b->len : NULL, room, fmt, ap);
+                va_end(ap);
+                if (n < 0) {
+                        b->oom = true;
+                        return;
+                }
+                if ((size_t) n < room) {
+                        b->len += (size_t) n;
+                        return;
+                }
+                size_t want = (b->allocated ? b->allocated : 128);
+                while (want < b->len + (size_t) n + 1)
+                        want *= 2;
+                char *s = realloc(b->s, want);
+                if (!s) {
+                        b->oom = true;
+                        return;
+                }
+                b->s = s;
+                b->allocated = want;
+        }
+}
+
+char *strbuf_steal(StrBuf *b) {
+        char *s = b->oom ? NULL : b->s ? b->s : strdup("");
+        if (b->oom)
+                free(b->s);
+        *b = (StrBuf){};
+        return s;
+}
+
+void strbuf_done(StrBuf *b) {
+        free(b->s);
+        *b = (StrBuf){};
+}

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Compares dotted versions numerically ("6.1.0-18-amd64" vs "5.10"); stops at the first
+ * component that does not start with a digit. Returns <0, 0, >0. */
+int version_compare(const char *a, const char *b);
+bool version_valid(const char *v);
+
+/* Growable string buffer for building messages. */
+typedef struct StrBuf {
+        char *s;
+        size_t len, allocated;
+        bool oom;
+} StrBuf;
+
+void strbuf_appendf(StrBuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Hands the string over (NULL on OOM) and resets the buffer. */
+char *strbuf_steal(StrBuf *b);
+void strbuf_done(StrBuf *b);
