@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages accelnet needs to build, test and demo; a no-op when they
+# are all present. Sourced by scripts/test.sh and scripts/demo.sh.
+set -euo pipefail
+
+ACCELNET_PACKAGES=(
+  build-essential cmake pkg-config
+  libsystemd-dev libvirt-dev libnl-3-dev libnl-route-3-dev libpci-dev libjansson-dev pci.ids
+  dbus libvirt-clients libvirt-daemon systemd python3 iproute2 util-linux
+)
+
+accelnet_install_deps() {
+  local missing=()
+  local p
+  for p in "${ACCELNET_PACKAGES[@]}" "$@"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+      missing+=("$p")
+    fi
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    return 0
+  fi
+  echo "==> installing: ${missing[*]}"
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}

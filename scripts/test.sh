@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what the tests need, builds, and runs every test tier (unit, integration, e2e).
+#   scripts/test.sh [-L LABEL]   run only one tier
+# Environment: BUILD_DIR (default build), ACCELNET_SANITIZE=0 to skip the sanitizer build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/deps.sh
+accelnet_install_deps
+
+BUILD_DIR=${BUILD_DIR:-build}
+JOBS=$(nproc 2>/dev/null || echo 2)
+label=()
+if [ "${1:-}" = "-L" ] && [ -n "${2:-}" ]; then label=(-L "$2"); fi
+
+echo "==> build ($BUILD_DIR)"
+cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DACCELNET_WERROR=ON >/dev/null
+cmake --build "$BUILD_DIR" -j"$JOBS"
+
+if [ "${ACCELNET_SANITIZE:-1}" = "1" ] && { [ ${#label[@]} -eq 0 ] || [ "${label[1]}" = "unit" ]; }; then
+  echo "==> unit tests under ASan+UBSan ($BUILD_DIR-asan)"
+  cmake -S . -B "$BUILD_DIR-asan" -DCMAKE_BUILD_TYPE=Debug -DACCELNET_SANITIZE=ON -DACCELNET_WERROR=ON >/dev/null
+  cmake --build "$BUILD_DIR-asan" -j"$JOBS" >/dev/null
+  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir "$BUILD_DIR-asan" -L unit --output-on-failure -j"$JOBS"
+fi
+
+echo "==> all tiers"
+ctest --test-dir "$BUILD_DIR" --output-on-failure "${label[@]}"
