@@ -33,7 +33,7 @@ int log_struct_internal(int level, int error, const char *message_id, const char
                 int _l = (level), _e = (error);                                           \
                 _l <= log_max_level ? log_internal(_l, _e, __FILE__, __LINE__, __func__,  \
                                                    __VA_ARGS__)                           \
-                                    : -abs(_e);                                           \
+                                    : (_e < 0 ? _e : -_e);                                           \
         })
 #define log_full(level, ...) (void) log_full_errno(level, 0, __VA_ARGS__)
 

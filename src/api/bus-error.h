@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <systemd/sd-bus.h>
+
+#include "daemon/manager.h"
+
+#define BUS_ERROR_PREFIX "org.accelnet1.Error."
+
+/* The D-Bus error name of a domain code: org.accelnet1.Error.<Name>, except InvalidArgs and
+ * AccessDenied, which are org.freedesktop.DBus.Error.*. NULL for non-domain codes. */
+const char *bus_error_name(int r);
+
+/* Fills `error` from a status (domain code → its name, errno → a system error) and returns
+ * the negative value sd-bus handlers return. */
+int bus_error_from_status(sd_bus_error *error, const AnStatus *st);
+/* Replies to `m` with success or the status' error. */
+int bus_reply_status(sd_bus_message *m, const AnStatus *st);

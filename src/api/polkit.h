@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <systemd/sd-bus.h>
+
+#include "daemon/manager.h"
+
+#define POLKIT_ACTION_MANAGE "org.accelnet1.manage"
+
+typedef void (*BusAuthorized)(Manager *m, sd_bus_message *msg);
+
+/* Lets root through at once; anyone else is checked with polkit's CheckAuthorization,
+ * asynchronously (the loop keeps serving others). `fn` runs only when authorised; otherwise
+ * the method gets org.freedesktop.DBus.Error.AccessDenied, also when polkit is absent.
+ * Returns 1 (the reply comes later or was sent) or a negative errno. */
+int bus_authorize(Manager *m, sd_bus_message *msg, BusAuthorized fn);

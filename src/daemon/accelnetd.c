@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* accelnetd: main → arguments → event loop with signal and watchdog sources → bus connect,
+ * vtables, name → startup (config, state, discovery, resume) → READY=1 → run. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <systemd/sd-daemon.h>
+
+#include "api/bus-manager.h"
+#include "config.h"
+#include "manager.h"
+#include "shared/log.h"
+#include "shared/macro.h"
+#include "simulate.h"
+
+static void help(void) {
+        printf("Usage: accelnetd [OPTIONS]\n"
+               "Accelerated Networking daemon: SR-IOV VFs for libvirt VMs, over D-Bus (org.accelnet1).\n\n"
+               "  --root=DIR            read hardware facts under DIR (default /)\n"
+               "  --config-dir=DIR      configuration (default " ACCELNET_SYSCONFDIR ")\n"
+               "  --state-dir=DIR       state (default " ACCELNET_STATEDIR ")\n"
+               "  --libvirt-uri=URI     libvirt connection (default qemu:///system)\n"
+               "  --simulate[=HOST.json]\n"
+               "                        run on a simulated host: the description (default: the built-in\n"
+               "                        one) is materialised as a fake root in a temporary directory (or in\n"
+               "                        --root if given and empty), with simulated netlink and the libvirt\n"
+               "                        test driver; configuration and state default to the simulation's\n"
+               "  --log-level=LEVEL     err, warning, notice, info (default) or debug\n"
+               "  -h --help             show this help\n"
+               "     --version          show the version\n\n"
+               "The system bus is used; DBUS_SYSTEM_BUS_ADDRESS selects another one.\n"
+               "See accelnetd(8).\n");
+}
+
+static int on_signal_exit(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Manager *m = userdata;
+        log_info("Received %s, exiting.", strsignal((int) si->ssi_signo));
+        (void) sd_notify(false, "STOPPING=1");
+        return sd_event_exit(m->event, 0);
+}
+
+static int on_signal_reload(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Manager *m = userdata;
+        (void) sd_notify(false, "RELOADING=1");
+        (void) manager_reload_config(m);
+        (void) manager_refresh(m);
+        manager_properties_changed(m);
+        (void) sd_notify(false, "READY=1");
+        return 0;
+}
+
+static int run(int argc, char **argv) {
+        enum { ARG_ROOT = 0x100, ARG_CONFIG, ARG_STATE, ARG_URI, ARG_SIMULATE, ARG_VERSION, ARG_LOG_LEVEL };
+        static const struct option opts[] = {
+                { "root", required_argument, NULL, ARG_ROOT },
+                { "config-dir", required_argument, NULL, ARG_CONFIG },
+                { "state-dir", required_argument, NULL, ARG_STATE },
+                { "libvirt-uri", required_argument, NULL, ARG_URI },
+                { "simulate", optional_argument, NULL, ARG_SIMULATE },
+                { "log-level", required_argument, NULL, ARG_LOG_LEVEL },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, ARG_VERSION },
+                {},
+        };
+        ManagerOptions mo = {};
+        const char *sim_host = NULL;
+        bool simulate = false;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0)
+                switch (c) {
+                case ARG_ROOT: mo.root = optarg; break;
+                case ARG_CONFIG: mo.config_dir = optarg; break;
+                case ARG_STATE: mo.state_dir = optarg; break;
+                case ARG_URI: mo.libvirt_uri = optarg; break;
+                case ARG_SIMULATE:
+                        simulate = true;
+                        sim_host = optarg;
+                        break;
+                case ARG_LOG_LEVEL:
+                        r = log_level_from_string(optarg);
+                        if (r < 0) {
+                                log_error("Invalid --log-level '%s'.", optarg);
+                                return -EINVAL;
+                        }
+                        log_max_level = r;
+                        break;
+                case 'h':
+                        help();
+                        return 0;
+                case ARG_VERSION:
+                        printf("accelnetd %s\n", PACKAGE_VERSION);
+                        return 0;
+                default:
+                        return -EINVAL;
+                }
+        if (optind < argc) {
+                log_error("Unexpected argument '%s'.", argv[optind]);
+                return -EINVAL;
+        }
+
+        _cleanup_(simulation_freep) Simulation *sim = NULL;
+        if (simulate) {
+                r = simulation_setup(sim_host, &mo, &sim);
+                if (r < 0)
+                        return r;
+        }
+        mo.simulate = simulate || (mo.root && !streq(mo.root, "/"));
+
+        _cleanup_(manager_freep) Manager *m = NULL;
+        r = manager_new(&mo, &m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up: %m");
+
+        sigset_t mask;
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        (void) sd_event_add_signal(m->event, NULL, SIGTERM, on_signal_exit, m);
+        (void) sd_event_add_signal(m->event, NULL, SIGINT, on_signal_exit, m);
+        (void) sd_event_add_signal(m->event, NULL, SIGHUP, on_signal_reload, m);
+        (void) sd_event_set_watchdog(m->event, true);
+
+        r = sd_bus_open_system(&m->bus);
+        if (r < 0)
+                return log_error_errno(r, "Failed to connect to the system bus: %m");
+        r = sd_bus_attach_event(m->bus, m->event, 0);
+        if (r < 0)
+                return log_error_errno(r, "Failed to attach the bus to the event loop: %m");
+
+        r = manager_startup(m);
+        if (r < 0)
+                return r;
+        r = bus_manager_add(m);
+        if (r < 0)
+                return r;
+        r = sd_bus_request_name(m->bus, BUS_NAME, 0);
+        if (r < 0)
+                return log_error_errno(r, "Failed to acquire the bus name " BUS_NAME " (is another accelnetd running? "
+                                       "is the D-Bus policy installed?): %m");
+
+        manager_properties_changed(m); /* sets the published baseline */
+        log_info("accelnetd %s ready: %zu adapter(s) under %s, management %s%s%s.", PACKAGE_VERSION,
+                 m->host->n_adapters, m->root, m->state->enabled ? "enabled on intent " : "disabled",
+                 m->state->enabled ? m->state->intent : "", m->simulate ? " (simulated host)" : "");
+        (void) sd_notifyf(false, "READY=1\nSTATUS=%zu adapter(s); management %s%s", m->host->n_adapters,
+                          m->state->enabled ? "enabled on " : "disabled", m->state->enabled ? m->state->intent : "");
+
+        r = sd_event_loop(m->event);
+        if (r < 0)
+                return log_error_errno(r, "Event loop failed: %m");
+        return 0;
+}
+
+int main(int argc, char **argv) {
+        log_set_ident("accelnetd");
+        int r = run(argc, argv);
+        return r < 0 ? 1 : 0;
+}

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The Manager owns everything: the event loop, the bus, libpci, the host facts, the
+ * configuration, the state, the libvirt connection and the netlink backend. The model
+ * functions here (manager_enable, ...) know nothing of D-Bus: src/api/ calls them and turns
+ * their AnStatus into replies. */
+
+#include <stdbool.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "policy/config.h"
+#include "policy/prereq.h"
+#include "policy/state.h"
+#include "shared/anerror.h"
+#include "shared/hostfacts.h"
+
+#define MANAGER_REFRESH_USEC (30ULL * 1000000ULL)
+
+typedef struct PciAccess PciAccess;
+typedef struct Operation Operation;
+
+/* The outcome of a model call: r >= 0 success; r < 0 a negative errno or -AN_ERROR_*;
+ * message is what the caller should be told (names the bad value, the remedy). */
+typedef struct AnStatus {
+        int r;
+        char message[1024];
+} AnStatus;
+
+void an_status_set(AnStatus *s, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+#define AN_STATUS_OK ((AnStatus){ .r = 0 })
+
+/* Completion of an operation that may finish later (slow work in a worker thread). */
+typedef void (*ManagerDone)(void *userdata, const AnStatus *status);
+
+/* Extra rows for GetPrerequisites beyond the engine's: config problems, state recovery,
+ * adapters skipped by the intent, reconcile drift. */
+typedef struct Note {
+        char *check, *subject, *detail;
+        PrereqResult result;
+        AnError code;
+} Note;
+
+typedef struct ManagerOptions {
+        const char *root;          /* "/" */
+        const char *config_dir;    /* /etc/accelnet */
+        const char *state_dir;     /* /var/lib/accelnet */
+        const char *libvirt_uri;   /* qemu:///system */
+        bool simulate;             /* fake root, simulated netlink and kernel */
+} ManagerOptions;
+
+typedef struct Manager {
+        sd_event *event;
+        sd_bus *bus;
+        sd_event_source *refresh_timer;
+
+        char *root, *config_dir, *state_dir, *libvirt_uri;
+        bool simulate;
+
+        PciAccess *pacc;
+        HostFacts *host;
+        PrereqReport *prereq;
+        Config *config;
+        State *state;
+
+        Note *notes;               /* persistent notes (config, state recovery) */
+        size_t n_notes;
+        Note *enable_notes;        /* adapters of the intent that were skipped */
+        size_t n_enable_notes;
+
+        unsigned ops_running;      /* slow operations in worker threads */
+        bool management_busy;      /* an Enable/Set/Disable is in progress */
+        Operation *ops;            /* linked list of running operations */
+
+        /* Last published values, for PropertiesChanged. */
+        struct {
+                bool enabled, ht;
+                char *intent;
+                unsigned reserve, capacity, usable, assigned;
+        } published;
+} Manager;
+
+int manager_new(const ManagerOptions *o, Manager **ret);
+Manager *manager_free(Manager *m);
+static inline void manager_freep(Manager **m) {
+        if (*m)
+                *m = manager_free(*m);
+}
+
+/* Loads configuration and state, discovers the host, finishes interrupted provisioning. */
+int manager_startup(Manager *m);
+/* Re-reads the host facts and re-evaluates the prerequisites. */
+int manager_refresh(Manager *m);
+/* Re-reads configuration (SIGHUP). */
+int manager_reload_config(Manager *m);
+
+/* Counts of DESIGN §2. */
+unsigned manager_capacity_vfs(const Manager *m);
+unsigned manager_usable_vfs(const Manager *m);
+unsigned manager_assigned_vfs(const Manager *m);
+bool manager_hyperthreading(const Manager *m);
+const char *manager_version(void);
+
+/* Validation shared by the bus layer (InvalidArgs) and the model. */
+int manager_check_intent_arg(const char *intent, AnStatus *st);
+int manager_check_reserve_arg(uint32_t reserve, AnStatus *st);
+
+/* Management. Each validates first (nothing changes on error). When *ret_changes is
+ * false the call was a no-op (already in that state). The `done` callback is called once,
+ * possibly before the function returns. */
+int manager_enable_check(Manager *m, const char *intent, uint32_t reserve, bool *ret_changes, AnStatus *st);
+void manager_enable(Manager *m, const char *intent, uint32_t reserve, ManagerDone done, void *userdata);
+int manager_set_check(Manager *m, const char *intent, uint32_t reserve, bool *ret_changes, AnStatus *st);
+void manager_set(Manager *m, const char *intent, uint32_t reserve, ManagerDone done, void *userdata);
+int manager_disable_check(Manager *m, bool *ret_changes, AnStatus *st);
+void manager_disable(Manager *m, ManagerDone done, void *userdata);
+
+/* Called by the model whenever a published property may have changed. Implemented by the
+ * bus layer (src/api), which emits PropertiesChanged for the ones that did. */
+void manager_properties_changed(Manager *m);
+
+void manager_add_note(Manager *m, Note **v, size_t *n, const char *check, const char *subject,
+                      PrereqResult result, AnError code, const char *fmt, ...) __attribute__((format(printf, 8, 9)));
+void notes_free(Note *v, size_t n);
+
+int manager_save_state(Manager *m);

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "shared/fileio.h"
+#include "shared/log.h"
+#include "shared/macro.h"
+#include "simulate.h"
+#include "sriov/fakeroot.h"
+
+const char *simulation_data_dir(void) {
+        const char *e = getenv("ACCELNET_SIMULATE_DIR");
+        if (e)
+                return e;
+        if (file_exists(ACCELNET_DATADIR "/simulate/host.json"))
+                return ACCELNET_DATADIR "/simulate";
+        return ACCELNET_SOURCE_DIR "/conf/simulate";
+}
+
+Simulation *simulation_free(Simulation *s) {
+        if (!s)
+                return NULL;
+        if (s->tmpdir)
+                (void) rm_rf(s->tmpdir);
+        free(s->tmpdir);
+        free(s->root);
+        free(s->config_dir);
+        free(s->state_dir);
+        free(s->libvirt_uri);
+        free(s);
+        return NULL;
+}
+
+static bool dir_is_empty_or_missing(const char *p) {
+        _cleanup_(closedirp) DIR *d = opendir(p);
+        struct dirent *de;
+        if (!d)
+                return true;
+        while ((de = readdir(d)))
+                if (de->d_name[0] != '.')
+                        return false;
+        return true;
+}
+
+int simulation_setup(const char *host_json, ManagerOptions *mo, Simulation **ret) {
+        _cleanup_(simulation_freep) Simulation *s = calloc(1, sizeof(Simulation));
+        const char *data = simulation_data_dir();
+        _cleanup_free_ char *host = NULL, *err = NULL;
+        char abspath[PATH_MAX];
+        int r;
+
+        if (!s)
+                return log_oom();
+        host = host_json ? strdup(host_json) : path_join(data, "host.json");
+        if (!host)
+                return log_oom();
+
+        if (!mo->root || !mo->state_dir) {
+                const char *t = getenv("TMPDIR");
+                if (asprintf(&s->tmpdir, "%s/accelnetd-sim-XXXXXX", t ? t : "/tmp") < 0 || !mkdtemp(s->tmpdir))
+                        return log_error_errno(errno, "Cannot create a temporary directory: %m");
+        }
+        s->root = mo->root ? strdup(mo->root) : path_join(s->tmpdir, "root");
+        if (!s->root)
+                return log_oom();
+        _cleanup_free_ char *sys = path_join(s->root, "sys");
+        if (!sys)
+                return log_oom();
+        if (dir_is_empty_or_missing(sys)) {
+                FakeRootOptions fo = { .dump_dir = ACCELNET_FIXTURES_DIR };
+                r = mkdir_p(s->root, 0755);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot create %s: %m", s->root);
+                r = fakeroot_build_file(s->root, host, &fo, &err);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot build the simulated host from %s: %s", host,
+                                               err ? err : strerror(-r));
+                log_info("Simulated host from %s built in %s.", host, s->root);
+        } else
+                log_info("Simulated host: using the existing tree in %s.", s->root);
+
+        if (!mo->config_dir && !(s->config_dir = path_join(data, "config")))
+                return log_oom();
+        if (!mo->state_dir && !(s->state_dir = path_join(s->tmpdir, "state")))
+                return log_oom();
+        if (!mo->libvirt_uri) {
+                _cleanup_free_ char *x = path_join(data, "libvirt.xml");
+                if (!x || !realpath(x, abspath))
+                        return log_error_errno(errno, "Cannot find the simulated libvirt node file in %s: %m", data);
+                if (asprintf(&s->libvirt_uri, "test://%s", abspath) < 0)
+                        return log_oom();
+        }
+        mo->root = s->root;
+        if (s->config_dir)
+                mo->config_dir = s->config_dir;
+        if (s->state_dir)
+                mo->state_dir = s->state_dir;
+        if (s->libvirt_uri)
+                mo->libvirt_uri = s->libvirt_uri;
+        *ret = TAKE_PTR(s);
+        return 0;
+}

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The daemon's persistent state, STATE_DIR/state.json: written atomically (temporary file,
+ * fsync, rename, fsync of the directory), with a schema version. Every change that touches
+ * hardware or libvirt is recorded here *before* it is made (intent first), so that the
+ * daemon can finish or undo it after a crash. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shared/pciaddr.h"
+#include "tier.h"
+
+#define STATE_SCHEMA_VERSION 1
+
+/* A VF's settings as found before we changed them, restored on release. */
+typedef struct VfSettings {
+        bool valid;
+        char mac[18];           /* "aa:bb:cc:dd:ee:ff" */
+        uint32_t vlan, qos;
+        bool spoofchk, trust;
+        uint32_t min_tx_rate, max_tx_rate;  /* Mb/s */
+} VfSettings;
+
+typedef enum AssignPhase {
+        ASSIGN_PHASE_ASSIGNING,  /* VF reserved, libvirt/netlink not yet confirmed */
+        ASSIGN_PHASE_ASSIGNED,
+        ASSIGN_PHASE_RELEASING,  /* detach/restore under way */
+        _ASSIGN_PHASE_MAX,
+        _ASSIGN_PHASE_INVALID = -22,
+} AssignPhase;
+
+const char *assign_phase_to_string(AssignPhase p);  /* "assigning", "assigned", "releasing" */
+AssignPhase assign_phase_from_string(const char *s);
+
+typedef struct Assignment {
+        char *vm;                        /* libvirt domain name */
+        char *vm_uuid;                   /* may be NULL */
+        Tier tier;
+        char vf[PCI_ADDR_STRLEN];        /* VF PCI address */
+        char pf[PCI_ADDR_STRLEN];        /* its PF */
+        unsigned vf_index;               /* N of virtfnN */
+        AssignPhase phase;
+        bool next_start;                 /* persistent config only: applies at next start */
+        char *alias;                     /* "ua-accelnet-..." of the hostdev interface */
+        char mac[18];                    /* the virtio NIC's MAC given to the VF */
+        uint32_t vlan;                   /* 0 = none */
+        VfSettings saved;                /* the VF before we touched it */
+} Assignment;
+
+typedef enum ProvisionStatus {
+        PROVISION_PENDING,               /* sriov_numvfs write about to happen */
+        PROVISION_DONE,
+        PROVISION_FAILED,
+        _PROVISION_STATUS_MAX,
+        _PROVISION_STATUS_INVALID = -22,
+} ProvisionStatus;
+
+const char *provision_status_to_string(ProvisionStatus s);  /* "pending", "done", "failed" */
+ProvisionStatus provision_status_from_string(const char *s);
+
+typedef struct ProvisionedPf {
+        char pf[PCI_ADDR_STRLEN];
+        unsigned numvfs_before;          /* what sriov_numvfs was before we enabled */
+        unsigned numvfs;                 /* what we set (the wanted count) */
+        ProvisionStatus status;
+} ProvisionedPf;
+
+typedef struct State {
+        unsigned version;
+        bool enabled;
+        char *intent;                    /* NULL when not enabled */
+        unsigned node_reserve;           /* 0-99 */
+        ProvisionedPf *pfs;
+        size_t n_pfs;
+        Assignment *vms;
+        size_t n_vms;
+} State;
+
+State *state_new(void);
+State *state_free(State *s);
+static inline void state_freep(State **s) {
+        if (*s)
+                *s = state_free(*s);
+}
+
+/* Loads STATE_DIR/state.json. A missing file gives an empty state (0). A file that is not
+ * valid JSON, does not match the schema, or carries a newer version is renamed to
+ * state.json.corrupt-<UTC timestamp> (or state.json.v<N>-<timestamp>) and an empty state is
+ * returned; *ret_note then says what happened and where the file went (NULL otherwise). */
+int state_load(const char *state_dir, State **ret, char **ret_note);
+/* Atomic replace of STATE_DIR/state.json (created 0600, directory created 0755 if missing). */
+int state_save(const char *state_dir, const State *s);
+
+Assignment *state_find_vm(State *s, const char *vm);
+Assignment *state_find_vf(State *s, const char *vf);
+ProvisionedPf *state_find_pf(State *s, const char *pf);
+/* Appends a copy (strings duplicated); returns the new element or NULL on OOM. */
+Assignment *state_add_vm(State *s, const Assignment *a);
+void state_remove_vm(State *s, const char *vm);
+ProvisionedPf *state_add_pf(State *s, const ProvisionedPf *p);
+void state_clear_pfs(State *s);
+void assignment_done(Assignment *a);
