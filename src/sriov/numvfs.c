@@ -45,6 +45,12 @@ static int write_numvfs(const char *root, bool simulate, const char *pf, unsigne
                         return -ENOMEM;
                 if (!file_exists(drv))
                         return -ENOENT;
+                /* A real igb takes about 1.2 s to enable VFs (TESTBED.md); tests that need a
+                 * write in flight (kill -9 during Enable) ask the simulation for that. */
+                const char *delay = getenv("ACCELNET_SIM_NUMVFS_DELAY_MS");
+                uint32_t ms;
+                if (delay && parse_u32(delay, 10, &ms) >= 0 && ms <= 60000)
+                        (void) usleep(ms * 1000);
                 return fakeroot_set_vfs(root, pf, n, NULL);
         }
         _cleanup_free_ char *p = pf_attr(root, pf, "sriov_numvfs");
