@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+
+#include "policy/state.h"
+#include "shared/macro.h"
+#include "shared/string-table.h"
+
+static const char *const assign_phase_table[_ASSIGN_PHASE_MAX] = {
+        [ASSIGN_PHASE_ASSIGNING] = "assigning",
+        [ASSIGN_PHASE_ASSIGNED] = "assigned",
+        [ASSIGN_PHASE_RELEASING] = "releasing",
+};
+
+DEFINE_STRING_TABLE_LOOKUP(assign_phase, AssignPhase);
+
+static const char *const provision_status_table[_PROVISION_STATUS_MAX] = {
+        [PROVISION_PENDING] = "pending",
+        [PROVISION_DONE] = "done",
+        [PROVISION_FAILED] = "failed",
+};
+
+DEFINE_STRING_TABLE_LOOKUP(provision_status, ProvisionStatus);
+
+State *state_new(void) {
+        State *s = calloc(1, sizeof(State));
+        if (!s)
+                return NULL;
+        s->version = STATE_SCHEMA_VERSION;
+        s->node_reserve = 50;
+        return s;
+}
+
+void assignment_done(Assignment *a) {
+        if (!a)
+                return;
+        free(a->vm);
+        free(a->vm_uuid);
+        free(a->alias);
+        *a = (Assignment){};
+}
+
+State *state_free(State *s) {
+        if (!s)
+                return NULL;
+        free(s->intent);
+        free(s->pfs);
+        for (size_t i = 0; i < s->n_vms; i++)
+                assignment_done(&s->vms[i]);
+        free(s->vms);
+        return mfree(s);
+}
+
+Assignment *state_find_vm(State *s, const char *vm) {
+        if (!s || !vm)
+                return NULL;
+        for (size_t i = 0; i < s->n_vms; i++)
+                if (streq_ptr(s->vms[i].vm, vm))
+                        return &s->vms[i];
+        return NULL;
+}
+
+Assignment *state_find_vf(State *s, const char *vf) {
+        if (!s || !vf)
+                return NULL;
+        for (size_t i = 0; i < s->n_vms; i++)
+                if (streq(s->vms[i].vf, vf))
+                        return &s->vms[i];
+        return NULL;
+}
+
+ProvisionedPf *state_find_pf(State *s, const char *pf) {
+        if (!s || !pf)
+                return NULL;
+        for (size_t i = 0; i < s->n_pfs; i++)
+                if (streq(s->pfs[i].pf, pf))
+                        return &s->pfs[i];
+        return NULL;
+}
+
+static int strdup_opt(const char *s, char **ret) {
+        if (!s) {
+                *ret = NULL;
+                return 0;
+        }
+        *ret = strdup(s);
+        return *ret ? 0 : -ENOMEM;
+}
+
+Assignment *state_add_vm(State *s, const Assignment *a) {
+        Assignment copy = *a, *n;
+
+        assert_return(s && a && a->vm, NULL);
+
+        copy.vm = copy.vm_uuid = copy.alias = NULL;
+        if (strdup_opt(a->vm, &copy.vm) < 0 || strdup_opt(a->vm_uuid, &copy.vm_uuid) < 0 ||
+            strdup_opt(a->alias, &copy.alias) < 0)
+                goto fail;
+        n = realloc(s->vms, sizeof(Assignment) * (s->n_vms + 1));
+        if (!n)
+                goto fail;
+        s->vms = n;
+        s->vms[s->n_vms] = copy;
+        return &s->vms[s->n_vms++];
+fail:
+        assignment_done(&copy);
+        return NULL;
+}
+
+void state_remove_vm(State *s, const char *vm) {
+        Assignment *a = state_find_vm(s, vm);
+        size_t i;
+
+        if (!a)
+                return;
+        i = (size_t) (a - s->vms);
+        assignment_done(a);
+        memmove(&s->vms[i], &s->vms[i + 1], sizeof(Assignment) * (s->n_vms - i - 1));
+        s->n_vms--;
+        if (s->n_vms == 0)
+                s->vms = mfree(s->vms);
+}
+
+ProvisionedPf *state_add_pf(State *s, const ProvisionedPf *p) {
+        ProvisionedPf *n;
+
+        assert_return(s && p, NULL);
+        n = realloc(s->pfs, sizeof(ProvisionedPf) * (s->n_pfs + 1));
+        if (!n)
+                return NULL;
+        s->pfs = n;
+        s->pfs[s->n_pfs] = *p;
+        return &s->pfs[s->n_pfs++];
+}
+
+void state_clear_pfs(State *s) {
+        if (!s)
+                return;
+        s->pfs = mfree(s->pfs);
+        s->n_pfs = 0;
+}

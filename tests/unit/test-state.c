@@ -1,0 +1,601 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include "policy/state.h"
+#include "shared/fileio.h"
+#include "testlib.h"
+
+static void put_file(const char *dir, const char *rel, const char *content) {
+        _cleanup_free_ char *path = path_join(dir, rel);
+        _cleanup_fclose_ FILE *f = NULL;
+
+        if (!path)
+                abort();
+        f = fopen(path, "we");
+        if (!f || fputs(content, f) < 0)
+                abort();
+}
+
+static char *get_file(const char *dir, const char *rel) {
+        _cleanup_free_ char *path = path_join(dir, rel);
+        char *s = NULL;
+
+        if (!path || read_full_file(path, 1 << 24, &s, NULL) < 0)
+                return NULL;
+        return s;
+}
+
+/* Number of entries in dir (besides . and ..); *ret_match gets the one starting with prefix
+ * (if several, the last seen) and *ret_n_match how many do. */
+static size_t list_dir(const char *dir, const char *prefix, char **ret_match, size_t *ret_n_match) {
+        _cleanup_(closedirp) DIR *d = opendir(dir);
+        struct dirent *de;
+        size_t n = 0, m = 0;
+
+        if (ret_match)
+                *ret_match = NULL;
+        if (!d)
+                return 0;
+        while ((de = readdir(d))) {
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                n++;
+                if (prefix && strncmp(de->d_name, prefix, strlen(prefix)) == 0) {
+                        m++;
+                        if (ret_match) {
+                                free(*ret_match);
+                                *ret_match = strdup(de->d_name);
+                        }
+                }
+        }
+        if (ret_n_match)
+                *ret_n_match = m;
+        return n;
+}
+
+/* "YYYYmmddTHHMMSSZ" */
+static bool is_timestamp(const char *s) {
+        if (strlen(s) < 16)
+                return false;
+        for (int i = 0; i < 16; i++) {
+                if (i == 8 ? s[i] != 'T' : i == 15 ? s[i] != 'Z' : (s[i] < '0' || s[i] > '9'))
+                        return false;
+        }
+        return s[16] == 0 || s[16] == '-';
+}
+
+static void fill_state(State *s) {
+        Assignment a = {
+                .vm = (char *) "web-01",
+                .vm_uuid = (char *) "6f1c3a4e-8d2b-4c1e-9a7f-0123456789ab",
+                .tier = TIER_HIGH,
+                .vf = "0000:3b:02.1",
+                .pf = "0000:3b:00.0",
+                .vf_index = 9,
+                .phase = ASSIGN_PHASE_RELEASING,
+                .next_start = true,
+                .alias = (char *) "ua-accelnet-web-01",
+                .mac = "52:54:00:aa:bb:cc",
+                .vlan = 4094,
+                .saved = {
+                        .valid = true,
+                        .mac = "02:00:00:00:00:01",
+                        .vlan = 100,
+                        .qos = 5,
+                        .spoofchk = false,
+                        .trust = true,
+                        .min_tx_rate = 17,
+                        .max_tx_rate = 4000000000u,
+                },
+        };
+        Assignment b = {
+                .vm = (char *) "db \"primary\" ü",
+                .tier = TIER_LOW,
+                .vf = "10000:00:01.7",
+                .pf = "10000:00:00.0",
+                .vf_index = 0,
+                .phase = ASSIGN_PHASE_ASSIGNING,
+                .mac = "",
+        };
+        ProvisionedPf p = { .pf = "0000:3b:00.0", .numvfs_before = 2, .numvfs = 63, .status = PROVISION_DONE };
+        ProvisionedPf q = { .pf = "10000:00:00.0", .numvfs_before = 0, .numvfs = 7, .status = PROVISION_FAILED };
+
+        s->enabled = true;
+        s->node_reserve = 33;
+        free(s->intent);
+        s->intent = strdup("compute1");
+        if (!s->intent || !state_add_vm(s, &a) || !state_add_vm(s, &b) || !state_add_pf(s, &p) || !state_add_pf(s, &q))
+                abort();
+}
+
+TEST(string_tables) {
+        static const char *const phases[] = { "assigning", "assigned", "releasing" };
+        static const char *const statuses[] = { "pending", "done", "failed" };
+
+        for (int i = 0; i < _ASSIGN_PHASE_MAX; i++) {
+                CHECK_STR(assign_phase_to_string((AssignPhase) i), phases[i]);
+                CHECK_INT(assign_phase_from_string(phases[i]), i);
+        }
+        CHECK_INT(assign_phase_from_string("attached"), _ASSIGN_PHASE_INVALID);
+        CHECK_INT(assign_phase_from_string(NULL), _ASSIGN_PHASE_INVALID);
+        CHECK(assign_phase_to_string(_ASSIGN_PHASE_MAX) == NULL);
+        CHECK(assign_phase_to_string(_ASSIGN_PHASE_INVALID) == NULL);
+
+        for (int i = 0; i < _PROVISION_STATUS_MAX; i++) {
+                CHECK_STR(provision_status_to_string((ProvisionStatus) i), statuses[i]);
+                CHECK_INT(provision_status_from_string(statuses[i]), i);
+        }
+        CHECK_INT(provision_status_from_string("ok"), _PROVISION_STATUS_INVALID);
+        CHECK_INT(provision_status_from_string(NULL), _PROVISION_STATUS_INVALID);
+        CHECK(provision_status_to_string(_PROVISION_STATUS_MAX) == NULL);
+}
+
+TEST(missing_file_and_dir) {
+        char *dir = test_tmpdir();
+        _cleanup_free_ char *sub = path_join(dir, "var/lib/accelnet"), *file = NULL, *note = (char *) 1;
+        _cleanup_(state_freep) State *s = NULL;
+        struct stat st;
+
+        ASSERT(sub);
+        /* Missing directory and file: an empty state, no note. */
+        CHECK_INT(state_load(sub, &s, &note), 0);
+        ASSERT(s);
+        CHECK(note == NULL);
+        CHECK_INT(s->version, STATE_SCHEMA_VERSION);
+        CHECK(!s->enabled);
+        CHECK(s->intent == NULL);
+        CHECK_INT(s->n_vms, 0);
+        CHECK_INT(s->n_pfs, 0);
+        CHECK(!file_exists(sub));
+
+        /* Saving creates the directory (0755) and the file (0600). */
+        s->enabled = true;
+        CHECK_INT(state_save(sub, s), 0);
+        ASSERT(stat(sub, &st) == 0);
+        CHECK(S_ISDIR(st.st_mode));
+        CHECK_INT(st.st_mode & 0777 & ~0022, 0755 & ~0022);
+        file = path_join(sub, "state.json");
+        ASSERT(file && stat(file, &st) == 0);
+        CHECK_INT(st.st_mode & 0777, 0600);
+        s = state_free(s);
+
+        CHECK_INT(state_load(sub, &s, NULL), 0);
+        ASSERT(s);
+        CHECK(s->enabled);
+        test_tmpdir_cleanup(dir);
+}
+
+TEST(round_trip) {
+        char *dir = test_tmpdir();
+        _cleanup_(state_freep) State *s = state_new(), *t = NULL;
+        _cleanup_free_ char *note = NULL, *text = NULL;
+
+        ASSERT(s);
+        fill_state(s);
+        CHECK_INT(state_save(dir, s), 0);
+        CHECK_INT(state_load(dir, &t, &note), 0);
+        ASSERT(t);
+        CHECK(note == NULL);
+
+        CHECK_INT(t->version, 1);
+        CHECK(t->enabled);
+        CHECK_STR(t->intent, "compute1");
+        CHECK_INT(t->node_reserve, 33);
+
+        ASSERT(t->n_pfs == 2);
+        CHECK_STR(t->pfs[0].pf, "0000:3b:00.0");
+        CHECK_INT(t->pfs[0].numvfs_before, 2);
+        CHECK_INT(t->pfs[0].numvfs, 63);
+        CHECK_INT(t->pfs[0].status, PROVISION_DONE);
+        CHECK_STR(t->pfs[1].pf, "10000:00:00.0");
+        CHECK_INT(t->pfs[1].numvfs_before, 0);
+        CHECK_INT(t->pfs[1].numvfs, 7);
+        CHECK_INT(t->pfs[1].status, PROVISION_FAILED);
+
+        ASSERT(t->n_vms == 2);
+        const Assignment *a = &t->vms[0], *b = &t->vms[1];
+        CHECK_STR(a->vm, "web-01");
+        CHECK_STR(a->vm_uuid, "6f1c3a4e-8d2b-4c1e-9a7f-0123456789ab");
+        CHECK_INT(a->tier, TIER_HIGH);
+        CHECK_STR(a->vf, "0000:3b:02.1");
+        CHECK_STR(a->pf, "0000:3b:00.0");
+        CHECK_INT(a->vf_index, 9);
+        CHECK_INT(a->phase, ASSIGN_PHASE_RELEASING);
+        CHECK(a->next_start);
+        CHECK_STR(a->alias, "ua-accelnet-web-01");
+        CHECK_STR(a->mac, "52:54:00:aa:bb:cc");
+        CHECK_INT(a->vlan, 4094);
+        CHECK(a->saved.valid);
+        CHECK_STR(a->saved.mac, "02:00:00:00:00:01");
+        CHECK_INT(a->saved.vlan, 100);
+        CHECK_INT(a->saved.qos, 5);
+        CHECK(!a->saved.spoofchk);
+        CHECK(a->saved.trust);
+        CHECK_INT(a->saved.min_tx_rate, 17);
+        CHECK_INT(a->saved.max_tx_rate, 4000000000u);
+
+        CHECK_STR(b->vm, "db \"primary\" ü");
+        CHECK(b->vm_uuid == NULL);
+        CHECK_INT(b->tier, TIER_LOW);
+        CHECK_STR(b->vf, "10000:00:01.7");
+        CHECK_STR(b->pf, "10000:00:00.0");
+        CHECK_INT(b->vf_index, 0);
+        CHECK_INT(b->phase, ASSIGN_PHASE_ASSIGNING);
+        CHECK(!b->next_start);
+        CHECK(b->alias == NULL);
+        CHECK_STR(b->mac, "");
+        CHECK_INT(b->vlan, 0);
+        CHECK(!b->saved.valid);
+        CHECK_STR(b->saved.mac, "");
+        CHECK(!b->saved.spoofchk);
+
+        /* Saving what was loaded gives the same bytes. */
+        text = get_file(dir, "state.json");
+        ASSERT(text);
+        CHECK_INT(state_save(dir, t), 0);
+        _cleanup_free_ char *again = get_file(dir, "state.json");
+        CHECK_STR(again, text);
+
+        /* Sorted keys, indented, one object per line group, trailing newline. */
+        CHECK(strncmp(text, "{\n  \"adapters\": [\n", 18) == 0);
+        const char *ad = strstr(text, "\"adapters\""), *ma = strstr(text, "\"management\""),
+                   *ve = strstr(text, "\"version\": 1"), *vm = strstr(text, "\"vms\"");
+        CHECK(ad && ma && ve && vm && ad < ma && ma < ve && ve < vm);
+        CHECK_CONTAINS(text, "\"uuid\": null");
+        CHECK_CONTAINS(text, "\"phase\": \"releasing\"");
+        CHECK_CONTAINS(text, "\"tier\": \"High\"");
+        CHECK_CONTAINS(text, "\"status\": \"failed\"");
+        CHECK(text[strlen(text) - 1] == '\n');
+
+        /* An empty state round-trips too. */
+        state_freep(&t);
+        t = state_new();
+        ASSERT(t);
+        CHECK_INT(state_save(dir, t), 0);
+        state_freep(&t);
+        CHECK_INT(state_load(dir, &t, NULL), 0);
+        ASSERT(t);
+        CHECK(!t->enabled);
+        CHECK(t->intent == NULL);
+        CHECK_INT(t->n_vms + t->n_pfs, 0);
+        test_tmpdir_cleanup(dir);
+}
+
+TEST(atomic_write) {
+        char *dir = test_tmpdir();
+        _cleanup_(state_freep) State *s = state_new();
+        _cleanup_free_ char *before = NULL, *after = NULL, *match = NULL;
+        size_t n_match;
+
+        ASSERT(s);
+        for (int i = 0; i < 5; i++) {
+                s->node_reserve = (unsigned) i;
+                CHECK_INT(state_save(dir, s), 0);
+        }
+        /* Only state.json: no temporary file stays behind. */
+        CHECK_INT(list_dir(dir, "state.json", &match, &n_match), 1);
+        CHECK_INT(n_match, 1);
+        CHECK_STR(match, "state.json");
+        before = get_file(dir, "state.json");
+        CHECK_CONTAINS(before, "\"node_reserve\": 4");
+
+        /* A state that cannot be written fails without touching the file or leaving a temp. */
+        fill_state(s);
+        s->vms[1].tier = _TIER_INVALID;
+        CHECK_INT(state_save(dir, s), -EINVAL);
+        s->vms[1].tier = TIER_LOW;
+        s->pfs[0].status = _PROVISION_STATUS_MAX;
+        CHECK_INT(state_save(dir, s), -EINVAL);
+        after = get_file(dir, "state.json");
+        CHECK_STR(after, before);
+        CHECK_INT(list_dir(dir, NULL, NULL, NULL), 1);
+        CHECK_INT(state_save(dir, NULL), -EINVAL);
+        test_tmpdir_cleanup(dir);
+}
+
+typedef struct Corrupt {
+        const char *content;
+        const char *reason;
+} Corrupt;
+
+#define VM_OK(extra)                                                                               \
+        "{\"vm\": \"a\", \"uuid\": null, \"tier\": \"Low\", \"vf\": \"0000:01:00.1\", \"pf\": \"0000:01:00.0\", " \
+        "\"vf_index\": 0, \"phase\": \"assigned\", \"next_start\": false, \"alias\": null, \"mac\": \"\", "   \
+        "\"vlan\": 0, \"saved\": {\"valid\": false, \"mac\": \"\", \"vlan\": 0, \"qos\": 0, \"spoofchk\": true, " \
+        "\"trust\": false, \"min_tx_rate\": 0, \"max_tx_rate\": 0}" extra "}"
+#define MGMT "\"management\": {\"enabled\": false, \"intent\": null, \"node_reserve\": 50}"
+#define DOC(vms) "{\"version\": 1, " MGMT ", \"adapters\": [], \"vms\": [" vms "]}"
+
+TEST(corrupt_moved_aside) {
+        static const Corrupt cases[] = {
+                { "", "invalid JSON" },
+                { "{\"version\": 1, ", "invalid JSON" },
+                { "[1]", "must be a JSON object" },
+                { "{\"version\": 1, \"version\": 1}", "invalid JSON" },
+                { "{" MGMT ", \"adapters\": [], \"vms\": []}", "field \"version\": is required" },
+                { "{\"version\": \"1\", " MGMT ", \"adapters\": [], \"vms\": []}", "field \"version\": must be an integer" },
+                { "{\"version\": 0, " MGMT ", \"adapters\": [], \"vms\": []}", "field \"version\": must be an integer between 1 and 1, not 0" },
+                { "{\"version\": 1, " MGMT ", \"adapters\": [], \"vms\": [], \"extra\": 1}", "field \"extra\": unknown key" },
+                { "{\"version\": 1, \"adapters\": [], \"vms\": []}", "field \"management\": is required" },
+                { "{\"version\": 1, \"management\": {\"enabled\": 1, \"intent\": null, \"node_reserve\": 50}, \"adapters\": [], \"vms\": []}",
+                  "field \"management.enabled\": must be true or false" },
+                { "{\"version\": 1, \"management\": {\"enabled\": true, \"intent\": 5, \"node_reserve\": 50}, \"adapters\": [], \"vms\": []}",
+                  "field \"management.intent\": must be a string or null" },
+                { "{\"version\": 1, \"management\": {\"enabled\": true, \"intent\": \"../x\", \"node_reserve\": 50}, \"adapters\": [], \"vms\": []}",
+                  "field \"management.intent\": \"../x\" is not a valid intent name" },
+                { "{\"version\": 1, \"management\": {\"enabled\": true, \"intent\": \"c\", \"node_reserve\": 100}, \"adapters\": [], \"vms\": []}",
+                  "field \"management.node_reserve\": must be an integer between 0 and 99, not 100" },
+                { "{\"version\": 1, " MGMT ", \"adapters\": {}, \"vms\": []}", "field \"adapters\": must be an array" },
+                { "{\"version\": 1, " MGMT ", \"adapters\": [], \"vms\": null}", "field \"vms\": must be an array" },
+                { "{\"version\": 1, " MGMT ", \"adapters\": [{\"pf\": \"0000:01:00\", \"numvfs_before\": 0, \"numvfs\": 4, \"status\": \"done\"}], \"vms\": []}",
+                  "field \"adapters[0].pf\": \"0000:01:00\" is not a PCI address like 0000:3b:00.1" },
+                { "{\"version\": 1, " MGMT ", \"adapters\": [{\"pf\": \"0000:01:00.0\", \"numvfs_before\": -1, \"numvfs\": 4, \"status\": \"done\"}], \"vms\": []}",
+                  "field \"adapters[0].numvfs_before\": must be an integer between 0 and 65535, not -1" },
+                { "{\"version\": 1, " MGMT ", \"adapters\": [{\"pf\": \"0000:01:00.0\", \"numvfs_before\": 0, \"numvfs\": 4, \"status\": \"ok\"}], \"vms\": []}",
+                  "field \"adapters[0].status\": unknown status \"ok\"" },
+                { "{\"version\": 1, " MGMT ", \"adapters\": [{\"pf\": \"0000:01:00.0\", \"numvfs_before\": 0, \"numvfs\": 4}], \"vms\": []}",
+                  "field \"adapters[0].status\": is required" },
+                { "{\"version\": 1, " MGMT ", \"adapters\": [{\"pf\": \"0000:01:00.0\", \"numvfs_before\": 0, \"numvfs\": 4, \"status\": \"done\"},"
+                  " {\"pf\": \"0000:01:00.0\", \"numvfs_before\": 0, \"numvfs\": 4, \"status\": \"done\"}], \"vms\": []}",
+                  "field \"adapters[1].pf\": \"0000:01:00.0\" also appears in adapters[0]" },
+                { DOC(VM_OK(", \"color\": 1")), "field \"vms[0].color\": unknown key" },
+                { DOC("5"), "field \"vms[0]\": must be an object" },
+                { DOC("{\"vm\": \"a\"}"), "field \"vms[0].uuid\": is required" },
+                { DOC(VM_OK("") ", " VM_OK("")), "field \"vms[1].vm\": \"a\" also appears in vms[0]" },
+        };
+        char *dir = test_tmpdir();
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_(state_freep) State *s = NULL;
+                _cleanup_free_ char *note = NULL, *match = NULL, *moved = NULL, *rel = NULL;
+                size_t n_match = 0;
+
+                put_file(dir, "state.json", cases[i].content);
+                CHECK_INT(state_load(dir, &s, &note), 0);
+                if (!s || !note) {
+                        fprintf(stderr, "case %zu: %s\n", i, cases[i].content);
+                        test_failures++;
+                        continue;
+                }
+                /* An empty state ... */
+                CHECK(!s->enabled);
+                CHECK_INT(s->n_vms + s->n_pfs, 0);
+                /* ... and the file moved aside, never lost. */
+                CHECK(list_dir(dir, "state.json.corrupt-", &match, &n_match) == 1);
+                CHECK_INT(n_match, 1);
+                ASSERT(match);
+                CHECK(is_timestamp(match + strlen("state.json.corrupt-")));
+                moved = get_file(dir, match);
+                CHECK_STR(moved, cases[i].content);
+                CHECK_CONTAINS(note, match);
+                CHECK_CONTAINS(note, dir);
+                CHECK_CONTAINS(note, cases[i].reason);
+                if (!strstr(note, cases[i].reason))
+                        fprintf(stderr, "case %zu: %s\n", i, cases[i].content);
+                rel = path_join(dir, match);
+                ASSERT(rel && unlink(rel) == 0);
+        }
+        test_tmpdir_cleanup(dir);
+}
+
+TEST(corrupt_vm_fields) {
+        /* Every kind of bad value inside a VM entry; each mutates one field of a valid entry. */
+        static const struct {
+                const char *from, *to, *reason;
+        } cases[] = {
+                { "\"vm\": \"a\"", "\"vm\": \"\"", "field \"vms[0].vm\": must not be empty" },
+                { "\"uuid\": null", "\"uuid\": \"not-a-uuid\"", "field \"vms[0].uuid\": \"not-a-uuid\" is not a UUID" },
+                { "\"tier\": \"Low\"", "\"tier\": \"Ultra\"", "field \"vms[0].tier\": unknown tier \"Ultra\"" },
+                /* Notes are single printable lines. */
+                { "\"tier\": \"Low\"", "\"tier\": \"L\\nw\"", "field \"vms[0].tier\": unknown tier \"L?w\"" },
+                { "\"vf\": \"0000:01:00.1\"", "\"vf\": \"0000:01:20.1\"", "field \"vms[0].vf\": \"0000:01:20.1\" is not a PCI address" },
+                { "\"pf\": \"0000:01:00.0\"", "\"pf\": 5", "field \"vms[0].pf\": must be a string" },
+                { "\"vf_index\": 0", "\"vf_index\": 65536", "field \"vms[0].vf_index\": must be an integer between 0 and 65535, not 65536" },
+                { "\"phase\": \"assigned\"", "\"phase\": \"attached\"", "field \"vms[0].phase\": unknown phase \"attached\"" },
+                { "\"next_start\": false", "\"next_start\": null", "field \"vms[0].next_start\": must be true or false" },
+                { "\"alias\": null", "\"alias\": 1", "field \"vms[0].alias\": must be a string or null" },
+                { "\"mac\": \"\", \"vlan\"", "\"mac\": \"52:54:00:zz:00:01\", \"vlan\"", "field \"vms[0].mac\": \"52:54:00:zz:00:01\" is not a MAC address" },
+                { "\"vlan\": 0, \"saved\"", "\"vlan\": 4096, \"saved\"", "field \"vms[0].vlan\": must be an integer between 0 and 4095, not 4096" },
+                { "\"qos\": 0", "\"qos\": 8", "field \"vms[0].saved.qos\": must be an integer between 0 and 7, not 8" },
+                { "\"spoofchk\": true", "\"spoofchk\": \"on\"", "field \"vms[0].saved.spoofchk\": must be true or false" },
+                { "\"max_tx_rate\": 0", "\"max_tx_rate\": 4294967296", "field \"vms[0].saved.max_tx_rate\": must be an integer between 0 and 4294967295" },
+                { "\"valid\": false, ", "", "field \"vms[0].saved.valid\": is required" },
+        };
+        static const char base[] = DOC(VM_OK(""));
+        char *dir = test_tmpdir();
+
+        /* The unmodified document is valid. */
+        {
+                _cleanup_(state_freep) State *s = NULL;
+                _cleanup_free_ char *note = NULL;
+                put_file(dir, "state.json", base);
+                CHECK_INT(state_load(dir, &s, &note), 0);
+                CHECK(note == NULL);
+                CHECK(s && s->n_vms == 1);
+                CHECK(s && s->vms[0].saved.spoofchk);
+        }
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_(state_freep) State *s = NULL;
+                _cleanup_free_ char *note = NULL, *match = NULL, *doc = NULL, *moved = NULL, *path = NULL;
+                const char *at = strstr(base, cases[i].from);
+
+                ASSERT(at);
+                ASSERT(asprintf(&doc, "%.*s%s%s", (int) (at - base), base, cases[i].to, at + strlen(cases[i].from)) > 0);
+                put_file(dir, "state.json", doc);
+                CHECK_INT(state_load(dir, &s, &note), 0);
+                CHECK(s && s->n_vms == 0);
+                CHECK_CONTAINS(note, cases[i].reason);
+                CHECK(list_dir(dir, "state.json.corrupt-", &match, NULL) == 1);
+                ASSERT(match);
+                CHECK_CONTAINS(note, match);
+                moved = get_file(dir, match);
+                CHECK_STR(moved, doc);
+                path = path_join(dir, match);
+                ASSERT(path && unlink(path) == 0);
+        }
+
+        /* PCI addresses are kept in canonical form. */
+        {
+                _cleanup_(state_freep) State *s = NULL;
+                _cleanup_free_ char *note = NULL, *doc = NULL;
+                const char *at = strstr(base, "0000:01:00.1");
+
+                ASSERT(at);
+                ASSERT(asprintf(&doc, "%.*s0000:01:1F.7%s", (int) (at - base), base, at + 12) > 0);
+                put_file(dir, "state.json", doc);
+                CHECK_INT(state_load(dir, &s, &note), 0);
+                CHECK(note == NULL);
+                ASSERT(s && s->n_vms == 1);
+                CHECK_STR(s->vms[0].vf, "0000:01:1f.7");
+                CHECK(state_find_vf(s, "0000:01:1f.7") == &s->vms[0]);
+        }
+
+        /* The same VF twice is corrupt too, however it is spelled. */
+        {
+                _cleanup_(state_freep) State *s = NULL;
+                _cleanup_free_ char *note = NULL;
+                put_file(dir, "state.json",
+                         DOC(VM_OK("") ", {\"vm\": \"b\", \"uuid\": null, \"tier\": \"High\", \"vf\": \"00000000:01:00.1\", "
+                             "\"pf\": \"0000:01:00.0\", \"vf_index\": 0, \"phase\": \"assigned\", \"next_start\": false, "
+                             "\"alias\": null, \"mac\": \"\", \"vlan\": 0, \"saved\": {\"valid\": false, \"mac\": \"\", "
+                             "\"vlan\": 0, \"qos\": 0, \"spoofchk\": true, \"trust\": false, \"min_tx_rate\": 0, "
+                             "\"max_tx_rate\": 0}}"));
+                CHECK_INT(state_load(dir, &s, &note), 0);
+                CHECK_CONTAINS(note, "field \"vms[1].vf\": \"0000:01:00.1\" also appears in vms[0]");
+        }
+        test_tmpdir_cleanup(dir);
+}
+
+TEST(newer_version_moved_aside) {
+        static const char doc[] = "{\"version\": 2, \"whatever\": {\"new\": true}}\n";
+        char *dir = test_tmpdir();
+        _cleanup_(state_freep) State *s = NULL;
+        _cleanup_free_ char *note = NULL, *match = NULL, *moved = NULL;
+        size_t n_match;
+
+        put_file(dir, "state.json", doc);
+        CHECK_INT(state_load(dir, &s, &note), 0);
+        ASSERT(s && note);
+        CHECK_INT(s->version, STATE_SCHEMA_VERSION);
+        CHECK_INT(s->n_vms, 0);
+        CHECK_INT(list_dir(dir, "state.json.v2-", &match, &n_match), 1);
+        CHECK_INT(n_match, 1);
+        ASSERT(match);
+        CHECK(is_timestamp(match + strlen("state.json.v2-")));
+        moved = get_file(dir, match);
+        CHECK_STR(moved, doc);
+        CHECK_CONTAINS(note, match);
+        CHECK_CONTAINS(note, "schema version 2");
+        CHECK(!file_exists(match));
+        test_tmpdir_cleanup(dir);
+}
+
+TEST(repeated_corruption_keeps_every_file) {
+        char *dir = test_tmpdir();
+        size_t n_match = 0;
+
+        /* Several corrupt files within the same second: none overwrites another. */
+        for (int i = 0; i < 3; i++) {
+                _cleanup_(state_freep) State *s = NULL;
+                _cleanup_free_ char *note = NULL;
+                char content[32];
+
+                snprintf(content, sizeof content, "garbage %d", i);
+                put_file(dir, "state.json", content);
+                CHECK_INT(state_load(dir, &s, &note), 0);
+                CHECK(note != NULL);
+        }
+        CHECK_INT(list_dir(dir, "state.json.corrupt-", NULL, &n_match), 3);
+        CHECK_INT(n_match, 3);
+        test_tmpdir_cleanup(dir);
+}
+
+TEST(helpers) {
+        _cleanup_(state_freep) State *s = state_new();
+        char vm[] = "vm-1", uuid[] = "6f1c3a4e-8d2b-4c1e-9a7f-0123456789ab";
+        Assignment a = { .vm = vm, .vm_uuid = uuid, .vf = "0000:01:00.1", .pf = "0000:01:00.0", .tier = TIER_MEDIUM };
+        Assignment *p;
+
+        ASSERT(s);
+        CHECK_INT(s->node_reserve, 50);
+        p = state_add_vm(s, &a);
+        ASSERT(p);
+        /* Strings are copies. */
+        CHECK(p->vm != vm);
+        CHECK(p->vm_uuid != uuid);
+        vm[0] = 'X';
+        CHECK_STR(s->vms[0].vm, "vm-1");
+        CHECK(s->vms[0].alias == NULL);
+        CHECK_INT(s->vms[0].tier, TIER_MEDIUM);
+
+        a.vm = (char *) "vm-2";
+        a.vm_uuid = NULL;
+        memcpy(a.vf, "0000:01:00.2", 13);
+        ASSERT(state_add_vm(s, &a));
+        a.vm = (char *) "vm-3";
+        memcpy(a.vf, "0000:01:00.3", 13);
+        ASSERT(state_add_vm(s, &a));
+        a.vm = (char *) "vm-4";
+        memcpy(a.vf, "0000:01:00.4", 13);
+        ASSERT(state_add_vm(s, &a));
+        a.vm = NULL;
+        CHECK(state_add_vm(s, &a) == NULL);
+        CHECK_INT(s->n_vms, 4);
+
+        CHECK(state_find_vm(s, "vm-2") == &s->vms[1]);
+        CHECK(state_find_vm(s, "vm-5") == NULL);
+        CHECK(state_find_vm(s, NULL) == NULL);
+        CHECK(state_find_vf(s, "0000:01:00.3") == &s->vms[2]);
+
+        CHECK(state_find_vf(s, "0000:01:00.5") == NULL);
+
+        /* Removal keeps the order of the others. */
+        state_remove_vm(s, "vm-2");
+        CHECK_INT(s->n_vms, 3);
+        CHECK_STR(s->vms[0].vm, "vm-1");
+        CHECK_STR(s->vms[1].vm, "vm-3");
+        CHECK_STR(s->vms[2].vm, "vm-4");
+        CHECK_STR(s->vms[1].vf, "0000:01:00.3");
+        CHECK(state_find_vm(s, "vm-2") == NULL);
+        state_remove_vm(s, "nope");
+        state_remove_vm(s, NULL);
+        CHECK_INT(s->n_vms, 3);
+        state_remove_vm(s, "vm-4");
+        state_remove_vm(s, "vm-1");
+        CHECK_INT(s->n_vms, 1);
+        CHECK_STR(s->vms[0].vm, "vm-3");
+        state_remove_vm(s, "vm-3");
+        CHECK_INT(s->n_vms, 0);
+        CHECK(state_find_vm(s, "vm-3") == NULL);
+
+        ProvisionedPf pf = { .pf = "0000:01:00.0", .numvfs = 4, .status = PROVISION_PENDING };
+        ASSERT(state_add_pf(s, &pf));
+        memcpy(pf.pf, "0000:02:00.0", 13);
+        ASSERT(state_add_pf(s, &pf));
+        CHECK(state_find_pf(s, "0000:02:00.0") == &s->pfs[1]);
+        CHECK(state_find_pf(s, "0000:03:00.0") == NULL);
+        CHECK_INT(s->pfs[0].numvfs, 4);
+        state_clear_pfs(s);
+        CHECK_INT(s->n_pfs, 0);
+        CHECK(state_find_pf(s, "0000:01:00.0") == NULL);
+
+        Assignment d = { .vm = strdup("x"), .alias = strdup("y") };
+        assignment_done(&d);
+        CHECK(d.vm == NULL && d.alias == NULL);
+        CHECK(state_free(NULL) == NULL);
+}
+
+int main(void) {
+        RUN(string_tables);
+        RUN(missing_file_and_dir);
+        RUN(round_trip);
+        RUN(atomic_write);
+        RUN(corrupt_moved_aside);
+        RUN(corrupt_vm_fields);
+        RUN(newer_version_moved_aside);
+        RUN(repeated_corruption_keeps_every_file);
+        RUN(helpers);
+        return TEST_MAIN_END();
+}
