@@ -1,0 +1,375 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The simulated backend of VF policy, for `accelnetd --simulate` and the tests: no netlink,
+ * the VF settings of each PF live in ROOT/run/accelnet-sim/vf/<pf>.json, written atomically
+ * after every change, and the VF count is the fake sysfs' sriov_numvfs.
+ *
+ * File format (version 1):
+ *   { "version": 1, "pf": "ens1f0", "num_vfs": 4,
+ *     "vfs": [ { "vf": 0, "mac": "00:00:00:00:00:00", "vlan": 0, "qos": 0,
+ *                "spoofchk": true, "trust": false, "min_tx_rate": 0, "max_tx_rate": 0,
+ *                "link_state": "auto" }, ... ] }
+ * "num_vfs" records the count the settings belong to: when sriov_numvfs no longer matches,
+ * the VFs were destroyed and created again and start from the defaults, as with a real
+ * driver. Missing VFs or fields take the defaults (MAC zero, VLAN 0, spoof check on,
+ * trust off, no rate limit, link state auto).
+ *
+ * The driver named by the PF's `driver` link decides what is refused, as measured on igb
+ * (TESTBED.md): igb says EOPNOTSUPP to link state, and EINVAL to min_tx_rate > 0, to any
+ * rate while the PF's operstate is "down", and to a max_tx_rate above the PF's link speed;
+ * other drivers accept everything the kernel accepts (min_tx_rate > max_tx_rate is refused
+ * by all of them). A multicast MAC is refused by every driver. The handle holds no state:
+ * every call reads the sysfs and the file again, so sriov_numvfs changes are seen at once.
+ * One writer (accelnetd) is assumed; concurrent writers would lose updates, never corrupt. */
+
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "shared/fileio.h"
+#include "vfpolicy-internal.h"
+
+#define VF_SIM_DIR "run/accelnet-sim/vf"
+#define VF_SIM_MAX_FILE (4 * 1024 * 1024)
+#define VF_SIM_VERSION 1
+
+typedef struct SimPf {
+        bool has_sriov;       /* sriov_numvfs exists: the netdev is a PF with VF operations */
+        uint32_t num_vfs;
+        char driver[64];      /* "" when unbound */
+        int64_t speed_mbps;   /* -1 unknown */
+        bool link_down;       /* operstate "down" */
+} SimPf;
+
+/* ---- the fake sysfs ---------------------------------------------------------------------- */
+
+/* The PCI function behind sys/class/net/IF: its `device` link if there is one, otherwise
+ * the directory two levels above the resolved netdev (…/0000:3b:00.0/net/IF). The result
+ * must stay inside the root. */
+static int sim_pf_device(const char *root, const char *pf, char **ret) {
+        _cleanup_free_ char *rel = NULL, *cls = NULL, *devlink = NULL;
+        char resolved[PATH_MAX], root_canon[PATH_MAX];
+        struct stat st;
+
+        if (asprintf(&rel, "sys/class/net/%s", pf) < 0)
+                return -ENOMEM;
+        cls = root_path(root, rel);
+        devlink = cls ? path_join(cls, "device") : NULL;
+        if (!devlink)
+                return -ENOMEM;
+        if (lstat(cls, &st) < 0)
+                return errno == ENOENT ? -ENODEV : -errno;
+        if (!realpath(root, root_canon))
+                return -errno;
+        if (realpath(devlink, resolved)) {
+                /* fine */
+        } else if (realpath(cls, resolved)) {
+                char *slash;
+                for (int i = 0; i < 2; i++) {
+                        slash = strrchr(resolved, '/');
+                        if (!slash || slash == resolved)
+                                return -ENODEV;
+                        *slash = 0;
+                }
+        } else
+                return errno == ENOENT ? -ENODEV : -errno;
+
+        size_t rl = strlen(root_canon);
+        if (!streq(root_canon, "/") && (strncmp(resolved, root_canon, rl) != 0 || resolved[rl] != '/'))
+                return -ENODEV;
+        char *d = strdup(resolved);
+        if (!d)
+                return -ENOMEM;
+        *ret = d;
+        return 0;
+}
+
+static int sim_pf_load(const char *root, const char *pf, SimPf *ret) {
+        _cleanup_free_ char *dev = NULL, *numvfs = NULL, *drvlink = NULL, *drv = NULL, *rel = NULL, *speed = NULL;
+        SimPf s = { .speed_mbps = -1 };
+        uint64_t n;
+        int r;
+
+        r = sim_pf_device(root, pf, &dev);
+        if (r < 0)
+                return r;
+        numvfs = path_join(dev, "sriov_numvfs");
+        drvlink = path_join(dev, "driver");
+        if (!numvfs || !drvlink)
+                return -ENOMEM;
+        r = read_u64(numvfs, 10, &n);
+        if (r >= 0) {
+                if (n > VF_NETLINK_MAX_VFS)
+                        return -E2BIG;
+                s.has_sriov = true;
+                s.num_vfs = (uint32_t) n;
+        } else if (r != -ENOENT)
+                return r;
+        if (readlink_malloc(drvlink, &drv) >= 0)
+                snprintf(s.driver, sizeof s.driver, "%s", path_basename(drv));
+        if (asprintf(&rel, "sys/class/net/%s", pf) < 0)
+                return -ENOMEM;
+        _cleanup_free_ char *netdir = root_path(root, rel), *oper = NULL, *state = NULL;
+        if (!netdir || !(speed = path_join(netdir, "speed")) || !(oper = path_join(netdir, "operstate")))
+                return -ENOMEM;
+        (void) read_s64(speed, 10, &s.speed_mbps);
+        if (read_one_line(oper, &state) >= 0)
+                s.link_down = streq(state, "down");
+        *ret = s;
+        return 0;
+}
+
+/* ---- the state file ------------------------------------------------------------------------ */
+
+static char *sim_state_path(const char *root, const char *pf) {
+        _cleanup_free_ char *rel = NULL;
+        if (asprintf(&rel, VF_SIM_DIR "/%s.json", pf) < 0)
+                return NULL;
+        return root_path(root, rel);
+}
+
+static void vf_defaults(VfInfo *v, uint32_t index) {
+        *v = (VfInfo){
+                .index = index,
+                .mac = "00:00:00:00:00:00",
+                .spoofchk = 1,
+                .trust = 0,
+                .link_state = VF_LINK_STATE_AUTO,
+        };
+}
+
+static int get_u32(const json_t *o, const char *key, uint32_t max, uint32_t *v) {
+        json_t *j = json_object_get(o, key);
+        if (!j)
+                return 0;
+        if (!json_is_integer(j) || json_integer_value(j) < 0 || json_integer_value(j) > (json_int_t) max)
+                return -EBADMSG;
+        *v = (uint32_t) json_integer_value(j);
+        return 0;
+}
+
+static int get_bool(const json_t *o, const char *key, int *v) {
+        json_t *j = json_object_get(o, key);
+        if (!j)
+                return 0;
+        if (!json_is_boolean(j))
+                return -EBADMSG;
+        *v = json_is_true(j);
+        return 0;
+}
+
+static int parse_vf_entry(const json_t *e, VfInfo *vfs, uint32_t n) {
+        uint32_t index = UINT32_MAX;
+        VfInfo v;
+        json_t *j;
+        uint8_t mac[6];
+
+        if (!json_is_object(e) || get_u32(e, "vf", UINT32_MAX - 1, &index) < 0 || index == UINT32_MAX)
+                return -EBADMSG;
+        if (index >= n)
+                return 0; /* a VF that no longer exists */
+        v = vfs[index];
+        if ((j = json_object_get(e, "mac"))) {
+                if (!json_is_string(j) || vf_mac_parse(json_string_value(j), mac) < 0)
+                        return -EBADMSG;
+                vf_mac_format(mac, v.mac);
+        }
+        if (get_u32(e, "vlan", 4095, &v.vlan) < 0 || get_u32(e, "qos", 7, &v.qos) < 0 ||
+            get_bool(e, "spoofchk", &v.spoofchk) < 0 || get_bool(e, "trust", &v.trust) < 0 ||
+            get_u32(e, "min_tx_rate", UINT32_MAX, &v.min_tx_rate) < 0 ||
+            get_u32(e, "max_tx_rate", UINT32_MAX, &v.max_tx_rate) < 0)
+                return -EBADMSG;
+        if ((j = json_object_get(e, "link_state"))) {
+                VfLinkState ls = json_is_string(j) ? vf_link_state_from_string(json_string_value(j))
+                                                   : _VF_LINK_STATE_INVALID;
+                if ((int) ls < 0)
+                        return -EBADMSG;
+                v.link_state = ls;
+        }
+        vfs[index] = v;
+        return 0;
+}
+
+/* All num_vfs VFs, from the file where it has them. -EBADMSG for a file that is not ours. */
+static int sim_state_load(const char *path, uint32_t num_vfs, VfInfo **ret) {
+        _cleanup_free_ VfInfo *vfs = NULL;
+        _cleanup_free_ char *data = NULL;
+        _cleanup_(json_decrefp) json_t *j = NULL;
+        json_error_t err;
+        size_t size;
+        uint32_t file_n = 0, version = 0;
+        int r;
+
+        vfs = calloc(num_vfs ? num_vfs : 1, sizeof *vfs);
+        if (!vfs)
+                return -ENOMEM;
+        for (uint32_t i = 0; i < num_vfs; i++)
+                vf_defaults(&vfs[i], i);
+
+        r = read_full_file(path, VF_SIM_MAX_FILE, &data, &size);
+        if (r == -ENOENT)
+                goto done;
+        if (r < 0)
+                return r;
+        j = json_loadb(data, size, JSON_REJECT_DUPLICATES, &err);
+        if (!j || !json_is_object(j))
+                return -EBADMSG;
+        if (get_u32(j, "version", UINT32_MAX, &version) < 0 || version != VF_SIM_VERSION ||
+            get_u32(j, "num_vfs", UINT32_MAX, &file_n) < 0)
+                return -EBADMSG;
+        json_t *list = json_object_get(j, "vfs"), *e;
+        size_t i;
+        if (!json_is_array(list))
+                return -EBADMSG;
+        if (file_n != num_vfs)
+                goto done; /* sriov_numvfs changed since: fresh VFs */
+        json_array_foreach(list, i, e) {
+                r = parse_vf_entry(e, vfs, num_vfs);
+                if (r < 0)
+                        return r;
+        }
+done:
+        *ret = TAKE_PTR(vfs);
+        return 0;
+}
+
+static int sim_state_save(const char *root, const char *path, const char *pf, const VfInfo *vfs, uint32_t n) {
+        _cleanup_(json_decrefp) json_t *list = NULL, *j = NULL;
+        _cleanup_free_ char *dir = NULL, *data = NULL, *text = NULL;
+        int r;
+
+        list = json_array();
+        if (!list)
+                return -ENOMEM;
+        for (uint32_t i = 0; i < n; i++) {
+                const VfInfo *v = &vfs[i];
+                json_t *e = json_pack("{s:I, s:s, s:I, s:I, s:b, s:b, s:I, s:I, s:s}", "vf", (json_int_t) v->index,
+                                      "mac", v->mac, "vlan", (json_int_t) v->vlan, "qos", (json_int_t) v->qos,
+                                      "spoofchk", v->spoofchk > 0, "trust", v->trust > 0, "min_tx_rate",
+                                      (json_int_t) v->min_tx_rate, "max_tx_rate", (json_int_t) v->max_tx_rate,
+                                      "link_state", vf_link_state_to_string(v->link_state) ?: "auto");
+                if (!e || json_array_append_new(list, e) < 0)
+                        return -ENOMEM;
+        }
+        /* "O" takes its own reference: `list` stays ours whatever happens. */
+        j = json_pack("{s:i, s:s, s:I, s:O}", "version", VF_SIM_VERSION, "pf", pf, "num_vfs", (json_int_t) n,
+                      "vfs", list);
+        if (!j)
+                return -ENOMEM;
+        data = json_dumps(j, JSON_INDENT(2));
+        if (!data || asprintf(&text, "%s\n", data) < 0)
+                return -ENOMEM;
+        dir = root_path(root, VF_SIM_DIR);
+        if (!dir)
+                return -ENOMEM;
+        r = mkdir_p(dir, 0755);
+        if (r < 0)
+                return r;
+        return write_file_atomic(path, text, strlen(text), 0644);
+}
+
+/* ---- the backend ------------------------------------------------------------------------------ */
+
+int vf_sim_list(VfNetlink *nl, const char *pf, VfInfo **ret, size_t *ret_n) {
+        _cleanup_free_ char *path = NULL;
+        _cleanup_free_ VfInfo *vfs = NULL;
+        SimPf s;
+        int r;
+
+        r = sim_pf_load(nl->root, pf, &s);
+        if (r < 0)
+                return r;
+        if (s.num_vfs == 0) {
+                *ret = NULL;
+                *ret_n = 0;
+                return 0;
+        }
+        path = sim_state_path(nl->root, pf);
+        if (!path)
+                return -ENOMEM;
+        r = sim_state_load(path, s.num_vfs, &vfs);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(vfs);
+        *ret_n = s.num_vfs;
+        return 0;
+}
+
+static bool is_igb(const SimPf *s) {
+        return streq(s->driver, "igb");
+}
+
+/* What the driver says to the request, before anything changes. */
+static int sim_check(const SimPf *s, const VfSetRequest *req) {
+        if (!s->has_sriov)
+                return -EOPNOTSUPP; /* no ndo_set_vf_* at all (lo, a VF netdev, ...) */
+        if (req->vf >= s->num_vfs)
+                return -EINVAL;
+        switch (req->kind) {
+        case VF_SET_MAC:
+                if (req->mac[0] & 1) /* multicast */
+                        return -EINVAL;
+                return 0;
+        case VF_SET_LINK_STATE:
+                return is_igb(s) ? -EOPNOTSUPP : 0;
+        case VF_SET_RATE:
+                if (is_igb(s)) {
+                        /* igb_ndo_set_vf_bw: no minimum, link up, at most the link speed. */
+                        if (req->min_tx_rate > 0 || s->link_down)
+                                return -EINVAL;
+                        if (s->speed_mbps > 0 && req->max_tx_rate > s->speed_mbps)
+                                return -EINVAL;
+                } else if (req->max_tx_rate > 0 && req->min_tx_rate > req->max_tx_rate)
+                        return -EINVAL;
+                return 0;
+        default:
+                return 0;
+        }
+}
+
+int vf_sim_set(VfNetlink *nl, const char *pf, const VfSetRequest *req) {
+        _cleanup_free_ char *path = NULL;
+        _cleanup_free_ VfInfo *vfs = NULL;
+        SimPf s;
+        int r;
+
+        r = sim_pf_load(nl->root, pf, &s);
+        if (r < 0)
+                return r;
+        r = sim_check(&s, req);
+        if (r < 0)
+                return r;
+        path = sim_state_path(nl->root, pf);
+        if (!path)
+                return -ENOMEM;
+        r = sim_state_load(path, s.num_vfs, &vfs);
+        if (r < 0)
+                return r;
+
+        VfInfo *v = &vfs[req->vf];
+        switch (req->kind) {
+        case VF_SET_MAC:
+                vf_mac_format(req->mac, v->mac);
+                break;
+        case VF_SET_VLAN:
+                v->vlan = req->vlan;
+                v->qos = req->qos;
+                break;
+        case VF_SET_SPOOFCHK:
+                v->spoofchk = req->on;
+                break;
+        case VF_SET_TRUST:
+                v->trust = req->on;
+                break;
+        case VF_SET_RATE:
+                v->min_tx_rate = req->min_tx_rate;
+                v->max_tx_rate = req->max_tx_rate;
+                break;
+        case VF_SET_LINK_STATE:
+                v->link_state = req->link_state;
+                break;
+        default:
+                return -EINVAL;
+        }
+        return sim_state_save(nl->root, path, pf, vfs, s.num_vfs);
+}

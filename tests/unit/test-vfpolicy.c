@@ -1,0 +1,857 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* VF policy: the simulated backend on a fake root (always), the kernel backend's messages
+ * (always), and the kernel backend against lo/veth where netlink is reachable. */
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <jansson.h>
+#include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <sched.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "shared/fileio.h"
+#include "sriov/fakeroot.h"
+#include "sriov/vfpolicy-internal.h"
+#include "sriov/vfpolicy.h"
+#include "testlib.h"
+
+#define IGB_PF "0000:3b:00.0"
+
+static const char host_json[] =
+        "{\"devices\": ["
+        " {\"address\": \"" IGB_PF "\", \"driver\": \"igb\", \"ifname\": \"ens1f0\", \"sriov_numvfs\": 4,"
+        "  \"link_speed\": 1000,"
+        "  \"config\": {\"synth\": {\"vendor\": \"8086\", \"device\": \"10c9\","
+        "   \"sriov\": {\"total\": 7, \"offset\": 128, \"stride\": 2, \"vf_device\": \"10ca\"}}}},"
+        " {\"address\": \"0000:5e:00.0\", \"driver\": \"mlx5_core\", \"ifname\": \"ens2f0\", \"sriov_numvfs\": 2,"
+        "  \"config\": {\"synth\": {\"vendor\": \"15b3\", \"device\": \"1017\","
+        "   \"sriov\": {\"total\": 8, \"offset\": 2, \"stride\": 1, \"vf_device\": \"1018\"}}}},"
+        " {\"address\": \"0000:86:00.0\", \"driver\": \"igb\", \"ifname\": \"ens3f0\","
+        "  \"config\": {\"synth\": {\"vendor\": \"8086\", \"device\": \"10c9\","
+        "   \"sriov\": {\"total\": 7, \"offset\": 128, \"stride\": 2, \"vf_device\": \"10ca\"}}}},"
+        " {\"address\": \"0000:00:19.0\", \"driver\": \"e1000e\", \"ifname\": \"eno1\","
+        "  \"config\": {\"synth\": {\"vendor\": \"8086\", \"device\": \"15bb\"}}}"
+        "]}";
+
+static char *make_root(void) {
+        char *root = test_tmpdir();
+        json_error_t err;
+        json_t *j = json_loads(host_json, 0, &err);
+        char *error = NULL;
+        int r;
+
+        if (!j) {
+                fprintf(stderr, "host json: %s\n", err.text);
+                abort();
+        }
+        r = fakeroot_build(root, j, NULL, &error);
+        json_decref(j);
+        if (r < 0) {
+                fprintf(stderr, "fakeroot_build: %s: %s\n", strerror(-r), error ? error : "");
+                abort();
+        }
+        free(error);
+        return root;
+}
+
+static char *state_file(const char *root, const char *pf) {
+        char *p;
+        if (asprintf(&p, "%s/run/accelnet-sim/vf/%s.json", root, pf) < 0)
+                abort();
+        return p;
+}
+
+static VfNetlink *sim(const char *root) {
+        VfNetlink *nl = NULL;
+        if (vf_netlink_new_sim(root, &nl) < 0)
+                abort();
+        return nl;
+}
+
+static bool info_equal(const VfInfo *a, const VfInfo *b) {
+        return a->index == b->index && streq(a->mac, b->mac) && a->vlan == b->vlan && a->qos == b->qos &&
+               a->spoofchk == b->spoofchk && a->trust == b->trust && a->min_tx_rate == b->min_tx_rate &&
+               a->max_tx_rate == b->max_tx_rate && a->link_state == b->link_state;
+}
+
+/* ---- pure helpers ------------------------------------------------------------------------ */
+
+TEST(string_tables) {
+        for (VfAttr a = 0; a < _VF_ATTR_MAX; a++) {
+                ASSERT(vf_attr_to_string(a));
+                CHECK_INT(vf_attr_from_string(vf_attr_to_string(a)), a);
+        }
+        CHECK_STR(vf_attr_to_string(VF_ATTR_MAC), "mac");
+        CHECK_STR(vf_attr_to_string(VF_ATTR_RATE), "rate");
+        CHECK(vf_attr_to_string(_VF_ATTR_MAX) == NULL);
+        CHECK_INT(vf_attr_from_string("state"), -EINVAL);
+        CHECK_INT(vf_attr_from_string(NULL), -EINVAL);
+        for (VfLinkState s = 0; s < _VF_LINK_STATE_MAX; s++)
+                CHECK_INT(vf_link_state_from_string(vf_link_state_to_string(s)), s);
+        CHECK_INT(vf_link_state_from_string("Disable"), VF_LINK_STATE_DISABLE);
+        CHECK_INT(vf_link_state_from_string("up"), -EINVAL);
+}
+
+TEST(mac_and_names) {
+        uint8_t m[6];
+        char buf[VF_MAC_STRLEN];
+
+        CHECK_INT(vf_mac_parse("52:54:00:AB:cd:0F", m), 0);
+        CHECK_STR(vf_mac_format(m, buf), "52:54:00:ab:cd:0f");
+        CHECK_INT(vf_mac_parse("52:54:00:ab:cd", m), -EINVAL);
+        CHECK_INT(vf_mac_parse("52:54:00:ab:cd:0g", m), -EINVAL);
+        CHECK_INT(vf_mac_parse("52-54-00-ab-cd-0f", m), -EINVAL);
+        CHECK_INT(vf_mac_parse("52:54:00:ab:cd:0f:", m), -EINVAL);
+        CHECK_INT(vf_mac_parse("", m), -EINVAL);
+        CHECK_INT(vf_mac_parse(NULL, m), -EINVAL);
+        CHECK(vf_ifname_valid("ens1f0"));
+        CHECK(vf_ifname_valid("lo"));
+        CHECK(!vf_ifname_valid(""));
+        CHECK(!vf_ifname_valid("a23456789012345x")); /* 16 bytes */
+        CHECK(!vf_ifname_valid("../etc"));
+        CHECK(!vf_ifname_valid(".."));
+        CHECK(!vf_ifname_valid("ens 1"));
+        CHECK(!vf_ifname_valid(NULL));
+}
+
+TEST(nle_mapping) {
+        /* libnl's codes are ABI: NLE_OPNOTSUPP 10, NLE_NODEV 31, NLE_PERM 28, NLE_RANGE 8. */
+        CHECK_INT(vf_netlink_nle_to_errno(0), 0);
+        CHECK_INT(vf_netlink_nle_to_errno(-10), -EOPNOTSUPP);
+        CHECK_INT(vf_netlink_nle_to_errno(-31), -ENODEV);
+        CHECK_INT(vf_netlink_nle_to_errno(-28), -EPERM);
+        CHECK_INT(vf_netlink_nle_to_errno(-8), -ERANGE);
+        CHECK_INT(vf_netlink_nle_to_errno(-9999), -EIO);
+        for (int i = 1; i <= 40; i++) {
+                int e = vf_netlink_nle_to_errno(-i);
+                CHECK(e < 0 && e > -4096);
+        }
+}
+
+/* ---- the simulated backend ---------------------------------------------------------------- */
+
+TEST(sim_defaults) {
+        char *root = make_root();
+        _cleanup_free_ char *sf = state_file(root, "ens1f0");
+        _cleanup_(vf_netlink_freep) VfNetlink *nl = sim(root);
+        _cleanup_free_ VfInfo *v = NULL;
+        size_t n = 99;
+
+        CHECK(vf_netlink_is_simulated(nl));
+        CHECK_INT(vf_netlink_list(nl, "ens1f0", &v, &n), 0);
+        CHECK_INT(n, 4);
+        for (size_t i = 0; v && i < n; i++) {
+                CHECK_INT(v[i].index, i);
+                CHECK_STR(v[i].mac, "00:00:00:00:00:00");
+                CHECK_INT(v[i].vlan, 0);
+                CHECK_INT(v[i].qos, 0);
+                CHECK_INT(v[i].spoofchk, 1);
+                CHECK_INT(v[i].trust, 0);
+                CHECK_INT(v[i].min_tx_rate, 0);
+                CHECK_INT(v[i].max_tx_rate, 0);
+                CHECK_INT(v[i].link_state, VF_LINK_STATE_AUTO);
+        }
+        CHECK(!file_exists(sf)); /* reading writes nothing */
+        test_tmpdir_cleanup(root);
+}
+
+TEST(sim_set_get) {
+        char *root = make_root();
+        _cleanup_free_ char *sf = state_file(root, "ens1f0");
+        _cleanup_(vf_netlink_freep) VfNetlink *nl = sim(root);
+        VfInfo i, other;
+
+        CHECK_INT(vf_netlink_set_mac(nl, "ens1f0", 2, "52:54:00:AA:BB:CC"), 0);
+        CHECK(file_exists(sf));
+        CHECK_INT(vf_netlink_set_vlan(nl, "ens1f0", 2, 42, 3), 0);
+        CHECK_INT(vf_netlink_set_spoofchk(nl, "ens1f0", 2, false), 0);
+        CHECK_INT(vf_netlink_set_trust(nl, "ens1f0", 2, true), 0);
+        CHECK_INT(vf_netlink_set_rate(nl, "ens1f0", 2, 0, 500), 0);
+        CHECK_INT(vf_netlink_get(nl, "ens1f0", 2, &i), 0);
+        CHECK_INT(i.index, 2);
+        CHECK_STR(i.mac, "52:54:00:aa:bb:cc");
+        CHECK_INT(i.vlan, 42);
+        CHECK_INT(i.qos, 3);
+        CHECK_INT(i.spoofchk, 0);
+        CHECK_INT(i.trust, 1);
+        CHECK_INT(i.min_tx_rate, 0);
+        CHECK_INT(i.max_tx_rate, 500);
+        CHECK_INT(i.link_state, VF_LINK_STATE_AUTO);
+
+        /* Back and forth, and the neighbours are untouched. */
+        CHECK_INT(vf_netlink_set_spoofchk(nl, "ens1f0", 2, true), 0);
+        CHECK_INT(vf_netlink_set_trust(nl, "ens1f0", 2, false), 0);
+        CHECK_INT(vf_netlink_set_vlan(nl, "ens1f0", 2, 0, 0), 0);
+        CHECK_INT(vf_netlink_set_mac(nl, "ens1f0", 2, "00:00:00:00:00:00"), 0);
+        CHECK_INT(vf_netlink_get(nl, "ens1f0", 2, &i), 0);
+        CHECK_INT(i.spoofchk, 1);
+        CHECK_INT(i.trust, 0);
+        CHECK_INT(i.vlan, 0);
+        CHECK_STR(i.mac, "00:00:00:00:00:00");
+        CHECK_INT(vf_netlink_get(nl, "ens1f0", 1, &other), 0);
+        CHECK_STR(other.mac, "00:00:00:00:00:00");
+        CHECK_INT(other.max_tx_rate, 0);
+        CHECK_INT(vf_netlink_get(nl, "ens1f0", 3, &other), 0);
+        CHECK_INT(other.index, 3);
+        test_tmpdir_cleanup(root);
+}
+
+TEST(sim_igb_refusals) {
+        char *root = make_root();
+        _cleanup_(vf_netlink_freep) VfNetlink *nl = sim(root);
+        VfInfo before, after;
+
+        CHECK_INT(vf_netlink_set_rate(nl, "ens1f0", 0, 0, 300), 0);
+        CHECK_INT(vf_netlink_get(nl, "ens1f0", 0, &before), 0);
+        /* As measured on igb: link state is not supported, a minimum rate is refused. */
+        CHECK_INT(vf_netlink_set_link_state(nl, "ens1f0", 0, VF_LINK_STATE_DISABLE), -EOPNOTSUPP);
+        CHECK_INT(vf_netlink_set_rate(nl, "ens1f0", 0, 100, 500), -EINVAL);
+        CHECK_INT(vf_netlink_set_rate(nl, "ens1f0", 0, 0, 2000), -EINVAL); /* above the 1000 Mb/s link */
+        CHECK_INT(vf_netlink_set_mac(nl, "ens1f0", 0, "01:00:5e:00:00:01"), -EINVAL); /* multicast */
+        CHECK_INT(vf_netlink_set_mac(nl, "ens1f0", 0, "52:54:00:aa:bb"), -EINVAL);
+        CHECK_INT(vf_netlink_set_vlan(nl, "ens1f0", 0, 4096, 0), -EINVAL);
+        CHECK_INT(vf_netlink_set_vlan(nl, "ens1f0", 0, 10, 8), -EINVAL);
+        CHECK_INT(vf_netlink_set_link_state(nl, "ens1f0", 0, (VfLinkState) 7), -EINVAL);
+        CHECK_INT(vf_netlink_get(nl, "ens1f0", 0, &after), 0);
+        CHECK(info_equal(&before, &after)); /* a refused request changes nothing */
+        CHECK_INT(after.max_tx_rate, 300);
+        CHECK_INT(after.link_state, VF_LINK_STATE_AUTO);
+
+        /* igb sets no rate at all while the PF link is down. */
+        _cleanup_free_ char *oper = NULL;
+        ASSERT(asprintf(&oper, "%s/sys/class/net/ens1f0/operstate", root) >= 0);
+        ASSERT(write_string_file(oper, "down\n") == 0);
+        CHECK_INT(vf_netlink_set_rate(nl, "ens1f0", 0, 0, 0), -EINVAL);
+        CHECK_INT(vf_netlink_set_trust(nl, "ens1f0", 0, true), 0);
+        test_tmpdir_cleanup(root);
+}
+
+TEST(sim_other_driver) {
+        char *root = make_root();
+        _cleanup_(vf_netlink_freep) VfNetlink *nl = sim(root);
+        _cleanup_free_ VfInfo *v = NULL;
+        size_t n = 0;
+        VfInfo i;
+
+        CHECK_INT(vf_netlink_list(nl, "ens2f0", &v, &n), 0);
+        CHECK_INT(n, 2);
+        CHECK_INT(vf_netlink_set_link_state(nl, "ens2f0", 1, VF_LINK_STATE_DISABLE), 0);
+        CHECK_INT(vf_netlink_set_rate(nl, "ens2f0", 1, 100, 5000), 0);
+        CHECK_INT(vf_netlink_set_rate(nl, "ens2f0", 1, 600, 500), -EINVAL); /* min above max */
+        CHECK_INT(vf_netlink_get(nl, "ens2f0", 1, &i), 0);
+        CHECK_INT(i.link_state, VF_LINK_STATE_DISABLE);
+        CHECK_INT(i.min_tx_rate, 100);
+        CHECK_INT(i.max_tx_rate, 5000);
+        /* Separate files per PF. */
+        CHECK_INT(vf_netlink_get(nl, "ens1f0", 1, &i), 0);
+        CHECK_INT(i.min_tx_rate, 0);
+        CHECK_INT(i.link_state, VF_LINK_STATE_AUTO);
+        test_tmpdir_cleanup(root);
+}
+
+TEST(sim_apply) {
+        char *root = make_root();
+        _cleanup_(vf_netlink_freep) VfNetlink *nl = sim(root);
+        VfPolicy p = { .mac = "52:54:00:12:34:56", .vlan = 100, .qos = 2, .spoofchk = true, .trust = false,
+                       .min_tx_rate = 100, .max_tx_rate = 800 };
+        VfApplyResult res;
+        VfInfo i;
+
+        CHECK_INT(vf_netlink_set_spoofchk(nl, "ens1f0", 1, false), 0);
+        CHECK_INT(vf_netlink_set_trust(nl, "ens1f0", 1, true), 0);
+
+        /* igb refuses the minimum rate: reported on that attribute only, the rest applied. */
+        CHECK_INT(vf_policy_apply(nl, "ens1f0", 1, &p, &res), -EINVAL);
+        CHECK_INT(res.result[VF_ATTR_MAC], 0);
+        CHECK_INT(res.result[VF_ATTR_VLAN], 0);
+        CHECK_INT(res.result[VF_ATTR_SPOOFCHK], 0);
+        CHECK_INT(res.result[VF_ATTR_TRUST], 0);
+        CHECK_INT(res.result[VF_ATTR_RATE], -EINVAL);
+        CHECK_INT(vf_netlink_get(nl, "ens1f0", 1, &i), 0);
+        CHECK_STR(i.mac, "52:54:00:12:34:56");
+        CHECK_INT(i.vlan, 100);
+        CHECK_INT(i.qos, 2);
+        CHECK_INT(i.spoofchk, 1);
+        CHECK_INT(i.trust, 0);
+        CHECK_INT(i.min_tx_rate, 0);
+        CHECK_INT(i.max_tx_rate, 0);
+
+        /* Without a minimum it all goes through. An empty MAC leaves the MAC alone. */
+        p.min_tx_rate = 0;
+        p.mac[0] = 0;
+        p.vlan = 7;
+        CHECK_INT(vf_policy_apply(nl, "ens1f0", 1, &p, &res), 0);
+        for (VfAttr a = 0; a < _VF_ATTR_MAX; a++)
+                CHECK_INT(res.result[a], 0);
+        CHECK_INT(vf_netlink_get(nl, "ens1f0", 1, &i), 0);
+        CHECK_STR(i.mac, "52:54:00:12:34:56");
+        CHECK_INT(i.vlan, 7);
+        CHECK_INT(i.max_tx_rate, 800);
+
+        /* Invalid policies are refused before anything is sent. */
+        VfPolicy bad = p;
+        snprintf(bad.mac, sizeof bad.mac, "zz:54:00:12:34:56");
+        memset(&res, 0x55, sizeof res);
+        CHECK_INT(vf_policy_apply(nl, "ens1f0", 1, &bad, &res), -EINVAL);
+        CHECK_INT(res.result[VF_ATTR_MAC], 0x55555555); /* untouched */
+        bad = p;
+        bad.qos = 8;
+        CHECK_INT(vf_policy_apply(nl, "ens1f0", 1, &bad, &res), -EINVAL);
+
+        /* A PF that does not exist: every attribute says so. */
+        snprintf(p.mac, sizeof p.mac, "52:54:00:12:34:57");
+        CHECK_INT(vf_policy_apply(nl, "nosuch0", 0, &p, &res), -ENODEV);
+        for (VfAttr a = 0; a < _VF_ATTR_MAX; a++)
+                CHECK_INT(res.result[a], -ENODEV);
+        /* Past the VF count. */
+        CHECK_INT(vf_policy_apply(nl, "ens1f0", 4, &p, &res), -EINVAL);
+        CHECK_INT(res.result[VF_ATTR_VLAN], -EINVAL);
+        test_tmpdir_cleanup(root);
+}
+
+TEST(sim_restore_round_trip) {
+        char *root = make_root();
+        _cleanup_(vf_netlink_freep) VfNetlink *nl = sim(root);
+        VfPolicy saved, p = { .mac = "52:54:00:00:00:09", .vlan = 9, .spoofchk = true, .max_tx_rate = 900 };
+        VfApplyResult res;
+        VfInfo orig, now;
+
+        /* Something an admin set before accelnet took the VF. */
+        CHECK_INT(vf_netlink_set_mac(nl, "ens1f0", 3, "02:00:00:00:00:03"), 0);
+        CHECK_INT(vf_netlink_set_vlan(nl, "ens1f0", 3, 30, 1), 0);
+        CHECK_INT(vf_netlink_set_spoofchk(nl, "ens1f0", 3, false), 0);
+        CHECK_INT(vf_netlink_set_trust(nl, "ens1f0", 3, true), 0);
+        CHECK_INT(vf_netlink_set_rate(nl, "ens1f0", 3, 0, 250), 0);
+        CHECK_INT(vf_netlink_get(nl, "ens1f0", 3, &orig), 0);
+        CHECK_INT(vf_policy_from_info(&orig, &saved), 0);
+        CHECK_STR(saved.mac, "02:00:00:00:00:03");
+        CHECK_INT(saved.vlan, 30);
+        CHECK_INT(saved.qos, 1);
+        CHECK(!saved.spoofchk);
+        CHECK(saved.trust);
+        CHECK_INT(saved.max_tx_rate, 250);
+
+        CHECK_INT(vf_policy_apply(nl, "ens1f0", 3, &p, &res), 0);
+        CHECK_INT(vf_netlink_get(nl, "ens1f0", 3, &now), 0);
+        CHECK(!info_equal(&orig, &now));
+        CHECK_INT(vf_policy_apply(nl, "ens1f0", 3, &saved, &res), 0);
+        CHECK_INT(vf_netlink_get(nl, "ens1f0", 3, &now), 0);
+        CHECK(info_equal(&orig, &now));
+
+        /* Unknown values from a driver that does not report them: kernel defaults, flagged. */
+        VfInfo unknown = orig;
+        unknown.spoofchk = -1;
+        unknown.trust = -1;
+        CHECK_INT(vf_policy_from_info(&unknown, &saved), 1);
+        CHECK(saved.spoofchk);
+        CHECK(!saved.trust);
+        snprintf(unknown.mac, sizeof unknown.mac, "garbage");
+        CHECK_INT(vf_policy_from_info(&unknown, &saved), -EINVAL);
+        test_tmpdir_cleanup(root);
+}
+
+TEST(sim_persistence) {
+        char *root = make_root();
+        _cleanup_free_ char *sf = state_file(root, "ens1f0"), *data = NULL, *dir = NULL;
+        VfNetlink *nl = sim(root);
+        VfInfo i;
+
+        CHECK_INT(vf_netlink_set_mac(nl, "ens1f0", 0, "52:54:00:00:00:01"), 0);
+        CHECK_INT(vf_netlink_set_vlan(nl, "ens1f0", 0, 11, 0), 0);
+        CHECK_INT(vf_netlink_set_trust(nl, "ens1f0", 0, true), 0);
+        nl = vf_netlink_free(nl);
+        CHECK(nl == NULL);
+
+        nl = sim(root);
+        CHECK_INT(vf_netlink_get(nl, "ens1f0", 0, &i), 0);
+        CHECK_STR(i.mac, "52:54:00:00:00:01");
+        CHECK_INT(i.vlan, 11);
+        CHECK_INT(i.trust, 1);
+        vf_netlink_free(nl);
+
+        /* The file is the documented format, and no temporary file is left behind. */
+        ASSERT(read_full_file(sf, 1 << 20, &data, NULL) == 0);
+        json_t *j = json_loads(data, 0, NULL);
+        ASSERT(j);
+        CHECK_INT(json_integer_value(json_object_get(j, "version")), 1);
+        CHECK_STR(json_string_value(json_object_get(j, "pf")), "ens1f0");
+        CHECK_INT(json_integer_value(json_object_get(j, "num_vfs")), 4);
+        CHECK_INT(json_array_size(json_object_get(j, "vfs")), 4);
+        json_t *e0 = json_array_get(json_object_get(j, "vfs"), 0);
+        CHECK_STR(json_string_value(json_object_get(e0, "mac")), "52:54:00:00:00:01");
+        CHECK(json_is_true(json_object_get(e0, "trust")));
+        CHECK(json_is_true(json_object_get(e0, "spoofchk")));
+        CHECK_STR(json_string_value(json_object_get(e0, "link_state")), "auto");
+        json_decref(j);
+
+        ASSERT(asprintf(&dir, "%s/run/accelnet-sim/vf", root) >= 0);
+        DIR *d = opendir(dir);
+        struct dirent *de;
+        unsigned entries = 0;
+        ASSERT(d);
+        while ((de = readdir(d)))
+                if (de->d_name[0] != '.') {
+                        entries++;
+                        CHECK_STR(de->d_name, "ens1f0.json");
+                }
+        closedir(d);
+        CHECK_INT(entries, 1);
+        test_tmpdir_cleanup(root);
+}
+
+TEST(sim_numvfs_change_resets) {
+        char *root = make_root();
+        _cleanup_(vf_netlink_freep) VfNetlink *nl = sim(root);
+        _cleanup_free_ VfInfo *v = NULL;
+        size_t n = 0;
+        VfInfo i;
+
+        CHECK_INT(vf_netlink_set_vlan(nl, "ens1f0", 1, 55, 0), 0);
+        /* Through 0 and up again, as the kernel demands: the VFs are new. */
+        CHECK_INT(fakeroot_set_vfs(root, IGB_PF, 0, NULL), 0);
+        CHECK_INT(vf_netlink_list(nl, "ens1f0", &v, &n), 0);
+        CHECK_INT(n, 0);
+        CHECK(v == NULL);
+        CHECK_INT(vf_netlink_set_vlan(nl, "ens1f0", 0, 1, 0), -EINVAL);
+        CHECK_INT(fakeroot_set_vfs(root, IGB_PF, 3, NULL), 0);
+        CHECK_INT(vf_netlink_list(nl, "ens1f0", &v, &n), 0);
+        CHECK_INT(n, 3);
+        CHECK_INT(vf_netlink_get(nl, "ens1f0", 1, &i), 0);
+        CHECK_INT(i.vlan, 0);
+        CHECK_INT(vf_netlink_get(nl, "ens1f0", 3, &i), -EINVAL);
+        test_tmpdir_cleanup(root);
+}
+
+TEST(sim_bad_indices) {
+        char *root = make_root();
+        _cleanup_(vf_netlink_freep) VfNetlink *nl = sim(root);
+        _cleanup_free_ VfInfo *v = NULL;
+        size_t n = 7;
+        VfInfo i = { .index = 12345 };
+
+        CHECK_INT(vf_netlink_get(nl, "ens1f0", 4, &i), -EINVAL);
+        CHECK_INT(i.index, 12345); /* not written on failure */
+        CHECK_INT(vf_netlink_set_mac(nl, "ens1f0", 4, "52:54:00:00:00:01"), -EINVAL);
+        CHECK_INT(vf_netlink_set_trust(nl, "ens1f0", 7, true), -EINVAL);
+        CHECK_INT(vf_netlink_set_spoofchk(nl, "ens1f0", UINT32_MAX, true), -EINVAL);
+        CHECK_INT(vf_netlink_list(nl, "nosuch0", &v, &n), -ENODEV);
+        CHECK_INT(n, 7);
+        CHECK_INT(vf_netlink_get(nl, "nosuch0", 0, &i), -ENODEV);
+        CHECK_INT(vf_netlink_set_vlan(nl, "nosuch0", 0, 1, 0), -ENODEV);
+        CHECK_INT(vf_netlink_list(nl, "../../etc", &v, &n), -EINVAL);
+        CHECK_INT(vf_netlink_set_trust(nl, "", 0, true), -EINVAL);
+        /* A netdev without SR-IOV: no VFs, and no VF operations at all. */
+        CHECK_INT(vf_netlink_list(nl, "eno1", &v, &n), 0);
+        CHECK_INT(n, 0);
+        CHECK_INT(vf_netlink_set_mac(nl, "eno1", 0, "52:54:00:00:00:01"), -EOPNOTSUPP);
+        /* An igb PF with SR-IOV but sriov_numvfs 0. */
+        CHECK_INT(vf_netlink_list(nl, "ens3f0", &v, &n), 0);
+        CHECK_INT(n, 0);
+        CHECK_INT(vf_netlink_set_trust(nl, "ens3f0", 0, true), -EINVAL);
+        test_tmpdir_cleanup(root);
+}
+
+TEST(sim_corrupt_file) {
+        char *root = make_root();
+        _cleanup_free_ char *sf = state_file(root, "ens1f0");
+        _cleanup_(vf_netlink_freep) VfNetlink *nl = sim(root);
+        VfInfo i;
+
+        CHECK_INT(vf_netlink_set_trust(nl, "ens1f0", 0, true), 0);
+        ASSERT(write_string_file(sf, "{\"version\": 1, \"num_vfs\": 4, \"vfs\": [{\"vf\": 0, \"vlan\": 5000}]}") == 0);
+        CHECK_INT(vf_netlink_get(nl, "ens1f0", 0, &i), -EBADMSG);
+        ASSERT(write_string_file(sf, "{\"vers") == 0);
+        CHECK_INT(vf_netlink_get(nl, "ens1f0", 0, &i), -EBADMSG);
+        ASSERT(write_string_file(sf, "{\"version\": 2, \"num_vfs\": 4, \"vfs\": []}") == 0);
+        CHECK_INT(vf_netlink_set_trust(nl, "ens1f0", 0, true), -EBADMSG);
+        test_tmpdir_cleanup(root);
+}
+
+TEST(sim_device_link) {
+        /* A root whose netdev has a `device` link (as a real kernel has) resolves through it. */
+        char *root = make_root();
+        _cleanup_free_ char *link = NULL;
+        _cleanup_(vf_netlink_freep) VfNetlink *nl = sim(root);
+        _cleanup_free_ VfInfo *v = NULL;
+        size_t n = 0;
+
+        ASSERT(asprintf(&link, "%s/sys/devices/pci0000:3b/" IGB_PF "/net/ens1f0/device", root) >= 0);
+        (void) unlink(link);
+        ASSERT(symlink("../../../" IGB_PF, link) == 0);
+        CHECK_INT(vf_netlink_list(nl, "ens1f0", &v, &n), 0);
+        CHECK_INT(n, 4);
+        test_tmpdir_cleanup(root);
+}
+
+/* ---- kernel backend: messages ------------------------------------------------------------------ */
+
+/* Walks the attributes of `data`; returns the only one of `type`, NULL if absent or repeated. */
+static const struct rtattr *only_attr(const void *data, size_t len, unsigned short type, unsigned *ret_count) {
+        const struct rtattr *found = NULL;
+        unsigned count = 0, total = 0;
+        int rem = (int) len;
+        for (const struct rtattr *a = data; RTA_OK(a, rem); a = RTA_NEXT(a, rem)) {
+                total++;
+                if ((a->rta_type & NLA_TYPE_MASK) == type) {
+                        found = a;
+                        count++;
+                }
+        }
+        if (ret_count)
+                *ret_count = total;
+        return count == 1 ? found : NULL;
+}
+
+TEST(kernel_setlink_messages) {
+        static const struct { VfSetKind kind; unsigned short attr; size_t size; } kinds[] = {
+                { VF_SET_MAC, IFLA_VF_MAC, sizeof(struct ifla_vf_mac) },
+                { VF_SET_VLAN, IFLA_VF_VLAN, sizeof(struct ifla_vf_vlan) },
+                { VF_SET_SPOOFCHK, IFLA_VF_SPOOFCHK, sizeof(struct ifla_vf_spoofchk) },
+                { VF_SET_TRUST, IFLA_VF_TRUST, sizeof(struct ifla_vf_trust) },
+                { VF_SET_RATE, IFLA_VF_RATE, sizeof(struct ifla_vf_rate) },
+                { VF_SET_LINK_STATE, IFLA_VF_LINK_STATE, sizeof(struct ifla_vf_link_state) },
+        };
+
+        for (size_t k = 0; k < ELEMENTSOF(kinds); k++) {
+                VfSetRequest req = { .kind = kinds[k].kind, .vf = 5, .mac = { 0x52, 0x54, 0, 1, 2, 3 },
+                                     .vlan = 42, .qos = 3, .on = true, .min_tx_rate = 10, .max_tx_rate = 900,
+                                     .link_state = VF_LINK_STATE_DISABLE };
+                _cleanup_free_ void *buf = NULL;
+                size_t size = 0;
+                unsigned total;
+
+                CHECK_INT(vf_netlink_build_setlink("ens1f0", &req, &buf, &size), 0);
+                ASSERT(buf && size >= NLMSG_LENGTH(sizeof(struct ifinfomsg)));
+                const struct nlmsghdr *h = buf;
+                CHECK_INT(h->nlmsg_len, size);
+                CHECK_INT(h->nlmsg_type, RTM_SETLINK);
+                CHECK_INT(h->nlmsg_flags, NLM_F_REQUEST | NLM_F_ACK);
+                const struct ifinfomsg *ifi = NLMSG_DATA(h);
+                CHECK_INT(ifi->ifi_index, 0);
+                const void *attrs = (const char *) ifi + NLMSG_ALIGN(sizeof *ifi);
+                size_t alen = h->nlmsg_len - NLMSG_LENGTH(NLMSG_ALIGN(sizeof *ifi));
+                const struct rtattr *name = only_attr(attrs, alen, IFLA_IFNAME, &total);
+                ASSERT(name);
+                CHECK_STR((const char *) RTA_DATA(name), "ens1f0");
+                CHECK_INT(total, 2); /* IFLA_IFNAME and IFLA_VFINFO_LIST, nothing else */
+                const struct rtattr *list = only_attr(attrs, alen, IFLA_VFINFO_LIST, NULL);
+                ASSERT(list);
+                const struct rtattr *info = only_attr(RTA_DATA(list), RTA_PAYLOAD(list), IFLA_VF_INFO, &total);
+                ASSERT(info);
+                CHECK_INT(total, 1);
+                const struct rtattr *a = only_attr(RTA_DATA(info), RTA_PAYLOAD(info), kinds[k].attr, &total);
+                ASSERT(a);
+                CHECK_INT(total, 1); /* exactly one attribute per request */
+                CHECK_INT(RTA_PAYLOAD(a), kinds[k].size);
+                const void *p = RTA_DATA(a);
+                switch (kinds[k].kind) {
+                case VF_SET_MAC: {
+                        const struct ifla_vf_mac *m = p;
+                        CHECK_INT(m->vf, 5);
+                        CHECK(memcmp(m->mac, req.mac, 6) == 0);
+                        break;
+                }
+                case VF_SET_VLAN: {
+                        const struct ifla_vf_vlan *m = p;
+                        CHECK_INT(m->vf, 5);
+                        CHECK_INT(m->vlan, 42);
+                        CHECK_INT(m->qos, 3);
+                        break;
+                }
+                case VF_SET_SPOOFCHK:
+                case VF_SET_TRUST: {
+                        const struct ifla_vf_spoofchk *m = p; /* same layout as ifla_vf_trust */
+                        CHECK_INT(m->vf, 5);
+                        CHECK_INT(m->setting, 1);
+                        break;
+                }
+                case VF_SET_RATE: {
+                        const struct ifla_vf_rate *m = p;
+                        CHECK_INT(m->vf, 5);
+                        CHECK_INT(m->min_tx_rate, 10);
+                        CHECK_INT(m->max_tx_rate, 900);
+                        break;
+                }
+                case VF_SET_LINK_STATE: {
+                        const struct ifla_vf_link_state *m = p;
+                        CHECK_INT(m->vf, 5);
+                        CHECK_INT(m->link_state, IFLA_VF_LINK_STATE_DISABLE);
+                        break;
+                }
+                default:
+                        CHECK(false);
+                }
+        }
+
+        VfSetRequest off = { .kind = VF_SET_SPOOFCHK, .vf = 0, .on = false };
+        _cleanup_free_ void *buf = NULL;
+        size_t size;
+        CHECK_INT(vf_netlink_build_setlink("../x", &off, &buf, &size), -EINVAL);
+        CHECK_INT(vf_netlink_build_setlink("eth0", &off, &buf, &size), 0);
+        ASSERT(buf);
+        CHECK(size < 256); /* bounded: a setlink is small */
+}
+
+TEST(kernel_getlink_message) {
+        _cleanup_free_ void *buf = NULL;
+        size_t size = 0;
+
+        CHECK_INT(vf_netlink_build_getlink("ens1f0", &buf, &size), 0);
+        ASSERT(buf);
+        const struct nlmsghdr *h = buf;
+        CHECK_INT(h->nlmsg_type, RTM_GETLINK);
+        CHECK(h->nlmsg_flags & NLM_F_REQUEST);
+        CHECK(!(h->nlmsg_flags & NLM_F_DUMP));
+        const struct ifinfomsg *ifi = NLMSG_DATA(h);
+        const void *attrs = (const char *) ifi + NLMSG_ALIGN(sizeof *ifi);
+        size_t alen = h->nlmsg_len - NLMSG_LENGTH(NLMSG_ALIGN(sizeof *ifi));
+        const struct rtattr *mask = only_attr(attrs, alen, IFLA_EXT_MASK, NULL);
+        ASSERT(mask);
+        CHECK(*(const uint32_t *) RTA_DATA(mask) & RTEXT_FILTER_VF);
+        const struct rtattr *name = only_attr(attrs, alen, IFLA_IFNAME, NULL);
+        ASSERT(name);
+        CHECK_STR((const char *) RTA_DATA(name), "ens1f0");
+}
+
+/* A RTM_NEWLINK as a kernel sends it for a PF with `n` VFs (in reverse order, to check
+ * the sorting), with the attributes a 6.1 kernel puts in each IFLA_VF_INFO. */
+typedef struct MsgBuf {
+        char *buf;
+        size_t len, cap;
+} MsgBuf;
+
+static void *mb_put(MsgBuf *m, size_t len) {
+        size_t need = m->len + NLMSG_ALIGN(len);
+        if (need > m->cap) {
+                m->cap = need * 2;
+                m->buf = realloc(m->buf, m->cap);
+                if (!m->buf)
+                        abort();
+        }
+        void *p = m->buf + m->len;
+        memset(p, 0, NLMSG_ALIGN(len));
+        m->len = need;
+        return p;
+}
+
+static size_t mb_attr(MsgBuf *m, unsigned short type, const void *data, size_t len) {
+        size_t off = m->len;
+        struct rtattr *a = mb_put(m, RTA_LENGTH(len));
+        a->rta_type = type;
+        a->rta_len = (unsigned short) RTA_LENGTH(len);
+        if (data)
+                memcpy(RTA_DATA(a), data, len);
+        return off;
+}
+
+static size_t mb_nest(MsgBuf *m, unsigned short type) {
+        return mb_attr(m, type | NLA_F_NESTED, NULL, 0);
+}
+
+static void mb_nest_end(MsgBuf *m, size_t off) {
+        ((struct rtattr *) (m->buf + off))->rta_len = (unsigned short) (m->len - off);
+}
+
+static MsgBuf make_newlink(uint32_t n, bool with_list) {
+        MsgBuf m = {};
+        mb_put(&m, NLMSG_HDRLEN);
+        struct ifinfomsg ifi = { .ifi_index = 7 };
+        memcpy(mb_put(&m, sizeof ifi), &ifi, sizeof ifi);
+        mb_attr(&m, IFLA_IFNAME, "ens1f0", 7);
+        mb_attr(&m, IFLA_NUM_VF, &n, sizeof n);
+        if (with_list) {
+                size_t list = mb_nest(&m, IFLA_VFINFO_LIST);
+                for (uint32_t k = n; k-- > 0;) {
+                        size_t info = mb_nest(&m, IFLA_VF_INFO);
+                        struct ifla_vf_mac mac = { .vf = k, .mac = { 0x52, 0x54, 0, 0, (uint8_t) (k >> 8), (uint8_t) k } };
+                        struct ifla_vf_broadcast bc;
+                        memset(bc.broadcast, 0xff, sizeof bc.broadcast);
+                        struct ifla_vf_vlan vlan = { .vf = k, .vlan = k % 4096, .qos = k % 8 };
+                        struct ifla_vf_rate rate = { .vf = k, .min_tx_rate = 0, .max_tx_rate = k * 10 };
+                        struct ifla_vf_tx_rate txr = { .vf = k, .rate = k * 10 };
+                        struct ifla_vf_spoofchk sc = { .vf = k, .setting = k % 3 == 2 ? UINT32_MAX : k % 2 };
+                        struct ifla_vf_trust tr = { .vf = k, .setting = (k + 1) % 2 };
+                        struct ifla_vf_link_state ls = { .vf = k, .link_state = k % 3 };
+                        struct ifla_vf_rss_query_en rss = { .vf = k, .setting = UINT32_MAX };
+                        struct ifla_vf_vlan_info vi = { .vf = k, .vlan = k % 4096, .qos = k % 8, .vlan_proto = htons(0x8100) };
+                        mb_attr(&m, IFLA_VF_MAC, &mac, sizeof mac);
+                        mb_attr(&m, IFLA_VF_BROADCAST, &bc, sizeof bc);
+                        mb_attr(&m, IFLA_VF_VLAN, &vlan, sizeof vlan);
+                        mb_attr(&m, IFLA_VF_RATE, &rate, sizeof rate);
+                        mb_attr(&m, IFLA_VF_TX_RATE, &txr, sizeof txr);
+                        mb_attr(&m, IFLA_VF_SPOOFCHK, &sc, sizeof sc);
+                        mb_attr(&m, IFLA_VF_LINK_STATE, &ls, sizeof ls);
+                        mb_attr(&m, IFLA_VF_RSS_QUERY_EN, &rss, sizeof rss);
+                        mb_attr(&m, IFLA_VF_TRUST, &tr, sizeof tr);
+                        size_t vl = mb_nest(&m, IFLA_VF_VLAN_LIST);
+                        mb_attr(&m, IFLA_VF_VLAN_INFO, &vi, sizeof vi);
+                        mb_nest_end(&m, vl);
+                        mb_nest_end(&m, info);
+                }
+                mb_nest_end(&m, list);
+        }
+        struct nlmsghdr *h = (struct nlmsghdr *) m.buf;
+        h->nlmsg_len = (uint32_t) m.len;
+        h->nlmsg_type = RTM_NEWLINK;
+        return m;
+}
+
+TEST(kernel_parse_256_vfs) {
+        MsgBuf m = make_newlink(256, true);
+        _cleanup_free_ VfInfo *v = NULL;
+        size_t n = 0;
+
+        CHECK(m.len > 32 * 1024); /* the size class the receive buffer must take */
+        CHECK_INT(vf_netlink_parse_newlink(m.buf, m.len, &v, &n), 0);
+        CHECK_INT(n, 256);
+        for (uint32_t k = 0; v && k < n; k++) {
+                char mac[VF_MAC_STRLEN];
+                snprintf(mac, sizeof mac, "52:54:00:00:%02x:%02x", (k >> 8) & 0xff, k & 0xff);
+                CHECK_INT(v[k].index, k);
+                CHECK_STR(v[k].mac, mac);
+                CHECK_INT(v[k].vlan, k % 4096);
+                CHECK_INT(v[k].qos, k % 8);
+                CHECK_INT(v[k].max_tx_rate, k * 10);
+                CHECK_INT(v[k].min_tx_rate, 0);
+                CHECK_INT(v[k].spoofchk, k % 3 == 2 ? -1 : (int) (k % 2));
+                CHECK_INT(v[k].trust, (k + 1) % 2);
+                CHECK_INT(v[k].link_state, k % 3);
+        }
+
+        /* A header that claims more than there is: refused. */
+        _cleanup_free_ VfInfo *t = NULL;
+        size_t tn = 0;
+        CHECK_INT(vf_netlink_parse_newlink(m.buf, m.len / 2, &t, &tn), -EBADMSG);
+        CHECK(t == NULL);
+        /* Cut in the middle of the list: never read past the end (ASan watches), never 256. */
+        ((struct nlmsghdr *) m.buf)->nlmsg_len = (uint32_t) (m.len / 2);
+        int r = vf_netlink_parse_newlink(m.buf, m.len / 2, &t, &tn);
+        CHECK(r < 0 || tn < 256);
+        t = mfree(t);
+        ((struct nlmsghdr *) m.buf)->nlmsg_len = (uint32_t) m.len;
+        /* Not a RTM_NEWLINK. */
+        ((struct nlmsghdr *) m.buf)->nlmsg_type = RTM_DELLINK;
+        CHECK_INT(vf_netlink_parse_newlink(m.buf, m.len, &t, &tn), -EBADMSG);
+        free(m.buf);
+
+        /* A netdev without IFLA_VFINFO_LIST (lo, veth): 0 VFs. */
+        m = make_newlink(0, false);
+        tn = 5;
+        CHECK_INT(vf_netlink_parse_newlink(m.buf, m.len, &t, &tn), 0);
+        CHECK_INT(tn, 0);
+        CHECK(t == NULL);
+        free(m.buf);
+}
+
+/* ---- kernel backend: the real thing ------------------------------------------------------------ */
+
+TEST(kernel_list_lo) {
+        _cleanup_(vf_netlink_freep) VfNetlink *nl = NULL;
+        _cleanup_free_ VfInfo *v = NULL;
+        size_t n = 99;
+        VfInfo i;
+        int r;
+
+        r = vf_netlink_new_kernel(&nl);
+        if (r < 0) {
+                printf("skipped: no NETLINK_ROUTE socket: %s\n", strerror(-r));
+                return;
+        }
+        CHECK(!vf_netlink_is_simulated(nl));
+        /* Reading needs no privileges. */
+        CHECK_INT(vf_netlink_list(nl, "lo", &v, &n), 0);
+        CHECK_INT(n, 0);
+        CHECK(v == NULL);
+        CHECK_INT(vf_netlink_get(nl, "lo", 0, &i), -EINVAL);
+        CHECK_INT(vf_netlink_list(nl, "an-nosuch0", &v, &n), -ENODEV);
+        /* The socket stays usable after an error. */
+        CHECK_INT(vf_netlink_list(nl, "lo", &v, &n), 0);
+}
+
+/* In a private network namespace: sets on devices without VFs give a plain errno. Runs in a
+ * child; exit 77 = cannot make a namespace here. */
+static int kernel_netns_child(void) {
+        int failures_before = test_failures;
+        _cleanup_(vf_netlink_freep) VfNetlink *nl = NULL;
+        _cleanup_free_ VfInfo *v = NULL;
+        VfPolicy p = { .mac = "52:54:00:00:00:01", .vlan = 5, .spoofchk = true };
+        VfApplyResult res;
+        size_t n = 99;
+        int r;
+
+        if (unshare(CLONE_NEWNET) < 0 && unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0)
+                return 77;
+        if (vf_netlink_new_kernel(&nl) < 0)
+                return 77;
+
+        CHECK_INT(vf_netlink_list(nl, "lo", &v, &n), 0);
+        CHECK_INT(n, 0);
+        r = vf_netlink_set_mac(nl, "lo", 0, "52:54:00:00:00:01");
+        CHECK(r < 0 && r > -4096);
+        CHECK_INT(r, -EOPNOTSUPP); /* lo has no VF operations */
+        CHECK_INT(vf_netlink_set_vlan(nl, "lo", 0, 5, 1), -EOPNOTSUPP);
+        CHECK_INT(vf_netlink_set_spoofchk(nl, "lo", 0, true), -EOPNOTSUPP);
+        CHECK_INT(vf_netlink_set_trust(nl, "lo", 0, false), -EOPNOTSUPP);
+        CHECK_INT(vf_netlink_set_rate(nl, "lo", 0, 0, 100), -EOPNOTSUPP);
+        CHECK_INT(vf_netlink_set_link_state(nl, "lo", 0, VF_LINK_STATE_AUTO), -EOPNOTSUPP);
+        CHECK_INT(vf_netlink_set_trust(nl, "an-nosuch0", 0, false), -ENODEV);
+        CHECK_INT(vf_policy_apply(nl, "lo", 3, &p, &res), -EOPNOTSUPP);
+        for (VfAttr a = 0; a < _VF_ATTR_MAX; a++)
+                CHECK_INT(res.result[a], -EOPNOTSUPP);
+        CHECK_INT(vf_policy_apply(nl, "an-nosuch0", 0, &p, &res), -ENODEV);
+
+        if (system("ip link add an-veth0 type veth peer name an-veth1 >/dev/null 2>&1") == 0) {
+                _cleanup_free_ VfInfo *w = NULL;
+                n = 99;
+                CHECK_INT(vf_netlink_list(nl, "an-veth0", &w, &n), 0);
+                CHECK_INT(n, 0);
+                r = vf_netlink_set_vlan(nl, "an-veth0", 0, 10, 0);
+                CHECK(r < 0 && r > -4096);
+        } else
+                printf("skipped: veth part (ip link add failed)\n");
+        return test_failures > failures_before ? 1 : 0;
+}
+
+TEST(kernel_netns_sets) {
+        pid_t pid;
+        int status = 0;
+
+        fflush(NULL);
+        pid = fork();
+        ASSERT(pid >= 0);
+        if (pid == 0)
+                _exit(kernel_netns_child());
+        ASSERT(waitpid(pid, &status, 0) == pid);
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 77) {
+                printf("skipped: cannot create a network namespace here\n");
+                return;
+        }
+        CHECK(WIFEXITED(status));
+        CHECK_INT(WEXITSTATUS(status), 0);
+}
+
+int main(void) {
+        RUN(string_tables);
+        RUN(mac_and_names);
+        RUN(nle_mapping);
+        RUN(sim_defaults);
+        RUN(sim_set_get);
+        RUN(sim_igb_refusals);
+        RUN(sim_other_driver);
+        RUN(sim_apply);
+        RUN(sim_restore_round_trip);
+        RUN(sim_persistence);
+        RUN(sim_numvfs_change_resets);
+        RUN(sim_bad_indices);
+        RUN(sim_corrupt_file);
+        RUN(sim_device_link);
+        RUN(kernel_setlink_messages);
+        RUN(kernel_getlink_message);
+        RUN(kernel_parse_256_vfs);
+        RUN(kernel_list_lo);
+        RUN(kernel_netns_sets);
+        return TEST_MAIN_END();
+}
