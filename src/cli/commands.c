@@ -1,0 +1,577 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bus.h"
+#include "commands.h"
+#include "output.h"
+#include "render.h"
+
+static int print_error(const CliContext *ctx, const char *fmt, ...) _printf_(2, 3);
+static int print_error(const CliContext *ctx, const char *fmt, ...) {
+        va_list ap;
+        fputs("accelnetctl: ", ctx->err);
+        va_start(ap, fmt);
+        vfprintf(ctx->err, fmt, ap);
+        va_end(ap);
+        fputc('\n', ctx->err);
+        return CLI_EXIT_FAILURE;
+}
+
+static int print_bus_error(const CliContext *ctx, const sd_bus_error *e, int r) {
+        _cleanup_free_ char *msg = cli_bus_error_message(e, r);
+        return print_error(ctx, "%s", msg ? msg : "Out of memory.");
+}
+
+static int print_parse_error(const CliContext *ctx, const char *method, int r) {
+        return print_error(ctx, "Failed to parse the reply of %s: %s", method, strerror(-r));
+}
+
+/* Sends Manager.method with the arguments already appended to m; the reply in *ret. On
+ * failure the error is printed and CLI_EXIT_FAILURE returned. */
+static int call(const CliContext *ctx, sd_bus_message *m, uint64_t timeout, sd_bus_message **ret) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r = sd_bus_call(ctx->bus, m, timeout, &error, ret);
+        if (r < 0)
+                return print_bus_error(ctx, &error, r);
+        return CLI_EXIT_SUCCESS;
+}
+
+static int new_call(const CliContext *ctx, const char *member, sd_bus_message **ret) {
+        int r = sd_bus_message_new_method_call(ctx->bus, ret, ACCELNET_BUS_NAME, ACCELNET_OBJECT_PATH,
+                                               ACCELNET_MANAGER_INTERFACE, member);
+        if (r < 0)
+                return print_error(ctx, "Failed to create a %s call: %s", member, strerror(-r));
+        return CLI_EXIT_SUCCESS;
+}
+
+/* A method without arguments, for reading. */
+static int call_read(const CliContext *ctx, const char *member, sd_bus_message **ret) {
+        _cleanup_bus_message_ sd_bus_message *m = NULL;
+        int r = new_call(ctx, member, &m);
+        if (r != CLI_EXIT_SUCCESS)
+                return r;
+        return call(ctx, m, CLI_TIMEOUT_READ_USEC, ret);
+}
+
+static int emit_json(const CliContext *ctx, json_t *j) {
+        if (!j)
+                return print_error(ctx, "Out of memory.");
+        if (json_print(j, ctx->out, ctx->args->json) < 0)
+                return print_error(ctx, "Failed to write JSON output.");
+        return CLI_EXIT_SUCCESS;
+}
+
+static int emit_text(const CliContext *ctx, int r, const char *text) {
+        if (r < 0)
+                return print_error(ctx, "Failed to format the output: %s", strerror(-r));
+        if (fputs(text, ctx->out) == EOF)
+                return print_error(ctx, "Failed to write output.");
+        return CLI_EXIT_SUCCESS;
+}
+
+static RenderOptions render_options(const CliContext *ctx) {
+        return (RenderOptions) { .legend = ctx->args->legend, .width = ctx->width };
+}
+
+/* Success of a call that returns nothing: silent, or {"result":"done"} with --json. */
+static int emit_done(const CliContext *ctx) {
+        if (!ctx->args->json)
+                return CLI_EXIT_SUCCESS;
+        _cleanup_json_ json_t *j = done_to_json();
+        return emit_json(ctx, j);
+}
+
+/* ---- reply readers ---- */
+
+#define READ_STRUCT_ARRAY(m, sig, Type, ret, ret_n, ...)                                      \
+        ({                                                                                    \
+                _cleanup_free_ Type *_rows = NULL;                                            \
+                size_t _n = 0, _allocated = 0;                                                \
+                int _r = sd_bus_message_enter_container(m, 'a', "(" sig ")");                 \
+                while (_r >= 0) {                                                             \
+                        _r = records_reserve((void **) &_rows, &_allocated, _n + 1, sizeof(Type)); \
+                        if (_r < 0)                                                           \
+                                break;                                                        \
+                        Type *_x = &_rows[_n];                                                \
+                        *_x = (Type) {};                                                      \
+                        _r = sd_bus_message_read(m, "(" sig ")", __VA_ARGS__);                \
+                        if (_r <= 0)                                                          \
+                                break;                                                        \
+                        _n++;                                                                 \
+                }                                                                             \
+                if (_r >= 0)                                                                  \
+                        _r = sd_bus_message_exit_container(m);                                \
+                if (_r >= 0) {                                                                \
+                        *(ret) = TAKE_PTR(_rows);                                             \
+                        *(ret_n) = _n;                                                        \
+                }                                                                             \
+                _r < 0 ? _r : 0;                                                              \
+        })
+
+int prereq_rows_read(sd_bus_message *m, PrereqRow **ret, size_t *ret_n) {
+        return READ_STRUCT_ARRAY(m, "sssss", PrereqRow, ret, ret_n, &_x->check, &_x->subject, &_x->result,
+                                 &_x->code, &_x->detail);
+}
+
+int adapter_rows_read(sd_bus_message *m, AdapterRow **ret, size_t *ret_n) {
+        return READ_STRUCT_ARRAY(m, "ssssuuu", AdapterRow, ret, ret_n, &_x->address, &_x->ifname, &_x->driver,
+                                 &_x->support, &_x->total_vfs, &_x->enabled_vfs, &_x->assigned_vfs);
+}
+
+int vm_rows_read(sd_bus_message *m, VmRow **ret, size_t *ret_n) {
+        return READ_STRUCT_ARRAY(m, "sssss", VmRow, ret, ret_n, &_x->vm, &_x->state, &_x->performance, &_x->vf,
+                                 &_x->note);
+}
+
+int vm_results_read(sd_bus_message *m, VmResult **ret, size_t *ret_n) {
+        return READ_STRUCT_ARRAY(m, "ss", VmResult, ret, ret_n, &_x->vm, &_x->error);
+}
+
+/* An "as" into an owned array of borrowed strings. */
+static int read_string_array(sd_bus_message *m, const char ***ret, size_t *ret_n) {
+        _cleanup_free_ const char **v = NULL;
+        size_t n = 0, allocated = 0;
+        int r = sd_bus_message_enter_container(m, 'a', "s");
+        if (r < 0)
+                return r;
+        for (;;) {
+                const char *s;
+                r = sd_bus_message_read(m, "s", &s);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                r = records_reserve((void **) &v, &allocated, n + 1, sizeof(char *));
+                if (r < 0)
+                        return r;
+                v[n++] = s;
+        }
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(v);
+        *ret_n = n;
+        return 0;
+}
+
+int intent_rows_read(sd_bus_message *m, IntentRow **ret, size_t *ret_n) {
+        IntentRow *rows = NULL;
+        size_t n = 0, allocated = 0;
+        int r = sd_bus_message_enter_container(m, 'a', "(sasas)");
+
+        while (r >= 0) {
+                r = sd_bus_message_enter_container(m, 'r', "sasas");
+                if (r <= 0)
+                        break;
+                r = records_reserve((void **) &rows, &allocated, n + 1, sizeof(IntentRow));
+                if (r < 0)
+                        break;
+                IntentRow *x = &rows[n++];
+                *x = (IntentRow) {};
+                r = sd_bus_message_read(m, "s", &x->name);
+                if (r >= 0)
+                        r = read_string_array(m, &x->types, &x->n_types);
+                if (r >= 0)
+                        r = read_string_array(m, &x->adapters, &x->n_adapters);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m);
+        }
+        if (r >= 0)
+                r = sd_bus_message_exit_container(m);
+        if (r < 0) {
+                intent_rows_free(rows, n);
+                return r;
+        }
+        *ret = rows;
+        *ret_n = n;
+        return 0;
+}
+
+/* The variant's value, when it has a type we show; 0 (and nothing read) otherwise. */
+static int read_variant_value(sd_bus_message *m, const char *contents, Property *p) {
+        union {
+                int b;
+                const char *s;
+                uint8_t y;
+                uint16_t q;
+                int16_t n;
+                uint32_t u;
+                int32_t i;
+                uint64_t t;
+                int64_t x;
+                double d;
+        } v;
+        int r;
+
+        if (strlen(contents) != 1)
+                return 0;
+        switch (contents[0]) {
+        case 'b':
+                r = sd_bus_message_read_basic(m, 'b', &v.b);
+                p->type = PROPERTY_BOOLEAN, p->b = v.b;
+                break;
+        case 's':
+        case 'o':
+        case 'g':
+                r = sd_bus_message_read_basic(m, contents[0], &v.s);
+                p->type = PROPERTY_STRING, p->s = v.s;
+                break;
+        case 'y':
+                r = sd_bus_message_read_basic(m, 'y', &v.y);
+                p->type = PROPERTY_UNSIGNED, p->u = v.y;
+                break;
+        case 'q':
+                r = sd_bus_message_read_basic(m, 'q', &v.q);
+                p->type = PROPERTY_UNSIGNED, p->u = v.q;
+                break;
+        case 'u':
+                r = sd_bus_message_read_basic(m, 'u', &v.u);
+                p->type = PROPERTY_UNSIGNED, p->u = v.u;
+                break;
+        case 't':
+                r = sd_bus_message_read_basic(m, 't', &v.t);
+                p->type = PROPERTY_UNSIGNED, p->u = v.t;
+                break;
+        case 'n':
+                r = sd_bus_message_read_basic(m, 'n', &v.n);
+                p->type = PROPERTY_SIGNED, p->i = v.n;
+                break;
+        case 'i':
+                r = sd_bus_message_read_basic(m, 'i', &v.i);
+                p->type = PROPERTY_SIGNED, p->i = v.i;
+                break;
+        case 'x':
+                r = sd_bus_message_read_basic(m, 'x', &v.x);
+                p->type = PROPERTY_SIGNED, p->i = v.x;
+                break;
+        case 'd':
+                r = sd_bus_message_read_basic(m, 'd', &v.d);
+                p->type = PROPERTY_DOUBLE, p->d = v.d;
+                break;
+        default:
+                return 0;
+        }
+        return r < 0 ? r : 1;
+}
+
+int properties_read(sd_bus_message *m, Property **ret, size_t *ret_n) {
+        _cleanup_free_ Property *props = NULL;
+        size_t n = 0, allocated = 0;
+        int r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+
+        for (;;) {
+                const char *name, *contents;
+                Property p = {};
+
+                r = sd_bus_message_enter_container(m, 'e', "sv");
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                r = sd_bus_message_read(m, "s", &name);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_peek_type(m, NULL, &contents);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_enter_container(m, 'v', contents);
+                if (r < 0)
+                        return r;
+                r = read_variant_value(m, contents, &p);
+                if (r < 0)
+                        return r;
+                if (r == 0) { /* a type we do not show */
+                        r = sd_bus_message_skip(m, contents);
+                        if (r < 0)
+                                return r;
+                } else {
+                        r = records_reserve((void **) &props, &allocated, n + 1, sizeof(Property));
+                        if (r < 0)
+                                return r;
+                        p.name = name;
+                        props[n++] = p;
+                }
+                r = sd_bus_message_exit_container(m); /* variant */
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(m); /* dict entry */
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(props);
+        *ret_n = n;
+        return 0;
+}
+
+/* ---- verbs ---- */
+
+int verb_status(const CliContext *ctx) {
+        _cleanup_bus_message_ sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_free_ Property *props = NULL;
+        size_t n;
+
+        int r = sd_bus_message_new_method_call(ctx->bus, &m, ACCELNET_BUS_NAME, ACCELNET_OBJECT_PATH,
+                                               "org.freedesktop.DBus.Properties", "GetAll");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", ACCELNET_MANAGER_INTERFACE);
+        if (r < 0)
+                return print_error(ctx, "Failed to build the GetAll call: %s", strerror(-r));
+        r = call(ctx, m, CLI_TIMEOUT_READ_USEC, &reply);
+        if (r != CLI_EXIT_SUCCESS)
+                return r;
+        r = properties_read(reply, &props, &n);
+        if (r < 0)
+                return print_parse_error(ctx, "GetAll", r);
+
+        if (ctx->args->json) {
+                _cleanup_json_ json_t *j = properties_to_json(props, n);
+                return emit_json(ctx, j);
+        }
+        _cleanup_free_ char *text = NULL;
+        r = properties_render(props, n, &text);
+        return emit_text(ctx, r, text);
+}
+
+int verb_prereq(const CliContext *ctx) {
+        _cleanup_bus_message_ sd_bus_message *reply = NULL;
+        _cleanup_free_ PrereqRow *rows = NULL;
+        size_t n;
+
+        int r = call_read(ctx, "GetPrerequisites", &reply);
+        if (r != CLI_EXIT_SUCCESS)
+                return r;
+        r = prereq_rows_read(reply, &rows, &n);
+        if (r < 0)
+                return print_parse_error(ctx, "GetPrerequisites", r);
+
+        if (ctx->args->json) {
+                _cleanup_json_ json_t *j = prereq_rows_to_json(rows, n);
+                return emit_json(ctx, j);
+        }
+        RenderOptions o = render_options(ctx);
+        _cleanup_free_ char *text = NULL;
+        r = prereq_rows_render(rows, n, &o, &text);
+        return emit_text(ctx, r, text);
+}
+
+int verb_adapters(const CliContext *ctx) {
+        _cleanup_bus_message_ sd_bus_message *reply = NULL;
+        _cleanup_free_ AdapterRow *rows = NULL;
+        size_t n;
+
+        int r = call_read(ctx, "ListAdapters", &reply);
+        if (r != CLI_EXIT_SUCCESS)
+                return r;
+        r = adapter_rows_read(reply, &rows, &n);
+        if (r < 0)
+                return print_parse_error(ctx, "ListAdapters", r);
+
+        if (ctx->args->json) {
+                _cleanup_json_ json_t *j = adapter_rows_to_json(rows, n);
+                return emit_json(ctx, j);
+        }
+        RenderOptions o = render_options(ctx);
+        _cleanup_free_ char *text = NULL;
+        r = adapter_rows_render(rows, n, &o, &text);
+        return emit_text(ctx, r, text);
+}
+
+int verb_intents(const CliContext *ctx) {
+        _cleanup_bus_message_ sd_bus_message *reply = NULL;
+        IntentRow *rows = NULL;
+        size_t n;
+
+        int r = call_read(ctx, "ListIntents", &reply);
+        if (r != CLI_EXIT_SUCCESS)
+                return r;
+        r = intent_rows_read(reply, &rows, &n);
+        if (r < 0)
+                return print_parse_error(ctx, "ListIntents", r);
+
+        if (ctx->args->json) {
+                _cleanup_json_ json_t *j = intent_rows_to_json(rows, n);
+                r = emit_json(ctx, j);
+        } else {
+                RenderOptions o = render_options(ctx);
+                _cleanup_free_ char *text = NULL;
+                r = intent_rows_render(rows, n, &o, &text);
+                r = emit_text(ctx, r, text);
+        }
+        intent_rows_free(rows, n);
+        return r;
+}
+
+int verb_vm_list(const CliContext *ctx) {
+        _cleanup_bus_message_ sd_bus_message *reply = NULL;
+        _cleanup_free_ VmRow *rows = NULL;
+        size_t n;
+
+        int r = call_read(ctx, "ListVMs", &reply);
+        if (r != CLI_EXIT_SUCCESS)
+                return r;
+        r = vm_rows_read(reply, &rows, &n);
+        if (r < 0)
+                return print_parse_error(ctx, "ListVMs", r);
+
+        if (ctx->args->json) {
+                _cleanup_json_ json_t *j = vm_rows_to_json(rows, n, ctx->args->filter);
+                return emit_json(ctx, j);
+        }
+        RenderOptions o = render_options(ctx);
+        _cleanup_free_ char *text = NULL;
+        r = vm_rows_render(rows, n, ctx->args->filter, &o, &text);
+        return emit_text(ctx, r, text);
+}
+
+int verb_enable(const CliContext *ctx) {
+        _cleanup_bus_message_ sd_bus_message *m = NULL, *reply = NULL;
+        int r = new_call(ctx, "Enable", &m);
+        if (r != CLI_EXIT_SUCCESS)
+                return r;
+        r = sd_bus_message_append(m, "su", ctx->args->intent, ctx->args->node_reserve);
+        if (r < 0)
+                return print_error(ctx, "Failed to build the Enable call: %s", strerror(-r));
+        r = call(ctx, m, CLI_TIMEOUT_CHANGE_USEC, &reply);
+        return r != CLI_EXIT_SUCCESS ? r : emit_done(ctx);
+}
+
+int verb_set(const CliContext *ctx) {
+        _cleanup_bus_message_ sd_bus_message *m = NULL, *reply = NULL;
+        int r = new_call(ctx, "Set", &m);
+        if (r != CLI_EXIT_SUCCESS)
+                return r;
+        r = sd_bus_message_append(m, "su", ctx->args->intent ? ctx->args->intent : CLI_SET_KEEP_INTENT,
+                                  ctx->args->have_node_reserve ? ctx->args->node_reserve : CLI_SET_KEEP_RESERVE);
+        if (r < 0)
+                return print_error(ctx, "Failed to build the Set call: %s", strerror(-r));
+        r = call(ctx, m, CLI_TIMEOUT_CHANGE_USEC, &reply);
+        return r != CLI_EXIT_SUCCESS ? r : emit_done(ctx);
+}
+
+int verb_disable(const CliContext *ctx) {
+        _cleanup_bus_message_ sd_bus_message *m = NULL, *reply = NULL;
+        int r = new_call(ctx, "Disable", &m);
+        if (r != CLI_EXIT_SUCCESS)
+                return r;
+        r = call(ctx, m, CLI_TIMEOUT_CHANGE_USEC, &reply);
+        return r != CLI_EXIT_SUCCESS ? r : emit_done(ctx);
+}
+
+/* Prints the per-VM results; exit status 1 if any VM failed. */
+static int emit_vm_results(const CliContext *ctx, const VmResult *results, size_t n) {
+        int r;
+
+        if (ctx->args->json) {
+                _cleanup_json_ json_t *j = vm_results_to_json(results, n);
+                r = emit_json(ctx, j);
+        } else {
+                RenderOptions o = render_options(ctx);
+                _cleanup_free_ char *text = NULL;
+                r = vm_results_render(results, n, &o, &text);
+                r = emit_text(ctx, r, text);
+        }
+        if (r != CLI_EXIT_SUCCESS)
+                return r;
+
+        size_t n_failed = vm_results_n_failed(results, n);
+        if (n_failed > 0)
+                return print_error(ctx, "%zu of %zu VMs failed.", n_failed, n);
+        return CLI_EXIT_SUCCESS;
+}
+
+/* EnableVM/DisableVM for one VM, EnableVMs/DisableVMs for several. */
+static int vm_change(const CliContext *ctx, const char *one, const char *many, const char *performance) {
+        const CliArgs *a = ctx->args;
+        _cleanup_bus_message_ sd_bus_message *m = NULL, *reply = NULL;
+        int r;
+
+        r = new_call(ctx, a->n_vms == 1 ? one : many, &m);
+        if (r != CLI_EXIT_SUCCESS)
+                return r;
+        if (a->n_vms == 1)
+                r = sd_bus_message_append(m, "s", a->vms[0]);
+        else {
+                r = sd_bus_message_open_container(m, 'a', "s");
+                for (size_t i = 0; r >= 0 && i < a->n_vms; i++)
+                        r = sd_bus_message_append(m, "s", a->vms[i]);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+        }
+        if (r >= 0 && performance)
+                r = sd_bus_message_append(m, "s", performance);
+        if (r < 0)
+                return print_error(ctx, "Failed to build the %s call: %s", a->n_vms == 1 ? one : many,
+                                   strerror(-r));
+
+        r = call(ctx, m, CLI_TIMEOUT_CHANGE_USEC, &reply);
+        if (r != CLI_EXIT_SUCCESS)
+                return r;
+
+        if (a->n_vms == 1) {
+                if (!a->json)
+                        return CLI_EXIT_SUCCESS;
+                VmResult done = { .vm = a->vms[0], .error = "" };
+                return emit_vm_results(ctx, &done, 1);
+        }
+
+        _cleanup_free_ VmResult *results = NULL;
+        size_t n;
+        r = vm_results_read(reply, &results, &n);
+        if (r < 0)
+                return print_parse_error(ctx, many, r);
+        return emit_vm_results(ctx, results, n);
+}
+
+int verb_vm_enable(const CliContext *ctx) {
+        return vm_change(ctx, "EnableVM", "EnableVMs", ctx->args->performance);
+}
+
+int verb_vm_disable(const CliContext *ctx) {
+        return vm_change(ctx, "DisableVM", "DisableVMs", NULL);
+}
+
+int verb_vm_set(const CliContext *ctx) {
+        _cleanup_bus_message_ sd_bus_message *m = NULL, *reply = NULL;
+        int r = new_call(ctx, "SetVM", &m);
+        if (r != CLI_EXIT_SUCCESS)
+                return r;
+        r = sd_bus_message_append(m, "ss", ctx->args->vms[0], ctx->args->performance);
+        if (r < 0)
+                return print_error(ctx, "Failed to build the SetVM call: %s", strerror(-r));
+        r = call(ctx, m, CLI_TIMEOUT_CHANGE_USEC, &reply);
+        return r != CLI_EXIT_SUCCESS ? r : emit_done(ctx);
+}
+
+int cli_run(const CliContext *ctx) {
+        static int (*const table[_VERB_MAX])(const CliContext *) = {
+                [VERB_STATUS] = verb_status,       [VERB_PREREQ] = verb_prereq,
+                [VERB_ENABLE] = verb_enable,       [VERB_SET] = verb_set,
+                [VERB_DISABLE] = verb_disable,     [VERB_ADAPTERS] = verb_adapters,
+                [VERB_INTENTS] = verb_intents,     [VERB_VM_ENABLE] = verb_vm_enable,
+                [VERB_VM_SET] = verb_vm_set,       [VERB_VM_DISABLE] = verb_vm_disable,
+                [VERB_VM_LIST] = verb_vm_list,
+        };
+        Verb v = ctx->args->verb;
+
+        if ((int) v < 0 || v >= _VERB_MAX || !table[v])
+                return print_error(ctx, "Internal error: no command.");
+
+        /* A change may need polkit to ask for a password; only a person at a terminal can
+         * answer that. */
+        if (verb_is_mutating(v))
+                (void) sd_bus_set_allow_interactive_authorization(ctx->bus,
+                                                                  ctx->args->ask_password && isatty(STDIN_FILENO));
+        int r = table[v](ctx);
+        if (fflush(ctx->out) == EOF && r == CLI_EXIT_SUCCESS)
+                return print_error(ctx, "Failed to write output: %s", strerror(errno));
+        return r;
+}

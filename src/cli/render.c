@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "render.h"
+#include "shared/anerror.h"
+#include "shared/strutil.h"
+#include "table.h"
+
+#define ACCELNET_ERROR_PREFIX "org.accelnet1.Error."
+
+const char *error_name_short(const char *name) {
+        if (name && strncmp(name, ACCELNET_ERROR_PREFIX, strlen(ACCELNET_ERROR_PREFIX)) == 0 &&
+            name[strlen(ACCELNET_ERROR_PREFIX)])
+                return name + strlen(ACCELNET_ERROR_PREFIX);
+        return name;
+}
+
+static Table *table_new_with(const RenderOptions *o, size_t n, const char *const *headers) {
+        Table *t = table_new(n, headers);
+        if (t)
+                table_set_header(t, o->legend);
+        return t;
+}
+
+/* Formats the table and, with the legend, a footer after an empty line. */
+static int finish(const Table *t, const RenderOptions *o, const char *footer, char **ret) {
+        _cleanup_free_ char *body = NULL;
+        int r = table_format(t, o->width, &body);
+        if (r < 0)
+                return r;
+        if (!o->legend || !footer) {
+                *ret = TAKE_PTR(body);
+                return 0;
+        }
+        char *s;
+        if (asprintf(&s, "%s\n%s\n", body, footer) < 0)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
+static int finish_listed(const Table *t, const RenderOptions *o, size_t n, const char *one, const char *many,
+                         char **ret) {
+        _cleanup_free_ char *footer = NULL;
+        if (asprintf(&footer, "%zu %s listed.", n, n == 1 ? one : many) < 0)
+                return -ENOMEM;
+        return finish(t, o, footer, ret);
+}
+
+int prereq_rows_render(const PrereqRow *rows, size_t n, const RenderOptions *o, char **ret) {
+        static const char *const headers[] = { "RESULT", "CHECK", "SUBJECT", "CODE" };
+        _cleanup_(table_freep) Table *t = table_new_with(o, ELEMENTSOF(headers), headers);
+        size_t passed = 0, warnings = 0, failed = 0;
+        int r;
+
+        if (!t)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                const char *cells[] = { rows[i].result, rows[i].check, rows[i].subject, rows[i].code };
+                r = table_add_row(t, cells);
+                if (r < 0)
+                        return r;
+                r = table_set_detail(t, rows[i].detail);
+                if (r < 0)
+                        return r;
+                if (strcasecmp(strempty(rows[i].result), "Passed") == 0)
+                        passed++;
+                else if (strcasecmp(strempty(rows[i].result), "Warning") == 0)
+                        warnings++;
+                else if (strcasecmp(strempty(rows[i].result), "Failed") == 0)
+                        failed++;
+        }
+
+        _cleanup_free_ char *footer = NULL;
+        if (asprintf(&footer, "%zu %s: %zu passed, %zu %s, %zu failed.", n, n == 1 ? "check" : "checks", passed,
+                     warnings, warnings == 1 ? "warning" : "warnings", failed) < 0)
+                return -ENOMEM;
+        return finish(t, o, footer, ret);
+}
+
+int adapter_rows_render(const AdapterRow *rows, size_t n, const RenderOptions *o, char **ret) {
+        static const char *const headers[] = { "ADDRESS", "IFNAME", "DRIVER", "SUPPORT",
+                                                "TOTAL",   "ENABLED", "ASSIGNED" };
+        _cleanup_(table_freep) Table *t = table_new_with(o, ELEMENTSOF(headers), headers);
+        int r;
+
+        if (!t)
+                return -ENOMEM;
+        for (size_t c = 4; c < 7; c++)
+                (void) table_set_align(t, c, TABLE_ALIGN_RIGHT);
+        for (size_t i = 0; i < n; i++) {
+                char total[16], enabled[16], assigned[16];
+                snprintf(total, sizeof total, "%" PRIu32, rows[i].total_vfs);
+                snprintf(enabled, sizeof enabled, "%" PRIu32, rows[i].enabled_vfs);
+                snprintf(assigned, sizeof assigned, "%" PRIu32, rows[i].assigned_vfs);
+                const char *cells[] = { rows[i].address, rows[i].ifname, rows[i].driver, rows[i].support,
+                                        total,           enabled,        assigned };
+                r = table_add_row(t, cells);
+                if (r < 0)
+                        return r;
+        }
+        return finish_listed(t, o, n, "adapter", "adapters", ret);
+}
+
+int vm_rows_render(const VmRow *rows, size_t n, VmFilter filter, const RenderOptions *o, char **ret) {
+        static const char *const headers[] = { "VM", "STATE", "PERFORMANCE", "VF", "NOTE" };
+        _cleanup_(table_freep) Table *t = table_new_with(o, ELEMENTSOF(headers), headers);
+        int r;
+
+        if (!t)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                if (!vm_row_matches(&rows[i], filter))
+                        continue;
+                const char *cells[] = { rows[i].vm, rows[i].state, rows[i].performance, rows[i].vf, rows[i].note };
+                r = table_add_row(t, cells);
+                if (r < 0)
+                        return r;
+        }
+        return finish_listed(t, o, table_n_rows(t), "VM", "VMs", ret);
+}
+
+static char *join(const char *const *v, size_t n, const char *sep) {
+        StrBuf b = {};
+        for (size_t i = 0; i < n; i++)
+                strbuf_appendf(&b, "%s%s", i > 0 ? sep : "", strempty(v[i]));
+        return strbuf_steal(&b);
+}
+
+int intent_rows_render(const IntentRow *rows, size_t n, const RenderOptions *o, char **ret) {
+        static const char *const headers[] = { "NAME", "TYPES", "ADAPTERS" };
+        _cleanup_(table_freep) Table *t = table_new_with(o, ELEMENTSOF(headers), headers);
+        int r;
+
+        if (!t)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *types = join(rows[i].types, rows[i].n_types, ",");
+                _cleanup_free_ char *adapters = join(rows[i].adapters, rows[i].n_adapters, ",");
+                if (!types || !adapters)
+                        return -ENOMEM;
+                const char *cells[] = { rows[i].name, types, adapters };
+                r = table_add_row(t, cells);
+                if (r < 0)
+                        return r;
+        }
+        return finish_listed(t, o, n, "intent", "intents", ret);
+}
+
+int vm_results_render(const VmResult *results, size_t n, const RenderOptions *o, char **ret) {
+        static const char *const headers[] = { "VM", "RESULT", "ERROR" };
+        _cleanup_(table_freep) Table *t = table_new_with(o, ELEMENTSOF(headers), headers);
+        int r;
+
+        if (!t)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                bool failed = vm_result_failed(&results[i]);
+                const char *cells[] = { results[i].vm, failed ? "failed" : "done",
+                                        failed ? error_name_short(results[i].error) : "" };
+                r = table_add_row(t, cells);
+                if (r < 0)
+                        return r;
+                if (failed && error_name_short(results[i].error) != results[i].error) {
+                        AnError e = an_error_from_string(error_name_short(results[i].error));
+                        if ((int) e >= AN_ERROR_BASE) {
+                                r = table_set_detail(t, an_error_message(e));
+                                if (r < 0)
+                                        return r;
+                        }
+                }
+        }
+
+        size_t n_failed = vm_results_n_failed(results, n);
+        _cleanup_free_ char *footer = NULL;
+        if (asprintf(&footer, "%zu done, %zu failed.", n - n_failed, n_failed) < 0)
+                return -ENOMEM;
+        return finish(t, o, footer, ret);
+}
+
+static const struct {
+        const char *name, *label;
+} property_labels[] = {
+        { "Enabled", "Enabled" },
+        { "IntentName", "Intent" },
+        { "NodeReservePercentage", "Node reserve" },
+        { "HyperthreadingEnabled", "Hyperthreading" },
+        { "CapacityVFs", "Capacity VFs" },
+        { "UsableVFs", "Usable VFs" },
+        { "AssignedVFs", "Assigned VFs" },
+        { "Version", "Version" },
+};
+
+static void append_property(StrBuf *b, const char *label, const Property *p) {
+        strbuf_appendf(b, "%s: ", label);
+        switch (p->type) {
+        case PROPERTY_BOOLEAN:
+                strbuf_appendf(b, "%s", p->b ? "yes" : "no");
+                break;
+        case PROPERTY_STRING:
+                strbuf_appendf(b, "%s", isempty(p->s) ? "-" : p->s);
+                break;
+        case PROPERTY_UNSIGNED:
+                strbuf_appendf(b, "%" PRIu64, p->u);
+                break;
+        case PROPERTY_SIGNED:
+                strbuf_appendf(b, "%" PRIi64, p->i);
+                break;
+        case PROPERTY_DOUBLE:
+                strbuf_appendf(b, "%g", p->d);
+                break;
+        }
+        if (streq(p->name, "NodeReservePercentage") && p->type == PROPERTY_UNSIGNED)
+                strbuf_appendf(b, "%%");
+        strbuf_appendf(b, "\n");
+}
+
+int properties_render(const Property *props, size_t n, char **ret) {
+        StrBuf b = {};
+
+        for (size_t k = 0; k < ELEMENTSOF(property_labels); k++) {
+                const Property *p = property_find(props, n, property_labels[k].name);
+                if (p)
+                        append_property(&b, property_labels[k].label, p);
+        }
+        for (size_t i = 0; i < n; i++) {
+                bool known = false;
+                for (size_t k = 0; k < ELEMENTSOF(property_labels) && !known; k++)
+                        known = streq_ptr(props[i].name, property_labels[k].name);
+                /* a property the daemon sent twice is shown once */
+                if (!known && property_find(props, n, props[i].name) == &props[i])
+                        append_property(&b, props[i].name, &props[i]);
+        }
+
+        char *s = strbuf_steal(&b);
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Human output of every command, as text (so tests can compare it). Tables have an
+ * upper-case header row and a "N things listed." footer unless legend is off. Each
+ * function returns 0 and an owned string in *ret, or -ENOMEM. */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "records.h"
+
+typedef struct RenderOptions {
+        bool legend;  /* header row and footer */
+        size_t width; /* wrap width for details; 0 = TABLE_DEFAULT_WIDTH */
+} RenderOptions;
+
+/* RESULT CHECK SUBJECT CODE, each row followed by its detail indented and wrapped;
+ * footer "N checks: P passed, W warnings, F failed." */
+int prereq_rows_render(const PrereqRow *rows, size_t n, const RenderOptions *o, char **ret);
+/* ADDRESS IFNAME DRIVER SUPPORT TOTAL ENABLED ASSIGNED */
+int adapter_rows_render(const AdapterRow *rows, size_t n, const RenderOptions *o, char **ret);
+/* VM STATE PERFORMANCE VF NOTE, only rows that pass filter */
+int vm_rows_render(const VmRow *rows, size_t n, VmFilter filter, const RenderOptions *o, char **ret);
+/* NAME TYPES ADAPTERS (lists comma-separated) */
+int intent_rows_render(const IntentRow *rows, size_t n, const RenderOptions *o, char **ret);
+/* VM RESULT ERROR; a failed row is followed by the error's message when it is one of
+ * org.accelnet1.Error.*; footer "N done, F failed." */
+int vm_results_render(const VmResult *results, size_t n, const RenderOptions *o, char **ret);
+/* "Key: value" lines, known properties first in the contract's order with readable keys
+ * (Enabled, Intent, Node reserve, Hyperthreading, Capacity VFs, Usable VFs, Assigned VFs,
+ * Version), then any other property under its D-Bus name. Booleans are yes/no, an
+ * empty string is "-", the reserve gets a '%'. */
+int properties_render(const Property *props, size_t n, char **ret);
+
+/* "org.accelnet1.Error.NoSuchVM" → "NoSuchVM"; other names unchanged. Borrowed. */
+const char *error_name_short(const char *name);

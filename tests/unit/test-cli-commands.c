@@ -1,0 +1,380 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Every accelnetctl verb against a fake org.accelnet1.Manager over a peer-to-peer
+ * connection (a socketpair, no bus daemon): what goes on the wire, what is printed, and
+ * the exit status. */
+#include <pthread.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <systemd/sd-bus.h>
+
+#include "cli/args.h"
+#include "cli/bus.h"
+#include "cli/commands.h"
+#include "testlib.h"
+
+typedef struct Fake {
+        int fd;
+        bool bad_reply;          /* ListAdapters answers with the wrong signature */
+        /* properties */
+        int enabled, hyperthreading;
+        char *intent_name, *version;
+        uint32_t reserve, capacity, usable, assigned;
+        /* the last call, "Method arg arg ..." */
+        char last[512];
+} Fake;
+
+static void record(Fake *f, sd_bus_message *m, const char *args) {
+        snprintf(f->last, sizeof f->last, "%s%s%s", sd_bus_message_get_member(m), *args ? " " : "", args);
+}
+
+static int method_list_adapters(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        record(userdata, m, "");
+        return sd_bus_reply_method_return(m, "a(ssssuuu)", 2, "0000:3b:00.0", "ens1f0", "ixgbe", "Supported", 63, 8,
+                                          2, "0000:3b:00.1", "ens1f1", "ixgbe", "MissingAcs", 63, 0, 0);
+}
+
+/* Runs before the vtable, whose declared reply signature sd-bus enforces: with bad_reply
+ * ListAdapters answers with a signature the client does not expect. */
+static int object_bad_reply(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Fake *f = userdata;
+        if (!f->bad_reply || !sd_bus_message_is_method_call(m, ACCELNET_MANAGER_INTERFACE, "ListAdapters"))
+                return 0;
+        record(f, m, "");
+        return sd_bus_reply_method_return(m, "s", "oops");
+}
+
+static int method_list_vms(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        record(userdata, m, "");
+        return sd_bus_reply_method_return(m, "a(sssss)", 3, "web1", "enabled", "High", "0000:3b:10.0", "", "db",
+                                          "disabled", "", "", "", "batch", "enabled", "Low", "0000:3b:10.2",
+                                          "applies at next start");
+}
+
+static int method_list_intents(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        record(userdata, m, "");
+        return sd_bus_reply_method_return(m, "a(sasas)", 2, "compute1", 1, "compute", 2, "ens1f0", "0000:3b:00.1",
+                                          "mgmt", 2, "management", "storage", 0);
+}
+
+static int method_prereq(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        record(userdata, m, "");
+        return sd_bus_reply_method_return(m, "a(sssss)", 2, "iommu", "host", "Passed", "", "IOMMU on.", "acs",
+                                          "0000:3b:00.1", "Failed", "SriovSupportMissingAcs",
+                                          "The root port lacks ACS.");
+}
+
+static int method_enable(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        const char *intent;
+        uint32_t reserve;
+        char buf[256];
+        int r = sd_bus_message_read(m, "su", &intent, &reserve);
+        if (r < 0)
+                return r;
+        snprintf(buf, sizeof buf, "%s %" PRIu32, intent, reserve);
+        record(userdata, m, buf);
+        if (streq(intent, "missing"))
+                return sd_bus_error_setf(error, "org.accelnet1.Error.IntentNotFound", "Intent '%s' was not found.",
+                                         intent);
+        return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_disable(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        record(userdata, m, "");
+        return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_vm(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        const char *vm, *perf = NULL;
+        char buf[256];
+        int r = sd_bus_message_read(m, "s", &vm);
+        if (r >= 0 && !streq(sd_bus_message_get_member(m), "DisableVM"))
+                r = sd_bus_message_read(m, "s", &perf);
+        if (r < 0)
+                return r;
+        snprintf(buf, sizeof buf, "%s%s%s", vm, perf ? " " : "", perf ? perf : "");
+        record(userdata, m, buf);
+        if (streq(vm, "nonic"))
+                return sd_bus_error_setf(error, "org.accelnet1.Error.GetNetworkAdapterFailed",
+                                         "VM '%s' has no network adapter.", vm);
+        return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_vms(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_bus_message_ sd_bus_message *reply = NULL;
+        char **vms = NULL;
+        const char *perf = NULL;
+        char buf[256] = "";
+        int r = sd_bus_message_read_strv(m, &vms);
+        if (r >= 0 && streq(sd_bus_message_get_member(m), "EnableVMs"))
+                r = sd_bus_message_read(m, "s", &perf);
+        if (r >= 0)
+                r = sd_bus_message_new_method_return(m, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(ss)");
+        for (size_t i = 0; r >= 0 && vms && vms[i]; i++) {
+                strncat(buf, vms[i], sizeof buf - strlen(buf) - 2);
+                strcat(buf, ",");
+                r = sd_bus_message_append(reply, "(ss)", vms[i],
+                                          strncmp(vms[i], "bad", 3) == 0 ? "org.accelnet1.Error.NoSuchVM" : "");
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (perf && strlen(buf) + strlen(perf) + 2 < sizeof buf) {
+                strcat(buf, " ");
+                strcat(buf, perf);
+        }
+        record(userdata, m, buf);
+        for (size_t i = 0; vms && vms[i]; i++)
+                free(vms[i]);
+        free(vms);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static const sd_bus_vtable manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Enabled", "b", NULL, offsetof(Fake, enabled), 0),
+        SD_BUS_PROPERTY("IntentName", "s", NULL, offsetof(Fake, intent_name), 0),
+        SD_BUS_PROPERTY("NodeReservePercentage", "u", NULL, offsetof(Fake, reserve), 0),
+        SD_BUS_PROPERTY("HyperthreadingEnabled", "b", NULL, offsetof(Fake, hyperthreading), 0),
+        SD_BUS_PROPERTY("CapacityVFs", "u", NULL, offsetof(Fake, capacity), 0),
+        SD_BUS_PROPERTY("UsableVFs", "u", NULL, offsetof(Fake, usable), 0),
+        SD_BUS_PROPERTY("AssignedVFs", "u", NULL, offsetof(Fake, assigned), 0),
+        SD_BUS_PROPERTY("Version", "s", NULL, offsetof(Fake, version), 0),
+        SD_BUS_METHOD("GetPrerequisites", "", "a(sssss)", method_prereq, 0),
+        SD_BUS_METHOD("Enable", "su", "", method_enable, 0),
+        SD_BUS_METHOD("Set", "su", "", method_enable, 0),
+        SD_BUS_METHOD("Disable", "", "", method_disable, 0),
+        SD_BUS_METHOD("EnableVM", "ss", "", method_vm, 0),
+        SD_BUS_METHOD("SetVM", "ss", "", method_vm, 0),
+        SD_BUS_METHOD("DisableVM", "s", "", method_vm, 0),
+        SD_BUS_METHOD("EnableVMs", "ass", "a(ss)", method_vms, 0),
+        SD_BUS_METHOD("DisableVMs", "as", "a(ss)", method_vms, 0),
+        SD_BUS_METHOD("ListAdapters", "", "a(ssssuuu)", method_list_adapters, 0),
+        SD_BUS_METHOD("ListVMs", "", "a(sssss)", method_list_vms, 0),
+        SD_BUS_METHOD("ListIntents", "", "a(sasas)", method_list_intents, 0),
+        SD_BUS_VTABLE_END,
+};
+
+static void *server(void *p) {
+        Fake *f = p;
+        sd_bus *bus = NULL;
+        sd_id128_t id = { .bytes = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 } };
+
+        if (sd_bus_new(&bus) < 0 || sd_bus_set_fd(bus, f->fd, f->fd) < 0 || sd_bus_set_server(bus, 1, id) < 0 ||
+            sd_bus_add_object(bus, NULL, ACCELNET_OBJECT_PATH, object_bad_reply, f) < 0 ||
+            sd_bus_add_object_vtable(bus, NULL, ACCELNET_OBJECT_PATH, ACCELNET_MANAGER_INTERFACE, manager_vtable,
+                                     f) < 0 ||
+            sd_bus_start(bus) < 0) {
+                fprintf(stderr, "fake server setup failed\n");
+                sd_bus_unref(bus);
+                return NULL;
+        }
+        for (;;) {
+                int r = sd_bus_process(bus, NULL);
+                if (r < 0)
+                        break; /* the client went away */
+                if (r > 0)
+                        continue;
+                if (sd_bus_wait(bus, UINT64_MAX) < 0)
+                        break;
+        }
+        sd_bus_flush_close_unref(bus);
+        return NULL;
+}
+
+static Fake fake = {
+        .enabled = 1,
+        .intent_name = (char *) "compute1",
+        .version = (char *) "0.1.0",
+        .reserve = 50,
+        .capacity = 126,
+        .usable = 63,
+        .assigned = 2,
+};
+static sd_bus *client = NULL;
+
+/* Runs one command line against the fake; output and errors in the buffers. */
+static int run(char **out, char **err, int argc, char *const *argv) {
+        CliArgs a = {};
+        _cleanup_free_ char *e = NULL;
+        size_t n_out = 0, n_err = 0;
+
+        *out = *err = NULL;
+        fake.last[0] = '\0';
+        int r = cli_args_parse(argc, argv, &a, &e);
+        if (r < 0) {
+                fprintf(stderr, "parse failed: %s\n", strempty(e));
+                return -1;
+        }
+        FILE *fo = open_memstream(out, &n_out), *fe = open_memstream(err, &n_err);
+        CliContext ctx = { .bus = client, .args = &a, .out = fo, .err = fe, .width = 100 };
+        r = cli_run(&ctx);
+        fclose(fo);
+        fclose(fe);
+        cli_args_done(&a);
+        return r;
+}
+
+#define RUN_CLI(out, err, ...)                                                                 \
+        run(out, err, (int) (sizeof((const char *[]) { "accelnetctl", __VA_ARGS__ }) / sizeof(char *)), \
+            (char *const[]) { "accelnetctl", __VA_ARGS__, NULL })
+
+TEST(status) {
+        _cleanup_free_ char *out = NULL, *err = NULL;
+        CHECK_INT(RUN_CLI(&out, &err, "status"), 0);
+        CHECK_STR(out, "Enabled: yes\nIntent: compute1\nNode reserve: 50%\nHyperthreading: no\n"
+                       "Capacity VFs: 126\nUsable VFs: 63\nAssigned VFs: 2\nVersion: 0.1.0\n");
+        CHECK_STR(err, "");
+
+        _cleanup_free_ char *jout = NULL, *jerr = NULL;
+        CHECK_INT(RUN_CLI(&jout, &jerr, "status", "--json=short"), 0);
+        CHECK_STR(jout, "{\"enabled\":true,\"intent_name\":\"compute1\",\"node_reserve_percentage\":50,"
+                        "\"hyperthreading_enabled\":false,\"capacity_vfs\":126,\"usable_vfs\":63,"
+                        "\"assigned_vfs\":2,\"version\":\"0.1.0\"}\n");
+}
+
+TEST(adapters) {
+        _cleanup_free_ char *out = NULL, *err = NULL;
+        CHECK_INT(RUN_CLI(&out, &err, "adapters"), 0);
+        CHECK_STR(fake.last, "ListAdapters");
+        CHECK_STR(out, "ADDRESS      IFNAME DRIVER SUPPORT    TOTAL ENABLED ASSIGNED\n"
+                       "0000:3b:00.0 ens1f0 ixgbe  Supported     63       8        2\n"
+                       "0000:3b:00.1 ens1f1 ixgbe  MissingAcs    63       0        0\n"
+                       "\n2 adapters listed.\n");
+
+        _cleanup_free_ char *jout = NULL, *jerr = NULL;
+        CHECK_INT(RUN_CLI(&jout, &jerr, "--json=short", "adapters"), 0);
+        CHECK_CONTAINS(jout, "[{\"address\":\"0000:3b:00.0\",\"ifname\":\"ens1f0\",\"driver\":\"ixgbe\","
+                             "\"support\":\"Supported\",\"total_vfs\":63,\"enabled_vfs\":8,\"assigned_vfs\":2},");
+}
+
+TEST(bad_reply) {
+        _cleanup_free_ char *out = NULL, *err = NULL;
+        fake.bad_reply = true;
+        CHECK_INT(RUN_CLI(&out, &err, "adapters"), CLI_EXIT_FAILURE);
+        fake.bad_reply = false;
+        CHECK_CONTAINS(err, "accelnetctl: Failed to parse the reply of ListAdapters");
+        CHECK_STR(out, "");
+}
+
+TEST(lists) {
+        _cleanup_free_ char *out = NULL, *err = NULL;
+        CHECK_INT(RUN_CLI(&out, &err, "vm", "list", "--enabled", "--no-legend"), 0);
+        CHECK_STR(out, "web1  enabled High 0000:3b:10.0 -\n"
+                       "batch enabled Low  0000:3b:10.2 applies at next start\n");
+
+        _cleanup_free_ char *iout = NULL, *ierr = NULL;
+        CHECK_INT(RUN_CLI(&iout, &ierr, "intents"), 0);
+        CHECK_STR(iout, "NAME     TYPES              ADAPTERS\n"
+                        "compute1 compute            ens1f0,0000:3b:00.1\n"
+                        "mgmt     management,storage -\n"
+                        "\n2 intents listed.\n");
+
+        _cleanup_free_ char *jout = NULL, *jerr = NULL;
+        CHECK_INT(RUN_CLI(&jout, &jerr, "intents", "--json=short"), 0);
+        CHECK_STR(jout, "[{\"name\":\"compute1\",\"types\":[\"compute\"],\"adapters\":[\"ens1f0\",\"0000:3b:00.1\"]},"
+                        "{\"name\":\"mgmt\",\"types\":[\"management\",\"storage\"],\"adapters\":[]}]\n");
+
+        _cleanup_free_ char *pout = NULL, *perr = NULL;
+        CHECK_INT(RUN_CLI(&pout, &perr, "prereq"), 0);
+        CHECK_STR(pout, "RESULT CHECK SUBJECT      CODE\n"
+                        "Passed iommu host         -\n"
+                        "    IOMMU on.\n"
+                        "Failed acs   0000:3b:00.1 SriovSupportMissingAcs\n"
+                        "    The root port lacks ACS.\n"
+                        "\n2 checks: 1 passed, 0 warnings, 1 failed.\n");
+}
+
+TEST(management) {
+        _cleanup_free_ char *o1 = NULL, *e1 = NULL, *o2 = NULL, *e2 = NULL, *o3 = NULL, *e3 = NULL, *o4 = NULL,
+                            *e4 = NULL, *o5 = NULL, *e5 = NULL;
+
+        CHECK_INT(RUN_CLI(&o1, &e1, "enable", "--intent", "compute1"), 0);
+        CHECK_STR(fake.last, "Enable compute1 50");
+        CHECK_STR(o1, ""); /* silent on success */
+
+        CHECK_INT(RUN_CLI(&o2, &e2, "set", "--node-reserve", "20"), 0);
+        CHECK_STR(fake.last, "Set  20"); /* "" keeps the intent */
+        CHECK_INT(RUN_CLI(&o3, &e3, "set", "--intent", "c2", "--json"), 0);
+        CHECK_STR(fake.last, "Set c2 4294967295");
+        CHECK_STR(o3, "{\n  \"result\": \"done\"\n}\n");
+
+        CHECK_INT(RUN_CLI(&o4, &e4, "disable"), 0);
+        CHECK_STR(fake.last, "Disable");
+
+        CHECK_INT(RUN_CLI(&o5, &e5, "enable", "--intent", "missing", "--node-reserve", "10"), CLI_EXIT_FAILURE);
+        CHECK_STR(fake.last, "Enable missing 10");
+        CHECK_STR(e5, "accelnetctl: Intent 'missing' was not found. (org.accelnet1.Error.IntentNotFound)\n");
+        CHECK_STR(o5, "");
+}
+
+TEST(vm_one) {
+        _cleanup_free_ char *o1 = NULL, *e1 = NULL, *o2 = NULL, *e2 = NULL, *o3 = NULL, *e3 = NULL, *o4 = NULL,
+                            *e4 = NULL;
+
+        CHECK_INT(RUN_CLI(&o1, &e1, "vm", "enable", "web1", "--performance", "high"), 0);
+        CHECK_STR(fake.last, "EnableVM web1 High");
+        CHECK_STR(o1, "");
+
+        CHECK_INT(RUN_CLI(&o2, &e2, "vm", "enable", "nonic", "--performance", "low", "--json"), CLI_EXIT_FAILURE);
+        CHECK_STR(e2, "accelnetctl: VM 'nonic' has no network adapter. "
+                      "(org.accelnet1.Error.GetNetworkAdapterFailed)\n");
+        CHECK_STR(o2, "");
+
+        CHECK_INT(RUN_CLI(&o3, &e3, "vm", "set", "web1", "--performance", "Medium"), 0);
+        CHECK_STR(fake.last, "SetVM web1 Medium");
+
+        CHECK_INT(RUN_CLI(&o4, &e4, "vm", "disable", "web1", "--json=short"), 0);
+        CHECK_STR(fake.last, "DisableVM web1");
+        CHECK_STR(o4, "[{\"vm\":\"web1\",\"result\":\"done\",\"error\":\"\"}]\n");
+}
+
+TEST(vm_many) {
+        _cleanup_free_ char *o1 = NULL, *e1 = NULL, *o2 = NULL, *e2 = NULL, *o3 = NULL, *e3 = NULL;
+
+        CHECK_INT(RUN_CLI(&o1, &e1, "vm", "enable", "a", "b", "--performance", "low"), 0);
+        CHECK_STR(fake.last, "EnableVMs a,b, Low");
+        CHECK_STR(o1, "VM RESULT ERROR\na  done   -\nb  done   -\n\n2 done, 0 failed.\n");
+        CHECK_STR(e1, "");
+
+        CHECK_INT(RUN_CLI(&o2, &e2, "vm", "enable", "a", "bad1", "--performance", "low"), CLI_EXIT_FAILURE);
+        CHECK_CONTAINS(o2, "bad1 failed NoSuchVM\n");
+        CHECK_STR(e2, "accelnetctl: 1 of 2 VMs failed.\n");
+
+        CHECK_INT(RUN_CLI(&o3, &e3, "vm", "disable", "bad2", "c", "--json=short"), CLI_EXIT_FAILURE);
+        CHECK_STR(fake.last, "DisableVMs bad2,c,");
+        CHECK_STR(o3, "[{\"vm\":\"bad2\",\"result\":\"failed\",\"error\":\"org.accelnet1.Error.NoSuchVM\"},"
+                      "{\"vm\":\"c\",\"result\":\"done\",\"error\":\"\"}]\n");
+}
+
+int main(void) {
+        int fds[2];
+        pthread_t t;
+
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0) {
+                perror("socketpair");
+                return 1;
+        }
+        fake.fd = fds[0];
+        if (pthread_create(&t, NULL, server, &fake) != 0)
+                return 1;
+        if (sd_bus_new(&client) < 0 || sd_bus_set_fd(client, fds[1], fds[1]) < 0 || sd_bus_start(client) < 0) {
+                fprintf(stderr, "client setup failed\n");
+                return 1;
+        }
+
+        RUN(status);
+        RUN(adapters);
+        RUN(bad_reply);
+        RUN(lists);
+        RUN(management);
+        RUN(vm_one);
+        RUN(vm_many);
+
+        client = sd_bus_flush_close_unref(client); /* the server sees the hang-up and ends */
+        pthread_join(t, NULL);
+        return TEST_MAIN_END();
+}
