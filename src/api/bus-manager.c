@@ -95,8 +95,8 @@ static int method_get_prerequisites(sd_bus_message *msg, void *userdata, sd_bus_
                 if (r < 0)
                         return r;
         }
-        const Note *sets[] = { m->notes, m->enable_notes };
-        size_t counts[] = { m->n_notes, m->n_enable_notes };
+        const Note *sets[] = { m->notes, m->enable_notes, m->drift };
+        size_t counts[] = { m->n_notes, m->n_enable_notes, m->n_drift };
         for (size_t s = 0; s < ELEMENTSOF(sets); s++)
                 for (size_t i = 0; i < counts[s]; i++) {
                         r = append_row(reply, sets[s][i].check, sets[s][i].subject, sets[s][i].result, sets[s][i].code,

@@ -12,6 +12,8 @@
 #include "sriov/discover.h"
 #include "sriov/numvfs.h"
 #include "sriov/pci.h"
+#include "sriov/vfpolicy.h"
+#include "virt/virt.h"
 
 void an_status_set(AnStatus *s, int r, const char *fmt, ...) {
         va_list ap;
@@ -77,6 +79,12 @@ int manager_new(const ManagerOptions *o, Manager **ret) {
         r = pci_access_new(m->root, &m->pacc);
         if (r < 0)
                 return r;
+        r = -pthread_mutex_init(&m->nl_lock, NULL);
+        if (r < 0)
+                return r;
+        r = m->simulate ? vf_netlink_new_sim(m->root, &m->nl) : vf_netlink_new_kernel(&m->nl);
+        if (r < 0)
+                return log_error_errno(r, "Cannot open the netlink backend: %m");
         *ret = TAKE_PTR(m);
         return 0;
 }
@@ -85,6 +93,15 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         operation_drain(m);
+        virt_conn_free(m->virt);
+        vf_netlink_free(m->nl);
+        if (m->nl)
+                pthread_mutex_destroy(&m->nl_lock);
+        virt_strv_free(m->domains, m->n_domains);
+        strv_free_n(m->busy_vms, m->n_busy_vms);
+        notes_free(m->drift, m->n_drift);
+        free(m->vfs);
+        free(m->libvirt_version);
         sd_event_source_disable_unref(m->refresh_timer);
         sd_bus_flush_close_unref(m->bus);
         pci_access_free(m->pacc);
@@ -117,7 +134,7 @@ int manager_refresh(Manager *m) {
         PrereqConfig pc = {
                 .kernel_min = m->config->settings.kernel_min,
                 .libvirt_min = m->config->settings.libvirt_min,
-                .libvirt_version = NULL,
+                .libvirt_version = m->libvirt_version,
         };
         int r;
 
@@ -131,6 +148,8 @@ int manager_refresh(Manager *m) {
         m->host = TAKE_PTR(h);
         prereq_report_free(m->prereq);
         m->prereq = TAKE_PTR(rep);
+        if (m->state)
+                (void) manager_rebuild_vfs(m);
         return 0;
 }
 
@@ -256,7 +275,13 @@ int manager_startup(Manager *m) {
                 log_warning("State: %s", note);
                 manager_add_note(m, &m->notes, &m->n_notes, "state", m->state_dir, PREREQ_WARNING, 0, "%s", note);
         }
+        r = manager_virt_connect(m);
+        if (r < 0)
+                return r;
         r = manager_refresh(m);
+        if (r < 0)
+                return r;
+        r = manager_reconcile(m);
         if (r < 0)
                 return r;
         if (m->state->enabled && !config_find_intent(m->config, m->state->intent)) {

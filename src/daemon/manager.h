@@ -6,6 +6,7 @@
  * functions here (manager_enable, ...) know nothing of D-Bus: src/api/ calls them and turns
  * their AnStatus into replies. */
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
@@ -20,6 +21,19 @@
 
 typedef struct PciAccess PciAccess;
 typedef struct Operation Operation;
+typedef struct VirtConn VirtConn;
+typedef struct VfNetlink VfNetlink;
+
+/* One VF of a provisioned PF (rebuilt from sysfs on every refresh). */
+typedef struct VfSlot {
+        char vf[PCI_ADDR_STRLEN];
+        char pf[PCI_ADDR_STRLEN];
+        char pf_ifname[16];
+        char pf_driver[32];
+        unsigned index;
+        int numa_node;
+        uint32_t link_speed_mbps;
+} VfSlot;
 
 /* The outcome of a model call: r >= 0 success; r < 0 a negative errno or -AN_ERROR_*;
  * message is what the caller should be told (names the bad value, the remedy). */
@@ -68,6 +82,19 @@ typedef struct Manager {
         size_t n_notes;
         Note *enable_notes;        /* adapters of the intent that were skipped */
         size_t n_enable_notes;
+
+        VirtConn *virt;            /* NULL while libvirt is unreachable */
+        char *libvirt_version;
+        char **domains;            /* every libvirt domain, cached (events keep it fresh) */
+        size_t n_domains;
+        VfNetlink *nl;             /* loop-thread handle for reading VF settings */
+        pthread_mutex_t nl_lock;   /* serialises VF policy requests of all threads */
+        VfSlot *vfs;               /* VFs of the provisioned, supported PFs */
+        size_t n_vfs;
+        char **busy_vms;           /* VMs with an operation in flight */
+        size_t n_busy_vms;
+        Note *drift;               /* what the last reconcile found and repaired */
+        size_t n_drift;
 
         unsigned ops_running;      /* slow operations in worker threads */
         bool management_busy;      /* an Enable/Set/Disable is in progress */
@@ -123,5 +150,23 @@ void manager_properties_changed(Manager *m);
 void manager_add_note(Manager *m, Note **v, size_t *n, const char *check, const char *subject,
                       PrereqResult result, AnError code, const char *fmt, ...) __attribute__((format(printf, 8, 9)));
 void notes_free(Note *v, size_t n);
+
+/* VMs (daemon/vms.c). Names and tiers are validated as in management. */
+void manager_enable_vm(Manager *m, const char *vm, const char *performance, ManagerDone done, void *userdata);
+int manager_enable_vm_check(Manager *m, const char *vm, const char *performance, bool *ret_changes, AnStatus *st);
+void manager_set_vm(Manager *m, const char *vm, const char *performance, ManagerDone done, void *userdata);
+int manager_set_vm_check(Manager *m, const char *vm, const char *performance, bool *ret_changes, AnStatus *st);
+void manager_disable_vm(Manager *m, const char *vm, ManagerDone done, void *userdata);
+int manager_disable_vm_check(Manager *m, const char *vm, bool *ret_changes, AnStatus *st);
+/* Called by the VM model on every change of a VM's acceleration ("enabled", "disabled",
+ * "started", "stopped", "released"); the bus layer emits VMChanged. */
+void manager_vm_changed(Manager *m, const char *vm, const char *state);
+
+/* libvirt (daemon/vms.c). */
+int manager_virt_connect(Manager *m);
+int manager_refresh_domains(Manager *m);
+int manager_rebuild_vfs(Manager *m);
+/* Reconciles the state with libvirt and the VFs (daemon/reconcile.c). */
+int manager_reconcile(Manager *m);
 
 int manager_save_state(Manager *m);

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "admission.h"
+#include "shared/macro.h"
+
+bool vm_name_valid(const char *name) {
+        size_t n = name ? strlen(name) : 0;
+        if (n == 0 || n > 256)
+                return false;
+        for (const unsigned char *p = (const unsigned char *) name; *p; p++)
+                if (*p < 0x20 || *p == 0x7f || *p == '/')
+                        return false;
+        return true;
+}
+
+bool admission_rates_ok(const TierSpec *spec, const VfCandidate *c) {
+        if (!spec->rates_required)
+                return true;
+        if (spec->min_tx_rate_mbps > 0 && !c->min_rate_ok)
+                return false;
+        if (spec->min_tx_rate_mbps > 0 && c->link_speed_mbps > 0 && spec->min_tx_rate_mbps > c->link_speed_mbps)
+                return false;
+        if (spec->max_tx_rate_mbps > 0 && !c->max_rate_ok)
+                return false;
+        return true;
+}
+
+void admission_tier_rates(const TierSpec *spec, uint32_t link, uint32_t *ret_min, uint32_t *ret_max) {
+        uint32_t max = spec->max_tx_rate_mbps, min = spec->min_tx_rate_mbps;
+        if (link > 0 && max >= link)
+                max = 0;
+        if (link > 0 && min > link)
+                min = link;
+        if (max > 0 && min > max)
+                min = max;
+        *ret_min = min;
+        *ret_max = max;
+}
+
+static int cmp_candidate(const VfCandidate *a, unsigned la, const VfCandidate *b, unsigned lb) {
+        if (la != lb)
+                return la < lb ? -1 : 1;
+        int c = strcmp(a->pf, b->pf);
+        if (c != 0)
+                return c;
+        return a->index < b->index ? -1 : a->index > b->index;
+}
+
+ssize_t admission_choose_vf(const TierSpec *spec, int vm_node, const VfCandidate *c, size_t n,
+                            const unsigned *pf_load, bool *ret_local) {
+        ssize_t best = -1, best_local = -1;
+
+        for (size_t i = 0; i < n; i++) {
+                if (!c[i].free || !admission_rates_ok(spec, &c[i]))
+                        continue;
+                bool local = vm_node >= 0 && c[i].numa_node == vm_node;
+                if (best < 0 || cmp_candidate(&c[i], pf_load[i], &c[best], pf_load[best]) < 0)
+                        best = (ssize_t) i;
+                if (local && (best_local < 0 || cmp_candidate(&c[i], pf_load[i], &c[best_local], pf_load[best_local]) < 0))
+                        best_local = (ssize_t) i;
+        }
+        switch (spec->numa) {
+        case NUMA_POLICY_REQUIRED:
+                if (vm_node >= 0) {
+                        if (ret_local)
+                                *ret_local = best_local >= 0;
+                        return best_local;
+                }
+                break;
+        case NUMA_POLICY_PREFERRED:
+                if (best_local >= 0) {
+                        if (ret_local)
+                                *ret_local = true;
+                        return best_local;
+                }
+                break;
+        default:
+                break;
+        }
+        if (ret_local)
+                *ret_local = best >= 0 && vm_node >= 0 && c[best].numa_node == vm_node;
+        return best;
+}
+
+int admission_check(const AdmissionInput *in, AdmissionResult *ret) {
+        AdmissionResult res = { .tier = _TIER_INVALID };
+
+#define REFUSE(code, ...)                                                       \
+        do {                                                                    \
+                snprintf(res.message, sizeof res.message, __VA_ARGS__);         \
+                *ret = res;                                                     \
+                return -(code);                                                 \
+        } while (0)
+
+        if (!in->enabled)
+                REFUSE(AN_ERROR_NOT_ENABLED, "%s %s", an_error_message(AN_ERROR_NOT_ENABLED),
+                       an_error_remedy(AN_ERROR_NOT_ENABLED));
+        if (!in->facts.exists)
+                REFUSE(AN_ERROR_NO_SUCH_VM, "No VM named '%s' (virsh list --all).", in->vm);
+        res.tier = tier_from_string(in->performance);
+        if (res.tier < 0)
+                REFUSE(AN_ERROR_INVALID_ARGS, "Unknown performance '%.64s': use Low, Medium or High.", in->performance);
+        if (!in->facts.has_virtio_nic)
+                REFUSE(AN_ERROR_GET_NETWORK_ADAPTER_FAILED,
+                       "VM '%s' has no virtio network interface to pair the VF with. %s", in->vm,
+                       an_error_remedy(AN_ERROR_GET_NETWORK_ADAPTER_FAILED));
+        unsigned min = tier_min_vcpus(in->tiers, res.tier, in->smt_active);
+        if (in->facts.vcpus < min)
+                REFUSE(AN_ERROR_VM_NOT_ENOUGH_VCPUS,
+                       "VM '%s' has %u vCPU(s); performance %s needs at least %u with hyperthreading %s. %s", in->vm,
+                       in->facts.vcpus, tier_to_string(res.tier), min,
+                       in->smt_active == 1 ? "on" : in->smt_active == 0 ? "off" : "unknown (treated as on)",
+                       an_error_remedy(AN_ERROR_VM_NOT_ENOUGH_VCPUS));
+        if (in->vm_already_assigned) {
+                *ret = res;
+                return 0;
+        }
+        if (in->assigned + 1 > in->usable)
+                REFUSE(AN_ERROR_CLUSTER_NOT_ENOUGH_RESOURCES,
+                       "No VF left outside the node reserve: %u of %u usable VFs are assigned. %s", in->assigned,
+                       in->usable, an_error_remedy(AN_ERROR_CLUSTER_NOT_ENOUGH_RESOURCES));
+
+        const TierSpec *spec = &in->tiers->tiers[res.tier];
+        bool local = false;
+        ssize_t pick = admission_choose_vf(spec, in->facts.numa_node, in->cands, in->n_cands, in->pf_load, &local);
+        if (pick < 0) {
+                if (spec->numa == NUMA_POLICY_REQUIRED && in->facts.numa_node >= 0)
+                        REFUSE(AN_ERROR_CANNOT_PROVISION_PERFORMANCE,
+                               "Performance %s needs a VF on NUMA node %d, where VM '%s' runs, and none is free%s.",
+                               tier_to_string(res.tier), in->facts.numa_node, in->vm,
+                               spec->rates_required ? " with a PF driver that sets the tier's rates" : "");
+                REFUSE(AN_ERROR_CANNOT_PROVISION_PERFORMANCE,
+                       "No free VF can provide performance %s%s.", tier_to_string(res.tier),
+                       spec->rates_required ? " (its transmit rates need a PF driver that supports them)" : "");
+        }
+        res.choice = (size_t) pick;
+        res.numa_local = local;
+        *ret = res;
+        return 0;
+#undef REFUSE
+}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Admission of a VM to Accelerated Networking and the choice of its VF: pure decisions on
+ * plain facts gathered by the daemon (libvirt domain, host SMT, counts, free VFs). */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shared/anerror.h"
+#include "shared/pciaddr.h"
+#include "tier.h"
+
+typedef struct VmFacts {
+        bool exists;
+        unsigned vcpus;
+        bool has_virtio_nic;     /* a network interface to pair the VF with */
+        int numa_node;           /* the node the VM is placed on, -1 when not known */
+} VmFacts;
+
+typedef struct VfCandidate {
+        char vf[PCI_ADDR_STRLEN];
+        char pf[PCI_ADDR_STRLEN];
+        unsigned index;          /* virtfnN */
+        int numa_node;           /* of the PF, -1 unknown */
+        bool free;               /* not assigned to any VM */
+        bool min_rate_ok, max_rate_ok; /* the PF's driver can set min/max transmit rates */
+        uint32_t link_speed_mbps;/* of the PF, 0 unknown */
+} VfCandidate;
+
+typedef struct AdmissionInput {
+        bool enabled;
+        const char *vm;
+        const char *performance;     /* tier name as given */
+        VmFacts facts;
+        int smt_active;              /* 1, 0, -1 unknown */
+        const TierTable *tiers;
+        unsigned usable, assigned;   /* counts of DESIGN §2 */
+        bool vm_already_assigned;    /* it holds a VF (a tier change, or a no-op) */
+        const VfCandidate *cands;
+        size_t n_cands;
+        const unsigned *pf_load;     /* VFs assigned per candidate's PF, parallel to cands */
+} AdmissionInput;
+
+typedef struct AdmissionResult {
+        Tier tier;
+        size_t choice;               /* index into cands, when a VF was chosen */
+        bool numa_local;             /* the chosen VF is on the VM's node */
+        char message[512];           /* on refusal: why, with the numbers */
+} AdmissionResult;
+
+/* In the order of the issue: NotEnabled; NoSuchVM; unknown tier (InvalidArgs);
+ * GetNetworkAdapterFailed; VmNotEnoughVcpus (message states the minimum);
+ * ClusterNotEnoughResources (assigned would exceed usable); CannotProvisionPerformance (no
+ * free VF meets the tier's NUMA requirement or rate needs). Returns 0 and the chosen VF, or
+ * -AN_ERROR_*. With vm_already_assigned no VF is chosen and the capacity check is skipped. */
+int admission_check(const AdmissionInput *in, AdmissionResult *ret);
+
+/* The VF choice alone: NUMA policy of the tier, then the least-loaded PF, then the lowest
+ * PF address and VF index (deterministic). -1 when none fits. */
+ssize_t admission_choose_vf(const TierSpec *spec, int vm_node, const VfCandidate *c, size_t n,
+                            const unsigned *pf_load, bool *ret_local);
+
+/* Whether a candidate meets the tier's rate needs (only when the tier requires rates). */
+bool admission_rates_ok(const TierSpec *spec, const VfCandidate *c);
+
+/* The transmit rates to program for a tier on a PF: a cap at or above the link speed is no
+ * cap (some drivers refuse a rate above the link speed). */
+void admission_tier_rates(const TierSpec *spec, uint32_t link_speed_mbps, uint32_t *ret_min, uint32_t *ret_max);
+
+/* libvirt domain names as accepted over the bus: 1-256 bytes, printable, no '/'. */
+bool vm_name_valid(const char *name);
