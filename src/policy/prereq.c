@@ -217,8 +217,12 @@ static int judge_driver(PrereqReport *r, const PfFacts *f, const char *subj, Sri
         StrBuf d = {};
         bool bad = false;
 
-        if (!f->driver) {
-                strbuf_appendf(&d, "No driver is bound (%s/driver is missing).", strempty(f->sysfs_rel));
+        if (!f->driver && !f->sysfs_rel) {
+                strbuf_appendf(&d, "No driver could be found: sys/bus/pci/devices/%s does not lead to the function.",
+                               f->address);
+                bad = true;
+        } else if (!f->driver) {
+                strbuf_appendf(&d, "No driver is bound (%s/driver is missing).", f->sysfs_rel);
                 bad = true;
         } else {
                 for (size_t i = 0; i < ELEMENTSOF(drivers_without_sriov); i++)
@@ -231,14 +235,15 @@ static int judge_driver(PrereqReport *r, const PfFacts *f, const char *subj, Sri
                         strbuf_appendf(&d, "Driver %s is bound (%s/driver).", f->driver, f->sysfs_rel);
         }
         if (bad) {
-                strbuf_appendf(&d, " Remedy: load a PF driver with SR-IOV support, e.g. 'modprobe %s' for %04x:%04x, "
+                strbuf_appendf(&d, " Remedy: load a PF driver with SR-IOV support for %04x:%04x, e.g. %s (modprobe NAME), "
                                "and bind it (echo %s > /sys/bus/pci/drivers_probe).",
-                               f->vendor == 0x8086 ? "ice (E810), i40e (X710), ixgbe (82599/X540) or igb (82576/I350)"
+                               f->vendor, f->device,
+                               f->vendor == 0x8086 ? "ice (E810), i40e (X710/XL710), ixgbe (82599/X540) or igb (82576/I350)"
                                : f->vendor == 0x15b3 ? "mlx5_core"
                                : f->vendor == 0x14e4 ? "bnxt_en"
                                : f->vendor == 0x177d ? "nicpf"
-                               : "<the vendor's PF driver>",
-                               f->vendor, f->device, f->address);
+                               : "the vendor's PF driver",
+                               f->address);
                 if (*v == SRIOV_SUPPORTED) {
                         *v = SRIOV_MISSING_PF_DRIVER;
                         *reason = strdup(d.s ? d.s : "");

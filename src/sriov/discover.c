@@ -42,6 +42,8 @@ static const char *errno_text(int r) {
                 return "value out of range";
         case -ELOOP:
                 return "symbolic link loop";
+        case -ENOLINK:
+                return "dangling link (its target does not exist)";
         default:
                 return strerror(-r);
         }
@@ -77,8 +79,12 @@ static int attr_s64(PfFacts *f, const char *dir, const char *rel, const char *at
         return r;
 }
 
+/* The name a sysfs link (driver, iommu_group) leads to: the basename of its resolved target,
+ * so that a link which only looks right (a loop, a dangling target) is not taken for a driver
+ * or a group. -ENOENT when there is no link at all; -ENOLINK when it points nowhere. */
 static int link_basename(const char *dir, const char *attr, char **ret) {
         _cleanup_free_ char *p = path_join(dir, attr), *target = NULL;
+        char canon[PATH_MAX];
         int r;
 
         if (!p)
@@ -86,7 +92,9 @@ static int link_basename(const char *dir, const char *attr, char **ret) {
         r = readlink_malloc(p, &target);
         if (r < 0)
                 return r;
-        char *b = strdup(path_basename(target));
+        if (!realpath(p, canon))
+                return errno == ENOENT ? -ENOLINK : -errno;
+        char *b = strdup(path_basename(canon));
         if (!b)
                 return -ENOMEM;
         *ret = b;

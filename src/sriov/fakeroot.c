@@ -178,7 +178,7 @@ void synth_config(const SynthConfig *s, uint8_t c[4096]) {
                 int p = next;
                 EXT_HDR(EXT_CAP_SRIOV, 0x40);
                 put32(c, p + 0x04, 0);
-                put16(c, p + 0x08, s->sriov_num ? 0x0009 : 0x0000 | (s->ari ? 0x10 : 0));
+                put16(c, p + 0x08, (uint16_t) ((s->sriov_num ? 0x0009 : 0x0000) | (s->ari ? 0x0010 : 0)));
                 put16(c, p + 0x0c, s->sriov_total);
                 put16(c, p + 0x0e, s->sriov_total);
                 put16(c, p + 0x10, s->sriov_num);
@@ -349,8 +349,10 @@ static int load_dump(Ctx *c, const char *name, const char *where, PciDump **ret)
         if (!path)
                 return -ENOMEM;
         r = pci_dump_parse_file(path, &d, &line);
+        if (r == -EBADMSG)
+                return fail(c, "%s: dump %s: malformed hex at line %u", where, path, line);
         if (r < 0)
-                return fail(c, "%s: dump %s: %s (line %u)", where, path, strerror(-r), line);
+                return fail(c, "%s: dump %s: %s", where, path, strerror(-r));
         DumpCache *nd = realloc(c->dumps, sizeof(DumpCache) * (c->n_dumps + 1));
         if (!nd) {
                 pci_dump_free(d);
@@ -566,7 +568,9 @@ static int build_device(Ctx *c, const json_t *dev, const char *parent_rel, int p
                 int sub = (int) json_integer_value(json_array_get(v, 1));
                 if (sec < 0 || sec > 255 || sub < sec || sub > 255)
                         return fail(c, "%s: \"bus\" range %d-%d is not valid", addr_s, sec, sub);
-                if (len >= 0x1b) {
+                /* Only a type 1 (bridge) header has bus registers: a function that reads
+                 * all ones keeps reading all ones. */
+                if (len >= 0x1b && (cfg[0x0e] & 0x7f) == 1) {
                         cfg[0x18] = (uint8_t) (parent_secondary >= 0 ? parent_secondary : a.bus);
                         cfg[0x19] = (uint8_t) sec;
                         cfg[0x1a] = (uint8_t) sub;

@@ -39,12 +39,19 @@ static void pci_debug_hook(char *msg, ...) {
         (void) msg;
 }
 
+/* libpci's sysfs backend formats "SYSFS/devices/DDDD:BB:DD.F/ATTR" into a buffer of this
+ * size and calls the (fatal) error hook when it does not fit. */
+#define LIBPCI_OBJNAMELEN 1024
+#define LIBPCI_OBJNAME_TAIL "/devices/ffffffff:ff:ff.7/physical_slot_and_margin"
+
 int pci_access_new(const char *root, PciAccess **ret) {
         _cleanup_free_ char *path = root_path(root, "sys/bus/pci");
         PciAccess *a;
 
         if (!path)
                 return -ENOMEM;
+        if (strlen(path) + strlen(LIBPCI_OBJNAME_TAIL) >= LIBPCI_OBJNAMELEN)
+                return -ENAMETOOLONG;
         a = calloc(1, sizeof *a);
         if (!a)
                 return -ENOMEM;
@@ -137,8 +144,10 @@ int pci_access_lookup_names(PciAccess *a, uint16_t vendor, uint16_t device, char
         char vbuf[256], dbuf[256];
         char *v, *dv;
 
-        v = pci_lookup_name(a->pacc, vbuf, sizeof vbuf, PCI_LOOKUP_VENDOR, vendor);
-        dv = pci_lookup_name(a->pacc, dbuf, sizeof dbuf, PCI_LOOKUP_DEVICE, vendor, device);
+        /* pci.ids only: the udev hwdb fallback (taken for IDs pci.ids lacks) leaks its udev
+         * context in pci_cleanup and ties the names to the host rather than the root. */
+        v = pci_lookup_name(a->pacc, vbuf, sizeof vbuf, PCI_LOOKUP_VENDOR | PCI_LOOKUP_NO_HWDB, vendor);
+        dv = pci_lookup_name(a->pacc, dbuf, sizeof dbuf, PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_HWDB, vendor, device);
         v = strdup(v ? v : "");
         dv = strdup(dv ? dv : "");
         if (!v || !dv) {

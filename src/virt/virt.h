@@ -228,3 +228,11 @@ typedef struct VirtDetachResult {
  * go). Idempotent: a VF that is not there is success with nothing changed. */
 int virt_domain_detach_vf(VirtConn *vc, const char *domain, const char *vf_pci, uint64_t timeout_usec,
                           VirtDetachResult *ret);
+
+/* ---- domain XML given to the hook (no connection needed) ---- */
+
+/* PCI addresses of accelnet's VF hostdevs (alias ua-accelnet-*) in a domain XML. */
+int virt_xml_accel_vfs(const char *xml, char ***ret_vfs, size_t *ret_n);
+/* The XML with the hostdev of old_vf pointed at new_vf (source address and alias).
+ * -ENOENT when old_vf is not one of accelnet's hostdevs in it. */
+int virt_xml_retarget_vf(const char *xml, const char *old_vf, const char *new_vf, char **ret);
