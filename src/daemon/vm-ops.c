@@ -176,9 +176,8 @@ static void vm_job_done(Manager *m, void *p) {
                         a->phase = ASSIGN_PHASE_ASSIGNED;
                         a->next_start = !j->live;
                         log_struct(LOG_NOTICE, MESSAGE_ID_VF_ASSIGNED, j->pf, j->vf, j->vm,
-                                   "VF %s of %s assigned to VM %s (performance %s, MAC %s%s%s).", j->vf, j->pf, j->vm,
-                                   tier_to_string(j->tier), j->mac, j->live ? ", live" : "; applies at next start: ",
-                                   j->live ? "" : j->live_note);
+                                   "VF %s of %s assigned to VM %s (performance %s, MAC %s; %s).", j->vf, j->pf, j->vm,
+                                   tier_to_string(j->tier), j->mac, j->live ? "live" : j->live_note);
                 }
                 break;
         case JOB_RATES:

@@ -235,13 +235,13 @@ static int judge_driver(PrereqReport *r, const PfFacts *f, const char *subj, Sri
                         strbuf_appendf(&d, "Driver %s is bound (%s/driver).", f->driver, f->sysfs_rel);
         }
         if (bad) {
-                strbuf_appendf(&d, " Remedy: load a PF driver with SR-IOV support for %04x:%04x, e.g. %s (modprobe NAME), "
+                strbuf_appendf(&d, " Remedy: load a PF driver with SR-IOV support for %04x:%04x, e.g. %s, "
                                "and bind it (echo %s > /sys/bus/pci/drivers_probe).",
                                f->vendor, f->device,
-                               f->vendor == 0x8086 ? "ice (E810), i40e (X710/XL710), ixgbe (82599/X540) or igb (82576/I350)"
-                               : f->vendor == 0x15b3 ? "mlx5_core"
-                               : f->vendor == 0x14e4 ? "bnxt_en"
-                               : f->vendor == 0x177d ? "nicpf"
+                               f->vendor == 0x8086 ? "'modprobe ice' (E810), 'modprobe i40e' (X710/XL710), 'modprobe ixgbe' (82599/X540) or 'modprobe igb' (82576/I350)"
+                               : f->vendor == 0x15b3 ? "'modprobe mlx5_core'"
+                               : f->vendor == 0x14e4 ? "'modprobe bnxt_en'"
+                               : f->vendor == 0x177d ? "'modprobe nicpf'"
                                : "the vendor's PF driver",
                                f->address);
                 if (*v == SRIOV_SUPPORTED) {
