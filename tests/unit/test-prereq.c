@@ -249,7 +249,7 @@ TEST(driver_without_sriov_and_precedence) {
         CHECK_VERDICT(&t, "0000:01:00.0", SRIOV_MISSING_PF_DRIVER);
         check_row(&t, "driver", "0000:01:00.0", PREREQ_FAILED, AN_ERROR_SRIOV_SUPPORT_MISSING_PF_DRIVER,
                   "pci-stub cannot create VFs");
-        check_row(&t, "driver", "0000:01:00.0", PREREQ_FAILED, AN_ERROR_SRIOV_SUPPORT_MISSING_PF_DRIVER, "igb (82576/I350)");
+        check_row(&t, "driver", "0000:01:00.0", PREREQ_FAILED, AN_ERROR_SRIOV_SUPPORT_MISSING_PF_DRIVER, "'modprobe igb' (82576/I350)");
 
         CHECK_VERDICT(&t, "0000:0c:00.0", SRIOV_MISSING_ACS);
         check_row(&t, "acs", "0000:0c:00.0", PREREQ_FAILED, AN_ERROR_SRIOV_SUPPORT_MISSING_ACS, NULL);
