@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <systemd/sd-daemon.h>
 
+#include "api/bus-hook.h"
 #include "api/bus-manager.h"
 #include "config.h"
 #include "manager.h"
@@ -134,6 +135,9 @@ static int run(int argc, char **argv) {
         if (r < 0)
                 return r;
         r = bus_manager_add(m);
+        if (r < 0)
+                return r;
+        r = bus_hook_add(m);
         if (r < 0)
                 return r;
         r = sd_bus_request_name(m->bus, BUS_NAME, 0);

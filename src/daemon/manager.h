@@ -170,3 +170,8 @@ int manager_rebuild_vfs(Manager *m);
 int manager_reconcile(Manager *m);
 
 int manager_save_state(Manager *m);
+
+/* The libvirt hook's requests (daemon/hook.c); synchronous and libvirt-free. */
+int manager_hook_prepare(Manager *m, const char *vm, AnStatus *st);
+int manager_hook_release(Manager *m, const char *vm, AnStatus *st);
+int manager_hook_migrate(Manager *m, const char *vm, const char *xml, char **ret_xml, AnStatus *st);

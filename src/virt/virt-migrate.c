@@ -28,9 +28,9 @@ static int iface_pci(const XmlNode *iface, char buf[static PCI_ADDR_STRLEN]) {
         return 0;
 }
 
-int virt_xml_accel_vfs(const char *xml, char ***ret_vfs, size_t *ret_n) {
+int virt_xml_accel_vfs(const char *xml, VirtXmlVf **ret_vfs, size_t *ret_n) {
         _cleanup_(xml_node_freep) XmlNode *root = NULL;
-        char **v = NULL;
+        VirtXmlVf *v = NULL;
         size_t n = 0;
         int r;
 
@@ -42,12 +42,17 @@ int virt_xml_accel_vfs(const char *xml, char ***ret_vfs, size_t *ret_n) {
                 char pci[PCI_ADDR_STRLEN];
                 if (!is_our_vf(i) || iface_pci(i, pci) < 0)
                         continue;
-                char **nv = realloc(v, sizeof(char *) * (n + 1));
-                if (!nv || !(nv[n] = strdup(pci))) {
-                        virt_strv_free(nv ? nv : v, n);
+                VirtXmlVf *nv = realloc(v, sizeof(VirtXmlVf) * (n + 1));
+                if (!nv) {
+                        free(v);
                         return -ENOMEM;
                 }
                 v = nv;
+                const char *mac = xml_child_attr(i, "mac", "address");
+                const XmlNode *tag = xml_find(i, "vlan/tag");
+                v[n] = (VirtXmlVf){ .vlan = tag && xml_attr(tag, "id") ? (unsigned) strtoul(xml_attr(tag, "id"), NULL, 10) : 0 };
+                snprintf(v[n].pci, sizeof v[n].pci, "%s", pci);
+                snprintf(v[n].mac, sizeof v[n].mac, "%s", strempty(mac));
                 n++;
         }
         *ret_vfs = v;

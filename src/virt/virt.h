@@ -231,8 +231,14 @@ int virt_domain_detach_vf(VirtConn *vc, const char *domain, const char *vf_pci, 
 
 /* ---- domain XML given to the hook (no connection needed) ---- */
 
-/* PCI addresses of accelnet's VF hostdevs (alias ua-accelnet-*) in a domain XML. */
-int virt_xml_accel_vfs(const char *xml, char ***ret_vfs, size_t *ret_n);
+typedef struct VirtXmlVf {
+        char pci[20];    /* "0000:01:10.1" */
+        char mac[18];    /* "" when the hostdev has none */
+        unsigned vlan;
+} VirtXmlVf;
+
+/* accelnet's VF hostdevs (alias ua-accelnet-*) in a domain XML; *ret_vfs is free()d. */
+int virt_xml_accel_vfs(const char *xml, VirtXmlVf **ret_vfs, size_t *ret_n);
 /* The XML with the hostdev of old_vf pointed at new_vf (source address and alias).
  * -ENOENT when old_vf is not one of accelnet's hostdevs in it. */
 int virt_xml_retarget_vf(const char *xml, const char *old_vf, const char *new_vf, char **ret);
