@@ -46,7 +46,7 @@ for _ in $(seq 100); do
 done
 
 step() { printf '\n\033[1m$ accelnetctl %s\033[0m\n' "$*"; "$ACCELNETCTL" "$@"; }
-fails() { printf '\n\033[1m$ accelnetctl %s\033[0m   (expected to fail)\n' "$*"; if "$ACCELNETCTL" "$@"; then echo "unexpected success"; exit 1; fi; }
+fails() { printf '\n\033[1m$ accelnetctl %s\033[0m   (expected to fail)\n' "$*"; if "$ACCELNETCTL" "$@" 2>&1; then echo "unexpected success"; exit 1; fi; }
 
 echo "accelnetd is running on a simulated host (log: $work/accelnetd.log)"
 step prereq

@@ -155,9 +155,15 @@ class Env:
         except OSError:
             return ""
 
+    SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
     def close(self):
         try:
             self.stop()
+            log = self.logtext()
+            bad = [m for m in self.SANITIZER_MARKS if m in log]
+            if bad:
+                raise AssertionError(f"accelnetd reported {bad[0]}:\n{log[-4000:]}")
         finally:
             if self.bus:
                 self.bus.terminate()

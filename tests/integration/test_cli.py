@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""accelnetctl against a real accelnetd on a private bus, and scripts/demo.sh end to end."""
+import json
+import os
+import subprocess
+
+from harness import BUILD_DIR, SOURCE_DIR, TestCase, main
+
+
+class Cli(TestCase):
+    def setUp(self):
+        self.env = self.make_env()
+        self.env.start()
+
+    def test_read_verbs(self):
+        r = self.env.ctl("adapters")
+        self.assertEqual(r.rc, 0, r)
+        lines = r.out.splitlines()
+        self.assertTrue(lines[0].startswith("ADDRESS"), r.out)
+        self.assertRegex(r.out, r"0000:07:00\.0\s+ens3\s+igb\s+MissingAcs\s+8\s+0\s+0")
+        # columns are aligned: every data row has SUPPORT at the header's offset
+        col = lines[0].index("SUPPORT")
+        for line in lines[1:7]:
+            self.assertNotEqual(line[col], " ", line)
+        js = json.loads(self.env.ctl("adapters", "--json").out)
+        self.assertEqual(len(js), 6)
+        self.assertEqual({a["support"] for a in js}, {"Supported", "MissingAcs", "MissingPfDriver"})
+        self.assertEqual(set(js[0]), {"address", "ifname", "driver", "support", "total_vfs", "enabled_vfs",
+                                      "assigned_vfs"})
+        pre = json.loads(self.env.ctl("prereq", "--json").out)
+        self.assertTrue(any(p["check"] == "acs" and p["code"] == "SriovSupportMissingAcs" for p in pre))
+        intents = json.loads(self.env.ctl("intents", "--json").out)
+        self.assertIn({"name": "storage", "types": ["storage"], "adapters": ["ens2f1"]}, intents)
+        # reads work for anyone
+        self.assertEqual(self.env.ctl("status", user="nobody").rc, 0)
+
+    def test_enable_status_disable(self):
+        r = self.env.ctl("enable", "--intent", "compute")     # --node-reserve defaults to 50
+        self.assertEqual(r.rc, 0, r)
+        st = json.loads(self.env.ctl("status", "--json").out)
+        self.assertEqual((st["enabled"], st["intent_name"], st["node_reserve_percentage"], st["capacity_vfs"],
+                          st["usable_vfs"]), (True, "compute", 50, 32, 16))
+        self.assertIn("Node reserve: 50%", self.env.ctl("status").out)
+        self.assertEqual(self.env.ctl("set", "--node-reserve", "25").rc, 0)
+        self.assertEqual(self.env.prop("UsableVFs"), 24)
+        self.assertEqual(self.env.ctl("vm", "enable", "web2", "--performance", "MEDIUM").rc, 0)
+        vms = {v["vm"]: v for v in json.loads(self.env.ctl("vm", "list", "--json").out)}
+        self.assertEqual(vms["web2"]["state"], "enabled")
+        self.assertEqual(vms["web2"]["performance"], "Medium")
+        self.assertEqual(vms["web2"]["note"], "applies at next start")
+        self.assertEqual([l.split()[0] for l in self.env.ctl("vm", "list", "--enabled", "--no-legend").out.splitlines()],
+                         ["web2"])
+        self.assertEqual(self.env.ctl("disable").rc, 0)
+        self.assertFalse(self.env.prop("Enabled"))
+
+    def test_errors_exit_1_with_message(self):
+        r = self.env.ctl("enable", "--intent", "storage")
+        self.assertEqual(r.rc, 1)
+        self.assertIn("does not have the compute type", r.err)
+        self.assertIn("org.accelnet1.Error.IntentTypeCheckFailed", r.err)
+        r = self.env.ctl("enable", "--intent", "compute", user="nobody")
+        self.assertEqual(r.rc, 1)
+        self.assertIn("AccessDenied", r.err)
+        self.assertFalse(self.env.prop("Enabled"))
+
+    def test_usage_exit_2_sends_nothing(self):
+        for args, needle in ((["enable", "--intent", "compute", "--node-reserve", "100"], "100"),
+                             (["enable", "--intent", "compute", "--node-reserve", "abc"], "abc"),
+                             (["enable"], "--intent"),
+                             (["vm", "enable", "web2", "--performance", "turbo"], "turbo"),
+                             (["frobnicate"], "frobnicate")):
+            r = self.env.ctl(*args)
+            self.assertEqual(r.rc, 2, (args, r))
+            self.assertIn(needle, r.err)
+        self.assertFalse(self.env.prop("Enabled"))
+
+    def test_daemon_not_running(self):
+        self.env.stop()
+        r = self.env.ctl("status")
+        self.assertEqual(r.rc, 1)
+        self.assertIn("accelnetd is not running", r.err)
+
+    def test_help_and_version(self):
+        r = self.env.ctl("--help")
+        self.assertEqual(r.rc, 0)
+        for verb in ("prereq", "enable", "set", "disable", "vm", "adapters", "intents", "status"):
+            self.assertIn(verb, r.out)
+        r = self.env.run([os.path.join(BUILD_DIR, "src", "accelnetd"), "--version"])
+        self.assertEqual(r.rc, 0)
+        self.assertRegex(r.out, r"accelnetd \d+\.\d+\.\d+")
+
+
+class Demo(TestCase):
+    def test_demo_runs_to_the_end(self):
+        env = dict(os.environ, ACCELNET_DEMO_NO_BUILD="1", BUILD_DIR=os.path.relpath(BUILD_DIR, SOURCE_DIR))
+        env.pop("DBUS_SYSTEM_BUS_ADDRESS", None)
+        p = subprocess.run([os.path.join(SOURCE_DIR, "scripts", "demo.sh")], env=env, capture_output=True, text=True,
+                           timeout=300, stdin=subprocess.DEVNULL)
+        self.assertEqual(p.returncode, 0, p.stdout[-3000:] + p.stderr[-3000:])
+        for needle in ("accelnetctl prereq", "MissingAcs", "Capacity VFs: 32", "VmNotEnoughVcpus",
+                       "applies at next start", "Demo finished"):
+            self.assertIn(needle, p.stdout)
+
+
+if __name__ == "__main__":
+    main()
