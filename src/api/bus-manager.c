@@ -2,6 +2,8 @@
 /* org.accelnet1.Manager: the bus glue of the management model (daemon/management.c) and the
  * read methods. Handlers follow STYLE.md: read args → validate → return early if nothing
  * changes → authorise → change (model) → reply. */
+#include <systemd/sd-daemon.h>
+
 #include "bus-error.h"
 #include "bus-manager.h"
 #include "bus-vm.h"
@@ -70,6 +72,10 @@ void manager_properties_changed(Manager *m) {
         }
         if (n > 0 && m->bus)
                 (void) sd_bus_emit_properties_changed_strv(m->bus, BUS_PATH, BUS_INTERFACE, (char **) changed);
+        if (n > 0)
+                (void) sd_notifyf(false, "STATUS=%zu adapter(s); management %s%s; %u of %u usable VFs assigned",
+                                  m->host ? m->host->n_adapters : 0, enabled ? "enabled on " : "disabled",
+                                  enabled ? intent : "", assigned, usable);
 }
 
 static int append_row(sd_bus_message *reply, const char *check, const char *subject, PrereqResult result,

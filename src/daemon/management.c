@@ -450,6 +450,11 @@ int manager_disable_check(Manager *m, bool *ret_changes, AnStatus *st) {
                 an_status_set(st, -AN_ERROR_BUSY, "Another Enable, Set or Disable is in progress.");
                 return st->r;
         }
+        if (m->n_busy_vms > 0) {
+                an_status_set(st, -AN_ERROR_BUSY, "%zu VM operation(s) are in progress (e.g. on %s); retry when they are done.",
+                              m->n_busy_vms, m->busy_vms[0]);
+                return st->r;
+        }
         *ret_changes = m->state->enabled;
         return 0;
 }
