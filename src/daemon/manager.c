@@ -99,6 +99,7 @@ Manager *manager_free(Manager *m) {
                 pthread_mutex_destroy(&m->nl_lock);
         virt_strv_free(m->domains, m->n_domains);
         strv_free_n(m->busy_vms, m->n_busy_vms);
+        strv_free_n(m->held_vfs, m->n_held_vfs);
         notes_free(m->drift, m->n_drift);
         free(m->vfs);
         free(m->libvirt_version);

@@ -93,6 +93,8 @@ typedef struct Manager {
         size_t n_vfs;
         char **busy_vms;           /* VMs with an operation in flight */
         size_t n_busy_vms;
+        char **held_vfs;           /* free VFs kept for a VM that is moving to them */
+        size_t n_held_vfs;
         Note *drift;               /* what the last reconcile found and repaired */
         size_t n_drift;
 

@@ -25,6 +25,7 @@ typedef struct VmJob {
         Tier tier, old_tier;
         bool rates_required;
         VfPolicy policy;
+        VfPolicy old_policy;        /* JOB_RATES: what to go back to when the new one fails */
         VfSettings saved;
         char mac[18], alias[64];
         unsigned vlan;
@@ -108,7 +109,14 @@ static void job_enable_work(VmJob *j) {
                 return;
         }
         if (apply_policy(j, nl) < 0) {
-                (void) vm_restore_vf(j->m, nl, j->pf_ifname, j->index, &j->saved);
+                if (j->kind == JOB_RATES) {
+                        /* The VM keeps its VF: back to the old tier's policy, not the VF's own. */
+                        VfApplyResult res;
+                        pthread_mutex_lock(&j->m->nl_lock);
+                        (void) vf_policy_apply(nl, j->pf_ifname, j->index, &j->old_policy, &res);
+                        pthread_mutex_unlock(&j->m->nl_lock);
+                } else
+                        (void) vm_restore_vf(j->m, nl, j->pf_ifname, j->index, &j->saved);
                 return;
         }
         if (j->kind == JOB_RATES)
@@ -358,12 +366,14 @@ void manager_enable_vm(Manager *m, const char *vm, const char *performance, Mana
 typedef struct MoveCtx {
         Manager *m;
         char *vm, *performance;
+        char target[PCI_ADDR_STRLEN];   /* held while the old VF is released */
         ManagerDone done;
         void *userdata;
 } MoveCtx;
 
 static void move_released(void *p, const AnStatus *st) {
         MoveCtx *mc = p;
+        vm_hold_vf(mc->m, mc->target, false);
         if (st->r < 0)
                 mc->done(mc->userdata, st);
         else
@@ -415,8 +425,9 @@ void manager_set_vm(Manager *m, const char *vm, const char *performance, Manager
             slot->numa_node != info.facts.numa_node) {
                 _cleanup_free_ VfCandidate *c = NULL;
                 _cleanup_free_ unsigned *load = NULL;
+                ssize_t pick = -1;
                 if (vm_candidates(m, &c, &load) < 0 ||
-                    admission_choose_vf(spec, info.facts.numa_node, c, m->n_vfs, load, NULL) < 0) {
+                    (pick = admission_choose_vf(spec, info.facts.numa_node, c, m->n_vfs, load, NULL)) < 0) {
                         an_status_set(&st, -AN_ERROR_CANNOT_PROVISION_PERFORMANCE,
                                       "Performance %s needs a VF on NUMA node %d, where VM %s runs; it holds %s on node "
                                       "%d and no VF on node %d is free.", tier_to_string(res.tier), info.facts.numa_node,
@@ -432,6 +443,9 @@ void manager_set_vm(Manager *m, const char *vm, const char *performance, Manager
                         return done(userdata, &st);
                 }
                 *mc = (MoveCtx){ .m = m, .vm = mc->vm, .performance = mc->performance, .done = done, .userdata = userdata };
+                snprintf(mc->target, sizeof mc->target, "%s", c[pick].vf);
+                /* Nobody else may take the target between the release and the new enable. */
+                vm_hold_vf(m, mc->target, true);
                 log_info("VM %s moves from VF %s (node %d) to a VF on node %d for performance %s.", vm, a->vf,
                          slot->numa_node, info.facts.numa_node, tier_to_string(res.tier));
                 return manager_disable_vm(m, vm, move_released, mc);
@@ -449,6 +463,7 @@ void manager_set_vm(Manager *m, const char *vm, const char *performance, Manager
         snprintf(j->pf, sizeof j->pf, "%s", a->pf);
         snprintf(j->pf_ifname, sizeof j->pf_ifname, "%s", slot ? slot->pf_ifname : "");
         vm_policy_for(m, a, slot, res.tier, &j->policy);
+        vm_policy_for(m, a, slot, a->tier, &j->old_policy);
         a->tier = res.tier;
         (void) manager_save_state(m);
         job_start(m, j);

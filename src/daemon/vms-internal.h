@@ -17,6 +17,8 @@ bool vm_is_busy(const Manager *m, const char *vm);
 int vm_busy_add(Manager *m, const char *vm);
 void vm_busy_remove(Manager *m, const char *vm);
 const VfSlot *manager_find_slot(const Manager *m, const char *vf);
+/* Keeps a free VF out of every choice (a move in progress), or lets it go again. */
+void vm_hold_vf(Manager *m, const char *vf, bool hold);
 
 /* Domain facts through libvirt; facts.exists is false for an unknown VM (not an error). */
 int vm_gather(Manager *m, const char *vm, VmInfo *ret, AnStatus *st);

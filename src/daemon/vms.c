@@ -42,6 +42,27 @@ void vm_busy_remove(Manager *m, const char *vm) {
                 }
 }
 
+void vm_hold_vf(Manager *m, const char *vf, bool hold) {
+        for (size_t i = 0; i < m->n_held_vfs; i++)
+                if (streq(m->held_vfs[i], vf)) {
+                        if (!hold) {
+                                free(m->held_vfs[i]);
+                                memmove(&m->held_vfs[i], &m->held_vfs[i + 1], sizeof(char *) * (m->n_held_vfs - i - 1));
+                                m->n_held_vfs--;
+                        }
+                        return;
+                }
+        if (hold)
+                (void) strv_appendf(&m->held_vfs, &m->n_held_vfs, "%s", vf);
+}
+
+static bool vm_vf_held(const Manager *m, const char *vf) {
+        for (size_t i = 0; i < m->n_held_vfs; i++)
+                if (streq(m->held_vfs[i], vf))
+                        return true;
+        return false;
+}
+
 const VfSlot *manager_find_slot(const Manager *m, const char *vf) {
         for (size_t i = 0; i < m->n_vfs; i++)
                 if (streq(m->vfs[i].vf, vf))
@@ -185,7 +206,7 @@ int vm_candidates(Manager *m, VfCandidate **ret_c, unsigned **ret_load) {
                 return -ENOMEM;
         for (size_t i = 0; i < m->n_vfs; i++) {
                 const VfSlot *s = &m->vfs[i];
-                c[i] = (VfCandidate){ .index = s->index, .numa_node = s->numa_node, .free = !state_find_vf(m->state, s->vf),
+                c[i] = (VfCandidate){ .index = s->index, .numa_node = s->numa_node, .free = !state_find_vf(m->state, s->vf) && !vm_vf_held(m, s->vf),
                                       /* igb cannot set a minimum rate (EINVAL), as measured */
                                       .min_rate_ok = !streq(s->pf_driver, "igb"), .max_rate_ok = true,
                                       .link_speed_mbps = s->link_speed_mbps };
