@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* accelnet-hook's one call to accelnetd (org.accelnet1.Hook on the system bus), under one
+ * deadline that covers connecting, authenticating and the reply: libvirtd is waiting. */
+
+#include <stdint.h>
+
+#include "hook.h"
+
+#define HOOK_BUS_NAME "org.accelnet1"
+#define HOOK_BUS_PATH "/org/accelnet1"
+#define HOOK_BUS_INTERFACE "org.accelnet1.Hook"
+
+typedef struct HookCallResult {
+        HookCallStatus status;
+        char *detail; /* owned: "message (error name)" or the errno's text; NULL when OK */
+        char *xml;    /* owned: Migrate's reply; NULL otherwise */
+} HookCallResult;
+
+void hook_call_result_done(HookCallResult *r);
+
+/* Calls Prepare(vm), Release(vm) or Migrate(vm, xml) on the system bus
+ * ($DBUS_SYSTEM_BUS_ADDRESS is honoured) without starting the daemon by activation.
+ * Every failure is described in *ret (status and detail); returns -EINVAL for
+ * HOOK_ACTION_NONE or a Migrate without XML, otherwise 0. */
+int hook_bus_call(HookAction action, const char *vm, const char *xml, uint64_t timeout_usec, HookCallResult *ret);
