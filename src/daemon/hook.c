@@ -14,7 +14,7 @@
 int manager_hook_prepare(Manager *m, const char *vm, AnStatus *st) {
         Assignment *a = state_find_vm(m->state, vm);
         VfPolicy p;
-        VfApplyResult res;
+        VfApplyResult res = {};
         int r;
 
         if (!a)
@@ -30,8 +30,14 @@ int manager_hook_prepare(Manager *m, const char *vm, AnStatus *st) {
         pthread_mutex_lock(&m->nl_lock);
         r = vf_policy_apply(m->nl, s->pf_ifname, s->index, &p, &res);
         pthread_mutex_unlock(&m->nl_lock);
-        if (res.result[VF_ATTR_MAC] < 0 || (p.vlan > 0 && res.result[VF_ATTR_VLAN] < 0)) {
-                int e = res.result[VF_ATTR_MAC] < 0 ? res.result[VF_ATTR_MAC] : res.result[VF_ATTR_VLAN];
+        bool none_sent = true;
+        for (int i = 0; i < _VF_ATTR_MAX; i++)
+                if (res.result[i] != 0)
+                        none_sent = false;
+        if (res.result[VF_ATTR_MAC] < 0 || (p.vlan > 0 && res.result[VF_ATTR_VLAN] < 0) ||
+            (r < 0 && r != -EOPNOTSUPP && none_sent)) {
+                int e = res.result[VF_ATTR_MAC] < 0 ? res.result[VF_ATTR_MAC]
+                        : res.result[VF_ATTR_VLAN] < 0 ? res.result[VF_ATTR_VLAN] : r;
                 an_status_set(st, -AN_ERROR_ENABLE_ACCELNET_FAILED, "Applying the VF policy of %s to VF %s failed: %s.", vm,
                               a->vf, strerror(-e));
                 return st->r;
@@ -85,6 +91,12 @@ int manager_hook_migrate(Manager *m, const char *vm, const char *xml, char **ret
                               "on this host: %s", vm, an_error_remedy(AN_ERROR_NOT_ENABLED));
                 return st->r;
         }
+        /* One VF per VM: the first accelnet hostdev is retargeted; a second one would keep a
+         * foreign address, so it is refused. */
+        if (n > 1) {
+                an_status_set(st, -AN_ERROR_INVALID_ARGS, "VM %s arrives with %zu accelnet VFs; accelnet gives a VM one.", vm, n);
+                return st->r;
+        }
         const Assignment *a = state_find_vm(m->state, vm);
         char target[PCI_ADDR_STRLEN];
         if (a)
@@ -132,6 +144,11 @@ int manager_hook_migrate(Manager *m, const char *vm, const char *xml, char **ret
                 manager_properties_changed(m);
         }
         r = virt_xml_retarget_vf(xml, vfs[0].pci, target, ret_xml);
+        if (r < 0 && !a) {
+                state_remove_vm(m->state, vm);
+                (void) manager_save_state(m);
+                manager_properties_changed(m);
+        }
         if (r < 0) {
                 an_status_set(st, -AN_ERROR_ENABLE_ACCELNET_FAILED, "Cannot rewrite the domain XML of %s: %s.", vm, strerror(-r));
                 return st->r;

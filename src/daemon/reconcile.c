@@ -32,7 +32,7 @@ static bool vf_policy_matches(const VfInfo *i, const VfPolicy *p) {
 static void reapply(Manager *m, Assignment *a, const VfSlot *s, bool only_if_drifted) {
         VfPolicy p;
         VfInfo info;
-        VfApplyResult res;
+        VfApplyResult res = {};
         vm_policy_for(m, a, s, a->tier, &p);
         pthread_mutex_lock(&m->nl_lock);
         if (!only_if_drifted || vf_netlink_get(m->nl, s->pf_ifname, s->index, &info) < 0 || !vf_policy_matches(&info, &p)) {

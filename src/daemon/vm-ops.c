@@ -50,7 +50,7 @@ int vm_netlink_open(const Manager *m, VfNetlink **ret) {
 
 int vm_restore_vf(Manager *m, VfNetlink *nl, const char *pf_ifname, unsigned index, const VfSettings *saved) {
         VfPolicy p;
-        VfApplyResult res;
+        VfApplyResult res = {};
         int r;
 
         if (!saved->valid)
@@ -64,7 +64,7 @@ int vm_restore_vf(Manager *m, VfNetlink *nl, const char *pf_ifname, unsigned ind
 
 /* Applies the policy; decides per attribute whether a failure is a warning or fatal. */
 static int apply_policy(VmJob *j, VfNetlink *nl) {
-        VfApplyResult res;
+        VfApplyResult res = {};
         StrBuf w = {};
         int r;
 
@@ -74,6 +74,15 @@ static int apply_policy(VmJob *j, VfNetlink *nl) {
         if (r == -EINVAL && res.result[VF_ATTR_MAC] == 0 && res.result[VF_ATTR_VLAN] == 0 &&
             res.result[VF_ATTR_RATE] == -EINVAL)
                 r = -EOPNOTSUPP; /* a rate the driver refuses is like one it does not support */
+        bool none_sent = true;
+        for (int a = 0; a < _VF_ATTR_MAX; a++)
+                if (res.result[a] != 0)
+                        none_sent = false;
+        if (r < 0 && none_sent) { /* refused before anything was sent: a bad PF name or policy */
+                an_status_set(&j->st, -AN_ERROR_ENABLE_ACCELNET_FAILED, "VF policy for VF %u of %s (%s) refused: %s.",
+                              j->index, j->pf_ifname, j->vf, strerror(-r));
+                return j->st.r;
+        }
         for (int a = 0; a < _VF_ATTR_MAX; a++) {
                 int e = res.result[a];
                 if (e == 0)
@@ -111,7 +120,7 @@ static void job_enable_work(VmJob *j) {
         if (apply_policy(j, nl) < 0) {
                 if (j->kind == JOB_RATES) {
                         /* The VM keeps its VF: back to the old tier's policy, not the VF's own. */
-                        VfApplyResult res;
+                        VfApplyResult res = {};
                         pthread_mutex_lock(&j->m->nl_lock);
                         (void) vf_policy_apply(nl, j->pf_ifname, j->index, &j->old_policy, &res);
                         pthread_mutex_unlock(&j->m->nl_lock);
