@@ -93,6 +93,7 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         operation_drain(m);
+        sd_event_source_disable_unref(m->virt_connect_timer);
         virt_conn_free(m->virt);
         vf_netlink_free(m->nl);
         if (m->nl)
@@ -276,13 +277,10 @@ int manager_startup(Manager *m) {
                 log_warning("State: %s", note);
                 manager_add_note(m, &m->notes, &m->n_notes, "state", m->state_dir, PREREQ_WARNING, 0, "%s", note);
         }
-        r = manager_virt_connect(m);
-        if (r < 0)
-                return r;
         r = manager_refresh(m);
         if (r < 0)
                 return r;
-        r = manager_reconcile(m);
+        r = manager_virt_connect(m); /* from the loop, before the first bus message */
         if (r < 0)
                 return r;
         if (m->state->enabled && !config_find_intent(m->config, m->state->intent)) {

@@ -84,6 +84,8 @@ typedef struct Manager {
         size_t n_enable_notes;
 
         VirtConn *virt;            /* NULL while libvirt is unreachable */
+        sd_event_source *virt_connect_timer;
+        uint64_t virt_retry_usec;
         char *libvirt_version;
         char **domains;            /* every libvirt domain, cached (events keep it fresh) */
         size_t n_domains;

@@ -107,24 +107,71 @@ static void on_reconnect(VirtConn *vc, void *userdata) {
         (void) manager_reconcile(m);
 }
 
-int manager_virt_connect(Manager *m) {
+static void drop_libvirt_notes(Manager *m) {
+        size_t k = 0;
+        for (size_t i = 0; i < m->n_notes; i++) {
+                if (streq(m->notes[i].check, "libvirt")) {
+                        free(m->notes[i].check);
+                        free(m->notes[i].subject);
+                        free(m->notes[i].detail);
+                        continue;
+                }
+                m->notes[k++] = m->notes[i];
+        }
+        m->n_notes = k;
+}
+
+#define VIRT_RETRY_MIN_USEC (1ULL * 1000000ULL)
+#define VIRT_RETRY_MAX_USEC (30ULL * 1000000ULL)
+
+/* The first connection is made from the event loop, right after READY=1 and before any bus
+ * message is served (the timer has the highest priority): the unit is ordered before
+ * libvirtd so that the hook finds accelnetd when libvirtd autostarts VMs, and a
+ * socket-activated libvirtd only starts once we are ready. Until it answers, the daemon
+ * retries with back-off; VM methods say libvirt is not connected. */
+static int on_virt_connect_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
         int r;
 
         r = virt_conn_new(m->event, m->libvirt_uri, &m->virt);
         if (r < 0) {
-                log_warning("Cannot connect to libvirt at %s: %s. VM methods fail until it is reachable.",
-                            m->libvirt_uri, virt_last_error());
-                manager_add_note(m, &m->notes, &m->n_notes, "libvirt", m->libvirt_uri, PREREQ_FAILED,
-                                 AN_ERROR_ACCELNET_NOT_SUPPORTED, "Cannot connect to libvirt at %s: %s", m->libvirt_uri,
-                                 virt_last_error());
                 m->virt = NULL;
+                drop_libvirt_notes(m);
+                manager_add_note(m, &m->notes, &m->n_notes, "libvirt", m->libvirt_uri, PREREQ_FAILED,
+                                 AN_ERROR_ACCELNET_NOT_SUPPORTED, "Cannot connect to libvirt at %s: %s (retrying).",
+                                 m->libvirt_uri, virt_last_error());
+                if (m->virt_retry_usec == VIRT_RETRY_MIN_USEC)
+                        log_warning("Cannot connect to libvirt at %s: %s. Retrying with back-off; VM methods fail until "
+                                    "it answers.", m->libvirt_uri, virt_last_error());
+                (void) sd_event_source_set_time_relative(s, m->virt_retry_usec);
+                (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+                m->virt_retry_usec = m->virt_retry_usec * 2 > VIRT_RETRY_MAX_USEC ? VIRT_RETRY_MAX_USEC
+                                                                                   : m->virt_retry_usec * 2;
                 return 0;
         }
+        drop_libvirt_notes(m);
         virt_conn_set_event_handler(m->virt, on_domain_event, m);
         virt_conn_set_reconnect_handler(m->virt, on_reconnect, m);
         free(m->libvirt_version);
         m->libvirt_version = NULL;
         (void) virt_conn_version(m->virt, &m->libvirt_version);
+        log_info("Connected to libvirt %s at %s.", strempty(m->libvirt_version), m->libvirt_uri);
+        (void) manager_refresh(m);      /* the libvirt version is a prerequisite */
         (void) manager_refresh_domains(m);
+        (void) manager_reconcile(m);
+        manager_properties_changed(m);
+        m->virt_connect_timer = sd_event_source_disable_unref(m->virt_connect_timer);
+        return 0;
+}
+
+int manager_virt_connect(Manager *m) {
+        int r;
+
+        m->virt_retry_usec = VIRT_RETRY_MIN_USEC;
+        r = sd_event_add_time_relative(m->event, &m->virt_connect_timer, CLOCK_MONOTONIC, 0, 0, on_virt_connect_timer, m);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_priority(m->virt_connect_timer, SD_EVENT_PRIORITY_IMPORTANT);
+        (void) sd_event_source_set_description(m->virt_connect_timer, "libvirt-connect");
         return 0;
 }

@@ -76,7 +76,11 @@ int main(int argc, char *argv[]) {
         }
         HookManaged managed = hook_xml_managed(xml);
 
-        r = hook_bus_call(action, args.vm, xml, timeout, &res);
+        /* An accelerated VM at prepare or migrate may wait for accelnetd to be activated. */
+        bool activate = managed == HOOK_MANAGED_YES && (action == HOOK_ACTION_PREPARE || action == HOOK_ACTION_MIGRATE);
+        if (activate && !getenv(HOOK_TIMEOUT_ENV) && timeout < HOOK_ACTIVATION_TIMEOUT_USEC)
+                timeout = HOOK_ACTIVATION_TIMEOUT_USEC;
+        r = hook_bus_call(action, args.vm, xml, timeout, activate, &res);
         if (r < 0) { /* not reached: the action and the XML were checked above */
                 fprintf(stderr, HOOK_PROGRAM ": %s\n", strerror(-r));
                 return action == HOOK_ACTION_RELEASE ? HOOK_EXIT_SUCCESS : HOOK_EXIT_FAILURE;

@@ -41,7 +41,8 @@ static int result_errno(HookCallResult *ret, int r, const char *what) {
         return 0;
 }
 
-int hook_bus_call(HookAction action, const char *vm, const char *xml, uint64_t timeout_usec, HookCallResult *ret) {
+int hook_bus_call(HookAction action, const char *vm, const char *xml, uint64_t timeout_usec, bool auto_start,
+                  HookCallResult *ret) {
         _cleanup_(sd_bus_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
@@ -60,8 +61,10 @@ int hook_bus_call(HookAction action, const char *vm, const char *xml, uint64_t t
 
         r = sd_bus_message_new_method_call(bus, &m, HOOK_BUS_NAME, HOOK_BUS_PATH, HOOK_BUS_INTERFACE, method);
         if (r >= 0)
-                /* A hook must not start the daemon behind the admin's back (nor wait for it). */
-                r = sd_bus_message_set_auto_start(m, false);
+                /* Only an accelerated VM may start the daemon through bus activation (at boot,
+                 * libvirtd autostarts VMs before accelnetd.service, which is ordered after it);
+                 * for everything else the hook must not start it behind the admin's back. */
+                r = sd_bus_message_set_auto_start(m, auto_start);
         if (r >= 0)
                 r = action == HOOK_ACTION_MIGRATE ? sd_bus_message_append(m, "ss", vm, xml)
                                                   : sd_bus_message_append(m, "s", vm);

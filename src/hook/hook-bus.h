@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
+
 /* accelnet-hook's one call to accelnetd (org.accelnet1.Hook on the system bus), under one
  * deadline that covers connecting, authenticating and the reply: libvirtd is waiting. */
 
@@ -24,4 +26,6 @@ void hook_call_result_done(HookCallResult *r);
  * ($DBUS_SYSTEM_BUS_ADDRESS is honoured) without starting the daemon by activation.
  * Every failure is described in *ret (status and detail); returns -EINVAL for
  * HOOK_ACTION_NONE or a Migrate without XML, otherwise 0. */
-int hook_bus_call(HookAction action, const char *vm, const char *xml, uint64_t timeout_usec, HookCallResult *ret);
+/* auto_start: let the bus activate accelnetd (accelerated VMs at prepare and migrate). */
+int hook_bus_call(HookAction action, const char *vm, const char *xml, uint64_t timeout_usec, bool auto_start,
+                  HookCallResult *ret);

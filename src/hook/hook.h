@@ -21,6 +21,8 @@
 
 #define HOOK_USEC_PER_MSEC UINT64_C(1000)
 #define HOOK_TIMEOUT_DEFAULT_MSEC UINT64_C(5000)
+/* An accelerated VM at prepare/migrate may wait this long for accelnetd to be bus-activated. */
+#define HOOK_ACTIVATION_TIMEOUT_USEC (UINT64_C(30) * UINT64_C(1000000))
 #define HOOK_TIMEOUT_MAX_MSEC UINT64_C(600000)
 #define HOOK_TIMEOUT_ENV "ACCELNET_HOOK_TIMEOUT_MS"
 
