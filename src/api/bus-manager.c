@@ -6,6 +6,7 @@
 
 #include "bus-error.h"
 #include "bus-manager.h"
+#include "bus-util.h"
 #include "bus-vm.h"
 #include "polkit.h"
 #include "shared/log.h"
@@ -84,17 +85,10 @@ static int append_row(sd_bus_message *reply, const char *check, const char *subj
                                      code ? an_error_to_string(code) : "", detail);
 }
 
-static int method_get_prerequisites(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+static int fill_prerequisites(sd_bus_message *reply, void *userdata) {
         Manager *m = userdata;
         int r;
 
-        r = sd_bus_message_new_method_return(msg, &reply);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_open_container(reply, 'a', "(sssss)");
-        if (r < 0)
-                return r;
         for (size_t i = 0; i < m->prereq->n_rows; i++) {
                 const PrereqRow *row = &m->prereq->rows[i];
                 r = append_row(reply, row->check, row->subject, row->result, row->code, row->detail);
@@ -110,10 +104,11 @@ static int method_get_prerequisites(sd_bus_message *msg, void *userdata, sd_bus_
                         if (r < 0)
                                 return r;
                 }
-        r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return 0;
+}
+
+static int method_get_prerequisites(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return bus_reply_array(msg, "(sssss)", fill_prerequisites, userdata);
 }
 
 static unsigned assigned_on(const Manager *m, const char *pf) {
@@ -124,17 +119,10 @@ static unsigned assigned_on(const Manager *m, const char *pf) {
         return n;
 }
 
-static int method_list_adapters(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+static int fill_adapters(sd_bus_message *reply, void *userdata) {
         Manager *m = userdata;
         int r;
 
-        r = sd_bus_message_new_method_return(msg, &reply);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_open_container(reply, 'a', "(ssssuuu)");
-        if (r < 0)
-                return r;
         for (size_t i = 0; i < m->host->n_adapters; i++) {
                 const PfFacts *f = &m->host->adapters[i];
                 r = sd_bus_message_append(reply, "(ssssuuu)", f->address, strempty(f->ifname), strempty(f->driver),
@@ -144,23 +132,17 @@ static int method_list_adapters(sd_bus_message *msg, void *userdata, sd_bus_erro
                 if (r < 0)
                         return r;
         }
-        r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return 0;
 }
 
-static int method_list_intents(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        Manager *m = userdata;
-        int r;
+static int method_list_adapters(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return bus_reply_array(msg, "(ssssuuu)", fill_adapters, userdata);
+}
 
-        r = sd_bus_message_new_method_return(msg, &reply);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_open_container(reply, 'a', "(sasas)");
-        if (r < 0)
-                return r;
+static int fill_intents(sd_bus_message *reply, void *userdata) {
+        Manager *m = userdata;
+        int r = 0;
+
         for (size_t i = 0; i < m->config->n_intents; i++) {
                 const Intent *in = &m->config->intents[i];
                 r = sd_bus_message_open_container(reply, 'r', "sasas");
@@ -184,10 +166,11 @@ static int method_list_intents(sd_bus_message *msg, void *userdata, sd_bus_error
                 if (r < 0)
                         return r;
         }
-        r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return 0;
+}
+
+static int method_list_intents(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return bus_reply_array(msg, "(sasas)", fill_intents, userdata);
 }
 
 /* ---- management ---------------------------------------------------------------------- */

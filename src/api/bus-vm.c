@@ -5,6 +5,7 @@
 
 #include "bus-error.h"
 #include "bus-manager.h"
+#include "bus-util.h"
 #include "bus-vm.h"
 #include "daemon/manager.h"
 #include "polkit.h"
@@ -97,17 +98,16 @@ static void batch_free(Batch *b) {
         free(b);
 }
 
-static void batch_reply(Batch *b) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        int r = sd_bus_message_new_method_return(b->msg, &reply);
-        if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "(ss)");
+static int fill_batch(sd_bus_message *reply, void *userdata) {
+        Batch *b = userdata;
+        int r = 0;
         for (size_t i = 0; r >= 0 && i < b->n; i++)
                 r = sd_bus_message_append(reply, "(ss)", b->vms[i], b->errors[i] ? b->errors[i] : "");
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
-        if (r >= 0)
-                r = sd_bus_send(NULL, reply, NULL);
+        return r;
+}
+
+static void batch_reply(Batch *b) {
+        int r = bus_reply_array(b->msg, "(ss)", fill_batch, b);
         if (r < 0)
                 log_warning_errno(r, "Cannot reply to %s: %m", sd_bus_message_get_member(b->msg));
 }
@@ -222,17 +222,10 @@ static int append_vm(sd_bus_message *reply, const char *name, const Assignment *
         return sd_bus_message_append(reply, "(sssss)", name, "enabled", tier_to_string(a->tier), a->vf, vm_note(a));
 }
 
-int method_list_vms(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+static int fill_vms(sd_bus_message *reply, void *userdata) {
         Manager *m = userdata;
         int r;
 
-        r = sd_bus_message_new_method_return(msg, &reply);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_open_container(reply, 'a', "(sssss)");
-        if (r < 0)
-                return r;
         for (size_t i = 0; i < m->n_domains; i++) {
                 r = append_vm(reply, m->domains[i], state_find_vm(m->state, m->domains[i]));
                 if (r < 0)
@@ -249,8 +242,9 @@ int method_list_vms(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
                                 return r;
                 }
         }
-        r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return 0;
+}
+
+int method_list_vms(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return bus_reply_array(msg, "(sssss)", fill_vms, userdata);
 }

@@ -288,36 +288,10 @@ HookManaged hook_xml_managed(const char *xml) {
 
 int hook_read_all(int fd, size_t max, char **ret, size_t *ret_size) {
         _cleanup_free_ char *buf = NULL;
-        size_t len = 0, allocated = 0;
-
-        for (;;) {
-                if (allocated - len < 2) {
-                        size_t n = allocated ? allocated * 2 : 64 * 1024;
-                        if (n > max + 2)
-                                n = max + 2; /* room for one byte too many and the NUL */
-                        if (n <= allocated)
-                                return -EFBIG;
-                        char *nb = realloc(buf, n);
-                        if (!nb)
-                                return -ENOMEM;
-                        buf = nb;
-                        allocated = n;
-                }
-                ssize_t k = read(fd, buf + len, allocated - len - 1);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (k == 0)
-                        break;
-                len += (size_t) k;
-                if (len > max)
-                        return -EFBIG;
-        }
-        if (!buf && !(buf = malloc(1)))
-                return -ENOMEM;
-        buf[len] = 0;
+        size_t len = 0;
+        int r = read_full_fd(fd, max, &buf, &len);
+        if (r < 0)
+                return r;
         if (memchr(buf, 0, len))
                 return -EBADMSG;
         *ret = TAKE_PTR(buf);

@@ -12,19 +12,17 @@
 #include "fileio.h"
 #include "macro.h"
 
-int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size) {
-        _cleanup_close_ int fd = -EBADF;
+int read_full_fd(int fd, size_t max, char **ret, size_t *ret_size) {
         _cleanup_free_ char *buf = NULL;
         size_t n = 0, allocated = 0;
 
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
         for (;;) {
-                if (n + 4096 + 1 > allocated) {
-                        size_t want = allocated ? allocated * 2 : 4096 + 1;
-                        if (want > max + 4096 + 1)
-                                want = max + 4096 + 1;
+                if (allocated - n < 2) {
+                        size_t want = allocated ? allocated * 2 : 4096;
+                        if (want > max + 2)
+                                want = max + 2; /* room for one byte too many and the NUL */
+                        if (want <= allocated)
+                                return -EFBIG;
                         char *p = realloc(buf, want);
                         if (!p)
                                 return -ENOMEM;
@@ -50,6 +48,13 @@ int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size) {
         if (ret_size)
                 *ret_size = n;
         return 0;
+}
+
+int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        return read_full_fd(fd, max, ret, ret_size);
 }
 
 char *strstrip(char *s) {

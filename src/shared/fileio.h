@@ -10,6 +10,7 @@
 
 /* At most `max` bytes; -EFBIG if the file is longer. The buffer is NUL-terminated. */
 int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size);
+int read_full_fd(int fd, size_t max, char **ret, size_t *ret_size);
 /* First line, without trailing whitespace; -EBADMSG if empty. At most 4 KiB. */
 int read_one_line(const char *path, char **ret);
 /* A single unsigned number (base 0 accepts 0x..., base 16 plain hex). */
