@@ -280,7 +280,7 @@ int manager_startup(Manager *m) {
         r = manager_refresh(m);
         if (r < 0)
                 return r;
-        r = manager_virt_connect(m); /* from the loop, before the first bus message */
+        r = manager_virt_connect(m); /* reconciles when libvirt answers; retries when not */
         if (r < 0)
                 return r;
         if (m->state->enabled && !config_find_intent(m->config, m->state->intent)) {

@@ -124,16 +124,9 @@ static void drop_libvirt_notes(Manager *m) {
 #define VIRT_RETRY_MIN_USEC (1ULL * 1000000ULL)
 #define VIRT_RETRY_MAX_USEC (30ULL * 1000000ULL)
 
-/* The first connection is made from the event loop, right after READY=1 and before any bus
- * message is served (the timer has the highest priority): the unit is ordered before
- * libvirtd so that the hook finds accelnetd when libvirtd autostarts VMs, and a
- * socket-activated libvirtd only starts once we are ready. Until it answers, the daemon
- * retries with back-off; VM methods say libvirt is not connected. */
-static int on_virt_connect_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        Manager *m = userdata;
-        int r;
-
-        r = virt_conn_new(m->event, m->libvirt_uri, &m->virt);
+/* Connects once; on success reconciles and returns true. */
+static bool virt_try_connect(Manager *m) {
+        int r = virt_conn_new(m->event, m->libvirt_uri, &m->virt);
         if (r < 0) {
                 m->virt = NULL;
                 drop_libvirt_notes(m);
@@ -143,11 +136,7 @@ static int on_virt_connect_timer(sd_event_source *s, uint64_t usec, void *userda
                 if (m->virt_retry_usec == VIRT_RETRY_MIN_USEC)
                         log_warning("Cannot connect to libvirt at %s: %s. Retrying with back-off; VM methods fail until "
                                     "it answers.", m->libvirt_uri, virt_last_error());
-                (void) sd_event_source_set_time_relative(s, m->virt_retry_usec);
-                (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
-                m->virt_retry_usec = m->virt_retry_usec * 2 > VIRT_RETRY_MAX_USEC ? VIRT_RETRY_MAX_USEC
-                                                                                   : m->virt_retry_usec * 2;
-                return 0;
+                return false;
         }
         drop_libvirt_notes(m);
         virt_conn_set_event_handler(m->virt, on_domain_event, m);
@@ -160,18 +149,35 @@ static int on_virt_connect_timer(sd_event_source *s, uint64_t usec, void *userda
         (void) manager_refresh_domains(m);
         (void) manager_reconcile(m);
         manager_properties_changed(m);
-        m->virt_connect_timer = sd_event_source_disable_unref(m->virt_connect_timer);
+        return true;
+}
+
+/* While libvirtd is away the daemon serves everything else and retries with back-off
+ * (1 s doubling to 30 s); VM methods say libvirt is not connected meanwhile. */
+static int on_virt_connect_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        if (virt_try_connect(m)) {
+                m->virt_connect_timer = sd_event_source_disable_unref(m->virt_connect_timer);
+                return 0;
+        }
+        m->virt_retry_usec = m->virt_retry_usec * 2 > VIRT_RETRY_MAX_USEC ? VIRT_RETRY_MAX_USEC : m->virt_retry_usec * 2;
+        (void) sd_event_source_set_time_relative(s, m->virt_retry_usec);
+        (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
         return 0;
 }
 
+/* At start, before the bus name is taken, so that reconcile has run by the first call. */
 int manager_virt_connect(Manager *m) {
         int r;
 
         m->virt_retry_usec = VIRT_RETRY_MIN_USEC;
-        r = sd_event_add_time_relative(m->event, &m->virt_connect_timer, CLOCK_MONOTONIC, 0, 0, on_virt_connect_timer, m);
+        if (virt_try_connect(m))
+                return 0;
+        r = sd_event_add_time_relative(m->event, &m->virt_connect_timer, CLOCK_MONOTONIC, m->virt_retry_usec, 0,
+                                       on_virt_connect_timer, m);
         if (r < 0)
                 return r;
-        (void) sd_event_source_set_priority(m->virt_connect_timer, SD_EVENT_PRIORITY_IMPORTANT);
         (void) sd_event_source_set_description(m->virt_connect_timer, "libvirt-connect");
         return 0;
 }
