@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* D-Bus client benchmark for accelnetd (sd-bus; one connection per client thread).
+ *
+ *   dbus-bench reads CLIENTS ROUNDS
+ *       Every client calls, ROUNDS times, Peer.Ping, ListAdapters, GetPrerequisites and
+ *       ListVMs on org.accelnet1 (interleaved, so drift hits all alike); all clients start
+ *       together. Prints JSON with p50/p99 per method (µs).
+ *   dbus-bench cycles CLIENTS SECONDS PERFORMANCE VM...
+ *       Client i loops EnableVM(VM[i]) + DisableVM(VM[i]) for SECONDS. Prints JSON with the
+ *       number of cycles, cycles/s and the p50 of one cycle.
+ *
+ * The bus is DBUS_SYSTEM_BUS_ADDRESS (or the system bus). */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-bus.h>
+#include <time.h>
+
+#define DEST "org.accelnet1"
+#define PATH "/org/accelnet1"
+#define IFACE "org.accelnet1.Manager"
+
+enum { M_PING, M_ADAPTERS, M_PREREQ, M_VMS, _M_MAX };
+static const char *const method_names[_M_MAX] = { "Ping", "ListAdapters", "GetPrerequisites", "ListVMs" };
+
+static double now(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+static pthread_barrier_t barrier;
+static int rounds, seconds;
+static const char *performance;
+
+typedef struct Client {
+        pthread_t t;
+        int id;
+        const char *vm;
+        double *lat[_M_MAX];
+        size_t n;
+        double *cycle;
+        size_t n_cycles, cap_cycles;
+        int errors;
+        char first_error[256];
+} Client;
+
+static void note_error(Client *c, const char *what, const sd_bus_error *e, int r) {
+        if (c->errors++ == 0)
+                snprintf(c->first_error, sizeof c->first_error, "%s: %s", what,
+                         e && e->message ? e->message : strerror(-r));
+}
+
+static int call(sd_bus *bus, int m) {
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        int r = m == M_PING ? sd_bus_call_method(bus, DEST, PATH, "org.freedesktop.DBus.Peer", "Ping", &e, &reply, "")
+                            : sd_bus_call_method(bus, DEST, PATH, IFACE, method_names[m], &e, &reply, "");
+        sd_bus_message_unref(reply);
+        sd_bus_error_free(&e);
+        return r;
+}
+
+static sd_bus *connect_bus(void) {
+        sd_bus *bus = NULL;
+        int r = sd_bus_open_system(&bus);
+        if (r < 0) {
+                fprintf(stderr, "sd_bus_open_system: %s\n", strerror(-r));
+                exit(1);
+        }
+        return bus;
+}
+
+static void *reads_thread(void *p) {
+        Client *c = p;
+        sd_bus *bus = connect_bus();
+        for (int m = 0; m < _M_MAX; m++)
+                (void) call(bus, m); /* warm-up: connection and daemon caches */
+        pthread_barrier_wait(&barrier);
+        for (int i = 0; i < rounds; i++)
+                for (int k = 0; k < _M_MAX; k++) {
+                        int m = (k + i + c->id) % _M_MAX; /* rotate the order */
+                        double t0 = now();
+                        int r = call(bus, m);
+                        c->lat[m][i] = now() - t0;
+                        if (r < 0)
+                                note_error(c, method_names[m], NULL, r);
+                }
+        c->n = (size_t) rounds;
+        sd_bus_flush_close_unref(bus);
+        return NULL;
+}
+
+static void *cycles_thread(void *p) {
+        Client *c = p;
+        sd_bus *bus = connect_bus();
+        pthread_barrier_wait(&barrier);
+        double end = now() + seconds;
+        while (now() < end) {
+                sd_bus_error e = SD_BUS_ERROR_NULL;
+                double t0 = now();
+                int r = sd_bus_call_method(bus, DEST, PATH, IFACE, "EnableVM", &e, NULL, "ss", c->vm, performance);
+                if (r < 0)
+                        note_error(c, "EnableVM", &e, r);
+                sd_bus_error_free(&e);
+                r = sd_bus_call_method(bus, DEST, PATH, IFACE, "DisableVM", &e, NULL, "s", c->vm);
+                if (r < 0)
+                        note_error(c, "DisableVM", &e, r);
+                sd_bus_error_free(&e);
+                if (c->errors > 0)
+                        break;
+                if (c->n_cycles == c->cap_cycles) {
+                        c->cap_cycles = c->cap_cycles ? 2 * c->cap_cycles : 4096;
+                        c->cycle = realloc(c->cycle, c->cap_cycles * sizeof(double));
+                        if (!c->cycle)
+                                exit(1);
+                }
+                c->cycle[c->n_cycles++] = now() - t0;
+        }
+        sd_bus_flush_close_unref(bus);
+        return NULL;
+}
+
+static int cmp_double(const void *a, const void *b) {
+        double x = *(const double *) a, y = *(const double *) b;
+        return x < y ? -1 : x > y;
+}
+
+static double pct(double *v, size_t n, double p) {
+        if (n == 0)
+                return 0;
+        qsort(v, n, sizeof(double), cmp_double);
+        size_t i = (size_t) (p * (double) (n - 1) + 0.5);
+        return v[i];
+}
+
+int main(int argc, char **argv) {
+        if (argc >= 4 && strcmp(argv[1], "reads") == 0) {
+                int n = atoi(argv[2]);
+                rounds = atoi(argv[3]);
+                if (n < 1 || rounds < 1)
+                        return 2;
+                Client *c = calloc((size_t) n, sizeof(Client));
+                pthread_barrier_init(&barrier, NULL, (unsigned) n + 1);
+                for (int i = 0; i < n; i++) {
+                        c[i].id = i;
+                        for (int m = 0; m < _M_MAX; m++)
+                                c[i].lat[m] = calloc((size_t) rounds + 1, sizeof(double));
+                        pthread_create(&c[i].t, NULL, reads_thread, &c[i]);
+                }
+                pthread_barrier_wait(&barrier);
+                double t0 = now();
+                for (int i = 0; i < n; i++)
+                        pthread_join(c[i].t, NULL);
+                double wall = now() - t0;
+                int errors = 0;
+                printf("{\"clients\": %d, \"rounds\": %d, \"wall_s\": %.6f", n, rounds, wall);
+                for (int m = 0; m < _M_MAX; m++) {
+                        size_t total = (size_t) n * (size_t) rounds, k = 0;
+                        double *all = calloc(total, sizeof(double));
+                        for (int i = 0; i < n; i++)
+                                for (int j = 0; j < rounds; j++)
+                                        all[k++] = c[i].lat[m][j];
+                        double p50 = pct(all, total, 0.50), p99 = pct(all, total, 0.99);
+                        printf(", \"%s\": {\"p50_us\": %.2f, \"p99_us\": %.2f, \"calls_per_s\": %.1f}", method_names[m],
+                               p50 * 1e6, p99 * 1e6, (double) total / wall / _M_MAX);
+                        free(all);
+                }
+                for (int i = 0; i < n; i++)
+                        errors += c[i].errors;
+                printf(", \"errors\": %d", errors);
+                for (int i = 0; i < n; i++)
+                        if (c[i].errors) {
+                                printf(", \"first_error\": \"%s\"", c[i].first_error);
+                                break;
+                        }
+                printf("}\n");
+                return errors ? 1 : 0;
+        }
+        if (argc >= 6 && strcmp(argv[1], "cycles") == 0) {
+                int n = atoi(argv[2]);
+                seconds = atoi(argv[3]);
+                performance = argv[4];
+                if (n < 1 || seconds < 1 || argc < 5 + n)
+                        return 2;
+                Client *c = calloc((size_t) n, sizeof(Client));
+                pthread_barrier_init(&barrier, NULL, (unsigned) n + 1);
+                for (int i = 0; i < n; i++) {
+                        c[i].id = i;
+                        c[i].vm = argv[5 + i];
+                        pthread_create(&c[i].t, NULL, cycles_thread, &c[i]);
+                }
+                pthread_barrier_wait(&barrier);
+                double t0 = now();
+                for (int i = 0; i < n; i++)
+                        pthread_join(c[i].t, NULL);
+                double wall = now() - t0;
+                size_t total = 0, k = 0;
+                int errors = 0;
+                for (int i = 0; i < n; i++) {
+                        total += c[i].n_cycles;
+                        errors += c[i].errors;
+                }
+                double *all = calloc(total ? total : 1, sizeof(double));
+                for (int i = 0; i < n; i++)
+                        for (size_t j = 0; j < c[i].n_cycles; j++)
+                                all[k++] = c[i].cycle[j];
+                printf("{\"clients\": %d, \"cycles\": %zu, \"wall_s\": %.6f, \"cycles_per_s\": %.1f, "
+                       "\"cycle_p50_us\": %.1f, \"cycle_p99_us\": %.1f, \"errors\": %d",
+                       n, total, wall, (double) total / wall, pct(all, total, 0.5) * 1e6, pct(all, total, 0.99) * 1e6,
+                       errors);
+                for (int i = 0; i < n; i++)
+                        if (c[i].errors) {
+                                printf(", \"first_error\": \"%s\"", c[i].first_error);
+                                break;
+                        }
+                printf("}\n");
+                return errors ? 1 : 0;
+        }
+        if (argc >= 2 && strcmp(argv[1], "ping") == 0) {
+                /* One Peer.Ping, answered once the daemon's loop has served everything queued
+                 * before it (after READY=1: the libvirt connection and reconcile). */
+                sd_bus *bus = connect_bus();
+                sd_bus_message *m = NULL, *reply = NULL;
+                sd_bus_error e = SD_BUS_ERROR_NULL;
+                int r = sd_bus_message_new_method_call(bus, &m, DEST, PATH, "org.freedesktop.DBus.Peer", "Ping");
+                if (r >= 0)
+                        r = sd_bus_call(bus, m, 300ULL * 1000000ULL, &e, &reply);
+                if (r < 0)
+                        fprintf(stderr, "Ping: %s\n", e.message ? e.message : strerror(-r));
+                return r < 0;
+        }
+        fprintf(stderr, "usage: dbus-bench ping | reads CLIENTS ROUNDS | cycles CLIENTS SECONDS PERFORMANCE VM...\n");
+        return 2;
+}

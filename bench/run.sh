@@ -1,0 +1,47 @@
+#!/bin/sh
+# accelnet benchmarks: builds accelnet in Release (build-bench/, beside the source) and the
+# benchmark programs (build-bench/bench-tools/), then runs bench/bench.py, which prints a
+# table and, with --json FILE, writes every figure. See docs/PERFORMANCE.md.
+#
+#   bench/run.sh [--quick] [--json FILE] [--keep]
+#
+# Needs: root (accelnetd owns org.accelnet1 on a private bus under the project's policy),
+# dbus-daemon, strace, python3, the build dependencies of accelnet. Everything runs in a
+# temporary directory on a private bus and the libvirt test driver; nothing touches the
+# host's buses, libvirt or NICs.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(dirname "$here")
+build=${ACCELNET_BENCH_BUILD:-$src/build-bench}
+jobs=$(nproc 2>/dev/null || echo 2)
+
+args=""
+json=""
+while [ $# -gt 0 ]; do
+        case "$1" in
+        --quick|--keep) args="$args $1" ;;
+        --json) json="$2"; shift ;;
+        --json=*) json="${1#--json=}" ;;
+        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+        *) echo "unknown argument: $1" >&2; exit 2 ;;
+        esac
+        shift
+done
+if [ -n "$json" ]; then
+        case "$json" in /*) ;; *) json="$(pwd)/$json" ;; esac
+        args="$args --json $json"
+fi
+
+for t in dbus-daemon strace python3 cmake; do
+        command -v "$t" >/dev/null || { echo "bench: $t is needed" >&2; exit 2; }
+done
+[ "$(id -u)" = 0 ] || { echo "bench: run as root (accelnetd must own org.accelnet1 under the project's D-Bus policy)" >&2; exit 2; }
+
+echo "bench: building accelnet (Release) in $build" >&2
+cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
+cmake --build "$build" -j "$jobs" --target accelnetd accelnet-prereq an-virt an-sriov an-policy an-shared >/dev/null
+cmake -S "$here" -B "$build/bench-tools" -DCMAKE_BUILD_TYPE=Release -DACCELNET_BUILD_DIR="$build" >/dev/null
+cmake --build "$build/bench-tools" -j "$jobs" >/dev/null
+
+# shellcheck disable=SC2086
+exec python3 "$here/bench.py" --build "$build" $args
