@@ -23,6 +23,8 @@ void an_status_set(AnStatus *s, int r, const char *fmt, ...) {
         va_end(ap);
 }
 
+static int on_state_sync(sd_event_source *s, uint64_t usec, void *userdata);
+
 const char *manager_version(void) {
         return PACKAGE_VERSION;
 }
@@ -93,6 +95,11 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         operation_drain(m);
+        if (m->sync_timer) {
+                if (sd_event_source_get_enabled(m->sync_timer, NULL) > 0)
+                        (void) on_state_sync(NULL, 0, m);
+                sd_event_source_disable_unref(m->sync_timer);
+        }
         sd_event_source_disable_unref(m->virt_connect_timer);
         virt_conn_free(m->virt);
         vf_netlink_free(m->nl);
@@ -123,10 +130,31 @@ Manager *manager_free(Manager *m) {
         return NULL;
 }
 
+static int on_state_sync(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        _cleanup_free_ char *p = path_join(m->state_dir, "state.json");
+        int r = p ? fsync_path(p) : -ENOMEM;
+        if (r < 0)
+                log_warning_errno(r, "Failed to sync %s/state.json: %m", m->state_dir);
+        return 0;
+}
+
+/* Every change is written at once (atomically: a crash of the daemon never loses it); the
+ * fsync for power loss follows within MANAGER_SYNC_USEC, one for a whole burst. */
 int manager_save_state(Manager *m) {
-        int r = state_save(m->state_dir, m->state);
+        int r = state_save_full(m->state_dir, m->state, false);
         if (r < 0)
                 return log_error_errno(r, "Failed to save %s/state.json: %m", m->state_dir);
+        if (!m->sync_timer) {
+                r = sd_event_add_time_relative(m->event, &m->sync_timer, CLOCK_MONOTONIC, MANAGER_SYNC_USEC, 0,
+                                               on_state_sync, m);
+                if (r < 0)
+                        return on_state_sync(NULL, 0, m);
+                (void) sd_event_source_set_description(m->sync_timer, "state-sync");
+        } else if (sd_event_source_get_enabled(m->sync_timer, NULL) == 0) {
+                (void) sd_event_source_set_time_relative(m->sync_timer, MANAGER_SYNC_USEC);
+                (void) sd_event_source_set_enabled(m->sync_timer, SD_EVENT_ONESHOT);
+        }
         return 0;
 }
 

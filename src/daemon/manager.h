@@ -18,6 +18,7 @@
 #include "shared/hostfacts.h"
 
 #define MANAGER_REFRESH_USEC (30ULL * 1000000ULL)
+#define MANAGER_SYNC_USEC (200ULL * 1000ULL)
 
 typedef struct PciAccess PciAccess;
 typedef struct Operation Operation;
@@ -68,6 +69,7 @@ typedef struct Manager {
         sd_event *event;
         sd_bus *bus;
         sd_event_source *refresh_timer;
+        sd_event_source *sync_timer;     /* fsync of state.json, coalesced */
 
         char *root, *config_dir, *state_dir, *libvirt_uri;
         bool simulate;

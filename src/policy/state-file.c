@@ -134,6 +134,10 @@ static int state_to_json(const State *s, json_t **ret) {
 }
 
 int state_save(const char *state_dir, const State *s) {
+        return state_save_full(state_dir, s, true);
+}
+
+int state_save_full(const char *state_dir, const State *s, bool durable) {
         _cleanup_free_ char *path = NULL, *text = NULL;
         json_auto_t *j = NULL;
         size_t len;
@@ -163,7 +167,7 @@ int state_save(const char *state_dir, const State *s) {
         path = path_join(state_dir, STATE_FILE);
         if (!path)
                 return -ENOMEM;
-        return write_file_atomic(path, text, len, 0600);
+        return write_file_atomic_full(path, text, len, 0600, durable);
 }
 
 /* ---- reading ---- */

@@ -93,6 +93,9 @@ static inline void state_freep(State **s) {
 int state_load(const char *state_dir, State **ret, char **ret_note);
 /* Atomic replace of STATE_DIR/state.json (created 0600, directory created 0755 if missing). */
 int state_save(const char *state_dir, const State *s);
+/* durable=false: replaced atomically but not fsynced (the daemon syncs a moment later,
+ * coalescing bursts of changes); a process crash never loses or tears it. */
+int state_save_full(const char *state_dir, const State *s, bool durable);
 
 Assignment *state_find_vm(State *s, const char *vm);
 Assignment *state_find_vf(State *s, const char *vf);

@@ -179,6 +179,10 @@ int write_string_file(const char *path, const char *s) {
 }
 
 int write_file_atomic(const char *path, const char *data, size_t size, unsigned mode) {
+        return write_file_atomic_full(path, data, size, mode, true);
+}
+
+int write_file_atomic_full(const char *path, const char *data, size_t size, unsigned mode, bool durable) {
         _cleanup_free_ char *tmp = NULL, *dir = NULL;
         _cleanup_close_ int fd = -EBADF, dfd = -EBADF;
         size_t done = 0;
@@ -202,7 +206,7 @@ int write_file_atomic(const char *path, const char *data, size_t size, unsigned 
                 }
                 done += (size_t) k;
         }
-        if (fsync(fd) < 0) {
+        if (durable && fsync(fd) < 0) {
                 r = -errno;
                 goto fail;
         }
@@ -210,6 +214,8 @@ int write_file_atomic(const char *path, const char *data, size_t size, unsigned 
                 r = -errno;
                 goto fail;
         }
+        if (!durable)
+                return 0;
         dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd >= 0)
                 (void) fsync(dfd);
@@ -217,6 +223,21 @@ int write_file_atomic(const char *path, const char *data, size_t size, unsigned 
 fail:
         (void) unlink(tmp);
         return r;
+}
+
+int fsync_path(const char *path) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        _cleanup_free_ char *dir = strdup(path);
+        if (fd < 0)
+                return -errno;
+        if (fsync(fd) < 0)
+                return -errno;
+        if (!dir)
+                return -ENOMEM;
+        _cleanup_close_ int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0 && fsync(dfd) < 0)
+                return -errno;
+        return 0;
 }
 
 int readlink_malloc(const char *path, char **ret) {

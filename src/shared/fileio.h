@@ -23,6 +23,12 @@ int parse_u32(const char *s, int base, uint32_t *ret);
 int write_string_file(const char *path, const char *s);
 /* Atomically: temporary file in the same directory, fsync, rename, fsync the directory. */
 int write_file_atomic(const char *path, const char *data, size_t size, unsigned mode);
+/* durable=false skips the fsyncs: the file is still replaced atomically (a process crash
+ * never leaves it half written), but a power loss may lose the last change until the
+ * caller runs fsync_path. */
+int write_file_atomic_full(const char *path, const char *data, size_t size, unsigned mode, bool durable);
+/* fsync of a file and of its directory. */
+int fsync_path(const char *path);
 
 int readlink_malloc(const char *path, char **ret);
 /* Joins with exactly one '/' between; NULL on OOM. */

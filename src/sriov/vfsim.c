@@ -265,7 +265,9 @@ static int sim_state_save(const char *root, const char *path, const char *pf, co
         r = mkdir_p(dir, 0755);
         if (r < 0)
                 return r;
-        return write_file_atomic(path, text, strlen(text), 0644);
+        /* A simulated device: atomic against a crash of the daemon, no fsync (the real
+         * hardware it stands for has no power-loss durability either). */
+        return write_file_atomic_full(path, text, strlen(text), 0644, false);
 }
 
 /* ---- the backend ------------------------------------------------------------------------------ */
