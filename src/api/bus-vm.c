@@ -222,20 +222,37 @@ static int append_vm(sd_bus_message *reply, const char *name, const Assignment *
         return sd_bus_message_append(reply, "(sssss)", name, "enabled", tier_to_string(a->tier), a->vf, vm_note(a));
 }
 
+static int cmp_assignment(const void *a, const void *b) {
+        return strcmp((*(Assignment *const *) a)->vm, (*(Assignment *const *) b)->vm);
+}
+
+static int cmp_name(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
 static int fill_vms(sd_bus_message *reply, void *userdata) {
         Manager *m = userdata;
+        _cleanup_free_ Assignment **byname = calloc(m->state->n_vms + 1, sizeof(Assignment *));
         int r;
 
+        if (!byname)
+                return -ENOMEM;
+        /* Both lists sorted by name: lookups, not a scan per domain (thousands of VMs). */
+        for (size_t i = 0; i < m->state->n_vms; i++)
+                byname[i] = &m->state->vms[i];
+        qsort(byname, m->state->n_vms, sizeof(Assignment *), cmp_assignment);
         for (size_t i = 0; i < m->n_domains; i++) {
-                r = append_vm(reply, m->domains[i], state_find_vm(m->state, m->domains[i]));
+                Assignment key = { .vm = m->domains[i] }, *kp = &key, **hit = NULL;
+                if (m->state->n_vms)
+                        hit = bsearch(&kp, byname, m->state->n_vms, sizeof(Assignment *), cmp_assignment);
+                r = append_vm(reply, m->domains[i], hit ? *hit : NULL);
                 if (r < 0)
                         return r;
         }
         /* Accelerated VMs libvirt does not list (not connected, or gone a moment ago). */
         for (size_t i = 0; i < m->state->n_vms; i++) {
-                bool listed = false;
-                for (size_t k = 0; k < m->n_domains && !listed; k++)
-                        listed = streq(m->domains[k], m->state->vms[i].vm);
+                bool listed = m->n_domains &&
+                              bsearch(&m->state->vms[i].vm, m->domains, m->n_domains, sizeof(char *), cmp_name);
                 if (!listed) {
                         r = append_vm(reply, m->state->vms[i].vm, &m->state->vms[i]);
                         if (r < 0)

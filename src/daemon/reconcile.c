@@ -24,28 +24,72 @@ static void drift(Manager *m, const char *vm, const char *vf, const char *fmt, .
         manager_add_note(m, &m->drift, &m->n_drift, "reconcile", vm, PREREQ_WARNING, 0, "%s", buf);
 }
 
+/* VF settings listed once per PF for a whole reconcile (one RTM_GETLINK per PF, not per VM). */
+typedef struct PfList {
+        char ifname[16];
+        VfInfo *vfs;
+        size_t n;
+        int r;
+} PfList;
+
+typedef struct Reconcile {
+        Manager *m;
+        PfList *pfs;
+        size_t n_pfs;
+} Reconcile;
+
+static const VfInfo *cached_vf(Reconcile *rc, const VfSlot *s) {
+        PfList *l = NULL;
+        for (size_t i = 0; i < rc->n_pfs && !l; i++)
+                if (streq(rc->pfs[i].ifname, s->pf_ifname))
+                        l = &rc->pfs[i];
+        if (!l) {
+                PfList *np = realloc(rc->pfs, sizeof(PfList) * (rc->n_pfs + 1));
+                if (!np)
+                        return NULL;
+                rc->pfs = np;
+                l = &rc->pfs[rc->n_pfs++];
+                *l = (PfList){};
+                snprintf(l->ifname, sizeof l->ifname, "%s", s->pf_ifname);
+                pthread_mutex_lock(&rc->m->nl_lock);
+                l->r = vf_netlink_list(rc->m->nl, s->pf_ifname, &l->vfs, &l->n);
+                pthread_mutex_unlock(&rc->m->nl_lock);
+        }
+        if (l->r < 0 || s->index >= l->n || l->vfs[s->index].index != s->index)
+                return NULL;
+        return &l->vfs[s->index];
+}
+
+static void reconcile_done(Reconcile *rc) {
+        for (size_t i = 0; i < rc->n_pfs; i++)
+                free(rc->pfs[i].vfs);
+        free(rc->pfs);
+}
+
 static bool vf_policy_matches(const VfInfo *i, const VfPolicy *p) {
         return strcasecmp(i->mac, p->mac) == 0 && i->vlan == p->vlan && (i->spoofchk < 0 || i->spoofchk == p->spoofchk) &&
                (i->trust < 0 || i->trust == p->trust);
 }
 
-static void reapply(Manager *m, Assignment *a, const VfSlot *s, bool only_if_drifted) {
+static void reapply(Reconcile *rc, Assignment *a, const VfSlot *s, bool only_if_drifted) {
+        Manager *m = rc->m;
         VfPolicy p;
-        VfInfo info;
         VfApplyResult res = {};
         vm_policy_for(m, a, s, a->tier, &p);
-        pthread_mutex_lock(&m->nl_lock);
-        if (!only_if_drifted || vf_netlink_get(m->nl, s->pf_ifname, s->index, &info) < 0 || !vf_policy_matches(&info, &p)) {
+        const VfInfo *info = only_if_drifted ? cached_vf(rc, s) : NULL;
+        if (!only_if_drifted || !info || !vf_policy_matches(info, &p)) {
+                pthread_mutex_lock(&m->nl_lock);
                 (void) vf_policy_apply(m->nl, s->pf_ifname, s->index, &p, &res);
+                pthread_mutex_unlock(&m->nl_lock);
                 if (only_if_drifted)
                         drift(m, a->vm, a->vf, "VF %s of VM %s had drifted from its policy (MAC %s, VLAN %u); re-applied.",
                               a->vf, a->vm, a->mac, a->vlan);
         }
-        pthread_mutex_unlock(&m->nl_lock);
 }
 
-static void check_assignment(Manager *m, const char *vm) {
-        _cleanup_(virt_domain_freep) VirtDomain *d = NULL;
+/* d: the domain's facts, NULL when libvirt does not know the VM. */
+static void check_assignment(Reconcile *rc, const char *vm, const VirtDomain *d) {
+        Manager *m = rc->m;
         Assignment *a = state_find_vm(m->state, vm);
         const VfSlot *s;
         int r;
@@ -58,14 +102,9 @@ static void check_assignment(Manager *m, const char *vm) {
                 state_remove_vm(m->state, vm);
                 return;
         }
-        r = virt_domain_get(m->virt, vm, &d);
-        if (r == -AN_ERROR_NO_SUCH_VM) {
+        if (!d) {
                 drift(m, vm, a->vf, "VM %s no longer exists; its VF %s is freed.", vm, a->vf);
                 vm_release_local(m, vm, "the domain no longer exists");
-                return;
-        }
-        if (r < 0) {
-                log_warning("Reconcile: cannot read VM %s: %s", vm, virt_last_error());
                 return;
         }
         bool persistent = virt_iface_find_pci(d->ifaces, d->n_ifaces, a->vf) != NULL;
@@ -74,7 +113,7 @@ static void check_assignment(Manager *m, const char *vm) {
         switch (a->phase) {
         case ASSIGN_PHASE_ASSIGNING:
                 if (persistent || live) {
-                        reapply(m, a, s, false);
+                        reapply(rc, a, s, false);
                         a->phase = ASSIGN_PHASE_ASSIGNED;
                         a->next_start = d->active && !live;
                         drift(m, vm, a->vf, "Enabling VM %s was interrupted after libvirt took VF %s; finished.", vm, a->vf);
@@ -104,16 +143,14 @@ static void check_assignment(Manager *m, const char *vm) {
                 }
                 if (d->active && !live != a->next_start)
                         a->next_start = !live;
-                reapply(m, a, s, true);
+                reapply(rc, a, s, true);
                 return;
         }
 }
 
 /* Domains that hold one of our VFs without a record, or a VF recorded for another VM. */
-static void check_domain(Manager *m, const char *name) {
-        _cleanup_(virt_domain_freep) VirtDomain *d = NULL;
-        if (virt_domain_get(m->virt, name, &d) < 0)
-                return;
+static void check_domain(Reconcile *rc, const char *name, const VirtDomain *d) {
+        Manager *m = rc->m;
         for (int pass = 0; pass < 2; pass++) {
                 const VirtIface *v = pass ? d->live_ifaces : d->ifaces;
                 size_t n = pass ? d->n_live_ifaces : d->n_ifaces;
@@ -144,10 +181,14 @@ static void check_domain(Manager *m, const char *name) {
                         if (state_add_vm(m->state, &a)) {
                                 drift(m, name, s->vf, "VM %s holds VF %s without a record; adopted as performance Low.", name,
                                       s->vf);
-                                reapply(m, state_find_vm(m->state, name), s, false);
+                                reapply(rc, state_find_vm(m->state, name), s, false);
                         }
                 }
         }
+}
+
+static int cmp_name(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
 int manager_reconcile(Manager *m) {
@@ -174,17 +215,36 @@ int manager_reconcile(Manager *m) {
                 (void) manager_save_state(m);
                 return 0;
         }
-        /* Names first: releasing changes the array. */
+        /* Each domain is read once: its own record first, then foreign or unrecorded VFs. */
+        Reconcile rc = { .m = m };
+        for (size_t i = 0; i < m->n_domains; i++) {
+                _cleanup_(virt_domain_freep) VirtDomain *d = NULL;
+                int r = virt_domain_get(m->virt, m->domains[i], &d);
+                if (r == -AN_ERROR_NO_SUCH_VM)
+                        continue; /* gone since the list: handled below as unknown */
+                if (r < 0) {
+                        log_warning("Reconcile: cannot read VM %s: %s", m->domains[i], virt_last_error());
+                        continue;
+                }
+                check_assignment(&rc, m->domains[i], d);
+                if (m->state->enabled)
+                        check_domain(&rc, m->domains[i], d);
+        }
+        /* Records of VMs libvirt does not list (names first: releasing changes the array). */
         char **names = NULL;
         size_t n = 0;
         for (size_t i = 0; i < m->state->n_vms; i++)
-                (void) strv_appendf(&names, &n, "%s", m->state->vms[i].vm);
-        for (size_t i = 0; i < n; i++)
-                check_assignment(m, names[i]);
+                if (!bsearch(&m->state->vms[i].vm, m->domains, m->n_domains, sizeof(char *), cmp_name))
+                        (void) strv_appendf(&names, &n, "%s", m->state->vms[i].vm);
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_(virt_domain_freep) VirtDomain *d = NULL;
+                if (virt_domain_get(m->virt, names[i], &d) == -AN_ERROR_NO_SUCH_VM)
+                        check_assignment(&rc, names[i], NULL);
+                else if (d)
+                        check_assignment(&rc, names[i], d);
+        }
         strv_free_n(names, n);
-        if (m->state->enabled)
-                for (size_t i = 0; i < m->n_domains; i++)
-                        check_domain(m, m->domains[i]);
+        reconcile_done(&rc);
         (void) manager_save_state(m);
         if (m->n_drift > 0)
                 log_notice("Reconcile: %zu finding(s); see GetPrerequisites (check \"reconcile\").", m->n_drift);

@@ -63,11 +63,17 @@ static bool vm_vf_held(const Manager *m, const char *vf) {
         return false;
 }
 
+static int cmp_slot(const void *a, const void *b) {
+        return strcmp(((const VfSlot *) a)->vf, ((const VfSlot *) b)->vf);
+}
+
+/* m->vfs is sorted by address (fixed-width hex, so strcmp orders it). */
 const VfSlot *manager_find_slot(const Manager *m, const char *vf) {
-        for (size_t i = 0; i < m->n_vfs; i++)
-                if (streq(m->vfs[i].vf, vf))
-                        return &m->vfs[i];
-        return NULL;
+        VfSlot key = {};
+        if (!vf || strlen(vf) >= sizeof key.vf)
+                return NULL;
+        snprintf(key.vf, sizeof key.vf, "%s", vf);
+        return m->n_vfs ? bsearch(&key, m->vfs, m->n_vfs, sizeof(VfSlot), cmp_slot) : NULL;
 }
 
 int manager_rebuild_vfs(Manager *m) {
@@ -99,6 +105,8 @@ int manager_rebuild_vfs(Manager *m) {
                         v[n++] = s;
                 }
         }
+        if (n > 1)
+                qsort(v, n, sizeof(VfSlot), cmp_slot);
         free(m->vfs);
         m->vfs = v;
         m->n_vfs = n;
@@ -198,23 +206,50 @@ int vm_gather(Manager *m, const char *vm, VmInfo *ret, AnStatus *st) {
         return 0;
 }
 
+static int cmp_str_ptr(const void *a, const void *b) {
+        return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
 /* Candidates for the admission: every VF of the intent's PFs, with its load. */
 int vm_candidates(Manager *m, VfCandidate **ret_c, unsigned **ret_load) {
         _cleanup_free_ VfCandidate *c = calloc(m->n_vfs ? m->n_vfs : 1, sizeof(VfCandidate));
         _cleanup_free_ unsigned *load = calloc(m->n_vfs ? m->n_vfs : 1, sizeof(unsigned));
-        if (!c || !load)
+        _cleanup_free_ const char **taken = calloc(m->state->n_vms + 1, sizeof(char *));
+        if (!c || !load || !taken)
                 return -ENOMEM;
+        /* Assigned VFs sorted once, so that each of thousands of slots is a lookup. */
+        for (size_t k = 0; k < m->state->n_vms; k++)
+                taken[k] = m->state->vms[k].vf;
+        qsort(taken, m->state->n_vms, sizeof(char *), cmp_str_ptr);
+        /* Load per PF, counted once (a host has a few PFs, thousands of VFs). */
+        typedef struct PfLoad { const char *pf; unsigned n; } PfLoad;
+        _cleanup_free_ PfLoad *loads = calloc(m->state->n_vms + 1, sizeof(PfLoad));
+        size_t n_loads = 0;
+        if (!loads)
+                return -ENOMEM;
+        for (size_t k = 0; k < m->state->n_vms; k++) {
+                size_t j = 0;
+                while (j < n_loads && !streq(loads[j].pf, m->state->vms[k].pf))
+                        j++;
+                if (j == n_loads)
+                        loads[n_loads++] = (PfLoad){ .pf = m->state->vms[k].pf };
+                loads[j].n++;
+        }
         for (size_t i = 0; i < m->n_vfs; i++) {
                 const VfSlot *s = &m->vfs[i];
-                c[i] = (VfCandidate){ .index = s->index, .numa_node = s->numa_node, .free = !state_find_vf(m->state, s->vf) && !vm_vf_held(m, s->vf),
+                const char *key = s->vf;
+                bool assigned = m->state->n_vms && bsearch(&key, taken, m->state->n_vms, sizeof(char *), cmp_str_ptr);
+                unsigned pf_load = 0;
+                for (size_t j = 0; j < n_loads; j++)
+                        if (streq(loads[j].pf, s->pf))
+                                pf_load = loads[j].n;
+                c[i] = (VfCandidate){ .index = s->index, .numa_node = s->numa_node, .free = !assigned && !vm_vf_held(m, s->vf),
                                       /* igb cannot set a minimum rate (EINVAL), as measured */
                                       .min_rate_ok = !streq(s->pf_driver, "igb"), .max_rate_ok = true,
                                       .link_speed_mbps = s->link_speed_mbps };
                 snprintf(c[i].vf, sizeof c[i].vf, "%s", s->vf);
                 snprintf(c[i].pf, sizeof c[i].pf, "%s", s->pf);
-                for (size_t k = 0; k < m->state->n_vms; k++)
-                        if (streq(m->state->vms[k].pf, s->pf))
-                                load[i]++;
+                load[i] = pf_load;
         }
         *ret_c = TAKE_PTR(c);
         *ret_load = TAKE_PTR(load);
