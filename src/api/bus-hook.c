@@ -5,15 +5,13 @@
 #include "bus-error.h"
 #include "bus-hook.h"
 #include "bus-manager.h"
+#include "polkit.h"
 #include "shared/log.h"
 #include "shared/macro.h"
 
-static int require_root(sd_bus_message *msg, sd_bus_error *error) {
-        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+static int require_root(Manager *m, sd_bus_message *msg, sd_bus_error *error) {
         uid_t uid = 1;
-        int r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID, &creds);
-        if (r >= 0)
-                r = sd_bus_creds_get_euid(creds, &uid);
+        int r = bus_sender_uid(m, msg, &uid);
         if (r < 0 || uid != 0)
                 return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
                                         "org.accelnet1.Hook is for the libvirt hook (root) only.");
@@ -29,7 +27,7 @@ static int method_prepare_release(sd_bus_message *msg, void *userdata, sd_bus_er
         r = sd_bus_message_read(msg, "s", &vm);
         if (r < 0)
                 return r;
-        r = require_root(msg, error);
+        r = require_root(m, msg, error);
         if (r < 0)
                 return r;
         if (streq(sd_bus_message_get_member(msg), "Prepare"))
@@ -51,7 +49,7 @@ static int method_migrate(sd_bus_message *msg, void *userdata, sd_bus_error *err
         r = sd_bus_message_read(msg, "ss", &vm, &xml);
         if (r < 0)
                 return r;
-        r = require_root(msg, error);
+        r = require_root(m, msg, error);
         if (r < 0)
                 return r;
         r = manager_hook_migrate(m, vm, xml, &out, &st);

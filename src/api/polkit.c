@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "polkit.h"
@@ -49,14 +50,36 @@ static int on_polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *
         return 0;
 }
 
-int bus_authorize(Manager *m, sd_bus_message *msg, BusAuthorized fn) {
+int bus_sender_uid(Manager *m, sd_bus_message *msg, uid_t *ret) {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        const char *sender = sd_bus_message_get_sender(msg);
         uid_t uid;
         int r;
 
+        for (size_t i = 0; sender && i < ELEMENTSOF(m->sender_uids); i++)
+                if (streq(m->sender_uids[i].name, sender)) {
+                        *ret = m->sender_uids[i].uid;
+                        return 0;
+                }
         r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID, &creds);
         if (r >= 0)
                 r = sd_bus_creds_get_euid(creds, &uid);
+        if (r < 0)
+                return r;
+        if (sender && strlen(sender) < sizeof m->sender_uids[0].name) {
+                unsigned k = m->sender_uid_next++ % ELEMENTSOF(m->sender_uids);
+                snprintf(m->sender_uids[k].name, sizeof m->sender_uids[k].name, "%s", sender);
+                m->sender_uids[k].uid = uid;
+        }
+        *ret = uid;
+        return 0;
+}
+
+int bus_authorize(Manager *m, sd_bus_message *msg, BusAuthorized fn) {
+        uid_t uid = 1;
+        int r;
+
+        r = bus_sender_uid(m, msg, &uid);
         if (r >= 0 && uid == 0) {
                 fn(m, msg);
                 return 1;

@@ -14,3 +14,5 @@ typedef void (*BusAuthorized)(Manager *m, sd_bus_message *msg);
  * the method gets org.freedesktop.DBus.Error.AccessDenied, also when polkit is absent.
  * Returns 1 (the reply comes later or was sent) or a negative errno. */
 int bus_authorize(Manager *m, sd_bus_message *msg, BusAuthorized fn);
+/* The caller's effective UID, remembered per unique bus name. */
+int bus_sender_uid(Manager *m, sd_bus_message *msg, uid_t *ret);

@@ -102,6 +102,14 @@ typedef struct Manager {
         Note *drift;               /* what the last reconcile found and repaired */
         size_t n_drift;
 
+        /* UIDs of recent callers by unique bus name (names are never reused on a bus), so
+         * that authorising a call is not a round trip to the bus daemon each time. */
+        struct {
+                char name[32];
+                uid_t uid;
+        } sender_uids[64];
+        unsigned sender_uid_next;
+
         unsigned ops_running;      /* slow operations in worker threads */
         bool management_busy;      /* an Enable/Set/Disable is in progress */
         Operation *ops;            /* linked list of running operations */
