@@ -127,7 +127,8 @@ static int fill_adapters(sd_bus_message *reply, void *userdata) {
                 const PfFacts *f = &m->host->adapters[i];
                 r = sd_bus_message_append(reply, "(ssssuuu)", f->address, strempty(f->ifname), strempty(f->driver),
                                           sriov_support_to_string(m->prereq->verdicts[i]),
-                                          (uint32_t) (f->has_sriov ? f->total_vfs : f->sysfs_total_vfs),
+                                          /* the kernel's TotalVFs (drivers may cap the capability's, e.g. igb 8 → 7) */
+                                          (uint32_t) (f->sysfs_sriov ? f->sysfs_total_vfs : f->total_vfs),
                                           (uint32_t) f->sysfs_num_vfs, (uint32_t) assigned_on(m, f->address));
                 if (r < 0)
                         return r;
