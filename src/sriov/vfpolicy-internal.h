@@ -45,6 +45,10 @@ int vf_kernel_set(VfNetlink *nl, const char *pf, const VfSetRequest *req);
 /* Simulated backend (vfsim.c). */
 int vf_sim_list(VfNetlink *nl, const char *pf, VfInfo **ret, size_t *ret_n);
 int vf_sim_set(VfNetlink *nl, const char *pf, const VfSetRequest *req);
+/* The same requests one after the other, with one read and one write of the PF's file;
+ * results[i] gets each request's outcome. Returns <0 only when the PF cannot be read or
+ * the file cannot be written. */
+int vf_sim_set_many(VfNetlink *nl, const char *pf, const VfSetRequest *reqs, size_t n, int *results);
 
 /* Test seams of the kernel backend, free of libnl types.
  *

@@ -231,6 +231,45 @@ int vf_policy_apply(VfNetlink *nl, const char *pf, uint32_t vf, const VfPolicy *
         if (!vf_ifname_valid(pf) || (p->mac[0] && vf_mac_parse(p->mac, mac) < 0) || p->vlan > 4095 || p->qos > 7)
                 return -EINVAL;
 
+        if (nl->simulated) {
+                /* The simulator takes the same five requests in one read and write of the
+                 * PF's file; each is still judged on its own. */
+                VfSetRequest reqs[_VF_ATTR_MAX];
+                VfAttr which[_VF_ATTR_MAX];
+                int results[_VF_ATTR_MAX];
+                size_t n = 0;
+                if (p->mac[0]) {
+                        reqs[n] = (VfSetRequest){ .kind = VF_SET_MAC, .vf = vf };
+                        memcpy(reqs[n].mac, mac, 6);
+                        which[n++] = VF_ATTR_MAC;
+                }
+                reqs[n] = (VfSetRequest){ .kind = VF_SET_VLAN, .vf = vf, .vlan = p->vlan, .qos = p->qos };
+                which[n++] = VF_ATTR_VLAN;
+                reqs[n] = (VfSetRequest){ .kind = VF_SET_SPOOFCHK, .vf = vf, .on = p->spoofchk };
+                which[n++] = VF_ATTR_SPOOFCHK;
+                reqs[n] = (VfSetRequest){ .kind = VF_SET_TRUST, .vf = vf, .on = p->trust };
+                which[n++] = VF_ATTR_TRUST;
+                reqs[n] = (VfSetRequest){ .kind = VF_SET_RATE, .vf = vf, .min_tx_rate = p->min_tx_rate,
+                                          .max_tx_rate = p->max_tx_rate };
+                which[n++] = VF_ATTR_RATE;
+                if (vf >= (uint32_t) INT32_MAX)
+                        return -EINVAL;
+                int r = vf_sim_set_many(nl, pf, reqs, n, results);
+                for (size_t i = 0; i < n; i++) {
+                        int e = r < 0 ? r : results[i];
+                        res.result[which[i]] = e;
+                        if (e < 0)
+                                log_debug_errno(e, "%s vf %" PRIu32 ": setting %s failed: %s", pf, vf,
+                                                vf_set_kind_names[reqs[i].kind], strerror(-e));
+                        else
+                                log_debug("%s vf %" PRIu32 ": %s set", pf, vf, vf_set_kind_names[reqs[i].kind]);
+                        if (e < 0 && (first == 0 || (first == -EOPNOTSUPP && e != -EOPNOTSUPP)))
+                                first = e;
+                }
+                *ret = res;
+                return first;
+        }
+
         for (VfAttr a = 0; a < _VF_ATTR_MAX; a++) {
                 int r = 0;
                 switch (a) {

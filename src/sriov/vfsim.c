@@ -329,49 +329,59 @@ static int sim_check(const SimPf *s, const VfSetRequest *req) {
         }
 }
 
-int vf_sim_set(VfNetlink *nl, const char *pf, const VfSetRequest *req) {
+static int sim_apply(VfInfo *v, const VfSetRequest *req) {
+        switch (req->kind) {
+        case VF_SET_MAC:
+                vf_mac_format(req->mac, v->mac);
+                return 0;
+        case VF_SET_VLAN:
+                v->vlan = req->vlan;
+                v->qos = req->qos;
+                return 0;
+        case VF_SET_SPOOFCHK:
+                v->spoofchk = req->on;
+                return 0;
+        case VF_SET_TRUST:
+                v->trust = req->on;
+                return 0;
+        case VF_SET_RATE:
+                v->min_tx_rate = req->min_tx_rate;
+                v->max_tx_rate = req->max_tx_rate;
+                return 0;
+        case VF_SET_LINK_STATE:
+                v->link_state = req->link_state;
+                return 0;
+        default:
+                return -EINVAL;
+        }
+}
+
+/* Several requests for one PF: each is judged as the driver would judge it on its own (a
+ * refused one changes nothing), and the PF's file is read and written once. */
+int vf_sim_set_many(VfNetlink *nl, const char *pf, const VfSetRequest *reqs, size_t n, int *results) {
         _cleanup_free_ char *path = NULL;
         _cleanup_free_ VfInfo *vfs = NULL;
+        bool changed = false;
         SimPf s;
         int r;
 
         r = sim_pf_load(nl->root, pf, &s);
-        if (r < 0)
-                return r;
-        r = sim_check(&s, req);
-        if (r < 0)
-                return r;
-        path = sim_state_path(nl->root, pf);
-        if (!path)
-                return -ENOMEM;
-        r = sim_state_load(path, s.num_vfs, &vfs);
-        if (r < 0)
-                return r;
-
-        VfInfo *v = &vfs[req->vf];
-        switch (req->kind) {
-        case VF_SET_MAC:
-                vf_mac_format(req->mac, v->mac);
-                break;
-        case VF_SET_VLAN:
-                v->vlan = req->vlan;
-                v->qos = req->qos;
-                break;
-        case VF_SET_SPOOFCHK:
-                v->spoofchk = req->on;
-                break;
-        case VF_SET_TRUST:
-                v->trust = req->on;
-                break;
-        case VF_SET_RATE:
-                v->min_tx_rate = req->min_tx_rate;
-                v->max_tx_rate = req->max_tx_rate;
-                break;
-        case VF_SET_LINK_STATE:
-                v->link_state = req->link_state;
-                break;
-        default:
-                return -EINVAL;
+        if (r >= 0)
+                r = (path = sim_state_path(nl->root, pf)) ? sim_state_load(path, s.num_vfs, &vfs) : -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                results[i] = r < 0 ? r : sim_check(&s, &reqs[i]);
+                if (results[i] >= 0)
+                        results[i] = sim_apply(&vfs[reqs[i].vf], &reqs[i]);
+                if (results[i] >= 0)
+                        changed = true;
         }
+        if (r < 0 || !changed)
+                return r;
         return sim_state_save(nl->root, path, pf, vfs, s.num_vfs);
+}
+
+int vf_sim_set(VfNetlink *nl, const char *pf, const VfSetRequest *req) {
+        int result, r;
+        r = vf_sim_set_many(nl, pf, req, 1, &result);
+        return r < 0 ? r : result;
 }
