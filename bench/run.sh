@@ -32,10 +32,15 @@ if [ -n "$json" ]; then
         args="$args --json $json"
 fi
 
+[ "$(id -u)" = 0 ] || { echo "bench: run as root (accelnetd must own org.accelnet1 under the project's D-Bus policy)" >&2; exit 2; }
+
+# What the project needs to build (scripts/deps.sh), plus strace for the raw-walk replay.
+if ! command -v strace >/dev/null || ! command -v dbus-daemon >/dev/null || ! command -v cmake >/dev/null; then
+        bash -c ". '$src/scripts/deps.sh' && accelnet_install_deps strace" >&2 || exit 2
+fi
 for t in dbus-daemon strace python3 cmake; do
         command -v "$t" >/dev/null || { echo "bench: $t is needed" >&2; exit 2; }
 done
-[ "$(id -u)" = 0 ] || { echo "bench: run as root (accelnetd must own org.accelnet1 under the project's D-Bus policy)" >&2; exit 2; }
 
 echo "bench: building accelnet (Release) in $build" >&2
 cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
