@@ -490,7 +490,6 @@ void manager_disable(Manager *m, ManagerDone done, void *userdata) {
 }
 
 /* After a crash: provisioning that was under way is finished (the admin asked for it). */
-int manager_resume_provisioning(Manager *m);
 static void resume_done(void *userdata, const AnStatus *st) {
         if (st->r < 0)
                 log_warning("Resuming the interrupted provisioning failed: %s", st->message);

@@ -281,8 +281,6 @@ int manager_check_reserve_arg(uint32_t reserve, AnStatus *st) {
         return 0;
 }
 
-int manager_resume_provisioning(Manager *m);
-
 static int on_refresh_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
         if (!m->management_busy && manager_refresh(m) >= 0)

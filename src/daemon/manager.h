@@ -156,6 +156,8 @@ int manager_set_check(Manager *m, const char *intent, uint32_t reserve, bool *re
 void manager_set(Manager *m, const char *intent, uint32_t reserve, ManagerDone done, void *userdata);
 int manager_disable_check(Manager *m, bool *ret_changes, AnStatus *st);
 void manager_disable(Manager *m, ManagerDone done, void *userdata);
+/* At start: finishes provisioning that a crash interrupted (recorded as pending). */
+int manager_resume_provisioning(Manager *m);
 
 /* Called by the model whenever a published property may have changed. Implemented by the
  * bus layer (src/api), which emits PropertiesChanged for the ones that did. */

@@ -113,8 +113,6 @@ int manager_rebuild_vfs(Manager *m) {
         return 0;
 }
 
-void manager_vm_changed(Manager *m, const char *vm, const char *state);
-
 /* ---- facts ---------------------------------------------------------------------------- */
 
 /* The single host NUMA node all CPUs of a cpuset belong to, or -1. */
