@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Admission order, the vCPU table, the capacity check and the VF choice (NUMA per tier,
+ * least-loaded PF, deterministic), on plain facts. */
+#include "policy/admission.h"
+#include "testlib.h"
+
+static TierTable tiers;
+
+static VfCandidate cand(const char *vf, const char *pf, unsigned index, int node, bool free_) {
+        VfCandidate c = { .index = index, .numa_node = node, .free = free_, .min_rate_ok = true, .max_rate_ok = true,
+                          .link_speed_mbps = 10000 };
+        snprintf(c.vf, sizeof c.vf, "%s", vf);
+        snprintf(c.pf, sizeof c.pf, "%s", pf);
+        return c;
+}
+
+/* Two PFs on node 0 (01:00.0, 01:00.1) and one on node 1 (81:00.0). */
+static VfCandidate C[6];
+static unsigned LOAD[6];
+
+static void setup(void) {
+        tier_table_defaults(&tiers);
+        C[0] = cand("0000:01:10.0", "0000:01:00.0", 0, 0, true);
+        C[1] = cand("0000:01:10.2", "0000:01:00.0", 1, 0, true);
+        C[2] = cand("0000:01:10.1", "0000:01:00.1", 0, 0, true);
+        C[3] = cand("0000:01:10.3", "0000:01:00.1", 1, 0, true);
+        C[4] = cand("0000:81:10.0", "0000:81:00.0", 0, 1, true);
+        C[5] = cand("0000:81:10.2", "0000:81:00.0", 1, 1, true);
+        memset(LOAD, 0, sizeof LOAD);
+}
+
+static AdmissionInput input(const char *perf, unsigned vcpus, int node) {
+        return (AdmissionInput){
+                .enabled = true, .vm = "web1", .performance = perf,
+                .facts = { .exists = true, .vcpus = vcpus, .has_virtio_nic = true, .numa_node = node },
+                .smt_active = 0, .tiers = &tiers, .usable = 4, .assigned = 0,
+                .cands = C, .n_cands = ELEMENTSOF(C), .pf_load = LOAD,
+        };
+}
+
+TEST(order_of_refusals) {
+        AdmissionResult res;
+        AdmissionInput in;
+
+        setup();
+        /* Every check fails at once: the first in the order wins. */
+        in = input("turbo", 1, -1);
+        in.enabled = false;
+        in.facts.exists = false;
+        in.facts.has_virtio_nic = false;
+        in.assigned = 4;
+        CHECK_INT(admission_check(&in, &res), -AN_ERROR_NOT_ENABLED);
+        in.enabled = true;
+        CHECK_INT(admission_check(&in, &res), -AN_ERROR_NO_SUCH_VM);
+        in.facts.exists = true;
+        CHECK_INT(admission_check(&in, &res), -AN_ERROR_INVALID_ARGS);
+        CHECK_CONTAINS(res.message, "turbo");
+        in.performance = "HIGH";
+        CHECK_INT(admission_check(&in, &res), -AN_ERROR_GET_NETWORK_ADAPTER_FAILED);
+        in.facts.has_virtio_nic = true;
+        CHECK_INT(admission_check(&in, &res), -AN_ERROR_VM_NOT_ENOUGH_VCPUS);
+        CHECK_CONTAINS(res.message, "at least 4 with hyperthreading off");
+        in.facts.vcpus = 4;
+        CHECK_INT(admission_check(&in, &res), -AN_ERROR_CLUSTER_NOT_ENOUGH_RESOURCES);
+        CHECK_CONTAINS(res.message, "4 of 4");
+        in.assigned = 3;
+        CHECK_INT(admission_check(&in, &res), 0);
+        CHECK_INT(res.tier, TIER_HIGH);
+}
+
+TEST(vcpu_minimums_follow_smt) {
+        AdmissionResult res;
+        setup();
+        /* Seed table: off 2,2,4; on 4,4,4; unknown counts as on. */
+        static const struct { const char *tier; int smt; unsigned ok, refused; } t[] = {
+                { "Low", 0, 2, 1 }, { "Medium", 0, 2, 1 }, { "High", 0, 4, 3 },
+                { "Low", 1, 4, 3 }, { "Medium", 1, 4, 3 }, { "High", 1, 4, 3 }, { "low", -1, 4, 3 },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+                AdmissionInput in = input(t[i].tier, t[i].ok, -1);
+                in.smt_active = t[i].smt;
+                CHECK_INT(admission_check(&in, &res), 0);
+                in.facts.vcpus = t[i].refused;
+                CHECK_INT(admission_check(&in, &res), -AN_ERROR_VM_NOT_ENOUGH_VCPUS);
+        }
+}
+
+TEST(already_assigned_skips_capacity_and_choice) {
+        AdmissionResult res;
+        setup();
+        AdmissionInput in = input("Low", 2, -1);
+        in.assigned = 4; /* full, but a tier change of a VM that holds a VF needs no new one */
+        in.vm_already_assigned = true;
+        CHECK_INT(admission_check(&in, &res), 0);
+}
+
+TEST(least_loaded_pf_then_address) {
+        bool local;
+        setup();
+        /* All empty: lowest PF address, lowest VF index. */
+        CHECK_INT(admission_choose_vf(&tiers.tiers[TIER_LOW], -1, C, 6, LOAD, &local), 0);
+        /* PF 01:00.0 carries one VM: 01:00.1 is less loaded. */
+        C[0].free = false;
+        LOAD[0] = LOAD[1] = 1;
+        CHECK_INT(admission_choose_vf(&tiers.tiers[TIER_LOW], -1, C, 6, LOAD, &local), 2);
+        /* Deterministic: the same input gives the same answer. */
+        CHECK_INT(admission_choose_vf(&tiers.tiers[TIER_LOW], -1, C, 6, LOAD, &local), 2);
+        /* Nothing free → -1. */
+        for (size_t i = 0; i < 6; i++)
+                C[i].free = false;
+        CHECK_INT(admission_choose_vf(&tiers.tiers[TIER_LOW], -1, C, 6, LOAD, &local), -1);
+}
+
+TEST(numa_per_tier) {
+        AdmissionResult res;
+        bool local = false;
+        setup();
+        /* Low ignores NUMA: the least-loaded PF wins even off-node. */
+        LOAD[0] = LOAD[1] = LOAD[2] = LOAD[3] = 2;
+        CHECK_INT(admission_choose_vf(&tiers.tiers[TIER_LOW], 0, C, 6, LOAD, &local), 4);
+        CHECK(!local);
+        /* Medium prefers the VM's node when a VF is free there. */
+        CHECK_INT(admission_choose_vf(&tiers.tiers[TIER_MEDIUM], 0, C, 6, LOAD, &local), 0);
+        CHECK(local);
+        /* ... and falls back to any node when none is. */
+        C[0].free = C[1].free = C[2].free = C[3].free = false;
+        CHECK_INT(admission_choose_vf(&tiers.tiers[TIER_MEDIUM], 0, C, 6, LOAD, &local), 4);
+        CHECK(!local);
+        /* High requires it: CannotProvisionPerformance naming the node. */
+        AdmissionInput in = input("High", 4, 0);
+        CHECK_INT(admission_check(&in, &res), -AN_ERROR_CANNOT_PROVISION_PERFORMANCE);
+        CHECK_CONTAINS(res.message, "NUMA node 0");
+        /* High with the VM on node 1: the node-1 VF. */
+        in.facts.numa_node = 1;
+        CHECK_INT(admission_check(&in, &res), 0);
+        CHECK_STR(C[res.choice].vf, "0000:81:10.0");
+        CHECK(res.numa_local);
+        /* Placement unknown: High takes any free VF. */
+        in.facts.numa_node = -1;
+        CHECK_INT(admission_check(&in, &res), 0);
+}
+
+TEST(required_rates) {
+        AdmissionResult res;
+        setup();
+        tiers.tiers[TIER_MEDIUM].rates_required = true;
+        tiers.tiers[TIER_MEDIUM].min_tx_rate_mbps = 100;
+        for (size_t i = 0; i < 6; i++)
+                C[i].min_rate_ok = false; /* igb: no minimum rate */
+        AdmissionInput in = input("Medium", 2, -1);
+        CHECK_INT(admission_check(&in, &res), -AN_ERROR_CANNOT_PROVISION_PERFORMANCE);
+        CHECK_CONTAINS(res.message, "rates");
+        C[5].min_rate_ok = true;
+        CHECK_INT(admission_check(&in, &res), 0);
+        CHECK_INT(res.choice, 5);
+}
+
+TEST(tier_rates_against_link_speed) {
+        uint32_t min, max;
+        TierSpec s = { .min_tx_rate_mbps = 0, .max_tx_rate_mbps = 2000 };
+        admission_tier_rates(&s, 1000, &min, &max);
+        CHECK_INT(max, 0); /* a cap at or above the link speed is no cap */
+        admission_tier_rates(&s, 10000, &min, &max);
+        CHECK_INT(max, 2000);
+        admission_tier_rates(&s, 0, &min, &max); /* unknown link speed */
+        CHECK_INT(max, 2000);
+        s = (TierSpec){ .min_tx_rate_mbps = 5000, .max_tx_rate_mbps = 0 };
+        admission_tier_rates(&s, 1000, &min, &max);
+        CHECK_INT(min, 1000);
+}
+
+TEST(vm_names) {
+        CHECK(vm_name_valid("web1"));
+        CHECK(vm_name_valid("a name with spaces"));
+        CHECK(!vm_name_valid(""));
+        CHECK(!vm_name_valid(NULL));
+        CHECK(!vm_name_valid("a/b"));
+        CHECK(!vm_name_valid("new\nline"));
+        char long_name[300];
+        memset(long_name, 'x', sizeof long_name);
+        long_name[256] = 0;
+        CHECK(vm_name_valid(long_name));
+        long_name[256] = 'x';
+        long_name[257] = 0;
+        CHECK(!vm_name_valid(long_name));
+}
+
+int main(void) {
+        RUN(order_of_refusals);
+        RUN(vcpu_minimums_follow_smt);
+        RUN(already_assigned_skips_capacity_and_choice);
+        RUN(least_loaded_pf_then_address);
+        RUN(numa_per_tier);
+        RUN(required_rates);
+        RUN(tier_rates_against_link_speed);
+        RUN(vm_names);
+        return TEST_MAIN_END();
+}
