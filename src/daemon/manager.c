@@ -158,28 +158,51 @@ int manager_save_state(Manager *m) {
         return 0;
 }
 
-int manager_refresh(Manager *m) {
-        _cleanup_(host_facts_freep) HostFacts *h = NULL;
-        _cleanup_(prereq_report_freep) PrereqReport *rep = NULL;
+static int judge(Manager *m, const HostFacts *h, PrereqReport **ret) {
         PrereqConfig pc = {
                 .kernel_min = m->config->settings.kernel_min,
                 .libvirt_min = m->config->settings.libvirt_min,
                 .libvirt_version = m->libvirt_version,
         };
+        int r = prereq_evaluate(h, &pc, ret);
+        if (r < 0)
+                return log_error_errno(r, "Prerequisite evaluation failed: %m");
+        return 0;
+}
+
+/* Facts and verdicts are replaced together: the verdicts array is parallel to the adapters. */
+static void install(Manager *m, HostFacts *h, PrereqReport *rep) {
+        if (h) {
+                host_facts_free(m->host);
+                m->host = h;
+        }
+        prereq_report_free(m->prereq);
+        m->prereq = rep;
+        if (m->state)
+                (void) manager_rebuild_vfs(m);
+}
+
+int manager_evaluate(Manager *m) {
+        PrereqReport *rep = NULL;
+        int r = judge(m, m->host, &rep);
+        if (r < 0)
+                return r;
+        install(m, NULL, rep);
+        return 0;
+}
+
+int manager_refresh(Manager *m) {
+        _cleanup_(host_facts_freep) HostFacts *h = NULL;
+        PrereqReport *rep = NULL;
         int r;
 
         r = host_discover(m->pacc, m->root, &h);
         if (r < 0)
                 return log_error_errno(r, "Host discovery under %s failed: %m", m->root);
-        r = prereq_evaluate(h, &pc, &rep);
+        r = judge(m, h, &rep);
         if (r < 0)
-                return log_error_errno(r, "Prerequisite evaluation failed: %m");
-        host_facts_free(m->host);
-        m->host = TAKE_PTR(h);
-        prereq_report_free(m->prereq);
-        m->prereq = TAKE_PTR(rep);
-        if (m->state)
-                (void) manager_rebuild_vfs(m);
+                return r;
+        install(m, TAKE_PTR(h), rep);
         return 0;
 }
 

@@ -133,6 +133,8 @@ static inline void manager_freep(Manager **m) {
 int manager_startup(Manager *m);
 /* Re-reads the host facts and re-evaluates the prerequisites. */
 int manager_refresh(Manager *m);
+/* Re-judges the facts already read (after the libvirt version became known). */
+int manager_evaluate(Manager *m);
 /* Re-reads configuration (SIGHUP). */
 int manager_reload_config(Manager *m);
 

@@ -145,7 +145,7 @@ static bool virt_try_connect(Manager *m) {
         m->libvirt_version = NULL;
         (void) virt_conn_version(m->virt, &m->libvirt_version);
         log_info("Connected to libvirt %s at %s.", strempty(m->libvirt_version), m->libvirt_uri);
-        (void) manager_refresh(m);      /* the libvirt version is a prerequisite */
+        (void) manager_evaluate(m);     /* the libvirt version is a prerequisite; the facts are fresh */
         (void) manager_refresh_domains(m);
         (void) manager_reconcile(m);
         manager_properties_changed(m);
