@@ -207,6 +207,10 @@ static int method_enable_or_set(sd_bus_message *msg, void *userdata, sd_bus_erro
         bool changes = false;
         int r;
 
+        if (bus_sender_is_root(m, msg)) { /* see method_single in bus-vm.c */
+                enable_authorized(m, msg);
+                return 1;
+        }
         r = sd_bus_message_read(msg, "su", &intent, &reserve);
         if (r < 0)
                 return r;

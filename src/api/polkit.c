@@ -75,6 +75,11 @@ int bus_sender_uid(Manager *m, sd_bus_message *msg, uid_t *ret) {
         return 0;
 }
 
+bool bus_sender_is_root(Manager *m, sd_bus_message *msg) {
+        uid_t uid = 1;
+        return bus_sender_uid(m, msg, &uid) >= 0 && uid == 0;
+}
+
 int bus_authorize(Manager *m, sd_bus_message *msg, BusAuthorized fn) {
         uid_t uid = 1;
         int r;

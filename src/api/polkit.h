@@ -14,5 +14,8 @@ typedef void (*BusAuthorized)(Manager *m, sd_bus_message *msg);
  * the method gets org.freedesktop.DBus.Error.AccessDenied, also when polkit is absent.
  * Returns 1 (the reply comes later or was sent) or a negative errno. */
 int bus_authorize(Manager *m, sd_bus_message *msg, BusAuthorized fn);
+/* True for root callers: their changes need no authorisation, so handlers may go straight
+ * to the model, which checks (in the same order) and changes in one step. */
+bool bus_sender_is_root(Manager *m, sd_bus_message *msg);
 /* The caller's effective UID, remembered per unique bus name. */
 int bus_sender_uid(Manager *m, sd_bus_message *msg, uid_t *ret);
