@@ -115,44 +115,6 @@ int manager_rebuild_vfs(Manager *m) {
 
 /* ---- facts ---------------------------------------------------------------------------- */
 
-/* The single host NUMA node all CPUs of a cpuset belong to, or -1. */
-static int cpuset_node(Manager *m, const char *set) {
-        int node = -1;
-        const char *p = set;
-        if (!set)
-                return -1;
-        while (*p) {
-                char *end;
-                if (*p == '^') { /* exclusions do not change which node the rest is on */
-                        strtoul(p + 1, &end, 10);
-                        p = end;
-                } else {
-                        unsigned long a = strtoul(p, &end, 10), b;
-                        if (end == p)
-                                return -1;
-                        b = a;
-                        p = end;
-                        if (*p == '-') {
-                                b = strtoul(p + 1, &end, 10);
-                                p = end;
-                        }
-                        for (unsigned long c = a; c <= b && c < a + 4096; c++) {
-                                int n;
-                                if (host_cpu_to_node(m->root, (unsigned) c, &n) < 0)
-                                        return -1;
-                                if (node >= 0 && n != node)
-                                        return -1;
-                                node = n;
-                        }
-                }
-                if (*p == ',')
-                        p++;
-                else if (*p)
-                        return -1;
-        }
-        return node;
-}
-
 static int vm_numa_node(Manager *m, const VirtDomain *d) {
         uint32_t node;
         if (d->numa_nodeset && parse_u32(d->numa_nodeset, 10, &node) >= 0)
@@ -160,14 +122,14 @@ static int vm_numa_node(Manager *m, const VirtDomain *d) {
         if (d->n_vcpupins > 0) {
                 int n = -1;
                 for (size_t i = 0; i < d->n_vcpupins; i++) {
-                        int k = cpuset_node(m, d->vcpupins[i].set);
+                        int k = host_facts_cpuset_node(m->host, d->vcpupins[i].set);
                         if (k < 0 || (n >= 0 && k != n))
                                 return -1;
                         n = k;
                 }
                 return n;
         }
-        return cpuset_node(m, d->vcpu_cpuset);
+        return host_facts_cpuset_node(m->host, d->vcpu_cpuset);
 }
 
 int vm_gather(Manager *m, const char *vm, VmInfo *ret, AnStatus *st) {

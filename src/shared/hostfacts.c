@@ -4,6 +4,7 @@
 
 #include "hostfacts.h"
 #include "macro.h"
+#include "strutil.h"
 
 void pci_port_done(PciPort *p) {
         free(p->sysfs_rel);
@@ -39,6 +40,7 @@ HostFacts *host_facts_free(HostFacts *h) {
         free(h->kernel_release);
         free(h->cmdline);
         free(h->smt_problem);
+        free(h->cpu_node);
         for (size_t i = 0; i < h->n_adapters; i++)
                 pf_facts_done(&h->adapters[i]);
         free(h->adapters);
@@ -75,4 +77,24 @@ const PfFacts *host_facts_find_adapter(const HostFacts *h, const char *name) {
                         return f;
         }
         return NULL;
+}
+
+int host_facts_cpuset_node(const HostFacts *h, const char *cpuset) {
+        const char *p = cpuset;
+        unsigned a, b;
+        bool exclude;
+        int node = -1, r;
+
+        if (!cpuset || h->n_cpus == 0)
+                return -1;
+        while ((r = cpulist_next(&p, &a, &b, &exclude)) > 0) {
+                if (exclude) /* exclusions do not change which node the rest is on */
+                        continue;
+                for (unsigned c = a; c <= b; c++) {
+                        if (c >= h->n_cpus || h->cpu_node[c] < 0 || (node >= 0 && h->cpu_node[c] != node))
+                                return -1;
+                        node = h->cpu_node[c];
+                }
+        }
+        return r < 0 ? -1 : node;
 }

@@ -83,6 +83,8 @@ typedef struct HostFacts {
         char *cmdline;             /* proc/cmdline, evidence only */
         int smt_active;            /* 1, 0, or -1 when unknown */
         char *smt_problem;
+        int *cpu_node;             /* NUMA node of each CPU (sys/devices/system/node), -1 unknown */
+        size_t n_cpus;             /* 0 when the host reports no NUMA nodes */
 
         PfFacts *adapters;
         size_t n_adapters;
@@ -105,3 +107,6 @@ int strv_appendf(char ***v, size_t *n, const char *fmt, ...) __attribute__((form
 void strv_free_n(char **v, size_t n);
 
 const PfFacts *host_facts_find_adapter(const HostFacts *h, const char *name_or_address);
+/* The one node all CPUs of a cpuset ("8-15", "3,5,^4") belong to, or -1 (spans nodes,
+ * unknown CPU, malformed, no NUMA information). */
+int host_facts_cpuset_node(const HostFacts *h, const char *cpuset);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,41 @@ int version_compare(const char *a, const char *b) {
 
 bool version_valid(const char *v) {
         return v && isdigit((unsigned char) v[0]);
+}
+
+int cpulist_next(const char **p, unsigned *ret_first, unsigned *ret_last, bool *ret_exclude) {
+        const char *s = *p;
+        unsigned long a, b;
+        char *end;
+        bool exclude = false;
+
+        while (*s == ',' || *s == ' ' || *s == '\n')
+                s++;
+        if (!*s) {
+                *p = s;
+                return 0;
+        }
+        if (*s == '^') {
+                exclude = true;
+                s++;
+        }
+        if (!isdigit((unsigned char) *s))
+                return -EINVAL;
+        a = b = strtoul(s, &end, 10);
+        s = end;
+        if (*s == '-') {
+                if (!isdigit((unsigned char) s[1]))
+                        return -EINVAL;
+                b = strtoul(s + 1, &end, 10);
+                s = end;
+        }
+        if (b < a || b > 65535 || (*s && *s != ',' && *s != '\n' && *s != ' '))
+                return -EINVAL;
+        *ret_first = (unsigned) a;
+        *ret_last = (unsigned) b;
+        *ret_exclude = exclude;
+        *p = s;
+        return 1;
 }
 
 void strbuf_appendf(StrBuf *b, const char *fmt, ...) {

@@ -9,6 +9,10 @@
 int version_compare(const char *a, const char *b);
 bool version_valid(const char *v);
 
+/* One item of a kernel/libvirt CPU list ("0-3,8,^2"): *p advances past it. Returns 1 with
+ * the range (exclude set for "^N"), 0 at the end, -EINVAL when malformed. */
+int cpulist_next(const char **p, unsigned *ret_first, unsigned *ret_last, bool *ret_exclude);
+
 /* Growable string buffer for building messages. */
 typedef struct StrBuf {
         char *s;

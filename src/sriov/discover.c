@@ -9,6 +9,7 @@
 #include "shared/fileio.h"
 #include "shared/log.h"
 #include "shared/macro.h"
+#include "shared/strutil.h"
 
 #define MAX_PATH_DEPTH 32
 #define MIN_CONFIG_SIZE 64
@@ -532,6 +533,50 @@ int host_discover(PciAccess *pacc, const char *root, HostFacts **ret) {
         return 0;
 }
 
+/* NUMA: sys/devices/system/node/nodeN/cpulist → the node of every CPU, read once. */
+static int read_cpu_nodes(const char *root, HostFacts *h) {
+        _cleanup_free_ char *dir = root_path(root, "sys/devices/system/node");
+        _cleanup_(closedirp) DIR *d = NULL;
+        struct dirent *de;
+
+        if (!dir)
+                return -ENOMEM;
+        d = opendir(dir);
+        if (!d)
+                return 0;
+        while ((de = readdir(d))) {
+                _cleanup_free_ char *p = NULL, *list = NULL;
+                uint32_t node;
+                unsigned a, b;
+                bool exclude;
+                const char *q;
+
+                if (strncmp(de->d_name, "node", 4) != 0 || parse_u32(de->d_name + 4, 10, &node) < 0 || node > 4095)
+                        continue;
+                if (asprintf(&p, "%s/%s/cpulist", dir, de->d_name) < 0)
+                        return -ENOMEM;
+                if (read_one_line(p, &list) < 0)
+                        continue;
+                q = list;
+                while (cpulist_next(&q, &a, &b, &exclude) > 0) {
+                        if (exclude)
+                                continue;
+                        if (b >= h->n_cpus) {
+                                int *nm = realloc(h->cpu_node, sizeof(int) * (b + 1));
+                                if (!nm)
+                                        return -ENOMEM;
+                                for (size_t c = h->n_cpus; c <= b; c++)
+                                        nm[c] = -1;
+                                h->cpu_node = nm;
+                                h->n_cpus = b + 1;
+                        }
+                        for (unsigned c = a; c <= b; c++)
+                                h->cpu_node[c] = (int) node;
+                }
+        }
+        return 0;
+}
+
 int host_read_platform(const char *root, HostFacts *h) {
         _cleanup_free_ char *p = NULL;
         _cleanup_(closedirp) DIR *d = NULL;
@@ -584,5 +629,5 @@ int host_read_platform(const char *root, HostFacts *h) {
                              : r < 0 ? errno_text(r) : "not 0 or 1") < 0)
                         return -ENOMEM;
         }
-        return 0;
+        return read_cpu_nodes(root, h);
 }

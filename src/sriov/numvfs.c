@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
 
@@ -142,60 +141,4 @@ int vf_read_driver(const char *root, const char *vf, char **ret) {
                 return -ENOMEM;
         *ret = s;
         return 0;
-}
-
-/* "0-3,8,10-11" contains cpu? */
-static bool cpulist_contains(const char *list, unsigned cpu) {
-        const char *p = list;
-        while (*p) {
-                char *end;
-                unsigned long a = strtoul(p, &end, 10), b;
-                if (end == p)
-                        return false;
-                b = a;
-                p = end;
-                if (*p == '-') {
-                        b = strtoul(p + 1, &end, 10);
-                        if (end == p + 1)
-                                return false;
-                        p = end;
-                }
-                if (cpu >= a && cpu <= b)
-                        return true;
-                if (*p == ',')
-                        p++;
-                else if (*p && *p != '\n')
-                        return false;
-                else
-                        break;
-        }
-        return false;
-}
-
-int host_cpu_to_node(const char *root, unsigned cpu, int *ret_node) {
-        _cleanup_free_ char *dir = root_path(root, "sys/devices/system/node");
-        _cleanup_(closedirp) DIR *d = NULL;
-        struct dirent *de;
-        bool any = false;
-        if (!dir)
-                return -ENOMEM;
-        d = opendir(dir);
-        if (!d)
-                return -ENOENT;
-        while ((de = readdir(d))) {
-                uint32_t node;
-                if (strncmp(de->d_name, "node", 4) != 0 || parse_u32(de->d_name + 4, 10, &node) < 0)
-                        continue;
-                any = true;
-                _cleanup_free_ char *p = NULL, *list = NULL;
-                if (asprintf(&p, "%s/%s/cpulist", dir, de->d_name) < 0)
-                        return -ENOMEM;
-                if (read_one_line(p, &list) < 0)
-                        continue;
-                if (cpulist_contains(list, cpu)) {
-                        *ret_node = (int) node;
-                        return 0;
-                }
-        }
-        return any ? -ENXIO : -ENOENT;
 }

@@ -30,7 +30,3 @@ const char *pf_num_vfs_strerror(int r);
 int pf_vf_address(const char *root, const char *pf, unsigned index, char *buf);
 /* The driver bound to a VF (owned string) or -ENOENT if none. */
 int vf_read_driver(const char *root, const char *vf, char **ret);
-
-/* NUMA: the node a CPU belongs to, from ROOT/sys/devices/system/node/node*\/cpulist.
- * Returns -ENOENT if the host has no NUMA information. */
-int host_cpu_to_node(const char *root, unsigned cpu, int *ret_node);

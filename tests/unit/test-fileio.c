@@ -6,6 +6,7 @@
 #include "shared/fileio.h"
 #include "shared/pciaddr.h"
 #include "shared/strutil.h"
+#include "shared/hostfacts.h"
 #include "testlib.h"
 
 TEST(parse_u64_strict) {
@@ -238,7 +239,40 @@ TEST(atomic_write_and_reads) {
         test_tmpdir_cleanup(dir);
 }
 
+TEST(cpulists_and_nodes) {
+        const char *p = "0-3,8,^2\n";
+        unsigned a, b;
+        bool ex;
+        CHECK_INT(cpulist_next(&p, &a, &b, &ex), 1);
+        CHECK(a == 0 && b == 3 && !ex);
+        CHECK_INT(cpulist_next(&p, &a, &b, &ex), 1);
+        CHECK(a == 8 && b == 8 && !ex);
+        CHECK_INT(cpulist_next(&p, &a, &b, &ex), 1);
+        CHECK(a == 2 && b == 2 && ex);
+        CHECK_INT(cpulist_next(&p, &a, &b, &ex), 0);
+        const char *bad[] = { "x", "3-", "5-2", "1;2", "-1" };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                const char *q = bad[i];
+                CHECK_INT(cpulist_next(&q, &a, &b, &ex), -EINVAL);
+        }
+
+        /* Node 0: CPUs 0-7, node 1: CPUs 8-15. */
+        int map[16];
+        for (int c = 0; c < 16; c++)
+                map[c] = c < 8 ? 0 : 1;
+        HostFacts h = { .cpu_node = map, .n_cpus = 16 };
+        CHECK_INT(host_facts_cpuset_node(&h, "8-15"), 1);
+        CHECK_INT(host_facts_cpuset_node(&h, "3,5,^4"), 0);
+        CHECK_INT(host_facts_cpuset_node(&h, "7-8"), -1);   /* spans nodes */
+        CHECK_INT(host_facts_cpuset_node(&h, "20"), -1);    /* unknown CPU */
+        CHECK_INT(host_facts_cpuset_node(&h, "a"), -1);
+        CHECK_INT(host_facts_cpuset_node(&h, NULL), -1);
+        HostFacts none = {};
+        CHECK_INT(host_facts_cpuset_node(&none, "0"), -1);
+}
+
 int main(void) {
+        RUN(cpulists_and_nodes);
         RUN(parse_u64_strict);
         RUN(parse_s64_strict);
         RUN(versions);
