@@ -5,8 +5,6 @@
 
 #include "daemon/manager.h"
 
-#define BUS_ERROR_PREFIX "org.accelnet1.Error."
-
 /* The D-Bus error name of a domain code: org.accelnet1.Error.<Name>, except InvalidArgs and
  * AccessDenied, which are org.freedesktop.DBus.Error.*. NULL for non-domain codes. */
 const char *bus_error_name(int r);

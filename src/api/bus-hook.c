@@ -73,7 +73,7 @@ static const sd_bus_vtable hook_vtable[] = {
 };
 
 int bus_hook_add(Manager *m) {
-        int r = sd_bus_add_object_vtable(m->bus, NULL, BUS_PATH, BUS_HOOK_INTERFACE, hook_vtable, m);
+        int r = sd_bus_add_object_vtable(m->bus, NULL, ACCELNET_BUS_PATH, ACCELNET_BUS_HOOK_INTERFACE, hook_vtable, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to add the Hook interface: %m");
         return 0;

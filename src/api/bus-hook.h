@@ -3,7 +3,7 @@
 
 #include "daemon/manager.h"
 
-#define BUS_HOOK_INTERFACE "org.accelnet1.Hook"
+#include "shared/names.h"
 
 /* Prepare(s vm), Release(s vm), Migrate(s vm, s domain_xml) → s: root only. */
 int bus_hook_add(Manager *m);

@@ -72,7 +72,7 @@ void manager_properties_changed(Manager *m) {
                 m->published.intent = ni;
         }
         if (n > 0 && m->bus)
-                (void) sd_bus_emit_properties_changed_strv(m->bus, BUS_PATH, BUS_INTERFACE, (char **) changed);
+                (void) sd_bus_emit_properties_changed_strv(m->bus, ACCELNET_BUS_PATH, ACCELNET_BUS_MANAGER_INTERFACE, (char **) changed);
         if (n > 0)
                 (void) sd_notifyf(false, "STATUS=%zu adapter(s); management %s%s; %u of %u usable VFs assigned",
                                   m->host ? m->host->n_adapters : 0, enabled ? "enabled on " : "disabled",
@@ -271,7 +271,7 @@ static const sd_bus_vtable manager_vtable[] = {
 };
 
 int bus_manager_add(Manager *m) {
-        int r = sd_bus_add_object_vtable(m->bus, NULL, BUS_PATH, BUS_INTERFACE, manager_vtable, m);
+        int r = sd_bus_add_object_vtable(m->bus, NULL, ACCELNET_BUS_PATH, ACCELNET_BUS_MANAGER_INTERFACE, manager_vtable, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to add the Manager object: %m");
         return 0;

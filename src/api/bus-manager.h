@@ -3,9 +3,7 @@
 
 #include "daemon/manager.h"
 
-#define BUS_NAME "org.accelnet1"
-#define BUS_PATH "/org/accelnet1"
-#define BUS_INTERFACE "org.accelnet1.Manager"
+#include "shared/names.h"
 
 /* Adds the Manager object with its vtable to m->bus. */
 int bus_manager_add(Manager *m);

@@ -16,7 +16,7 @@
 
 void manager_vm_changed(Manager *m, const char *vm, const char *state) {
         if (m->bus)
-                (void) sd_bus_emit_signal(m->bus, BUS_PATH, BUS_INTERFACE, "VMChanged", "ss", vm, state);
+                (void) sd_bus_emit_signal(m->bus, ACCELNET_BUS_PATH, ACCELNET_BUS_MANAGER_INTERFACE, "VMChanged", "ss", vm, state);
 }
 
 static void reply_done(void *userdata, const AnStatus *st) {

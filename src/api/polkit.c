@@ -19,7 +19,7 @@ static void deny(sd_bus_message *msg, const char *why) {
         log_struct(LOG_NOTICE, MESSAGE_ID_POLICY_DENIED, NULL, NULL, NULL, "%s from %s denied: %s",
                    strempty(sd_bus_message_get_member(msg)), strempty(sender), why);
         (void) sd_bus_error_setf(&e, SD_BUS_ERROR_ACCESS_DENIED,
-                                 "Access denied: %s needs root or the polkit action " POLKIT_ACTION_MANAGE " (%s).",
+                                 "Access denied: %s needs root or the polkit action " ACCELNET_POLKIT_ACTION_MANAGE " (%s).",
                                  strempty(sd_bus_message_get_member(msg)), why);
         (void) sd_bus_reply_method_error(msg, &e);
 }
@@ -100,7 +100,7 @@ int bus_authorize(Manager *m, sd_bus_message *msg, BusAuthorized fn) {
         r = sd_bus_call_method_async(sd_bus_message_get_bus(msg), &q->slot, "org.freedesktop.PolicyKit1",
                                      "/org/freedesktop/PolicyKit1/Authority", "org.freedesktop.PolicyKit1.Authority",
                                      "CheckAuthorization", on_polkit_reply, q, "(sa{sv})sa{ss}us", "system-bus-name", 1,
-                                     "name", "s", sd_bus_message_get_sender(msg), POLKIT_ACTION_MANAGE, 0, flags, "");
+                                     "name", "s", sd_bus_message_get_sender(msg), ACCELNET_POLKIT_ACTION_MANAGE, 0, flags, "");
         if (r < 0) {
                 deny(msg, "polkit could not be asked");
                 sd_bus_message_unref(q->msg);

@@ -5,7 +5,7 @@
 
 #include "daemon/manager.h"
 
-#define POLKIT_ACTION_MANAGE "org.accelnet1.manage"
+#include "shared/names.h"
 
 typedef void (*BusAuthorized)(Manager *m, sd_bus_message *msg);
 

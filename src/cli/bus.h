@@ -9,9 +9,7 @@
 
 #include "shared/macro.h"
 
-#define ACCELNET_BUS_NAME "org.accelnet1"
-#define ACCELNET_OBJECT_PATH "/org/accelnet1"
-#define ACCELNET_MANAGER_INTERFACE "org.accelnet1.Manager"
+#include "shared/names.h"
 
 #define CLI_USEC_PER_SEC UINT64_C(1000000)
 /* Reads answer at once; changes may provision VFs, attach devices or wait for polkit. */

@@ -41,8 +41,8 @@ static int call(const CliContext *ctx, sd_bus_message *m, uint64_t timeout, sd_b
 }
 
 static int new_call(const CliContext *ctx, const char *member, sd_bus_message **ret) {
-        int r = sd_bus_message_new_method_call(ctx->bus, ret, ACCELNET_BUS_NAME, ACCELNET_OBJECT_PATH,
-                                               ACCELNET_MANAGER_INTERFACE, member);
+        int r = sd_bus_message_new_method_call(ctx->bus, ret, ACCELNET_BUS_NAME, ACCELNET_BUS_PATH,
+                                               ACCELNET_BUS_MANAGER_INTERFACE, member);
         if (r < 0)
                 return print_error(ctx, "Failed to create a %s call: %s", member, strerror(-r));
         return CLI_EXIT_SUCCESS;
@@ -319,10 +319,10 @@ int verb_status(const CliContext *ctx) {
         _cleanup_free_ Property *props = NULL;
         size_t n;
 
-        int r = sd_bus_message_new_method_call(ctx->bus, &m, ACCELNET_BUS_NAME, ACCELNET_OBJECT_PATH,
+        int r = sd_bus_message_new_method_call(ctx->bus, &m, ACCELNET_BUS_NAME, ACCELNET_BUS_PATH,
                                                "org.freedesktop.DBus.Properties", "GetAll");
         if (r >= 0)
-                r = sd_bus_message_append(m, "s", ACCELNET_MANAGER_INTERFACE);
+                r = sd_bus_message_append(m, "s", ACCELNET_BUS_MANAGER_INTERFACE);
         if (r < 0)
                 return print_error(ctx, "Failed to build the GetAll call: %s", strerror(-r));
         r = call(ctx, m, CLI_TIMEOUT_READ_USEC, &reply);

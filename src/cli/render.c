@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "shared/names.h"
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,12 +10,11 @@
 #include "shared/strutil.h"
 #include "table.h"
 
-#define ACCELNET_ERROR_PREFIX "org.accelnet1.Error."
 
 const char *error_name_short(const char *name) {
-        if (name && strncmp(name, ACCELNET_ERROR_PREFIX, strlen(ACCELNET_ERROR_PREFIX)) == 0 &&
-            name[strlen(ACCELNET_ERROR_PREFIX)])
-                return name + strlen(ACCELNET_ERROR_PREFIX);
+        if (name && strncmp(name, ACCELNET_BUS_ERROR_PREFIX, strlen(ACCELNET_BUS_ERROR_PREFIX)) == 0 &&
+            name[strlen(ACCELNET_BUS_ERROR_PREFIX)])
+                return name + strlen(ACCELNET_BUS_ERROR_PREFIX);
         return name;
 }
 

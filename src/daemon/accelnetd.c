@@ -140,9 +140,9 @@ static int run(int argc, char **argv) {
         r = bus_hook_add(m);
         if (r < 0)
                 return r;
-        r = sd_bus_request_name(m->bus, BUS_NAME, 0);
+        r = sd_bus_request_name(m->bus, ACCELNET_BUS_NAME, 0);
         if (r < 0)
-                return log_error_errno(r, "Failed to acquire the bus name " BUS_NAME " (is another accelnetd running? "
+                return log_error_errno(r, "Failed to acquire the bus name " ACCELNET_BUS_NAME " (is another accelnetd running? "
                                        "is the D-Bus policy installed?): %m");
 
         manager_properties_changed(m); /* sets the published baseline */

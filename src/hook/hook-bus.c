@@ -59,7 +59,7 @@ int hook_bus_call(HookAction action, const char *vm, const char *xml, uint64_t t
         (void) sd_bus_set_description(bus, HOOK_PROGRAM);
         (void) sd_bus_set_method_call_timeout(bus, timeout_usec); /* the Hello call too */
 
-        r = sd_bus_message_new_method_call(bus, &m, HOOK_BUS_NAME, HOOK_BUS_PATH, HOOK_BUS_INTERFACE, method);
+        r = sd_bus_message_new_method_call(bus, &m, ACCELNET_BUS_NAME, ACCELNET_BUS_PATH, ACCELNET_BUS_HOOK_INTERFACE, method);
         if (r >= 0)
                 /* Only an accelerated VM may start the daemon through bus activation (at boot,
                  * libvirtd autostarts VMs before accelnetd.service, which is ordered after it);

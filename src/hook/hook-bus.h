@@ -10,9 +10,7 @@
 
 #include "hook.h"
 
-#define HOOK_BUS_NAME "org.accelnet1"
-#define HOOK_BUS_PATH "/org/accelnet1"
-#define HOOK_BUS_INTERFACE "org.accelnet1.Hook"
+#include "shared/names.h"
 
 typedef struct HookCallResult {
         HookCallStatus status;

@@ -275,7 +275,7 @@ HookManaged hook_xml_managed(const char *xml) {
                         if (r < 0)
                                 return HOOK_MANAGED_UNKNOWN;
                         if (r > 0 && in_hostdev_iface && seen_domain &&
-                            strncmp(val, HOOK_ALIAS_PREFIX, strlen(HOOK_ALIAS_PREFIX)) == 0)
+                            strncmp(val, ACCELNET_ALIAS_PREFIX, strlen(ACCELNET_ALIAS_PREFIX)) == 0)
                                 return HOOK_MANAGED_YES;
                         p = end + 1;
                 } else
@@ -309,7 +309,7 @@ HookCallStatus hook_call_status_classify(const char *name, int r) {
                         return HOOK_CALL_NOT_RUNNING;
                 if (streq(name, "org.freedesktop.DBus.Error.AccessDenied"))
                         return HOOK_CALL_DENIED;
-                if (strncmp(name, "org.accelnet1.Error.", 20) == 0 ||
+                if (strncmp(name, ACCELNET_BUS_ERROR_PREFIX, strlen(ACCELNET_BUS_ERROR_PREFIX)) == 0 ||
                     streq(name, "org.freedesktop.DBus.Error.InvalidArgs") || strncmp(name, "System.Error.", 13) == 0)
                         return HOOK_CALL_FAILED;
                 return HOOK_CALL_UNREACHABLE;

@@ -26,8 +26,7 @@
 #define HOOK_TIMEOUT_MAX_MSEC UINT64_C(600000)
 #define HOOK_TIMEOUT_ENV "ACCELNET_HOOK_TIMEOUT_MS"
 
-/* The alias prefix of the VF hostdevs accelnetd puts in a domain's XML. */
-#define HOOK_ALIAS_PREFIX "ua-accelnet-"
+#include "shared/names.h"
 
 /* The operations of the qemu hook (libvirt's hooks page), second argument. */
 typedef enum HookOp {

@@ -5,14 +5,6 @@
 #include "shared/macro.h"
 #include "shared/string-table.h"
 
-static const char *const tier_table[_TIER_MAX] = {
-        [TIER_LOW] = "Low",
-        [TIER_MEDIUM] = "Medium",
-        [TIER_HIGH] = "High",
-};
-
-DEFINE_STRING_TABLE_LOOKUP(tier, Tier);
-
 static const char *const numa_policy_table[_NUMA_POLICY_MAX] = {
         [NUMA_POLICY_NONE] = "none",
         [NUMA_POLICY_PREFERRED] = "preferred",

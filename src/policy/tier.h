@@ -4,17 +4,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-typedef enum Tier {
-        TIER_LOW,
-        TIER_MEDIUM,
-        TIER_HIGH,
-        _TIER_MAX,
-        _TIER_INVALID = -22,
-} Tier;
-
-/* "Low", "Medium", "High"; from_string is case-insensitive. */
-const char *tier_to_string(Tier t);
-Tier tier_from_string(const char *s);
+#include "shared/tier.h"
 
 typedef enum NumaPolicy {
         NUMA_POLICY_NONE,      /* any VF */

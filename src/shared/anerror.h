@@ -6,7 +6,7 @@
 /* Domain codes: the expected outcomes a caller can act on. Functions return them
  * negated (-AN_ERROR_BUSY); they lie above every errno value, so `r < 0` still means
  * "failed" and an_error_is_domain(r) tells the two apart. Each code has exactly one
- * D-Bus error name (src/api/bus-error.c) and one message and remedy (anerror.c). */
+ * D-Bus error name, message and remedy, all in one table (anerror.c). */
 typedef enum AnError {
         AN_ERROR_BASE = 1000,
         AN_ERROR_ACCELNET_NOT_SUPPORTED = AN_ERROR_BASE,
@@ -25,6 +25,7 @@ typedef enum AnError {
         AN_ERROR_NOT_ENABLED,
         AN_ERROR_NO_SUCH_VM,
         AN_ERROR_BUSY,
+        AN_ERROR_ALREADY_ENABLED,
         AN_ERROR_INVALID_ARGS,
         AN_ERROR_ACCESS_DENIED,
         _AN_ERROR_MAX,
@@ -39,6 +40,11 @@ static inline bool an_error_is_domain(int r) {
  * column of GetPrerequisites). */
 const char *an_error_to_string(AnError e);
 AnError an_error_from_string(const char *s);
+/* The full D-Bus error name: org.accelnet1.Error.<Name>, except InvalidArgs and
+ * AccessDenied, which are org.freedesktop.DBus.Error.*. NULL for anything else. */
+const char *an_error_bus_name(AnError e);
+/* The code of a full D-Bus error name (the inverse), or _AN_ERROR_INVALID. */
+AnError an_error_from_bus_name(const char *name);
 /* What happened, in the seed's words. */
 const char *an_error_message(AnError e);
 /* What the admin can do about it. */

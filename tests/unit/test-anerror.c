@@ -9,6 +9,10 @@ TEST(table_complete) {
                 CHECK(an_error_message((AnError) e) != NULL && an_error_message((AnError) e)[0]);
                 CHECK(an_error_remedy((AnError) e) != NULL && an_error_remedy((AnError) e)[0]);
                 CHECK_INT(an_error_from_string(n), e);
+                /* one full bus name each, and back */
+                const char *bn = an_error_bus_name((AnError) e);
+                CHECK(bn != NULL && strlen(bn) > strlen(n) && streq(bn + strlen(bn) - strlen(n), n));
+                CHECK_INT(an_error_from_bus_name(bn), e);
                 /* domain codes negated are recognised and never collide with errno */
                 CHECK(an_error_is_domain(-e));
         }
@@ -16,6 +20,10 @@ TEST(table_complete) {
         CHECK(!an_error_is_domain(0));
         CHECK_INT(an_error_from_string("NoSuchError"), _AN_ERROR_INVALID);
         CHECK(an_error_to_string((AnError) 5) == NULL);
+        CHECK(an_error_bus_name((AnError) 5) == NULL);
+        CHECK_INT(an_error_from_bus_name("org.accelnet1.Error.Nope"), _AN_ERROR_INVALID);
+        CHECK_STR(an_error_bus_name(AN_ERROR_INVALID_ARGS), "org.freedesktop.DBus.Error.InvalidArgs");
+        CHECK_STR(an_error_bus_name(AN_ERROR_ALREADY_ENABLED), "org.accelnet1.Error.AlreadyEnabled");
 }
 
 TEST(seed_names) {
@@ -25,7 +33,7 @@ TEST(seed_names) {
                 "SriovSupportUnknown", "SriovSupportMissingAcs", "SriovSupportMissingPfDriver",
                 "SriovSupportNoBusResources", "GetNetworkAdapterFailed", "VmNotEnoughVcpus",
                 "CannotProvisionPerformance", "EnableAccelNetFailed", "ClusterNotEnoughResources", "NotEnabled",
-                "NoSuchVM", "Busy",
+                "NoSuchVM", "Busy", "AlreadyEnabled",
         };
         for (size_t i = 0; i < ELEMENTSOF(names); i++)
                 CHECK(an_error_from_string(names[i]) >= AN_ERROR_BASE);

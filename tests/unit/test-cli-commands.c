@@ -38,7 +38,7 @@ static int method_list_adapters(sd_bus_message *m, void *userdata, sd_bus_error 
  * ListAdapters answers with a signature the client does not expect. */
 static int object_bad_reply(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Fake *f = userdata;
-        if (!f->bad_reply || !sd_bus_message_is_method_call(m, ACCELNET_MANAGER_INTERFACE, "ListAdapters"))
+        if (!f->bad_reply || !sd_bus_message_is_method_call(m, ACCELNET_BUS_MANAGER_INTERFACE, "ListAdapters"))
                 return 0;
         record(f, m, "");
         return sd_bus_reply_method_return(m, "s", "oops");
@@ -164,8 +164,8 @@ static void *server(void *p) {
         sd_id128_t id = { .bytes = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 } };
 
         if (sd_bus_new(&bus) < 0 || sd_bus_set_fd(bus, f->fd, f->fd) < 0 || sd_bus_set_server(bus, 1, id) < 0 ||
-            sd_bus_add_object(bus, NULL, ACCELNET_OBJECT_PATH, object_bad_reply, f) < 0 ||
-            sd_bus_add_object_vtable(bus, NULL, ACCELNET_OBJECT_PATH, ACCELNET_MANAGER_INTERFACE, manager_vtable,
+            sd_bus_add_object(bus, NULL, ACCELNET_BUS_PATH, object_bad_reply, f) < 0 ||
+            sd_bus_add_object_vtable(bus, NULL, ACCELNET_BUS_PATH, ACCELNET_BUS_MANAGER_INTERFACE, manager_vtable,
                                      f) < 0 ||
             sd_bus_start(bus) < 0) {
                 fprintf(stderr, "fake server setup failed\n");
