@@ -5,8 +5,7 @@
 
 #include "daemon/manager.h"
 
-/* The D-Bus error name of a domain code: org.accelnet1.Error.<Name>, except InvalidArgs and
- * AccessDenied, which are org.freedesktop.DBus.Error.*. NULL for non-domain codes. */
+/* The D-Bus error name of a domain code (shared/anerror.c's table); NULL for errnos. */
 const char *bus_error_name(int r);
 
 /* Fills `error` from a status (domain code → its name, errno → a system error) and returns

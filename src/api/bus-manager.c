@@ -1,28 +1,137 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* org.accelnet1.Manager: the bus glue of the management model (daemon/management.c) and the
- * read methods. Handlers follow STYLE.md: read args → validate → return early if nothing
- * changes → authorise → change (model) → reply. */
+/* org.accelnet1.Manager: properties, management methods and the read methods; the BusApi
+ * that owns the bus side. Handlers follow STYLE.md: read args → validate → return early if
+ * nothing changes → authorise (polkit re-dispatches) → change (the model) → reply when the
+ * change is on disk (the Completion). */
 #include <systemd/sd-daemon.h>
 
+#include "bus-api.h"
 #include "bus-error.h"
-#include "bus-manager.h"
-#include "bus-util.h"
-#include "bus-vm.h"
+#include "daemon/pf.h"
 #include "polkit.h"
+#include "policy/prereq.h"
 #include "shared/log.h"
 #include "shared/macro.h"
-#include "policy/prereq.h"
+#include "shared/names.h"
+#include "shared/strutil.h"
+
+/* ---- the BusApi ------------------------------------------------------------------------ */
+
+static void notify_properties(void *userdata, char **names) {
+        BusApi *api = userdata;
+        (void) sd_bus_emit_properties_changed_strv(api->bus, ACCELNET_BUS_PATH, ACCELNET_BUS_MANAGER_INTERFACE, names);
+}
+
+static void notify_vm(void *userdata, const char *vm, const char *state) {
+        BusApi *api = userdata;
+        BusText t = {};
+        (void) sd_bus_emit_signal(api->bus, ACCELNET_BUS_PATH, ACCELNET_BUS_MANAGER_INTERFACE, "VMChanged", "ss",
+                                  bus_text(&t, vm), state);
+        bus_text_done(&t);
+}
+
+static ManagerNotify api_notify;
+
+int bus_api_new(sd_bus *bus, BusApi **ret) {
+        BusApi *api = calloc(1, sizeof *api);
+        if (!api)
+                return -ENOMEM;
+        api->bus = sd_bus_ref(bus);
+        *ret = api;
+        return 0;
+}
+
+BusApi *bus_api_free(BusApi *api) {
+        if (!api)
+                return NULL;
+        polkit_queries_free(api);
+        sd_bus_unref(api->bus);
+        free(api);
+        return NULL;
+}
+
+const ManagerNotify *bus_api_notify(BusApi *api) {
+        api_notify = (ManagerNotify){ .properties_changed = notify_properties, .vm_changed = notify_vm,
+                                      .userdata = api };
+        return &api_notify;
+}
+
+int bus_api_attach(BusApi *api, Manager *m) {
+        int r;
+
+        api->manager = m;
+        r = sd_bus_add_object_vtable(api->bus, NULL, ACCELNET_BUS_PATH, ACCELNET_BUS_MANAGER_INTERFACE,
+                                     bus_manager_vtable, api);
+        if (r < 0)
+                return log_error_errno(r, "Failed to add the Manager object: %m");
+        r = sd_bus_add_object_vtable(api->bus, NULL, ACCELNET_BUS_PATH, ACCELNET_BUS_HOOK_INTERFACE, bus_hook_vtable,
+                                     api);
+        if (r < 0)
+                return log_error_errno(r, "Failed to add the Hook interface: %m");
+        return 0;
+}
+
+static void reply_completion(void *userdata, const AnStatus *st) {
+        sd_bus_message *msg = userdata;
+        if (st->r < 0)
+                log_debug("%s failed: %s", strempty(sd_bus_message_get_member(msg)), st->message);
+        (void) bus_reply_status(msg, st);
+        sd_bus_message_unref(msg);
+}
+
+Completion bus_completion(sd_bus_message *msg) {
+        return (Completion){ .fn = reply_completion, .userdata = sd_bus_message_ref(msg) };
+}
+
+int bus_reply_array(sd_bus_message *msg, const char *contents, BusArrayFill fill, void *userdata) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', contents);
+        if (r >= 0)
+                r = fill(reply, userdata);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                r = sd_bus_send(NULL, reply, NULL);
+        return r;
+}
+
+const char *bus_text(BusText *t, const char *s) {
+        if (!s)
+                return "";
+        if (utf8_valid(s))
+                return s;
+        char *e = utf8_escape_invalid(s);
+        char **v = e ? realloc(t->v, sizeof(char *) * (t->n + 1)) : NULL;
+        if (!v) {
+                free(e);
+                return "?";
+        }
+        t->v = v;
+        t->v[t->n++] = e;
+        return e;
+}
+
+void bus_text_done(BusText *t) {
+        strv_free_n(t->v, t->n);
+        *t = (BusText){};
+}
+
+/* ---- properties ------------------------------------------------------------------------ */
 
 static int property_get(sd_bus *bus, const char *path, const char *interface, const char *property,
                         sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
+        Manager *m = ((BusApi *) userdata)->manager;
 
         if (streq(property, "Enabled"))
-                return sd_bus_message_append(reply, "b", m->state->enabled);
+                return sd_bus_message_append(reply, "b", m->enabled);
         if (streq(property, "IntentName"))
-                return sd_bus_message_append(reply, "s", strempty(m->state->intent));
+                return sd_bus_message_append(reply, "s", strempty(m->intent));
         if (streq(property, "NodeReservePercentage"))
-                return sd_bus_message_append(reply, "u", (uint32_t) m->state->node_reserve);
+                return sd_bus_message_append(reply, "u", (uint32_t) m->reserve);
         if (streq(property, "HyperthreadingEnabled"))
                 return sd_bus_message_append(reply, "b", manager_hyperthreading(m));
         if (streq(property, "CapacityVFs"))
@@ -36,214 +145,167 @@ static int property_get(sd_bus *bus, const char *path, const char *interface, co
         return -ENOENT;
 }
 
-void manager_properties_changed(Manager *m) {
-        const char *changed[8];
-        size_t n = 0;
-        bool enabled = m->state->enabled, ht = manager_hyperthreading(m);
-        unsigned reserve = m->state->node_reserve, cap = manager_capacity_vfs(m), usable = manager_usable_vfs(m),
-                 assigned = manager_assigned_vfs(m);
-        const char *intent = strempty(m->state->intent);
+/* ---- reads ----------------------------------------------------------------------------- */
 
-        if (enabled != m->published.enabled)
-                changed[n++] = "Enabled";
-        if (!streq(intent, strempty(m->published.intent)))
-                changed[n++] = "IntentName";
-        if (reserve != m->published.reserve)
-                changed[n++] = "NodeReservePercentage";
-        if (ht != m->published.ht)
-                changed[n++] = "HyperthreadingEnabled";
-        if (cap != m->published.capacity)
-                changed[n++] = "CapacityVFs";
-        if (usable != m->published.usable)
-                changed[n++] = "UsableVFs";
-        if (assigned != m->published.assigned)
-                changed[n++] = "AssignedVFs";
-        changed[n] = NULL;
+typedef struct Rows {
+        sd_bus_message *reply;
+        BusText text;
+        int r;
+} Rows;
 
-        m->published.enabled = enabled;
-        m->published.ht = ht;
-        m->published.reserve = reserve;
-        m->published.capacity = cap;
-        m->published.usable = usable;
-        m->published.assigned = assigned;
-        char *ni = strdup(intent);
-        if (ni) {
-                free(m->published.intent);
-                m->published.intent = ni;
-        }
-        if (n > 0 && m->bus)
-                (void) sd_bus_emit_properties_changed_strv(m->bus, ACCELNET_BUS_PATH, ACCELNET_BUS_MANAGER_INTERFACE, (char **) changed);
-        if (n > 0)
-                (void) sd_notifyf(false, "STATUS=%zu adapter(s); management %s%s; %u of %u usable VFs assigned",
-                                  m->host ? m->host->n_adapters : 0, enabled ? "enabled on " : "disabled",
-                                  enabled ? intent : "", assigned, usable);
+static int append_row(Rows *rows, const char *check, const char *subject, PrereqResult result, AnError code,
+                      const char *detail) {
+        if (rows->r >= 0)
+                rows->r = sd_bus_message_append(rows->reply, "(sssss)", check, bus_text(&rows->text, subject),
+                                                prereq_result_to_string(result), code ? an_error_to_string(code) : "",
+                                                bus_text(&rows->text, detail));
+        return rows->r;
 }
 
-static int append_row(sd_bus_message *reply, const char *check, const char *subject, PrereqResult result,
-                      AnError code, const char *detail) {
-        return sd_bus_message_append(reply, "(sssss)", check, subject, prereq_result_to_string(result),
-                                     code ? an_error_to_string(code) : "", detail);
+static void append_note(const Note *n, void *userdata) {
+        (void) append_row(userdata, n->check, n->subject, n->result, n->code, n->detail);
 }
 
 static int fill_prerequisites(sd_bus_message *reply, void *userdata) {
         Manager *m = userdata;
-        int r;
+        Rows rows = { .reply = reply };
 
         for (size_t i = 0; i < m->prereq->n_rows; i++) {
                 const PrereqRow *row = &m->prereq->rows[i];
-                r = append_row(reply, row->check, row->subject, row->result, row->code, row->detail);
-                if (r < 0)
-                        return r;
+                append_row(&rows, row->check, row->subject, row->result, row->code, row->detail);
         }
-        const Note *sets[] = { m->notes, m->enable_notes, m->drift };
-        size_t counts[] = { m->n_notes, m->n_enable_notes, m->n_drift };
-        for (size_t s = 0; s < ELEMENTSOF(sets); s++)
-                for (size_t i = 0; i < counts[s]; i++) {
-                        r = append_row(reply, sets[s][i].check, sets[s][i].subject, sets[s][i].result, sets[s][i].code,
-                                       sets[s][i].detail);
-                        if (r < 0)
-                                return r;
-                }
-        return 0;
+        manager_foreach_note(m, append_note, &rows);
+        bus_text_done(&rows.text);
+        return rows.r;
 }
 
 static int method_get_prerequisites(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        return bus_reply_array(msg, "(sssss)", fill_prerequisites, userdata);
-}
-
-static unsigned assigned_on(const Manager *m, const char *pf) {
-        unsigned n = 0;
-        for (size_t i = 0; i < m->state->n_vms; i++)
-                if (streq(m->state->vms[i].pf, pf))
-                        n++;
-        return n;
+        return bus_reply_array(msg, "(sssss)", fill_prerequisites, ((BusApi *) userdata)->manager);
 }
 
 static int fill_adapters(sd_bus_message *reply, void *userdata) {
         Manager *m = userdata;
-        int r;
+        BusText t = {};
+        int r = 0;
 
-        for (size_t i = 0; i < m->host->n_adapters; i++) {
+        for (size_t i = 0; r >= 0 && i < m->host->n_adapters; i++) {
                 const PfFacts *f = &m->host->adapters[i];
-                r = sd_bus_message_append(reply, "(ssssuuu)", f->address, strempty(f->ifname), strempty(f->driver),
+                const Pf *pf = manager_find_pf(m, f->address);
+                uint32_t assigned = 0;
+                for (size_t k = 0; pf && k < pf->n_slots; k++)
+                        if (pf->slots[k].owner)
+                                assigned++;
+                r = sd_bus_message_append(reply, "(ssssuuu)", f->address, bus_text(&t, f->ifname), bus_text(&t, f->driver),
                                           sriov_support_to_string(m->prereq->verdicts[i]),
                                           /* the kernel's TotalVFs (drivers may cap the capability's, e.g. igb 8 → 7) */
                                           (uint32_t) (f->sysfs_sriov ? f->sysfs_total_vfs : f->total_vfs),
-                                          (uint32_t) f->sysfs_num_vfs, (uint32_t) assigned_on(m, f->address));
-                if (r < 0)
-                        return r;
+                                          (uint32_t) f->sysfs_num_vfs, assigned);
         }
-        return 0;
+        bus_text_done(&t);
+        return r;
 }
 
 static int method_list_adapters(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        return bus_reply_array(msg, "(ssssuuu)", fill_adapters, userdata);
+        return bus_reply_array(msg, "(ssssuuu)", fill_adapters, ((BusApi *) userdata)->manager);
 }
 
 static int fill_intents(sd_bus_message *reply, void *userdata) {
         Manager *m = userdata;
+        BusText t = {};
         int r = 0;
 
-        for (size_t i = 0; i < m->config->n_intents; i++) {
+        for (size_t i = 0; r >= 0 && i < m->config->n_intents; i++) {
                 const Intent *in = &m->config->intents[i];
                 r = sd_bus_message_open_container(reply, 'r', "sasas");
                 if (r >= 0)
                         r = sd_bus_message_append(reply, "s", in->name);
                 if (r >= 0)
                         r = sd_bus_message_open_container(reply, 'a', "s");
-                for (unsigned t = 1; r >= 0 && t <= INTENT_TYPE_MANAGEMENT; t <<= 1)
-                        if (in->types & t)
-                                r = sd_bus_message_append(reply, "s", intent_type_to_string((IntentType) t));
+                for (unsigned ty = 1; r >= 0 && ty <= INTENT_TYPE_MANAGEMENT; ty <<= 1)
+                        if (in->types & ty)
+                                r = sd_bus_message_append(reply, "s", intent_type_to_string((IntentType) ty));
                 if (r >= 0)
                         r = sd_bus_message_close_container(reply);
                 if (r >= 0)
                         r = sd_bus_message_open_container(reply, 'a', "s");
                 for (size_t k = 0; r >= 0 && k < in->n_adapters; k++)
-                        r = sd_bus_message_append(reply, "s", in->adapters[k]);
+                        r = sd_bus_message_append(reply, "s", bus_text(&t, in->adapters[k]));
                 if (r >= 0)
                         r = sd_bus_message_close_container(reply);
                 if (r >= 0)
                         r = sd_bus_message_close_container(reply);
-                if (r < 0)
-                        return r;
         }
-        return 0;
+        bus_text_done(&t);
+        return r;
 }
 
 static int method_list_intents(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        return bus_reply_array(msg, "(sasas)", fill_intents, userdata);
+        return bus_reply_array(msg, "(sasas)", fill_intents, ((BusApi *) userdata)->manager);
 }
 
-/* ---- management ---------------------------------------------------------------------- */
+/* ---- management ------------------------------------------------------------------------ */
 
-static void reply_done(void *userdata, const AnStatus *st) {
-        sd_bus_message *msg = userdata;
-        if (st->r < 0)
-                log_debug("%s failed: %s", sd_bus_message_get_member(msg), st->message);
-        (void) bus_reply_status(msg, st);
-        sd_bus_message_unref(msg);
-}
-
-static void enable_authorized(Manager *m, sd_bus_message *msg) {
-        const char *intent;
-        uint32_t reserve;
-        if (sd_bus_message_rewind(msg, true) < 0 || sd_bus_message_read(msg, "su", &intent, &reserve) < 0) {
-                AnStatus st;
-                an_status_set(&st, -EIO, "Cannot re-read the request.");
-                (void) bus_reply_status(msg, &st);
-                return;
-        }
-        if (streq(sd_bus_message_get_member(msg), "Enable"))
-                manager_enable(m, intent, reserve, reply_done, sd_bus_message_ref(msg));
-        else
-                manager_set(m, intent, reserve, reply_done, sd_bus_message_ref(msg));
-}
-
-static int method_enable_or_set(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
+static int method_enable(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        BusApi *api = userdata;
+        Manager *m = api->manager;
         AnStatus st = AN_STATUS_OK;
         const char *intent;
         uint32_t reserve;
-        bool changes = false;
         int r;
 
-        if (bus_sender_is_root(m, msg)) { /* see method_single in bus-vm.c */
-                enable_authorized(m, msg);
-                return 1;
-        }
         r = sd_bus_message_read(msg, "su", &intent, &reserve);
         if (r < 0)
                 return r;
-        if (streq(sd_bus_message_get_member(msg), "Enable"))
-                r = manager_enable_check(m, intent, reserve, &changes, &st);
-        else
-                r = manager_set_check(m, intent, reserve, &changes, &st);
-        if (r < 0)
+        if (manager_check_intent_arg(intent, &st) < 0 || manager_check_reserve_arg(reserve, &st) < 0)
                 return bus_error_from_status(error, &st);
-        if (!changes)
+        if (manager_enable_is_noop(m, intent, reserve))
                 return sd_bus_reply_method_return(msg, NULL);
-        return bus_authorize(m, msg, enable_authorized);
+        r = bus_verify_polkit_async(api, msg, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        manager_enable(m, intent, reserve, bus_completion(msg));
+        return 1;
 }
 
-static void disable_authorized(Manager *m, sd_bus_message *msg) {
-        manager_disable(m, reply_done, sd_bus_message_ref(msg));
+static int method_set(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        BusApi *api = userdata;
+        Manager *m = api->manager;
+        AnStatus st = AN_STATUS_OK;
+        const char *intent;
+        uint32_t reserve;
+        int r;
+
+        r = sd_bus_message_read(msg, "su", &intent, &reserve);
+        if (r < 0)
+                return r;
+        if ((!isempty(intent) && manager_check_intent_arg(intent, &st) < 0) ||
+            (reserve != RESERVE_KEEP && manager_check_reserve_arg(reserve, &st) < 0))
+                return bus_error_from_status(error, &st);
+        if (manager_set_is_noop(m, intent, reserve))
+                return sd_bus_reply_method_return(msg, NULL);
+        r = bus_verify_polkit_async(api, msg, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        manager_set(m, intent, reserve, bus_completion(msg));
+        return 1;
 }
 
 static int method_disable(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        AnStatus st = AN_STATUS_OK;
-        bool changes = false;
+        BusApi *api = userdata;
+        int r;
 
-        if (manager_disable_check(m, &changes, &st) < 0)
-                return bus_error_from_status(error, &st);
-        if (!changes)
+        if (manager_disable_is_noop(api->manager))
                 return sd_bus_reply_method_return(msg, NULL);
-        return bus_authorize(m, msg, disable_authorized);
+        r = bus_verify_polkit_async(api, msg, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        manager_disable(api->manager, bus_completion(msg));
+        return 1;
 }
 
 #define PROP(name, sig) SD_BUS_PROPERTY(name, sig, property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE)
 
-static const sd_bus_vtable manager_vtable[] = {
+const sd_bus_vtable bus_manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         PROP("Enabled", "b"),
         PROP("IntentName", "s"),
@@ -256,12 +318,23 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("GetPrerequisites", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sssss)", checks),
                                 method_get_prerequisites, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Enable", SD_BUS_ARGS("s", intent, "u", node_reserve), SD_BUS_NO_RESULT,
-                                method_enable_or_set, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("Set", SD_BUS_ARGS("s", intent, "u", node_reserve), SD_BUS_NO_RESULT,
-                                method_enable_or_set, SD_BUS_VTABLE_UNPRIVILEGED),
+                                method_enable, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Set", SD_BUS_ARGS("s", intent, "u", node_reserve), SD_BUS_NO_RESULT, method_set,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Disable", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_disable,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
-        BUS_VM_METHODS,
+        SD_BUS_METHOD_WITH_ARGS("EnableVM", SD_BUS_ARGS("s", vm, "s", performance), SD_BUS_NO_RESULT,
+                                method_enable_vm, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("SetVM", SD_BUS_ARGS("s", vm, "s", performance), SD_BUS_NO_RESULT, method_set_vm,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("DisableVM", SD_BUS_ARGS("s", vm), SD_BUS_NO_RESULT, method_disable_vm,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("EnableVMs", SD_BUS_ARGS("as", vms, "s", performance), SD_BUS_RESULT("a(ss)", results),
+                                method_enable_vms, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("DisableVMs", SD_BUS_ARGS("as", vms), SD_BUS_RESULT("a(ss)", results),
+                                method_disable_vms, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListVMs", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sssss)", vms), method_list_vms,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListAdapters", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ssssuuu)", adapters),
                                 method_list_adapters, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListIntents", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sasas)", intents),
@@ -269,10 +342,3 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_SIGNAL_WITH_ARGS("VMChanged", SD_BUS_ARGS("s", vm, "s", state), 0),
         SD_BUS_VTABLE_END,
 };
-
-int bus_manager_add(Manager *m) {
-        int r = sd_bus_add_object_vtable(m->bus, NULL, ACCELNET_BUS_PATH, ACCELNET_BUS_MANAGER_INTERFACE, manager_vtable, m);
-        if (r < 0)
-                return log_error_errno(r, "Failed to add the Manager object: %m");
-        return 0;
-}

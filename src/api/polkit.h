@@ -3,19 +3,19 @@
 
 #include <systemd/sd-bus.h>
 
-#include "daemon/manager.h"
+#include "bus-api.h"
 
-#include "shared/names.h"
+/* Authorises a mutating call, the way systemd's daemons do: root at once; anyone else by
+ * polkit's CheckAuthorization for ACCELNET_POLKIT_ACTION_MANAGE, asked asynchronously. The
+ * method handler calls this after validating its arguments and returns 1 when this returns
+ * 0: when polkit answers, the same message is dispatched again and the handler runs again,
+ * now getting the answer.
+ *   1   authorised: go on;
+ *   0   polkit was asked: return 1, the handler runs again;
+ *   <0  refused (AccessDenied in `error`, also when polkit is absent), or an error. */
+int bus_verify_polkit_async(BusApi *api, sd_bus_message *msg, sd_bus_error *error);
 
-typedef void (*BusAuthorized)(Manager *m, sd_bus_message *msg);
-
-/* Lets root through at once; anyone else is checked with polkit's CheckAuthorization,
- * asynchronously (the loop keeps serving others). `fn` runs only when authorised; otherwise
- * the method gets org.freedesktop.DBus.Error.AccessDenied, also when polkit is absent.
- * Returns 1 (the reply comes later or was sent) or a negative errno. */
-int bus_authorize(Manager *m, sd_bus_message *msg, BusAuthorized fn);
-/* True for root callers: their changes need no authorisation, so handlers may go straight
- * to the model, which checks (in the same order) and changes in one step. */
-bool bus_sender_is_root(Manager *m, sd_bus_message *msg);
 /* The caller's effective UID, remembered per unique bus name. */
-int bus_sender_uid(Manager *m, sd_bus_message *msg, uid_t *ret);
+int bus_sender_uid(BusApi *api, sd_bus_message *msg, uid_t *ret);
+
+void polkit_queries_free(BusApi *api);

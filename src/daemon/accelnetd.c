@@ -6,12 +6,12 @@
 #include <stdio.h>
 #include <systemd/sd-daemon.h>
 
-#include "api/bus-hook.h"
-#include "api/bus-manager.h"
+#include "api/bus-api.h"
 #include "config.h"
 #include "manager.h"
 #include "shared/log.h"
 #include "shared/macro.h"
+#include "shared/names.h"
 #include "simulate.h"
 
 static void help(void) {
@@ -45,7 +45,7 @@ static int on_signal_reload(sd_event_source *s, const struct signalfd_siginfo *s
         (void) sd_notify(false, "RELOADING=1");
         (void) manager_reload_config(m);
         (void) manager_refresh(m);
-        manager_properties_changed(m);
+        manager_dirty(m, DIRTY_PROPERTIES);
         (void) sd_notify(false, "READY=1");
         return 0;
 }
@@ -106,10 +106,19 @@ static int run(int argc, char **argv) {
                 if (r < 0)
                         return r;
         }
-        mo.simulate = simulate || (mo.root && !streq(mo.root, "/"));
+        mo.backend = simulate || (mo.root && !streq(mo.root, "/")) ? sriov_backend_simulated() : sriov_backend_kernel();
 
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        r = sd_bus_open_system(&bus);
+        if (r < 0)
+                return log_error_errno(r, "Failed to connect to the system bus: %m");
+        _cleanup_(bus_api_freep) BusApi *api = NULL;
+        r = bus_api_new(bus, &api);
+        if (r < 0)
+                return log_oom();
+        /* The Manager reports its changes to the bus layer through ManagerNotify. */
         _cleanup_(manager_freep) Manager *m = NULL;
-        r = manager_new(&mo, &m);
+        r = manager_new(&mo, bus_api_notify(api), &m);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up: %m");
 
@@ -124,37 +133,32 @@ static int run(int argc, char **argv) {
         (void) sd_event_add_signal(m->event, NULL, SIGHUP, on_signal_reload, m);
         (void) sd_event_set_watchdog(m->event, true);
 
-        r = sd_bus_open_system(&m->bus);
-        if (r < 0)
-                return log_error_errno(r, "Failed to connect to the system bus: %m");
-        r = sd_bus_attach_event(m->bus, m->event, 0);
+        r = sd_bus_attach_event(bus, m->event, 0);
         if (r < 0)
                 return log_error_errno(r, "Failed to attach the bus to the event loop: %m");
 
         r = manager_startup(m);
         if (r < 0)
                 return r;
-        r = bus_manager_add(m);
+        r = bus_api_attach(api, m);
         if (r < 0)
                 return r;
-        r = bus_hook_add(m);
-        if (r < 0)
-                return r;
-        r = sd_bus_request_name(m->bus, ACCELNET_BUS_NAME, 0);
+        r = sd_bus_request_name(bus, ACCELNET_BUS_NAME, 0);
         if (r < 0)
                 return log_error_errno(r, "Failed to acquire the bus name " ACCELNET_BUS_NAME " (is another accelnetd running? "
                                        "is the D-Bus policy installed?): %m");
 
-        manager_properties_changed(m); /* sets the published baseline */
         log_info("accelnetd %s ready: %zu adapter(s) under %s, management %s%s%s.", PACKAGE_VERSION,
-                 m->host->n_adapters, m->root, m->state->enabled ? "enabled on intent " : "disabled",
-                 m->state->enabled ? m->state->intent : "", m->simulate ? " (simulated host)" : "");
+                 m->host->n_adapters, m->root, m->enabled ? "enabled on intent " : "disabled",
+                 m->enabled ? m->intent : "", sriov_backend_is_simulated(m->backend) ? " (simulated host)" : "");
         (void) sd_notifyf(false, "READY=1\nSTATUS=%zu adapter(s); management %s%s", m->host->n_adapters,
-                          m->state->enabled ? "enabled on " : "disabled", m->state->enabled ? m->state->intent : "");
+                          m->enabled ? "enabled on " : "disabled", m->enabled ? m->intent : "");
 
         r = sd_event_loop(m->event);
         if (r < 0)
                 return log_error_errno(r, "Event loop failed: %m");
+        /* The Manager goes first (it saves and replies), then the bus. */
+        m = manager_free(m);
         return 0;
 }
 

@@ -4,154 +4,237 @@
  * calls libvirt: libvirtd is waiting on the hook (a call back would deadlock). */
 #include <stdio.h>
 
-#include "manager.h"
-#include "policy/admission.h"
+#include "pf.h"
+#include "plan.h"
 #include "shared/log.h"
 #include "shared/macro.h"
+#include "vf.h"
 #include "virt/virt.h"
-#include "vms-internal.h"
+#include "vm-work.h"
+#include "vm.h"
 
-int manager_hook_prepare(Manager *m, const char *vm, AnStatus *st) {
-        Assignment *a = state_find_vm(m->state, vm);
+typedef struct PrepareWait {
+        Manager *manager;
+        char *vm;
+        Completion completion;
+} PrepareWait;
+
+static void prepare_now(Manager *m, const char *name, Completion *c) {
+        AnStatus st = AN_STATUS_OK;
+        char warnings[256];
         VfPolicy p;
-        VfApplyResult res = {};
+        Vm *vm = manager_get_vm(m, name);
+
+        if (!vm || !vm->has_record)
+                return completion_done(c, &st); /* not ours, or waiting for a VF: starts on virtio */
+        if (!vm->slot) {
+                const Pf *pf = manager_find_pf(m, vm->record.pf);
+                return completion_fail(c, -AN_ERROR_ENABLE_ACCELNET_FAILED,
+                                       "VM %s is accelerated with VF %s, which does not exist now (%s has %u VFs%s%s). "
+                                       "See 'accelnetctl prereq'.", name, vm->record.vf, vm->record.pf,
+                                       pf ? pf->num_vfs : 0, pf && pf->error ? ": " : "", pf ? strempty(pf->error) : "");
+        }
+        vm_policy(vm, vm->record.tier, &p);
+        if (vf_apply_policy(m->nl, vm->slot->pf->ifname, vm->slot->index, &p,
+                            m->config->settings.tiers.tiers[vm->record.tier].rates_required, &st, warnings,
+                            sizeof warnings) < 0) {
+                log_struct(LOG_ERR, MESSAGE_ID_POLICY_DENIED, vm->record.pf, vm->record.vf, name,
+                           "Hook prepare: VF policy of %s failed: %s", name, st.message);
+                return completion_fail(c, -AN_ERROR_ENABLE_ACCELNET_FAILED, "VM %s cannot start with VF %s: %s", name,
+                                       vm->record.vf, st.message);
+        }
+        if (warnings[0])
+                log_struct(LOG_WARNING, NULL, vm->record.pf, vm->record.vf, name, "Hook prepare: %s.", warnings);
+        log_struct(LOG_INFO, NULL, vm->record.pf, vm->record.vf, name,
+                   "Hook prepare: VF policy of %s applied to %s before QEMU starts.", name, vm->record.vf);
+        completion_done(c, &st);
+}
+
+static void prepare_resume(void *userdata, Pf *pf) {
+        PrepareWait *w = userdata;
+        if (pf)
+                prepare_now(w->manager, w->vm, &w->completion);
+        else
+                completion_fail(&w->completion, -ESHUTDOWN, "accelnetd is shutting down.");
+        free(w->vm);
+        free(w);
+}
+
+/* Prepare waits for the VM's adapter when its VFs are being provisioned (at boot, libvirt
+ * starts autostart VMs while accelnetd re-provisions: the VM then starts with its VF). */
+void manager_hook_prepare(Manager *m, const char *name, Completion c) {
+        Vm *vm = manager_get_vm(m, name);
+        Pf *pf = vm && vm->has_record ? manager_find_pf(m, vm->record.pf) : NULL;
+
+        if (pf && !vm->slot && !pf->operation)
+                manager_provision_plan(m, "a VM starts");
+        if (pf && pf->operation) {
+                PrepareWait *w = calloc(1, sizeof *w);
+                if (!w || !(w->vm = strdup(name))) {
+                        free(w);
+                        return completion_fail(&c, -ENOMEM, "Out of memory.");
+                }
+                *w = (PrepareWait){ .manager = m, .vm = w->vm, .completion = c };
+                log_info("Hook prepare: VM %s waits for the VFs of %s.", name, pf->address);
+                if (pf_wait(pf, prepare_resume, w) < 0) {
+                        completion_fail(&w->completion, -ENOMEM, "Out of memory.");
+                        free(w->vm);
+                        free(w);
+                }
+                return;
+        }
+        prepare_now(m, name, &c);
+}
+
+int manager_hook_release(Manager *m, const char *name, AnStatus *st) {
+        Vm *vm = manager_get_vm(m, name);
+        if (!vm || !vm->has_record || vm->operation)
+                return 0;
+        if (vm->record.phase == ASSIGN_PHASE_INCOMING) {
+                /* Released before it ever started here: the incoming migration failed. */
+                vm_release(vm, "the incoming migration did not complete");
+                vm_gc(vm);
+                return 0;
+        }
+        if (vm->slot) {
+                int r = vf_restore(m->nl, vm->slot->pf->ifname, vm->slot->index, &vm->record.saved);
+                if (r < 0)
+                        log_struct(LOG_WARNING, NULL, vm->record.pf, vm->record.vf, name,
+                                   "Hook release: restoring VF %s failed: %s", vm->record.vf, strerror(-r));
+                else
+                        log_struct(LOG_INFO, NULL, vm->record.pf, vm->record.vf, name, "Hook release: VF %s of %s restored.",
+                                   vm->record.vf, name);
+        }
+        return 0;
+}
+
+/* A local VF for an incoming VM, from its XML alone (no libvirt): its tier travels in the
+ * XML's accelnet setting; it may use the node reserve (the limit is the capacity). */
+static int claim(Manager *m, Vm *vm, Tier tier, const VirtXmlVf *from, AnStatus *st) {
+        VfSettings saved;
+
+        if (manager_assigned_vfs(m) + 1 > manager_capacity_vfs(m))
+                return an_status_set(st, -AN_ERROR_CLUSTER_NOT_ENOUGH_RESOURCES,
+                                     "No VF is free on this host for incoming VM %s (%u of %u assigned, reserve "
+                                     "included).", vm->name, manager_assigned_vfs(m), manager_capacity_vfs(m));
+        if (m->config->settings.max_vms > 0 && manager_assigned_vfs(m) + 1 > m->config->settings.max_vms)
+                return an_status_set(st, -AN_ERROR_CLUSTER_NOT_ENOUGH_RESOURCES,
+                                     "%u VMs hold a VF already, the most this host takes (max_vms %u).",
+                                     manager_assigned_vfs(m), m->config->settings.max_vms);
+        VfSlot *pick = NULL;
+        unsigned best = UINT32_MAX;
+        for (size_t i = 0; i < m->n_pfs; i++) {
+                Pf *pf = m->pfs[i];
+                if (!pf_usable(pf))
+                        continue;
+                unsigned load_pf = 0;
+                VfSlot *first = NULL;
+                for (size_t k = 0; k < pf->n_slots; k++) {
+                        if (pf->slots[k].owner)
+                                load_pf++;
+                        else if (!first && vf_slot_free(&pf->slots[k]))
+                                first = &pf->slots[k];
+                }
+                if (first && load_pf < best) {
+                        best = load_pf;
+                        pick = first;
+                }
+        }
+        if (!pick)
+                return an_status_set(st, -AN_ERROR_CLUSTER_NOT_ENOUGH_RESOURCES, "No VF is free for incoming VM %s.",
+                                     vm->name);
+        int r = vf_read_settings(m->nl, pick->pf->ifname, pick->index, &saved);
+        if (r < 0)
+                return an_status_set(st, -AN_ERROR_ENABLE_ACCELNET_FAILED, "Cannot read VF %s: %s.", pick->address,
+                                     strerror(-r));
+        r = vm_take_slot(vm, pick, tier, from->mac, from->vlan, ASSIGN_PHASE_INCOMING);
+        if (r < 0)
+                return an_status_set(st, r, "Out of memory.");
+        vm->record.saved = saved;
+        vm->accel = true;
+        vm->accel_tier = tier;
+        return 0;
+}
+
+int manager_hook_migrate(Manager *m, const char *name, const char *xml, char **ret_xml, AnStatus *st) {
+        _cleanup_(virt_xml_accel_done) VirtXmlAccel acc = {};
+        VmSnapshot before;
         int r;
 
-        if (!a)
-                return 0; /* not ours */
-        const VfSlot *s = manager_find_slot(m, a->vf);
-        if (!s) {
-                an_status_set(st, -AN_ERROR_ENABLE_ACCELNET_FAILED,
-                              "VM %s is accelerated with VF %s, which does not exist now (were the VFs of %s re-created?). "
-                              "Run 'accelnetctl vm disable %s' or re-enable management.", vm, a->vf, a->pf, vm);
-                return st->r;
-        }
-        vm_policy_for(m, a, s, a->tier, &p);
-        pthread_mutex_lock(&m->nl_lock);
-        r = vf_policy_apply(m->nl, s->pf_ifname, s->index, &p, &res);
-        pthread_mutex_unlock(&m->nl_lock);
-        bool none_sent = true;
-        for (int i = 0; i < _VF_ATTR_MAX; i++)
-                if (res.result[i] != 0)
-                        none_sent = false;
-        if (res.result[VF_ATTR_MAC] < 0 || (p.vlan > 0 && res.result[VF_ATTR_VLAN] < 0) ||
-            (r < 0 && r != -EOPNOTSUPP && none_sent)) {
-                int e = res.result[VF_ATTR_MAC] < 0 ? res.result[VF_ATTR_MAC]
-                        : res.result[VF_ATTR_VLAN] < 0 ? res.result[VF_ATTR_VLAN] : r;
-                an_status_set(st, -AN_ERROR_ENABLE_ACCELNET_FAILED, "Applying the VF policy of %s to VF %s failed: %s.", vm,
-                              a->vf, strerror(-e));
-                return st->r;
+        r = virt_xml_accel_parse(xml, &acc);
+        if (r == -EBADMSG || (r >= 0 && acc.n_vfs == 0)) {
+                /* Not ours (or nothing libxml2 reads within our limits: libvirt judges it). */
+                if (r < 0)
+                        log_debug("Hook migrate: the XML of %s is not readable here (%s); passed on unchanged.",
+                                  name, virt_last_error());
+                *ret_xml = strdup(xml);
+                return *ret_xml ? 0 : an_status_set(st, -ENOMEM, "Out of memory.");
         }
         if (r < 0)
-                log_struct(LOG_WARNING, NULL, a->pf, a->vf, vm, "VF policy of %s partly unsupported by the driver (%s).", vm,
-                           strerror(-r));
-        if (a->next_start) {
-                a->next_start = false;
-                (void) manager_save_state(m);
-        }
-        log_struct(LOG_INFO, NULL, a->pf, a->vf, vm, "Hook prepare: VF policy of %s applied to %s before QEMU starts.", vm,
-                   a->vf);
-        return 0;
-}
-
-int manager_hook_release(Manager *m, const char *vm, AnStatus *st) {
-        Assignment *a = state_find_vm(m->state, vm);
-        if (!a)
-                return 0;
-        const VfSlot *s = manager_find_slot(m, a->vf);
-        if (s) {
-                int r = vm_restore_vf(m, m->nl, s->pf_ifname, s->index, &a->saved);
-                if (r < 0)
-                        log_struct(LOG_WARNING, NULL, a->pf, a->vf, vm, "Hook release: restoring VF %s failed: %s", a->vf,
-                                   strerror(-r));
-                else
-                        log_struct(LOG_INFO, NULL, a->pf, a->vf, vm, "Hook release: VF %s of %s restored.", a->vf, vm);
-        }
-        return 0;
-}
-
-int manager_hook_migrate(Manager *m, const char *vm, const char *xml, char **ret_xml, AnStatus *st) {
-        _cleanup_free_ VirtXmlVf *vfs = NULL;
-        _cleanup_free_ VfCandidate *c = NULL;
-        _cleanup_free_ unsigned *load = NULL;
-        size_t n = 0;
-        int r;
-
-        r = virt_xml_accel_vfs(xml, &vfs, &n);
-        if (r < 0) {
-                an_status_set(st, -AN_ERROR_INVALID_ARGS, "The domain XML of %s cannot be read (%s).", vm, strerror(-r));
+                return an_status_set(st, -AN_ERROR_INVALID_ARGS, "The domain XML of incoming VM '%.64s' is refused: %s",
+                                     name, virt_last_error());
+        if (manager_check_vm_arg(name, st) < 0)
                 return st->r;
+        Tier tier = TIER_LOW;
+        if (acc.accel && acc.performance) {
+                tier = tier_from_string(acc.performance);
+                if (tier < 0)
+                        return an_status_set(st, -AN_ERROR_INVALID_ARGS,
+                                             "The domain XML of incoming VM %s names an unknown performance '%.32s'.",
+                                             name, acc.performance);
         }
-        if (n == 0) {
-                *ret_xml = strdup(xml); /* not accelerated: unchanged */
-                return *ret_xml ? 0 : -ENOMEM;
-        }
-        if (!m->state->enabled) {
-                an_status_set(st, -AN_ERROR_NOT_ENABLED, "VM %s arrives with a VF but Accelerated Networking is not enabled "
-                              "on this host: %s", vm, an_error_remedy(AN_ERROR_NOT_ENABLED));
+        if (acc.n_vfs > 1)
+                return an_status_set(st, -AN_ERROR_INVALID_ARGS, "VM %s arrives with %zu accelnet VFs; accelnet gives a VM one.",
+                                     name, acc.n_vfs);
+        if (!m->enabled)
+                return an_status_set(st, -AN_ERROR_NOT_ENABLED, "VM %s arrives with a VF but Accelerated Networking is not "
+                                     "enabled on this host: %s", name, an_error_remedy(AN_ERROR_NOT_ENABLED));
+        if (manager_check_writable(m, st) < 0)
                 return st->r;
-        }
-        /* One VF per VM: the first accelnet hostdev is retargeted; a second one would keep a
-         * foreign address, so it is refused. */
-        if (n > 1) {
-                an_status_set(st, -AN_ERROR_INVALID_ARGS, "VM %s arrives with %zu accelnet VFs; accelnet gives a VM one.", vm, n);
-                return st->r;
-        }
-        const Assignment *a = state_find_vm(m->state, vm);
-        char target[PCI_ADDR_STRLEN];
-        if (a)
-                snprintf(target, sizeof target, "%s", a->vf);
-        else {
-                /* Incoming VMs may use the reserve: the limit is the capacity, not the usable count. */
-                if (manager_assigned_vfs(m) + 1 > manager_capacity_vfs(m)) {
-                        an_status_set(st, -AN_ERROR_CLUSTER_NOT_ENOUGH_RESOURCES,
-                                      "No VF is free on this host for incoming VM %s (%u of %u assigned, reserve included).",
-                                      vm, manager_assigned_vfs(m), manager_capacity_vfs(m));
+
+        Vm *vm = manager_add_vm(m, name);
+        if (!vm)
+                return an_status_set(st, -ENOMEM, "Out of memory.");
+        if (vm->operation)
+                return an_status_set(st, -AN_ERROR_BUSY, "Another operation on VM %s is in progress.", name);
+        if (vm_snapshot_take(vm, &before) < 0)
+                return an_status_set(st, -ENOMEM, "Out of memory.");
+        bool claimed = false;
+        if (!vm->has_record) {
+                if (claim(m, vm, tier, &acc.vfs[0], st) < 0) {
+                        vm_snapshot_done(&before);
+                        vm_gc(vm);
                         return st->r;
                 }
-                r = vm_candidates(m, &c, &load);
-                if (r < 0)
-                        return r;
-                const TierSpec *low = &m->config->settings.tiers.tiers[TIER_LOW];
-                ssize_t pick = admission_choose_vf(low, -1, c, m->n_vfs, load, NULL);
-                if (pick < 0) {
-                        an_status_set(st, -AN_ERROR_CLUSTER_NOT_ENOUGH_RESOURCES, "No VF is free for incoming VM %s.", vm);
-                        return st->r;
-                }
-                const VfSlot *s = manager_find_slot(m, c[pick].vf);
-                Assignment na = { .vm = (char *) vm, .tier = TIER_LOW, .vf_index = s->index, .phase = ASSIGN_PHASE_ASSIGNED,
-                                  .vlan = vfs[0].vlan };
-                snprintf(na.vf, sizeof na.vf, "%s", s->vf);
-                snprintf(na.pf, sizeof na.pf, "%s", s->pf);
-                snprintf(na.mac, sizeof na.mac, "%s", vfs[0].mac);
-                char alias[64];
-                vm_alias(s->vf, alias, sizeof alias);
-                na.alias = alias;
-                r = vm_read_vf(m, s, &na.saved);
+                claimed = true;
+                /* Written before the XML goes back: the claim survives a crash. */
+                r = manager_save_now(m);
                 if (r < 0) {
-                        an_status_set(st, -AN_ERROR_ENABLE_ACCELNET_FAILED, "Cannot read VF %s: %s.", s->vf, strerror(-r));
-                        return st->r;
+                        vm_snapshot_restore(vm, &before);
+                        vm_snapshot_done(&before);
+                        vm_gc(vm);
+                        return an_status_set(st, r, "Nothing was changed: the state folder %s cannot be written (%s).",
+                                             m->state_dir, strerror(-r));
                 }
-                if (!state_add_vm(m->state, &na) || manager_save_state(m) < 0) {
-                        state_remove_vm(m->state, vm);
-                        an_status_set(st, -AN_ERROR_ENABLE_ACCELNET_FAILED, "Cannot save the state in %s.", m->state_dir);
-                        return st->r;
-                }
-                snprintf(target, sizeof target, "%s", s->vf);
-                log_struct(LOG_NOTICE, MESSAGE_ID_VF_ASSIGNED, s->pf, s->vf, vm,
-                           "Incoming VM %s gets local VF %s (was %s on the source host).", vm, s->vf, vfs[0].pci);
-                manager_vm_changed(m, vm, "enabled");
-                manager_properties_changed(m);
         }
-        r = virt_xml_retarget_vf(xml, vfs[0].pci, target, ret_xml);
-        if (r < 0 && !a) {
-                state_remove_vm(m->state, vm);
-                (void) manager_save_state(m);
-                manager_properties_changed(m);
-        }
+        r = virt_xml_retarget_vf(xml, acc.vfs[0].pci, vm->record.vf, ret_xml);
         if (r < 0) {
-                an_status_set(st, -AN_ERROR_ENABLE_ACCELNET_FAILED, "Cannot rewrite the domain XML of %s: %s.", vm, strerror(-r));
-                return st->r;
+                if (claimed) {
+                        vm_snapshot_restore(vm, &before);
+                        (void) manager_save_now(m);
+                }
+                vm_snapshot_done(&before);
+                vm_gc(vm);
+                return an_status_set(st, -AN_ERROR_ENABLE_ACCELNET_FAILED, "Cannot rewrite the domain XML of %s: %s.",
+                                     name, strerror(-r));
+        }
+        vm_snapshot_done(&before);
+        if (claimed) {
+                log_struct(LOG_NOTICE, MESSAGE_ID_VF_ASSIGNED, vm->record.pf, vm->record.vf, name,
+                           "Incoming VM %s gets local VF %s with performance %s (was %s on the source host).", name,
+                           vm->record.vf, tier_to_string(tier), acc.vfs[0].pci);
+                if (m->notify.vm_changed)
+                        m->notify.vm_changed(m->notify.userdata, name, "enabled");
         }
         return 0;
 }

@@ -1,36 +1,149 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Enable, Set and Disable: the node-level management of DESIGN §2. */
+/* Enable, Set and Disable: the node-level management of DESIGN §2, and the plan it keeps
+ * (which adapters, how many VFs). Management is declarative: the plan is re-provisioned at
+ * every start and whenever an adapter of it lost its VFs (manager_provision_plan). */
 #include <inttypes.h>
 #include <stdio.h>
 
-#include "manager.h"
 #include "operation.h"
+#include "pf.h"
+#include "plan.h"
 #include "shared/log.h"
 #include "shared/macro.h"
 #include "shared/strutil.h"
-#include "sriov/numvfs.h"
+#include "vm.h"
 
-#define RESERVE_KEEP UINT32_MAX
+/* ---- snapshots ------------------------------------------------------------------------ */
 
-typedef struct PlanItem {
-        char pf[PCI_ADDR_STRLEN];
-        unsigned want, current;
-} PlanItem;
+int plan_snapshot_take(const Manager *m, PlanSnapshot *ret) {
+        *ret = (PlanSnapshot){ .enabled = m->enabled, .reserve = m->reserve };
+        if ((m->intent && !(ret->intent = strdup(m->intent))) ||
+            (m->n_pfs && !(ret->pfs = calloc(m->n_pfs, sizeof(PlanPf))))) {
+                plan_snapshot_done(ret);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < m->n_pfs; i++) {
+                const Pf *pf = m->pfs[i];
+                PlanPf *p = &ret->pfs[ret->n++];
+                *p = (PlanPf){ .planned = pf->planned, .want = pf->want, .numvfs_before = pf->numvfs_before,
+                               .status = pf->status };
+                snprintf(p->address, sizeof p->address, "%s", pf->address);
+        }
+        return 0;
+}
+
+void plan_snapshot_restore(Manager *m, const PlanSnapshot *s) {
+        char *intent = s->intent ? strdup(s->intent) : NULL;
+        if (s->intent && !intent) {
+                log_oom();
+                return;
+        }
+        free(m->intent);
+        m->intent = intent;
+        m->enabled = s->enabled;
+        m->reserve = s->reserve;
+        for (size_t i = 0; i < m->n_pfs; i++) {
+                Pf *pf = m->pfs[i];
+                const PlanPf *p = NULL;
+                for (size_t k = 0; k < s->n && !p; k++)
+                        if (streq(s->pfs[k].address, pf->address))
+                                p = &s->pfs[k];
+                pf->planned = p && p->planned;
+                pf->want = p ? p->want : 0;
+                pf->numvfs_before = p ? p->numvfs_before : 0;
+                pf->status = p ? p->status : PROVISION_DONE;
+        }
+        manager_dirty(m, DIRTY_STATE | DIRTY_PROPERTIES);
+}
+
+void plan_snapshot_done(PlanSnapshot *s) {
+        free(s->intent);
+        free(s->pfs);
+        *s = (PlanSnapshot){};
+}
+
+/* ---- a management change without a worker ---------------------------------------------- */
+
+typedef struct PlanJob {
+        PlanSnapshot before, ahead;
+        char *what;
+} PlanJob;
+
+static void plan_job_free(void *p) {
+        PlanJob *j = p;
+        if (!j)
+                return;
+        plan_snapshot_done(&j->before);
+        plan_snapshot_done(&j->ahead);
+        free(j->what);
+        free(j);
+}
+
+static void plan_job_finish(Operation *o, void *p) {
+        PlanJob *j = p;
+        Manager *m = o->manager;
+        m->management_op = NULL;
+        if (m->enabled)
+                log_struct(LOG_NOTICE, MESSAGE_ID_MANAGEMENT_ENABLED, NULL, NULL, NULL,
+                           "Accelerated Networking management on intent '%s' with node reserve %u%% (%s): %u VFs, "
+                           "%u usable.", m->intent, m->reserve, j->what, manager_capacity_vfs(m), manager_usable_vfs(m));
+        else
+                log_struct(LOG_NOTICE, MESSAGE_ID_MANAGEMENT_DISABLED, NULL, NULL, NULL,
+                           "Accelerated Networking management disabled (was intent '%s'); VFs and VM configuration "
+                           "left as they are.", strempty(j->before.intent));
+}
+
+static void plan_job_undo(Operation *o, void *p) {
+        PlanJob *j = p;
+        o->manager->management_op = NULL;
+        plan_snapshot_restore(o->manager, &j->before);
+}
+
+static const OperationType plan_type = {
+        .name = "management",
+        .finish = plan_job_finish,
+        .undo = plan_job_undo,
+        .free_job = plan_job_free,
+};
+
+static void plan_commit(Manager *m, PlanSnapshot *before, const char *what, Completion c) {
+        AnStatus st = AN_STATUS_OK;
+        PlanJob *j = calloc(1, sizeof *j);
+        Operation *o = NULL;
+
+        if (!j || !(j->what = strdup(what))) {
+                free(j);
+                plan_snapshot_restore(m, before);
+                plan_snapshot_done(before);
+                return completion_fail(&c, -ENOMEM, "Out of memory.");
+        }
+        j->before = *before;
+        *before = (PlanSnapshot){};
+        if (operation_new(m, &plan_type, j, what, c, &o, &st) < 0) {
+                plan_snapshot_restore(m, &j->before);
+                plan_job_free(j);
+                return completion_done(&c, &st);
+        }
+        m->management_op = o;
+        manager_dirty(m, DIRTY_STATE | DIRTY_PROPERTIES);
+}
+
+/* ---- the plan of an intent ------------------------------------------------------------ */
 
 typedef struct Plan {
         const Intent *intent;
-        PlanItem *items;
-        size_t n_items;
+        Pf **pfs;
+        size_t n;
         unsigned capacity;         /* VFs once provisioned */
 } Plan;
 
 static void plan_done(Plan *p) {
-        free(p->items);
+        free(p->pfs);
         *p = (Plan){};
 }
 
-/* Which of the intent's adapters can be used, and what to provision on them. With
- * `notes`, skipped adapters are recorded for GetPrerequisites. */
+/* Which of the intent's adapters can be used. With `notes`, skipped adapters are recorded
+ * for GetPrerequisites. */
 static int plan_intent(Manager *m, const char *name, Plan *plan, bool notes, AnStatus *st) {
         const Intent *in = config_find_intent(m->config, name);
         AnStatus first = { .r = 0 };
@@ -40,79 +153,67 @@ static int plan_intent(Manager *m, const char *name, Plan *plan, bool notes, AnS
                 StrBuf known = {};
                 for (size_t i = 0; i < m->config->n_intents; i++)
                         strbuf_appendf(&known, "%s%s", i ? ", " : "", m->config->intents[i].name);
-                an_status_set(st, -AN_ERROR_INTENT_NOT_FOUND, "Intent '%s' was not found in %s/intents.d (%s%s).",
-                              name, m->config_dir, known.len ? "known: " : "none is configured",
-                              known.len ? known.s : "");
+                an_status_set(st, -AN_ERROR_INTENT_NOT_FOUND, "Intent '%s' was not found in %s/intents.d (%s%s).", name,
+                              m->config_dir, known.len ? "known: " : "none is configured", known.len ? known.s : "");
                 strbuf_done(&known);
                 return st->r;
         }
-        if (!(in->types & INTENT_TYPE_COMPUTE)) {
-                an_status_set(st, -AN_ERROR_INTENT_TYPE_CHECK_FAILED,
-                              "Intent '%s' (%s) does not have the compute type: %s", in->name, in->source,
-                              an_error_remedy(AN_ERROR_INTENT_TYPE_CHECK_FAILED));
-                return st->r;
-        }
+        if (!(in->types & INTENT_TYPE_COMPUTE))
+                return an_status_set(st, -AN_ERROR_INTENT_TYPE_CHECK_FAILED,
+                                     "Intent '%s' (%s) does not have the compute type: %s", in->name, in->source,
+                                     an_error_remedy(AN_ERROR_INTENT_TYPE_CHECK_FAILED));
         plan->intent = in;
-        if (notes) {
-                notes_free(m->enable_notes, m->n_enable_notes);
-                m->enable_notes = NULL;
-                m->n_enable_notes = 0;
-        }
+        if (notes)
+                note_list_clear(&m->plan_notes, "intent");
         for (size_t i = 0; i < in->n_adapters; i++) {
                 const char *a = in->adapters[i];
-                const PfFacts *f = NULL;
-                size_t idx = 0;
-                for (size_t k = 0; k < m->host->n_adapters; k++)
-                        if (streq(m->host->adapters[k].address, a) || streq_ptr(m->host->adapters[k].ifname, a)) {
-                                f = &m->host->adapters[k];
-                                idx = k;
-                        }
-                if (!f) {
+                Pf *pf = manager_find_pf(m, a);
+                if (!pf || !pf->present) {
                         if (first.r == 0)
                                 an_status_set(&first, -AN_ERROR_SRIOV_SUPPORT_UNKNOWN,
                                               "Adapter '%s' of intent '%s' is not an SR-IOV network adapter of this "
                                               "host (see 'accelnetctl adapters').", a, in->name);
                         if (notes)
-                                manager_add_note(m, &m->enable_notes, &m->n_enable_notes, "intent", a, PREREQ_FAILED,
-                                                 AN_ERROR_SRIOV_SUPPORT_UNKNOWN,
-                                                 "Adapter '%s' of intent '%s' was not found on this host: skipped.", a,
-                                                 in->name);
+                                note_list_add(&m->plan_notes, "intent", a, PREREQ_FAILED, AN_ERROR_SRIOV_SUPPORT_UNKNOWN,
+                                              "Adapter '%s' of intent '%s' was not found on this host: skipped.", a,
+                                              in->name);
                         continue;
                 }
-                SriovSupport v = m->prereq->verdicts[idx];
-                if (v != SRIOV_SUPPORTED) {
-                        AnError e = sriov_support_to_error(v);
+                if (pf->verdict != SRIOV_SUPPORTED) {
+                        AnError e = sriov_support_to_error(pf->verdict);
+                        const char *reason = "";
+                        for (size_t k = 0; k < m->host->n_adapters; k++)
+                                if (streq(m->host->adapters[k].address, pf->address))
+                                        reason = m->prereq->reasons[k];
                         if (first.r == 0)
-                                an_status_set(&first, -(int) e, "Adapter %s%s%s%s: %s %s", f->address,
-                                              f->ifname ? " (" : "", strempty(f->ifname), f->ifname ? ")" : "",
-                                              an_error_message(e), m->prereq->reasons[idx]);
+                                an_status_set(&first, -(int) e, "Adapter %s%s%s%s: %s %s", pf->address,
+                                              pf->ifname ? " (" : "", strempty(pf->ifname), pf->ifname ? ")" : "",
+                                              an_error_message(e), reason);
                         if (notes) {
-                                log_struct(LOG_WARNING, MESSAGE_ID_POLICY_DENIED, f->address, NULL, NULL,
-                                           "Adapter %s of intent '%s' is %s: skipped.", f->address, in->name,
-                                           sriov_support_to_string(v));
-                                manager_add_note(m, &m->enable_notes, &m->n_enable_notes, "intent", f->address,
-                                                 PREREQ_FAILED, e, "Adapter of intent '%s' skipped (%s): %s", in->name,
-                                                 sriov_support_to_string(v), m->prereq->reasons[idx]);
+                                log_struct(LOG_WARNING, MESSAGE_ID_POLICY_DENIED, pf->address, NULL, NULL,
+                                           "Adapter %s of intent '%s' is %s: skipped.", pf->address, in->name,
+                                           sriov_support_to_string(pf->verdict));
+                                note_list_add(&m->plan_notes, "intent", pf->address, PREREQ_FAILED, e,
+                                              "Adapter of intent '%s' skipped (%s): %s", in->name,
+                                              sriov_support_to_string(pf->verdict), reason);
                         }
                         continue;
                 }
                 bool dup = false;
-                for (size_t k = 0; k < plan->n_items; k++)
-                        if (streq(plan->items[k].pf, f->address))
-                                dup = true;
+                for (size_t k = 0; k < plan->n; k++)
+                        dup = dup || plan->pfs[k] == pf;
                 if (dup)
                         continue;
-                PlanItem *ni = realloc(plan->items, sizeof(PlanItem) * (plan->n_items + 1));
-                if (!ni)
-                        return -ENOMEM;
-                plan->items = ni;
-                PlanItem *it = &plan->items[plan->n_items++];
-                snprintf(it->pf, sizeof it->pf, "%s", f->address);
-                it->want = f->sysfs_total_vfs ? f->sysfs_total_vfs : f->total_vfs;
-                it->current = f->sysfs_num_vfs;
-                plan->capacity += it->want;
+                Pf **v = realloc(plan->pfs, sizeof(Pf *) * (plan->n + 1));
+                if (!v) {
+                        plan_done(plan);
+                        return an_status_set(st, -ENOMEM, "Out of memory.");
+                }
+                plan->pfs = v;
+                plan->pfs[plan->n++] = pf;
+                plan->capacity += pf->total_vfs;
         }
-        if (plan->n_items == 0) {
+        if (plan->n == 0) {
                 if (first.r == 0)
                         an_status_set(&first, -AN_ERROR_SRIOV_SUPPORT_UNKNOWN, "Intent '%s' lists no adapters.", in->name);
                 *st = first;
@@ -126,8 +227,8 @@ static int plan_intent(Manager *m, const char *name, Plan *plan, bool notes, AnS
                         if (streq(row->subject, "host") && row->result == PREREQ_FAILED && !streq(row->check, "adapters"))
                                 strbuf_appendf(&why, " %s", row->detail);
                 }
-                an_status_set(st, -AN_ERROR_ACCELNET_NOT_SUPPORTED, "%s%s", an_error_message(AN_ERROR_ACCELNET_NOT_SUPPORTED),
-                              why.s ? why.s : "");
+                an_status_set(st, -AN_ERROR_ACCELNET_NOT_SUPPORTED, "%s%s",
+                              an_error_message(AN_ERROR_ACCELNET_NOT_SUPPORTED), why.s ? why.s : "");
                 strbuf_done(&why);
                 plan_done(plan);
                 return st->r;
@@ -135,400 +236,233 @@ static int plan_intent(Manager *m, const char *name, Plan *plan, bool notes, AnS
         return 0;
 }
 
-/* Who holds VFs of `pf`: our assignments and VFIO-bound VFs. Empty string when none. */
-static char *pf_holders(Manager *m, const char *pf, unsigned numvfs) {
-        StrBuf b = {};
-        for (size_t i = 0; i < m->state->n_vms; i++)
-                if (streq(m->state->vms[i].pf, pf))
-                        strbuf_appendf(&b, "%sVM %s (%s)", b.len ? ", " : "", m->state->vms[i].vm, m->state->vms[i].vf);
-        for (unsigned i = 0; i < numvfs; i++) {
-                char vf[PCI_ADDR_STRLEN];
-                _cleanup_free_ char *drv = NULL;
-                if (pf_vf_address(m->root, pf, i, vf) < 0 || vf_read_driver(m->root, vf, &drv) < 0)
-                        continue;
-                if (streq(drv, "vfio-pci") && !state_find_vf(m->state, vf))
-                        strbuf_appendf(&b, "%s%s bound to vfio-pci (a VM or VFIO user outside accelnet)", b.len ? ", " : "", vf);
-        }
-        return strbuf_steal(&b);
+static bool plan_has(const Plan *plan, const Pf *pf) {
+        for (size_t k = 0; k < plan->n; k++)
+                if (plan->pfs[k] == pf)
+                        return true;
+        return false;
 }
 
-static int plan_check_busy(Manager *m, const Plan *plan, AnStatus *st) {
-        for (size_t i = 0; i < plan->n_items; i++) {
-                const PlanItem *it = &plan->items[i];
-                if (it->current == it->want || it->current == 0)
-                        continue;
-                _cleanup_free_ char *h = pf_holders(m, it->pf, it->current);
-                if (!isempty(h)) {
-                        an_status_set(st, -AN_ERROR_BUSY,
-                                      "%s has %u VFs, %u are wanted, and its VFs are in use by %s: sriov_numvfs cannot "
-                                      "change while VFs are in use. Release them first.",
-                                      it->pf, it->current, it->want, h);
-                        return st->r;
-                }
-        }
-        return 0;
-}
+/* Everything that must hold before the plan may change: nothing else in flight, no VM left
+ * on an adapter the plan drops, no VF count changed under VFs in use, and enough VFs for
+ * the VMs that hold one. */
+static int plan_check(Manager *m, const Plan *plan, uint32_t reserve, AnStatus *st) {
+        Vm *vm;
 
-static int check_capacity(Manager *m, unsigned capacity, uint32_t reserve, AnStatus *st) {
-        unsigned usable = (unsigned) ((uint64_t) capacity * (100 - reserve) / 100);
+        if (m->management_op)
+                return an_status_set(st, -AN_ERROR_BUSY, "Another management change is in progress (%s).",
+                                     m->management_op->type->name);
+        if (operation_count(m) > 0)
+                return an_status_set(st, -AN_ERROR_BUSY,
+                                     "%u VM operation(s) are in progress; retry when they are done.", operation_count(m));
+        HASHMAP_FOREACH(vm, m->vms) {
+                if (!vm->has_record)
+                        continue;
+                Pf *pf = manager_find_pf(m, vm->record.pf);
+                if (!pf || !plan_has(plan, pf))
+                        return an_status_set(st, -AN_ERROR_BUSY,
+                                             "VM %s holds VF %s of %s, which intent '%s' does not include: disable "
+                                             "acceleration on it first ('accelnetctl vm disable %s').", vm->name,
+                                             vm->record.vf, vm->record.pf, plan->intent->name, vm->name);
+        }
+        for (size_t i = 0; i < plan->n; i++) {
+                Pf *pf = plan->pfs[i];
+                if (pf->num_vfs == pf->total_vfs || pf->num_vfs == 0)
+                        continue;
+                _cleanup_free_ char *h = pf_describe_holders(pf);
+                if (!isempty(h))
+                        return an_status_set(st, -AN_ERROR_BUSY,
+                                             "%s has %u VFs, %u are wanted, and its VFs are in use by %s: sriov_numvfs "
+                                             "cannot change while VFs are in use. Release them first.", pf->address,
+                                             pf->num_vfs, pf->total_vfs, h);
+        }
+        unsigned usable = (unsigned) ((uint64_t) plan->capacity * (100 - reserve) / 100);
         unsigned assigned = manager_assigned_vfs(m);
-        if (assigned > usable) {
-                an_status_set(st, -AN_ERROR_CLUSTER_NOT_ENOUGH_RESOURCES,
-                              "%u VFs are assigned to VMs but %u VFs with a node reserve of %" PRIu32 "%% leave only %u "
-                              "usable. Disable acceleration on %u VM(s) first or choose a lower reserve.",
-                              assigned, capacity, reserve, usable, assigned - usable);
-                return st->r;
-        }
+        if (assigned > usable)
+                return an_status_set(st, -AN_ERROR_CLUSTER_NOT_ENOUGH_RESOURCES,
+                                     "%u VFs are assigned to VMs but %u VFs with a node reserve of %" PRIu32 "%% leave "
+                                     "only %u usable. Disable acceleration on %u VM(s) first or choose a lower reserve.",
+                                     assigned, plan->capacity, reserve, usable, assigned - usable);
         return 0;
 }
 
-/* VMs on adapters that a new intent would drop. */
-static int check_leaving(Manager *m, const Plan *plan, AnStatus *st) {
-        for (size_t i = 0; i < m->state->n_vms; i++) {
-                const Assignment *a = &m->state->vms[i];
-                bool kept = false;
-                for (size_t k = 0; k < plan->n_items; k++)
-                        if (streq(plan->items[k].pf, a->pf))
-                                kept = true;
-                if (!kept) {
-                        an_status_set(st, -AN_ERROR_BUSY,
-                                      "VM %s uses VF %s of %s, which intent '%s' does not include: disable acceleration "
-                                      "on it first.", a->vm, a->vf, a->pf, plan->intent->name);
-                        return st->r;
-                }
-        }
-        return 0;
-}
-
-int manager_enable_check(Manager *m, const char *intent, uint32_t reserve, bool *ret_changes, AnStatus *st) {
-        Plan plan;
-        int r;
-
-        if (manager_check_intent_arg(intent, st) < 0 || manager_check_reserve_arg(reserve, st) < 0)
-                return st->r;
-        r = plan_intent(m, intent, &plan, false, st);
-        if (r < 0)
-                return r;
-        if (m->management_busy) {
-                plan_done(&plan);
-                an_status_set(st, -AN_ERROR_BUSY, "Another Enable, Set or Disable is in progress.");
-                return st->r;
-        }
-        bool same = m->state->enabled && streq_ptr(m->state->intent, intent) && m->state->node_reserve == reserve;
-        bool provisioned = true;
-        for (size_t i = 0; i < plan.n_items; i++)
-                if (plan.items[i].current != plan.items[i].want || !state_find_pf(m->state, plan.items[i].pf))
-                        provisioned = false;
-        *ret_changes = !(same && provisioned);
-        r = plan_check_busy(m, &plan, st);
-        if (r >= 0 && m->state->enabled)
-                r = check_leaving(m, &plan, st);
-        if (r >= 0)
-                r = check_capacity(m, plan.capacity, reserve, st);
-        plan_done(&plan);
-        return r < 0 ? r : 0;
-}
-
-typedef struct ProvisionJob {
-        Manager *manager;
-        char *root;
-        bool simulate, autoprobe;
-        PlanItem *items;
-        int *results;
-        size_t n;
-        ManagerDone done;
-        void *userdata;
-        bool reply_on_failure_revert;   /* Enable from disabled: all failed → back to disabled */
-        char *what;                     /* "enable" / "set" / "resume" */
-} ProvisionJob;
-
-static void provision_job_free(void *p) {
-        ProvisionJob *j = p;
-        free(j->root);
-        free(j->items);
-        free(j->results);
-        free(j->what);
-        free(j);
-}
-
-static void provision_work(void *p) {
-        ProvisionJob *j = p;
-        for (size_t i = 0; i < j->n; i++)
-                j->results[i] = pf_set_num_vfs(j->root, j->simulate, j->items[i].pf, j->items[i].want, j->autoprobe);
-}
-
-static void provision_done(Manager *m, void *p) {
-        ProvisionJob *j = p;
-        AnStatus st = AN_STATUS_OK;
-        size_t ok = 0;
-        StrBuf errs = {};
-
-        for (size_t i = 0; i < j->n; i++) {
-                ProvisionedPf *pp = state_find_pf(m->state, j->items[i].pf);
-                int r = j->results[i];
-                if (pp)
-                        pp->status = r >= 0 ? PROVISION_DONE : PROVISION_FAILED;
-                if (r >= 0) {
-                        ok++;
-                        log_struct(LOG_INFO, NULL, j->items[i].pf, NULL, NULL, "%s: %u VFs provisioned.", j->items[i].pf,
-                                   j->items[i].want);
-                        continue;
-                }
-                const char *why = pf_num_vfs_strerror(r);
-                char buf[64];
-                if (!why) {
-                        snprintf(buf, sizeof buf, "%s", strerror(-r));
-                        why = buf;
-                }
-                strbuf_appendf(&errs, "%s%s: writing %u to sriov_numvfs failed: %s", errs.len ? "; " : "",
-                               j->items[i].pf, j->items[i].want, why);
-                log_struct(LOG_ERR, NULL, j->items[i].pf, NULL, NULL, "%s: writing %u to sriov_numvfs failed: %s",
-                           j->items[i].pf, j->items[i].want, why);
-                manager_add_note(m, &m->enable_notes, &m->n_enable_notes, "provision", j->items[i].pf, PREREQ_FAILED,
-                                 AN_ERROR_ENABLE_ACCELNET_FAILED, "Writing %u to sriov_numvfs failed: %s.",
-                                 j->items[i].want, why);
-        }
-        if (ok == 0 && j->n > 0) {
-                an_status_set(&st, -AN_ERROR_ENABLE_ACCELNET_FAILED, "%s %s.",
-                              an_error_message(AN_ERROR_ENABLE_ACCELNET_FAILED), errs.s ? errs.s : "");
-                if (j->reply_on_failure_revert) {
-                        m->state->enabled = false;
-                        m->state->intent = mfree(m->state->intent);
-                        state_clear_pfs(m->state);
-                }
-        }
-        strbuf_done(&errs);
-        (void) manager_save_state(m);
-        (void) manager_refresh(m);
-        m->management_busy = false;
-        if (st.r >= 0 && m->state->enabled)
-                log_struct(LOG_NOTICE, MESSAGE_ID_MANAGEMENT_ENABLED, NULL, NULL, NULL,
-                           "Accelerated Networking management enabled on intent '%s' with node reserve %u%% "
-                           "(%s): %u VFs, %u usable.",
-                           m->state->intent, m->state->node_reserve, j->what, manager_capacity_vfs(m),
-                           manager_usable_vfs(m));
-        manager_properties_changed(m);
-        if (j->done)
-                j->done(j->userdata, &st);
-}
-
-/* Records the plan in the state (intent first: saved before any write), then writes
- * sriov_numvfs in a worker thread. */
-static void provision_start(Manager *m, const Plan *plan, const char *intent, uint32_t reserve, bool revert,
-                            const char *what, ManagerDone done, void *userdata) {
-        AnStatus st = AN_STATUS_OK;
-        ProvisionJob *j = calloc(1, sizeof *j);
-        int r;
-
-        if (!j || !(j->items = calloc(plan->n_items, sizeof(PlanItem))) ||
-            !(j->results = calloc(plan->n_items, sizeof(int))) || !(j->root = strdup(m->root)) ||
-            !(j->what = strdup(what))) {
-                if (j)
-                        provision_job_free(j);
-                an_status_set(&st, -ENOMEM, "Out of memory.");
-                done(userdata, &st);
-                return;
-        }
-        memcpy(j->items, plan->items, sizeof(PlanItem) * plan->n_items);
-        j->n = plan->n_items;
-        j->manager = m;
-        j->simulate = m->simulate;
-        j->autoprobe = m->config->settings.vf_autoprobe;
-        j->done = done;
-        j->userdata = userdata;
-        j->reply_on_failure_revert = revert;
-
+/* Puts the plan in force (the caller took the snapshot) and provisions what needs it. */
+static void plan_apply(Manager *m, const Plan *plan, const char *intent, uint32_t reserve, const char *what,
+                       bool revert_on_failure, PlanSnapshot *before, Completion c) {
+        _cleanup_free_ Pf **todo = calloc(plan->n ? plan->n : 1, sizeof(Pf *));
+        size_t n = 0;
         char *ni = strdup(intent);
-        if (!ni) {
-                provision_job_free(j);
-                an_status_set(&st, -ENOMEM, "Out of memory.");
-                done(userdata, &st);
-                return;
+
+        if (!todo || !ni) {
+                free(ni);
+                plan_snapshot_done(before);
+                return completion_fail(&c, -ENOMEM, "Out of memory.");
         }
-        free(m->state->intent);
-        m->state->intent = ni;
-        m->state->enabled = true;
-        m->state->node_reserve = reserve;
-        for (size_t i = 0; i < plan->n_items; i++) {
-                ProvisionedPf *pp = state_find_pf(m->state, plan->items[i].pf);
-                if (!pp) {
-                        ProvisionedPf np = { .numvfs_before = plan->items[i].current, .numvfs = plan->items[i].want,
-                                             .status = PROVISION_PENDING };
-                        snprintf(np.pf, sizeof np.pf, "%s", plan->items[i].pf);
-                        pp = state_add_pf(m->state, &np);
-                } else {
-                        pp->numvfs = plan->items[i].want;
-                        pp->status = PROVISION_PENDING;
-                }
+        free(m->intent);
+        m->intent = ni;
+        m->enabled = true;
+        m->reserve = reserve;
+        for (size_t i = 0; i < m->n_pfs; i++) {
+                Pf *pf = m->pfs[i];
+                bool in = plan_has(plan, pf);
+                if (in && !pf->planned)
+                        pf->numvfs_before = pf->num_vfs;
+                if (!in && pf->planned)
+                        log_struct(LOG_INFO, NULL, pf->address, NULL, NULL,
+                                   "%s leaves the plan (intent '%s'); its %u VFs are left as they are.", pf->address,
+                                   intent, pf->num_vfs);
+                pf->planned = in;
+                pf->want = in ? pf->total_vfs : 0;
+                pf->status = PROVISION_DONE;
+                pf->error = mfree(pf->error);
+                if (in && pf->num_vfs != pf->want)
+                        todo[n++] = pf;
         }
-        r = manager_save_state(m);
-        if (r < 0) {
-                provision_job_free(j);
-                an_status_set(&st, -AN_ERROR_ENABLE_ACCELNET_FAILED, "Cannot save the state in %s: %s.", m->state_dir,
-                              strerror(-r));
-                done(userdata, &st);
-                return;
-        }
-        m->management_busy = true;
-        r = operation_start(m, what, provision_work, provision_done, j, provision_job_free);
-        if (r < 0) {
-                m->management_busy = false;
-                provision_job_free(j);
-                an_status_set(&st, r, r == -AN_ERROR_BUSY ? "Too many operations in progress; retry later."
-                                                           : "Cannot start the provisioning: %s", strerror(-r));
-                done(userdata, &st);
-        }
+        m->reconcile_wanted = true; /* every VF in a domain's XML is known before one is handed out */
+        manager_dirty(m, DIRTY_STATE | DIRTY_PROPERTIES | DIRTY_VFS);
+        if (n > 0)
+                pf_provision(m, todo, n, what, revert_on_failure, before, c);
+        else
+                plan_commit(m, before, what, c);
 }
 
-void manager_enable(Manager *m, const char *intent, uint32_t reserve, ManagerDone done, void *userdata) {
+/* ---- the methods ---------------------------------------------------------------------- */
+
+bool manager_enable_is_noop(Manager *m, const char *intent, uint32_t reserve) {
+        return m->enabled && streq_ptr(m->intent, intent) && m->reserve == reserve;
+}
+
+void manager_enable(Manager *m, const char *intent, uint32_t reserve, Completion c) {
         AnStatus st = AN_STATUS_OK;
-        bool changes = false;
+        PlanSnapshot before;
         Plan plan;
 
-        /* Checked again: the state may have changed while polkit was asked. */
-        if (manager_enable_check(m, intent, reserve, &changes, &st) < 0) {
-                done(userdata, &st);
-                return;
-        }
-        if (!changes) {
-                done(userdata, &st);
-                return;
-        }
-        if (plan_intent(m, intent, &plan, true, &st) < 0) {
-                done(userdata, &st);
-                return;
-        }
-        provision_start(m, &plan, intent, reserve, !m->state->enabled, "enable", done, userdata);
-        plan_done(&plan);
-}
-
-int manager_set_check(Manager *m, const char *intent, uint32_t reserve, bool *ret_changes, AnStatus *st) {
-        if (!isempty(intent) && manager_check_intent_arg(intent, st) < 0)
-                return st->r;
-        if (reserve != RESERVE_KEEP && manager_check_reserve_arg(reserve, st) < 0)
-                return st->r;
-        if (!m->state->enabled) {
-                an_status_set(st, -AN_ERROR_NOT_ENABLED, "%s %s", an_error_message(AN_ERROR_NOT_ENABLED),
-                              an_error_remedy(AN_ERROR_NOT_ENABLED));
-                return st->r;
-        }
-        const char *ni = isempty(intent) ? m->state->intent : intent;
-        uint32_t nr = reserve == RESERVE_KEEP ? m->state->node_reserve : reserve;
-        return manager_enable_check(m, ni, nr, ret_changes, st);
-}
-
-void manager_set(Manager *m, const char *intent, uint32_t reserve, ManagerDone done, void *userdata) {
-        AnStatus st = AN_STATUS_OK;
-        bool changes = false;
-        if (manager_set_check(m, intent, reserve, &changes, &st) < 0) {
-                done(userdata, &st);
-                return;
-        }
-        _cleanup_free_ char *ni = strdup(isempty(intent) ? m->state->intent : intent);
-        uint32_t nr = reserve == RESERVE_KEEP ? m->state->node_reserve : reserve;
-        if (!ni) {
-                an_status_set(&st, -ENOMEM, "Out of memory.");
-                done(userdata, &st);
-                return;
-        }
-        if (!changes) {
-                done(userdata, &st);
-                return;
-        }
-        /* Only the reserve changes and the adapters are provisioned: no worker needed. */
-        Plan plan;
-        if (plan_intent(m, ni, &plan, true, &st) < 0) {
-                done(userdata, &st);
-                return;
-        }
-        provision_start(m, &plan, ni, nr, false, "set", done, userdata);
-        plan_done(&plan);
-}
-
-int manager_disable_check(Manager *m, bool *ret_changes, AnStatus *st) {
-        if (m->management_busy) {
-                an_status_set(st, -AN_ERROR_BUSY, "Another Enable, Set or Disable is in progress.");
-                return st->r;
-        }
-        if (m->n_busy_vms > 0) {
-                an_status_set(st, -AN_ERROR_BUSY, "%zu VM operation(s) are in progress (e.g. on %s); retry when they are done.",
-                              m->n_busy_vms, m->busy_vms[0]);
-                return st->r;
-        }
-        *ret_changes = m->state->enabled;
-        return 0;
-}
-
-void manager_disable(Manager *m, ManagerDone done, void *userdata) {
-        AnStatus st = AN_STATUS_OK;
-        bool changes = false;
-        _cleanup_free_ char *old = NULL;
-
-        if (manager_disable_check(m, &changes, &st) < 0 || !changes) {
-                done(userdata, &st);
-                return;
-        }
-        /* Stops tracking; VFs and VM configuration stay as they are (DESIGN §2). */
-        old = TAKE_PTR(m->state->intent);
-        m->state->enabled = false;
-        state_clear_pfs(m->state);
-        while (m->state->n_vms > 0)
-                state_remove_vm(m->state, m->state->vms[0].vm);
-        if (manager_save_state(m) < 0) {
-                an_status_set(&st, -EIO, "Cannot save the state in %s.", m->state_dir);
-                done(userdata, &st);
-                return;
-        }
-        notes_free(m->enable_notes, m->n_enable_notes);
-        m->enable_notes = NULL;
-        m->n_enable_notes = 0;
-        log_struct(LOG_NOTICE, MESSAGE_ID_MANAGEMENT_DISABLED, NULL, NULL, NULL,
-                   "Accelerated Networking management disabled (was intent '%s'); VFs and VM configuration left as they are.",
-                   strempty(old));
-        manager_properties_changed(m);
-        done(userdata, &st);
-}
-
-/* After a crash: provisioning that was under way is finished (the admin asked for it). */
-static void resume_done(void *userdata, const AnStatus *st) {
-        if (st->r < 0)
-                log_warning("Resuming the interrupted provisioning failed: %s", st->message);
-}
-
-int manager_resume_provisioning(Manager *m) {
-        Plan plan = {};
-        bool pending = false;
-
-        if (!m->state->enabled)
-                return 0;
-        for (size_t i = 0; i < m->state->n_pfs; i++) {
-                ProvisionedPf *p = &m->state->pfs[i];
-                if (p->status != PROVISION_PENDING)
-                        continue;
-                unsigned cur = 0;
-                if (pf_read_num_vfs(m->root, p->pf, &cur, NULL) >= 0 && cur == p->numvfs) {
-                        p->status = PROVISION_DONE;
-                        continue;
-                }
-                PlanItem *ni = realloc(plan.items, sizeof(PlanItem) * (plan.n_items + 1));
-                if (!ni) {
-                        plan_done(&plan);
-                        return -ENOMEM;
-                }
-                plan.items = ni;
-                PlanItem *it = &plan.items[plan.n_items++];
-                snprintf(it->pf, sizeof it->pf, "%s", p->pf);
-                it->want = p->numvfs;
-                it->current = cur;
-                pending = true;
-        }
-        if (!pending) {
+        if (manager_check_intent_arg(intent, &st) < 0 || manager_check_reserve_arg(reserve, &st) < 0 ||
+            manager_check_writable(m, &st) < 0)
+                return completion_done(&c, &st);
+        if (manager_enable_is_noop(m, intent, reserve))
+                return completion_done(&c, &st);
+        if (m->enabled)
+                return completion_fail(&c, -AN_ERROR_ALREADY_ENABLED,
+                                       "Accelerated Networking is already enabled on intent '%s' with node reserve "
+                                       "%u%%. To change it use Set ('accelnetctl set --intent %s --node-reserve %" PRIu32
+                                       "').", m->intent, m->reserve, intent, reserve);
+        if (plan_intent(m, intent, &plan, false, &st) < 0)
+                return completion_done(&c, &st);
+        if (plan_check(m, &plan, reserve, &st) < 0 || plan_snapshot_take(m, &before) < 0) {
                 plan_done(&plan);
-                return manager_save_state(m);
+                if (st.r >= 0)
+                        an_status_set(&st, -ENOMEM, "Out of memory.");
+                return completion_done(&c, &st);
         }
-        log_notice("Resuming provisioning interrupted by a restart (%zu adapter(s)).", plan.n_items);
-        _cleanup_free_ char *intent = strdup(m->state->intent ? m->state->intent : "");
-        provision_start(m, &plan, intent ? intent : "", m->state->node_reserve, false, "resume", resume_done, NULL);
         plan_done(&plan);
-        return 0;
+        (void) plan_intent(m, intent, &plan, true, &st); /* again, recording the skipped adapters */
+        plan_apply(m, &plan, intent, reserve, "enable", true, &before, c);
+        plan_done(&plan);
+}
+
+bool manager_set_is_noop(Manager *m, const char *intent, uint32_t reserve) {
+        return m->enabled && (isempty(intent) || streq_ptr(m->intent, intent)) &&
+               (reserve == RESERVE_KEEP || reserve == m->reserve);
+}
+
+void manager_set(Manager *m, const char *intent, uint32_t reserve, Completion c) {
+        AnStatus st = AN_STATUS_OK;
+        PlanSnapshot before;
+        Plan plan;
+
+        if ((!isempty(intent) && manager_check_intent_arg(intent, &st) < 0) ||
+            (reserve != RESERVE_KEEP && manager_check_reserve_arg(reserve, &st) < 0) ||
+            manager_check_writable(m, &st) < 0)
+                return completion_done(&c, &st);
+        if (!m->enabled)
+                return completion_fail(&c, -AN_ERROR_NOT_ENABLED, "%s %s", an_error_message(AN_ERROR_NOT_ENABLED),
+                                       an_error_remedy(AN_ERROR_NOT_ENABLED));
+        if (manager_set_is_noop(m, intent, reserve))
+                return completion_done(&c, &st);
+        _cleanup_free_ char *ni = strdup(isempty(intent) ? m->intent : intent);
+        uint32_t nr = reserve == RESERVE_KEEP ? m->reserve : reserve;
+        if (!ni)
+                return completion_fail(&c, -ENOMEM, "Out of memory.");
+        if (plan_intent(m, ni, &plan, false, &st) < 0)
+                return completion_done(&c, &st);
+        if (plan_check(m, &plan, nr, &st) < 0 || plan_snapshot_take(m, &before) < 0) {
+                plan_done(&plan);
+                if (st.r >= 0)
+                        an_status_set(&st, -ENOMEM, "Out of memory.");
+                return completion_done(&c, &st);
+        }
+        plan_done(&plan);
+        (void) plan_intent(m, ni, &plan, true, &st);
+        plan_apply(m, &plan, ni, nr, "set", false, &before, c);
+        plan_done(&plan);
+}
+
+bool manager_disable_is_noop(Manager *m) {
+        return !m->enabled;
+}
+
+void manager_disable(Manager *m, Completion c) {
+        AnStatus st = AN_STATUS_OK;
+        PlanSnapshot before;
+
+        if (manager_check_writable(m, &st) < 0)
+                return completion_done(&c, &st);
+        if (!m->enabled)
+                return completion_done(&c, &st);
+        if (m->management_op)
+                return completion_fail(&c, -AN_ERROR_BUSY, "Another management change is in progress (%s).",
+                                       m->management_op->type->name);
+        if (operation_count(m) > 0)
+                return completion_fail(&c, -AN_ERROR_BUSY,
+                                       "%u VM operation(s) are in progress; retry when they are done.", operation_count(m));
+        if (plan_snapshot_take(m, &before) < 0)
+                return completion_fail(&c, -ENOMEM, "Out of memory.");
+        /* Stops managing; VFs, the VMs' settings and their records stay (DESIGN §2): enabling
+         * again finds them. */
+        m->enabled = false;
+        m->intent = mfree(m->intent);
+        for (size_t i = 0; i < m->n_pfs; i++) {
+                m->pfs[i]->planned = false;
+                m->pfs[i]->want = 0;
+                m->pfs[i]->status = PROVISION_DONE;
+        }
+        note_list_clear(&m->plan_notes, NULL);
+        manager_dirty(m, DIRTY_STATE | DIRTY_PROPERTIES);
+        plan_commit(m, &before, "disable", c);
+}
+
+/* ---- declarative: the plan is what the VF counts become ------------------------------- */
+
+void manager_provision_plan(Manager *m, const char *why) {
+        _cleanup_free_ Pf **todo = NULL;
+        PlanSnapshot before;
+        size_t n = 0;
+
+        if (!m->enabled || m->management_op || m->save_error < 0)
+                return;
+        todo = calloc(m->n_pfs ? m->n_pfs : 1, sizeof(Pf *));
+        if (!todo)
+                return;
+        for (size_t i = 0; i < m->n_pfs; i++) {
+                Pf *pf = m->pfs[i];
+                if (!pf->planned || !pf->present || pf->verdict != SRIOV_SUPPORTED || pf->num_vfs == pf->want)
+                        continue;
+                if (pf->status == PROVISION_FAILED && !streq(why, "start"))
+                        continue; /* failed before: retried at the next start, not every refresh */
+                if (pf->num_vfs != 0) {
+                        _cleanup_free_ char *h = pf_describe_holders(pf);
+                        if (!isempty(h)) {
+                                note_list_clear(&m->plan_notes, "provision");
+                                note_list_add(&m->plan_notes, "provision", pf->address, PREREQ_FAILED,
+                                              AN_ERROR_BUSY, "%s has %u VFs, the plan says %u, and they are in use by "
+                                              "%s: left as it is.", pf->address, pf->num_vfs, pf->want, h);
+                                continue;
+                        }
+                }
+                todo[n++] = pf;
+        }
+        if (n == 0 || plan_snapshot_take(m, &before) < 0)
+                return;
+        pf_provision(m, todo, n, why, false, &before, COMPLETION_NONE);
 }

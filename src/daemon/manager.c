@@ -2,133 +2,182 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <systemd/sd-daemon.h>
 
 #include "config.h"
-#include "manager.h"
 #include "operation.h"
+#include "pf.h"
+#include "policy/admission.h"
 #include "shared/fileio.h"
 #include "shared/log.h"
 #include "shared/macro.h"
 #include "sriov/discover.h"
-#include "sriov/numvfs.h"
 #include "sriov/pci.h"
 #include "sriov/vfpolicy.h"
 #include "virt/virt.h"
+#include "vm.h"
 
-void an_status_set(AnStatus *s, int r, const char *fmt, ...) {
+/* ---- small things ---------------------------------------------------------------------- */
+
+int an_status_set(AnStatus *s, int r, const char *fmt, ...) {
         va_list ap;
         s->r = r;
         va_start(ap, fmt);
         vsnprintf(s->message, sizeof s->message, fmt, ap);
         va_end(ap);
+        return r;
 }
 
-static int on_state_sync(sd_event_source *s, uint64_t usec, void *userdata);
+void completion_done(Completion *c, const AnStatus *st) {
+        CompletionFn fn = c->fn;
+        c->fn = NULL;
+        if (fn)
+                fn(c->userdata, st);
+}
+
+void completion_fail(Completion *c, int r, const char *fmt, ...) {
+        AnStatus st = { .r = r };
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(st.message, sizeof st.message, fmt, ap);
+        va_end(ap);
+        completion_done(c, &st);
+}
 
 const char *manager_version(void) {
         return PACKAGE_VERSION;
 }
 
-void notes_free(Note *v, size_t n) {
-        for (size_t i = 0; i < n; i++) {
-                free(v[i].check);
-                free(v[i].subject);
-                free(v[i].detail);
-        }
-        free(v);
-}
-
-void manager_add_note(Manager *m, Note **v, size_t *n, const char *check, const char *subject,
-                      PrereqResult result, AnError code, const char *fmt, ...) {
-        va_list ap;
+void note_list_add(NoteList *l, const char *check, const char *subject, PrereqResult result, AnError code,
+                   const char *fmt, ...) {
         char *detail = NULL;
-        Note *nv;
+        va_list ap;
 
         va_start(ap, fmt);
         if (vasprintf(&detail, fmt, ap) < 0)
                 detail = NULL;
         va_end(ap);
-        nv = realloc(*v, sizeof(Note) * (*n + 1));
-        if (!nv || !detail) {
+        Note *v = detail ? realloc(l->v, sizeof(Note) * (l->n + 1)) : NULL;
+        if (!v) {
                 free(detail);
-                if (nv)
-                        *v = nv;
                 return;
         }
-        *v = nv;
-        nv[*n] = (Note){ .check = strdup(check), .subject = strdup(subject), .detail = detail,
-                         .result = result, .code = code };
-        (*n)++;
+        l->v = v;
+        v[l->n] = (Note){ .check = strdup(check), .subject = strdup(subject), .detail = detail, .result = result,
+                          .code = code };
+        if (!v[l->n].check || !v[l->n].subject) {
+                free(v[l->n].check);
+                free(v[l->n].subject);
+                free(detail);
+                return;
+        }
+        l->n++;
 }
 
-int manager_new(const ManagerOptions *o, Manager **ret) {
-        _cleanup_(manager_freep) Manager *m = NULL;
-        int r;
+void note_list_clear(NoteList *l, const char *check) {
+        size_t k = 0;
+        for (size_t i = 0; i < l->n; i++) {
+                if (!check || streq(l->v[i].check, check)) {
+                        free(l->v[i].check);
+                        free(l->v[i].subject);
+                        free(l->v[i].detail);
+                        continue;
+                }
+                l->v[k++] = l->v[i];
+        }
+        l->n = k;
+        if (k == 0)
+                l->v = mfree(l->v);
+}
 
-        m = calloc(1, sizeof *m);
-        if (!m)
-                return -ENOMEM;
-        m->root = strdup(o->root ? o->root : "/");
-        m->config_dir = strdup(o->config_dir ? o->config_dir : ACCELNET_SYSCONFDIR);
-        m->state_dir = strdup(o->state_dir ? o->state_dir : ACCELNET_STATEDIR);
-        m->libvirt_uri = strdup(o->libvirt_uri ? o->libvirt_uri : "qemu:///system");
-        m->simulate = o->simulate;
-        if (!m->root || !m->config_dir || !m->state_dir || !m->libvirt_uri)
-                return -ENOMEM;
-        r = sd_event_default(&m->event);
-        if (r < 0)
-                return r;
-        r = pci_access_new(m->root, &m->pacc);
-        if (r < 0)
-                return r;
-        r = -pthread_mutex_init(&m->nl_lock, NULL);
-        if (r < 0)
-                return r;
-        r = m->simulate ? vf_netlink_new_sim(m->root, &m->nl) : vf_netlink_new_kernel(&m->nl);
-        if (r < 0)
-                return log_error_errno(r, "Cannot open the netlink backend: %m");
-        *ret = TAKE_PTR(m);
+void manager_foreach_note(Manager *m, NoteVisitor f, void *userdata) {
+        const NoteList *lists[] = { &m->notes, &m->plan_notes, &m->drift };
+        for (size_t s = 0; s < ELEMENTSOF(lists); s++)
+                for (size_t i = 0; i < lists[s]->n; i++)
+                        f(&lists[s]->v[i], userdata);
+}
+
+int manager_sorted_vms(Manager *m, Vm ***ret, size_t *ret_n) {
+        if (!m->vms_sorted && hashmap_size(m->vms) > 0) {
+                int r = hashmap_sorted_values(m->vms, (void ***) &m->vms_sorted, &m->n_vms_sorted);
+                if (r < 0)
+                        return r;
+        }
+        if (!m->vms_sorted)
+                m->n_vms_sorted = 0;
+        *ret = m->vms_sorted;
+        *ret_n = m->n_vms_sorted;
         return 0;
 }
 
-Manager *manager_free(Manager *m) {
-        if (!m)
-                return NULL;
-        operation_drain(m);
-        if (m->sync_timer) {
-                if (sd_event_source_get_enabled(m->sync_timer, NULL) > 0)
-                        (void) on_state_sync(NULL, 0, m);
-                sd_event_source_disable_unref(m->sync_timer);
-        }
-        sd_event_source_disable_unref(m->virt_connect_timer);
-        virt_conn_free(m->virt);
-        vf_netlink_free(m->nl);
-        if (m->nl)
-                pthread_mutex_destroy(&m->nl_lock);
-        virt_strv_free(m->domains, m->n_domains);
-        strv_free_n(m->busy_vms, m->n_busy_vms);
-        strv_free_n(m->held_vfs, m->n_held_vfs);
-        notes_free(m->drift, m->n_drift);
-        free(m->vfs);
-        free(m->libvirt_version);
-        sd_event_source_disable_unref(m->refresh_timer);
-        sd_bus_flush_close_unref(m->bus);
-        pci_access_free(m->pacc);
-        host_facts_free(m->host);
-        prereq_report_free(m->prereq);
-        config_free(m->config);
-        state_free(m->state);
-        notes_free(m->notes, m->n_notes);
-        notes_free(m->enable_notes, m->n_enable_notes);
-        free(m->published.intent);
-        free(m->root);
-        free(m->config_dir);
-        free(m->state_dir);
-        free(m->libvirt_uri);
-        sd_event_unref(m->event);
-        free(m);
-        return NULL;
+/* ---- arguments -------------------------------------------------------------------------- */
+
+int manager_check_intent_arg(const char *intent, AnStatus *st) {
+        if (isempty(intent))
+                return an_status_set(st, -AN_ERROR_INVALID_ARGS, "The intent name must not be empty.");
+        if (!intent_name_valid(intent))
+                return an_status_set(st, -AN_ERROR_INVALID_ARGS,
+                                     "Invalid intent name '%.64s'%s: use 1-64 characters of A-Z a-z 0-9 _ . - (not "
+                                     "starting with '.').", intent, strlen(intent) > 64 ? " (truncated)" : "");
+        return 0;
 }
+
+int manager_check_reserve_arg(uint32_t reserve, AnStatus *st) {
+        if (reserve > 99)
+                return an_status_set(st, -AN_ERROR_INVALID_ARGS,
+                                     "Node reserve %" PRIu32 " is outside 0-99 (a percentage of the VFs kept free for "
+                                     "failover).", reserve);
+        return 0;
+}
+
+int manager_check_vm_arg(const char *vm, AnStatus *st) {
+        if (!vm_name_valid(vm))
+                return an_status_set(st, -AN_ERROR_INVALID_ARGS,
+                                     "Invalid VM name '%.64s'%s: 1-256 printable characters without '/'.", strempty(vm),
+                                     vm && strlen(vm) > 64 ? " (truncated)" : "");
+        return 0;
+}
+
+int manager_check_tier_arg(const char *performance, Tier *ret, AnStatus *st) {
+        Tier t = tier_from_string(performance);
+        if (t < 0)
+                return an_status_set(st, -AN_ERROR_INVALID_ARGS, "Unknown performance '%.64s': use Low, Medium or High.",
+                                     strempty(performance));
+        *ret = t;
+        return 0;
+}
+
+/* ---- counts ---------------------------------------------------------------------------- */
+
+bool manager_hyperthreading(const Manager *m) {
+        return m->host && m->host->smt_active == 1;
+}
+
+unsigned manager_capacity_vfs(const Manager *m) {
+        unsigned c = 0;
+        if (!m->enabled)
+                return 0;
+        for (size_t i = 0; i < m->n_pfs; i++)
+                if (pf_usable(m->pfs[i]))
+                        c += (unsigned) m->pfs[i]->n_slots;
+        return c;
+}
+
+unsigned manager_usable_vfs(const Manager *m) {
+        uint64_t c = manager_capacity_vfs(m);
+        return (unsigned) (c * (100 - m->reserve) / 100);
+}
+
+unsigned manager_assigned_vfs(const Manager *m) {
+        unsigned n = 0;
+        Vm *vm;
+        HASHMAP_FOREACH(vm, m->vms)
+                if (vm->has_record)
+                        n++;
+        return n;
+}
+
+/* ---- the state file -------------------------------------------------------------------- */
 
 static int on_state_sync(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
@@ -139,16 +188,39 @@ static int on_state_sync(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-/* Every change is written at once (atomically: a crash of the daemon never loses it); the
- * fsync for power loss follows within MANAGER_SYNC_USEC, one for a whole burst. */
-int manager_save_state(Manager *m) {
-        int r = state_save_full(m->state_dir, m->state, false);
+/* The model as state.json has it: management, the planned adapters, the VMs' records. */
+static int manager_write_state(Manager *m) {
+        State s = { .version = STATE_SCHEMA_VERSION, .enabled = m->enabled, .intent = m->intent,
+                    .node_reserve = m->reserve };
+        _cleanup_free_ ProvisionedPf *pfs = calloc(m->n_pfs ? m->n_pfs : 1, sizeof(ProvisionedPf));
+        _cleanup_free_ Assignment *vms = calloc(hashmap_size(m->vms) + 1, sizeof(Assignment));
+        Vm **sorted = NULL;
+        size_t n = 0;
+        int r;
+
+        if (!pfs || !vms || manager_sorted_vms(m, &sorted, &n) < 0)
+                return -ENOMEM;
+        for (size_t i = 0; i < m->n_pfs; i++) {
+                const Pf *pf = m->pfs[i];
+                if (!pf->planned)
+                        continue;
+                ProvisionedPf *p = &pfs[s.n_pfs++];
+                *p = (ProvisionedPf){ .numvfs_before = pf->numvfs_before, .numvfs = pf->want, .status = pf->status };
+                snprintf(p->pf, sizeof p->pf, "%s", pf->address);
+        }
+        for (size_t i = 0; i < n; i++)
+                if (sorted[i]->has_record)
+                        vms[s.n_vms++] = sorted[i]->record; /* borrowed strings */
+        s.pfs = pfs;
+        s.vms = vms;
+        r = state_save_full(m->state_dir, &s, false);
         if (r < 0)
-                return log_error_errno(r, "Failed to save %s/state.json: %m", m->state_dir);
+                return r;
+        /* Written atomically now; the fsync for power loss follows within MANAGER_SYNC_USEC,
+         * one for a whole burst. */
         if (!m->sync_timer) {
-                r = sd_event_add_time_relative(m->event, &m->sync_timer, CLOCK_MONOTONIC, MANAGER_SYNC_USEC, 0,
-                                               on_state_sync, m);
-                if (r < 0)
+                if (sd_event_add_time_relative(m->event, &m->sync_timer, CLOCK_MONOTONIC, MANAGER_SYNC_USEC, 0,
+                                               on_state_sync, m) < 0)
                         return on_state_sync(NULL, 0, m);
                 (void) sd_event_source_set_description(m->sync_timer, "state-sync");
         } else if (sd_event_source_get_enabled(m->sync_timer, NULL) == 0) {
@@ -157,6 +229,236 @@ int manager_save_state(Manager *m) {
         }
         return 0;
 }
+
+static int on_save_retry(sd_event_source *s, uint64_t usec, void *userdata);
+
+/* Remembers whether the state folder can be written: when not, every change is refused and
+ * a save is retried every MANAGER_SAVE_RETRY_USEC. */
+static void note_save_result(Manager *m, int r) {
+        if (r >= 0) {
+                if (m->save_error < 0) {
+                        log_notice("The state folder %s can be written again; changes are accepted.", m->state_dir);
+                        note_list_clear(&m->notes, "state folder");
+                        m->reconcile_wanted = true;
+                        manager_dirty(m, DIRTY_PROPERTIES);
+                }
+                m->save_error = 0;
+                (void) sd_event_source_set_enabled(m->save_retry_timer, SD_EVENT_OFF);
+                return;
+        }
+        if (m->save_error != r) {
+                log_error_errno(r, "The state folder %s cannot be written: %m. Changes are refused until it can be.",
+                                m->state_dir);
+                note_list_clear(&m->notes, "state folder");
+                note_list_add(&m->notes, "state folder", m->state_dir, PREREQ_FAILED, 0,
+                              "%s cannot be written (%s): changes are refused until it can be; reads keep working. "
+                              "Free space or make it writable.", m->state_dir, strerror(-r));
+        }
+        m->save_error = r;
+        if (!m->save_retry_timer) {
+                if (sd_event_add_time_relative(m->event, &m->save_retry_timer, CLOCK_MONOTONIC,
+                                               MANAGER_SAVE_RETRY_USEC, 0, on_save_retry, m) >= 0)
+                        (void) sd_event_source_set_description(m->save_retry_timer, "state-retry");
+        } else if (sd_event_source_get_enabled(m->save_retry_timer, NULL) == 0) {
+                (void) sd_event_source_set_time_relative(m->save_retry_timer, MANAGER_SAVE_RETRY_USEC);
+                (void) sd_event_source_set_enabled(m->save_retry_timer, SD_EVENT_ONESHOT);
+        }
+}
+
+static int on_save_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        note_save_result(m, manager_write_state(m));
+        if (m->save_error >= 0)
+                manager_dirty(m, DIRTY_STATE);
+        return 0;
+}
+
+int manager_save_now(Manager *m) {
+        int r = manager_write_state(m);
+        note_save_result(m, r);
+        if (r >= 0)
+                m->dirty &= ~DIRTY_STATE;
+        return r;
+}
+
+int manager_check_writable(Manager *m, AnStatus *st) {
+        if (m->save_error >= 0)
+                return 0;
+        return an_status_set(st, m->save_error,
+                             "Nothing was changed: the state folder %s cannot be written (%s). Changes are refused until "
+                             "it can be; reads keep working.", m->state_dir, strerror(-m->save_error));
+}
+
+/* ---- once per loop iteration ----------------------------------------------------------- */
+
+static void publish(Manager *m) {
+        char *changed[8];
+        size_t n = 0;
+        bool ht = manager_hyperthreading(m);
+        unsigned cap = manager_capacity_vfs(m), usable = manager_usable_vfs(m), assigned = manager_assigned_vfs(m);
+        const char *intent = strempty(m->intent);
+
+        if (m->enabled != m->published.enabled)
+                changed[n++] = (char *) "Enabled";
+        if (!streq(intent, strempty(m->published.intent)))
+                changed[n++] = (char *) "IntentName";
+        if (m->reserve != m->published.reserve)
+                changed[n++] = (char *) "NodeReservePercentage";
+        if (ht != m->published.ht)
+                changed[n++] = (char *) "HyperthreadingEnabled";
+        if (cap != m->published.capacity)
+                changed[n++] = (char *) "CapacityVFs";
+        if (usable != m->published.usable)
+                changed[n++] = (char *) "UsableVFs";
+        if (assigned != m->published.assigned)
+                changed[n++] = (char *) "AssignedVFs";
+        changed[n] = NULL;
+        if (n == 0)
+                return;
+        m->published.enabled = m->enabled;
+        m->published.ht = ht;
+        m->published.reserve = m->reserve;
+        m->published.capacity = cap;
+        m->published.usable = usable;
+        m->published.assigned = assigned;
+        char *ni = strdup(intent);
+        if (ni)
+                free_and_replace(m->published.intent, ni);
+        if (m->notify.properties_changed)
+                m->notify.properties_changed(m->notify.userdata, changed);
+        (void) sd_notifyf(false, "STATUS=%zu adapter(s); management %s%s; %u of %u usable VFs assigned%s",
+                          m->host ? m->host->n_adapters : 0, m->enabled ? "enabled on " : "disabled", m->enabled ? intent : "",
+                          assigned, usable, m->management_op ? "; provisioning" : "");
+}
+
+static int on_post(sd_event_source *s, void *userdata) {
+        Manager *m = userdata;
+
+        /* Rounds: a finished operation may dirty the state again or want a reconcile. */
+        for (int round = 0; round < 4; round++) {
+                if (m->dirty & DIRTY_VFS) {
+                        m->dirty &= ~DIRTY_VFS;
+                        manager_link_slots(m);
+                }
+                if (m->reconcile_wanted)
+                        manager_reconcile(m);
+                int r = 0;
+                if (m->dirty & DIRTY_STATE) {
+                        m->dirty &= ~DIRTY_STATE;
+                        r = manager_write_state(m);
+                        note_save_result(m, r);
+                }
+                operation_saved(m, r);
+                if (!(m->dirty & (DIRTY_STATE | DIRTY_VFS)) && !m->reconcile_wanted)
+                        break;
+        }
+        if (m->dirty & DIRTY_PROPERTIES) {
+                m->dirty &= ~DIRTY_PROPERTIES;
+                publish(m);
+        }
+        if (m->dirty || m->reconcile_wanted)
+                (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        return 0;
+}
+
+void manager_dirty(Manager *m, unsigned flags) {
+        m->dirty |= flags;
+        if (m->post_source)
+                (void) sd_event_source_set_enabled(m->post_source, SD_EVENT_ONESHOT);
+}
+
+/* ---- lifecycle ------------------------------------------------------------------------- */
+
+int manager_new(const ManagerOptions *o, const ManagerNotify *notify, Manager **ret) {
+        _cleanup_(manager_freep) Manager *m = NULL;
+        int r;
+
+        m = calloc(1, sizeof *m);
+        if (!m)
+                return -ENOMEM;
+        m->root = strdup(o->root ? o->root : "/");
+        m->config_dir = strdup(o->config_dir ? o->config_dir : ACCELNET_SYSCONFDIR);
+        m->state_dir = strdup(o->state_dir ? o->state_dir : ACCELNET_STATEDIR);
+        m->libvirt_uri = strdup(o->libvirt_uri ? o->libvirt_uri : "qemu:///system");
+        m->backend = o->backend ? o->backend : sriov_backend_kernel();
+        m->reserve = 50;
+        if (notify)
+                m->notify = *notify;
+        m->vms = hashmap_new();
+        m->vf_slots = hashmap_new();
+        if (!m->root || !m->config_dir || !m->state_dir || !m->libvirt_uri || !m->vms || !m->vf_slots)
+                return -ENOMEM;
+        r = sd_event_default(&m->event);
+        if (r < 0)
+                return r;
+        /* Lowest priority: it runs once whatever else is pending has been handled, so a burst
+         * of calls shares one save (group commit) and one PropertiesChanged. */
+        r = sd_event_add_defer(m->event, &m->post_source, on_post, m);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_priority(m->post_source, SD_EVENT_PRIORITY_IDLE);
+        (void) sd_event_source_set_enabled(m->post_source, SD_EVENT_OFF);
+        (void) sd_event_source_set_description(m->post_source, "post");
+        r = pci_access_new(m->root, &m->pacc);
+        if (r < 0)
+                return r;
+        r = vf_netlink_open(m->backend, m->root, &m->nl);
+        if (r < 0)
+                return log_error_errno(r, "Cannot open the netlink backend: %m");
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+Manager *manager_free(Manager *m) {
+        Vm *vm;
+
+        if (!m)
+                return NULL;
+        /* Workers end, their outcomes are saved and told. */
+        operation_drain(m);
+        int r = manager_write_state(m);
+        operation_saved(m, r);
+        if (m->sync_timer) {
+                if (sd_event_source_get_enabled(m->sync_timer, NULL) > 0)
+                        (void) on_state_sync(NULL, 0, m);
+                sd_event_source_disable_unref(m->sync_timer);
+        }
+        sd_event_source_disable_unref(m->save_retry_timer);
+        sd_event_source_disable_unref(m->virt_connect_timer);
+        sd_event_source_disable_unref(m->refresh_timer);
+        sd_event_source_disable_unref(m->post_source);
+        virt_conn_free(m->virt);
+        vf_netlink_free(m->nl);
+        HASHMAP_FOREACH(vm, m->vms)
+                vm->slot = NULL;
+        for (size_t i = 0; i < m->n_pfs; i++)
+                pf_free(m->pfs[i]);
+        free(m->pfs);
+        HASHMAP_FOREACH(vm, m->vms)
+                vm_free(vm);
+        hashmap_free(m->vms);
+        hashmap_free(m->vf_slots);
+        free(m->vms_sorted);
+        free(m->libvirt_version);
+        pci_access_free(m->pacc);
+        host_facts_free(m->host);
+        prereq_report_free(m->prereq);
+        config_free(m->config);
+        note_list_clear(&m->notes, NULL);
+        note_list_clear(&m->plan_notes, NULL);
+        note_list_clear(&m->drift, NULL);
+        free(m->published.intent);
+        free(m->intent);
+        free(m->root);
+        free(m->config_dir);
+        free(m->state_dir);
+        free(m->libvirt_uri);
+        sd_event_unref(m->event);
+        free(m);
+        return NULL;
+}
+
+/* ---- facts ----------------------------------------------------------------------------- */
 
 static int judge(Manager *m, const HostFacts *h, PrereqReport **ret) {
         PrereqConfig pc = {
@@ -170,16 +472,28 @@ static int judge(Manager *m, const HostFacts *h, PrereqReport **ret) {
         return 0;
 }
 
-/* Facts and verdicts are replaced together: the verdicts array is parallel to the adapters. */
+/* Facts and verdicts are replaced together (the verdicts array is parallel to the
+ * adapters), and every Pf takes its facts from them. */
 static void install(Manager *m, HostFacts *h, PrereqReport *rep) {
+        bool changed = false;
+
         if (h) {
                 host_facts_free(m->host);
                 m->host = h;
         }
         prereq_report_free(m->prereq);
         m->prereq = rep;
-        if (m->state)
-                (void) manager_rebuild_vfs(m);
+        for (size_t i = 0; i < m->host->n_adapters; i++) {
+                Pf *pf = manager_get_pf(m, m->host->adapters[i].address);
+                if (pf && pf_update(pf, &m->host->adapters[i], m->prereq->verdicts[i]) > 0)
+                        changed = true;
+        }
+        for (size_t i = 0; i < m->n_pfs; i++)
+                if (!host_facts_find_adapter(m->host, m->pfs[i]->address) && pf_update(m->pfs[i], NULL, SRIOV_UNKNOWN) > 0)
+                        changed = true;
+        if (changed)
+                manager_link_slots(m);
+        manager_dirty(m, DIRTY_PROPERTIES);
 }
 
 int manager_evaluate(Manager *m) {
@@ -215,20 +529,10 @@ int manager_reload_config(Manager *m) {
         r = config_load(m->config_dir, &c, &problems, &n);
         if (r < 0)
                 return log_error_errno(r, "Failed to load configuration from %s: %m", m->config_dir);
-        /* Config notes are replaced as a whole: keep the other notes. */
-        Note *keep = NULL;
-        size_t n_keep = 0;
-        for (size_t i = 0; i < m->n_notes; i++)
-                if (!streq(m->notes[i].check, "config"))
-                        manager_add_note(m, &keep, &n_keep, m->notes[i].check, m->notes[i].subject,
-                                         m->notes[i].result, m->notes[i].code, "%s", m->notes[i].detail);
-        notes_free(m->notes, m->n_notes);
-        m->notes = keep;
-        m->n_notes = n_keep;
+        note_list_clear(&m->notes, "config");
         for (size_t i = 0; i < n; i++) {
                 log_warning("Configuration: %s (skipped)", problems[i]);
-                manager_add_note(m, &m->notes, &m->n_notes, "config", m->config_dir, PREREQ_WARNING, 0,
-                                 "%s: skipped.", problems[i]);
+                note_list_add(&m->notes, "config", m->config_dir, PREREQ_WARNING, 0, "%s: skipped.", problems[i]);
         }
         strv_free_n(problems, n);
         config_free(m->config);
@@ -237,109 +541,84 @@ int manager_reload_config(Manager *m) {
         return 0;
 }
 
-bool manager_hyperthreading(const Manager *m) {
-        return m->host && m->host->smt_active == 1;
-}
-
-static const PfFacts *find_pf(const Manager *m, const char *name, size_t *ret_index) {
-        if (!m->host)
-                return NULL;
-        for (size_t i = 0; i < m->host->n_adapters; i++) {
-                const PfFacts *f = &m->host->adapters[i];
-                if (streq(f->address, name) || streq_ptr(f->ifname, name)) {
-                        if (ret_index)
-                                *ret_index = i;
-                        return f;
-                }
-        }
-        return NULL;
-}
-
-unsigned manager_capacity_vfs(const Manager *m) {
-        unsigned c = 0;
-        if (!m->state->enabled)
-                return 0;
-        for (size_t i = 0; i < m->state->n_pfs; i++) {
-                const ProvisionedPf *p = &m->state->pfs[i];
-                size_t idx;
-                const PfFacts *f = find_pf(m, p->pf, &idx);
-                if (p->status != PROVISION_DONE || !f || m->prereq->verdicts[idx] != SRIOV_SUPPORTED)
-                        continue;
-                c += f->sysfs_num_vfs;
-        }
-        return c;
-}
-
-unsigned manager_usable_vfs(const Manager *m) {
-        uint64_t c = manager_capacity_vfs(m);
-        return (unsigned) (c * (100 - m->state->node_reserve) / 100);
-}
-
-unsigned manager_assigned_vfs(const Manager *m) {
-        return (unsigned) m->state->n_vms;
-}
-
-int manager_check_intent_arg(const char *intent, AnStatus *st) {
-        if (isempty(intent)) {
-                an_status_set(st, -AN_ERROR_INVALID_ARGS, "The intent name must not be empty.");
-                return st->r;
-        }
-        if (!intent_name_valid(intent)) {
-                an_status_set(st, -AN_ERROR_INVALID_ARGS,
-                              "Invalid intent name '%.64s'%s: use 1-64 characters of A-Z a-z 0-9 _ . - "
-                              "(not starting with '.').",
-                              intent, strlen(intent) > 64 ? " (truncated)" : "");
-                return st->r;
-        }
-        return 0;
-}
-
-int manager_check_reserve_arg(uint32_t reserve, AnStatus *st) {
-        if (reserve > 99) {
-                an_status_set(st, -AN_ERROR_INVALID_ARGS,
-                              "Node reserve %" PRIu32 " is outside 0-99 (a percentage of the VFs kept free "
-                              "for failover).", reserve);
-                return st->r;
-        }
-        return 0;
-}
-
+/* The periodic look at the host: an intent PF that lost its VFs (a driver reload) is
+ * provisioned again, and its VMs get their VFs back (reconcile). */
 static int on_refresh_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
-        if (!m->management_busy && manager_refresh(m) >= 0)
-                manager_properties_changed(m);
+        if (!m->management_op && manager_refresh(m) >= 0) {
+                manager_provision_plan(m, "VFs vanished");
+                m->reconcile_wanted = true;
+                manager_dirty(m, DIRTY_PROPERTIES);
+        }
         (void) sd_event_source_set_time_relative(s, MANAGER_REFRESH_USEC);
         return 0;
 }
 
-int manager_startup(Manager *m) {
+static int load_state(Manager *m) {
+        _cleanup_(state_freep) State *s = NULL;
         _cleanup_free_ char *note = NULL;
+        int r;
+
+        r = state_load(m->state_dir, &s, &note);
+        if (r < 0)
+                return log_error_errno(r, "Failed to load the state from %s: %m", m->state_dir);
+        if (note) {
+                log_warning("State: %s", note);
+                note_list_add(&m->notes, "state", m->state_dir, PREREQ_WARNING, 0, "%s", note);
+        }
+        m->enabled = s->enabled;
+        m->intent = TAKE_PTR(s->intent);
+        m->reserve = s->node_reserve;
+        for (size_t i = 0; i < s->n_pfs; i++) {
+                Pf *pf = manager_get_pf(m, s->pfs[i].pf);
+                if (!pf)
+                        return log_oom();
+                pf->planned = true;
+                pf->want = s->pfs[i].numvfs;
+                pf->numvfs_before = s->pfs[i].numvfs_before;
+                pf->status = s->pfs[i].status;
+        }
+        for (size_t i = 0; i < s->n_vms; i++) {
+                Vm *vm = manager_get_vm(m, s->vms[i].vm);
+                if (vm) {
+                        log_warning("State: VM %s is recorded twice; the second record (VF %s) is dropped.",
+                                    vm->name, s->vms[i].vf);
+                        continue;
+                }
+                vm = manager_add_vm(m, s->vms[i].vm);
+                if (!vm || assignment_copy(&vm->record, &s->vms[i]) < 0)
+                        return log_oom();
+                vm->has_record = true;
+                vm->accel = true; /* until libvirt says otherwise */
+                vm->accel_tier = vm->record.tier;
+        }
+        return 0;
+}
+
+int manager_startup(Manager *m) {
         int r;
 
         r = manager_reload_config(m);
         if (r < 0)
                 return r;
-        r = state_load(m->state_dir, &m->state, &note);
+        r = load_state(m);
         if (r < 0)
-                return log_error_errno(r, "Failed to load the state from %s: %m", m->state_dir);
-        if (note) {
-                log_warning("State: %s", note);
-                manager_add_note(m, &m->notes, &m->n_notes, "state", m->state_dir, PREREQ_WARNING, 0, "%s", note);
-        }
+                return r;
         r = manager_refresh(m);
         if (r < 0)
                 return r;
-        r = manager_virt_connect(m); /* reconciles when libvirt answers; retries when not */
-        if (r < 0)
-                return r;
-        if (m->state->enabled && !config_find_intent(m->config, m->state->intent)) {
-                log_warning("Management is enabled on intent '%s', which is no longer configured.", m->state->intent);
-                manager_add_note(m, &m->notes, &m->n_notes, "intent", strempty(m->state->intent), PREREQ_WARNING,
-                                 AN_ERROR_INTENT_NOT_FOUND,
-                                 "Management is enabled on intent '%s', which %s/intents.d no longer defines; the "
-                                 "adapters provisioned before are still used.", m->state->intent, m->config_dir);
+        /* Can changes be saved at all? If not: serve reads, refuse changes, retry. */
+        (void) manager_save_now(m);
+        if (m->enabled && !config_find_intent(m->config, m->intent)) {
+                log_warning("Management is enabled on intent '%s', which is no longer configured.", m->intent);
+                note_list_add(&m->notes, "intent", strempty(m->intent), PREREQ_WARNING, AN_ERROR_INTENT_NOT_FOUND,
+                              "Management is enabled on intent '%s', which %s/intents.d no longer defines; the "
+                              "adapters provisioned before are still used.", m->intent, m->config_dir);
         }
-        r = manager_resume_provisioning(m);
+        /* Declarative: what the plan says is what the VF counts become (after a reboot they
+         * are 0); the VMs get their VFs back once libvirt is read and the VFs exist. */
+        manager_provision_plan(m, "start");
+        r = manager_virt_connect(m);
         if (r < 0)
                 return r;
         r = sd_event_add_time_relative(m->event, &m->refresh_timer, CLOCK_MONOTONIC, MANAGER_REFRESH_USEC,
@@ -347,5 +626,6 @@ int manager_startup(Manager *m) {
         if (r < 0)
                 return r;
         (void) sd_event_source_set_description(m->refresh_timer, "refresh");
+        manager_dirty(m, DIRTY_PROPERTIES);
         return 0;
 }

@@ -1,40 +1,41 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The Manager owns everything: the event loop, the bus, libpci, the host facts, the
- * configuration, the state, the libvirt connection and the netlink backend. The model
- * functions here (manager_enable, ...) know nothing of D-Bus: src/api/ calls them and turns
- * their AnStatus into replies. */
+/* The Manager owns everything: the event loop, libpci, the host facts, the configuration,
+ * the management settings, the adapters (Pf, pf.h) and the VMs (Vm, vm.h), the libvirt
+ * connection and the operations in flight (operation.h). It knows nothing of D-Bus: the
+ * bus layer (src/api) calls the model functions below with a Completion, and is told of
+ * changes through ManagerNotify, wired in main.
+ *
+ * Persistence: model code marks what changed (manager_dirty()); once per loop iteration a
+ * post handler saves state.json, emits the changed properties and VM signals, starts the
+ * operations whose write-ahead record is now on disk, and replies to the operations whose
+ * outcome is now on disk. A state folder that cannot be written makes the daemon refuse
+ * every change (reads keep working) until a save succeeds again. */
 
-#include <pthread.h>
 #include <stdbool.h>
-#include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
 #include "policy/config.h"
 #include "policy/prereq.h"
 #include "policy/state.h"
 #include "shared/anerror.h"
+#include "shared/hashmap.h"
 #include "shared/hostfacts.h"
+#include "sriov/backend.h"
 
 #define MANAGER_REFRESH_USEC (30ULL * 1000000ULL)
 #define MANAGER_SYNC_USEC (200ULL * 1000ULL)
+#define MANAGER_SAVE_RETRY_USEC (5ULL * 1000000ULL)
+#define RESERVE_KEEP UINT32_MAX
 
 typedef struct PciAccess PciAccess;
 typedef struct Operation Operation;
 typedef struct VirtConn VirtConn;
 typedef struct VfNetlink VfNetlink;
-
-/* One VF of a provisioned PF (rebuilt from sysfs on every refresh). */
-typedef struct VfSlot {
-        char vf[PCI_ADDR_STRLEN];
-        char pf[PCI_ADDR_STRLEN];
-        char pf_ifname[16];
-        char pf_driver[32];
-        unsigned index;
-        int numa_node;
-        uint32_t link_speed_mbps;
-} VfSlot;
+typedef struct Pf Pf;
+typedef struct Vm Vm;
+typedef struct VfSlot VfSlot;
 
 /* The outcome of a model call: r >= 0 success; r < 0 a negative errno or -AN_ERROR_*;
  * message is what the caller should be told (names the bad value, the remedy). */
@@ -43,76 +44,110 @@ typedef struct AnStatus {
         char message[1024];
 } AnStatus;
 
-void an_status_set(AnStatus *s, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int an_status_set(AnStatus *s, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 #define AN_STATUS_OK ((AnStatus){ .r = 0 })
 
-/* Completion of an operation that may finish later (slow work in a worker thread). */
-typedef void (*ManagerDone)(void *userdata, const AnStatus *status);
+/* Who is waiting for the outcome of a model call: called exactly once, possibly before the
+ * model function returns. The bus layer's completion replies to its message. */
+typedef void (*CompletionFn)(void *userdata, const AnStatus *status);
+typedef struct Completion {
+        CompletionFn fn;
+        void *userdata;
+} Completion;
+#define COMPLETION_NONE ((Completion){})
+void completion_done(Completion *c, const AnStatus *st);
+void completion_fail(Completion *c, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* How the Manager tells the outside (the bus layer) that something changed. */
+typedef struct ManagerNotify {
+        /* names: NULL-terminated list of the properties whose value changed */
+        void (*properties_changed)(void *userdata, char **names);
+        /* "enabled", "disabled", "started", "stopped", "released", "waiting" */
+        void (*vm_changed)(void *userdata, const char *vm, const char *state);
+        void *userdata;
+} ManagerNotify;
 
 /* Extra rows for GetPrerequisites beyond the engine's: config problems, state recovery,
- * adapters skipped by the intent, reconcile drift. */
+ * adapters skipped by the intent, provisioning, reconcile findings. */
 typedef struct Note {
         char *check, *subject, *detail;
         PrereqResult result;
         AnError code;
 } Note;
 
+typedef struct NoteList {
+        Note *v;
+        size_t n;
+} NoteList;
+
+void note_list_add(NoteList *l, const char *check, const char *subject, PrereqResult result, AnError code,
+                   const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* Drops the notes of one check ("config", "libvirt", ...), or all with NULL. */
+void note_list_clear(NoteList *l, const char *check);
+
 typedef struct ManagerOptions {
         const char *root;          /* "/" */
         const char *config_dir;    /* /etc/accelnet */
         const char *state_dir;     /* /var/lib/accelnet */
         const char *libvirt_uri;   /* qemu:///system */
-        bool simulate;             /* fake root, simulated netlink and kernel */
+        const SriovBackend *backend; /* the kernel's, or the simulation's (--simulate) */
 } ManagerOptions;
+
+typedef enum DirtyFlags {
+        DIRTY_STATE = 1 << 0,      /* state.json must be written */
+        DIRTY_PROPERTIES = 1 << 1, /* published properties may have changed */
+        DIRTY_VFS = 1 << 2,        /* VF slots must be rebuilt from sysfs */
+} DirtyFlags;
 
 typedef struct Manager {
         sd_event *event;
-        sd_bus *bus;
-        sd_event_source *refresh_timer;
+        sd_event_source *post_source;    /* the once-per-iteration handler */
         sd_event_source *sync_timer;     /* fsync of state.json, coalesced */
+        sd_event_source *save_retry_timer;
+        sd_event_source *refresh_timer;
+        ManagerNotify notify;
+        const SriovBackend *backend;
 
         char *root, *config_dir, *state_dir, *libvirt_uri;
-        bool simulate;
 
         PciAccess *pacc;
         HostFacts *host;
         PrereqReport *prereq;
         Config *config;
-        State *state;
 
-        Note *notes;               /* persistent notes (config, state recovery) */
-        size_t n_notes;
-        Note *enable_notes;        /* adapters of the intent that were skipped */
-        size_t n_enable_notes;
+        /* Management (persistent): DESIGN §2. */
+        bool enabled;
+        char *intent;
+        unsigned reserve;
 
-        VirtConn *virt;            /* NULL while libvirt is unreachable */
+        Pf **pfs;                  /* one per adapter of the host or of the plan */
+        size_t n_pfs;
+        Hashmap *vf_slots;         /* VF PCI address → VfSlot (of every Pf) */
+        Hashmap *vms;              /* domain name → Vm */
+        Vm **vms_sorted;           /* cache for listings; NULL when stale */
+        size_t n_vms_sorted;
+
+        /* libvirt */
+        VirtConn *virt;            /* NULL until the first connection */
         sd_event_source *virt_connect_timer;
         uint64_t virt_retry_usec;
         char *libvirt_version;
-        char **domains;            /* every libvirt domain, cached (events keep it fresh) */
-        size_t n_domains;
-        VfNetlink *nl;             /* loop-thread handle for reading VF settings */
-        pthread_mutex_t nl_lock;   /* serialises VF policy requests of all threads */
-        VfSlot *vfs;               /* VFs of the provisioned, supported PFs */
-        size_t n_vfs;
-        char **busy_vms;           /* VMs with an operation in flight */
-        size_t n_busy_vms;
-        char **held_vfs;           /* free VFs kept for a VM that is moving to them */
-        size_t n_held_vfs;
-        Note *drift;               /* what the last reconcile found and repaired */
-        size_t n_drift;
+        bool domains_known;        /* every domain read since the last (re)connect */
+        VfNetlink *nl;             /* the loop thread's VF netlink handle */
 
-        /* UIDs of recent callers by unique bus name (names are never reused on a bus), so
-         * that authorising a call is not a round trip to the bus daemon each time. */
-        struct {
-                char name[32];
-                uid_t uid;
-        } sender_uids[64];
-        unsigned sender_uid_next;
+        /* operations */
+        Operation *ops;            /* every operation that has not replied yet */
+        unsigned n_running;        /* of which in a worker thread */
+        Operation *management_op;  /* Enable/Set/Disable/provisioning in flight */
 
-        unsigned ops_running;      /* slow operations in worker threads */
-        bool management_busy;      /* an Enable/Set/Disable is in progress */
-        Operation *ops;            /* linked list of running operations */
+        /* persistence */
+        unsigned dirty;            /* DirtyFlags */
+        int save_error;            /* 0, or -errno of the last failed save */
+        bool reconcile_wanted;     /* a full reconcile after this iteration */
+
+        NoteList notes;            /* config, state, libvirt, state folder */
+        NoteList plan_notes;       /* adapters of the intent that were skipped, provisioning */
+        NoteList drift;            /* the last reconcile's findings */
 
         /* Last published values, for PropertiesChanged. */
         struct {
@@ -122,21 +157,29 @@ typedef struct Manager {
         } published;
 } Manager;
 
-int manager_new(const ManagerOptions *o, Manager **ret);
+int manager_new(const ManagerOptions *o, const ManagerNotify *notify, Manager **ret);
 Manager *manager_free(Manager *m);
 static inline void manager_freep(Manager **m) {
         if (*m)
                 *m = manager_free(*m);
 }
 
-/* Loads configuration and state, discovers the host, finishes interrupted provisioning. */
+/* Loads configuration and state, discovers the host, re-provisions what the plan says,
+ * connects libvirt (reconciling when it answers, retrying when not). */
 int manager_startup(Manager *m);
-/* Re-reads the host facts and re-evaluates the prerequisites. */
+/* Re-reads the host facts and re-evaluates the prerequisites; re-provisions an intent PF
+ * whose VF count dropped. */
 int manager_refresh(Manager *m);
 /* Re-judges the facts already read (after the libvirt version became known). */
 int manager_evaluate(Manager *m);
 /* Re-reads configuration (SIGHUP). */
 int manager_reload_config(Manager *m);
+
+void manager_dirty(Manager *m, unsigned flags);
+/* Writes state.json now (the write-ahead of a synchronous change, e.g. the hook's Migrate). */
+int manager_save_now(Manager *m);
+/* 0 when changes may be made; otherwise fills st with why not (state folder unwritable). */
+int manager_check_writable(Manager *m, AnStatus *st);
 
 /* Counts of DESIGN §2. */
 unsigned manager_capacity_vfs(const Manager *m);
@@ -145,51 +188,41 @@ unsigned manager_assigned_vfs(const Manager *m);
 bool manager_hyperthreading(const Manager *m);
 const char *manager_version(void);
 
-/* Validation shared by the bus layer (InvalidArgs) and the model. */
+/* Validation of bus arguments (InvalidArgs with the bad value quoted). */
 int manager_check_intent_arg(const char *intent, AnStatus *st);
 int manager_check_reserve_arg(uint32_t reserve, AnStatus *st);
+int manager_check_vm_arg(const char *vm, AnStatus *st);
+int manager_check_tier_arg(const char *performance, Tier *ret, AnStatus *st);
 
-/* Management. Each validates first (nothing changes on error). When *ret_changes is
- * false the call was a no-op (already in that state). The `done` callback is called once,
- * possibly before the function returns. */
-int manager_enable_check(Manager *m, const char *intent, uint32_t reserve, bool *ret_changes, AnStatus *st);
-void manager_enable(Manager *m, const char *intent, uint32_t reserve, ManagerDone done, void *userdata);
-int manager_set_check(Manager *m, const char *intent, uint32_t reserve, bool *ret_changes, AnStatus *st);
-void manager_set(Manager *m, const char *intent, uint32_t reserve, ManagerDone done, void *userdata);
-int manager_disable_check(Manager *m, bool *ret_changes, AnStatus *st);
-void manager_disable(Manager *m, ManagerDone done, void *userdata);
-/* At start: finishes provisioning that a crash interrupted (recorded as pending). */
-int manager_resume_provisioning(Manager *m);
+/* Management (management.c). Each validates first; nothing changes on error. */
+bool manager_enable_is_noop(Manager *m, const char *intent, uint32_t reserve);
+void manager_enable(Manager *m, const char *intent, uint32_t reserve, Completion c);
+bool manager_set_is_noop(Manager *m, const char *intent, uint32_t reserve);
+void manager_set(Manager *m, const char *intent, uint32_t reserve, Completion c);
+bool manager_disable_is_noop(Manager *m);
+void manager_disable(Manager *m, Completion c);
 
-/* Called by the model whenever a published property may have changed. Implemented by the
- * bus layer (src/api), which emits PropertiesChanged for the ones that did. */
-void manager_properties_changed(Manager *m);
+/* The plan's adapters that are not at their planned VF count are provisioned (start, PF
+ * VF count dropped). No-op when management is off or a management operation runs. */
+void manager_provision_plan(Manager *m, const char *why);
 
-void manager_add_note(Manager *m, Note **v, size_t *n, const char *check, const char *subject,
-                      PrereqResult result, AnError code, const char *fmt, ...) __attribute__((format(printf, 8, 9)));
-void notes_free(Note *v, size_t n);
-
-/* VMs (daemon/vms.c). Names and tiers are validated as in management. */
-void manager_enable_vm(Manager *m, const char *vm, const char *performance, ManagerDone done, void *userdata);
-int manager_enable_vm_check(Manager *m, const char *vm, const char *performance, bool *ret_changes, AnStatus *st);
-void manager_set_vm(Manager *m, const char *vm, const char *performance, ManagerDone done, void *userdata);
-int manager_set_vm_check(Manager *m, const char *vm, const char *performance, bool *ret_changes, AnStatus *st);
-void manager_disable_vm(Manager *m, const char *vm, ManagerDone done, void *userdata);
-int manager_disable_vm_check(Manager *m, const char *vm, bool *ret_changes, AnStatus *st);
-/* Called by the VM model on every change of a VM's acceleration ("enabled", "disabled",
- * "started", "stopped", "released"); the bus layer emits VMChanged. */
-void manager_vm_changed(Manager *m, const char *vm, const char *state);
-
-/* libvirt (daemon/vms.c). */
+/* libvirt (libvirt.c). */
 int manager_virt_connect(Manager *m);
-int manager_refresh_domains(Manager *m);
-int manager_rebuild_vfs(Manager *m);
-/* Reconciles the state with libvirt and the VFs (daemon/reconcile.c). */
-int manager_reconcile(Manager *m);
+/* True when libvirt answers; else fills st with Busy "libvirt is not reachable". */
+bool manager_virt_ready(Manager *m, AnStatus *st);
 
-int manager_save_state(Manager *m);
+/* Reconcile (reconcile.c): every VM brought to what its setting, its record and its domain
+ * XML say (one VF, one VM; policy re-applied; records of gone domains released). */
+void manager_reconcile(Manager *m);
 
-/* The libvirt hook's requests (daemon/hook.c); synchronous and libvirt-free. */
-int manager_hook_prepare(Manager *m, const char *vm, AnStatus *st);
+/* The libvirt hook's requests (hook.c); libvirt-free. Prepare may wait for provisioning. */
+void manager_hook_prepare(Manager *m, const char *vm, Completion c);
 int manager_hook_release(Manager *m, const char *vm, AnStatus *st);
 int manager_hook_migrate(Manager *m, const char *vm, const char *xml, char **ret_xml, AnStatus *st);
+
+/* Notes of GetPrerequisites in order: engine rows are separate (m->prereq). */
+typedef void (*NoteVisitor)(const Note *n, void *userdata);
+void manager_foreach_note(Manager *m, NoteVisitor f, void *userdata);
+
+/* The VMs sorted by name (cached until the set changes). Borrowed. */
+int manager_sorted_vms(Manager *m, Vm ***ret, size_t *ret_n);

@@ -1,104 +1,198 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <pthread.h>
+#include <stdio.h>
 #include <sys/eventfd.h>
 
-#include "manager.h"
 #include "operation.h"
 #include "shared/log.h"
 #include "shared/macro.h"
 
-struct Operation {
-        Manager *manager;
-        char *name;
-        pthread_t thread;
-        int efd;
-        sd_event_source *source;
-        OperationWork work;
-        OperationDone done;
-        OperationFree free_data;
-        void *data;
-        Operation *next;
-};
-
 static void *operation_thread(void *p) {
         Operation *o = p;
         uint64_t one = 1;
-        o->work(o->data);
-        /* Wake the loop; eventfd writes of 1 cannot fail short. */
+        o->type->work(o->job);
+        /* Wake the loop; an eventfd write of 1 cannot fail short. */
         if (write(o->efd, &one, sizeof one) < 0) {
-                /* nothing we can do from here; the drain path joins anyway */
+                /* nothing to do from here: operation_drain joins anyway */
         }
         return NULL;
 }
 
-static void operation_finish(Operation *o) {
-        Manager *m = o->manager;
-
-        (void) pthread_join(o->thread, NULL);
+static void operation_unlink(Manager *m, Operation *o) {
         for (Operation **pp = &m->ops; *pp; pp = &(*pp)->next)
                 if (*pp == o) {
                         *pp = o->next;
-                        break;
+                        return;
                 }
-        m->ops_running--;
+}
+
+static void operation_free(Operation *o) {
+        if (!o)
+                return;
         o->source = sd_event_source_disable_unref(o->source);
-        close(o->efd);
-        log_debug("Operation %s finished.", o->name);
-        if (o->done)
-                o->done(m, o->data);
-        if (o->free_data)
-                o->free_data(o->data);
-        free(o->name);
+        if (o->efd >= 0)
+                close(o->efd);
+        if (o->type->free_job)
+                o->type->free_job(o->job);
+        free(o->subject);
         free(o);
+}
+
+/* The end: the caller is told, the operation goes. */
+static void operation_complete(Manager *m, Operation *o) {
+        operation_unlink(m, o);
+        log_debug("Operation %s (%s) done: %s", o->type->name, strempty(o->subject),
+                  o->status.r >= 0 ? "ok" : o->status.message);
+        completion_done(&o->completion, &o->status);
+        operation_free(o);
+}
+
+static void operation_finish(Manager *m, Operation *o) {
+        (void) pthread_join(o->thread, NULL);
+        m->n_running--;
+        o->source = sd_event_source_disable_unref(o->source);
+        o->type->finish(o, o->job);
+        o->state = OPERATION_COMMITTING;
+        manager_dirty(m, DIRTY_STATE | DIRTY_PROPERTIES);
 }
 
 static int on_operation_done(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Operation *o = userdata;
         uint64_t v;
         if (read(fd, &v, sizeof v) < 0 && errno != EAGAIN)
                 log_debug_errno(errno, "eventfd read: %m");
-        operation_finish(userdata);
+        operation_finish(o->manager, o);
         return 0;
 }
 
-int operation_start(Manager *m, const char *name, OperationWork work, OperationDone done, void *data,
-                    OperationFree free_data) {
-        Operation *o;
+static int operation_run(Manager *m, Operation *o) {
         int r;
 
-        if (m->ops_running >= m->config->settings.max_concurrent_ops)
-                return -AN_ERROR_BUSY;
-        o = calloc(1, sizeof *o);
-        if (!o)
-                return -ENOMEM;
-        *o = (Operation){ .manager = m, .work = work, .done = done, .data = data, .free_data = free_data };
-        o->name = strdup(name);
         o->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        if (!o->name || o->efd < 0) {
-                r = o->efd < 0 ? -errno : -ENOMEM;
-                goto fail;
-        }
+        if (o->efd < 0)
+                return -errno;
         r = sd_event_add_io(m->event, &o->source, o->efd, EPOLLIN, on_operation_done, o);
         if (r < 0)
-                goto fail;
+                return r;
         (void) sd_event_source_set_description(o->source, "operation");
         r = -pthread_create(&o->thread, NULL, operation_thread, o);
-        if (r < 0)
-                goto fail;
-        o->next = m->ops;
-        m->ops = o;
-        m->ops_running++;
-        log_debug("Operation %s started (%u running).", name, m->ops_running);
+        if (r < 0) {
+                o->source = sd_event_source_disable_unref(o->source);
+                return r;
+        }
+        o->state = OPERATION_RUNNING;
+        m->n_running++;
+        log_debug("Operation %s (%s) started (%u running).", o->type->name, strempty(o->subject), m->n_running);
         return 0;
-fail:
-        sd_event_source_disable_unref(o->source);
-        if (o->efd >= 0)
-                close(o->efd);
-        free(o->name);
-        free(o);
-        return r;
 }
 
+unsigned operation_count(const Manager *m) {
+        unsigned n = 0;
+        for (Operation *o = m->ops; o; o = o->next)
+                if (o->state != OPERATION_COMMITTING)
+                        n++;
+        return n;
+}
+
+int operation_new(Manager *m, const OperationType *type, void *job, const char *subject, Completion c,
+                  Operation **ret, AnStatus *st) {
+        Operation *o;
+
+        if (c.fn && operation_count(m) >= m->config->settings.max_concurrent_ops)
+                return an_status_set(st, -AN_ERROR_BUSY,
+                                     "Too many operations are in progress (%u, max_concurrent_ops); retry later.",
+                                     operation_count(m));
+        o = calloc(1, sizeof *o);
+        if (!o || !(o->subject = strdup(strempty(subject)))) {
+                free(o);
+                return an_status_set(st, -ENOMEM, "Out of memory.");
+        }
+        *o = (Operation){ .manager = m, .type = type, .job = job, .subject = o->subject, .completion = c,
+                          .state = OPERATION_WRITE_AHEAD, .internal = !c.fn, .efd = -EBADF };
+        /* Appended: operations start and complete in the order they were asked for. */
+        Operation **pp = &m->ops;
+        while (*pp)
+                pp = &(*pp)->next;
+        *pp = o;
+        manager_dirty(m, DIRTY_STATE);
+        if (ret)
+                *ret = o;
+        return 0;
+}
+
+/* After the post handler's save: write-aheads start (or are undone), outcomes are told (or
+ * reverted), queued internal operations take the places that became free. */
+void operation_saved(Manager *m, int r) {
+        Operation *next;
+
+        for (Operation *o = m->ops; o; o = next) {
+                next = o->next;
+                switch (o->state) {
+                case OPERATION_WRITE_AHEAD:
+                        if (r < 0) {
+                                if (o->type->undo)
+                                        o->type->undo(o, o->job);
+                                an_status_set(&o->status, r,
+                                              "Nothing was changed: the state folder %s cannot be written (%s).",
+                                              m->state_dir, strerror(-r));
+                                manager_dirty(m, DIRTY_PROPERTIES);
+                                operation_complete(m, o);
+                                break;
+                        }
+                        if (!o->type->work) {
+                                /* Nothing slow to do: the saved write-ahead is the change. */
+                                if (o->type->finish)
+                                        o->type->finish(o, o->job);
+                                operation_complete(m, o);
+                                break;
+                        }
+                        o->state = OPERATION_QUEUED;
+                        __attribute__((fallthrough));
+                case OPERATION_QUEUED: {
+                        if (o->internal && m->n_running >= m->config->settings.max_concurrent_ops)
+                                break;
+                        int k = operation_run(m, o);
+                        if (k < 0) {
+                                if (o->type->undo)
+                                        o->type->undo(o, o->job);
+                                an_status_set(&o->status, k, "Cannot start the operation: %s", strerror(-k));
+                                manager_dirty(m, DIRTY_STATE | DIRTY_PROPERTIES);
+                                operation_complete(m, o);
+                        }
+                        break;
+                }
+                case OPERATION_COMMITTING:
+                        if (r < 0) {
+                                if (o->type->revert)
+                                        o->type->revert(o, o->job);
+                                if (o->status.r >= 0)
+                                        an_status_set(&o->status, r,
+                                                      "The change was made but could not be saved: the state folder %s "
+                                                      "cannot be written (%s). accelnetd keeps what is on disk and "
+                                                      "finishes or undoes the change once it can write again.",
+                                                      m->state_dir, strerror(-r));
+                                manager_dirty(m, DIRTY_PROPERTIES);
+                        }
+                        operation_complete(m, o);
+                        break;
+                case OPERATION_RUNNING:
+                        break;
+                }
+        }
+}
+
+/* Shutdown: workers are waited for and their outcomes applied (the caller saves and then
+ * calls operation_saved, which tells them); what never started is taken back and told. */
 void operation_drain(Manager *m) {
-        while (m->ops)
-                operation_finish(m->ops);
+        Operation *next;
+        for (Operation *o = m->ops; o; o = next) {
+                next = o->next;
+                if (o->state == OPERATION_RUNNING)
+                        operation_finish(m, o);
+                else if (o->state == OPERATION_WRITE_AHEAD || o->state == OPERATION_QUEUED) {
+                        if (o->type->undo)
+                                o->type->undo(o, o->job);
+                        an_status_set(&o->status, -ESHUTDOWN, "accelnetd is shutting down; nothing was changed.");
+                        operation_complete(m, o);
+                }
+        }
 }

@@ -1,17 +1,29 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Reconcile: at start and after libvirt reconnects, the state is checked against the
- * domains' persistent and live XML and the VFs' settings. What can be repaired is (leaked
- * VFs freed, interrupted operations finished or undone, drifted policy re-applied); no VF
- * is ever left with two VMs; every finding goes to the log and to GetPrerequisites. */
+/* Reconcile: the VMs' records, their settings (in their XML) and their domains' devices
+ * brought together, at start, after libvirt reconnects, after provisioning and after Enable.
+ * Everything is read from what the daemon already knows (the domains' facts, kept fresh by
+ * libvirt's events; each PF's VF settings listed once); what needs libvirt to change runs as
+ * operations. VMs with an operation in flight are left to it.
+ *
+ *  1. Every VF of ours that a domain's XML names is known before any VF is handed out: our
+ *     hostdev (alias ua-accelnet-…) without a record is adopted with the VM's tier; a VF of
+ *     the plan in a domain's XML outside accelnet is never handed out (a stray); a VF of
+ *     another VM in a domain's XML is taken out of it.
+ *  2. Every record is finished or undone (interrupted changes), released when its domain is
+ *     gone, given back to its VM when its VF left the XML behind accelnet's back while the VM
+ *     is still accelerated, and its VF policy re-applied when it drifted (a reboot, a driver
+ *     reload).
+ *  3. Every accelerated VM without a VF gets one (declarative), or waits for one. */
 #include <stdio.h>
 
-#include "manager.h"
+#include "pf.h"
 #include "shared/log.h"
 #include "shared/macro.h"
+#include "shared/names.h"
+#include "vf.h"
 #include "virt/virt.h"
-#include "vms-internal.h"
-
-#define RECONCILE_DETACH_TIMEOUT_USEC (2ULL * 1000000ULL)
+#include "vm-work.h"
+#include "vm.h"
 
 static void drift(Manager *m, const char *vm, const char *vf, const char *fmt, ...) _printf_(4, 5);
 static void drift(Manager *m, const char *vm, const char *vf, const char *fmt, ...) {
@@ -21,12 +33,12 @@ static void drift(Manager *m, const char *vm, const char *vf, const char *fmt, .
         vsnprintf(buf, sizeof buf, fmt, ap);
         va_end(ap);
         log_struct(LOG_WARNING, MESSAGE_ID_DRIFT, NULL, vf, vm, "Reconcile: %s", buf);
-        manager_add_note(m, &m->drift, &m->n_drift, "reconcile", vm, PREREQ_WARNING, 0, "%s", buf);
+        note_list_add(&m->drift, "reconcile", vm ? vm : "host", PREREQ_WARNING, 0, "%s", buf);
 }
 
-/* VF settings listed once per PF for a whole reconcile (one RTM_GETLINK per PF, not per VM). */
+/* VF settings listed once per PF for a whole reconcile (one RTM_GETLINK per PF). */
 typedef struct PfList {
-        char ifname[16];
+        const Pf *pf;
         VfInfo *vfs;
         size_t n;
         int r;
@@ -34,220 +46,266 @@ typedef struct PfList {
 
 typedef struct Reconcile {
         Manager *m;
-        PfList *pfs;
-        size_t n_pfs;
+        PfList *lists;
+        size_t n_lists;
 } Reconcile;
 
 static const VfInfo *cached_vf(Reconcile *rc, const VfSlot *s) {
         PfList *l = NULL;
-        for (size_t i = 0; i < rc->n_pfs && !l; i++)
-                if (streq(rc->pfs[i].ifname, s->pf_ifname))
-                        l = &rc->pfs[i];
+        for (size_t i = 0; i < rc->n_lists && !l; i++)
+                if (rc->lists[i].pf == s->pf)
+                        l = &rc->lists[i];
         if (!l) {
-                PfList *np = realloc(rc->pfs, sizeof(PfList) * (rc->n_pfs + 1));
-                if (!np)
+                PfList *v = realloc(rc->lists, sizeof(PfList) * (rc->n_lists + 1));
+                if (!v)
                         return NULL;
-                rc->pfs = np;
-                l = &rc->pfs[rc->n_pfs++];
-                *l = (PfList){};
-                snprintf(l->ifname, sizeof l->ifname, "%s", s->pf_ifname);
-                pthread_mutex_lock(&rc->m->nl_lock);
-                l->r = vf_netlink_list(rc->m->nl, s->pf_ifname, &l->vfs, &l->n);
-                pthread_mutex_unlock(&rc->m->nl_lock);
+                rc->lists = v;
+                l = &rc->lists[rc->n_lists++];
+                *l = (PfList){ .pf = s->pf };
+                l->r = vf_netlink_list(rc->m->nl, s->pf->ifname, &l->vfs, &l->n);
         }
         if (l->r < 0 || s->index >= l->n || l->vfs[s->index].index != s->index)
                 return NULL;
         return &l->vfs[s->index];
 }
 
-static void reconcile_done(Reconcile *rc) {
-        for (size_t i = 0; i < rc->n_pfs; i++)
-                free(rc->pfs[i].vfs);
-        free(rc->pfs);
-}
-
-static bool vf_policy_matches(const VfInfo *i, const VfPolicy *p) {
-        return strcasecmp(i->mac, p->mac) == 0 && i->vlan == p->vlan && (i->spoofchk < 0 || i->spoofchk == p->spoofchk) &&
-               (i->trust < 0 || i->trust == p->trust);
-}
-
-static void reapply(Reconcile *rc, Assignment *a, const VfSlot *s, bool only_if_drifted) {
+/* The VM's policy, re-applied when the VF does not show it (or cannot be read). */
+static void ensure_policy(Reconcile *rc, Vm *vm) {
         Manager *m = rc->m;
         VfPolicy p;
-        VfApplyResult res = {};
-        vm_policy_for(m, a, s, a->tier, &p);
-        const VfInfo *info = only_if_drifted ? cached_vf(rc, s) : NULL;
-        if (!only_if_drifted || !info || !vf_policy_matches(info, &p)) {
-                pthread_mutex_lock(&m->nl_lock);
-                (void) vf_policy_apply(m->nl, s->pf_ifname, s->index, &p, &res);
-                pthread_mutex_unlock(&m->nl_lock);
-                if (only_if_drifted)
-                        drift(m, a->vm, a->vf, "VF %s of VM %s had drifted from its policy (MAC %s, VLAN %u); re-applied.",
-                              a->vf, a->vm, a->mac, a->vlan);
-        }
+        AnStatus st = AN_STATUS_OK;
+        char warnings[256];
+
+        vm_policy(vm, vm->record.tier, &p);
+        const VfInfo *info = cached_vf(rc, vm->slot);
+        if (info && vf_matches_policy(info, &p))
+                return;
+        int r = vf_apply_policy(m->nl, vm->slot->pf->ifname, vm->slot->index, &p,
+                                m->config->settings.tiers.tiers[vm->record.tier].rates_required, &st, warnings,
+                                sizeof warnings);
+        if (r < 0)
+                drift(m, vm->name, vm->record.vf, "VF %s of VM %s has lost its policy and re-applying it failed: %s",
+                      vm->record.vf, vm->name, st.message);
+        else
+                drift(m, vm->name, vm->record.vf, "VF %s of VM %s %s; its policy (MAC %s, VLAN %u) was re-applied%s%s.",
+                      vm->record.vf, vm->name, info ? "had drifted from its policy" : "could not be read",
+                      vm->record.mac, vm->record.vlan, warnings[0] ? "; " : "", warnings);
 }
 
-/* d: the domain's facts, NULL when libvirt does not know the VM. */
-static void check_assignment(Reconcile *rc, const char *vm, const VirtDomain *d) {
-        Manager *m = rc->m;
-        Assignment *a = state_find_vm(m->state, vm);
-        const VfSlot *s;
-        int r;
-
-        if (!a)
-                return;
-        s = manager_find_slot(m, a->vf);
-        if (!s) {
-                drift(m, vm, a->vf, "VF %s of VM %s no longer exists (its PF's VFs changed); the record is dropped.", a->vf, vm);
-                state_remove_vm(m->state, vm);
-                return;
-        }
-        if (!d) {
-                drift(m, vm, a->vf, "VM %s no longer exists; its VF %s is freed.", vm, a->vf);
-                vm_release_local(m, vm, "the domain no longer exists");
-                return;
-        }
-        bool persistent = virt_iface_find_pci(d->ifaces, d->n_ifaces, a->vf) != NULL;
-        bool live = d->active && virt_iface_find_pci(d->live_ifaces, d->n_live_ifaces, a->vf) != NULL;
-
-        switch (a->phase) {
-        case ASSIGN_PHASE_ASSIGNING:
-                if (persistent || live) {
-                        reapply(rc, a, s, false);
-                        a->phase = ASSIGN_PHASE_ASSIGNED;
-                        a->next_start = d->active && !live;
-                        drift(m, vm, a->vf, "Enabling VM %s was interrupted after libvirt took VF %s; finished.", vm, a->vf);
-                } else {
-                        drift(m, vm, a->vf, "Enabling VM %s was interrupted before libvirt took VF %s; undone.", vm, a->vf);
-                        vm_release_local(m, vm, "interrupted enable undone");
-                }
-                return;
-        case ASSIGN_PHASE_RELEASING:
-                if (persistent || live) {
-                        VirtDetachResult dr;
-                        r = virt_domain_detach_vf(m->virt, vm, a->vf, RECONCILE_DETACH_TIMEOUT_USEC, &dr);
-                        if (r < 0) {
-                                drift(m, vm, a->vf, "VM %s still holds VF %s after an interrupted disable (%s); it stays reserved.",
-                                      vm, a->vf, virt_last_error());
-                                return;
-                        }
-                }
-                drift(m, vm, a->vf, "Disabling VM %s was interrupted; finished.", vm);
-                vm_release_local(m, vm, "interrupted disable finished");
-                return;
-        default:
-                if (!persistent && !live) {
-                        drift(m, vm, a->vf, "VF %s was removed from VM %s outside accelnet; it is freed.", a->vf, vm);
-                        vm_release_local(m, vm, "removed from the domain outside accelnet");
-                        return;
-                }
-                if (d->active && !live != a->next_start)
-                        a->next_start = !live;
-                reapply(rc, a, s, true);
-                return;
-        }
+static const VirtIface *find_vf(const VirtIface *v, size_t n, const char *vf) {
+        return virt_iface_find_pci(v, n, vf);
 }
 
-/* Domains that hold one of our VFs without a record, or a VF recorded for another VM. */
-static void check_domain(Reconcile *rc, const char *name, const VirtDomain *d) {
+static bool is_ours(const VirtIface *f) {
+        return f->alias && strncmp(f->alias, ACCELNET_ALIAS_PREFIX, strlen(ACCELNET_ALIAS_PREFIX)) == 0;
+}
+
+/* 1. What the domains' XML holds. */
+static void check_domain_vfs(Reconcile *rc, Vm *vm) {
         Manager *m = rc->m;
+        const VirtDomain *d = vm->domain;
+
         for (int pass = 0; pass < 2; pass++) {
                 const VirtIface *v = pass ? d->live_ifaces : d->ifaces;
                 size_t n = pass ? d->n_live_ifaces : d->n_ifaces;
                 for (size_t i = 0; i < n; i++) {
-                        if (v[i].type != VIRT_IFACE_HOSTDEV || !v[i].pci || !v[i].alias ||
-                            strncmp(v[i].alias, "ua-accelnet-", 12) != 0 || !manager_find_slot(m, v[i].pci))
+                        if (v[i].type != VIRT_IFACE_HOSTDEV || !v[i].pci)
                                 continue;
-                        Assignment *owner = state_find_vf(m->state, v[i].pci);
-                        if (owner && streq(owner->vm, name))
+                        VfSlot *s = manager_find_slot(m, v[i].pci);
+                        if (!s || s->owner == vm)
                                 continue;
-                        if (owner || state_find_vm(m->state, name)) {
-                                VirtDetachResult dr;
-                                drift(m, name, v[i].pci, "VM %s holds VF %s, which %s; removed from %s.", name, v[i].pci,
-                                      owner ? "belongs to another VM" : "is not its recorded VF", name);
-                                (void) virt_domain_detach_vf(m->virt, name, v[i].pci, RECONCILE_DETACH_TIMEOUT_USEC, &dr);
+                        if (!is_ours(&v[i])) {
+                                if (s->owner)
+                                        drift(m, vm->name, s->address,
+                                              "VF %s is in the XML of domain %s (outside accelnet) and recorded for VM "
+                                              "%s: one of them must let it go.", s->address, vm->name, s->owner->name);
+                                else if (!s->stray) {
+                                        s->stray = strdup(vm->name);
+                                        drift(m, vm->name, s->address,
+                                              "VF %s is in the XML of domain %s outside accelnet: it is never handed "
+                                              "out.", s->address, vm->name);
+                                }
                                 continue;
                         }
-                        /* No record at all (state lost, or management re-enabled): adopt it. */
-                        const VfSlot *s = manager_find_slot(m, v[i].pci);
-                        Assignment a = { .vm = (char *) name, .vm_uuid = d->uuid, .tier = TIER_LOW, .vf_index = s->index,
-                                         .phase = ASSIGN_PHASE_ASSIGNED, .alias = v[i].alias, .vlan = v[i].vlan,
-                                         .next_start = d->active && pass == 0 &&
-                                                       !virt_iface_find_pci(d->live_ifaces, d->n_live_ifaces, v[i].pci),
-                                         .saved = { .valid = true, .mac = "00:00:00:00:00:00", .spoofchk = true } };
-                        snprintf(a.vf, sizeof a.vf, "%s", s->vf);
-                        snprintf(a.pf, sizeof a.pf, "%s", s->pf);
-                        snprintf(a.mac, sizeof a.mac, "%s", strempty(v[i].mac));
-                        if (state_add_vm(m->state, &a)) {
-                                drift(m, name, s->vf, "VM %s holds VF %s without a record; adopted as performance Low.", name,
-                                      s->vf);
-                                reapply(rc, state_find_vm(m->state, name), s, false);
+                        if (vm->operation)
+                                continue;
+                        if (s->owner || vm->has_record) {
+                                drift(m, vm->name, s->address, "VM %s holds VF %s, which %s; it is taken out.", vm->name,
+                                      s->address, s->owner ? "belongs to another VM" : "is not its recorded VF");
+                                vm_detach_stray(vm, s->address, "not its VF");
+                                continue;
                         }
+                        if (!m->enabled || !s->pf->planned)
+                                continue;
+                        /* No record at all (state lost, or a record dropped): adopt it. */
+                        Tier tier = vm->accel ? vm->accel_tier : TIER_LOW;
+                        if (vm_take_slot(vm, s, tier, v[i].mac, v[i].vlan, ASSIGN_PHASE_ASSIGNED) < 0)
+                                continue;
+                        /* Its own settings are unknown: restore to the kernel's defaults. */
+                        vm->record.saved = (VfSettings){ .valid = true, .mac = "00:00:00:00:00:00", .spoofchk = true };
+                        vm->record.next_start = d->active && !find_vf(d->live_ifaces, d->n_live_ifaces, s->address);
+                        drift(m, vm->name, s->address, "VM %s holds VF %s without a record; adopted with performance %s%s.",
+                              vm->name, s->address, tier_to_string(tier), vm->accel ? "" : " (it had no setting)");
+                        ensure_policy(rc, vm);
+                        if (!vm->accel || vm->accel_tier != tier)
+                                vm_write_setting(vm, tier);
                 }
         }
 }
 
-static int cmp_name(const void *a, const void *b) {
-        return strcmp(*(char *const *) a, *(char *const *) b);
+/* 2. The VM's record against its domain. */
+static void check_record(Reconcile *rc, Vm *vm) {
+        Manager *m = rc->m;
+        const VirtDomain *d = vm->domain;
+
+        if (!d) {
+                drift(m, vm->name, vm->record.vf, "VM %s no longer exists; its VF %s is freed.", vm->name, vm->record.vf);
+                vm_release(vm, "the domain no longer exists");
+                return;
+        }
+        Pf *pf = manager_find_pf(m, vm->record.pf);
+        if (!vm->slot) {
+                VfSlot *s = manager_find_slot(m, vm->record.vf);
+                if (s && s->owner && s->owner != vm) {
+                        drift(m, vm->name, vm->record.vf, "VF %s was recorded for both %s and %s; %s keeps it.",
+                              vm->record.vf, s->owner->name, vm->name, s->owner->name);
+                        vm_release(vm, "recorded for another VM too");
+                        return;
+                }
+                /* Its VF does not exist now: its adapter is being (or will be) provisioned. */
+                vm_set_note(vm, "waiting for the VFs of %s (%s)", vm->record.pf,
+                            pf && pf->operation ? "being provisioned"
+                            : pf && pf->error ? pf->error : "not provisioned");
+                return;
+        }
+        if (pf && pf->operation)
+                return;
+        bool in_xml = find_vf(d->ifaces, d->n_ifaces, vm->record.vf) != NULL;
+        bool live = d->active && find_vf(d->live_ifaces, d->n_live_ifaces, vm->record.vf) != NULL;
+
+        switch (vm->record.phase) {
+        case ASSIGN_PHASE_ASSIGNING:
+                if (!in_xml && !live) {
+                        drift(m, vm->name, vm->record.vf, "Enabling VM %s was interrupted before libvirt took VF %s; "
+                              "undone.", vm->name, vm->record.vf);
+                        vm_release(vm, "interrupted enable undone");
+                        return;
+                }
+                vm->record.phase = ASSIGN_PHASE_ASSIGNED;
+                drift(m, vm->name, vm->record.vf, "Enabling VM %s was interrupted after libvirt took VF %s; finished.",
+                      vm->name, vm->record.vf);
+                break;
+        case ASSIGN_PHASE_RELEASING:
+                if (in_xml || live) {
+                        drift(m, vm->name, vm->record.vf, "Disabling VM %s was interrupted; finishing.", vm->name);
+                        vm_start_job(vm, VM_JOB_DISABLE, NULL, _TIER_INVALID, COMPLETION_NONE);
+                        return;
+                }
+                drift(m, vm->name, vm->record.vf, "Disabling VM %s was interrupted; finished.", vm->name);
+                vm_release(vm, "interrupted disable finished");
+                if (vm->accel)
+                        vm_write_setting(vm, _TIER_INVALID);
+                return;
+        case ASSIGN_PHASE_INCOMING:
+                if (d->active && live)
+                        vm->record.phase = ASSIGN_PHASE_ASSIGNED;
+                else
+                        return; /* the migration has not arrived yet */
+                break;
+        default:
+                if (!in_xml && !live) {
+                        if (vm->accel) {
+                                drift(m, vm->name, vm->record.vf, "VF %s was taken out of VM %s outside accelnet; the "
+                                      "VM is accelerated, so it gets it back.", vm->record.vf, vm->name);
+                                ensure_policy(rc, vm);
+                                vm_restore(vm, "taken out outside accelnet");
+                        } else {
+                                drift(m, vm->name, vm->record.vf, "VF %s was taken out of VM %s outside accelnet; it "
+                                      "is freed.", vm->record.vf, vm->name);
+                                vm_release(vm, "removed from the domain outside accelnet");
+                        }
+                        return;
+                }
+                break;
+        }
+        bool next_start = d->active ? !live : false;
+        if (vm->record.next_start != next_start) {
+                vm->record.next_start = next_start;
+                manager_dirty(m, DIRTY_STATE);
+        }
+        vm_set_note(vm, NULL);
+        ensure_policy(rc, vm);
+        if (!vm->accel || vm->accel_tier != vm->record.tier)
+                vm_write_setting(vm, vm->record.tier); /* the record is the stronger evidence */
+        manager_dirty(m, DIRTY_STATE);
 }
 
-int manager_reconcile(Manager *m) {
-        notes_free(m->drift, m->n_drift);
-        m->drift = NULL;
-        m->n_drift = 0;
+/* 3. An accelerated VM without a VF gets one, or waits. */
+static void give_vf(Vm *vm) {
+        AnStatus st = AN_STATUS_OK;
+        VfSlot *slot = NULL;
 
-        (void) manager_rebuild_vfs(m);
-        /* One VF, one VM: a duplicate record (hand-edited state) loses. */
-        for (size_t i = 0; i < m->state->n_vms; i++)
-                for (size_t k = i + 1; k < m->state->n_vms; k++)
-                        if (streq(m->state->vms[i].vf, m->state->vms[k].vf)) {
-                                drift(m, m->state->vms[k].vm, m->state->vms[k].vf,
-                                      "VF %s was recorded for both %s and %s; %s keeps it.", m->state->vms[k].vf,
-                                      m->state->vms[i].vm, m->state->vms[k].vm, m->state->vms[i].vm);
-                                state_remove_vm(m->state, m->state->vms[k].vm);
-                                k--;
-                        }
-        if (!m->virt) {
-                (void) manager_save_state(m);
-                return 0;
+        for (size_t i = 0; i < vm->domain->n_ifaces; i++) {
+                const VirtIface *f = &vm->domain->ifaces[i];
+                if (f->type == VIRT_IFACE_HOSTDEV && is_ours(f)) {
+                        /* One VM, one VF: it keeps the one in its XML that could not be adopted. */
+                        vm_set_note(vm, "holds VF %s, which is not a VF of the intent in force", strempty(f->pci));
+                        return;
+                }
         }
-        if (!m->state->enabled && m->state->n_vms == 0) {
-                (void) manager_save_state(m);
-                return 0;
+
+        if (vm_admit(vm, vm->accel_tier, ADMIT_NEW_RESERVE, &slot, NULL, &st) < 0 || !slot) {
+                if (!streq_ptr(vm->note, st.message)) {
+                        log_struct(LOG_NOTICE, NULL, NULL, NULL, vm->name, "VM %s is accelerated but gets no VF: %s",
+                                   vm->name, st.message);
+                        vm_set_note(vm, "waiting for a VF: %s", st.message);
+                }
+                return;
         }
-        /* Each domain is read once: its own record first, then foreign or unrecorded VFs. */
+        vm_set_note(vm, NULL);
+        vm_start_job(vm, VM_JOB_ENABLE, slot, vm->accel_tier, COMPLETION_NONE);
+}
+
+void manager_reconcile(Manager *m) {
         Reconcile rc = { .m = m };
-        for (size_t i = 0; i < m->n_domains; i++) {
-                _cleanup_(virt_domain_freep) VirtDomain *d = NULL;
-                int r = virt_domain_get(m->virt, m->domains[i], &d);
-                if (r == -AN_ERROR_NO_SUCH_VM)
-                        continue; /* gone since the list: handled below as unknown */
-                if (r < 0) {
-                        log_warning("Reconcile: cannot read VM %s: %s", m->domains[i], virt_last_error());
-                        continue;
-                }
-                check_assignment(&rc, m->domains[i], d);
-                if (m->state->enabled)
-                        check_domain(&rc, m->domains[i], d);
-        }
-        /* Records of VMs libvirt does not list (names first: releasing changes the array). */
-        char **names = NULL;
+        Vm **vms = NULL;
         size_t n = 0;
-        for (size_t i = 0; i < m->state->n_vms; i++)
-                if (!bsearch(&m->state->vms[i].vm, m->domains, m->n_domains, sizeof(char *), cmp_name))
-                        (void) strv_appendf(&names, &n, "%s", m->state->vms[i].vm);
-        for (size_t i = 0; i < n; i++) {
-                _cleanup_(virt_domain_freep) VirtDomain *d = NULL;
-                if (virt_domain_get(m->virt, names[i], &d) == -AN_ERROR_NO_SUCH_VM)
-                        check_assignment(&rc, names[i], NULL);
-                else if (d)
-                        check_assignment(&rc, names[i], d);
-        }
-        strv_free_n(names, n);
-        reconcile_done(&rc);
-        (void) manager_save_state(m);
-        if (m->n_drift > 0)
-                log_notice("Reconcile: %zu finding(s); see GetPrerequisites (check \"reconcile\").", m->n_drift);
-        manager_properties_changed(m);
-        return 0;
+
+        m->reconcile_wanted = false;
+        if (!m->domains_known)
+                return; /* again when libvirt answers */
+        note_list_clear(&m->drift, NULL);
+        for (size_t i = 0; i < m->n_pfs; i++)
+                for (size_t k = 0; k < m->pfs[i]->n_slots; k++)
+                        m->pfs[i]->slots[k].stray = mfree(m->pfs[i]->slots[k].stray);
+        /* Sorted: the same state gives the same adoptions and choices, and the walk survives
+         * releases (a released Vm may leave the table). */
+        if (manager_sorted_vms(m, &vms, &n) < 0)
+                return;
+        _cleanup_free_ Vm **v = n ? malloc(n * sizeof(Vm *)) : NULL;
+        if (n && !v)
+                return;
+        if (n)
+                memcpy(v, vms, n * sizeof(Vm *));
+
+        for (size_t i = 0; i < n; i++)
+                if (v[i]->domain)
+                        check_domain_vfs(&rc, v[i]);
+        if (m->enabled)
+                for (size_t i = 0; i < n; i++)
+                        if (v[i]->has_record && !v[i]->operation)
+                                check_record(&rc, v[i]);
+        if (m->enabled)
+                for (size_t i = 0; i < n; i++)
+                        if (!v[i]->has_record && !v[i]->operation && v[i]->accel && v[i]->domain)
+                                give_vf(v[i]);
+        for (size_t i = 0; i < n; i++)
+                vm_gc(v[i]);
+
+        for (size_t i = 0; i < rc.n_lists; i++)
+                free(rc.lists[i].vfs);
+        free(rc.lists);
+        manager_dirty(m, DIRTY_STATE | DIRTY_PROPERTIES);
+        if (m->drift.n > 0)
+                log_notice("Reconcile: %zu finding(s); see GetPrerequisites (check \"reconcile\").", m->drift.n);
 }

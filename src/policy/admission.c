@@ -117,6 +117,10 @@ int admission_check(const AdmissionInput *in, AdmissionResult *ret) {
                 *ret = res;
                 return 0;
         }
+        if (in->max_vms > 0 && in->assigned + 1 > in->max_vms)
+                REFUSE(AN_ERROR_CLUSTER_NOT_ENOUGH_RESOURCES,
+                       "%u VMs hold a VF already, the most this host takes (max_vms %u in accelnet.json). Raise "
+                       "max_vms or disable acceleration on another VM.", in->assigned, in->max_vms);
         if (in->assigned + 1 > in->usable)
                 REFUSE(AN_ERROR_CLUSTER_NOT_ENOUGH_RESOURCES,
                        "No VF left outside the node reserve: %u of %u usable VFs are assigned. %s", in->assigned,

@@ -38,6 +38,7 @@ typedef struct AdmissionInput {
         int smt_active;              /* 1, 0, -1 unknown */
         const TierTable *tiers;
         unsigned usable, assigned;   /* counts of DESIGN §2 */
+        unsigned max_vms;            /* settings.max_vms: VMs that may hold a VF at once (0 = no cap) */
         bool vm_already_assigned;    /* it holds a VF (a tier change, or a no-op) */
         const VfCandidate *cands;
         size_t n_cands;
@@ -53,7 +54,7 @@ typedef struct AdmissionResult {
 
 /* In the order of the issue: NotEnabled; NoSuchVM; unknown tier (InvalidArgs);
  * GetNetworkAdapterFailed; VmNotEnoughVcpus (message states the minimum);
- * ClusterNotEnoughResources (assigned would exceed usable); CannotProvisionPerformance (no
+ * ClusterNotEnoughResources (max_vms reached, or assigned would exceed usable); CannotProvisionPerformance (no
  * free VF meets the tier's NUMA requirement or rate needs). Returns 0 and the chosen VF, or
  * -AN_ERROR_*. With vm_already_assigned no VF is chosen and the capacity check is skipped. */
 int admission_check(const AdmissionInput *in, AdmissionResult *ret);

@@ -9,6 +9,7 @@ static const char *const assign_phase_table[_ASSIGN_PHASE_MAX] = {
         [ASSIGN_PHASE_ASSIGNING] = "assigning",
         [ASSIGN_PHASE_ASSIGNED] = "assigned",
         [ASSIGN_PHASE_RELEASING] = "releasing",
+        [ASSIGN_PHASE_INCOMING] = "incoming",
 };
 
 DEFINE_STRING_TABLE_LOOKUP(assign_phase, AssignPhase);
@@ -84,6 +85,19 @@ static int strdup_opt(const char *s, char **ret) {
         }
         *ret = strdup(s);
         return *ret ? 0 : -ENOMEM;
+}
+
+int assignment_copy(Assignment *dst, const Assignment *src) {
+        Assignment copy = *src;
+
+        copy.vm = copy.vm_uuid = copy.alias = NULL;
+        if (strdup_opt(src->vm, &copy.vm) < 0 || strdup_opt(src->vm_uuid, &copy.vm_uuid) < 0 ||
+            strdup_opt(src->alias, &copy.alias) < 0) {
+                assignment_done(&copy);
+                return -ENOMEM;
+        }
+        *dst = copy;
+        return 0;
 }
 
 Assignment *state_add_vm(State *s, const Assignment *a) {

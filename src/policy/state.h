@@ -28,11 +28,12 @@ typedef enum AssignPhase {
         ASSIGN_PHASE_ASSIGNING,  /* VF reserved, libvirt/netlink not yet confirmed */
         ASSIGN_PHASE_ASSIGNED,
         ASSIGN_PHASE_RELEASING,  /* detach/restore under way */
+        ASSIGN_PHASE_INCOMING,   /* claimed for an incoming migration, not yet started here */
         _ASSIGN_PHASE_MAX,
         _ASSIGN_PHASE_INVALID = -22,
 } AssignPhase;
 
-const char *assign_phase_to_string(AssignPhase p);  /* "assigning", "assigned", "releasing" */
+const char *assign_phase_to_string(AssignPhase p);  /* "assigning", "assigned", "releasing", "incoming" */
 AssignPhase assign_phase_from_string(const char *s);
 
 typedef struct Assignment {
@@ -106,3 +107,5 @@ void state_remove_vm(State *s, const char *vm);
 ProvisionedPf *state_add_pf(State *s, const ProvisionedPf *p);
 void state_clear_pfs(State *s);
 void assignment_done(Assignment *a);
+/* A deep copy (strings duplicated); -ENOMEM. */
+int assignment_copy(Assignment *dst, const Assignment *src);

@@ -98,3 +98,13 @@ static inline void closedirp(DIR **d) {
         if (*d)
                 closedir(*d);
 }
+
+/* A NULL-terminated string array (as sd_bus_message_read_strv returns). */
+static inline void strv_freep(char ***p) {
+        if (*p) {
+                for (char **s = *p; *s; s++)
+                        free(*s);
+                free(*p);
+        }
+}
+#define _cleanup_strv_free_ _cleanup_(strv_freep)

@@ -115,3 +115,63 @@ void strbuf_done(StrBuf *b) {
         free(b->s);
         *b = (StrBuf){};
 }
+
+/* Length of the valid UTF-8 sequence at s, or 0. */
+static size_t utf8_sequence(const unsigned char *s) {
+        unsigned c = s[0];
+        size_t n;
+        unsigned cp;
+
+        if (c < 0x80)
+                return 1;
+        if (c >= 0xc2 && c <= 0xdf) {
+                n = 2;
+                cp = c & 0x1f;
+        } else if (c >= 0xe0 && c <= 0xef) {
+                n = 3;
+                cp = c & 0x0f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+                n = 4;
+                cp = c & 0x07;
+        } else
+                return 0;
+        for (size_t i = 1; i < n; i++) {
+                if ((s[i] & 0xc0) != 0x80)
+                        return 0;
+                cp = (cp << 6) | (s[i] & 0x3f);
+        }
+        if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
+                return 0;
+        return n;
+}
+
+bool utf8_valid(const char *s) {
+        const unsigned char *p = (const unsigned char *) s;
+        while (*p) {
+                size_t n = utf8_sequence(p);
+                if (n == 0)
+                        return false;
+                p += n;
+        }
+        return true;
+}
+
+char *utf8_escape_invalid(const char *s) {
+        const unsigned char *p = (const unsigned char *) s;
+        StrBuf b = {};
+
+        while (*p) {
+                size_t n = utf8_sequence(p);
+                if (n == 0) {
+                        strbuf_appendf(&b, "\\x%02x", *p);
+                        p++;
+                        continue;
+                }
+                if (*p == '\\')
+                        strbuf_appendf(&b, "\\\\");
+                else
+                        strbuf_appendf(&b, "%.*s", (int) n, (const char *) p);
+                p += n;
+        }
+        return b.s ? strbuf_steal(&b) : strdup("");
+}

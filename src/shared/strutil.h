@@ -24,3 +24,9 @@ void strbuf_appendf(StrBuf *b, const char *fmt, ...) __attribute__((format(print
 /* Hands the string over (NULL on OOM) and resets the buffer. */
 char *strbuf_steal(StrBuf *b);
 void strbuf_done(StrBuf *b);
+
+/* Whether s is valid UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF). */
+bool utf8_valid(const char *s);
+/* s with every byte that is not part of valid UTF-8 written as \xNN (and a backslash as
+ * \\ only when escaping happened); NULL on OOM. Owned. */
+char *utf8_escape_invalid(const char *s);

@@ -60,7 +60,7 @@ static int write_numvfs(const char *root, bool simulate, const char *pf, unsigne
         return write_string_file(p, buf);
 }
 
-int pf_set_num_vfs(const char *root, bool simulate, const char *pf, unsigned n, bool autoprobe) {
+int pf_write_num_vfs(const char *root, bool simulate, const char *pf, unsigned n, bool autoprobe) {
         unsigned cur = 0, total = 0;
         int r;
 

@@ -20,7 +20,7 @@ int pf_read_num_vfs(const char *root, const char *pf, unsigned *ret_num, unsigne
  * `autoprobe` first (VFs meant for VFIO should not be grabbed by the VF netdev driver).
  * Returns the kernel's errno: -ENOENT (no PF driver with SR-IOV support), -ERANGE (above
  * TotalVFs), -ENOMEM/-ENOSPC (no bus numbers or MMIO space), -EBUSY (VFs in use). */
-int pf_set_num_vfs(const char *root, bool simulate, const char *pf, unsigned n, bool autoprobe);
+int pf_write_num_vfs(const char *root, bool simulate, const char *pf, unsigned n, bool autoprobe);
 
 /* "No PF driver with SR-IOV support is bound (ENOENT)" etc.: the admin's reading of a
  * sriov_numvfs write error, with the remedy. Static string. */

@@ -5,6 +5,7 @@
 
 #include "shared/anerror.h"
 #include "shared/fileio.h"
+#include "shared/names.h"
 #include "shared/pciaddr.h"
 #include "shared/string-table.h"
 #include "virt/virt-internal.h"
@@ -235,6 +236,7 @@ VirtDomain *virt_domain_free(VirtDomain *d) {
         free(d->numa_mode);
         free(d->numa_nodeset);
         free(d->numa_placement);
+        free(d->accel_performance);
         sets_free(d->memnodes, d->n_memnodes);
         sets_free(d->vcpupins, d->n_vcpupins);
         ifaces_free(d->ifaces, d->n_ifaces);
@@ -302,6 +304,10 @@ int virt_domain_get(VirtConn *vc, const char *name, VirtDomain **ret) {
         if (fill_placement(d, d->active ? live : config) < 0 ||
             parse_ifaces(config, &d->ifaces, &d->n_ifaces) < 0 ||
             (d->active && parse_ifaces(live, &d->live_ifaces, &d->n_live_ifaces) < 0))
+                return virt_error_set(-ENOMEM, "Out of memory");
+        const XmlNode *meta = xml_find(config, "metadata/" ACCELNET_METADATA_PREFIX ":" ACCELNET_METADATA_ELEMENT);
+        d->accel = meta != NULL;
+        if (meta && xml_attr(meta, "performance") && !(d->accel_performance = strdup(xml_attr(meta, "performance"))))
                 return virt_error_set(-ENOMEM, "Out of memory");
         *ret = TAKE_PTR(d);
         return 0;

@@ -88,12 +88,6 @@ int virt_xml_retarget_vf(const char *xml, const char *old_vf, const char *new_vf
                 r = r ?: xml_set_attr(src, "function", buf);
                 if (r < 0)
                         return r;
-                /* The alias names the VF: keep it in step with the new address. */
-                XmlNode *al = xml_child(i, "alias");
-                char alias[64];
-                snprintf(alias, sizeof alias, "ua-accelnet-vf-%04x-%02x-%02x-%x", a.domain, a.bus, a.dev, a.func);
-                if (al && xml_set_attr(al, "name", alias) < 0)
-                        return -ENOMEM;
                 done = true;
         }
         if (!done)

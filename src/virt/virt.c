@@ -105,6 +105,8 @@ static const char *const virt_event_table[_VIRT_EVENT_MAX] = {
         [VIRT_EVENT_DEFINED] = "defined",   [VIRT_EVENT_UNDEFINED] = "undefined",
         [VIRT_EVENT_STARTED] = "started",   [VIRT_EVENT_STOPPED] = "stopped",
         [VIRT_EVENT_DEVICE_REMOVED] = "device-removed",
+        [VIRT_EVENT_METADATA_CHANGED] = "metadata-changed",
+        [VIRT_EVENT_DEVICE_ADDED] = "device-added",
 };
 DEFINE_STRING_TABLE_LOOKUP(virt_event, VirtEvent);
 

@@ -45,6 +45,8 @@ typedef enum VirtEvent {
         VIRT_EVENT_STARTED,
         VIRT_EVENT_STOPPED,
         VIRT_EVENT_DEVICE_REMOVED, /* detail: the device alias */
+        VIRT_EVENT_METADATA_CHANGED, /* accelnet's metadata namespace only */
+        VIRT_EVENT_DEVICE_ADDED,   /* detail: the device alias */
         _VIRT_EVENT_MAX,
         _VIRT_EVENT_INVALID = -22,
 } VirtEvent;
@@ -156,6 +158,9 @@ typedef struct VirtDomain {
         size_t n_ifaces;
         VirtIface *live_ifaces;
         size_t n_live_ifaces;
+        /* accelnet's setting, from the persistent definition's <metadata> */
+        bool accel;               /* an element "vm" in namespace ACCELNET_METADATA_URI */
+        char *accel_performance;  /* its performance attribute as written; NULL if absent */
 } VirtDomain;
 
 /* Returns 0, -AN_ERROR_NO_SUCH_VM, or another error. The VirtDomain is owned. */
@@ -229,6 +234,10 @@ typedef struct VirtDetachResult {
 int virt_domain_detach_vf(VirtConn *vc, const char *domain, const char *vf_pci, uint64_t timeout_usec,
                           VirtDetachResult *ret);
 
+/* Writes accelnet's setting into the domain's <metadata> (performance non-NULL), or removes
+ * it (NULL): persistent config, and the live one when the domain runs. Idempotent. */
+int virt_domain_set_accel(VirtConn *vc, const char *domain, const char *performance);
+
 /* ---- domain XML given to the hook (no connection needed) ---- */
 
 typedef struct VirtXmlVf {
@@ -239,6 +248,18 @@ typedef struct VirtXmlVf {
 
 /* accelnet's VF hostdevs (alias ua-accelnet-*) in a domain XML; *ret_vfs is free()d. */
 int virt_xml_accel_vfs(const char *xml, VirtXmlVf **ret_vfs, size_t *ret_n);
+
+/* What a migration source's XML says of accelnet: its VF hostdevs and its setting. Every
+ * value is checked (MAC, VLAN 1..4094, PCI address): -EINVAL naming the bad value in
+ * virt_last_error(); not readable → -EBADMSG. */
+typedef struct VirtXmlAccel {
+        VirtXmlVf *vfs;
+        size_t n_vfs;
+        bool accel;
+        char *performance;
+} VirtXmlAccel;
+int virt_xml_accel_parse(const char *xml, VirtXmlAccel *ret);
+void virt_xml_accel_done(VirtXmlAccel *a);
 /* The XML with the hostdev of old_vf pointed at new_vf (source address and alias).
  * -ENOENT when old_vf is not one of accelnet's hostdevs in it. */
 int virt_xml_retarget_vf(const char *xml, const char *old_vf, const char *new_vf, char **ret);

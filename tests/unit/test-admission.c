@@ -68,6 +68,23 @@ TEST(order_of_refusals) {
         CHECK_INT(res.tier, TIER_HIGH);
 }
 
+TEST(max_vms) {
+        AdmissionResult res;
+        AdmissionInput in;
+
+        setup();
+        in = input("Low", 4, -1);
+        in.usable = 4;
+        in.assigned = 2;
+        in.max_vms = 2;
+        CHECK_INT(admission_check(&in, &res), -AN_ERROR_CLUSTER_NOT_ENOUGH_RESOURCES);
+        CHECK_CONTAINS(res.message, "max_vms 2");
+        in.max_vms = 3;
+        CHECK_INT(admission_check(&in, &res), 0);
+        in.max_vms = 0; /* no cap */
+        CHECK_INT(admission_check(&in, &res), 0);
+}
+
 TEST(vcpu_minimums_follow_smt) {
         AdmissionResult res;
         setup();
@@ -188,6 +205,7 @@ TEST(vm_names) {
 int main(void) {
         RUN(order_of_refusals);
         RUN(vcpu_minimums_follow_smt);
+        RUN(max_vms);
         RUN(already_assigned_skips_capacity_and_choice);
         RUN(least_loaded_pf_then_address);
         RUN(numa_per_tier);

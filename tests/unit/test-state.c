@@ -110,7 +110,7 @@ static void fill_state(State *s) {
 }
 
 TEST(string_tables) {
-        static const char *const phases[] = { "assigning", "assigned", "releasing" };
+        static const char *const phases[] = { "assigning", "assigned", "releasing", "incoming" };
         static const char *const statuses[] = { "pending", "done", "failed" };
 
         for (int i = 0; i < _ASSIGN_PHASE_MAX; i++) {

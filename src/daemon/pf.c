@@ -1,0 +1,383 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Adapters: their facts, their place in the plan, their VFs (slots) and provisioning. */
+#include <stdio.h>
+
+#include "operation.h"
+#include "pf.h"
+#include "plan.h"
+#include "shared/log.h"
+#include "shared/macro.h"
+#include "shared/strutil.h"
+#include "sriov/numvfs.h"
+#include "vm.h"
+
+struct PfWaiter {
+        PfWaitFn fn;
+        void *userdata;
+        PfWaiter *next;
+};
+
+Pf *pf_new(Manager *m, const char *address) {
+        Pf *pf = calloc(1, sizeof *pf);
+        if (!pf)
+                return NULL;
+        pf->manager = m;
+        pf->numa_node = -1;
+        pf->verdict = SRIOV_UNKNOWN;
+        pf->status = PROVISION_DONE;
+        snprintf(pf->address, sizeof pf->address, "%s", address);
+        return pf;
+}
+
+static void slots_free(Pf *pf) {
+        for (size_t i = 0; i < pf->n_slots; i++) {
+                if (pf->slots[i].owner && pf->slots[i].owner->slot == &pf->slots[i])
+                        pf->slots[i].owner->slot = NULL;
+                free(pf->slots[i].stray);
+        }
+        pf->slots = mfree(pf->slots);
+        pf->n_slots = 0;
+}
+
+Pf *pf_free(Pf *pf) {
+        if (!pf)
+                return NULL;
+        while (pf->waiters) {
+                PfWaiter *w = pf->waiters;
+                pf->waiters = w->next;
+                w->fn(w->userdata, NULL);
+                free(w);
+        }
+        slots_free(pf);
+        free(pf->ifname);
+        free(pf->driver);
+        free(pf->error);
+        free(pf);
+        return NULL;
+}
+
+Pf *manager_find_pf(const Manager *m, const char *name) {
+        for (size_t i = 0; name && i < m->n_pfs; i++)
+                if (streq(m->pfs[i]->address, name) || streq_ptr(m->pfs[i]->ifname, name))
+                        return m->pfs[i];
+        return NULL;
+}
+
+Pf *manager_get_pf(Manager *m, const char *address) {
+        for (size_t i = 0; i < m->n_pfs; i++)
+                if (streq(m->pfs[i]->address, address))
+                        return m->pfs[i];
+        Pf **v = realloc(m->pfs, sizeof(Pf *) * (m->n_pfs + 1));
+        if (!v)
+                return NULL;
+        m->pfs = v;
+        Pf *pf = pf_new(m, address);
+        if (!pf)
+                return NULL;
+        m->pfs[m->n_pfs++] = pf;
+        return pf;
+}
+
+static int set_str(char **p, const char *v) {
+        if (streq_ptr(*p, v))
+                return 0;
+        char *n = v ? strdup(v) : NULL;
+        if (v && !n)
+                return -ENOMEM;
+        free(*p);
+        *p = n;
+        return 0;
+}
+
+int pf_update(Pf *pf, const PfFacts *f, SriovSupport verdict) {
+        Manager *m = pf->manager;
+        pf->present = f != NULL;
+        pf->verdict = f ? verdict : SRIOV_UNKNOWN;
+        if (f) {
+                if (set_str(&pf->ifname, f->ifname) < 0 || set_str(&pf->driver, f->driver) < 0)
+                        return -ENOMEM;
+                pf->numa_node = f->numa_node;
+                pf->link_speed_mbps = f->link_speed_mbps > 0 ? (uint32_t) f->link_speed_mbps : 0;
+                pf->total_vfs = f->sysfs_sriov ? f->sysfs_total_vfs : f->total_vfs;
+                pf->num_vfs = f->sysfs_num_vfs;
+        } else
+                pf->num_vfs = 0;
+
+        /* The slots are rebuilt only when the VFs changed: pointers to them stay valid. */
+        unsigned n = pf->num_vfs;
+        bool same = pf->n_slots == n;
+        char addr[PCI_ADDR_STRLEN];
+        for (unsigned i = 0; same && i < n; i++)
+                same = pf_vf_address(m->root, pf->address, i, addr) >= 0 && streq(addr, pf->slots[i].address);
+        if (same)
+                return 0;
+        slots_free(pf);
+        if (n == 0)
+                return 1;
+        VfSlot *v = calloc(n, sizeof(VfSlot));
+        if (!v)
+                return -ENOMEM;
+        size_t k = 0;
+        for (unsigned i = 0; i < n; i++) {
+                if (pf_vf_address(m->root, pf->address, i, v[k].address) < 0)
+                        continue;
+                v[k].index = i;
+                v[k].pf = pf;
+                k++;
+        }
+        pf->slots = v;
+        pf->n_slots = k;
+        return 1;
+}
+
+VfSlot *manager_find_slot(const Manager *m, const char *vf) {
+        return vf ? hashmap_get(m->vf_slots, vf) : NULL;
+}
+
+void manager_link_slots(Manager *m) {
+        Hashmap *h = hashmap_new();
+        Vm *vm;
+
+        if (!h) {
+                log_oom();
+                return;
+        }
+        for (size_t i = 0; i < m->n_pfs; i++)
+                for (size_t k = 0; k < m->pfs[i]->n_slots; k++) {
+                        VfSlot *s = &m->pfs[i]->slots[k];
+                        s->owner = NULL;
+                        (void) hashmap_put(h, s->address, s);
+                }
+        hashmap_free(m->vf_slots);
+        m->vf_slots = h;
+        HASHMAP_FOREACH(vm, m->vms) {
+                vm->slot = vm->has_record ? manager_find_slot(m, vm->record.vf) : NULL;
+                if (vm->slot && vm->slot->owner) {
+                        /* One VF, one VM: a second record of the same VF (a hand-edited state)
+                         * is not linked; reconcile reports and drops it. */
+                        vm->slot = NULL;
+                        continue;
+                }
+                if (vm->slot)
+                        vm->slot->owner = vm;
+        }
+}
+
+bool pf_usable(const Pf *pf) {
+        return pf->planned && pf->present && pf->verdict == SRIOV_SUPPORTED && pf->status == PROVISION_DONE &&
+               !pf->operation;
+}
+
+bool vf_slot_free(const VfSlot *s) {
+        return !s->owner && !s->held_for && !s->stray;
+}
+
+char *pf_describe_holders(const Pf *pf) {
+        StrBuf b = {};
+        for (size_t i = 0; i < pf->n_slots; i++) {
+                const VfSlot *s = &pf->slots[i];
+                if (s->owner)
+                        strbuf_appendf(&b, "%sVM %s (%s)", b.len ? ", " : "", s->owner->name, s->address);
+                else if (s->stray)
+                        strbuf_appendf(&b, "%sdomain %s outside accelnet (%s)", b.len ? ", " : "", s->stray, s->address);
+        }
+        return b.s ? strbuf_steal(&b) : strdup("");
+}
+
+/* ---- waiting for provisioning --------------------------------------------------------- */
+
+int pf_wait(Pf *pf, PfWaitFn fn, void *userdata) {
+        if (!pf->operation) {
+                fn(userdata, pf);
+                return 0;
+        }
+        PfWaiter *w = calloc(1, sizeof *w);
+        if (!w)
+                return -ENOMEM;
+        *w = (PfWaiter){ .fn = fn, .userdata = userdata };
+        PfWaiter **pp = &pf->waiters;
+        while (*pp)
+                pp = &(*pp)->next;
+        *pp = w;
+        return 0;
+}
+
+static void pf_wake(Pf *pf) {
+        PfWaiter *w = TAKE_PTR(pf->waiters);
+        while (w) {
+                PfWaiter *next = w->next;
+                w->fn(w->userdata, pf);
+                free(w);
+                w = next;
+        }
+}
+
+/* ---- provisioning --------------------------------------------------------------------- */
+
+typedef struct ProvisionItem {
+        char pf[PCI_ADDR_STRLEN];
+        unsigned want, current;
+        int result;
+} ProvisionItem;
+
+typedef struct ProvisionJob {
+        PlanSnapshot before, ahead;
+        bool revert_on_failure;
+        char *why;
+        /* copies for the worker */
+        const SriovBackend *backend;
+        char *root;
+        bool autoprobe;
+        ProvisionItem *items;
+        size_t n;
+} ProvisionJob;
+
+static void provision_job_free(void *p) {
+        ProvisionJob *j = p;
+        if (!j)
+                return;
+        plan_snapshot_done(&j->before);
+        plan_snapshot_done(&j->ahead);
+        free(j->why);
+        free(j->root);
+        free(j->items);
+        free(j);
+}
+
+static void provision_work(void *p) {
+        ProvisionJob *j = p;
+        for (size_t i = 0; i < j->n; i++)
+                j->items[i].result = pf_set_num_vfs(j->backend, j->root, j->items[i].pf, j->items[i].want, j->autoprobe);
+}
+
+static void provision_release(Manager *m, ProvisionJob *j) {
+        for (size_t i = 0; i < j->n; i++) {
+                Pf *pf = manager_find_pf(m, j->items[i].pf);
+                if (pf && pf->operation) {
+                        pf->operation = NULL;
+                        pf_wake(pf);
+                }
+        }
+        m->management_op = NULL;
+}
+
+static void provision_finish(Operation *o, void *p) {
+        ProvisionJob *j = p;
+        Manager *m = o->manager;
+        StrBuf errs = {};
+        size_t ok = 0;
+
+        note_list_clear(&m->plan_notes, "provision");
+        for (size_t i = 0; i < j->n; i++) {
+                ProvisionItem *it = &j->items[i];
+                Pf *pf = manager_find_pf(m, it->pf);
+                if (pf) {
+                        pf->status = it->result >= 0 ? PROVISION_DONE : PROVISION_FAILED;
+                        pf->error = mfree(pf->error);
+                }
+                if (it->result >= 0) {
+                        ok++;
+                        log_struct(LOG_INFO, NULL, it->pf, NULL, NULL, "%s: %u VFs provisioned (were %u; %s).", it->pf,
+                                   it->want, it->current, j->why);
+                        continue;
+                }
+                const char *why = pf_num_vfs_strerror(it->result);
+                char buf[64];
+                if (!why) {
+                        snprintf(buf, sizeof buf, "%s", strerror(-it->result));
+                        why = buf;
+                }
+                if (pf)
+                        pf->error = strdup(why);
+                strbuf_appendf(&errs, "%s%s: writing %u to sriov_numvfs failed: %s", errs.len ? "; " : "", it->pf,
+                               it->want, why);
+                log_struct(LOG_ERR, NULL, it->pf, NULL, NULL, "%s: writing %u to sriov_numvfs failed: %s", it->pf,
+                           it->want, why);
+                note_list_add(&m->plan_notes, "provision", it->pf, PREREQ_FAILED, AN_ERROR_ENABLE_ACCELNET_FAILED,
+                              "Writing %u to sriov_numvfs failed: %s.", it->want, why);
+        }
+        if (ok == 0 && j->n > 0) {
+                an_status_set(&o->status, -AN_ERROR_ENABLE_ACCELNET_FAILED, "%s %s.",
+                              an_error_message(AN_ERROR_ENABLE_ACCELNET_FAILED), errs.s ? errs.s : "");
+                if (j->revert_on_failure)
+                        plan_snapshot_restore(m, &j->before);
+        }
+        strbuf_done(&errs);
+        provision_release(m, j);
+        (void) manager_refresh(m);
+        m->reconcile_wanted = true;
+        manager_dirty(m, DIRTY_STATE | DIRTY_PROPERTIES);
+        if (o->status.r >= 0 && m->enabled)
+                log_struct(LOG_NOTICE, MESSAGE_ID_MANAGEMENT_ENABLED, NULL, NULL, NULL,
+                           "Accelerated Networking management on intent '%s' with node reserve %u%% (%s): %u VFs, "
+                           "%u usable.", m->intent, m->reserve, j->why, manager_capacity_vfs(m), manager_usable_vfs(m));
+}
+
+static void provision_undo(Operation *o, void *p) {
+        ProvisionJob *j = p;
+        plan_snapshot_restore(o->manager, &j->before);
+        provision_release(o->manager, j);
+}
+
+static void provision_revert(Operation *o, void *p) {
+        ProvisionJob *j = p;
+        plan_snapshot_restore(o->manager, &j->ahead);
+        o->manager->reconcile_wanted = true;
+}
+
+static const OperationType provision_type = {
+        .name = "provision",
+        .work = provision_work,
+        .finish = provision_finish,
+        .undo = provision_undo,
+        .revert = provision_revert,
+        .free_job = provision_job_free,
+};
+
+void pf_provision(Manager *m, Pf **pfs, size_t n, const char *why, bool revert_on_failure, PlanSnapshot *before,
+                  Completion c) {
+        AnStatus st = AN_STATUS_OK;
+        ProvisionJob *j = calloc(1, sizeof *j);
+        Operation *o = NULL;
+        StrBuf what = {};
+
+        if (!j || !(j->items = calloc(n ? n : 1, sizeof(ProvisionItem))) || !(j->root = strdup(m->root)) ||
+            !(j->why = strdup(why))) {
+                provision_job_free(j);
+                plan_snapshot_restore(m, before);
+                plan_snapshot_done(before);
+                return completion_fail(&c, -ENOMEM, "Out of memory.");
+        }
+        j->before = *before;
+        *before = (PlanSnapshot){};
+        j->backend = m->backend;
+        j->autoprobe = m->config->settings.vf_autoprobe;
+        j->revert_on_failure = revert_on_failure;
+        for (size_t i = 0; i < n; i++) {
+                ProvisionItem *it = &j->items[j->n++];
+                snprintf(it->pf, sizeof it->pf, "%s", pfs[i]->address);
+                it->want = pfs[i]->want;
+                it->current = pfs[i]->num_vfs;
+                pfs[i]->status = PROVISION_PENDING;
+                strbuf_appendf(&what, "%s%s %u → %u", what.len ? ", " : "", pfs[i]->ifname ? pfs[i]->ifname : pfs[i]->address,
+                               it->current, it->want);
+        }
+        manager_dirty(m, DIRTY_STATE | DIRTY_PROPERTIES);
+        if (plan_snapshot_take(m, &j->ahead) < 0) {
+                plan_snapshot_restore(m, &j->before);
+                provision_job_free(j);
+                strbuf_done(&what);
+                return completion_fail(&c, -ENOMEM, "Out of memory.");
+        }
+        if (operation_new(m, &provision_type, j, what.s, c, &o, &st) < 0) {
+                strbuf_done(&what);
+                plan_snapshot_restore(m, &j->before);
+                provision_job_free(j);
+                return completion_done(&c, &st);
+        }
+        for (size_t i = 0; i < n; i++)
+                pfs[i]->operation = o;
+        m->management_op = o;
+        log_struct(LOG_NOTICE, NULL, NULL, NULL, NULL, "Provisioning VFs (%s): %s.", why, strempty(what.s));
+        strbuf_done(&what);
+}

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* A Pf is one SR-IOV adapter (physical function) of the host, or of the plan: its facts
+ * (refreshed from sysfs), its place in the plan of the intent in force (how many VFs, what
+ * the count was before, whether provisioning is done), and its VFs as slots that say who
+ * holds each one. Provisioning (writing sriov_numvfs) is the Pf's: pf_provision() runs in an
+ * operation, and whatever waits for the VFs (the hook's Prepare, reconcile) waits on it. */
+
+#include <stdbool.h>
+
+#include "manager.h"
+#include "shared/pciaddr.h"
+
+struct VfSlot {
+        char address[PCI_ADDR_STRLEN];
+        unsigned index;          /* N of virtfnN */
+        Pf *pf;
+        Vm *owner;               /* the VM that holds it, or is being given it */
+        Vm *held_for;            /* kept free for a VM that is moving to it */
+        char *stray;             /* a domain that holds it outside accelnet: never handed out */
+};
+
+typedef struct PfWaiter PfWaiter;
+
+struct Pf {
+        Manager *manager;
+        char address[PCI_ADDR_STRLEN];
+
+        /* facts, copied at every refresh */
+        bool present;            /* the host has this adapter now */
+        char *ifname, *driver;
+        int numa_node;
+        uint32_t link_speed_mbps;
+        unsigned total_vfs;      /* the kernel's sriov_totalvfs (or the capability's) */
+        unsigned num_vfs;        /* sriov_numvfs */
+        SriovSupport verdict;
+
+        /* the plan (persistent) */
+        bool planned;            /* an adapter of the intent in force */
+        unsigned want;           /* VFs wanted */
+        unsigned numvfs_before;  /* sriov_numvfs before accelnet first provisioned it */
+        ProvisionStatus status;
+        char *error;             /* why the last provisioning failed */
+
+        VfSlot *slots;           /* the VFs present, by index */
+        size_t n_slots;
+
+        Operation *operation;    /* provisioning in flight */
+        PfWaiter *waiters;       /* called back when provisioning ends */
+};
+
+Pf *pf_new(Manager *m, const char *address);
+Pf *pf_free(Pf *pf);
+Pf *manager_find_pf(const Manager *m, const char *address_or_ifname);
+/* Finds or creates (NULL on OOM). */
+Pf *manager_get_pf(Manager *m, const char *address);
+
+/* Copies the facts of the adapter (or marks the Pf absent with NULL) and rebuilds its slots
+ * from sysfs; owners are re-linked by the caller (manager_link_slots). */
+int pf_update(Pf *pf, const PfFacts *f, SriovSupport verdict);
+/* The slot of a VF address, of any Pf. Borrowed. */
+VfSlot *manager_find_slot(const Manager *m, const char *vf);
+/* Rebuilds the address index and gives every slot its owner from the VMs' records. */
+void manager_link_slots(Manager *m);
+
+/* Counted in capacity: planned, supported, provisioned. */
+bool pf_usable(const Pf *pf);
+/* A VF that may be handed out. */
+bool vf_slot_free(const VfSlot *s);
+/* Who holds VFs of the Pf (our VMs, strays); "" when none. Owned. */
+char *pf_describe_holders(const Pf *pf);
+
+typedef struct PlanSnapshot PlanSnapshot;
+
+/* Writes sriov_numvfs of every Pf in `pfs` to its `want` in one operation (a worker
+ * thread), the write-ahead (status pending) saved first. `before` is the plan as it was
+ * before the caller changed it (taken over: undo goes back to it). `c` is completed when
+ * done (COMPLETION_NONE for internal provisioning). `revert_on_failure`: Enable from
+ * disabled, every write failed → management goes back to `before`. */
+void pf_provision(Manager *m, Pf **pfs, size_t n, const char *why, bool revert_on_failure, PlanSnapshot *before,
+                  Completion c);
+
+/* Calls `fn(userdata, pf)` when the Pf's provisioning has ended (at once if none runs). */
+typedef void (*PfWaitFn)(void *userdata, Pf *pf);
+int pf_wait(Pf *pf, PfWaitFn fn, void *userdata);

@@ -1,0 +1,494 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* A VM's whole life: its facts from libvirt, its setting (in its own XML), its record on
+ * this host, and the operations that change them (EnableVM, SetVM, DisableVM, and the
+ * internal ones reconcile starts). The worker of every VM operation is vm-work.c's; the
+ * rules for VF policy are vf.c's; admission is policy/admission.c's. */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "operation.h"
+#include "pf.h"
+#include "shared/fileio.h"
+#include "shared/log.h"
+#include "shared/macro.h"
+#include "shared/names.h"
+#include "shared/strutil.h"
+#include "vf.h"
+#include "virt/virt.h"
+#include "vm-work.h"
+#include "vm.h"
+
+/* ---- the table ------------------------------------------------------------------------ */
+
+Vm *manager_get_vm(const Manager *m, const char *name) {
+        return hashmap_get(m->vms, name);
+}
+
+Vm *manager_add_vm(Manager *m, const char *name) {
+        Vm *vm = manager_get_vm(m, name);
+        if (vm)
+                return vm;
+        vm = calloc(1, sizeof *vm);
+        if (!vm || !(vm->name = strdup(name))) {
+                free(vm);
+                return NULL;
+        }
+        vm->manager = m;
+        vm->accel_tier = TIER_LOW;
+        if (hashmap_put(m->vms, vm->name, vm) < 0) {
+                free(vm->name);
+                free(vm);
+                return NULL;
+        }
+        m->vms_sorted = mfree(m->vms_sorted);
+        return vm;
+}
+
+Vm *vm_free(Vm *vm) {
+        if (!vm)
+                return NULL;
+        if (vm->slot && vm->slot->owner == vm)
+                vm->slot->owner = NULL;
+        virt_domain_free(vm->domain);
+        assignment_done(&vm->record);
+        free(vm->note);
+        free(vm->name);
+        free(vm);
+        return NULL;
+}
+
+void vm_gc(Vm *vm) {
+        Manager *m = vm->manager;
+        if (!vm->gone || vm->has_record || vm->operation)
+                return;
+        hashmap_remove(m->vms, vm->name);
+        m->vms_sorted = mfree(m->vms_sorted);
+        vm_free(vm);
+}
+
+/* ---- facts ---------------------------------------------------------------------------- */
+
+void vm_set_domain(Vm *vm, VirtDomain *d) {
+        virt_domain_free(vm->domain);
+        vm->domain = d;
+        vm->gone = !d;
+        vm->accel = d && d->accel;
+        if (d && d->accel) {
+                Tier t = tier_from_string(d->accel_performance);
+                vm->accel_tier = t >= 0 ? t : TIER_LOW;
+        }
+        manager_dirty(vm->manager, DIRTY_PROPERTIES);
+}
+
+int vm_refresh(Vm *vm, AnStatus *st) {
+        VirtDomain *d = NULL;
+        int r = virt_domain_get(vm->manager->virt, vm->name, &d);
+        if (r == -AN_ERROR_NO_SUCH_VM) {
+                vm_set_domain(vm, NULL);
+                return an_status_set(st, r, "No VM named '%s' (virsh list --all).", vm->name);
+        }
+        if (r < 0)
+                return an_status_set(st, -AN_ERROR_BUSY, "libvirt cannot read VM %s: %s", vm->name, virt_last_error());
+        vm_set_domain(vm, d);
+        return 0;
+}
+
+bool vm_accelerated(const Vm *vm) {
+        return vm->has_record || vm->accel;
+}
+
+static int numa_node_of(const Manager *m, const VirtDomain *d) {
+        uint32_t node;
+        if (d->numa_nodeset && parse_u32(d->numa_nodeset, 10, &node) >= 0)
+                return (int) node;
+        if (d->n_vcpupins > 0) {
+                int n = -1;
+                for (size_t i = 0; i < d->n_vcpupins; i++) {
+                        int k = host_facts_cpuset_node(m->host, d->vcpupins[i].set);
+                        if (k < 0 || (n >= 0 && k != n))
+                                return -1;
+                        n = k;
+                }
+                return n;
+        }
+        return host_facts_cpuset_node(m->host, d->vcpu_cpuset);
+}
+
+void vm_facts(const Vm *vm, VmFacts *ret, char mac[static 18], unsigned *ret_vlan) {
+        const VirtDomain *d = vm->domain;
+
+        *ret = (VmFacts){ .numa_node = -1 };
+        mac[0] = 0;
+        *ret_vlan = 0;
+        if (!d)
+                return;
+        ret->exists = true;
+        ret->vcpus = d->vcpus;
+        for (size_t i = 0; i < d->n_ifaces; i++) {
+                const VirtIface *f = &d->ifaces[i];
+                if (f->type == VIRT_IFACE_HOSTDEV || !f->mac || !streq_ptr(f->model, "virtio"))
+                        continue;
+                ret->has_virtio_nic = true;
+                snprintf(mac, 18, "%s", f->mac);
+                *ret_vlan = f->vlan;
+                break;
+        }
+        ret->numa_node = numa_node_of(vm->manager, d);
+}
+
+const char *vm_note(const Vm *vm) {
+        if (vm->has_record) {
+                switch (vm->record.phase) {
+                case ASSIGN_PHASE_ASSIGNING:
+                        return "being enabled";
+                case ASSIGN_PHASE_RELEASING:
+                        return "release pending: the guest has not let go of the VF";
+                case ASSIGN_PHASE_INCOMING:
+                        return "VF claimed for an incoming migration";
+                default:
+                        break;
+                }
+        }
+        if (vm->note)
+                return vm->note;
+        if (vm->has_record && vm->record.next_start)
+                return "applies at next start";
+        if (vm->has_record && !vm->manager->enabled)
+                return "management is disabled";
+        return "";
+}
+
+void vm_set_note(Vm *vm, const char *fmt, ...) {
+        char *n = NULL;
+        if (fmt) {
+                va_list ap;
+                va_start(ap, fmt);
+                if (vasprintf(&n, fmt, ap) < 0)
+                        n = NULL;
+                va_end(ap);
+        }
+        free(vm->note);
+        vm->note = n;
+}
+
+void vm_policy(const Vm *vm, Tier tier, VfPolicy *ret) {
+        const Manager *m = vm->manager;
+        const TierSpec *spec = &m->config->settings.tiers.tiers[tier];
+        *ret = (VfPolicy){ .vlan = vm->record.vlan, .spoofchk = true, .trust = false };
+        snprintf(ret->mac, sizeof ret->mac, "%s", vm->record.mac);
+        admission_tier_rates(spec, vm->slot ? vm->slot->pf->link_speed_mbps : 0, &ret->min_tx_rate,
+                             &ret->max_tx_rate);
+}
+
+/* ---- the record ----------------------------------------------------------------------- */
+
+int vm_take_slot(Vm *vm, VfSlot *s, Tier tier, const char *mac, unsigned vlan, AssignPhase phase) {
+        Assignment a = { .tier = tier, .vf_index = s->index, .phase = phase, .vlan = vlan };
+        snprintf(a.vf, sizeof a.vf, "%s", s->address);
+        snprintf(a.pf, sizeof a.pf, "%s", s->pf->address);
+        snprintf(a.mac, sizeof a.mac, "%s", strempty(mac));
+        if (!(a.vm = strdup(vm->name)) || !(a.alias = strdup(ACCELNET_VF_ALIAS)) ||
+            (vm->domain && vm->domain->uuid && !(a.vm_uuid = strdup(vm->domain->uuid)))) {
+                assignment_done(&a);
+                return -ENOMEM;
+        }
+        if (vm->slot && vm->slot->owner == vm)
+                vm->slot->owner = NULL;
+        assignment_done(&vm->record);
+        vm->record = a;
+        vm->has_record = true;
+        vm->slot = s;
+        s->owner = vm;
+        if (s->held_for == vm)
+                s->held_for = NULL;
+        manager_dirty(vm->manager, DIRTY_STATE | DIRTY_PROPERTIES);
+        return 0;
+}
+
+static void vm_drop_record(Vm *vm) {
+        if (vm->slot && vm->slot->owner == vm)
+                vm->slot->owner = NULL;
+        vm->slot = NULL;
+        assignment_done(&vm->record);
+        vm->has_record = false;
+        manager_dirty(vm->manager, DIRTY_STATE | DIRTY_PROPERTIES);
+}
+
+void vm_release(Vm *vm, const char *why) {
+        Manager *m = vm->manager;
+        if (!vm->has_record)
+                return;
+        if (vm->slot) {
+                int r = vf_restore(m->nl, vm->slot->pf->ifname, vm->slot->index, &vm->record.saved);
+                if (r < 0)
+                        log_struct(LOG_WARNING, NULL, vm->record.pf, vm->record.vf, vm->name,
+                                   "Restoring the settings of VF %s failed: %s", vm->record.vf, strerror(-r));
+        }
+        log_struct(LOG_NOTICE, MESSAGE_ID_VF_RELEASED, vm->record.pf, vm->record.vf, vm->name,
+                   "VF %s released from VM %s: %s.", vm->record.vf, vm->name, why);
+        vm_drop_record(vm);
+        if (m->notify.vm_changed)
+                m->notify.vm_changed(m->notify.userdata, vm->name, "released");
+}
+
+/* ---- snapshots: what undo and revert go back to --------------------------------------- */
+
+int vm_snapshot_take(const Vm *vm, VmSnapshot *ret) {
+        *ret = (VmSnapshot){ .has_record = vm->has_record, .accel = vm->accel, .accel_tier = vm->accel_tier };
+        if (vm->has_record && assignment_copy(&ret->record, &vm->record) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+void vm_snapshot_restore(Vm *vm, const VmSnapshot *s) {
+        if (vm->slot && vm->slot->owner == vm)
+                vm->slot->owner = NULL;
+        vm->slot = NULL;
+        assignment_done(&vm->record);
+        vm->has_record = false;
+        if (s->has_record && assignment_copy(&vm->record, &s->record) >= 0) {
+                vm->has_record = true;
+                vm->slot = manager_find_slot(vm->manager, vm->record.vf);
+                if (vm->slot)
+                        vm->slot->owner = vm;
+        }
+        vm->accel = s->accel;
+        vm->accel_tier = s->accel_tier;
+        manager_dirty(vm->manager, DIRTY_STATE | DIRTY_PROPERTIES);
+}
+
+void vm_snapshot_done(VmSnapshot *s) {
+        assignment_done(&s->record);
+}
+
+/* ---- admission ------------------------------------------------------------------------ */
+
+/* Every VF of the usable PFs as a candidate, with the load of its PF. */
+static int vm_candidates(Manager *m, VfCandidate **ret_c, unsigned **ret_load, size_t *ret_n) {
+        size_t n = 0, k = 0;
+        for (size_t i = 0; i < m->n_pfs; i++)
+                if (pf_usable(m->pfs[i]))
+                        n += m->pfs[i]->n_slots;
+        _cleanup_free_ VfCandidate *c = calloc(n ? n : 1, sizeof(VfCandidate));
+        _cleanup_free_ unsigned *load = calloc(n ? n : 1, sizeof(unsigned));
+        if (!c || !load)
+                return -ENOMEM;
+        for (size_t i = 0; i < m->n_pfs; i++) {
+                Pf *pf = m->pfs[i];
+                if (!pf_usable(pf))
+                        continue;
+                unsigned pf_load = 0;
+                for (size_t s = 0; s < pf->n_slots; s++)
+                        if (pf->slots[s].owner)
+                                pf_load++;
+                for (size_t s = 0; s < pf->n_slots; s++) {
+                        const VfSlot *slot = &pf->slots[s];
+                        c[k] = (VfCandidate){ .index = slot->index, .numa_node = pf->numa_node, .free = vf_slot_free(slot),
+                                              /* igb cannot set a minimum rate (EINVAL), as measured */
+                                              .min_rate_ok = !streq_ptr(pf->driver, "igb"), .max_rate_ok = true,
+                                              .link_speed_mbps = pf->link_speed_mbps };
+                        snprintf(c[k].vf, sizeof c[k].vf, "%s", slot->address);
+                        snprintf(c[k].pf, sizeof c[k].pf, "%s", pf->address);
+                        load[k++] = pf_load;
+                }
+        }
+        *ret_c = TAKE_PTR(c);
+        *ret_load = TAKE_PTR(load);
+        *ret_n = k;
+        return 0;
+}
+
+int vm_admit(Vm *vm, Tier tier, AdmitMode mode, VfSlot **ret_slot, bool *ret_local, AnStatus *st) {
+        Manager *m = vm->manager;
+        _cleanup_free_ VfCandidate *c = NULL;
+        _cleanup_free_ unsigned *load = NULL;
+        AdmissionResult res;
+        char mac[18];
+        unsigned vlan;
+        size_t n = 0;
+        int r;
+
+        r = vm_candidates(m, &c, &load, &n);
+        if (r < 0)
+                return an_status_set(st, r, "Out of memory.");
+        unsigned assigned = manager_assigned_vfs(m);
+        AdmissionInput in = {
+                .enabled = m->enabled, .vm = vm->name, .performance = tier_to_string(tier),
+                .smt_active = m->host->smt_active, .tiers = &m->config->settings.tiers,
+                .usable = mode == ADMIT_NEW ? manager_usable_vfs(m) : manager_capacity_vfs(m),
+                /* a move gives its VF back as it takes the new one */
+                .assigned = mode == ADMIT_MOVE && assigned > 0 ? assigned - 1 : assigned,
+                .max_vms = m->config->settings.max_vms,
+                .vm_already_assigned = mode == ADMIT_TIER_CHANGE, .cands = c, .n_cands = n, .pf_load = load,
+        };
+        vm_facts(vm, &in.facts, mac, &vlan);
+        r = admission_check(&in, &res);
+        if (r < 0)
+                return an_status_set(st, r, "%s", res.message);
+        if (ret_slot)
+                *ret_slot = mode == ADMIT_TIER_CHANGE ? vm->slot : manager_find_slot(m, c[res.choice].vf);
+        if (ret_local)
+                *ret_local = res.numa_local;
+        return 0;
+}
+
+/* ---- the methods ---------------------------------------------------------------------- */
+
+/* What every method needs before it may change anything. */
+static Vm *vm_method_begin(Manager *m, const char *name, bool need_enabled, AnStatus *st) {
+        if (manager_check_writable(m, st) < 0)
+                return NULL;
+        if (need_enabled && !m->enabled) {
+                an_status_set(st, -AN_ERROR_NOT_ENABLED, "%s %s", an_error_message(AN_ERROR_NOT_ENABLED),
+                              an_error_remedy(AN_ERROR_NOT_ENABLED));
+                return NULL;
+        }
+        if (!manager_virt_ready(m, st))
+                return NULL;
+        Vm *vm = manager_get_vm(m, name);
+        if (!vm || !vm->domain) {
+                /* Not heard of yet (its event may still be on its way): ask libvirt. */
+                vm = manager_add_vm(m, name);
+                if (!vm) {
+                        an_status_set(st, -ENOMEM, "Out of memory.");
+                        return NULL;
+                }
+                if (vm_refresh(vm, st) < 0) {
+                        vm_gc(vm);
+                        return NULL;
+                }
+        }
+        if (vm->operation) {
+                an_status_set(st, -AN_ERROR_BUSY, "Another operation on VM %s is in progress (%s); retry when it is done.",
+                              name, vm->operation->type->name);
+                return NULL;
+        }
+        if (m->management_op) {
+                an_status_set(st, -AN_ERROR_BUSY, "Management is being changed (%s); retry when it is done.",
+                              m->management_op->type->name);
+                return NULL;
+        }
+        return vm;
+}
+
+static int already_enabled(AnStatus *st, const Vm *vm, Tier tier) {
+        return an_status_set(st, -AN_ERROR_ALREADY_ENABLED,
+                             "VM %s is already enabled with performance %s. To change it to %s use SetVM "
+                             "('accelnetctl vm set %s --performance %s').", vm->name, tier_to_string(vm->accel_tier),
+                             tier_to_string(tier), vm->name, tier_to_string(tier));
+}
+
+bool vm_enable_is_noop(Manager *m, const char *name, Tier tier) {
+        Vm *vm = manager_get_vm(m, name);
+        return m->enabled && vm && vm->has_record && vm->accel && vm->accel_tier == tier && !vm->operation &&
+               vm->record.phase == ASSIGN_PHASE_ASSIGNED;
+}
+
+void vm_enable(Manager *m, const char *name, Tier tier, Completion c) {
+        AnStatus st = AN_STATUS_OK;
+        VfSlot *slot = NULL;
+        Vm *vm = vm_method_begin(m, name, true, &st);
+
+        if (!vm)
+                return completion_done(&c, &st);
+        if (vm_accelerated(vm) && vm->accel_tier != tier) {
+                already_enabled(&st, vm, tier);
+                return completion_done(&c, &st);
+        }
+        if (vm->has_record)
+                return completion_done(&c, &st); /* enabled with that tier already */
+        if (vm_admit(vm, tier, ADMIT_NEW, &slot, NULL, &st) < 0)
+                return completion_done(&c, &st);
+        vm_start_job(vm, VM_JOB_ENABLE, slot, tier, c);
+}
+
+bool vm_set_is_noop(Manager *m, const char *name, Tier tier) {
+        Vm *vm = manager_get_vm(m, name);
+        return vm && vm->has_record && vm->accel && vm->accel_tier == tier && !vm->operation;
+}
+
+void vm_set(Manager *m, const char *name, Tier tier, Completion c) {
+        AnStatus st = AN_STATUS_OK;
+        Vm *vm = vm_method_begin(m, name, true, &st);
+        bool local = false;
+        VfSlot *slot = NULL;
+
+        if (!vm)
+                return completion_done(&c, &st);
+        if (!vm_accelerated(vm))
+                return completion_fail(&c, -AN_ERROR_INVALID_ARGS,
+                                       "VM '%s' is not accelerated: use EnableVM ('accelnetctl vm enable %s') first.",
+                                       name, name);
+        if (!vm->has_record)
+                /* Accelerated but holding no VF here (waiting): the setting alone changes. */
+                return vm_start_job(vm, VM_JOB_SETTING, NULL, tier, c);
+        if (vm->accel_tier == tier && vm->record.tier == tier)
+                return completion_done(&c, &st);
+        if (vm_admit(vm, tier, ADMIT_TIER_CHANGE, NULL, NULL, &st) < 0)
+                return completion_done(&c, &st);
+
+        /* A stricter NUMA requirement that the current VF does not meet moves the VM to a
+         * fitting VF (the guest is on virtio for that moment); a fitting one must be free. */
+        const TierSpec *spec = &m->config->settings.tiers.tiers[tier];
+        VmFacts facts;
+        char mac[18];
+        unsigned vlan;
+        vm_facts(vm, &facts, mac, &vlan);
+        if (spec->numa == NUMA_POLICY_REQUIRED && facts.numa_node >= 0 && vm->slot &&
+            vm->slot->pf->numa_node != facts.numa_node) {
+                int r = vm_admit(vm, tier, ADMIT_MOVE, &slot, &local, &st);
+                if (r < 0 || !slot || !local)
+                        return completion_fail(&c, -AN_ERROR_CANNOT_PROVISION_PERFORMANCE,
+                                               "Performance %s needs a VF on NUMA node %d, where VM %s runs; it holds %s "
+                                               "on node %d and no VF on node %d is free.", tier_to_string(tier),
+                                               facts.numa_node, name, vm->record.vf, vm->slot->pf->numa_node,
+                                               facts.numa_node);
+                log_info("VM %s moves from VF %s (node %d) to %s (node %d) for performance %s.", name, vm->record.vf,
+                         vm->slot->pf->numa_node, slot->address, facts.numa_node, tier_to_string(tier));
+                return vm_start_job(vm, VM_JOB_MOVE, slot, tier, c);
+        }
+        vm_start_job(vm, VM_JOB_SET, vm->slot, tier, c);
+}
+
+bool vm_disable_is_noop(Manager *m, const char *name) {
+        Vm *vm = manager_get_vm(m, name);
+        return vm && vm->domain && !vm_accelerated(vm) && !vm->operation;
+}
+
+void vm_disable(Manager *m, const char *name, Completion c) {
+        AnStatus st = AN_STATUS_OK;
+        Vm *vm = vm_method_begin(m, name, false, &st);
+
+        if (!vm)
+                return completion_done(&c, &st);
+        if (!vm_accelerated(vm))
+                return completion_done(&c, &st); /* not accelerated: nothing to do */
+        if (!m->enabled && !vm->has_record)
+                return completion_fail(&c, -AN_ERROR_NOT_ENABLED, "%s %s", an_error_message(AN_ERROR_NOT_ENABLED),
+                                       an_error_remedy(AN_ERROR_NOT_ENABLED));
+        vm_start_job(vm, vm->has_record ? VM_JOB_DISABLE : VM_JOB_SETTING, NULL, _TIER_INVALID, c);
+}
+
+/* ---- internal operations (reconcile) -------------------------------------------------- */
+
+void vm_restore(Vm *vm, const char *why) {
+        if (vm->operation || !vm->has_record || !vm->slot)
+                return;
+        log_struct(LOG_INFO, NULL, vm->record.pf, vm->record.vf, vm->name, "VM %s gets VF %s again: %s.", vm->name,
+                   vm->record.vf, why);
+        vm_start_job(vm, VM_JOB_RESTORE, vm->slot, vm->record.tier, COMPLETION_NONE);
+}
+
+void vm_write_setting(Vm *vm, Tier tier) {
+        if (vm->operation)
+                return;
+        vm_start_job(vm, VM_JOB_SETTING, NULL, tier, COMPLETION_NONE);
+}
+
+void vm_detach_stray(Vm *vm, const char *vf, const char *why) {
+        if (vm->operation)
+                return;
+        log_struct(LOG_WARNING, MESSAGE_ID_DRIFT, NULL, vf, vm->name, "VF %s is taken out of VM %s: %s.", vf, vm->name,
+                   why);
+        vm_start_stray_job(vm, vf);
+}

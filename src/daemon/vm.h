@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* A Vm is one libvirt domain, from the moment the daemon hears of it until it is undefined
+ * and holds nothing. Its whole life is in vm.c:
+ *   - what libvirt says of it (its domain facts, kept fresh by events);
+ *   - its setting, which travels in its own XML (<metadata><accelnet:vm performance=…/>):
+ *     accelerated or not, and its tier;
+ *   - its record on this host (persistent, state.json): the VF it holds, the VF's settings
+ *     from before, the phase of the change under way;
+ *   - the operation in flight on it, if any (one at a time).
+ * A pointer to a Vm stays valid while the Vm is in m->vms; it leaves when the domain is gone
+ * and the Vm holds no VF and runs no operation. */
+
+#include <stdbool.h>
+
+#include "manager.h"
+#include "policy/admission.h"
+#include "sriov/vfpolicy.h"
+
+typedef struct VirtDomain VirtDomain;
+
+struct Vm {
+        Manager *manager;
+        char *name;
+
+        VirtDomain *domain;      /* what libvirt said last; NULL: not (yet) known to libvirt */
+        bool accel;              /* its setting: accelerated (accelnet metadata in its XML) */
+        Tier accel_tier;         /* the tier of its setting */
+
+        bool has_record;         /* it holds (or is being given, or is giving back) a VF */
+        Assignment record;       /* record.vm == name when has_record */
+        VfSlot *slot;            /* the slot of record.vf, NULL while its VF does not exist */
+
+        Operation *operation;    /* in flight */
+        char *note;              /* why it has no VF, or what waits (ListVMs) */
+        bool gone;               /* undefined in libvirt */
+};
+
+/* Lookup; NULL when unknown. */
+Vm *manager_get_vm(const Manager *m, const char *name);
+/* Finds or creates the Vm of a domain name (NULL on OOM). */
+Vm *manager_add_vm(Manager *m, const char *name);
+/* Takes a Vm out of the table and frees it when it is gone and idle. */
+void vm_gc(Vm *vm);
+Vm *vm_free(Vm *vm);
+
+/* Takes over `d` (the domain's facts), or forgets them (NULL: the domain is gone). */
+void vm_set_domain(Vm *vm, VirtDomain *d);
+/* Reads the domain from libvirt now (loop thread) and updates the facts. 0,
+ * -AN_ERROR_NO_SUCH_VM, or a libvirt error (message in st). */
+int vm_refresh(Vm *vm, AnStatus *st);
+
+bool vm_accelerated(const Vm *vm);
+/* The policy its VF gets with `tier` (MAC and VLAN of its record). */
+void vm_policy(const Vm *vm, Tier tier, VfPolicy *ret);
+/* "applies at next start", "waiting for a VF", ...; "" when none. Borrowed. */
+const char *vm_note(const Vm *vm);
+void vm_set_note(Vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Gives the VM's record the slot (a reservation) / drops the record and frees the slot. */
+int vm_take_slot(Vm *vm, VfSlot *s, Tier tier, const char *mac, unsigned vlan, AssignPhase phase);
+/* The one release: restores the VF's own settings (loop thread), drops the record, frees
+ * the slot, logs, tells (VMChanged "released"), marks the state dirty. */
+void vm_release(Vm *vm, const char *why);
+
+/* The methods (vm.c). Each completes `c` exactly once. */
+bool vm_enable_is_noop(Manager *m, const char *name, Tier tier);
+void vm_enable(Manager *m, const char *name, Tier tier, Completion c);
+bool vm_set_is_noop(Manager *m, const char *name, Tier tier);
+void vm_set(Manager *m, const char *name, Tier tier, Completion c);
+bool vm_disable_is_noop(Manager *m, const char *name);
+void vm_disable(Manager *m, const char *name, Completion c);
+
+/* Internal operations of reconcile: give the VM its VF again (policy, XML, metadata), write
+ * only its setting (tier; _TIER_INVALID removes it), or take a VF that is not its own out of
+ * its XML. */
+void vm_restore(Vm *vm, const char *why);
+void vm_write_setting(Vm *vm, Tier tier);
+void vm_detach_stray(Vm *vm, const char *vf, const char *why);
+
+/* Admission facts (vCPUs, virtio NIC, NUMA node) from the cached domain. */
+void vm_facts(const Vm *vm, VmFacts *ret, char mac[static 18], unsigned *ret_vlan);
