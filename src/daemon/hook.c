@@ -27,9 +27,7 @@ int manager_hook_prepare(Manager *m, const char *vm, AnStatus *st) {
                 return st->r;
         }
         vm_policy_for(m, a, s, a->tier, &p);
-        pthread_mutex_lock(&m->nl_lock);
         r = vf_policy_apply(m->nl, s->pf_ifname, s->index, &p, &res);
-        pthread_mutex_unlock(&m->nl_lock);
         bool none_sent = true;
         for (int i = 0; i < _VF_ATTR_MAX; i++)
                 if (res.result[i] != 0)
@@ -60,7 +58,7 @@ int manager_hook_release(Manager *m, const char *vm, AnStatus *st) {
                 return 0;
         const VfSlot *s = manager_find_slot(m, a->vf);
         if (s) {
-                int r = vm_restore_vf(m, m->nl, s->pf_ifname, s->index, &a->saved);
+                int r = vm_restore_vf(m->nl, s->pf_ifname, s->index, &a->saved);
                 if (r < 0)
                         log_struct(LOG_WARNING, NULL, a->pf, a->vf, vm, "Hook release: restoring VF %s failed: %s", a->vf,
                                    strerror(-r));

@@ -232,7 +232,8 @@ int manager_enable_check(Manager *m, const char *intent, uint32_t reserve, bool 
 typedef struct ProvisionJob {
         Manager *manager;
         char *root;
-        bool simulate, autoprobe;
+        const SriovBackend *backend;
+        bool autoprobe;
         PlanItem *items;
         int *results;
         size_t n;
@@ -254,7 +255,7 @@ static void provision_job_free(void *p) {
 static void provision_work(void *p) {
         ProvisionJob *j = p;
         for (size_t i = 0; i < j->n; i++)
-                j->results[i] = pf_set_num_vfs(j->root, j->simulate, j->items[i].pf, j->items[i].want, j->autoprobe);
+                j->results[i] = pf_set_num_vfs(j->backend, j->root, j->items[i].pf, j->items[i].want, j->autoprobe);
 }
 
 static void provision_done(Manager *m, void *p) {
@@ -332,7 +333,7 @@ static void provision_start(Manager *m, const Plan *plan, const char *intent, ui
         memcpy(j->items, plan->items, sizeof(PlanItem) * plan->n_items);
         j->n = plan->n_items;
         j->manager = m;
-        j->simulate = m->simulate;
+        j->backend = m->backend;
         j->autoprobe = m->config->settings.vf_autoprobe;
         j->done = done;
         j->userdata = userdata;

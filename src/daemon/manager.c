@@ -9,6 +9,7 @@
 #include "shared/fileio.h"
 #include "shared/log.h"
 #include "shared/macro.h"
+#include "sriov/backend.h"
 #include "sriov/discover.h"
 #include "sriov/numvfs.h"
 #include "sriov/pci.h"
@@ -72,7 +73,7 @@ int manager_new(const ManagerOptions *o, Manager **ret) {
         m->config_dir = strdup(o->config_dir ? o->config_dir : ACCELNET_SYSCONFDIR);
         m->state_dir = strdup(o->state_dir ? o->state_dir : ACCELNET_STATEDIR);
         m->libvirt_uri = strdup(o->libvirt_uri ? o->libvirt_uri : "qemu:///system");
-        m->simulate = o->simulate;
+        m->backend = o->backend ? o->backend : sriov_backend_kernel();
         if (!m->root || !m->config_dir || !m->state_dir || !m->libvirt_uri)
                 return -ENOMEM;
         r = sd_event_default(&m->event);
@@ -81,12 +82,9 @@ int manager_new(const ManagerOptions *o, Manager **ret) {
         r = pci_access_new(m->root, &m->pacc);
         if (r < 0)
                 return r;
-        r = -pthread_mutex_init(&m->nl_lock, NULL);
+        r = vf_netlink_open(m->backend, m->root, &m->nl);
         if (r < 0)
-                return r;
-        r = m->simulate ? vf_netlink_new_sim(m->root, &m->nl) : vf_netlink_new_kernel(&m->nl);
-        if (r < 0)
-                return log_error_errno(r, "Cannot open the netlink backend: %m");
+                return log_error_errno(r, "Cannot open the %s VF backend: %m", m->backend->name);
         *ret = TAKE_PTR(m);
         return 0;
 }
@@ -103,8 +101,6 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->virt_connect_timer);
         virt_conn_free(m->virt);
         vf_netlink_free(m->nl);
-        if (m->nl)
-                pthread_mutex_destroy(&m->nl_lock);
         virt_strv_free(m->domains, m->n_domains);
         strv_free_n(m->busy_vms, m->n_busy_vms);
         strv_free_n(m->held_vfs, m->n_held_vfs);

@@ -24,6 +24,7 @@ typedef struct PciAccess PciAccess;
 typedef struct Operation Operation;
 typedef struct VirtConn VirtConn;
 typedef struct VfNetlink VfNetlink;
+typedef struct SriovBackend SriovBackend;
 
 /* One VF of a provisioned PF (rebuilt from sysfs on every refresh). */
 typedef struct VfSlot {
@@ -62,7 +63,7 @@ typedef struct ManagerOptions {
         const char *config_dir;    /* /etc/accelnet */
         const char *state_dir;     /* /var/lib/accelnet */
         const char *libvirt_uri;   /* qemu:///system */
-        bool simulate;             /* fake root, simulated netlink and kernel */
+        const SriovBackend *backend; /* sriov_backend_kernel() (NULL) or the simulation's */
 } ManagerOptions;
 
 typedef struct Manager {
@@ -72,7 +73,7 @@ typedef struct Manager {
         sd_event_source *sync_timer;     /* fsync of state.json, coalesced */
 
         char *root, *config_dir, *state_dir, *libvirt_uri;
-        bool simulate;
+        const SriovBackend *backend; /* chosen once in main: VF policy and sriov_numvfs */
 
         PciAccess *pacc;
         HostFacts *host;
@@ -91,8 +92,7 @@ typedef struct Manager {
         char *libvirt_version;
         char **domains;            /* every libvirt domain, cached (events keep it fresh) */
         size_t n_domains;
-        VfNetlink *nl;             /* loop-thread handle for reading VF settings */
-        pthread_mutex_t nl_lock;   /* serialises VF policy requests of all threads */
+        VfNetlink *nl;             /* the loop thread's handle (workers open their own) */
         VfSlot *vfs;               /* VFs of the provisioned, supported PFs */
         size_t n_vfs;
         char **busy_vms;           /* VMs with an operation in flight */

@@ -51,9 +51,7 @@ static const VfInfo *cached_vf(Reconcile *rc, const VfSlot *s) {
                 l = &rc->pfs[rc->n_pfs++];
                 *l = (PfList){};
                 snprintf(l->ifname, sizeof l->ifname, "%s", s->pf_ifname);
-                pthread_mutex_lock(&rc->m->nl_lock);
                 l->r = vf_netlink_list(rc->m->nl, s->pf_ifname, &l->vfs, &l->n);
-                pthread_mutex_unlock(&rc->m->nl_lock);
         }
         if (l->r < 0 || s->index >= l->n || l->vfs[s->index].index != s->index)
                 return NULL;
@@ -78,9 +76,7 @@ static void reapply(Reconcile *rc, Assignment *a, const VfSlot *s, bool only_if_
         vm_policy_for(m, a, s, a->tier, &p);
         const VfInfo *info = only_if_drifted ? cached_vf(rc, s) : NULL;
         if (!only_if_drifted || !info || !vf_policy_matches(info, &p)) {
-                pthread_mutex_lock(&m->nl_lock);
                 (void) vf_policy_apply(m->nl, s->pf_ifname, s->index, &p, &res);
-                pthread_mutex_unlock(&m->nl_lock);
                 if (only_if_drifted)
                         drift(m, a->vm, a->vf, "VF %s of VM %s had drifted from its policy (MAC %s, VLAN %u); re-applied.",
                               a->vf, a->vm, a->mac, a->vlan);

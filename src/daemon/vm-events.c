@@ -48,12 +48,11 @@ static void domains_remove(Manager *m, const char *name) {
 
 void vm_release_local(Manager *m, const char *vm, const char *why) {
         Assignment *a = state_find_vm(m->state, vm);
-        _cleanup_(vf_netlink_freep) VfNetlink *nl = NULL;
         if (!a)
                 return;
         const VfSlot *s = manager_find_slot(m, a->vf);
-        if (s && vm_netlink_open(m, &nl) >= 0)
-                (void) vm_restore_vf(m, nl, s->pf_ifname, a->vf_index, &a->saved);
+        if (s)
+                (void) vm_restore_vf(m->nl, s->pf_ifname, a->vf_index, &a->saved);
         log_struct(LOG_NOTICE, MESSAGE_ID_VF_RELEASED, a->pf, a->vf, vm, "VF %s released from VM %s: %s.", a->vf, vm, why);
         state_remove_vm(m->state, vm);
         (void) manager_save_state(m);

@@ -18,6 +18,8 @@ typedef enum JobKind { JOB_ENABLE, JOB_DISABLE, JOB_RATES } JobKind;
 typedef struct VmJob {
         Manager *m;
         JobKind kind;
+        const SriovBackend *backend;   /* copies for the worker's own VF handle */
+        char *root;
         char *vm;
         /* the VF */
         char vf[PCI_ADDR_STRLEN], pf[PCI_ADDR_STRLEN], pf_ifname[16];
@@ -41,14 +43,11 @@ typedef struct VmJob {
 static void vm_job_free(void *p) {
         VmJob *j = p;
         free(j->vm);
+        free(j->root);
         free(j);
 }
 
-int vm_netlink_open(const Manager *m, VfNetlink **ret) {
-        return m->simulate ? vf_netlink_new_sim(m->root, ret) : vf_netlink_new_kernel(ret);
-}
-
-int vm_restore_vf(Manager *m, VfNetlink *nl, const char *pf_ifname, unsigned index, const VfSettings *saved) {
+int vm_restore_vf(VfNetlink *nl, const char *pf_ifname, unsigned index, const VfSettings *saved) {
         VfPolicy p;
         VfApplyResult res = {};
         int r;
@@ -56,9 +55,7 @@ int vm_restore_vf(Manager *m, VfNetlink *nl, const char *pf_ifname, unsigned ind
         if (!saved->valid)
                 return 0;
         vf_settings_to_policy(saved, &p);
-        pthread_mutex_lock(&m->nl_lock);
         r = vf_policy_apply(nl, pf_ifname, index, &p, &res);
-        pthread_mutex_unlock(&m->nl_lock);
         return r == -EOPNOTSUPP ? 0 : r;
 }
 
@@ -68,9 +65,7 @@ static int apply_policy(VmJob *j, VfNetlink *nl) {
         StrBuf w = {};
         int r;
 
-        pthread_mutex_lock(&j->m->nl_lock);
         r = vf_policy_apply(nl, j->pf_ifname, j->index, &j->policy, &res);
-        pthread_mutex_unlock(&j->m->nl_lock);
         if (r == -EINVAL && res.result[VF_ATTR_MAC] == 0 && res.result[VF_ATTR_VLAN] == 0 &&
             res.result[VF_ATTR_RATE] == -EINVAL)
                 r = -EOPNOTSUPP; /* a rate the driver refuses is like one it does not support */
@@ -112,7 +107,7 @@ static void job_enable_work(VmJob *j) {
         VirtAttachResult ar;
         int r;
 
-        r = vm_netlink_open(j->m, &nl);
+        r = vf_netlink_open(j->backend, j->root, &nl);
         if (r < 0) {
                 an_status_set(&j->st, -AN_ERROR_ENABLE_ACCELNET_FAILED, "Netlink: %s.", strerror(-r));
                 return;
@@ -121,11 +116,9 @@ static void job_enable_work(VmJob *j) {
                 if (j->kind == JOB_RATES) {
                         /* The VM keeps its VF: back to the old tier's policy, not the VF's own. */
                         VfApplyResult res = {};
-                        pthread_mutex_lock(&j->m->nl_lock);
                         (void) vf_policy_apply(nl, j->pf_ifname, j->index, &j->old_policy, &res);
-                        pthread_mutex_unlock(&j->m->nl_lock);
                 } else
-                        (void) vm_restore_vf(j->m, nl, j->pf_ifname, j->index, &j->saved);
+                        (void) vm_restore_vf(nl, j->pf_ifname, j->index, &j->saved);
                 return;
         }
         if (j->kind == JOB_RATES)
@@ -136,7 +129,7 @@ static void job_enable_work(VmJob *j) {
         if (r < 0) {
                 an_status_set(&j->st, r == -AN_ERROR_NO_SUCH_VM ? r : -AN_ERROR_ENABLE_ACCELNET_FAILED,
                               "Attaching VF %s to %s failed: %s", j->vf, j->vm, virt_last_error());
-                (void) vm_restore_vf(j->m, nl, j->pf_ifname, j->index, &j->saved);
+                (void) vm_restore_vf(nl, j->pf_ifname, j->index, &j->saved);
                 return;
         }
         j->live = ar.live == VIRT_LIVE_ATTACHED;
@@ -161,9 +154,9 @@ static void job_disable_work(VmJob *j) {
                         return;
                 }
         }
-        r = vm_netlink_open(j->m, &nl);
+        r = vf_netlink_open(j->backend, j->root, &nl);
         if (r >= 0)
-                r = vm_restore_vf(j->m, nl, j->pf_ifname, j->index, &j->saved);
+                r = vm_restore_vf(nl, j->pf_ifname, j->index, &j->saved);
         if (r < 0)
                 snprintf(j->warnings, sizeof j->warnings, "restoring the VF's settings failed: %s", strerror(-r));
 }
@@ -233,7 +226,9 @@ static void job_start(Manager *m, VmJob *j) {
         AnStatus st = AN_STATUS_OK;
         int r;
 
-        r = vm_busy_add(m, j->vm);
+        j->backend = m->backend;
+        j->root = strdup(m->root);
+        r = j->root ? vm_busy_add(m, j->vm) : -ENOMEM;
         if (r >= 0)
                 r = operation_start(m, "vm", vm_job_work, vm_job_done, j, vm_job_free);
         if (r < 0) {

@@ -28,10 +28,8 @@ void vm_alias(const char *vf, char *buf, size_t n);
 int vm_read_vf(Manager *m, const VfSlot *s, VfSettings *ret);
 void vf_settings_to_policy(const VfSettings *v, VfPolicy *ret);
 
-/* A VfNetlink for a worker thread (its own socket or simulator handle). */
-int vm_netlink_open(const Manager *m, VfNetlink **ret);
-/* Restores a VF's saved settings (any thread; takes nl_lock). */
-int vm_restore_vf(Manager *m, VfNetlink *nl, const char *pf_ifname, unsigned index, const VfSettings *saved);
+/* Restores a VF's saved settings through `nl` (the calling thread's own handle). */
+int vm_restore_vf(VfNetlink *nl, const char *pf_ifname, unsigned index, const VfSettings *saved);
 /* Releases an assignment on the loop thread without libvirt (the domain is gone):
  * restores the VF and drops the record. */
 void vm_release_local(Manager *m, const char *vm, const char *why);

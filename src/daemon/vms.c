@@ -236,9 +236,7 @@ int vm_read_vf(Manager *m, const VfSlot *s, VfSettings *ret) {
         VfPolicy p;
         int r;
 
-        pthread_mutex_lock(&m->nl_lock);
         r = vf_netlink_get(m->nl, s->pf_ifname, s->index, &info);
-        pthread_mutex_unlock(&m->nl_lock);
         if (r < 0)
                 return r;
         (void) vf_policy_from_info(&info, &p);

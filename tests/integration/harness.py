@@ -108,7 +108,8 @@ class Env:
 
     # ---- daemon ----------------------------------------------------------------------
     def start(self, *extra, wait=True):
-        args = [ACCELNETD, f"--root={self.root}", f"--config-dir={self.config_dir}",
+        # --simulate: the simulated backend on this fake root (a root alone means the kernel's).
+        args = [ACCELNETD, "--simulate", f"--root={self.root}", f"--config-dir={self.config_dir}",
                 f"--state-dir={self.state_dir}", f"--libvirt-uri={self.uri}", "--log-level=debug", *extra]
         env = self.env()
         env.update(self.daemon_env)

@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 
 #include "fakehost.h"
-#include "sriov/pcidump.h"
+#include "sim/pcidump.h"
 
 #define PF_REL "sys/devices/pci0000:00/0000:00:01.0/0000:01:00.0"
 #define RP_REL "sys/devices/pci0000:00/0000:00:01.0"
