@@ -506,7 +506,7 @@ static int build_host(Ctx *c, const json_t *desc) {
                 *strrchr(dd, '/') = 0;
                 snprintf(ms, sizeof ms, "%u\n", (unsigned) json_integer_value(v));
                 r = mkdir_p(dd, 0755);
-                r = r ?: write_string_file(dp, ms);
+                r = r ?: write_file_atomic_full(dp, ms, strlen(ms), 0644, false);
                 if (r < 0)
                         return r;
         }
