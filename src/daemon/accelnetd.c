@@ -34,7 +34,7 @@ static void help(void) {
                "  --log-level=LEVEL     err, warning, notice, info (default) or debug\n"
                "  -h --help             show this help\n"
                "     --version          show the version\n\n"
-               "Without --simulate, VF policy and sriov_numvfs go to the running kernel,\n"
+               "Without --simulate, VF policy goes to the running kernel over netlink,\n"
                "whatever --root says. The system bus is used; DBUS_SYSTEM_BUS_ADDRESS\n"
                "selects another one. See accelnetd(8).\n");
 }
