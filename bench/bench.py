@@ -91,7 +91,8 @@ class Bench:
         env = dict(self.env, NOTIFY_SOCKET=nsock_path)
         logf = open(os.path.join(self.dir, log_name), "a")
         t0 = time.monotonic()
-        p = subprocess.Popen([self.accelnetd, f"--root={root}", f"--config-dir={config}", f"--state-dir={state}",
+        # --simulate: the simulated VF netlink and sriov_numvfs on this fake root.
+        p = subprocess.Popen([self.accelnetd, "--simulate", f"--root={root}", f"--config-dir={config}", f"--state-dir={state}",
                               f"--libvirt-uri={uri}", "--log-level=info"], env=env, stdout=logf, stderr=subprocess.STDOUT)
         self.daemons.append(p)
         try:

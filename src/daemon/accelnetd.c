@@ -12,25 +12,31 @@
 #include "shared/log.h"
 #include "shared/macro.h"
 #include "shared/names.h"
-#include "simulate.h"
+#include "sim/sim.h"
+#include "sim/simulate.h"
+#include "sriov/backend.h"
 
 static void help(void) {
         printf("Usage: accelnetd [OPTIONS]\n"
-               "Accelerated Networking daemon: SR-IOV VFs for libvirt VMs, over D-Bus (org.accelnet1).\n\n"
+               "Accelerated Networking daemon: SR-IOV VFs for libvirt VMs, over D-Bus\n"
+               "(org.accelnet1).\n\n"
                "  --root=DIR            read hardware facts under DIR (default /)\n"
                "  --config-dir=DIR      configuration (default " ACCELNET_SYSCONFDIR ")\n"
                "  --state-dir=DIR       state (default " ACCELNET_STATEDIR ")\n"
                "  --libvirt-uri=URI     libvirt connection (default qemu:///system)\n"
                "  --simulate[=HOST.json]\n"
-               "                        run on a simulated host: the description (default: the built-in\n"
-               "                        one) is materialised as a fake root in a temporary directory (or in\n"
-               "                        --root if given and empty), with simulated netlink and the libvirt\n"
-               "                        test driver; configuration and state default to the simulation's\n"
+               "                        run on a simulated host instead of the kernel: the\n"
+               "                        description (default: the built-in one) becomes a\n"
+               "                        fake root in a temporary directory (or in --root, if\n"
+               "                        it has no sys/ yet), with simulated VF netlink and\n"
+               "                        sriov_numvfs and libvirt's test driver; configuration\n"
+               "                        and state default to the simulation's own\n"
                "  --log-level=LEVEL     err, warning, notice, info (default) or debug\n"
                "  -h --help             show this help\n"
                "     --version          show the version\n\n"
-               "The system bus is used; DBUS_SYSTEM_BUS_ADDRESS selects another one.\n"
-               "See accelnetd(8).\n");
+               "Without --simulate, VF policy goes to the running kernel over netlink,\n"
+               "whatever --root says. The system bus is used; DBUS_SYSTEM_BUS_ADDRESS\n"
+               "selects another one. See accelnetd(8).\n");
 }
 
 static int on_signal_exit(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
@@ -100,13 +106,28 @@ static int run(int argc, char **argv) {
                 return -EINVAL;
         }
 
+        /* The backend is chosen here, once: the simulation only when asked for. */
         _cleanup_(simulation_freep) Simulation *sim = NULL;
+        mo.backend = sriov_backend_kernel();
         if (simulate) {
-                r = simulation_setup(sim_host, &mo, &sim);
+                _cleanup_free_ char *err = NULL;
+                SimulationOptions so = { .host_json = sim_host && sim_host[0] ? sim_host : NULL,
+                                         .root = mo.root && mo.root[0] ? mo.root : NULL,
+                                         .config_dir = mo.config_dir, .state_dir = mo.state_dir,
+                                         .libvirt_uri = mo.libvirt_uri };
+                r = simulation_setup(&so, &sim, &err);
                 if (r < 0)
-                        return r;
+                        return log_error_errno(r, "Cannot set up the simulated host: %s", err ? err : strerror(-r));
+                if (sim->built)
+                        log_info("Simulated host (%s) built in %s.", sim->host, sim->root);
+                else
+                        log_info("Simulated host: using the existing tree in %s.", sim->root);
+                mo.root = sim->root;
+                mo.config_dir = sim->config_dir;
+                mo.state_dir = sim->state_dir;
+                mo.libvirt_uri = sim->libvirt_uri;
+                mo.backend = sim_backend();
         }
-        mo.backend = simulate || (mo.root && !streq(mo.root, "/")) ? sriov_backend_simulated() : sriov_backend_kernel();
 
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         r = sd_bus_open_system(&bus);

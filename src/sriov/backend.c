@@ -1,31 +1,21 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "sriov/backend.h"
-#include "sriov/numvfs.h"
-#include "sriov/vfpolicy.h"
+#include "backend.h"
+#include "kernel.h"
 
-struct SriovBackend {
-        bool simulated;
+static const SriovBackend kernel_backend = {
+        .name = "kernel",
+        .simulated = false,
+        .vf_open = vf_kernel_open,
+        .vf_close = vf_kernel_close,
+        .vf_list = vf_kernel_list,
+        .vf_set = vf_kernel_set,
+        .write_num_vfs = pf_kernel_write_num_vfs,
 };
 
-static const SriovBackend kernel = { .simulated = false };
-static const SriovBackend simulated = { .simulated = true };
-
 const SriovBackend *sriov_backend_kernel(void) {
-        return &kernel;
-}
-
-const SriovBackend *sriov_backend_simulated(void) {
-        return &simulated;
+        return &kernel_backend;
 }
 
 bool sriov_backend_is_simulated(const SriovBackend *b) {
         return b && b->simulated;
-}
-
-int vf_netlink_open(const SriovBackend *b, const char *root, VfNetlink **ret) {
-        return b->simulated ? vf_netlink_new_sim(root, ret) : vf_netlink_new_kernel(ret);
-}
-
-int pf_set_num_vfs(const SriovBackend *b, const char *root, const char *pf, unsigned n, bool autoprobe) {
-        return pf_write_num_vfs(root, b->simulated, pf, n, autoprobe);
 }

@@ -2,7 +2,7 @@
 #include <limits.h>
 #include <stdio.h>
 
-#include "fakeroot.h"
+#include "kernel.h"
 #include "numvfs.h"
 #include "shared/fileio.h"
 #include "shared/macro.h"
@@ -36,22 +36,7 @@ int pf_read_num_vfs(const char *root, const char *pf, unsigned *ret_num, unsigne
         return 0;
 }
 
-static int write_numvfs(const char *root, bool simulate, const char *pf, unsigned n) {
-        if (simulate) {
-                /* The simulated kernel: a PF without a driver has no sriov_configure. */
-                _cleanup_free_ char *drv = pf_attr(root, pf, "driver");
-                if (!drv)
-                        return -ENOMEM;
-                if (!file_exists(drv))
-                        return -ENOENT;
-                /* A real igb takes about 1.2 s to enable VFs (TESTBED.md); tests that need a
-                 * write in flight (kill -9 during Enable) ask the simulation for that. */
-                const char *delay = getenv("ACCELNET_SIM_NUMVFS_DELAY_MS");
-                uint32_t ms;
-                if (delay && parse_u32(delay, 10, &ms) >= 0 && ms <= 60000)
-                        (void) usleep(ms * 1000);
-                return fakeroot_set_vfs(root, pf, n, NULL);
-        }
+int pf_kernel_write_num_vfs(const char *root, const char *pf, unsigned n) {
         _cleanup_free_ char *p = pf_attr(root, pf, "sriov_numvfs");
         char buf[16];
         if (!p)
@@ -60,10 +45,14 @@ static int write_numvfs(const char *root, bool simulate, const char *pf, unsigne
         return write_string_file(p, buf);
 }
 
-int pf_write_num_vfs(const char *root, bool simulate, const char *pf, unsigned n, bool autoprobe) {
+int pf_set_num_vfs(const SriovBackend *b, const char *root, const char *pf, unsigned n, bool autoprobe) {
         unsigned cur = 0, total = 0;
+        PciAddr a;
         int r;
 
+        assert_return(b && b->write_num_vfs && root && pf, -EINVAL);
+        if (pci_addr_parse(pf, &a) < 0)
+                return -EINVAL;
         r = pf_read_num_vfs(root, pf, &cur, &total);
         if (r < 0)
                 return r;
@@ -81,13 +70,13 @@ int pf_write_num_vfs(const char *root, bool simulate, const char *pf, unsigned n
                         return r;
         }
         if (cur > 0) {
-                r = write_numvfs(root, simulate, pf, 0);
+                r = b->write_num_vfs(root, pf, 0);
                 if (r < 0)
                         return r;
         }
         if (n == 0)
                 return 0;
-        return write_numvfs(root, simulate, pf, n);
+        return b->write_num_vfs(root, pf, n);
 }
 
 const char *pf_num_vfs_strerror(int r) {

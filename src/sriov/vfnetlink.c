@@ -2,10 +2,10 @@
 /* The kernel backend of VF policy: rtnetlink through libnl's core (no libnl-route caches),
  * messages built by hand, one VF attribute per RTM_SETLINK, every request acknowledged.
  *
- * Ownership: VfNetlink.sk is owned by the handle; every struct nl_msg and struct nl_cb made
- * here is owned by the function that made it and freed before it returns. libnl's -NLE_*
- * codes are turned into -errno here (vf_netlink_nle_to_errno); a kernel NLMSG_ERROR keeps
- * its exact errno. */
+ * Ownership: the backend handle is a struct nl_sock, owned by the VfNetlink that opened
+ * it; every struct nl_msg and struct nl_cb made here is owned by the function that made it
+ * and freed before it returns. libnl's -NLE_* codes are turned into -errno here
+ * (vf_netlink_nle_to_errno); a kernel NLMSG_ERROR keeps its exact errno. */
 
 #include <linux/if_link.h>
 #include <linux/netlink.h>
@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include "kernel.h"
 #include "shared/log.h"
 #include "vfpolicy-internal.h"
 
@@ -89,7 +90,7 @@ int vf_netlink_nle_to_errno(int nle) {
 
 /* ---- the socket --------------------------------------------------------------------------- */
 
-int vf_kernel_open(VfNetlink *nl) {
+int vf_kernel_open(const char *root, void **ret_handle) {
         struct nl_sock *sk;
         struct timeval tv = { .tv_sec = VF_NL_TIMEOUT_SEC };
         int r;
@@ -113,18 +114,16 @@ int vf_kernel_open(VfNetlink *nl) {
                 nl_socket_free(sk);
                 return e;
         }
-        nl->sk = sk;
+        *ret_handle = sk;
         return 0;
 fail:
         nl_socket_free(sk);
         return vf_netlink_nle_to_errno(r);
 }
 
-void vf_kernel_close(VfNetlink *nl) {
-        if (nl->sk) {
-                nl_socket_free(nl->sk);
-                nl->sk = NULL;
-        }
+void vf_kernel_close(void *handle) {
+        if (handle)
+                nl_socket_free(handle);
 }
 
 /* ---- building requests -------------------------------------------------------------------------- */
@@ -418,11 +417,11 @@ static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *userdata)
         return NL_STOP;
 }
 
-static int transact(VfNetlink *nl, struct nl_msg *m, Transaction *t) {
+static int transact(struct nl_sock *sk, struct nl_msg *m, Transaction *t) {
         _cleanup_(nl_cb_putp) struct nl_cb *cb = NULL;
         int r;
 
-        if (!nl->sk)
+        if (!sk)
                 return -EBADF;
         cb = nl_cb_alloc(NL_CB_DEFAULT);
         if (!cb)
@@ -433,7 +432,7 @@ static int transact(VfNetlink *nl, struct nl_msg *m, Transaction *t) {
             nl_cb_err(cb, NL_CB_CUSTOM, on_error, t) < 0)
                 return -ENOMEM;
 
-        r = nl_send_auto(nl->sk, m);
+        r = nl_send_auto(sk, m);
         if (r < 0)
                 return vf_netlink_nle_to_errno(r);
         t->seq = nlmsg_hdr(m)->nlmsg_seq;
@@ -441,7 +440,7 @@ static int transact(VfNetlink *nl, struct nl_msg *m, Transaction *t) {
         for (unsigned i = 0; !t->done; i++) {
                 if (i >= VF_NL_MAX_READS)
                         return -EPROTO;
-                r = nl_recvmsgs_report(nl->sk, cb);
+                r = nl_recvmsgs_report(sk, cb);
                 if (t->done)
                         break;
                 if (r < 0)
@@ -452,7 +451,7 @@ static int transact(VfNetlink *nl, struct nl_msg *m, Transaction *t) {
         return t->error;
 }
 
-int vf_kernel_list(VfNetlink *nl, const char *pf, VfInfo **ret, size_t *ret_n) {
+int vf_kernel_list(void *handle, const char *pf, VfInfo **ret, size_t *ret_n) {
         _cleanup_(nlmsg_freep) struct nl_msg *m = NULL;
         Transaction t = { .want_link = true };
         int r;
@@ -460,7 +459,7 @@ int vf_kernel_list(VfNetlink *nl, const char *pf, VfInfo **ret, size_t *ret_n) {
         r = build_getlink(pf, &m);
         if (r < 0)
                 return r;
-        r = transact(nl, m, &t);
+        r = transact(handle, m, &t);
         if (r >= 0 && t.parse_error < 0)
                 r = t.parse_error;
         else if (r >= 0 && !t.have_link)
@@ -474,7 +473,7 @@ int vf_kernel_list(VfNetlink *nl, const char *pf, VfInfo **ret, size_t *ret_n) {
         return 0;
 }
 
-int vf_kernel_set(VfNetlink *nl, const char *pf, const VfSetRequest *req) {
+static int kernel_set_one(struct nl_sock *sk, const char *pf, const VfSetRequest *req) {
         _cleanup_(nlmsg_freep) struct nl_msg *m = NULL;
         Transaction t = {};
         int r;
@@ -482,5 +481,12 @@ int vf_kernel_set(VfNetlink *nl, const char *pf, const VfSetRequest *req) {
         r = build_setlink(pf, req, &m);
         if (r < 0)
                 return r;
-        return transact(nl, m, &t);
+        return transact(sk, m, &t);
+}
+
+/* One RTM_SETLINK per request, each acknowledged before the next is sent. */
+int vf_kernel_set(void *handle, const char *pf, const VfSetRequest *reqs, size_t n, int *results) {
+        for (size_t i = 0; i < n; i++)
+                results[i] = kernel_set_one(handle, pf, &reqs[i]);
+        return 0;
 }

@@ -74,32 +74,20 @@ bool vf_ifname_valid(const char *s) {
 
 /* ---- handles -------------------------------------------------------------------------- */
 
-int vf_netlink_new_kernel(VfNetlink **ret) {
+int vf_netlink_open(const SriovBackend *b, const char *root, VfNetlink **ret) {
         _cleanup_free_ VfNetlink *nl = NULL;
         int r;
 
-        assert_return(ret, -EINVAL);
+        assert_return(b && b->vf_open && b->vf_close && b->vf_list && b->vf_set && ret, -EINVAL);
         nl = calloc(1, sizeof *nl);
         if (!nl)
                 return -ENOMEM;
-        r = vf_kernel_open(nl);
-        if (r < 0)
+        nl->backend = b;
+        r = b->vf_open(root ? root : "/", &nl->handle);
+        if (r < 0) {
+                log_debug_errno(r, "Opening the %s VF backend failed: %s", b->name, strerror(-r));
                 return r;
-        *ret = TAKE_PTR(nl);
-        return 0;
-}
-
-int vf_netlink_new_sim(const char *root, VfNetlink **ret) {
-        _cleanup_free_ VfNetlink *nl = NULL;
-
-        assert_return(root && ret, -EINVAL);
-        nl = calloc(1, sizeof *nl);
-        if (!nl)
-                return -ENOMEM;
-        nl->simulated = true;
-        nl->root = strdup(root);
-        if (!nl->root)
-                return -ENOMEM;
+        }
         *ret = TAKE_PTR(nl);
         return 0;
 }
@@ -107,14 +95,12 @@ int vf_netlink_new_sim(const char *root, VfNetlink **ret) {
 VfNetlink *vf_netlink_free(VfNetlink *nl) {
         if (!nl)
                 return NULL;
-        if (!nl->simulated)
-                vf_kernel_close(nl);
-        free(nl->root);
+        nl->backend->vf_close(nl->handle);
         return mfree(nl);
 }
 
-bool vf_netlink_is_simulated(const VfNetlink *nl) {
-        return nl && nl->simulated;
+const SriovBackend *vf_netlink_backend(const VfNetlink *nl) {
+        return nl ? nl->backend : NULL;
 }
 
 /* ---- reading ---------------------------------------------------------------------------- */
@@ -127,7 +113,7 @@ int vf_netlink_list(VfNetlink *nl, const char *pf_ifname, VfInfo **ret, size_t *
         assert_return(nl && ret && ret_n, -EINVAL);
         if (!vf_ifname_valid(pf_ifname))
                 return -EINVAL;
-        r = nl->simulated ? vf_sim_list(nl, pf_ifname, &v, &n) : vf_kernel_list(nl, pf_ifname, &v, &n);
+        r = nl->backend->vf_list(nl->handle, pf_ifname, &v, &n);
         if (r < 0) {
                 log_debug_errno(r, "Listing VFs of %s failed: %s", pf_ifname, strerror(-r));
                 return r;
@@ -165,19 +151,35 @@ static const char *const vf_set_kind_names[_VF_SET_KIND_MAX] = {
         [VF_SET_LINK_STATE] = "link state",
 };
 
-static int vf_netlink_set(VfNetlink *nl, const char *pf, const VfSetRequest *req) {
-        int r;
-
-        assert_return(nl, -EINVAL);
-        if (!vf_ifname_valid(pf) || req->vf >= (uint32_t) INT32_MAX)
-                return -EINVAL;
-        r = nl->simulated ? vf_sim_set(nl, pf, req) : vf_kernel_set(nl, pf, req);
+static void log_result(const char *pf, const VfSetRequest *req, int r) {
         if (r < 0)
                 log_debug_errno(r, "%s vf %" PRIu32 ": setting %s failed: %s", pf, req->vf,
                                 vf_set_kind_names[req->kind], strerror(-r));
         else
                 log_debug("%s vf %" PRIu32 ": %s set", pf, req->vf, vf_set_kind_names[req->kind]);
-        return r < 0 ? r : 0;
+}
+
+/* Hands validated requests to the backend; results[i] always filled. */
+static int vf_netlink_send(VfNetlink *nl, const char *pf, const VfSetRequest *reqs, size_t n, int *results) {
+        int r = nl->backend->vf_set(nl->handle, pf, reqs, n, results);
+        for (size_t i = 0; i < n; i++) {
+                if (r < 0)
+                        results[i] = r;
+                else if (results[i] > 0)
+                        results[i] = 0;
+                log_result(pf, &reqs[i], results[i]);
+        }
+        return r;
+}
+
+static int vf_netlink_set(VfNetlink *nl, const char *pf, const VfSetRequest *req) {
+        int result;
+
+        assert_return(nl, -EINVAL);
+        if (!vf_ifname_valid(pf) || req->vf >= (uint32_t) INT32_MAX)
+                return -EINVAL;
+        (void) vf_netlink_send(nl, pf, req, 1, &result);
+        return result;
 }
 
 int vf_netlink_set_mac(VfNetlink *nl, const char *pf, uint32_t vf, const char *mac) {
@@ -224,77 +226,42 @@ int vf_netlink_set_link_state(VfNetlink *nl, const char *pf, uint32_t vf, VfLink
 
 int vf_policy_apply(VfNetlink *nl, const char *pf, uint32_t vf, const VfPolicy *p, VfApplyResult *ret) {
         VfApplyResult res = {};
+        VfSetRequest reqs[_VF_ATTR_MAX];
+        VfAttr which[_VF_ATTR_MAX];
+        int results[_VF_ATTR_MAX];
         uint8_t mac[6];
+        size_t n = 0;
         int first = 0;
 
         assert_return(nl && p && ret, -EINVAL);
-        if (!vf_ifname_valid(pf) || (p->mac[0] && vf_mac_parse(p->mac, mac) < 0) || p->vlan > 4095 || p->qos > 7)
+        if (!vf_ifname_valid(pf) || (p->mac[0] && vf_mac_parse(p->mac, mac) < 0) || p->vlan > 4095 || p->qos > 7 ||
+            vf >= (uint32_t) INT32_MAX)
                 return -EINVAL;
 
-        if (nl->simulated) {
-                /* The simulator takes the same five requests in one read and write of the
-                 * PF's file; each is still judged on its own. */
-                VfSetRequest reqs[_VF_ATTR_MAX];
-                VfAttr which[_VF_ATTR_MAX];
-                int results[_VF_ATTR_MAX];
-                size_t n = 0;
-                if (p->mac[0]) {
-                        reqs[n] = (VfSetRequest){ .kind = VF_SET_MAC, .vf = vf };
-                        memcpy(reqs[n].mac, mac, 6);
-                        which[n++] = VF_ATTR_MAC;
-                }
-                reqs[n] = (VfSetRequest){ .kind = VF_SET_VLAN, .vf = vf, .vlan = p->vlan, .qos = p->qos };
-                which[n++] = VF_ATTR_VLAN;
-                reqs[n] = (VfSetRequest){ .kind = VF_SET_SPOOFCHK, .vf = vf, .on = p->spoofchk };
-                which[n++] = VF_ATTR_SPOOFCHK;
-                reqs[n] = (VfSetRequest){ .kind = VF_SET_TRUST, .vf = vf, .on = p->trust };
-                which[n++] = VF_ATTR_TRUST;
-                reqs[n] = (VfSetRequest){ .kind = VF_SET_RATE, .vf = vf, .min_tx_rate = p->min_tx_rate,
-                                          .max_tx_rate = p->max_tx_rate };
-                which[n++] = VF_ATTR_RATE;
-                if (vf >= (uint32_t) INT32_MAX)
-                        return -EINVAL;
-                int r = vf_sim_set_many(nl, pf, reqs, n, results);
-                for (size_t i = 0; i < n; i++) {
-                        int e = r < 0 ? r : results[i];
-                        res.result[which[i]] = e;
-                        if (e < 0)
-                                log_debug_errno(e, "%s vf %" PRIu32 ": setting %s failed: %s", pf, vf,
-                                                vf_set_kind_names[reqs[i].kind], strerror(-e));
-                        else
-                                log_debug("%s vf %" PRIu32 ": %s set", pf, vf, vf_set_kind_names[reqs[i].kind]);
-                        if (e < 0 && (first == 0 || (first == -EOPNOTSUPP && e != -EOPNOTSUPP)))
-                                first = e;
-                }
-                *ret = res;
-                return first;
+        /* One request per attribute, in VfAttr order; the backend carries on past a failing
+         * one (the kernel's: one RTM_SETLINK each; the simulation's: one read and write of
+         * the PF's file for all of them, each still judged on its own). */
+        if (p->mac[0]) {
+                reqs[n] = (VfSetRequest){ .kind = VF_SET_MAC, .vf = vf };
+                memcpy(reqs[n].mac, mac, 6);
+                which[n++] = VF_ATTR_MAC;
         }
+        reqs[n] = (VfSetRequest){ .kind = VF_SET_VLAN, .vf = vf, .vlan = p->vlan, .qos = p->qos };
+        which[n++] = VF_ATTR_VLAN;
+        reqs[n] = (VfSetRequest){ .kind = VF_SET_SPOOFCHK, .vf = vf, .on = p->spoofchk };
+        which[n++] = VF_ATTR_SPOOFCHK;
+        reqs[n] = (VfSetRequest){ .kind = VF_SET_TRUST, .vf = vf, .on = p->trust };
+        which[n++] = VF_ATTR_TRUST;
+        reqs[n] = (VfSetRequest){ .kind = VF_SET_RATE, .vf = vf, .min_tx_rate = p->min_tx_rate,
+                                  .max_tx_rate = p->max_tx_rate };
+        which[n++] = VF_ATTR_RATE;
 
-        for (VfAttr a = 0; a < _VF_ATTR_MAX; a++) {
-                int r = 0;
-                switch (a) {
-                case VF_ATTR_MAC:
-                        if (p->mac[0])
-                                r = vf_netlink_set_mac(nl, pf, vf, p->mac);
-                        break;
-                case VF_ATTR_VLAN:
-                        r = vf_netlink_set_vlan(nl, pf, vf, p->vlan, p->qos);
-                        break;
-                case VF_ATTR_SPOOFCHK:
-                        r = vf_netlink_set_spoofchk(nl, pf, vf, p->spoofchk);
-                        break;
-                case VF_ATTR_TRUST:
-                        r = vf_netlink_set_trust(nl, pf, vf, p->trust);
-                        break;
-                case VF_ATTR_RATE:
-                        r = vf_netlink_set_rate(nl, pf, vf, p->min_tx_rate, p->max_tx_rate);
-                        break;
-                default:
-                        r = -EINVAL;
-                }
-                res.result[a] = r;
-                if (r < 0 && (first == 0 || (first == -EOPNOTSUPP && r != -EOPNOTSUPP)))
-                        first = r;
+        (void) vf_netlink_send(nl, pf, reqs, n, results);
+        for (size_t i = 0; i < n; i++) {
+                int e = results[i];
+                res.result[which[i]] = e;
+                if (e < 0 && (first == 0 || (first == -EOPNOTSUPP && e != -EOPNOTSUPP)))
+                        first = e;
         }
         *ret = res;
         return first;

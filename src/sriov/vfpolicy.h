@@ -1,15 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* VF policy of SR-IOV physical functions through rtnetlink (RTM_GETLINK / RTM_SETLINK with
- * IFLA_VFINFO_LIST), the same requests as `ip link set PF vf N ...`.
+/* VF policy of SR-IOV physical functions: the requests of `ip link set PF vf N ...`
+ * (RTM_GETLINK / RTM_SETLINK with IFLA_VFINFO_LIST on a kernel), one attribute per request.
  *
- * Two backends behind one handle:
- *   - the kernel: a NETLINK_ROUTE socket (libnl core, messages built by hand);
- *   - the simulator (`accelnetd --simulate`, tests): VF settings kept in
- *     ROOT/run/accelnet-sim/vf/<pf>.json, the VF count read from the fake sysfs under ROOT,
- *     and the behaviour of the PF's driver mimicked (igb: link state -EOPNOTSUPP,
- *     min_tx_rate > 0 -EINVAL).
+ * A VfNetlink is a handle on one backend (backend.h): the kernel's (a NETLINK_ROUTE socket)
+ * or the simulated host's (src/sim). What is here checks the arguments, then hands the
+ * request to the backend; nothing here knows which backend it is.
  *
  * Every function returns 0 (or a documented positive value) on success and a plain negative
  * errno on failure; libnl's error codes never come out of here. Notable values:
@@ -18,7 +15,8 @@
  *                argument (MAC string, VLAN > 4095, QoS > 7, interface name)
  *   -EOPNOTSUPP  the driver does not support this attribute (or the netdev has no VFs at all)
  *   -EPERM       no CAP_NET_ADMIN
- * Nothing here logs above debug. A VfNetlink is not thread-safe. */
+ * Nothing here logs above debug. A VfNetlink is used by one thread at a time; open one per
+ * thread (several handles, in any threads and processes, need no lock in the caller). */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -52,15 +50,15 @@ typedef struct VfInfo {
 } VfInfo;
 
 typedef struct VfNetlink VfNetlink;
+typedef struct SriovBackend SriovBackend;
 
-/* Kernel backend: owns one NETLINK_ROUTE socket (5 s receive timeout, 256 KiB buffer). */
-int vf_netlink_new_kernel(VfNetlink **ret);
-/* Simulated backend on a root in the kernel layout (see fakeroot.h). The handle keeps a copy
- * of `root`; nothing is read or written before the first call. */
-int vf_netlink_new_sim(const char *root, VfNetlink **ret);
+/* A handle on backend `b` for the host under `root` (the kernel backend talks to the running
+ * kernel whatever the root; the simulation keeps a copy of it). Owned by the caller. */
+int vf_netlink_open(const SriovBackend *b, const char *root, VfNetlink **ret);
 VfNetlink *vf_netlink_free(VfNetlink *nl);
 DEFINE_TRIVIAL_CLEANUP_FUNC(VfNetlink *, vf_netlink_free);
-bool vf_netlink_is_simulated(const VfNetlink *nl);
+/* The backend the handle was opened on (borrowed). */
+const SriovBackend *vf_netlink_backend(const VfNetlink *nl);
 
 /* All VFs of a PF, ordered by index. *ret is a malloc'ed array owned by the caller (free());
  * NULL with *ret_n == 0 when the PF has no VFs (not an error: lo, veth, a PF with

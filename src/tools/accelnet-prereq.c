@@ -8,13 +8,14 @@
 #include "policy/prereq.h"
 #include "shared/log.h"
 #include "sriov/discover.h"
-#include "sriov/fakeroot.h"
+#include "sim/fakeroot.h"
 
 static void help(void) {
         printf("Usage: accelnet-prereq [--root=DIR] [--host=HOST.json [--dump-dir=DIR]] [--libvirt-version=V]\n"
                "Discovers SR-IOV network adapters under DIR (default /) and prints each prerequisite\n"
                "check with its evidence and remedy.\n"
                "  --host=FILE   first build a fake root in DIR from a host description\n"
+               "  --dump-dir=DIR  where its relative \"dump\" files are (default: FILE's directory)\n"
                "  --verbose     also print the facts read for each adapter\n");
 }
 

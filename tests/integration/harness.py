@@ -107,9 +107,15 @@ class Env:
         return e
 
     # ---- daemon ----------------------------------------------------------------------
-    def start(self, *extra, wait=True):
-        args = [ACCELNETD, f"--root={self.root}", f"--config-dir={self.config_dir}",
-                f"--state-dir={self.state_dir}", f"--libvirt-uri={self.uri}", "--log-level=debug", *extra]
+    def start(self, *extra, wait=True, simulate=True):
+        # --simulate: the simulated backend on this fake root (a root alone means the kernel's).
+        args = [ACCELNETD, *(["--simulate"] if simulate else []), f"--root={self.root}",
+                f"--config-dir={self.config_dir}", f"--state-dir={self.state_dir}", f"--libvirt-uri={self.uri}",
+                "--log-level=debug", *extra]
+        return self.exec(args, wait=wait)
+
+    def exec(self, args, wait=True):
+        """Starts accelnetd with exactly these arguments (args[0] is the binary)."""
         env = self.env()
         env.update(self.daemon_env)
         self.log = open(self.log_path, "a")

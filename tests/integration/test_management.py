@@ -219,7 +219,11 @@ class Persistence(TestCase):
 
     def test_kill9_during_enable(self):
         env = self.make_env()
-        env.daemon_env["ACCELNET_SIM_NUMVFS_DELAY_MS"] = "400"
+        # The simulated kernel takes 400 ms per sriov_numvfs write (src/sim/sim.h).
+        delay = os.path.join(env.root, "run/accelnet-sim/numvfs-delay-ms")
+        os.makedirs(os.path.dirname(delay), exist_ok=True)
+        with open(delay, "w") as f:
+            f.write("400\n")
         env.start()
         call = subprocess.Popen(["dbus-send", "--system", "--print-reply", "--dest=org.accelnet1", "/org/accelnet1",
                                  "org.accelnet1.Manager.Enable", "string:compute", "uint32:50"], env=env.env(),
@@ -230,7 +234,7 @@ class Persistence(TestCase):
         st = env.state()
         self.assertTrue(st["management"]["enabled"])
         self.assertIn("pending", [a["status"] for a in st["adapters"]])
-        env.daemon_env.pop("ACCELNET_SIM_NUMVFS_DELAY_MS")
+        os.unlink(delay)
         env.start()
         # the restarted daemon reports what it has and finishes the interrupted provisioning
         self.assertTrue(env.prop("Enabled"))

@@ -197,8 +197,13 @@ def cmd_deb():
         try:
             check(bool(addr), "dbus-daemon starts with the installed policy")
             if addr and os.geteuid() == 0:
-                env = {**os.environ, "DBUS_SYSTEM_BUS_ADDRESS": addr,
-                       "ACCELNET_SIMULATE_DIR": os.path.join(root, "usr/share/accelnet/simulate"), "TMPDIR": tmp}
+                # The built-in simulated host is compiled in: nothing from the source tree or
+                # /usr/share is read, and no source-tree path is in the binary.
+                with open(os.path.join(root, "usr/sbin/accelnetd"), "rb") as f:
+                    binary = f.read()
+                leaks = [d for d in (SOURCE_DIR, BUILD_DIR, os.path.join(PKG_DIR, "tree")) if d.encode() in binary]
+                check(not leaks, f"the installed accelnetd contains no source or build tree path {leaks}")
+                env = {**os.environ, "DBUS_SYSTEM_BUS_ADDRESS": addr, "TMPDIR": tmp}
                 env.pop("JOURNAL_STREAM", None)
                 log = open(os.path.join(tmp, "accelnetd.log"), "w")
                 daemon = subprocess.Popen([os.path.join(root, "usr/sbin/accelnetd"), "--simulate"], env=env,
@@ -211,6 +216,9 @@ def cmd_deb():
                         break
                     time.sleep(0.05)
                 check(ok, "installed accelnetd --simulate owns org.accelnet1 under the installed policy")
+                r = run([os.path.join(root, "usr/bin/accelnetctl"), "adapters"], env=env)
+                check(r.returncode == 0 and "0000:01:00.0" in r.stdout and "ens1f0" in r.stdout,
+                      f"installed accelnetd --simulate runs on the built-in host: {r.stdout.strip()[:200]} {r.stderr.strip()[:200]}")
                 r = run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
                          os.path.join(root, "usr/bin/accelnetctl"), "status", "--json=short"], env=env)
                 check(r.returncode == 0 and '"Version"' in r.stdout.replace("version", "Version"),

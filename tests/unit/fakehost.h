@@ -17,7 +17,7 @@
 #include "policy/prereq.h"
 #include "shared/fileio.h"
 #include "sriov/discover.h"
-#include "sriov/fakeroot.h"
+#include "sim/fakeroot.h"
 #include "sriov/pci.h"
 #include "testlib.h"
 

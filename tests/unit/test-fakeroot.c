@@ -5,7 +5,8 @@
 #include <sys/stat.h>
 
 #include "fakehost.h"
-#include "sriov/pcidump.h"
+#include "sim/pcidump.h"
+#include "sim/sim.h"
 
 #define PF_REL "sys/devices/pci0000:00/0000:00:01.0/0000:01:00.0"
 #define RP_REL "sys/devices/pci0000:00/0000:00:01.0"
@@ -424,6 +425,68 @@ TEST(bad_descriptions) {
         check_bad("{'devices': [{'address': '0000:00:01.0', 'children': [{'address': '0000:01:00.1', 'driver': []}]}]}",
                   "0000:01:00.1: \"driver\"");
         check_bad("{'symlinks': [{'link': 'sys/x'}]}", "symlinks[0]");
+        check_bad("{'numvfs_delay_ms': 60001}", "\"numvfs_delay_ms\" must be an integer 0-60000");
+        check_bad("{'numvfs_delay_ms': '400'}", "\"numvfs_delay_ms\"");
+}
+
+TEST(numvfs_delay_key) {
+        FakeHost h;
+        _cleanup_free_ char *p = NULL, *v = NULL;
+        ASSERT(fake_host_build(&h, "{'numvfs_delay_ms': 250}") == 0);
+        ASSERT(asprintf(&p, "%s/" SIM_NUMVFS_DELAY_FILE, h.root) > 0);
+        ASSERT(read_one_line(p, &v) >= 0);
+        CHECK_STR(v, "250");
+        fake_host_done(&h);
+        /* absent: no file, the simulated kernel answers at once */
+        ASSERT(fake_host_build(&h, "{}") == 0);
+        free(p);
+        ASSERT(asprintf(&p, "%s/" SIM_NUMVFS_DELAY_FILE, h.root) > 0);
+        CHECK(!file_exists(p));
+        fake_host_done(&h);
+}
+
+/* A description's relative "dump" names are its neighbours, whatever the working directory;
+ * an explicit dump directory wins. */
+TEST(dump_relative_to_description) {
+        char *dir = test_tmpdir();
+        _cleanup_free_ char *sub = path_join(dir, "hosts"), *desc = NULL, *copy = NULL, *src = NULL, *data = NULL;
+        _cleanup_free_ char *root1 = path_join(dir, "root1"), *root2 = path_join(dir, "root2"), *err = NULL;
+        _cleanup_free_ char *cfg1 = NULL, *cfg2 = NULL, *b1 = NULL, *b2 = NULL;
+        const char *text = "{\"devices\": [{\"address\": \"0000:01:00.0\", "
+                           "\"config\": {\"dump\": \"" DUMP_82576 "\", \"slot\": \"01:00.0\"}}]}";
+        size_t n, n1 = 0, n2 = 0;
+        char cwd[4096];
+
+        ASSERT(sub && root1 && root2 && mkdir_p(sub, 0755) == 0 && mkdir_p(root1, 0755) == 0 &&
+               mkdir_p(root2, 0755) == 0);
+        desc = path_join(sub, "host.json");
+        copy = path_join(sub, DUMP_82576);
+        src = path_join(test_fixtures_dir(), DUMP_82576);
+        ASSERT(desc && copy && src && read_full_file(src, 1 << 20, &data, &n) == 0);
+        ASSERT(write_file_atomic(copy, data, n, 0644) == 0);
+        ASSERT(write_file_atomic(desc, text, strlen(text), 0644) == 0);
+
+        ASSERT(getcwd(cwd, sizeof cwd));
+        ASSERT(chdir("/") == 0);
+        CHECK_INT(fakeroot_build_file(root1, desc, NULL, &err), 0);
+        FakeRootOptions o = { .dump_dir = test_fixtures_dir() };
+        CHECK_INT(fakeroot_build_file(root2, desc, &o, &err), 0);
+        ASSERT(chdir(cwd) == 0);
+        cfg1 = path_join(root1, "sys/bus/pci/devices/0000:01:00.0/config");
+        cfg2 = path_join(root2, "sys/bus/pci/devices/0000:01:00.0/config");
+        ASSERT(read_full_file(cfg1, 8192, &b1, &n1) == 0 && read_full_file(cfg2, 8192, &b2, &n2) == 0);
+        CHECK_INT(n1, 4096);
+        CHECK(n1 == n2 && memcmp(b1, b2, n1) == 0);
+
+        /* Not beside the description, and no dump directory: the error names the path. */
+        ASSERT(unlink(copy) == 0);
+        _cleanup_free_ char *root3 = path_join(dir, "root3");
+        ASSERT(root3 && mkdir_p(root3, 0755) == 0);
+        free(err);
+        err = NULL;
+        CHECK_INT(fakeroot_build_file(root3, desc, NULL, &err), -EINVAL);
+        CHECK_CONTAINS(err, "hosts/" DUMP_82576);
+        test_tmpdir_cleanup(dir);
 }
 
 TEST(build_file_not_json) {
@@ -514,6 +577,8 @@ int main(void) {
         RUN(set_vfs_82576);
         RUN(set_vfs_at_build_thunderx);
         RUN(bad_descriptions);
+        RUN(numvfs_delay_key);
+        RUN(dump_relative_to_description);
         RUN(build_file_not_json);
         RUN(synth_config_e810);
         return TEST_MAIN_END();

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The lspci -x/-xxx/-xxxx converter, on the real dumps of ../shared/fixtures/real. */
 #include "fakehost.h"
-#include "sriov/pcidump.h"
+#include "sim/pcidump.h"
 
 static uint16_t rd16(const PciDumpDevice *d, size_t off) {
         return (uint16_t) (d->data[off] | d->data[off + 1] << 8);

@@ -17,19 +17,28 @@
  * (TESTBED.md): igb says EOPNOTSUPP to link state, and EINVAL to min_tx_rate > 0, to any
  * rate while the PF's operstate is "down", and to a max_tx_rate above the PF's link speed;
  * other drivers accept everything the kernel accepts (min_tx_rate > max_tx_rate is refused
- * by all of them). A multicast MAC is refused by every driver. The handle holds no state:
- * every call reads the sysfs and the file again, so sriov_numvfs changes are seen at once.
- * One writer (accelnetd) is assumed; concurrent writers would lose updates, never corrupt. */
+ * by all of them). A multicast MAC is refused by every driver. The handle holds no state but
+ * the root: every call reads the sysfs and the file again, so sriov_numvfs changes are seen
+ * at once.
+ *
+ * Any number of handles, in any threads and processes, may change VFs of one PF at once:
+ * each read-modify-write of a PF's file holds an exclusive flock(2) on
+ * ROOT/run/accelnet-sim/lock/<pf>.lock (flock belongs to the open file, so two handles of one
+ * process exclude each other as two processes do). Readers take no lock: the file is
+ * replaced by rename(2), so they see the old settings or the new ones, never a mix. */
 
 #include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include "shared/fileio.h"
-#include "vfpolicy-internal.h"
+#include "sim-internal.h"
 
 #define VF_SIM_DIR "run/accelnet-sim/vf"
+#define VF_SIM_LOCK_DIR "run/accelnet-sim/lock"
 #define VF_SIM_MAX_FILE (4 * 1024 * 1024)
 #define VF_SIM_VERSION 1
 
@@ -270,15 +279,65 @@ static int sim_state_save(const char *root, const char *path, const char *pf, co
         return write_file_atomic_full(path, text, strlen(text), 0644, false);
 }
 
+/* Exclusive lock on the PF's lock file; returns the fd that holds it (closing it unlocks). */
+static int sim_lock_pf(const char *root, const char *pf) {
+        _cleanup_free_ char *dir = root_path(root, VF_SIM_LOCK_DIR), *name = NULL, *path = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        if (!dir || asprintf(&name, "%s.lock", pf) < 0 || !(path = path_join(dir, name)))
+                return -ENOMEM;
+        r = mkdir_p(dir, 0755);
+        if (r < 0)
+                return r;
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0)
+                return -errno;
+        while (flock(fd, LOCK_EX) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        return TAKE_FD(fd);
+}
+
 /* ---- the backend ------------------------------------------------------------------------------ */
 
-int vf_sim_list(VfNetlink *nl, const char *pf, VfInfo **ret, size_t *ret_n) {
+struct SimVf {
+        char *root;
+};
+
+int sim_vf_open(const char *root, void **ret_handle) {
+        SimVf *h;
+
+        if (!root)
+                return -EINVAL;
+        h = calloc(1, sizeof *h);
+        if (!h)
+                return -ENOMEM;
+        h->root = strdup(root);
+        if (!h->root) {
+                free(h);
+                return -ENOMEM;
+        }
+        *ret_handle = h;
+        return 0;
+}
+
+void sim_vf_close(void *handle) {
+        SimVf *h = handle;
+        if (!h)
+                return;
+        free(h->root);
+        free(h);
+}
+
+int sim_vf_list(void *handle, const char *pf, VfInfo **ret, size_t *ret_n) {
+        SimVf *h = handle;
         _cleanup_free_ char *path = NULL;
         _cleanup_free_ VfInfo *vfs = NULL;
         SimPf s;
         int r;
 
-        r = sim_pf_load(nl->root, pf, &s);
+        r = sim_pf_load(h->root, pf, &s);
         if (r < 0)
                 return r;
         if (s.num_vfs == 0) {
@@ -286,7 +345,7 @@ int vf_sim_list(VfNetlink *nl, const char *pf, VfInfo **ret, size_t *ret_n) {
                 *ret_n = 0;
                 return 0;
         }
-        path = sim_state_path(nl->root, pf);
+        path = sim_state_path(h->root, pf);
         if (!path)
                 return -ENOMEM;
         r = sim_state_load(path, s.num_vfs, &vfs);
@@ -296,7 +355,6 @@ int vf_sim_list(VfNetlink *nl, const char *pf, VfInfo **ret, size_t *ret_n) {
         *ret_n = s.num_vfs;
         return 0;
 }
-
 static bool is_igb(const SimPf *s) {
         return streq(s->driver, "igb");
 }
@@ -357,31 +415,35 @@ static int sim_apply(VfInfo *v, const VfSetRequest *req) {
 }
 
 /* Several requests for one PF: each is judged as the driver would judge it on its own (a
- * refused one changes nothing), and the PF's file is read and written once. */
-int vf_sim_set_many(VfNetlink *nl, const char *pf, const VfSetRequest *reqs, size_t n, int *results) {
+ * refused one changes nothing), and the PF's file is read and written once, under its lock. */
+int sim_vf_set(void *handle, const char *pf, const VfSetRequest *reqs, size_t n, int *results) {
+        SimVf *h = handle;
         _cleanup_free_ char *path = NULL;
         _cleanup_free_ VfInfo *vfs = NULL;
+        _cleanup_close_ int lock = -EBADF;
         bool changed = false;
         SimPf s;
         int r;
 
-        r = sim_pf_load(nl->root, pf, &s);
-        if (r >= 0)
-                r = (path = sim_state_path(nl->root, pf)) ? sim_state_load(path, s.num_vfs, &vfs) : -ENOMEM;
+        r = sim_pf_load(h->root, pf, &s);
+        if (r < 0)
+                return r;
+        if (!(path = sim_state_path(h->root, pf)))
+                return -ENOMEM;
+        lock = sim_lock_pf(h->root, pf);
+        if (lock < 0)
+                return lock;
+        r = sim_state_load(path, s.num_vfs, &vfs);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < n; i++) {
-                results[i] = r < 0 ? r : sim_check(&s, &reqs[i]);
+                results[i] = sim_check(&s, &reqs[i]);
                 if (results[i] >= 0)
                         results[i] = sim_apply(&vfs[reqs[i].vf], &reqs[i]);
                 if (results[i] >= 0)
                         changed = true;
         }
-        if (r < 0 || !changed)
-                return r;
-        return sim_state_save(nl->root, path, pf, vfs, s.num_vfs);
-}
-
-int vf_sim_set(VfNetlink *nl, const char *pf, const VfSetRequest *req) {
-        int result, r;
-        r = vf_sim_set_many(nl, pf, req, 1, &result);
-        return r < 0 ? r : result;
+        if (!changed)
+                return 0;
+        return sim_state_save(h->root, path, pf, vfs, s.num_vfs);
 }

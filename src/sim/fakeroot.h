@@ -13,16 +13,18 @@
 typedef struct json_t json_t;
 
 typedef struct FakeRootOptions {
-        const char *dump_dir;  /* where "dump" config files are looked up; NULL = relative to cwd */
+        /* Where relative "dump" names are looked up. NULL: the description file's own
+         * directory (fakeroot_build_file), the working directory (fakeroot_build). */
+        const char *dump_dir;
 } FakeRootOptions;
 
 /* Builds into `root` (which must exist and should be empty). On a bad description returns
- * -EINVAL and, if ret_error is given, a message naming the field. */
+ * -EINVAL and, if ret_error is given, a message naming the field. opts may be NULL. */
 int fakeroot_build(const char *root, const json_t *desc, const FakeRootOptions *opts, char **ret_error);
 int fakeroot_build_file(const char *root, const char *json_path, const FakeRootOptions *opts,
                         char **ret_error);
 
-/* What a kernel does when `n` is written to a PF's sriov_numvfs: creates (n > 0) or removes
+/* What a kernel does when `n` is written to a PF's sriov_numvfs (simkernel.c): creates (n > 0) or removes
  * (n == 0) the VF functions: config, physfn/virtfnN links, IOMMU groups, and, when
  * vf_driver is set, a bound driver and a netdev per VF. */
 int fakeroot_set_vfs(const char *root, const char *pf_address, unsigned n, const char *vf_driver);

@@ -7,14 +7,12 @@
 #include <sys/stat.h>
 
 #include "fakeroot.h"
+#include "fakesysfs.h"
 #include "pcidump.h"
 #include "shared/fileio.h"
 #include "shared/hostfacts.h"
 #include "shared/macro.h"
-
-#define EXT_CAP_SRIOV 0x0010
-#define EXT_CAP_ACS 0x000d
-#define EXT_CAP_ARI 0x000e
+#include "sim.h"
 
 typedef struct DumpCache {
         char *name;
@@ -43,172 +41,6 @@ static int fail(Ctx *c, const char *fmt, ...) {
                 va_end(ap);
         }
         return -EINVAL;
-}
-
-/* ---- small file helpers ---------------------------------------------------------- */
-
-static int put_file(const char *dir, const char *name, const void *data, size_t len) {
-        _cleanup_free_ char *p = path_join(dir, name);
-        _cleanup_fclose_ FILE *f = NULL;
-        if (!p)
-                return -ENOMEM;
-        f = fopen(p, "we");
-        if (!f)
-                return -errno;
-        if (len > 0 && fwrite(data, 1, len, f) != len)
-                return -EIO;
-        return fflush(f) == 0 ? 0 : -errno;
-}
-
-static int put_text(const char *dir, const char *name, const char *fmt, ...) _printf_(3, 4);
-static int put_text(const char *dir, const char *name, const char *fmt, ...) {
-        _cleanup_free_ char *s = NULL;
-        va_list ap;
-        int n;
-        va_start(ap, fmt);
-        n = vasprintf(&s, fmt, ap);
-        va_end(ap);
-        if (n < 0)
-                return -ENOMEM;
-        return put_file(dir, name, s, (size_t) n);
-}
-
-/* Creates LINK (root-relative) pointing at TARGET (root-relative) with a relative path, as
- * the kernel's sysfs links are, so that realpath() never leaves the root. */
-static int rel_symlink(const char *root, const char *target_rel, const char *link_rel) {
-        _cleanup_free_ char *link_abs = root_path(root, link_rel), *dir = strdup(link_rel);
-        char buf[PATH_MAX] = "";
-        const char *t = target_rel, *l = link_rel;
-
-        if (!link_abs || !dir)
-                return -ENOMEM;
-        /* Skip the common leading components. */
-        for (;;) {
-                size_t nt = strcspn(t, "/"), nl = strcspn(l, "/");
-                if (nt != nl || strncmp(t, l, nt) != 0 || !l[nl] || !t[nt])
-                        break;
-                t += nt + 1;
-                l += nl + 1;
-        }
-        for (const char *s = l; *s; s++)
-                if (*s == '/')
-                        strncat(buf, "../", sizeof buf - strlen(buf) - 1);
-        strncat(buf, t, sizeof buf - strlen(buf) - 1);
-        char *slash = strrchr(dir, '/');
-        if (slash) {
-                *slash = 0;
-                _cleanup_free_ char *d = root_path(root, dir);
-                if (!d || mkdir_p(d, 0755) < 0)
-                        return -EIO;
-        }
-        (void) unlink(link_abs);
-        return symlink(buf, link_abs) < 0 ? -errno : 0;
-}
-
-static int mkdir_rel(const char *root, const char *rel) {
-        _cleanup_free_ char *p = root_path(root, rel);
-        if (!p)
-                return -ENOMEM;
-        return mkdir_p(p, 0755);
-}
-
-/* ---- config space ---------------------------------------------------------------- */
-
-static void put16(uint8_t *c, int off, uint16_t v) {
-        c[off] = v & 0xff;
-        c[off + 1] = v >> 8;
-}
-static void put32(uint8_t *c, int off, uint32_t v) {
-        for (int i = 0; i < 4; i++)
-                c[off + i] = (v >> (8 * i)) & 0xff;
-}
-static uint16_t get16(const uint8_t *c, int off) {
-        return (uint16_t) (c[off] | c[off + 1] << 8);
-}
-static uint32_t get32(const uint8_t *c, int off) {
-        return (uint32_t) c[off] | (uint32_t) c[off + 1] << 8 | (uint32_t) c[off + 2] << 16 |
-               (uint32_t) c[off + 3] << 24;
-}
-
-void synth_config(const SynthConfig *s, uint8_t c[4096]) {
-        bool bridge = s->pcie_type == PCIE_TYPE_ROOT_PORT || s->pcie_type == PCIE_TYPE_UPSTREAM ||
-                      s->pcie_type == PCIE_TYPE_DOWNSTREAM || s->pcie_type == PCIE_TYPE_PCI_BRIDGE ||
-                      (s->class_code >> 8) == 0x0604;
-        int next = 0x100, prev = -1;
-
-        memset(c, 0, 4096);
-        put16(c, 0x00, s->vendor);
-        put16(c, 0x02, s->device);
-        put16(c, 0x04, 0x0406);                  /* memory + bus master + INTx disable */
-        put16(c, 0x06, 0x0010);                  /* capability list */
-        c[0x08] = 0x01;                          /* revision */
-        c[0x09] = s->class_code & 0xff;
-        c[0x0a] = (s->class_code >> 8) & 0xff;
-        c[0x0b] = (s->class_code >> 16) & 0xff;
-        c[0x0e] = bridge ? 1 : 0;
-        if (bridge) {
-                c[0x18] = s->primary;
-                c[0x19] = s->secondary;
-                c[0x1a] = s->subordinate;
-        } else {
-                put16(c, 0x2c, s->vendor);       /* subsystem */
-                put16(c, 0x2e, s->device);
-        }
-        if (s->pcie_type == PCIE_TYPE_NONE) {
-                put16(c, 0x06, 0);
-                return;
-        }
-        c[0x34] = 0x40;
-        c[0x40] = 0x10;                          /* PCI Express */
-        c[0x41] = 0x00;
-        put16(c, 0x42, (uint16_t) (0x0002 | (s->pcie_type & 0xf) << 4));
-
-#define EXT_HDR(id, size)                                                          \
-        do {                                                                       \
-                if (prev >= 0)                                                     \
-                        put32(c, prev, get32(c, prev) | (uint32_t) next << 20);    \
-                put32(c, next, (uint32_t) (id) | 1u << 16);                        \
-                prev = next;                                                       \
-                next += (size);                                                    \
-        } while (0)
-        if (s->ari) {
-                EXT_HDR(EXT_CAP_ARI, 0x10);
-        }
-        if (s->sriov) {
-                int p = next;
-                EXT_HDR(EXT_CAP_SRIOV, 0x40);
-                put32(c, p + 0x04, 0);
-                put16(c, p + 0x08, (uint16_t) ((s->sriov_num ? 0x0009 : 0x0000) | (s->ari ? 0x0010 : 0)));
-                put16(c, p + 0x0c, s->sriov_total);
-                put16(c, p + 0x0e, s->sriov_total);
-                put16(c, p + 0x10, s->sriov_num);
-                put16(c, p + 0x14, s->sriov_offset);
-                put16(c, p + 0x16, s->sriov_stride);
-                put16(c, p + 0x1a, s->sriov_vf_device);
-                put32(c, p + 0x1c, 0x553);
-                put32(c, p + 0x20, 0x1);
-        }
-        if (s->acs) {
-                int p = next;
-                EXT_HDR(EXT_CAP_ACS, 0x10);
-                put16(c, p + 0x04, 0x001f);
-                put16(c, p + 0x06, s->acs_enabled ? 0x001d : 0x0000);
-        }
-#undef EXT_HDR
-}
-
-/* Finds an extended capability in raw bytes; -1 if absent. Bounded against loops. */
-static int find_ext_cap(const uint8_t *c, size_t len, uint16_t id) {
-        int pos = 0x100;
-        for (int i = 0; i < 256 && pos >= 0x100 && (size_t) pos + 4 <= len; i++) {
-                uint32_t h = get32(c, pos);
-                if (h == 0 || h == 0xffffffff)
-                        return -1;
-                if ((h & 0xffff) == id)
-                        return pos;
-                pos = (int) (h >> 20) & 0xffc;
-        }
-        return -1;
 }
 
 /* ---- description parsing ----------------------------------------------------------- */
@@ -420,105 +252,18 @@ static int build_config(Ctx *c, const json_t *cfgdesc, const char *where, uint8_
 
 /* ---- devices ----------------------------------------------------------------------- */
 
-static bool omitted(const json_t *dev, const char *name) {
-        json_t *o = json_object_get(dev, "omit"), *v;
-        size_t i;
-        json_array_foreach(o, i, v)
-                if (json_is_string(v) && streq(json_string_value(v), name))
-                        return true;
-        return false;
-}
-
-static int write_resource(const char *dir) {
-        char buf[7 * 60] = "";
-        for (int i = 0; i < 7; i++)
-                strcat(buf, "0x0000000000000000 0x0000000000000000 0x0000000000000000\n");
-        return put_text(dir, "resource", "%s", buf);
-}
-
-/* The attributes every PCI function has, derived from its config bytes. */
-static int write_basic_attrs(const json_t *dev, const char *dir, const uint8_t *cfg, size_t len, int numa) {
-        int r = 0;
-        if (len >= 64) {
-                uint32_t cls = (uint32_t) cfg[0x09] | (uint32_t) cfg[0x0a] << 8 | (uint32_t) cfg[0x0b] << 16;
-                if (!omitted(dev, "vendor"))
-                        r = r ?: put_text(dir, "vendor", "0x%04x\n", get16(cfg, 0));
-                if (!omitted(dev, "device"))
-                        r = r ?: put_text(dir, "device", "0x%04x\n", get16(cfg, 2));
-                if (!omitted(dev, "class"))
-                        r = r ?: put_text(dir, "class", "0x%06x\n", cls);
-                if (!omitted(dev, "subsystem_vendor"))
-                        r = r ?: put_text(dir, "subsystem_vendor", "0x%04x\n", get16(cfg, 0x2c));
-                if (!omitted(dev, "subsystem_device"))
-                        r = r ?: put_text(dir, "subsystem_device", "0x%04x\n", get16(cfg, 0x2e));
-                if (!omitted(dev, "irq"))
-                        r = r ?: put_text(dir, "irq", "%u\n", cfg[0x3c] == 0xff ? 0 : cfg[0x3c]);
-        }
-        if (!omitted(dev, "resource"))
-                r = r ?: write_resource(dir);
-        if (!omitted(dev, "numa_node"))
-                r = r ?: put_text(dir, "numa_node", "%d\n", numa);
-        return r;
-}
-
 static int write_sriov_attrs(const char *dir, const uint8_t *cfg, size_t len, unsigned numvfs) {
-        int p = find_ext_cap(cfg, len, EXT_CAP_SRIOV);
+        int p = cfg_find_ext_cap(cfg, len, EXT_CAP_SRIOV);
         int r = 0;
         if (p < 0)
                 return 0;
-        r = r ?: put_text(dir, "sriov_totalvfs", "%u\n", get16(cfg, p + 0x0e));
-        r = r ?: put_text(dir, "sriov_numvfs", "%u\n", numvfs);
-        r = r ?: put_text(dir, "sriov_offset", "%u\n", get16(cfg, p + 0x14));
-        r = r ?: put_text(dir, "sriov_stride", "%u\n", get16(cfg, p + 0x16));
-        r = r ?: put_text(dir, "sriov_vf_device", "%x\n", get16(cfg, p + 0x1a));
-        r = r ?: put_text(dir, "sriov_drivers_autoprobe", "1\n");
+        r = r ?: fs_put_text(dir, "sriov_totalvfs", "%u\n", cfg_get16(cfg, p + 0x0e));
+        r = r ?: fs_put_text(dir, "sriov_numvfs", "%u\n", numvfs);
+        r = r ?: fs_put_text(dir, "sriov_offset", "%u\n", cfg_get16(cfg, p + 0x14));
+        r = r ?: fs_put_text(dir, "sriov_stride", "%u\n", cfg_get16(cfg, p + 0x16));
+        r = r ?: fs_put_text(dir, "sriov_vf_device", "%x\n", cfg_get16(cfg, p + 0x1a));
+        r = r ?: fs_put_text(dir, "sriov_drivers_autoprobe", "1\n");
         return r;
-}
-
-static int bind_driver(const char *root, const char *dev_rel, const char *address, const char *driver) {
-        _cleanup_free_ char *drv = NULL, *link = NULL, *back = NULL, *abs = NULL;
-        int r;
-        if (asprintf(&drv, "sys/bus/pci/drivers/%s", driver) < 0 ||
-            asprintf(&link, "%s/driver", dev_rel) < 0 || asprintf(&back, "%s/%s", drv, address) < 0)
-                return -ENOMEM;
-        r = mkdir_rel(root, drv);
-        if (r < 0)
-                return r;
-        abs = root_path(root, drv);
-        if (!abs)
-                return -ENOMEM;
-        (void) put_text(abs, "bind", "%s", "");
-        (void) put_text(abs, "unbind", "%s", "");
-        r = rel_symlink(root, drv, link);
-        return r < 0 ? r : rel_symlink(root, dev_rel, back);
-}
-
-static int add_iommu_group(const char *root, const char *dev_rel, const char *address, int group) {
-        _cleanup_free_ char *g = NULL, *link = NULL, *member = NULL;
-        if (asprintf(&g, "sys/kernel/iommu_groups/%d", group) < 0 || asprintf(&link, "%s/iommu_group", dev_rel) < 0 ||
-            asprintf(&member, "%s/devices/%s", g, address) < 0)
-                return -ENOMEM;
-        int r = rel_symlink(root, g, link);
-        return r < 0 ? r : rel_symlink(root, dev_rel, member);
-}
-
-static int add_netdev(const char *root, const char *dev_rel, const char *ifname, const PciAddr *a,
-                      unsigned speed) {
-        _cleanup_free_ char *nrel = NULL, *nabs = NULL, *cls = NULL;
-        int r;
-        if (asprintf(&nrel, "%s/net/%s", dev_rel, ifname) < 0 || asprintf(&cls, "sys/class/net/%s", ifname) < 0)
-                return -ENOMEM;
-        r = mkdir_rel(root, nrel);
-        if (r < 0)
-                return r;
-        nabs = root_path(root, nrel);
-        if (!nabs)
-                return -ENOMEM;
-        r = put_text(nabs, "address", "52:54:%02x:%02x:%02x:%02x\n", a->domain & 0xff, a->bus, a->dev, a->func);
-        r = r ?: put_text(nabs, "speed", "%u\n", speed);
-        r = r ?: put_text(nabs, "operstate", "up\n");
-        r = r ?: put_text(nabs, "mtu", "1500\n");
-        return r < 0 ? r : rel_symlink(root, nrel, cls);
 }
 
 static int build_device(Ctx *c, const json_t *dev, const char *parent_rel, int parent_secondary) {
@@ -543,7 +288,7 @@ static int build_device(Ctx *c, const json_t *dev, const char *parent_rel, int p
                 return -EINVAL;
         if (asprintf(&rel, "%s/%s", parent_rel, addr_s) < 0)
                 return -ENOMEM;
-        r = mkdir_rel(c->root, rel);
+        r = fs_mkdir_rel(c->root, rel);
         if (r < 0)
                 return r;
         abs = root_path(c->root, rel);
@@ -575,23 +320,23 @@ static int build_device(Ctx *c, const json_t *dev, const char *parent_rel, int p
                         cfg[0x19] = (uint8_t) sec;
                         cfg[0x1a] = (uint8_t) sub;
                 }
-                r = put_text(abs, "secondary_bus_number", "%d\n", sec);
-                r = r ?: put_text(abs, "subordinate_bus_number", "%d\n", sub);
+                r = fs_put_text(abs, "secondary_bus_number", "%d\n", sec);
+                r = r ?: fs_put_text(abs, "subordinate_bus_number", "%d\n", sub);
                 if (r < 0)
                         return r;
         }
-        if (json_object_get(dev, "config") && !omitted(dev, "config")) {
-                r = put_file(abs, "config", cfg, len);
+        if (json_object_get(dev, "config") && !dev_omitted(dev, "config")) {
+                r = fs_put_file(abs, "config", cfg, len);
                 if (r < 0)
                         return r;
         }
-        r = write_basic_attrs(dev, abs, cfg, len, numa);
+        r = fs_write_basic_attrs(dev, abs, cfg, len, numa);
         if (r < 0)
                 return r;
         if (get_uint(c, dev, "sriov_numvfs", addr_s, 0xffff, 0, &numvfs) < 0 ||
             get_uint(c, dev, "link_speed", addr_s, 1000000, 10000, &speed) < 0)
                 return -EINVAL;
-        if (!omitted(dev, "sriov")) {
+        if (!dev_omitted(dev, "sriov")) {
                 r = write_sriov_attrs(abs, cfg, len, 0);
                 if (r < 0)
                         return r;
@@ -599,15 +344,15 @@ static int build_device(Ctx *c, const json_t *dev, const char *parent_rel, int p
 
         if (asprintf(&buslink, "sys/bus/pci/devices/%s", addr_s) < 0)
                 return -ENOMEM;
-        if (!omitted(dev, "bus_link")) {
-                r = rel_symlink(c->root, rel, buslink);
+        if (!dev_omitted(dev, "bus_link")) {
+                r = fs_rel_symlink(c->root, rel, buslink);
                 if (r < 0)
                         return r;
         }
         if ((v = json_object_get(dev, "driver"))) {
                 if (!json_is_string(v))
                         return fail(c, "%s: \"driver\" must be a string", addr_s);
-                r = bind_driver(c->root, rel, addr_s, json_string_value(v));
+                r = fs_bind_driver(c->root, rel, addr_s, json_string_value(v));
                 if (r < 0)
                         return r;
         }
@@ -618,14 +363,14 @@ static int build_device(Ctx *c, const json_t *dev, const char *parent_rel, int p
                 int g = v ? (int) json_integer_value(v) : c->next_group++;
                 if (v && g >= c->next_group)
                         c->next_group = g + 1;
-                r = add_iommu_group(c->root, rel, addr_s, g);
+                r = fs_add_iommu_group(c->root, rel, addr_s, g);
                 if (r < 0)
                         return r;
         }
         if ((v = json_object_get(dev, "ifname"))) {
                 if (!json_is_string(v) || strlen(json_string_value(v)) >= 16 || strchr(json_string_value(v), '/'))
                         return fail(c, "%s: \"ifname\" must be an interface name", addr_s);
-                r = add_netdev(c->root, rel, json_string_value(v), &a, speed);
+                r = fs_add_netdev(c->root, rel, json_string_value(v), &a, speed);
                 if (r < 0)
                         return r;
         }
@@ -637,7 +382,7 @@ static int build_device(Ctx *c, const json_t *dev, const char *parent_rel, int p
                 json_object_foreach(v, k, fv) {
                         if (!json_is_string(fv) || strchr(k, '/'))
                                 return fail(c, "%s: \"files\".%s must be a string", addr_s, k);
-                        r = put_text(abs, k, "%s", json_string_value(fv));
+                        r = fs_put_text(abs, k, "%s", json_string_value(fv));
                         if (r < 0)
                                 return r;
                 }
@@ -669,7 +414,7 @@ static int build_device(Ctx *c, const json_t *dev, const char *parent_rel, int p
 
 static int build_host(Ctx *c, const json_t *desc) {
         static const char *const keys[] = { "kernel", "cmdline", "iommu", "smt", "numa", "devices", "symlinks",
-                                            "comment", "name", "libvirt", NULL };
+                                            "numvfs_delay_ms", "comment", "name", "libvirt", NULL };
         json_t *v;
         int r;
 
@@ -678,13 +423,13 @@ static int build_host(Ctx *c, const json_t *desc) {
         if (!keys_allowed(c, desc, "host", keys))
                 return -EINVAL;
 
-        r = mkdir_rel(c->root, "sys/bus/pci/devices");
-        r = r ?: mkdir_rel(c->root, "sys/bus/pci/drivers");
-        r = r ?: mkdir_rel(c->root, "sys/class/net");
-        r = r ?: mkdir_rel(c->root, "sys/class/iommu");
-        r = r ?: mkdir_rel(c->root, "sys/kernel/iommu_groups");
-        r = r ?: mkdir_rel(c->root, "proc/sys/kernel");
-        r = r ?: mkdir_rel(c->root, "sys/devices/system/cpu");
+        r = fs_mkdir_rel(c->root, "sys/bus/pci/devices");
+        r = r ?: fs_mkdir_rel(c->root, "sys/bus/pci/drivers");
+        r = r ?: fs_mkdir_rel(c->root, "sys/class/net");
+        r = r ?: fs_mkdir_rel(c->root, "sys/class/iommu");
+        r = r ?: fs_mkdir_rel(c->root, "sys/kernel/iommu_groups");
+        r = r ?: fs_mkdir_rel(c->root, "proc/sys/kernel");
+        r = r ?: fs_mkdir_rel(c->root, "sys/devices/system/cpu");
         if (r < 0)
                 return r;
 
@@ -694,11 +439,11 @@ static int build_host(Ctx *c, const json_t *desc) {
         v = json_object_get(desc, "kernel");
         if (v && !json_is_string(v))
                 return fail(c, "host: \"kernel\" must be a string");
-        r = put_text(kernel, "osrelease", "%s\n", v ? json_string_value(v) : "6.1.0-18-amd64");
+        r = fs_put_text(kernel, "osrelease", "%s\n", v ? json_string_value(v) : "6.1.0-18-amd64");
         v = json_object_get(desc, "cmdline");
         if (v && !json_is_string(v))
                 return fail(c, "host: \"cmdline\" must be a string");
-        r = r ?: put_text(proc, "cmdline", "%s\n", v ? json_string_value(v) : "BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro intel_iommu=on iommu=pt");
+        r = r ?: fs_put_text(proc, "cmdline", "%s\n", v ? json_string_value(v) : "BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro intel_iommu=on iommu=pt");
         if (r < 0)
                 return r;
 
@@ -707,8 +452,8 @@ static int build_host(Ctx *c, const json_t *desc) {
         if (v && !json_is_boolean(v))
                 return fail(c, "host: \"iommu\" must be true or false");
         if (c->iommu) {
-                r = mkdir_rel(c->root, "sys/devices/virtual/iommu/dmar0");
-                r = r ?: rel_symlink(c->root, "sys/devices/virtual/iommu/dmar0", "sys/class/iommu/dmar0");
+                r = fs_mkdir_rel(c->root, "sys/devices/virtual/iommu/dmar0");
+                r = r ?: fs_rel_symlink(c->root, "sys/devices/virtual/iommu/dmar0", "sys/class/iommu/dmar0");
                 if (r < 0)
                         return r;
         }
@@ -720,8 +465,8 @@ static int build_host(Ctx *c, const json_t *desc) {
                 _cleanup_free_ char *smt = root_path(c->root, "sys/devices/system/cpu/smt");
                 if (!smt || mkdir_p(smt, 0755) < 0)
                         return -EIO;
-                r = put_text(smt, "active", "%d\n", (int) json_integer_value(v));
-                r = r ?: put_text(smt, "control", "%s\n", json_integer_value(v) ? "on" : "off");
+                r = fs_put_text(smt, "active", "%d\n", (int) json_integer_value(v));
+                r = r ?: fs_put_text(smt, "control", "%s\n", json_integer_value(v) ? "on" : "off");
                 if (r < 0)
                         return r;
         }
@@ -738,16 +483,32 @@ static int build_host(Ctx *c, const json_t *desc) {
                                 return fail(c, "host: \"numa\".%s must be a CPU list string", k);
                         if (asprintf(&rel, "sys/devices/system/node/node%u", node) < 0)
                                 return -ENOMEM;
-                        r = mkdir_rel(c->root, rel);
+                        r = fs_mkdir_rel(c->root, rel);
                         if (r < 0)
                                 return r;
                         abs = root_path(c->root, rel);
                         if (!abs)
                                 return -ENOMEM;
-                        r = put_text(abs, "cpulist", "%s\n", json_string_value(cpus));
+                        r = fs_put_text(abs, "cpulist", "%s\n", json_string_value(cpus));
                         if (r < 0)
                                 return r;
                 }
+        }
+
+        if ((v = json_object_get(desc, "numvfs_delay_ms"))) {
+                if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+                    json_integer_value(v) > (json_int_t) SIM_NUMVFS_DELAY_MAX_MS)
+                        return fail(c, "host: \"numvfs_delay_ms\" must be an integer 0-%u", SIM_NUMVFS_DELAY_MAX_MS);
+                _cleanup_free_ char *dp = root_path(c->root, SIM_NUMVFS_DELAY_FILE), *dd = NULL;
+                char ms[16];
+                if (!dp || !(dd = strdup(dp)))
+                        return -ENOMEM;
+                *strrchr(dd, '/') = 0;
+                snprintf(ms, sizeof ms, "%u\n", (unsigned) json_integer_value(v));
+                r = mkdir_p(dd, 0755);
+                r = r ?: write_file_atomic_full(dp, ms, strlen(ms), 0644, false);
+                if (r < 0)
+                        return r;
         }
 
         json_t *devs = json_object_get(desc, "devices"), *dev;
@@ -810,184 +571,27 @@ int fakeroot_build(const char *root, const json_t *desc, const FakeRootOptions *
 }
 
 int fakeroot_build_file(const char *root, const char *json_path, const FakeRootOptions *opts, char **ret_error) {
+        _cleanup_free_ char *dir = NULL;
+        FakeRootOptions o = opts ? *opts : (FakeRootOptions){};
         json_error_t err;
-        json_t *j = json_load_file(json_path, JSON_REJECT_DUPLICATES, &err);
+        json_t *j;
         int r;
+
+        if (!o.dump_dir) {
+                /* Relative "dump" names are the description's neighbours. */
+                const char *slash = strrchr(json_path, '/');
+                dir = slash ? strndup(json_path, slash == json_path ? 1 : (size_t) (slash - json_path)) : strdup(".");
+                if (!dir)
+                        return -ENOMEM;
+                o.dump_dir = dir;
+        }
+        j = json_load_file(json_path, JSON_REJECT_DUPLICATES, &err);
         if (!j) {
                 if (ret_error && asprintf(ret_error, "%s:%d:%d: %s", json_path, err.line, err.column, err.text) < 0)
                         *ret_error = NULL;
                 return -EINVAL;
         }
-        r = fakeroot_build(root, j, opts, ret_error);
+        r = fakeroot_build(root, j, &o, ret_error);
         json_decref(j);
         return r;
-}
-
-/* ---- the simulated kernel's side of sriov_numvfs ------------------------------------ */
-
-static int next_free_group(const char *root) {
-        _cleanup_free_ char *p = root_path(root, "sys/kernel/iommu_groups");
-        _cleanup_(closedirp) DIR *d = p ? opendir(p) : NULL;
-        struct dirent *de;
-        int max = 0;
-        while (d && (de = readdir(d))) {
-                uint32_t g;
-                if (parse_u32(de->d_name, 10, &g) >= 0 && (int) g > max)
-                        max = (int) g;
-        }
-        return max + 1;
-}
-
-static int remove_vfs(const char *root, const char *pf_abs) {
-        _cleanup_(closedirp) DIR *d = opendir(pf_abs);
-        struct dirent *de;
-        if (!d)
-                return -errno;
-        while ((de = readdir(d))) {
-                char vf[PATH_MAX];
-                _cleanup_free_ char *link = NULL;
-                if (strncmp(de->d_name, "virtfn", 6) != 0)
-                        continue;
-                link = path_join(pf_abs, de->d_name);
-                if (!link)
-                        return -ENOMEM;
-                if (realpath(link, vf)) {
-                        const char *addr = path_basename(vf);
-                        _cleanup_free_ char *bl = NULL, *blabs = NULL, *grp = NULL;
-                        _cleanup_free_ char *gl = path_join(vf, "iommu_group");
-                        char gpath[PATH_MAX];
-                        if (gl && realpath(gl, gpath)) {
-                                _cleanup_free_ char *member = NULL;
-                                if (asprintf(&member, "%s/devices/%s", gpath, addr) >= 0)
-                                        (void) unlink(member);
-                                _cleanup_free_ char *devs = path_join(gpath, "devices");
-                                if (devs)
-                                        (void) rmdir(devs);
-                                (void) rmdir(gpath);
-                        }
-                        _cleanup_free_ char *dl = path_join(vf, "driver");
-                        char dpath[PATH_MAX];
-                        if (dl && realpath(dl, dpath)) {
-                                _cleanup_free_ char *back = path_join(dpath, addr);
-                                if (back)
-                                        (void) unlink(back);
-                        }
-                        _cleanup_free_ char *netdir = path_join(vf, "net");
-                        _cleanup_(closedirp) DIR *nd = netdir ? opendir(netdir) : NULL;
-                        struct dirent *ne;
-                        while (nd && (ne = readdir(nd))) {
-                                _cleanup_free_ char *cl = NULL;
-                                if (ne->d_name[0] == '.')
-                                        continue;
-                                if (asprintf(&cl, "sys/class/net/%s", ne->d_name) >= 0) {
-                                        _cleanup_free_ char *cla = root_path(root, cl);
-                                        if (cla)
-                                                (void) unlink(cla);
-                                }
-                        }
-                        if (asprintf(&bl, "sys/bus/pci/devices/%s", addr) >= 0 && (blabs = root_path(root, bl)))
-                                (void) unlink(blabs);
-                        (void) rm_rf(vf);
-                }
-                (void) unlink(link);
-        }
-        return 0;
-}
-
-int fakeroot_set_vfs(const char *root, const char *pf_address, unsigned n, const char *vf_driver) {
-        _cleanup_free_ char *bl = NULL, *blabs = NULL, *cfgp = NULL, *cfgbuf = NULL, *pf_rel = NULL;
-        _cleanup_free_ char *pf_if = NULL;
-        char pf_abs[PATH_MAX], root_canon[PATH_MAX];
-        size_t len;
-        PciAddr pa;
-        int r, p;
-
-        if (pci_addr_parse(pf_address, &pa) < 0)
-                return -EINVAL;
-        if (asprintf(&bl, "sys/bus/pci/devices/%s", pf_address) < 0 || !(blabs = root_path(root, bl)))
-                return -ENOMEM;
-        if (!realpath(blabs, pf_abs) || !realpath(root, root_canon))
-                return -errno;
-        size_t rl = streq(root_canon, "/") ? 0 : strlen(root_canon);
-        pf_rel = strdup(pf_abs + rl + 1);
-        cfgp = path_join(pf_abs, "config");
-        if (!pf_rel || !cfgp)
-                return -ENOMEM;
-        r = read_full_file(cfgp, 4096, &cfgbuf, &len);
-        if (r < 0)
-                return r;
-        uint8_t *cfg = (uint8_t *) cfgbuf;
-        p = find_ext_cap(cfg, len, EXT_CAP_SRIOV);
-        if (p < 0)
-                return -ENOENT;
-        if (n > get16(cfg, p + 0x0e))
-                return -ERANGE;
-
-        r = remove_vfs(root, pf_abs);
-        if (r < 0)
-                return r;
-
-        _cleanup_free_ char *netdir = path_join(pf_abs, "net");
-        _cleanup_(closedirp) DIR *nd = netdir ? opendir(netdir) : NULL;
-        struct dirent *ne;
-        while (nd && (ne = readdir(nd)))
-                if (ne->d_name[0] != '.' && !pf_if)
-                        pf_if = strdup(ne->d_name);
-
-        uint16_t offset = get16(cfg, p + 0x14), stride = get16(cfg, p + 0x16), vfdid = get16(cfg, p + 0x1a);
-        uint32_t cls = (uint32_t) cfg[0x09] | (uint32_t) cfg[0x0a] << 8 | (uint32_t) cfg[0x0b] << 16;
-        _cleanup_free_ char *parent_rel = strdup(pf_rel);
-        if (!parent_rel)
-                return -ENOMEM;
-        *strrchr(parent_rel, '/') = 0;
-        int64_t numa = -1;
-        _cleanup_free_ char *np = path_join(pf_abs, "numa_node");
-        if (np)
-                (void) read_s64(np, 10, &numa);
-        int group = next_free_group(root);
-
-        for (unsigned i = 0; i < n; i++) {
-                uint32_t rid = pci_addr_rid(&pa) + offset + i * stride;
-                PciAddr va = { .domain = pa.domain, .bus = (uint8_t) (rid >> 8), .dev = (rid >> 3) & 0x1f, .func = rid & 7 };
-                char vs[PCI_ADDR_STRLEN];
-                _cleanup_free_ char *vrel = NULL, *vabs = NULL, *physfn = NULL, *virtfn = NULL, *vbl = NULL;
-                SynthConfig sc = { .vendor = get16(cfg, 0), .device = vfdid, .class_code = cls,
-                                   .pcie_type = PCIE_TYPE_ENDPOINT };
-                uint8_t vcfg[4096];
-
-                if (rid > 0xffff)
-                        return -ENOSPC;
-                pci_addr_format(&va, vs);
-                if (asprintf(&vrel, "%s/%s", parent_rel, vs) < 0 || asprintf(&physfn, "%s/physfn", vrel) < 0 ||
-                    asprintf(&virtfn, "%s/virtfn%u", pf_rel, i) < 0 || asprintf(&vbl, "sys/bus/pci/devices/%s", vs) < 0)
-                        return -ENOMEM;
-                r = mkdir_rel(root, vrel);
-                if (r < 0)
-                        return r;
-                vabs = root_path(root, vrel);
-                if (!vabs)
-                        return -ENOMEM;
-                synth_config(&sc, vcfg);
-                r = put_file(vabs, "config", vcfg, sizeof vcfg);
-                r = r ?: write_basic_attrs(NULL, vabs, vcfg, sizeof vcfg, (int) numa);
-                r = r ?: rel_symlink(root, pf_rel, physfn);
-                r = r ?: rel_symlink(root, vrel, virtfn);
-                r = r ?: rel_symlink(root, vrel, vbl);
-                r = r ?: add_iommu_group(root, vrel, vs, group++);
-                if (r >= 0 && vf_driver)
-                        r = bind_driver(root, vrel, vs, vf_driver);
-                if (r >= 0 && vf_driver && pf_if) {
-                        char vif[32];
-                        snprintf(vif, sizeof vif, "%.10sv%u", pf_if, i);
-                        r = add_netdev(root, vrel, vif, &va, 10000);
-                }
-                if (r < 0)
-                        return r;
-        }
-
-        /* The PF's own view: NumVFs and VF Enable in config, sriov_numvfs in sysfs. */
-        put16(cfg, p + 0x10, (uint16_t) n);
-        put16(cfg, p + 0x08, (uint16_t) ((get16(cfg, p + 0x08) & ~0x0009) | (n ? 0x0009 : 0)));
-        r = put_file(pf_abs, "config", cfg, len);
-        return r < 0 ? r : put_text(pf_abs, "sriov_numvfs", "%u\n", n);
 }

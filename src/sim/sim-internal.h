@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The simulation's side of the backend table (sim.h): vfsim.c (VF policy) and simkernel.c
+ * (sriov_numvfs), gathered in sim.c. Not for other layers. */
+
+#include "sriov/backend.h"
+
+typedef struct SimVf SimVf;
+
+int sim_vf_open(const char *root, void **ret_handle);
+void sim_vf_close(void *handle);
+int sim_vf_list(void *handle, const char *pf, VfInfo **ret, size_t *ret_n);
+int sim_vf_set(void *handle, const char *pf, const VfSetRequest *reqs, size_t n, int *results);
+int sim_write_num_vfs(const char *root, const char *pf, unsigned n);

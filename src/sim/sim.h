@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The simulated host as a backend of src/sriov (sriov/backend.h), for `accelnetd --simulate`
+ * and the tests. It works on a root in the kernel layout (fakeroot.h builds one):
+ *
+ *   - VF policy: the settings of each PF's VFs live in ROOT/run/accelnet-sim/vf/<pf>.json
+ *     (format in vfsim.c), the VF count is the fake sysfs' sriov_numvfs, and the PF driver's
+ *     behaviour is mimicked (igb: link state -EOPNOTSUPP, min_tx_rate > 0 -EINVAL). Safe for
+ *     any number of handles in any threads and processes at once.
+ *   - sriov_numvfs: the simulated kernel creates or removes the VF functions
+ *     (fakeroot_set_vfs), with the kernel's errors: -ENOENT when no PF driver is bound,
+ *     -ERANGE above TotalVFs. A write takes as long as ROOT/run/accelnet-sim/numvfs-delay-ms
+ *     says (milliseconds, 0-60000; absent = at once), for tests that need a write in flight.
+ */
+
+#include "sriov/backend.h"
+
+#define SIM_NUMVFS_DELAY_FILE "run/accelnet-sim/numvfs-delay-ms"
+#define SIM_NUMVFS_DELAY_MAX_MS 60000u
+
+const SriovBackend *sim_backend(void);
