@@ -16,20 +16,20 @@ int method_enable_vm(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         BusApi *api = userdata;
         AnStatus st = AN_STATUS_OK;
         const char *vm, *perf;
-        Tier tier;
         int r;
 
         r = sd_bus_message_read(msg, "ss", &vm, &perf);
         if (r < 0)
                 return r;
-        if (manager_check_vm_arg(vm, &st) < 0 || manager_check_tier_arg(perf, &tier, &st) < 0)
+        /* The performance is judged by the model, in the seed's order of refusals. */
+        if (manager_check_vm_arg(vm, &st) < 0)
                 return bus_error_from_status(error, &st);
-        if (vm_enable_is_noop(api->manager, vm, tier))
+        if (vm_enable_is_noop(api->manager, vm, perf))
                 return sd_bus_reply_method_return(msg, NULL);
         r = bus_verify_polkit_async(api, msg, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        vm_enable(api->manager, vm, tier, bus_completion(msg));
+        vm_enable(api->manager, vm, perf, bus_completion(msg));
         return 1;
 }
 
@@ -37,20 +37,19 @@ int method_set_vm(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         BusApi *api = userdata;
         AnStatus st = AN_STATUS_OK;
         const char *vm, *perf;
-        Tier tier;
         int r;
 
         r = sd_bus_message_read(msg, "ss", &vm, &perf);
         if (r < 0)
                 return r;
-        if (manager_check_vm_arg(vm, &st) < 0 || manager_check_tier_arg(perf, &tier, &st) < 0)
+        if (manager_check_vm_arg(vm, &st) < 0)
                 return bus_error_from_status(error, &st);
-        if (vm_set_is_noop(api->manager, vm, tier))
+        if (vm_set_is_noop(api->manager, vm, perf))
                 return sd_bus_reply_method_return(msg, NULL);
         r = bus_verify_polkit_async(api, msg, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        vm_set(api->manager, vm, tier, bus_completion(msg));
+        vm_set(api->manager, vm, perf, bus_completion(msg));
         return 1;
 }
 
@@ -80,7 +79,7 @@ typedef struct Batch {
         Manager *manager;
         sd_bus_message *msg;
         bool enable;
-        Tier tier;
+        char *performance;
         char **vms;
         size_t n, next;
         char **errors;       /* error name per VM, "" when done */
@@ -90,6 +89,7 @@ typedef struct Batch {
 
 static void batch_free(Batch *b) {
         sd_bus_message_unref(b->msg);
+        free(b->performance);
         strv_free_n(b->vms, b->n);
         strv_free_n(b->errors, b->n);
         free(b);
@@ -132,7 +132,7 @@ static void batch_run(Batch *b) {
                 if (manager_check_vm_arg(vm, &st) < 0)
                         batch_item_done(b, &st);
                 else if (b->enable)
-                        vm_enable(b->manager, vm, b->tier, (Completion){ batch_item_done, b });
+                        vm_enable(b->manager, vm, b->performance, (Completion){ batch_item_done, b });
                 else
                         vm_disable(b->manager, vm, (Completion){ batch_item_done, b });
                 if (!b->item_done) {
@@ -148,9 +148,7 @@ static void batch_run(Batch *b) {
 
 static int method_batch(sd_bus_message *msg, BusApi *api, bool enable, sd_bus_error *error) {
         _cleanup_strv_free_ char **vms = NULL;
-        AnStatus st = AN_STATUS_OK;
         const char *perf = NULL;
-        Tier tier = _TIER_INVALID;
         size_t n = 0;
         int r;
 
@@ -168,8 +166,6 @@ static int method_batch(sd_bus_message *msg, BusApi *api, bool enable, sd_bus_er
                 return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "The list of VMs is empty.");
         if (n > BATCH_MAX)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "%zu VMs in one call; at most %d.", n, BATCH_MAX);
-        if (enable && manager_check_tier_arg(perf, &tier, &st) < 0)
-                return bus_error_from_status(error, &st);
         r = bus_verify_polkit_async(api, msg, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
@@ -177,10 +173,10 @@ static int method_batch(sd_bus_message *msg, BusApi *api, bool enable, sd_bus_er
         Batch *b = calloc(1, sizeof *b);
         if (!b)
                 return -ENOMEM;
-        *b = (Batch){ .manager = api->manager, .msg = sd_bus_message_ref(msg), .enable = enable, .tier = tier,
+        *b = (Batch){ .manager = api->manager, .msg = sd_bus_message_ref(msg), .enable = enable,
                       .vms = TAKE_PTR(vms), .n = n };
         b->errors = calloc(n, sizeof(char *));
-        if (!b->errors) {
+        if (!b->errors || (perf && !(b->performance = strdup(perf)))) {
                 batch_free(b);
                 return -ENOMEM;
         }

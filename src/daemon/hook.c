@@ -45,6 +45,10 @@ static void prepare_now(Manager *m, const char *name, Completion *c) {
         }
         if (warnings[0])
                 log_struct(LOG_WARNING, NULL, vm->record.pf, vm->record.vf, name, "Hook prepare: %s.", warnings);
+        if (vm->record.next_start) {
+                vm->record.next_start = false; /* QEMU starts from the persistent config, VF included */
+                manager_dirty(m, DIRTY_STATE);
+        }
         log_struct(LOG_INFO, NULL, vm->record.pf, vm->record.vf, name,
                    "Hook prepare: VF policy of %s applied to %s before QEMU starts.", name, vm->record.vf);
         completion_done(c, &st);

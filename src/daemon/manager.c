@@ -361,6 +361,10 @@ static int on_post(sd_event_source *s, void *userdata) {
         return 0;
 }
 
+void manager_flush(Manager *m) {
+        (void) on_post(m->post_source, m);
+}
+
 void manager_dirty(Manager *m, unsigned flags) {
         m->dirty |= flags;
         if (m->post_source)
@@ -626,6 +630,8 @@ int manager_startup(Manager *m) {
         if (r < 0)
                 return r;
         (void) sd_event_source_set_description(m->refresh_timer, "refresh");
+        /* Reconciled and saved before the bus name is taken: the first caller sees it. */
         manager_dirty(m, DIRTY_PROPERTIES);
+        manager_flush(m);
         return 0;
 }

@@ -176,6 +176,8 @@ int manager_evaluate(Manager *m);
 int manager_reload_config(Manager *m);
 
 void manager_dirty(Manager *m, unsigned flags);
+/* Runs the post handler's work now (reconcile, save, start and tell operations, publish). */
+void manager_flush(Manager *m);
 /* Writes state.json now (the write-ahead of a synchronous change, e.g. the hook's Migrate). */
 int manager_save_now(Manager *m);
 /* 0 when changes may be made; otherwise fills st with why not (state folder unwritable). */

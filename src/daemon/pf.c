@@ -176,10 +176,14 @@ char *pf_describe_holders(const Pf *pf) {
         StrBuf b = {};
         for (size_t i = 0; i < pf->n_slots; i++) {
                 const VfSlot *s = &pf->slots[i];
+                _cleanup_free_ char *drv = NULL;
                 if (s->owner)
                         strbuf_appendf(&b, "%sVM %s (%s)", b.len ? ", " : "", s->owner->name, s->address);
                 else if (s->stray)
                         strbuf_appendf(&b, "%sdomain %s outside accelnet (%s)", b.len ? ", " : "", s->stray, s->address);
+                else if (vf_read_driver(pf->manager->root, s->address, &drv) >= 0 && streq(drv, "vfio-pci"))
+                        strbuf_appendf(&b, "%s%s bound to vfio-pci (a VM or VFIO user outside accelnet)",
+                                       b.len ? ", " : "", s->address);
         }
         return b.s ? strbuf_steal(&b) : strdup("");
 }

@@ -215,13 +215,13 @@ static void check_record(Reconcile *rc, Vm *vm) {
         default:
                 if (!in_xml && !live) {
                         if (vm->accel) {
-                                drift(m, vm->name, vm->record.vf, "VF %s was taken out of VM %s outside accelnet; the "
-                                      "VM is accelerated, so it gets it back.", vm->record.vf, vm->name);
+                                drift(m, vm->name, vm->record.vf, "VF %s was removed from VM %s outside accelnet; "
+                                      "the VM is accelerated, so it gets it back.", vm->record.vf, vm->name);
                                 ensure_policy(rc, vm);
                                 vm_restore(vm, "taken out outside accelnet");
                         } else {
-                                drift(m, vm->name, vm->record.vf, "VF %s was taken out of VM %s outside accelnet; it "
-                                      "is freed.", vm->record.vf, vm->name);
+                                drift(m, vm->name, vm->record.vf, "VF %s was removed from VM %s outside accelnet; "
+                                      "it is freed.", vm->record.vf, vm->name);
                                 vm_release(vm, "removed from the domain outside accelnet");
                         }
                         return;

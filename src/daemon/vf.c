@@ -44,7 +44,7 @@ int vf_apply_policy(VfNetlink *nl, const char *pf_ifname, unsigned index, const 
                                              index, pf_ifname, strerror(-e),
                                              a == VF_ATTR_RATE ? " (the tier requires its rates: rates_required)" : "");
                 }
-                strbuf_appendf(&w, "%s%s not supported by the driver of %s (%s)", w.len ? "; " : "",
+                strbuf_appendf(&w, "%s%s not supported by the %s driver (%s)", w.len ? "; " : "",
                                vf_attr_to_string((VfAttr) a), pf_ifname, strerror(-e));
         }
         if (w.s && warnings_size)

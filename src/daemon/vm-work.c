@@ -217,8 +217,8 @@ static void vm_job_finish(Operation *o, void *p) {
         vm->operation = NULL;
         release_held(m, j);
         if (j->warnings[0])
-                log_struct(LOG_WARNING, NULL, NULL, j->to.vf[0] ? j->to.vf : j->from.vf, j->name, "VM %s: %s.",
-                           j->name, j->warnings);
+                log_struct(LOG_WARNING, NULL, NULL, j->to.vf[0] ? j->to.vf : j->from.vf, j->name, "VM %s, VF %s: %s.",
+                           j->name, j->to.vf[0] ? j->to.vf : j->from.vf, j->warnings);
         o->status = j->st;
         bool ok = j->st.r >= 0;
 

@@ -378,18 +378,20 @@ static int already_enabled(AnStatus *st, const Vm *vm, Tier tier) {
                              tier_to_string(tier), vm->name, tier_to_string(tier));
 }
 
-bool vm_enable_is_noop(Manager *m, const char *name, Tier tier) {
+bool vm_enable_is_noop(Manager *m, const char *name, const char *performance) {
         Vm *vm = manager_get_vm(m, name);
-        return m->enabled && vm && vm->has_record && vm->accel && vm->accel_tier == tier && !vm->operation &&
+        Tier tier = tier_from_string(performance);
+        return tier >= 0 && m->enabled && vm && vm->has_record && vm->accel && vm->accel_tier == tier && !vm->operation &&
                vm->record.phase == ASSIGN_PHASE_ASSIGNED;
 }
 
-void vm_enable(Manager *m, const char *name, Tier tier, Completion c) {
+void vm_enable(Manager *m, const char *name, const char *performance, Completion c) {
         AnStatus st = AN_STATUS_OK;
         VfSlot *slot = NULL;
+        Tier tier;
         Vm *vm = vm_method_begin(m, name, true, &st);
 
-        if (!vm)
+        if (!vm || manager_check_tier_arg(performance, &tier, &st) < 0)
                 return completion_done(&c, &st);
         if (vm_accelerated(vm) && vm->accel_tier != tier) {
                 already_enabled(&st, vm, tier);
@@ -402,18 +404,20 @@ void vm_enable(Manager *m, const char *name, Tier tier, Completion c) {
         vm_start_job(vm, VM_JOB_ENABLE, slot, tier, c);
 }
 
-bool vm_set_is_noop(Manager *m, const char *name, Tier tier) {
+bool vm_set_is_noop(Manager *m, const char *name, const char *performance) {
         Vm *vm = manager_get_vm(m, name);
-        return vm && vm->has_record && vm->accel && vm->accel_tier == tier && !vm->operation;
+        Tier tier = tier_from_string(performance);
+        return tier >= 0 && m->enabled && vm && vm->has_record && vm->accel && vm->accel_tier == tier && !vm->operation;
 }
 
-void vm_set(Manager *m, const char *name, Tier tier, Completion c) {
+void vm_set(Manager *m, const char *name, const char *performance, Completion c) {
         AnStatus st = AN_STATUS_OK;
         Vm *vm = vm_method_begin(m, name, true, &st);
         bool local = false;
         VfSlot *slot = NULL;
+        Tier tier;
 
-        if (!vm)
+        if (!vm || manager_check_tier_arg(performance, &tier, &st) < 0)
                 return completion_done(&c, &st);
         if (!vm_accelerated(vm))
                 return completion_fail(&c, -AN_ERROR_INVALID_ARGS,
@@ -452,7 +456,7 @@ void vm_set(Manager *m, const char *name, Tier tier, Completion c) {
 
 bool vm_disable_is_noop(Manager *m, const char *name) {
         Vm *vm = manager_get_vm(m, name);
-        return vm && vm->domain && !vm_accelerated(vm) && !vm->operation;
+        return m->enabled && vm && vm->domain && !vm_accelerated(vm) && !vm->operation;
 }
 
 void vm_disable(Manager *m, const char *name, Completion c) {
@@ -461,11 +465,11 @@ void vm_disable(Manager *m, const char *name, Completion c) {
 
         if (!vm)
                 return completion_done(&c, &st);
-        if (!vm_accelerated(vm))
-                return completion_done(&c, &st); /* not accelerated: nothing to do */
         if (!m->enabled && !vm->has_record)
                 return completion_fail(&c, -AN_ERROR_NOT_ENABLED, "%s %s", an_error_message(AN_ERROR_NOT_ENABLED),
                                        an_error_remedy(AN_ERROR_NOT_ENABLED));
+        if (!vm_accelerated(vm))
+                return completion_done(&c, &st); /* not accelerated: nothing to do */
         vm_start_job(vm, vm->has_record ? VM_JOB_DISABLE : VM_JOB_SETTING, NULL, _TIER_INVALID, c);
 }
 

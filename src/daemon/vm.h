@@ -64,11 +64,12 @@ int vm_take_slot(Vm *vm, VfSlot *s, Tier tier, const char *mac, unsigned vlan, A
  * the slot, logs, tells (VMChanged "released"), marks the state dirty. */
 void vm_release(Vm *vm, const char *why);
 
-/* The methods (vm.c). Each completes `c` exactly once. */
-bool vm_enable_is_noop(Manager *m, const char *name, Tier tier);
-void vm_enable(Manager *m, const char *name, Tier tier, Completion c);
-bool vm_set_is_noop(Manager *m, const char *name, Tier tier);
-void vm_set(Manager *m, const char *name, Tier tier, Completion c);
+/* The methods (vm.c). Each completes `c` exactly once, refusing in the seed's order:
+ * NotEnabled, NoSuchVM, an unknown performance (InvalidArgs), then admission's. */
+bool vm_enable_is_noop(Manager *m, const char *name, const char *performance);
+void vm_enable(Manager *m, const char *name, const char *performance, Completion c);
+bool vm_set_is_noop(Manager *m, const char *name, const char *performance);
+void vm_set(Manager *m, const char *name, const char *performance, Completion c);
 bool vm_disable_is_noop(Manager *m, const char *name);
 void vm_disable(Manager *m, const char *name, Completion c);
 

@@ -244,7 +244,7 @@ class Persistence(TestCase):
             time.sleep(0.1)
         self.assertEqual((env.prop("CapacityVFs"), env.prop("UsableVFs")), (32, 16))
         self.assertTrue(all(a["status"] == "done" for a in env.state()["adapters"]))
-        self.assertIn("Resuming provisioning", env.logtext())
+        self.assertIn("Provisioning VFs (start)", env.logtext())
 
     def test_corrupt_state_kept_aside(self):
         env = self.make_env()

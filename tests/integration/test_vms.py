@@ -305,8 +305,12 @@ class Admission(VmTestCase):
         self.assertEqual(env.logtext().count("assigned to VM web2"), assigned_logs)
         self.assertEqual(env.prop("AssignedVFs"), 1)
         self.assertConsistent(env, "after no-op")
-        # EnableVM with another tier changes the tier in place, like SetVM
-        self.enable(env, "web2", "High")
+        # EnableVM with another tier is refused (DESIGN §2 "Idempotent verbs"): SetVM changes it
+        r = env.call("EnableVM", "string:web2", "string:High")
+        self.assertError(r, ERR + "AlreadyEnabled", "performance Low")
+        self.assertIn("accelnetctl vm set web2", r.err)
+        self.assertEqual(self.state_text(env), before)
+        self.ok(env.call("SetVM", "string:web2", "string:High"))
         self.assertEqual(self.enabled(env)["web2"], ("enabled", "High", first[2], first[3]))
         self.assertEqual(self.state_vms(env)[0]["tier"], "High")
         self.assertEqual(env.prop("AssignedVFs"), 1)
@@ -613,7 +617,8 @@ class Concurrency(VmTestCase):
                         pre_start=lambda e: e.write_config("accelnet.json", {"max_concurrent_operations": 4}))
         self.assertEqual(env.prop("UsableVFs"), 12)
         ifnames = self.pf_ifnames(env)
-        allowed = {ERR + "Busy", ERR + "ClusterNotEnoughResources"}
+        # AlreadyEnabled: a VM left enabled (its DisableVM got Busy) asked for another tier
+        allowed = {ERR + "Busy", ERR + "ClusterNotEnoughResources", ERR + "AlreadyEnabled"}
         results, problems = [], []
         stop = threading.Event()
 
@@ -650,7 +655,9 @@ class Concurrency(VmTestCase):
         # a last random mix with every VM enabled at once
         r = env.busctl("EnableVMs", "ass", self.CLIENTS, *[f"vm{i:02d}" for i in range(self.CLIENTS)], "Low")
         self.ok(r)
-        self.assertEqual(sorted(e[1] for e in r.data[0]), [""] * 12 + [ERR + "ClusterNotEnoughResources"] * 4)
+        # a VM still enabled from the loop with another tier answers AlreadyEnabled: it holds its VF
+        got = sorted("" if e[1] == ERR + "AlreadyEnabled" else e[1] for e in r.data[0])
+        self.assertEqual(got, [""] * 12 + [ERR + "ClusterNotEnoughResources"] * 4)
         stop.set()
         obs.join(30)
         self.assertEqual(problems, [])
@@ -685,7 +692,7 @@ class Crash(VmTestCase):
         ifnames = self.pf_ifnames(env)
         rng = random.Random(self.SEED)
         kill_at = set(rng.sample(range(20, self.OPS), self.KILLS))
-        allowed = {ERR + "Busy", ERR + "ClusterNotEnoughResources"}
+        allowed = {ERR + "Busy", ERR + "ClusterNotEnoughResources", ERR + "AlreadyEnabled"}
 
         def argv(vm):
             if rng.random() < 0.55:
