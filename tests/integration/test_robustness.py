@@ -201,15 +201,24 @@ class StateFolderTest(Base):
         r = subprocess.run(["mount", *argv], capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, f"mount {argv}: {r.stderr}")
 
+    @staticmethod
+    def mounted(path):
+        """Whether PATH is a mount point (os.path.ismount misses a bind mount of a folder on
+        its own file system)."""
+        with open("/proc/self/mountinfo") as f:
+            return any(line.split()[4] == path for line in f)
+
     def unmount(self, path):
-        if os.path.ismount(path):
-            subprocess.run(["umount", path], capture_output=True)
-        if os.path.ismount(path):
-            subprocess.run(["umount", "-l", path], capture_output=True)
+        for _ in range(4):
+            if not self.mounted(path):
+                return
+            if subprocess.run(["umount", path], capture_output=True).returncode != 0:
+                subprocess.run(["umount", "-l", path], capture_output=True)
+        self.assertFalse(self.mounted(path), f"{path} is still mounted")
 
     def make_read_only(self, env):
-        self.mount("--bind", env.state_dir, env.state_dir)
         self.addCleanup(self.unmount, env.state_dir)
+        self.mount("--bind", env.state_dir, env.state_dir)
         self.mount("-o", "remount,bind,ro", env.state_dir)
         with self.assertRaises(OSError):  # root ignores modes, not a read-only mount
             open(os.path.join(env.state_dir, "probe"), "w").close()
@@ -306,8 +315,8 @@ class StateFolderTest(Base):
     def test_full_state_folder(self):
         env = self.make_env()
         os.makedirs(env.state_dir)
-        self.mount("-t", "tmpfs", "-o", "size=64k,mode=0755", "tmpfs", env.state_dir)
         self.addCleanup(self.unmount, env.state_dir)
+        self.mount("-t", "tmpfs", "-o", "size=64k,mode=0755", "tmpfs", env.state_dir)
         env.start("--simulate")
         self.ok(env.call("Enable", "string:compute", "uint32:50"))
         self.ok(env.call("EnableVM", "string:web2", "string:medium"))
