@@ -284,6 +284,10 @@ int manager_save_now(Manager *m) {
 int manager_check_writable(Manager *m, AnStatus *st) {
         if (m->save_error >= 0)
                 return 0;
+        /* Asked for a change: maybe the admin made room meanwhile. */
+        note_save_result(m, manager_write_state(m));
+        if (m->save_error >= 0)
+                return 0;
         return an_status_set(st, m->save_error,
                              "Nothing was changed: the state folder %s cannot be written (%s). Changes are refused until "
                              "it can be; reads keep working.", m->state_dir, strerror(-m->save_error));

@@ -531,7 +531,16 @@ int state_load(const char *state_dir, State **ret, char **ret_note) {
         r = jcheck_load_file(path, STATE_FILE_MAX, &j, &reason);
         if (r == -ENOENT)
                 goto empty;
-        if (r < 0 && r != -EBADMSG)
+        if (r == -ELOOP || r == -EISDIR || r == -EFBIG) {
+                /* Not a file we can read as ours (a symlink loop, a directory, a giant): it is
+                 * set aside like a corrupt one, so that the daemon starts. */
+                free(reason);
+                reason = strdup(r == -ELOOP ? "it is a symlink loop" : r == -EISDIR ? "it is a directory"
+                                                                                   : "it is too large");
+                if (!reason)
+                        return -ENOMEM;
+                r = -EBADMSG;
+        } else if (r < 0 && r != -EBADMSG)
                 return r;
 
         v = j ? json_object_get(j, "version") : NULL;

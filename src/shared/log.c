@@ -5,6 +5,7 @@
 #include <systemd/sd-journal.h>
 
 #include "log.h"
+#include "strutil.h"
 #include "string-table.h"
 
 int log_max_level = LOG_INFO;
@@ -35,8 +36,22 @@ static bool use_journal(void) {
         return getenv("JOURNAL_STREAM") != NULL;
 }
 
+/* The journal and terminals want text: bytes that are not UTF-8 (an interface name may hold
+ * any, a message may be cut mid-character) are written as \xNN. */
+static const char *text(const char *s, char **buf) {
+        if (!s || utf8_valid(s))
+                return s;
+        *buf = utf8_escape_invalid(s);
+        return *buf ? *buf : "?";
+}
+
 static int log_dispatch(int level, int error, const char *message_id, const char *pf,
                         const char *vf, const char *vm, const char *msg) {
+        _cleanup_free_ char *b_msg = NULL, *b_pf = NULL, *b_vf = NULL, *b_vm = NULL;
+        msg = text(msg, &b_msg);
+        pf = text(pf, &b_pf);
+        vf = text(vf, &b_vf);
+        vm = text(vm, &b_vm);
         if (use_journal()) {
                 char prio[16], errbuf[32];
                 _cleanup_free_ char *m = NULL, *f_mid = NULL, *f_pf = NULL, *f_vf = NULL,
