@@ -11,6 +11,7 @@
 #include "polkit.h"
 #include "shared/log.h"
 #include "shared/macro.h"
+#include "shared/names.h"
 
 #define BATCH_MAX 1024
 
@@ -224,8 +225,9 @@ static const char *vm_note(const Assignment *a) {
 
 static int append_vm(sd_bus_message *reply, const char *name, const Assignment *a) {
         if (!a)
-                return sd_bus_message_append(reply, "(sssss)", name, "disabled", "", "", "");
-        return sd_bus_message_append(reply, "(sssss)", name, "enabled", tier_to_string(a->tier), a->vf, vm_note(a));
+                return sd_bus_message_append(reply, "(sssss)", name, ACCELNET_VM_STATE_DISABLED, "", "", "");
+        return sd_bus_message_append(reply, "(sssss)", name, ACCELNET_VM_STATE_ENABLED, tier_to_string(a->tier), a->vf,
+                                     vm_note(a));
 }
 
 static int cmp_assignment(const void *a, const void *b) {
