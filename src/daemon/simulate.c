@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <dirent.h>
+#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "shared/fileio.h"
@@ -10,13 +12,25 @@
 #include "simulate.h"
 #include "sriov/fakeroot.h"
 
-const char *simulation_data_dir(void) {
+int simulation_data_dir(char **ret) {
         const char *e = getenv("ACCELNET_SIMULATE_DIR");
-        if (e)
-                return e;
-        if (file_exists(ACCELNET_DATADIR "/simulate/host.json"))
-                return ACCELNET_DATADIR "/simulate";
-        return ACCELNET_SOURCE_DIR "/conf/simulate";
+        char exe[PATH_MAX], real[PATH_MAX];
+
+        if (e) {
+                *ret = strdup(e);
+                return *ret ? 0 : -ENOMEM;
+        }
+        /* Beside the running daemon, so that no path of the build or of the prefix is
+         * compiled in: SBINDIR/../share/accelnet/simulate, and the same in the build tree. */
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        if (n < 0)
+                return -errno;
+        exe[n] = '\0';
+        _cleanup_free_ char *p = path_join(dirname(exe), ACCELNET_SIMULATE_DIR_FROM_SBINDIR);
+        if (!p)
+                return -ENOMEM;
+        *ret = realpath(p, real) ? strdup(real) : TAKE_PTR(p);
+        return *ret ? 0 : -ENOMEM;
 }
 
 Simulation *simulation_free(Simulation *s) {
@@ -46,15 +60,18 @@ static bool dir_is_empty_or_missing(const char *p) {
 
 int simulation_setup(const char *host_json, ManagerOptions *mo, Simulation **ret) {
         _cleanup_(simulation_freep) Simulation *s = calloc(1, sizeof(Simulation));
-        const char *data = simulation_data_dir();
-        _cleanup_free_ char *host = NULL, *err = NULL;
+        _cleanup_free_ char *data = NULL, *host = NULL, *host_dir = NULL, *err = NULL;
         char abspath[PATH_MAX];
         int r;
 
         if (!s)
                 return log_oom();
+        r = simulation_data_dir(&data);
+        if (r < 0)
+                return log_error_errno(r, "Cannot find the simulated host's data: %m");
         host = host_json ? strdup(host_json) : path_join(data, "host.json");
-        if (!host)
+        host_dir = host ? strdup(host) : NULL;
+        if (!host || !host_dir)
                 return log_oom();
 
         if (!mo->root || !mo->state_dir) {
@@ -69,7 +86,8 @@ int simulation_setup(const char *host_json, ManagerOptions *mo, Simulation **ret
         if (!sys)
                 return log_oom();
         if (dir_is_empty_or_missing(sys)) {
-                FakeRootOptions fo = { .dump_dir = ACCELNET_FIXTURES_DIR };
+                /* a description's relative "dump" files are beside it */
+                FakeRootOptions fo = { .dump_dir = dirname(host_dir) };
                 r = mkdir_p(s->root, 0755);
                 if (r < 0)
                         return log_error_errno(r, "Cannot create %s: %m", s->root);

@@ -18,5 +18,7 @@ static inline void simulation_freep(Simulation **s) {
                 *s = simulation_free(*s);
 }
 
-/* Where the simulation's data lives: the installed copy, else the source tree's conf/simulate. */
-const char *simulation_data_dir(void);
+/* Where the simulation's data lives: $ACCELNET_SIMULATE_DIR, else the copy beside the
+ * running accelnetd (installed: DATADIR/accelnet/simulate; in the build tree: the copy the
+ * build makes). 0 and an owned path, or a negative errno. */
+int simulation_data_dir(char **ret);

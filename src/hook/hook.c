@@ -8,6 +8,7 @@
 
 #include <systemd/sd-bus-protocol.h>
 
+#include "config.h"
 #include "hook.h"
 #include "shared/anerror.h"
 #include "shared/fileio.h"
@@ -86,7 +87,7 @@ const char *hook_help_text(void) {
         return "Usage: " HOOK_PROGRAM " DOMAIN OPERATION SUB-OPERATION [EXTRA]\n"
                "       " HOOK_PROGRAM " --help | --version\n"
                "\n"
-               "The libvirt qemu hook of accelnet, installed as /etc/libvirt/hooks/qemu.d/accelnet.\n"
+               "The libvirt qemu hook of accelnet, installed as " ACCELNET_LIBVIRT_HOOK ".\n"
                "libvirtd runs it with the domain XML on standard input; it asks accelnetd (never\n"
                "libvirt) to act on the domain's accelnet VF:\n"
                "\n"
