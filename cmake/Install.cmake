@@ -1,54 +1,58 @@
 # Install rules for everything that is not a binary (the binaries' rules are in
 # src/CMakeLists.txt): systemd unit, D-Bus and polkit files, default
 # configuration, the simulated host, man pages, bash completion, and the libvirt
-# hook link. Paths that must be absolute on a /usr system (/etc, /lib/systemd)
-# use the FULL_ variables: GNUInstallDirs maps sysconfdir to /etc for prefix /usr.
+# hook link. Where each kind of file goes, and why, is in cmake/Paths.cmake.
 
-find_package(PkgConfig REQUIRED)
-pkg_get_variable(AN_PC_SYSTEMD_UNIT_DIR systemd systemdsystemunitdir)
-if(NOT AN_PC_SYSTEMD_UNIT_DIR)
-  set(AN_PC_SYSTEMD_UNIT_DIR "${CMAKE_INSTALL_PREFIX}/lib/systemd/system")
-endif()
-set(ACCELNET_SYSTEMD_UNIT_DIR "${AN_PC_SYSTEMD_UNIT_DIR}" CACHE PATH
-    "Where accelnetd.service goes (default: pkg-config systemd's systemdsystemunitdir)")
-
-set(ACCELNET_LIBVIRT_HOOK_DIR "${CMAKE_INSTALL_FULL_SYSCONFDIR}/libvirt/hooks/qemu.d" CACHE PATH
-    "libvirt's per-driver hook directory; the hook is linked there as 'accelnet'")
-set(AN_CONFDIR "${CMAKE_INSTALL_FULL_SYSCONFDIR}/accelnet")
-set(AN_HOOK_BINARY "${CMAKE_INSTALL_FULL_LIBEXECDIR}/accelnet/accelnet-hook")
-
-# systemd unit and D-Bus activation file, from templates.
-configure_file(${PROJECT_SOURCE_DIR}/systemd/accelnetd.service.in
-               ${PROJECT_BINARY_DIR}/systemd/accelnetd.service @ONLY)
+# The D-Bus activation file (it names nothing that depends on the prefix).
 configure_file(${PROJECT_SOURCE_DIR}/conf/org.accelnet1.service.in
                ${PROJECT_BINARY_DIR}/conf/org.accelnet1.service @ONLY)
-install(FILES ${PROJECT_BINARY_DIR}/systemd/accelnetd.service DESTINATION ${ACCELNET_SYSTEMD_UNIT_DIR})
-install(FILES ${PROJECT_BINARY_DIR}/conf/org.accelnet1.service
-        DESTINATION ${CMAKE_INSTALL_DATADIR}/dbus-1/system-services)
+install(FILES ${PROJECT_BINARY_DIR}/conf/org.accelnet1.service DESTINATION ${ACCELNET_DBUS_DIR}/system-services)
 
 # D-Bus policy, interface descriptions, polkit action.
-install(FILES conf/org.accelnet1.conf DESTINATION ${CMAKE_INSTALL_DATADIR}/dbus-1/system.d)
+install(FILES conf/org.accelnet1.conf DESTINATION ${ACCELNET_DBUS_DIR}/system.d)
 install(FILES conf/org.accelnet1.Manager.xml conf/org.accelnet1.Hook.xml
-        DESTINATION ${CMAKE_INSTALL_DATADIR}/dbus-1/interfaces)
-install(FILES conf/org.accelnet1.policy DESTINATION ${CMAKE_INSTALL_DATADIR}/polkit-1/actions)
+        DESTINATION ${ACCELNET_DBUS_DIR}/interfaces)
+install(FILES conf/org.accelnet1.policy DESTINATION ${ACCELNET_POLKIT_ACTIONS_DIR})
 
 # Default configuration. accelnet.json holds the documented defaults; the sample
 # intent is installed as an example so that nothing names adapters by surprise:
 # copy it to intents.d/NAME.json and edit it (only *.json files are read).
-install(FILES conf/accelnet.json DESTINATION ${AN_CONFDIR})
-install(FILES conf/intents.d/compute1.json DESTINATION ${AN_CONFDIR}/intents.d
+install(FILES conf/accelnet.json DESTINATION ${ACCELNET_CONFIG_DIR})
+install(FILES conf/intents.d/compute1.json DESTINATION ${ACCELNET_CONFIG_DIR}/intents.d
         RENAME compute1.json.example)
 
-# The simulated host (accelnetd --simulate) and its configuration.
+# The simulated host's description and configuration, as an example to copy and edit for
+# `accelnetd --simulate=HOST.json` (the built-in host is compiled into accelnetd).
 install(DIRECTORY conf/simulate/ DESTINATION ${CMAKE_INSTALL_DATADIR}/accelnet/simulate)
 
-# The libvirt hook: libvirtd runs every executable in hooks/qemu.d/.
+# Written at install time, from the prefix the install runs with: the systemd unit
+# (ExecStart= names the daemon) and the libvirt hook link (it points at the hook).
+# A directory given relative (the GNUInstallDirs default) is under that prefix.
 install(CODE "
-  set(_dir \"\$ENV{DESTDIR}${ACCELNET_LIBVIRT_HOOK_DIR}\")
-  file(MAKE_DIRECTORY \"\${_dir}\")
-  message(STATUS \"Installing: \${_dir}/accelnet -> ${AN_HOOK_BINARY}\")
-  file(CREATE_LINK \"${AN_HOOK_BINARY}\" \"\${_dir}/accelnet\" SYMBOLIC)
-  list(APPEND CMAKE_ABSOLUTE_DESTINATION_FILES \"${ACCELNET_LIBVIRT_HOOK_DIR}/accelnet\")
+  foreach(_an_pair \"SBINDIR;${CMAKE_INSTALL_SBINDIR}\" \"LIBEXECDIR;${CMAKE_INSTALL_LIBEXECDIR}\")
+    list(GET _an_pair 0 _an_name)
+    list(GET _an_pair 1 _an_dir)
+    if(IS_ABSOLUTE \"\${_an_dir}\")
+      set(ACCELNET_FULL_\${_an_name} \"\${_an_dir}\")
+    else()
+      set(ACCELNET_FULL_\${_an_name} \"\${CMAKE_INSTALL_PREFIX}/\${_an_dir}\")
+    endif()
+  endforeach()
+
+  configure_file(\"${PROJECT_SOURCE_DIR}/systemd/accelnetd.service.in\"
+                 \"${PROJECT_BINARY_DIR}/systemd/install/accelnetd.service\" @ONLY)
+  list(APPEND CMAKE_ABSOLUTE_DESTINATION_FILES \"${ACCELNET_SYSTEMD_SYSTEM_UNIT_DIR}/accelnetd.service\")
+  file(INSTALL DESTINATION \"${ACCELNET_SYSTEMD_SYSTEM_UNIT_DIR}\" TYPE FILE
+       PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ
+       FILES \"${PROJECT_BINARY_DIR}/systemd/install/accelnetd.service\")
+
+  # libvirtd runs every executable in hooks/qemu.d/.
+  set(_an_hook_dir \"\$ENV{DESTDIR}${ACCELNET_LIBVIRT_QEMU_HOOK_DIR}\")
+  set(_an_hook \"\${ACCELNET_FULL_LIBEXECDIR}/accelnet/accelnet-hook\")
+  file(MAKE_DIRECTORY \"\${_an_hook_dir}\")
+  message(STATUS \"Installing: \${_an_hook_dir}/accelnet -> \${_an_hook}\")
+  file(CREATE_LINK \"\${_an_hook}\" \"\${_an_hook_dir}/accelnet\" SYMBOLIC)
+  list(APPEND CMAKE_ABSOLUTE_DESTINATION_FILES \"${ACCELNET_LIBVIRT_QEMU_HOOK_DIR}/accelnet\")
 ")
 
 # Man pages: every man/NAME.SECTION that exists, compressed as Debian and

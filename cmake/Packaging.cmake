@@ -1,14 +1,15 @@
 # CPack: a Debian package and an RPM from the same install tree.
-#   cmake -S . -B build-pkg -DCMAKE_INSTALL_PREFIX=/usr -DCMAKE_BUILD_TYPE=RelWithDebInfo
+#   cmake -S . -B build-pkg -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=OFF
 #   cmake --build build-pkg && (cd build-pkg && cpack -G "DEB;RPM")
-# The binaries have their paths (/etc/accelnet, /var/lib/accelnet) compiled in from
-# CMAKE_INSTALL_PREFIX, so the packages are built for that prefix: use /usr.
+# The packages install to /usr (binaries, data, man pages) and to the system's own
+# paths (/etc/accelnet, /etc/libvirt/hooks/qemu.d, /usr/share/dbus-1, ...) whatever
+# CMAKE_INSTALL_PREFIX this build was configured with: cpack runs the install with
+# the prefix /usr, the system paths are absolute (cmake/Paths.cmake), and the
+# binaries have only those compiled in.
 
 set(ACCELNET_PACKAGE_CONTACT "accelnet maintainers <accelnet@lists.accelnet.org>" CACHE STRING
     "Maintainer of the DEB/RPM packages (Name <address>)")
-if(NOT CMAKE_INSTALL_PREFIX STREQUAL "/usr")
-  message(STATUS "Packaging: CMAKE_INSTALL_PREFIX is ${CMAKE_INSTALL_PREFIX}; distribution packages want /usr")
-endif()
+set(AN_PACKAGE_PREFIX /usr)
 
 # Debian wants a copyright file and a compressed changelog in /usr/share/doc/accelnet.
 string(TIMESTAMP AN_CHANGELOG_DATE "%a, %d %b %Y %H:%M:%S +0000" UTC)
@@ -39,10 +40,13 @@ It keeps a share of the capacity in reserve for failover and migration and
 puts every VF back the way it found it. It is managed over D-Bus
 (org.accelnet1), with the accelnetctl command and a libvirt hook.")
 set(CPACK_PACKAGE_HOMEPAGE_URL "https://github.com/accelnet/accelnet")
-set(CPACK_PACKAGING_INSTALL_PREFIX "${CMAKE_INSTALL_PREFIX}")
-# Install with DESTDIR so that the absolute destinations (/etc, /lib/systemd) land in
-# the package and never on the build machine.
+# Install with DESTDIR so that the absolute destinations (/etc, /usr/lib/systemd) land
+# in the package and never on the build machine; with DESTDIR, CPack installs with the
+# prefix CPACK_INSTALL_PREFIX (the build's CMAKE_INSTALL_PREFIX unless set).
 set(CPACK_SET_DESTDIR ON)
+set(CPACK_PACKAGE_RELOCATABLE OFF) # /etc paths: not relocatable (and DESTDIR rules it out)
+set(CPACK_INSTALL_PREFIX "${AN_PACKAGE_PREFIX}")
+set(CPACK_PACKAGING_INSTALL_PREFIX "${AN_PACKAGE_PREFIX}")
 set(CPACK_STRIP_FILES ON)
 set(CPACK_GENERATOR "DEB;RPM")
 set(CPACK_PACKAGE_FILE_NAME_DEFAULT OFF)
@@ -65,8 +69,8 @@ set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${PROJECT_SOURCE_DIR}/packaging/deb/postrm
     ${PROJECT_BINARY_DIR}/packaging/conffiles)
 file(WRITE ${PROJECT_BINARY_DIR}/packaging/conffiles
-     "${CMAKE_INSTALL_FULL_SYSCONFDIR}/accelnet/accelnet.json\n"
-     "${CMAKE_INSTALL_FULL_SYSCONFDIR}/accelnet/intents.d/compute1.json.example\n")
+     "${ACCELNET_CONFIG_DIR}/accelnet.json\n"
+     "${ACCELNET_CONFIG_DIR}/intents.d/compute1.json.example\n")
 
 # ---- RPM ----------------------------------------------------------------------------
 set(CPACK_RPM_FILE_NAME RPM-DEFAULT)
@@ -81,19 +85,24 @@ set(CPACK_RPM_POST_INSTALL_SCRIPT_FILE ${PROJECT_SOURCE_DIR}/packaging/rpm/post.
 set(CPACK_RPM_PRE_UNINSTALL_SCRIPT_FILE ${PROJECT_SOURCE_DIR}/packaging/rpm/preun.sh)
 set(CPACK_RPM_POST_UNINSTALL_SCRIPT_FILE ${PROJECT_SOURCE_DIR}/packaging/rpm/postun.sh)
 set(CPACK_RPM_USER_FILELIST
-    "%config(noreplace) ${CMAKE_INSTALL_FULL_SYSCONFDIR}/accelnet/accelnet.json"
-    "%config(noreplace) ${CMAKE_INSTALL_FULL_SYSCONFDIR}/accelnet/intents.d/compute1.json.example"
-    "%dir ${CMAKE_INSTALL_FULL_SYSCONFDIR}/accelnet/intents.d"
-    # CPack would mark every absolute destination %config: these two are not. (An
-    # entry needs some %directive: CPack 3.25 reuses the previous entry's otherwise.)
-    "%attr(-,root,root) ${ACCELNET_SYSTEMD_UNIT_DIR}/accelnetd.service"
-    "%attr(-,root,root) ${ACCELNET_LIBVIRT_HOOK_DIR}/accelnet")
+    "%config(noreplace) ${ACCELNET_CONFIG_DIR}/accelnet.json"
+    "%config(noreplace) ${ACCELNET_CONFIG_DIR}/intents.d/compute1.json.example"
+    "%dir ${ACCELNET_CONFIG_DIR}/intents.d"
+    # CPack would mark every absolute destination %config: these are not. (An entry
+    # needs some %directive: CPack 3.25 reuses the previous entry's otherwise.)
+    "%attr(-,root,root) ${ACCELNET_SYSTEMD_SYSTEM_UNIT_DIR}/accelnetd.service"
+    "%attr(-,root,root) ${ACCELNET_LIBVIRT_QEMU_HOOK_DIR}/accelnet"
+    "%attr(-,root,root) ${ACCELNET_DBUS_DIR}/system.d/org.accelnet1.conf"
+    "%attr(-,root,root) ${ACCELNET_DBUS_DIR}/system-services/org.accelnet1.service"
+    "%attr(-,root,root) ${ACCELNET_DBUS_DIR}/interfaces/org.accelnet1.Manager.xml"
+    "%attr(-,root,root) ${ACCELNET_DBUS_DIR}/interfaces/org.accelnet1.Hook.xml"
+    "%attr(-,root,root) ${ACCELNET_POLKIT_ACTIONS_DIR}/org.accelnet1.policy")
 set(CPACK_RPM_SPEC_MORE_DEFINE "%define _build_id_links none")
 # Directories that belong to the system (filesystem, systemd, dbus, polkit, libvirt,
 # bash-completion packages), not to accelnet.
 set(CPACK_RPM_EXCLUDE_FROM_AUTO_FILELIST_ADDITION
     /etc/libvirt /etc/libvirt/hooks /etc/libvirt/hooks/qemu.d
-    /lib /lib/systemd /lib/systemd/system /usr/lib/systemd /usr/lib/systemd/system
+    /lib /lib/systemd /lib/systemd/system /usr/lib /usr/lib/systemd /usr/lib/systemd/system
     /usr/bin /usr/sbin /usr/libexec /usr/share/dbus-1 /usr/share/dbus-1/system.d /usr/share/dbus-1/system-services
     /usr/share/dbus-1/interfaces /usr/share/polkit-1 /usr/share/polkit-1/actions
     /usr/share/bash-completion /usr/share/bash-completion/completions

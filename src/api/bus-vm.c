@@ -9,6 +9,7 @@
 #include "polkit.h"
 #include "shared/log.h"
 #include "shared/macro.h"
+#include "shared/names.h"
 
 #define BATCH_MAX 1024
 
@@ -208,7 +209,7 @@ static int fill_vms(sd_bus_message *reply, void *userdata) {
                 if (!vm->domain && !vm->has_record)
                         continue;
                 Tier tier = vm->has_record ? vm->record.tier : vm->accel_tier;
-                r = sd_bus_message_append(reply, "(sssss)", bus_text(&t, vm->name), on ? "enabled" : "disabled",
+                r = sd_bus_message_append(reply, "(sssss)", bus_text(&t, vm->name), on ? ACCELNET_VM_STATE_ENABLED : ACCELNET_VM_STATE_DISABLED,
                                           on ? tier_to_string(tier) : "", vm->has_record ? vm->record.vf : "",
                                           bus_text(&t, vm_note(vm)));
         }

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "args.h"
 #include "shared/strutil.h"
+#include "shared/tier.h"
 #include "table.h"
 
 /* Options that only some verbs take. */
@@ -23,7 +25,7 @@ typedef struct VerbInfo {
         unsigned options;  /* VerbOption bits */
         size_t min_args, max_args; /* VM names after the verb */
         bool mutating;
-        const char *syntax;
+        const char *syntax; /* without " --performance TIERS", which verb_syntax() adds */
         const char *summary;
         const char *description;
 } VerbInfo;
@@ -63,13 +65,13 @@ static const VerbInfo verb_table[_VERB_MAX] = {
                 "List the intents",
                 "Lists the configured intents with their types and adapters." },
         [VERB_VM_ENABLE] = { "vm", "enable", VOPT_PERFORMANCE, 1, CLI_VMS_MAX, true,
-                "vm enable VM... --performance low|medium|high",
+                "vm enable VM...",
                 "Give VMs a VF with a performance tier",
                 "Enables Accelerated Networking for each VM: assigns a VF of the intent, paired "
                 "with the VM's virtio NIC, at the given performance tier. With several VMs a "
                 "table shows the result for each; the exit status is 1 if any failed." },
         [VERB_VM_SET] = { "vm", "set", VOPT_PERFORMANCE, 1, 1, true,
-                "vm set VM --performance low|medium|high",
+                "vm set VM",
                 "Change a VM's performance tier",
                 "Changes the performance tier of a VM that has Accelerated Networking enabled." },
         [VERB_VM_DISABLE] = { "vm", "disable", 0, 1, CLI_VMS_MAX, true, "vm disable VM...",
@@ -84,9 +86,9 @@ static const VerbInfo verb_table[_VERB_MAX] = {
                 "--disabled show only the VMs in that state." },
 };
 
-typedef enum ArgId {
-        ARG_HELP,
-        ARG_VERSION,
+/* getopt_long's values of the long options without a short form. */
+enum {
+        ARG_VERSION = 0x100,
         ARG_JSON,
         ARG_NO_LEGEND,
         ARG_NO_ASK_PASSWORD,
@@ -95,32 +97,50 @@ typedef enum ArgId {
         ARG_PERFORMANCE,
         ARG_ENABLED,
         ARG_DISABLED,
-} ArgId;
-
-typedef enum HasArg {
-        ARG_NONE,
-        ARG_REQUIRED,
-        ARG_OPTIONAL, /* only as --name=value */
-} HasArg;
-
-static const struct {
-        ArgId id;
-        const char *name;
-        char short_name;
-        HasArg has_arg;
-        unsigned verb_option; /* 0: global */
-} option_table[] = {
-        { ARG_HELP, "help", 'h', ARG_NONE, 0 },
-        { ARG_VERSION, "version", 0, ARG_NONE, 0 },
-        { ARG_JSON, "json", 0, ARG_OPTIONAL, 0 },
-        { ARG_NO_LEGEND, "no-legend", 0, ARG_NONE, 0 },
-        { ARG_NO_ASK_PASSWORD, "no-ask-password", 0, ARG_NONE, 0 },
-        { ARG_INTENT, "intent", 0, ARG_REQUIRED, VOPT_INTENT },
-        { ARG_NODE_RESERVE, "node-reserve", 0, ARG_REQUIRED, VOPT_NODE_RESERVE },
-        { ARG_PERFORMANCE, "performance", 0, ARG_REQUIRED, VOPT_PERFORMANCE },
-        { ARG_ENABLED, "enabled", 0, ARG_NONE, VOPT_FILTER },
-        { ARG_DISABLED, "disabled", 0, ARG_NONE, VOPT_FILTER },
 };
+
+static const struct option options[] = {
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, ARG_VERSION },
+        { "json", optional_argument, NULL, ARG_JSON }, /* the value only as --json=MODE */
+        { "no-legend", no_argument, NULL, ARG_NO_LEGEND },
+        { "no-ask-password", no_argument, NULL, ARG_NO_ASK_PASSWORD },
+        { "intent", required_argument, NULL, ARG_INTENT },
+        { "node-reserve", required_argument, NULL, ARG_NODE_RESERVE },
+        { "performance", required_argument, NULL, ARG_PERFORMANCE },
+        { "enabled", no_argument, NULL, ARG_ENABLED },
+        { "disabled", no_argument, NULL, ARG_DISABLED },
+        {}
+};
+
+/* "-" returns the words that are not options in order (value 1), so that the verb is known
+ * when its options come and nothing is reordered; ":" reports a missing value as ':' and
+ * keeps getopt quiet: every message is ours. */
+#define SHORT_OPTIONS "-:h"
+
+/* The VerbOption an option belongs to; 0 for the global ones. */
+static unsigned option_verb_bit(int val) {
+        switch (val) {
+        case ARG_INTENT:
+                return VOPT_INTENT;
+        case ARG_NODE_RESERVE:
+                return VOPT_NODE_RESERVE;
+        case ARG_PERFORMANCE:
+                return VOPT_PERFORMANCE;
+        case ARG_ENABLED:
+        case ARG_DISABLED:
+                return VOPT_FILTER;
+        default:
+                return 0;
+        }
+}
+
+static const char *option_name(int val) {
+        for (const struct option *o = options; o->name; o++)
+                if (o->val == val)
+                        return o->name;
+        return "?";
+}
 
 const char *verb_to_string(Verb v) {
         static const char *const full[_VERB_MAX] = {
@@ -148,13 +168,35 @@ bool verb_is_mutating(Verb v) {
 }
 
 const char *performance_canonical(const char *s) {
-        static const char *const tiers[] = { "Low", "Medium", "High" };
-        if (!s)
-                return NULL;
-        for (size_t i = 0; i < ELEMENTSOF(tiers); i++)
-                if (strcasecmp(s, tiers[i]) == 0)
-                        return tiers[i];
-        return NULL;
+        Tier t = tier_from_string(s);
+        return t < 0 ? NULL : tier_to_string(t);
+}
+
+/* The tier names as people type them (lower case), joined with sep and, before the last
+ * one, with last: "low|medium|high", "low, medium or high". */
+static void append_tiers(StrBuf *b, const char *sep, const char *last) {
+        for (int t = 0; t < _TIER_MAX; t++) {
+                strbuf_appendf(b, "%s", t == 0 ? "" : t == _TIER_MAX - 1 ? last : sep);
+                for (const char *p = tier_to_string((Tier) t); *p; p++)
+                        strbuf_appendf(b, "%c", tolower((unsigned char) *p));
+        }
+}
+
+static char *tier_choices(const char *sep, const char *last) {
+        StrBuf b = {};
+        append_tiers(&b, sep, last);
+        return strbuf_steal(&b);
+}
+
+/* The verb's synopsis: "vm enable VM... --performance low|medium|high". Owned. */
+static char *verb_syntax(Verb v) {
+        StrBuf b = {};
+        strbuf_appendf(&b, "%s", verb_table[v].syntax);
+        if (verb_table[v].options & VOPT_PERFORMANCE) {
+                strbuf_appendf(&b, " --performance ");
+                append_tiers(&b, "|", "|");
+        }
+        return strbuf_steal(&b);
 }
 
 int node_reserve_parse(const char *s, uint32_t *ret) {
@@ -192,34 +234,43 @@ void cli_args_done(CliArgs *a) {
                 a->vms = mfree(a->vms);
 }
 
-static int find_option(const char *arg, size_t *ret_index, const char **ret_value) {
-        if (arg[1] != '-') { /* "-h" */
-                for (size_t i = 0; i < ELEMENTSOF(option_table); i++)
-                        if (option_table[i].short_name && arg[1] == option_table[i].short_name &&
-                            arg[2] == '\0') {
-                                *ret_index = i;
-                                *ret_value = NULL;
-                                return 0;
-                        }
-                return -ENOENT;
-        }
-
-        const char *name = arg + 2, *eq = strchr(name, '=');
-        size_t len = eq ? (size_t) (eq - name) : strlen(name);
-        for (size_t i = 0; i < ELEMENTSOF(option_table); i++)
-                if (strlen(option_table[i].name) == len && strncmp(option_table[i].name, name, len) == 0) {
-                        *ret_index = i;
-                        *ret_value = eq ? eq + 1 : NULL;
-                        return 0;
-                }
-        return -ENOENT;
+/* Whether the words seen so far name a command, so that its options may follow:
+ * "enable", "vm list", "help vm set". */
+static bool command_complete(const char *const *pos, size_t n) {
+        size_t p = 0;
+        if (p < n && streq(pos[p], "help"))
+                p++;
+        if (p < n && streq(pos[p], "vm"))
+                return n - p >= 2;
+        return p < n;
 }
 
-static const char *option_label(ArgId id) {
-        for (size_t i = 0; i < ELEMENTSOF(option_table); i++)
-                if (option_table[i].id == id)
-                        return option_table[i].name;
-        return "?";
+/* The usage error for getopt_long's '?': word is the argument it was reading. */
+static int fail_option(const char *word, char **ret_error) {
+        if (strncmp(word, "--", 2) != 0) { /* a short option, maybe inside "-abc" */
+                if (strlen(word) > 2)
+                        return fail(ret_error,
+                                    "Unknown option '-%c' in '%s' (a VM name that starts with '-' goes after '--').",
+                                    optopt, word);
+                return fail(ret_error, "Unknown option '-%c'.", optopt);
+        }
+
+        const char *eq = strchr(word, '=');
+        size_t len = eq ? (size_t) (eq - word) : strlen(word);
+        if (optopt != 0) /* a known long option that takes no value, given one */
+                return fail(ret_error, "Option --%s takes no value (got '%s').", option_name(optopt),
+                            eq ? eq + 1 : "");
+
+        /* An unknown name, or a prefix of several. */
+        StrBuf matches = {};
+        size_t n = 0;
+        for (const struct option *o = options; o->name; o++)
+                if (len > 2 && strncmp(o->name, word + 2, len - 2) == 0)
+                        strbuf_appendf(&matches, "%s--%s", n++ ? ", " : "", o->name);
+        _cleanup_free_ char *list = strbuf_steal(&matches);
+        if (n > 1)
+                return fail(ret_error, "Ambiguous option '%.*s': %s?", (int) len, word, strempty(list));
+        return fail(ret_error, "Unknown option '%.*s'.", (int) len, word);
 }
 
 int cli_args_parse(int argc, char *const *argv, CliArgs *ret, char **ret_error) {
@@ -231,66 +282,56 @@ int cli_args_parse(int argc, char *const *argv, CliArgs *ret, char **ret_error) 
         _cleanup_free_ const char **pos = NULL;
         size_t n_pos = 0;
         unsigned seen = 0; /* VerbOption bits given */
-        bool help = false, version = false, only_positional = false;
+        bool help = false, version = false;
         int r;
 
-        assert_return(argc >= 0 && ret && ret_error, -EINVAL);
+        assert_return(argc >= 0 && (argc == 0 || argv) && ret && ret_error, -EINVAL);
 
         pos = calloc((size_t) argc + 1, sizeof(char *));
         if (!pos)
                 return -ENOMEM;
 
-        for (int i = 1; i < argc; i++) {
-                const char *arg = argv[i];
-                size_t k;
-                const char *value;
+        /* optind = 0: glibc starts afresh (another parse may have run in this process). */
+        optind = 0;
+        opterr = 0;
+        for (;;) {
+                int word = optind > 0 ? optind : 1; /* the argument getopt_long reads next */
+                int c = argc > 1 ? getopt_long(argc, argv, SHORT_OPTIONS, options, NULL) : -1;
+                if (c < 0)
+                        break;
 
-                if (only_positional || arg[0] != '-' || arg[1] == '\0') {
-                        pos[n_pos++] = arg;
+                switch (c) {
+                case 1: /* a word that is no option: the command, then VM names */
+                        pos[n_pos++] = optarg;
                         continue;
+                case '?':
+                        return fail_option(argv[word], ret_error);
+                case ':':
+                        return fail(ret_error, "Option --%s needs a value.", option_name(optopt));
                 }
-                if (streq(arg, "--")) {
-                        only_positional = true;
-                        continue;
-                }
-                if (find_option(arg, &k, &value) < 0)
-                        return fail(ret_error, "Unknown option '%s'.", arg);
 
-                const char *name = option_table[k].name;
-                switch (option_table[k].has_arg) {
-                case ARG_NONE:
-                        if (value)
-                                return fail(ret_error, "Option --%s takes no value (got '%s').", name, value);
-                        break;
-                case ARG_REQUIRED:
-                        if (!value) {
-                                if (i + 1 >= argc)
-                                        return fail(ret_error, "Option --%s needs a value.", name);
-                                value = argv[++i];
-                        }
-                        break;
-                case ARG_OPTIONAL:
-                        break;
-                }
-                seen |= option_table[k].verb_option;
+                unsigned bit = option_verb_bit(c);
+                if (bit && !command_complete(pos, n_pos))
+                        return fail(ret_error, "Option --%s must follow the command it belongs to.", option_name(c));
+                seen |= bit;
 
-                switch (option_table[k].id) {
-                case ARG_HELP:
+                switch (c) {
+                case 'h':
                         help = true;
                         break;
                 case ARG_VERSION:
                         version = true;
                         break;
                 case ARG_JSON:
-                        if (!value || streq(value, "pretty"))
+                        if (!optarg || streq(optarg, "pretty"))
                                 a.json = JSON_MODE_PRETTY;
-                        else if (streq(value, "short"))
+                        else if (streq(optarg, "short"))
                                 a.json = JSON_MODE_SHORT;
-                        else if (streq(value, "off"))
+                        else if (streq(optarg, "off"))
                                 a.json = JSON_MODE_OFF;
                         else
                                 return fail(ret_error, "Invalid --json value '%s': expected pretty, short or off.",
-                                            value);
+                                            optarg);
                         break;
                 case ARG_NO_LEGEND:
                         a.legend = false;
@@ -299,36 +340,43 @@ int cli_args_parse(int argc, char *const *argv, CliArgs *ret, char **ret_error) 
                         a.ask_password = false;
                         break;
                 case ARG_INTENT:
-                        if (isempty(value))
+                        if (isempty(optarg))
                                 return fail(ret_error, "Invalid --intent value '': an intent name is needed.");
-                        if (!utf8_is_valid(value))
-                                return fail(ret_error, "Invalid --intent value: '%s' is not valid UTF-8.", value);
-                        a.intent = value;
+                        if (!utf8_is_valid(optarg))
+                                return fail(ret_error, "Invalid --intent value: '%s' is not valid UTF-8.", optarg);
+                        a.intent = optarg;
                         break;
                 case ARG_NODE_RESERVE:
-                        r = node_reserve_parse(value, &a.node_reserve);
+                        r = node_reserve_parse(optarg, &a.node_reserve);
                         if (r < 0)
                                 return fail(ret_error,
                                             "Invalid --node-reserve value '%s': expected an integer from 0 to %u.",
-                                            value, CLI_NODE_RESERVE_MAX);
+                                            optarg, CLI_NODE_RESERVE_MAX);
                         a.have_node_reserve = true;
                         break;
                 case ARG_PERFORMANCE:
-                        a.performance = performance_canonical(value);
-                        if (!a.performance)
-                                return fail(ret_error,
-                                            "Invalid --performance value '%s': expected low, medium or high.", value);
+                        a.performance = performance_canonical(optarg);
+                        if (!a.performance) {
+                                _cleanup_free_ char *choices = tier_choices(", ", " or ");
+                                return fail(ret_error, "Invalid --performance value '%s': expected %s.", optarg,
+                                            strempty(choices));
+                        }
                         break;
                 case ARG_ENABLED:
                 case ARG_DISABLED: {
-                        VmFilter f = option_table[k].id == ARG_ENABLED ? VM_FILTER_ENABLED : VM_FILTER_DISABLED;
+                        VmFilter f = c == ARG_ENABLED ? VM_FILTER_ENABLED : VM_FILTER_DISABLED;
                         if (a.filter != VM_FILTER_ALL && a.filter != f)
                                 return fail(ret_error, "Options --enabled and --disabled exclude each other.");
                         a.filter = f;
                         break;
                 }
+                default:
+                        return fail(ret_error, "Internal error: unhandled option %d.", c);
                 }
         }
+        /* After "--": words only, even those that start with '-'. */
+        for (int i = optind > 0 ? optind : argc; i < argc; i++)
+                pos[n_pos++] = argv[i];
 
         if (version) {
                 *ret = (CliArgs) { .action = CLI_ACTION_VERSION, .verb = _VERB_INVALID };
@@ -340,10 +388,6 @@ int cli_args_parse(int argc, char *const *argv, CliArgs *ret, char **ret_error) 
         if (p < n_pos && streq(pos[p], "help")) {
                 help = true;
                 p++;
-                if (p == n_pos) {
-                        *ret = (CliArgs) { .action = CLI_ACTION_HELP, .verb = _VERB_INVALID };
-                        return 0;
-                }
         }
         if (p == n_pos) {
                 if (help) {
@@ -383,11 +427,11 @@ int cli_args_parse(int argc, char *const *argv, CliArgs *ret, char **ret_error) 
 
         unsigned stray = seen & ~info->options;
         if (stray) {
-                ArgId id = stray & VOPT_INTENT ? ARG_INTENT
-                         : stray & VOPT_NODE_RESERVE ? ARG_NODE_RESERVE
-                         : stray & VOPT_PERFORMANCE ? ARG_PERFORMANCE
-                         : a.filter == VM_FILTER_DISABLED ? ARG_DISABLED : ARG_ENABLED;
-                return fail(ret_error, "Option --%s does not apply to '%s'.", option_label(id), vname);
+                int id = stray & VOPT_INTENT ? ARG_INTENT
+                       : stray & VOPT_NODE_RESERVE ? ARG_NODE_RESERVE
+                       : stray & VOPT_PERFORMANCE ? ARG_PERFORMANCE
+                       : a.filter == VM_FILTER_DISABLED ? ARG_DISABLED : ARG_ENABLED;
+                return fail(ret_error, "Option --%s does not apply to '%s'.", option_name(id), vname);
         }
 
         size_t n_args = n_pos - p;
@@ -424,8 +468,10 @@ int cli_args_parse(int argc, char *const *argv, CliArgs *ret, char **ret_error) 
                 break;
         case VERB_VM_ENABLE:
         case VERB_VM_SET:
-                if (!a.performance)
-                        return fail(ret_error, "'%s' needs --performance low|medium|high.", vname);
+                if (!a.performance) {
+                        _cleanup_free_ char *choices = tier_choices("|", "|");
+                        return fail(ret_error, "'%s' needs --performance %s.", vname, strempty(choices));
+                }
                 break;
         default:
                 break;
@@ -443,35 +489,79 @@ int cli_args_parse(int argc, char *const *argv, CliArgs *ret, char **ret_error) 
         return 0;
 }
 
-static const char global_options_help[] =
-        "  -h --help               Show this help (COMMAND --help: that command's)\n"
-        "     --version            Show the version\n"
-        "     --json[=pretty|short]\n"
-        "                          Print JSON on stdout instead of tables\n"
-        "     --no-legend          Leave out table headers and footers\n"
-        "     --no-ask-password    Do not ask for a password (polkit) for changes\n";
+/* ---- help ------------------------------------------------------------------------------ */
+
+#define HELP_WIDTH 80
+#define HELP_OPTION_COLUMN 26  /* where an option's description starts */
+#define HELP_COMMAND_COLUMN 34 /* where a command's summary starts */
+
+/* "  NAME   TEXT": TEXT from column on, wrapped at HELP_WIDTH with its further lines
+ * indented to column; a NAME too wide for the column gets a line of its own. */
+static void append_item(StrBuf *b, const char *name, const char *text, size_t column) {
+        _cleanup_free_ char *wrapped = text_wrap(text, column, HELP_WIDTH);
+        if (!wrapped) {
+                b->oom = true;
+                return;
+        }
+        if (2 + utf8_width(name) < column)
+                strbuf_appendf(b, "  %-*s%s", (int) (column - 2), name, wrapped + column);
+        else
+                strbuf_appendf(b, "  %s\n%s", name, wrapped);
+}
+
+static void append_global_options(StrBuf *b) {
+        append_item(b, "-h --help", "Show this help (COMMAND --help: that command's)", HELP_OPTION_COLUMN);
+        append_item(b, "   --version", "Show the version", HELP_OPTION_COLUMN);
+        append_item(b, "   --json[=pretty|short|off]",
+                    "Print JSON instead of tables (short: on one line)",
+                    HELP_OPTION_COLUMN);
+        append_item(b, "   --no-legend", "Leave out table headers and footers", HELP_OPTION_COLUMN);
+        append_item(b, "   --no-ask-password", "Do not ask for a password (polkit) for changes", HELP_OPTION_COLUMN);
+}
+
+static void append_verb_help(StrBuf *b, Verb verb) {
+        const VerbInfo *info = &verb_table[verb];
+        _cleanup_free_ char *syntax = verb_syntax(verb);
+        _cleanup_free_ char *wrapped = text_wrap(info->description, 0, HELP_WIDTH);
+        _cleanup_free_ char *choices = tier_choices(", ", " or ");
+        if (!syntax || !wrapped || !choices) {
+                b->oom = true;
+                return;
+        }
+
+        strbuf_appendf(b, "accelnetctl [OPTIONS...] %s\n\n%s", syntax, wrapped);
+        if (info->options)
+                strbuf_appendf(b, "\n");
+        if (info->options & VOPT_INTENT)
+                append_item(b, "--intent NAME", "Intent whose adapters provide the VFs", HELP_OPTION_COLUMN);
+        if (info->options & VOPT_NODE_RESERVE) {
+                _cleanup_free_ char *text = NULL;
+                int n = verb == VERB_ENABLE
+                                ? asprintf(&text, "Percentage of VF capacity held in reserve (0-%u, default %u)",
+                                           CLI_NODE_RESERVE_MAX, CLI_NODE_RESERVE_DEFAULT)
+                                : asprintf(&text, "Percentage of VF capacity held in reserve (0-%u)",
+                                           CLI_NODE_RESERVE_MAX);
+                if (n < 0) {
+                        b->oom = true;
+                        return;
+                }
+                append_item(b, "--node-reserve N", text, HELP_OPTION_COLUMN);
+        }
+        if (info->options & VOPT_PERFORMANCE)
+                append_item(b, "--performance TIER", choices, HELP_OPTION_COLUMN);
+        if (info->options & VOPT_FILTER) {
+                append_item(b, "--enabled", "Only VMs with Accelerated Networking enabled", HELP_OPTION_COLUMN);
+                append_item(b, "--disabled", "Only VMs without it", HELP_OPTION_COLUMN);
+        }
+        strbuf_appendf(b, "\nGlobal options:\n");
+        append_global_options(b);
+}
 
 char *cli_help_text(Verb verb, bool vm_group) {
         StrBuf b = {};
 
         if ((int) verb >= 0 && verb < _VERB_MAX) {
-                const VerbInfo *info = &verb_table[verb];
-                strbuf_appendf(&b, "accelnetctl [OPTIONS...] %s\n\n", info->syntax);
-                _cleanup_free_ char *wrapped = text_wrap(info->description, 0, 80);
-                strbuf_appendf(&b, "%s", strempty(wrapped));
-                if (info->options & VOPT_INTENT)
-                        strbuf_appendf(&b, "\n  --intent NAME           Intent whose adapters provide the VFs\n");
-                if (info->options & VOPT_NODE_RESERVE)
-                        strbuf_appendf(&b, "%s  --node-reserve N        Percentage of VF capacity held in reserve "
-                                           "(0-99%s)\n",
-                                       info->options & VOPT_INTENT ? "" : "\n",
-                                       verb == VERB_ENABLE ? ", default 50" : "");
-                if (info->options & VOPT_PERFORMANCE)
-                        strbuf_appendf(&b, "\n  --performance TIER      low, medium or high\n");
-                if (info->options & VOPT_FILTER)
-                        strbuf_appendf(&b, "\n  --enabled               Only VMs with Accelerated Networking enabled\n"
-                                           "  --disabled              Only VMs without it\n");
-                strbuf_appendf(&b, "\nGlobal options:\n%s", global_options_help);
+                append_verb_help(&b, verb);
                 return strbuf_steal(&b);
         }
 
@@ -482,14 +572,17 @@ char *cli_help_text(Verb verb, bool vm_group) {
         else
                 strbuf_appendf(&b, "Manage Accelerated Networking of VMs.\n\nCommands:\n");
         for (int v = 0; v < _VERB_MAX; v++) {
-                const VerbInfo *info = &verb_table[v];
-                if (vm_group && !info->group)
+                if (vm_group && !verb_table[v].group)
                         continue;
-                if (strlen(info->syntax) > 36)
-                        strbuf_appendf(&b, "  %s\n  %-38s %s\n", info->syntax, "", info->summary);
-                else
-                        strbuf_appendf(&b, "  %-38s %s\n", info->syntax, info->summary);
+                _cleanup_free_ char *syntax = verb_syntax((Verb) v);
+                if (!syntax) {
+                        b.oom = true;
+                        break;
+                }
+                append_item(&b, syntax, verb_table[v].summary, HELP_COMMAND_COLUMN);
         }
-        strbuf_appendf(&b, "\nOptions:\n%s\nSee accelnetctl(1) for details.\n", global_options_help);
+        strbuf_appendf(&b, "\nOptions:\n");
+        append_global_options(&b);
+        strbuf_appendf(&b, "\nSee accelnetctl(1) for details.\n");
         return strbuf_steal(&b);
 }

@@ -69,7 +69,7 @@ typedef struct CliArgs {
         const char *intent;     /* --intent, borrowed from argv; NULL when not given */
         bool have_node_reserve;
         uint32_t node_reserve;  /* --node-reserve, 0..99; CLI_NODE_RESERVE_DEFAULT for enable */
-        const char *performance; /* --performance as "Low", "Medium" or "High" (static); NULL */
+        const char *performance; /* --performance as tier_to_string() spells it (static); NULL */
         VmFilter filter;        /* vm list --enabled/--disabled */
 
         const char **vms;       /* VM names, array owned, strings borrowed from argv */
@@ -89,7 +89,8 @@ Verb verb_from_string(const char *group, const char *name);
 /* Whether the verb changes state (polkit, long timeout). */
 bool verb_is_mutating(Verb v);
 
-/* "Low", "Medium", "High" for a case-insensitive tier name, NULL otherwise. */
+/* The tier's name as tier_to_string() spells it (the form sent on the bus) for a
+ * case-insensitive tier name, NULL otherwise. */
 const char *performance_canonical(const char *s);
 /* Strict decimal 0..99 (no sign, no spaces, no suffix). 0 or -EINVAL/-ERANGE. */
 int node_reserve_parse(const char *s, uint32_t *ret);

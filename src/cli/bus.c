@@ -18,8 +18,8 @@ int cli_bus_open(sd_bus **ret, char **ret_error) {
 }
 
 bool cli_bus_error_is_not_running(const sd_bus_error *e) {
-        return e && (sd_bus_error_has_name(e, "org.freedesktop.DBus.Error.ServiceUnknown") ||
-                     sd_bus_error_has_name(e, "org.freedesktop.DBus.Error.NameHasNoOwner"));
+        return e && (sd_bus_error_has_name(e, SD_BUS_ERROR_SERVICE_UNKNOWN) ||
+                     sd_bus_error_has_name(e, SD_BUS_ERROR_NAME_HAS_NO_OWNER));
 }
 
 char *cli_bus_error_message(const sd_bus_error *e, int r) {

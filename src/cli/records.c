@@ -4,6 +4,7 @@
 
 #include "records.h"
 #include "shared/macro.h"
+#include "shared/names.h"
 
 void intent_rows_free(IntentRow *rows, size_t n) {
         if (!rows)
@@ -18,9 +19,9 @@ void intent_rows_free(IntentRow *rows, size_t n) {
 bool vm_row_matches(const VmRow *row, VmFilter filter) {
         switch (filter) {
         case VM_FILTER_ENABLED:
-                return row->state && strcasecmp(row->state, "enabled") == 0;
+                return row->state && strcasecmp(row->state, ACCELNET_VM_STATE_ENABLED) == 0;
         case VM_FILTER_DISABLED:
-                return row->state && strcasecmp(row->state, "disabled") == 0;
+                return row->state && strcasecmp(row->state, ACCELNET_VM_STATE_DISABLED) == 0;
         default:
                 return true;
         }

@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "shared/names.h"
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,9 +6,9 @@
 
 #include "render.h"
 #include "shared/anerror.h"
+#include "shared/names.h"
 #include "shared/strutil.h"
 #include "table.h"
-
 
 const char *error_name_short(const char *name) {
         if (name && strncmp(name, ACCELNET_BUS_ERROR_PREFIX, strlen(ACCELNET_BUS_ERROR_PREFIX)) == 0 &&
@@ -66,11 +65,11 @@ int prereq_rows_render(const PrereqRow *rows, size_t n, const RenderOptions *o, 
                 r = table_set_detail(t, rows[i].detail);
                 if (r < 0)
                         return r;
-                if (strcasecmp(strempty(rows[i].result), "Passed") == 0)
+                if (strcasecmp(strempty(rows[i].result), ACCELNET_PREREQ_PASSED) == 0)
                         passed++;
-                else if (strcasecmp(strempty(rows[i].result), "Warning") == 0)
+                else if (strcasecmp(strempty(rows[i].result), ACCELNET_PREREQ_WARNING) == 0)
                         warnings++;
-                else if (strcasecmp(strempty(rows[i].result), "Failed") == 0)
+                else if (strcasecmp(strempty(rows[i].result), ACCELNET_PREREQ_FAILED) == 0)
                         failed++;
         }
 
@@ -164,13 +163,12 @@ int vm_results_render(const VmResult *results, size_t n, const RenderOptions *o,
                 r = table_add_row(t, cells);
                 if (r < 0)
                         return r;
-                if (failed && error_name_short(results[i].error) != results[i].error) {
-                        AnError e = an_error_from_string(error_name_short(results[i].error));
-                        if ((int) e >= AN_ERROR_BASE) {
-                                r = table_set_detail(t, an_error_message(e));
-                                if (r < 0)
-                                        return r;
-                        }
+                /* EnableVMs/DisableVMs send only the error name: its message from the table */
+                AnError e = failed ? an_error_from_bus_name(results[i].error) : _AN_ERROR_INVALID;
+                if ((int) e >= AN_ERROR_BASE) {
+                        r = table_set_detail(t, an_error_message(e));
+                        if (r < 0)
+                                return r;
                 }
         }
 

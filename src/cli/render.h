@@ -24,8 +24,8 @@ int adapter_rows_render(const AdapterRow *rows, size_t n, const RenderOptions *o
 int vm_rows_render(const VmRow *rows, size_t n, VmFilter filter, const RenderOptions *o, char **ret);
 /* NAME TYPES ADAPTERS (lists comma-separated) */
 int intent_rows_render(const IntentRow *rows, size_t n, const RenderOptions *o, char **ret);
-/* VM RESULT ERROR; a failed row is followed by the error's message when it is one of
- * org.accelnet1.Error.*; footer "N done, F failed." */
+/* VM RESULT ERROR; a failed row is followed by the error's message when the error table
+ * (shared/anerror.h) knows its name; footer "N done, F failed." */
 int vm_results_render(const VmResult *results, size_t n, const RenderOptions *o, char **ret);
 /* "Key: value" lines, known properties first in the contract's order with readable keys
  * (Enabled, Intent, Node reserve, Hyperthreading, Capacity VFs, Usable VFs, Assigned VFs,
@@ -33,5 +33,5 @@ int vm_results_render(const VmResult *results, size_t n, const RenderOptions *o,
  * empty string is "-", the reserve gets a '%'. */
 int properties_render(const Property *props, size_t n, char **ret);
 
-/* "org.accelnet1.Error.NoSuchVM" → "NoSuchVM"; other names unchanged. Borrowed. */
+/* ACCELNET_BUS_ERROR_PREFIX "NoSuchVM" → "NoSuchVM"; other names unchanged. Borrowed. */
 const char *error_name_short(const char *name);

@@ -8,6 +8,7 @@
 #include "plan.h"
 #include "shared/log.h"
 #include "shared/macro.h"
+#include "shared/names.h"
 #include "vf.h"
 #include "virt/virt.h"
 #include "vm-work.h"
@@ -238,7 +239,7 @@ int manager_hook_migrate(Manager *m, const char *name, const char *xml, char **r
                            "Incoming VM %s gets local VF %s with performance %s (was %s on the source host).", name,
                            vm->record.vf, tier_to_string(tier), acc.vfs[0].pci);
                 if (m->notify.vm_changed)
-                        m->notify.vm_changed(m->notify.userdata, name, "enabled");
+                        m->notify.vm_changed(m->notify.userdata, name, ACCELNET_VM_STATE_ENABLED);
         }
         return 0;
 }

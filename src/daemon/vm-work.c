@@ -243,7 +243,7 @@ static void vm_job_finish(Operation *o, void *p) {
                            "VF %s of %s %s VM %s (performance %s, MAC %s; %s).", j->to.vf, vm->record.pf,
                            j->kind == VM_JOB_ENABLE ? "assigned to" : "given back to", j->name,
                            tier_to_string(vm->record.tier), j->mac, j->live == VIRT_LIVE_ATTACHED ? "live" : j->live_note);
-                tell(m, j->name, "enabled");
+                tell(m, j->name, ACCELNET_VM_STATE_ENABLED);
                 break;
         case VM_JOB_MOVE:
                 if (!ok) {
@@ -262,7 +262,7 @@ static void vm_job_finish(Operation *o, void *p) {
                 log_struct(LOG_NOTICE, MESSAGE_ID_VF_ASSIGNED, vm->record.pf, j->to.vf, j->name,
                            "VM %s moved from VF %s to VF %s (performance %s).", j->name, j->from.vf, j->to.vf,
                            tier_to_string(vm->record.tier));
-                tell(m, j->name, "enabled");
+                tell(m, j->name, ACCELNET_VM_STATE_ENABLED);
                 break;
         case VM_JOB_SET:
                 if (!ok) {
@@ -273,7 +273,7 @@ static void vm_job_finish(Operation *o, void *p) {
                 vm->accel_tier = vm->record.tier;
                 log_struct(LOG_NOTICE, NULL, vm->record.pf, vm->record.vf, j->name, "VM %s: performance %s → %s.",
                            j->name, tier_to_string(j->before.record.tier), tier_to_string(vm->record.tier));
-                tell(m, j->name, "enabled");
+                tell(m, j->name, ACCELNET_VM_STATE_ENABLED);
                 break;
         case VM_JOB_DISABLE:
                 if (!ok) {
@@ -290,7 +290,7 @@ static void vm_job_finish(Operation *o, void *p) {
                 log_struct(LOG_NOTICE, MESSAGE_ID_VF_RELEASED, vm->record.pf, vm->record.vf, j->name,
                            "VF %s released from VM %s and restored.", vm->record.vf, j->name);
                 vm_snapshot_restore(vm, &(VmSnapshot){ .accel = false, .accel_tier = TIER_LOW });
-                tell(m, j->name, "disabled");
+                tell(m, j->name, ACCELNET_VM_STATE_DISABLED);
                 break;
         case VM_JOB_SETTING:
                 if (!ok) {
@@ -302,7 +302,7 @@ static void vm_job_finish(Operation *o, void *p) {
                 if (j->tier)
                         vm->accel_tier = tier_from_string(j->tier);
                 if (o->completion.fn)
-                        tell(m, j->name, j->tier ? "enabled" : "disabled");
+                        tell(m, j->name, j->tier ? ACCELNET_VM_STATE_ENABLED : ACCELNET_VM_STATE_DISABLED);
                 break;
         case VM_JOB_STRAY:
                 if (ok) {

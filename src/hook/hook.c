@@ -6,7 +6,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <systemd/sd-bus-protocol.h>
+
+#include "config.h"
 #include "hook.h"
+#include "shared/anerror.h"
 #include "shared/fileio.h"
 #include "shared/macro.h"
 #include "shared/string-table.h"
@@ -83,7 +87,7 @@ const char *hook_help_text(void) {
         return "Usage: " HOOK_PROGRAM " DOMAIN OPERATION SUB-OPERATION [EXTRA]\n"
                "       " HOOK_PROGRAM " --help | --version\n"
                "\n"
-               "The libvirt qemu hook of accelnet, installed as /etc/libvirt/hooks/qemu.d/accelnet.\n"
+               "The libvirt qemu hook of accelnet, installed as " ACCELNET_LIBVIRT_HOOK ".\n"
                "libvirtd runs it with the domain XML on standard input; it asks accelnetd (never\n"
                "libvirt) to act on the domain's accelnet VF:\n"
                "\n"
@@ -302,15 +306,19 @@ int hook_read_all(int fd, size_t max, char **ret, size_t *ret_size) {
 
 /* ---- the call's outcome ---------------------------------------------------------------- */
 
+/* sd-bus' name for an errno a handler returned: System.Error.ENOSPC. */
+#define SD_BUS_SYSTEM_ERROR_PREFIX "System.Error."
+
 HookCallStatus hook_call_status_classify(const char *name, int r) {
         if (!isempty(name)) {
-                if (streq(name, "org.freedesktop.DBus.Error.ServiceUnknown") ||
-                    streq(name, "org.freedesktop.DBus.Error.NameHasNoOwner"))
+                if (streq(name, SD_BUS_ERROR_SERVICE_UNKNOWN) || streq(name, SD_BUS_ERROR_NAME_HAS_NO_OWNER))
                         return HOOK_CALL_NOT_RUNNING;
-                if (streq(name, "org.freedesktop.DBus.Error.AccessDenied"))
+                AnError e = an_error_from_bus_name(name);
+                if (e == AN_ERROR_ACCESS_DENIED) /* the bus policy's refusal and the daemon's are one name */
                         return HOOK_CALL_DENIED;
-                if (strncmp(name, ACCELNET_BUS_ERROR_PREFIX, strlen(ACCELNET_BUS_ERROR_PREFIX)) == 0 ||
-                    streq(name, "org.freedesktop.DBus.Error.InvalidArgs") || strncmp(name, "System.Error.", 13) == 0)
+                if ((int) e >= AN_ERROR_BASE ||
+                    strncmp(name, ACCELNET_BUS_ERROR_PREFIX, strlen(ACCELNET_BUS_ERROR_PREFIX)) == 0 ||
+                    strncmp(name, SD_BUS_SYSTEM_ERROR_PREFIX, strlen(SD_BUS_SYSTEM_ERROR_PREFIX)) == 0)
                         return HOOK_CALL_FAILED;
                 return HOOK_CALL_UNREACHABLE;
         }
@@ -398,7 +406,7 @@ int hook_decide(HookAction action, HookManaged managed, HookCallStatus status, c
         case HOOK_CALL_DENIED:
         case HOOK_CALL_UNREACHABLE: {
                 const char *why = status == HOOK_CALL_DENIED
-                                          ? "permission denied calling accelnetd (org.accelnet1.Hook is for root, and "
+                                          ? "permission denied calling accelnetd (" ACCELNET_BUS_HOOK_INTERFACE " is for root, and "
                                             "libvirtd runs its hooks as root)"
                                           : "accelnetd did not answer";
                 if (may_be_ours) {

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "shared/names.h"
+
 #define HOOK_PROGRAM "accelnet-hook"
 
 #define HOOK_EXIT_SUCCESS 0
@@ -25,8 +27,6 @@
 #define HOOK_ACTIVATION_TIMEOUT_USEC (UINT64_C(30) * UINT64_C(1000000))
 #define HOOK_TIMEOUT_MAX_MSEC UINT64_C(600000)
 #define HOOK_TIMEOUT_ENV "ACCELNET_HOOK_TIMEOUT_MS"
-
-#include "shared/names.h"
 
 /* The operations of the qemu hook (libvirt's hooks page), second argument. */
 typedef enum HookOp {
@@ -126,8 +126,10 @@ const char *hook_call_status_to_string(HookCallStatus s);
 HookCallStatus hook_call_status_from_string(const char *s);
 
 /* Classifies a failed call from its D-Bus error name (may be NULL) and errno (negative).
- * Names from the bus driver tell "not running" and "denied"; org.accelnet1.Error.*,
- * InvalidArgs and System.Error.* come from the daemon's handlers. */
+ * Names from the bus driver tell "not running" and "denied"; the daemon's own errors
+ * (every name of the error table in shared/anerror.h, and any other name under
+ * ACCELNET_BUS_ERROR_PREFIX from a newer daemon) and sd-bus' System.Error.* from its
+ * handlers mean that it answered. */
 HookCallStatus hook_call_status_classify(const char *error_name, int r);
 
 typedef struct HookOutcome {

@@ -3,13 +3,14 @@
 
 #include "prereq.h"
 #include "shared/macro.h"
+#include "shared/names.h"
 #include "shared/string-table.h"
 #include "shared/strutil.h"
 
 static const char *const prereq_result_table[_PREREQ_RESULT_MAX] = {
-        [PREREQ_PASSED] = "Passed",
-        [PREREQ_WARNING] = "Warning",
-        [PREREQ_FAILED] = "Failed",
+        [PREREQ_PASSED] = ACCELNET_PREREQ_PASSED,
+        [PREREQ_WARNING] = ACCELNET_PREREQ_WARNING,
+        [PREREQ_FAILED] = ACCELNET_PREREQ_FAILED,
 };
 
 DEFINE_STRING_TABLE_LOOKUP(prereq_result, PrereqResult)

@@ -22,3 +22,12 @@
 #define ACCELNET_METADATA_URI "https://accelnet.dev/xmlns/domain/1"
 #define ACCELNET_METADATA_PREFIX "accelnet"
 #define ACCELNET_METADATA_ELEMENT "vm"
+
+/* The values of ListVMs' state column (and of VMChanged's state for these two). */
+#define ACCELNET_VM_STATE_ENABLED "enabled"
+#define ACCELNET_VM_STATE_DISABLED "disabled"
+
+/* The values of GetPrerequisites' result column. */
+#define ACCELNET_PREREQ_PASSED "Passed"
+#define ACCELNET_PREREQ_WARNING "Warning"
+#define ACCELNET_PREREQ_FAILED "Failed"

@@ -1,17 +1,21 @@
 #!/usr/bin/env python3
-"""Packaging tests (label "integration"): build the DEB and the RPM with CPack from a
-/usr-prefix build of this tree, run lintian, install the .deb into a throwaway root with
-`dpkg --root --force-script-chrootless` (the maintainer scripts run for real and honour
-DPKG_ROOT), and check files, binaries, the D-Bus policy, removal and purge, the RPM's
-lists and scripts, the systemd unit (verify, security score), the committed introspection
-XML against the running daemon, and the bash completion.
+"""Packaging tests (labels "integration" and "packaging"): build the DEB and the RPM with
+CPack from a build of this tree configured with the default prefix (/usr/local) and from
+one configured with /usr; check that both put every file at its system path (dpkg-deb -c,
+rpm -qpl) and carry no path of the build machine or of the build's prefix; run lintian,
+install the .deb into a throwaway root with `dpkg --root --force-script-chrootless` (the
+maintainer scripts run for real and honour DPKG_ROOT), and check files, binaries, the
+D-Bus policy, removal and purge, the RPM's lists and scripts, the systemd unit (verify,
+security score), the committed introspection XML against the running daemon, and the bash
+completion. The steps after "paths" use the packages of the default-prefix build.
 
-    pkgtest.py build|deb|rpm|systemd|introspect|completion
+    pkgtest.py build|paths|deb|rpm|systemd|introspect|completion
 
 Environment (set by CTest): ACCELNET_SOURCE_DIR, ACCELNET_BUILD_DIR, ACCELNET_PKG_DIR
 (where the packages are built). Exit 77 = skipped (a tool is missing).
 """
 import glob
+import gzip
 import json
 import os
 import re
@@ -59,45 +63,177 @@ def finish():
     sys.exit(0)
 
 
-def package(ext):
-    found = sorted(glob.glob(os.path.join(PKG_DIR, "out", f"*.{ext}")))
+def package(ext, build="default"):
+    out = out_dir(build)
+    found = sorted(glob.glob(os.path.join(out, f"*.{ext}")))
     if not found:
-        print(f"no .{ext} in {PKG_DIR}/out: run the 'build' step first")
+        print(f"no .{ext} in {out}: run the 'build' step first")
         sys.exit(1)
     return found[-1]
 
 
 # ---- build ----------------------------------------------------------------------------
+# (name, extra configure arguments): the packages must not depend on the prefix.
+BUILDS = (("default", []), ("usr", ["-DCMAKE_INSTALL_PREFIX=/usr"]))
+
+
+def out_dir(build):
+    return os.path.join(PKG_DIR, "out" if build == "default" else f"out-{build}")
+
+
+def tree_dir(build):
+    return os.path.join(PKG_DIR, "tree" if build == "default" else f"tree-{build}")
+
+
 def cmd_build():
     need("cpack", "dpkg-deb", "dpkg-shlibdeps", "rpmbuild")
-    tree = os.path.join(PKG_DIR, "tree")
-    out = os.path.join(PKG_DIR, "out")
-    shutil.rmtree(out, ignore_errors=True)
-    t0 = time.time()
-    r = run(["cmake", "-S", SOURCE_DIR, "-B", tree, "-DCMAKE_INSTALL_PREFIX=/usr", "-DBUILD_TESTING=OFF",
-             "-DCMAKE_BUILD_TYPE=RelWithDebInfo"])
-    if not check(r.returncode == 0, "configure a /usr build"):
-        print(r.stdout[-3000:], r.stderr[-3000:])
-        finish()
-    r = run(["cmake", "--build", tree, f"-j{os.cpu_count() or 2}"])
-    if not check(r.returncode == 0, "build"):
-        print(r.stdout[-3000:], r.stderr[-3000:])
-        finish()
-    r = run(["cpack", "--config", os.path.join(tree, "CPackConfig.cmake"), "-G", "DEB;RPM", "-B", out], cwd=tree)
-    print(r.stdout[-1500:])
-    check(r.returncode == 0, "cpack -G 'DEB;RPM'")
-    debs = glob.glob(os.path.join(out, "*.deb"))
-    rpms = glob.glob(os.path.join(out, "*.rpm"))
-    check(len(debs) == 1, f"one .deb built: {debs}")
-    check(len(rpms) == 1, f"one .rpm built: {rpms}")
-    print(f"packages built in {time.time() - t0:.1f} s")
+    for name, extra in BUILDS:
+        tree, out = tree_dir(name), out_dir(name)
+        shutil.rmtree(out, ignore_errors=True)
+        t0 = time.time()
+        r = run(["cmake", "-S", SOURCE_DIR, "-B", tree, "-DBUILD_TESTING=OFF", "-DCMAKE_BUILD_TYPE=RelWithDebInfo",
+                 *extra])
+        if not check(r.returncode == 0, f"configure the {name}-prefix build"):
+            print(r.stdout[-3000:], r.stderr[-3000:])
+            finish()
+        prefix = re.search(r"^CMAKE_INSTALL_PREFIX:PATH=(.*)$", open(os.path.join(tree, "CMakeCache.txt")).read(), re.M)
+        check(prefix is not None and prefix.group(1) == ("/usr" if extra else "/usr/local"),
+              f"the {name} build's CMAKE_INSTALL_PREFIX is {prefix.group(1) if prefix else None}")
+        r = run(["cmake", "--build", tree, f"-j{os.cpu_count() or 2}"])
+        if not check(r.returncode == 0, f"build ({name} prefix)"):
+            print(r.stdout[-3000:], r.stderr[-3000:])
+            finish()
+        r = run(["cpack", "--config", os.path.join(tree, "CPackConfig.cmake"), "-G", "DEB;RPM", "-B", out], cwd=tree)
+        print(r.stdout[-1500:])
+        check(r.returncode == 0, f"cpack -G 'DEB;RPM' ({name} prefix)")
+        check("Warning" not in r.stdout + r.stderr, f"cpack gives no warning ({name} prefix)")
+        debs = glob.glob(os.path.join(out, "*.deb"))
+        rpms = glob.glob(os.path.join(out, "*.rpm"))
+        check(len(debs) == 1, f"one .deb built: {debs}")
+        check(len(rpms) == 1, f"one .rpm built: {rpms}")
+        print(f"{name}-prefix packages built in {time.time() - t0:.1f} s")
+    finish()
+
+
+# ---- paths ----------------------------------------------------------------------------
+def expected_package_files():
+    """Every file and link of the package, as absolute paths: the fixed ones, plus one per
+    man page and per file of the simulated host that the source tree has."""
+    files = {"/" + f for f in EXPECTED_FILES} | {HOOK_LINK}
+    for page in glob.glob(os.path.join(SOURCE_DIR, "man", "*.[1-8]")):
+        files.add(f"/usr/share/man/man{page[-1]}/{os.path.basename(page)}.gz")
+    sim = os.path.join(SOURCE_DIR, "conf", "simulate")
+    for d, _, names in os.walk(sim):
+        for n in names:
+            files.add("/usr/share/accelnet/simulate/" + os.path.relpath(os.path.join(d, n), sim))
+    return files
+
+
+# Where a packaged file may be: the system's places, never /usr/local or /lib.
+SYSTEM_PLACES = ("/usr/bin/", "/usr/sbin/", "/usr/libexec/accelnet/", "/usr/share/", "/usr/lib/systemd/system/",
+                 "/etc/accelnet/", "/etc/libvirt/hooks/qemu.d/")
+
+
+def deb_listing(deb):
+    """dpkg-deb -c: {path: type} with '-' file, 'l' link, 'd' directory; links map to their target."""
+    entries = {}
+    for line in run(["dpkg-deb", "-c", deb], check=True).stdout.splitlines():
+        f = line.split()
+        path = f[5][1:].rstrip("/") or "/"
+        entries[path] = f[7] if f[0][0] == "l" else f[0][0]
+    return entries
+
+
+def foreign_paths(build):
+    """The strings no installed file may contain for a build: the source, build and fixture
+    folders, and the build's own prefix when it is not /usr."""
+    paths = {SOURCE_DIR, os.path.realpath(SOURCE_DIR), BUILD_DIR, PKG_DIR, tree_dir(build)}
+    fixtures = os.environ.get("ACCELNET_FIXTURES_DIR")
+    if fixtures:
+        paths |= {fixtures, os.path.realpath(fixtures)}
+    if build == "default":
+        paths.add("/usr/local")
+    return sorted(p.rstrip("/") for p in paths if p)
+
+
+def cmd_paths():
+    need("dpkg-deb", "rpm", "rpm2cpio", "cpio")
+    expected = expected_package_files()
+    listings = {}
+    for name, _ in BUILDS:
+        deb, rpm = package("deb", name), package("rpm", name)
+        entries = deb_listing(deb)
+        files = {p for p, t in entries.items() if t != "d"}
+        check(files == expected, f"dpkg-deb -c ({name} prefix) lists exactly the expected files: "
+                                 f"missing {sorted(expected - files)}, unexpected {sorted(files - expected)}")
+        check(entries.get(HOOK_LINK) == HOOK_TARGET,
+              f"dpkg-deb -c ({name} prefix): {HOOK_LINK} -> {entries.get(HOOK_LINK)}")
+        for p in sorted(entries):
+            if entries[p] != "d":
+                check(p.startswith(SYSTEM_PLACES), f"deb ({name} prefix) installs {p} at a system path")
+        check(not any(p.startswith(("/usr/local", "/lib/", "/opt")) or p == "/usr/local" for p in entries),
+              f"deb ({name} prefix): nothing under /usr/local, /lib or /opt")
+
+        rpm_list = set(run(["rpm", "-qpl", rpm], check=True).stdout.split())
+        rpm_files = {p for p in rpm_list if p in expected}
+        rpm_dirs = rpm_list - rpm_files
+        check(rpm_files == expected, f"rpm -qpl ({name} prefix) lists every expected file: "
+                                     f"missing {sorted(expected - rpm_files)}")
+        check(all("accelnet" in p for p in rpm_dirs), f"rpm ({name} prefix) owns only its own directories: "
+                                                      f"{sorted(rpm_dirs)}")
+        for p in sorted(rpm_list):
+            check(p.startswith(SYSTEM_PLACES) or p in ("/etc/accelnet", "/usr/libexec/accelnet"),
+                  f"rpm ({name} prefix) installs {p} at a system path")
+        listings[name] = (entries, rpm_list)
+
+        # No path of the build machine in any installed file, binaries included.
+        tmp = tempfile.mkdtemp(prefix="accelnet-paths-")
+        try:
+            root = os.path.join(tmp, "deb")
+            run(["dpkg-deb", "-x", deb, root], check=True)
+            rroot = os.path.join(tmp, "rpm")
+            os.makedirs(rroot)
+            r = subprocess.run(f"rpm2cpio '{rpm}' | cpio -idm --quiet", shell=True, cwd=rroot, capture_output=True)
+            check(r.returncode == 0, f"rpm2cpio | cpio ({name} prefix)")
+            for kind, top in (("deb", root), ("rpm", rroot)):
+                bad = []
+                for d, _, names in os.walk(top):
+                    for n in names:
+                        f = os.path.join(d, n)
+                        if os.path.islink(f):
+                            data = os.readlink(f).encode()
+                        else:
+                            with open(f, "rb") as fh:
+                                data = fh.read()
+                        if f.endswith(".gz"):
+                            data = gzip.decompress(data)
+                        for p in foreign_paths(name):
+                            if p.encode() in data:
+                                bad.append(f"/{os.path.relpath(f, top)} contains {p}")
+                check(not bad, f"{kind} ({name} prefix): no file names a path of the build machine or of the "
+                               f"build's prefix {bad[:10]}")
+            unit_path = os.path.join(root, "usr/lib/systemd/system/accelnetd.service")
+            unit = open(unit_path).read() if os.path.isfile(unit_path) else ""
+            check("ExecStart=/usr/sbin/accelnetd\n" in unit, f"the unit ({name} prefix) starts /usr/sbin/accelnetd")
+            strings = run(["strings", "-a", os.path.join(root, "usr/sbin/accelnetd")]).stdout.splitlines()
+            for want in ("/etc/accelnet", "/var/lib/accelnet"):
+                check(want in strings, f"accelnetd ({name} prefix) has {want} compiled in")
+            hook = run(["strings", "-a", os.path.join(root, "usr/libexec/accelnet/accelnet-hook")]).stdout
+            check(HOOK_LINK in hook, f"accelnet-hook ({name} prefix) names its place {HOOK_LINK}")
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    if len(listings) == 2:
+        (d1, r1), (d2, r2) = listings.values()
+        check(d1 == d2, "the default-prefix and the /usr-prefix .deb list the same paths")
+        check(r1 == r2, "the default-prefix and the /usr-prefix .rpm list the same paths")
     finish()
 
 
 # ---- deb ------------------------------------------------------------------------------
 EXPECTED_FILES = [
     "usr/sbin/accelnetd", "usr/bin/accelnetctl", "usr/libexec/accelnet/accelnet-hook",
-    "lib/systemd/system/accelnetd.service",
+    "usr/lib/systemd/system/accelnetd.service",
     "usr/share/dbus-1/system.d/org.accelnet1.conf",
     "usr/share/dbus-1/system-services/org.accelnet1.service",
     "usr/share/dbus-1/interfaces/org.accelnet1.Manager.xml",
@@ -111,6 +247,8 @@ EXPECTED_FILES = [
     "usr/share/bash-completion/completions/accelnetctl",
     "usr/share/doc/accelnet/copyright", "usr/share/doc/accelnet/changelog.gz",
 ]
+HOOK_LINK = "/etc/libvirt/hooks/qemu.d/accelnet"
+HOOK_TARGET = "/usr/libexec/accelnet/accelnet-hook"
 
 
 def dpkg(root, *args):
@@ -265,7 +403,8 @@ def cmd_rpm():
     for f in EXPECTED_FILES:
         check("/" + f in files, f"rpm -qpl lists /{f}")
     check("/etc/libvirt/hooks/qemu.d/accelnet" in files, "rpm -qpl lists the hook link")
-    for d in ("/etc", "/usr", "/usr/bin", "/usr/sbin", "/usr/share/dbus-1", "/lib/systemd/system", "/etc/libvirt"):
+    for d in ("/etc", "/usr", "/usr/bin", "/usr/sbin", "/usr/share/dbus-1", "/usr/lib", "/usr/lib/systemd/system",
+              "/etc/libvirt"):
         check(d not in files, f"rpm does not own the system directory {d}")
     check(not any(f.startswith("/usr/lib/.build-id") for f in files), "no build-id links")
     reqs = run(["rpm", "-qpR", pkg]).stdout
@@ -296,12 +435,13 @@ def cmd_systemd():
         run(["dpkg-deb", "-x", deb, root], check=True)
         # The packages the unit relies on, as on a real host: systemd's own units and kill.
         os.makedirs(os.path.join(root, "usr/lib/systemd"), exist_ok=True)
-        shutil.copytree("/lib/systemd/system", os.path.join(root, "usr/lib/systemd/system"), symlinks=True)
+        shutil.copytree("/lib/systemd/system", os.path.join(root, "usr/lib/systemd/system"), symlinks=True,
+                        dirs_exist_ok=True)
         os.makedirs(os.path.join(root, "bin"), exist_ok=True)
         shutil.copy("/bin/kill", os.path.join(root, "bin/kill"))
-        unit = os.path.join(root, "lib/systemd/system/accelnetd.service")
+        unit = os.path.join(root, "usr/lib/systemd/system/accelnetd.service")
         env = {**os.environ, "MANPATH": os.path.join(root, "usr/share/man"), "SYSTEMD_LOG_COLOR": "0"}
-        r = run(["systemd-analyze", "verify", f"--root={root}", "/lib/systemd/system/accelnetd.service"], env=env)
+        r = run(["systemd-analyze", "verify", f"--root={root}", "/usr/lib/systemd/system/accelnetd.service"], env=env)
         print(r.stdout, r.stderr)
         check(r.returncode == 0 and not r.stderr.strip() and not r.stdout.strip(), "systemd-analyze verify is clean")
         r = run(["systemd-analyze", "security", "--offline=true", "--no-pager", unit], env=env)
@@ -430,7 +570,7 @@ printf '%s\\n' "${{COMPREPLY[@]}}"
 
 
 if __name__ == "__main__":
-    steps = {"build": cmd_build, "deb": cmd_deb, "rpm": cmd_rpm, "systemd": cmd_systemd,
+    steps = {"build": cmd_build, "paths": cmd_paths, "deb": cmd_deb, "rpm": cmd_rpm, "systemd": cmd_systemd,
              "introspect": cmd_introspect, "completion": cmd_completion}
     if len(sys.argv) != 2 or sys.argv[1] not in steps:
         print(__doc__)

@@ -2,6 +2,8 @@
 #include <stdarg.h>
 
 #include "cli/args.h"
+#include "cli/table.h"
+#include "shared/tier.h"
 #include "testlib.h"
 
 #define ARGV(...) ((char *const[]) { "accelnetctl", __VA_ARGS__, NULL })
@@ -55,6 +57,12 @@ TEST(enable_errors) {
         CHECK_USAGE("Invalid --node-reserve value ''", "enable", "--intent", "c", "--node-reserve=");
         CHECK_USAGE("Invalid --node-reserve value '99999999999999999999'", "enable", "--intent", "c",
                     "--node-reserve", "99999999999999999999");
+        CHECK_USAGE("Invalid --node-reserve value '4294967296'", "enable", "--intent", "c", "--node-reserve",
+                    "4294967296"); /* UINT32_MAX + 1: no wrap to 0 */
+        CHECK_USAGE("Invalid --node-reserve value '4294967295'", "set", "--node-reserve", "4294967295"); /* "keep" */
+        CHECK_USAGE("Invalid --node-reserve value '100'", "set", "--node-reserve=100");
+        CHECK_USAGE("Invalid --node-reserve value 'abc'", "set", "--node-reserve", "abc");
+        CHECK_USAGE("Invalid --node-reserve value '-1'", "set", "--node-reserve", "-1");
         CHECK_USAGE("Option --node-reserve needs a value", "enable", "--intent", "c", "--node-reserve");
         CHECK_USAGE("Invalid --intent value ''", "enable", "--intent", "");
         CHECK_USAGE("not valid UTF-8", "enable", "--intent", "\xff\xfe");
@@ -149,6 +157,196 @@ TEST(general_errors) {
         CHECK_USAGE("'adapters' takes no arguments", "adapters", "ens1f0");
 }
 
+TEST(every_option) {
+        _cleanup_(cli_args_done) CliArgs a = {};
+        _cleanup_free_ char *e = NULL;
+
+        /* the global ones, before the command and after it */
+        CHECK_INT(PARSE(&a, &e, "--no-legend", "--no-ask-password", "--json=short", "adapters"), 0);
+        CHECK_INT(a.verb, VERB_ADAPTERS);
+        CHECK(!a.legend && !a.ask_password);
+        CHECK_INT(a.json, JSON_MODE_SHORT);
+        cli_args_done(&a);
+        CHECK_INT(PARSE(&a, &e, "adapters", "--no-legend", "--no-ask-password", "--json"), 0);
+        CHECK(!a.legend && !a.ask_password);
+        CHECK_INT(a.json, JSON_MODE_PRETTY);
+        cli_args_done(&a);
+        CHECK_INT(PARSE(&a, &e, "--json=short", "status", "--json=pretty"), 0); /* the last one wins */
+        CHECK_INT(a.json, JSON_MODE_PRETTY);
+        CHECK_INT(PARSE(&a, &e, "--json", "status", "--json=off"), 0);
+        CHECK_INT(a.json, JSON_MODE_OFF);
+        /* --json takes its value only after '=': the next word is the command */
+        CHECK_INT(PARSE(&a, &e, "--json", "intents"), 0);
+        CHECK_INT(a.verb, VERB_INTENTS);
+        CHECK_INT(a.json, JSON_MODE_PRETTY);
+
+        /* the verb options, with the value as the next word and after '=' */
+        CHECK_INT(PARSE(&a, &e, "set", "--intent=c1", "--node-reserve", "7"), 0);
+        CHECK_STR(a.intent, "c1");
+        CHECK(a.have_node_reserve);
+        CHECK_INT(a.node_reserve, 7);
+        CHECK_INT(PARSE(&a, &e, "set", "--intent", "c2", "--node-reserve=8"), 0);
+        CHECK_STR(a.intent, "c2");
+        CHECK_INT(a.node_reserve, 8);
+        /* a value may start with '-' when it is the option's own: the daemon judges intents */
+        CHECK_INT(PARSE(&a, &e, "set", "--intent", "-odd"), 0);
+        CHECK_STR(a.intent, "-odd");
+
+        CHECK_INT(PARSE(&a, &e, "vm", "set", "w", "--performance=LOW"), 0);
+        CHECK_STR(a.performance, "Low");
+        cli_args_done(&a);
+        CHECK_INT(PARSE(&a, &e, "vm", "set", "w", "--performance", "medium"), 0);
+        CHECK_STR(a.performance, "Medium");
+        cli_args_done(&a);
+
+        CHECK_INT(PARSE(&a, &e, "vm", "list", "--enabled"), 0);
+        CHECK_INT(a.filter, VM_FILTER_ENABLED);
+        CHECK_INT(PARSE(&a, &e, "vm", "list", "--disabled", "--disabled"), 0); /* repeating is fine */
+        CHECK_INT(a.filter, VM_FILTER_DISABLED);
+
+        /* getopt_long takes unambiguous abbreviations */
+        CHECK_INT(PARSE(&a, &e, "enable", "--int", "c", "--node-r", "5", "--no-l"), 0);
+        CHECK_STR(a.intent, "c");
+        CHECK_INT(a.node_reserve, 5);
+        CHECK(!a.legend);
+
+        /* the input is read, never reordered */
+        char *argv[] = { (char *) "accelnetctl", (char *) "vm", (char *) "enable", (char *) "a",
+                         (char *) "--performance", (char *) "high", (char *) "b", (char *) "--json", NULL };
+        char *copy[ELEMENTSOF(argv)];
+        memcpy(copy, argv, sizeof argv);
+        CHECK_INT(cli_args_parse((int) ELEMENTSOF(argv) - 1, argv, &a, &e), 0);
+        CHECK(memcmp(copy, argv, sizeof argv) == 0);
+        CHECK_INT(a.n_vms, 2);
+        CHECK_STR(a.vms[0], "a");
+        CHECK_STR(a.vms[1], "b");
+        cli_args_done(&a);
+
+        /* POSIXLY_CORRECT would stop getopt at the first word: not for us */
+        setenv("POSIXLY_CORRECT", "1", 1);
+        CHECK_INT(PARSE(&a, &e, "vm", "enable", "web1", "--performance", "low", "--no-legend"), 0);
+        unsetenv("POSIXLY_CORRECT");
+        CHECK_STR(a.performance, "Low");
+        CHECK(!a.legend);
+}
+
+TEST(option_errors) {
+        /* unknown options, named as typed */
+        CHECK_USAGE("Unknown option '--frob'.", "--frob");
+        CHECK_USAGE("Unknown option '--frob'.", "vm", "list", "--frob=1");
+        CHECK_USAGE("Unknown option '-x'.", "vm", "list", "-x");
+        CHECK_USAGE("Unknown option '-q' in '-hq'", "-hq");
+        CHECK_USAGE("Unknown option '-o' in '-odd' (a VM name that starts with '-' goes after '--')", "vm",
+                    "disable", "-odd");
+        CHECK_USAGE("Unknown option '---'.", "---"); /* not "--" */
+        CHECK_USAGE("Ambiguous option '--no': --no-legend, --no-ask-password, --node-reserve?", "status", "--no");
+        CHECK_USAGE("Ambiguous option '--n'", "--n");
+
+        /* values where none belongs, none where one is needed */
+        CHECK_USAGE("Option --version takes no value (got 'x')", "--version=x");
+        CHECK_USAGE("Option --help takes no value (got '')", "--help=");
+        CHECK_USAGE("Option --enabled takes no value (got 'yes')", "vm", "list", "--enabled=yes");
+        CHECK_USAGE("Option --intent needs a value.", "enable", "--intent");
+        CHECK_USAGE("Option --performance needs a value.", "vm", "enable", "a", "--performance");
+        CHECK_USAGE("Option --node-reserve needs a value.", "set", "--node-reserve");
+        CHECK_USAGE("Invalid --performance value ''", "vm", "enable", "a", "--performance=");
+        CHECK_USAGE("Invalid --json value ''", "--json=");
+
+        /* verb options follow their command */
+        CHECK_USAGE("Option --intent must follow the command it belongs to.", "--intent", "c", "enable");
+        CHECK_USAGE("Option --node-reserve must follow the command", "--node-reserve=5", "set");
+        CHECK_USAGE("Option --performance must follow the command", "vm", "--performance", "low", "enable", "a");
+        CHECK_USAGE("Option --enabled must follow the command", "--enabled", "vm", "list");
+        CHECK_USAGE("Option --performance does not apply to 'vm disable'", "vm", "disable", "a", "--performance",
+                    "low");
+        CHECK_USAGE("Option --disabled does not apply to 'status'", "status", "--disabled");
+        CHECK_USAGE("Option --node-reserve does not apply to 'disable'", "disable", "--node-reserve", "5");
+
+        /* the first mistake is the one reported, and nothing after it is looked at */
+        CHECK_USAGE("Unknown option '--a'", "bogus", "--a", "--b");
+        CHECK_USAGE("Invalid --node-reserve value 'x'", "enable", "--node-reserve", "x", "--frob");
+}
+
+TEST(double_dash) {
+        _cleanup_(cli_args_done) CliArgs a = {};
+        _cleanup_free_ char *e = NULL;
+
+        /* "--" ends the options anywhere, also before the command */
+        CHECK_INT(PARSE(&a, &e, "--no-legend", "--", "vm", "list"), 0);
+        CHECK_INT(a.verb, VERB_VM_LIST);
+        CHECK(!a.legend);
+        CHECK_INT(PARSE(&a, &e, "vm", "--", "set", "-v", "--performance", "high"), -EINVAL);
+        CHECK_CONTAINS(e, "'vm set' takes exactly one VM name (got '-v' and '--performance')");
+        e = mfree(e);
+        CHECK_INT(PARSE(&a, &e, "vm", "set", "--performance", "high", "--", "-v"), 0);
+        CHECK_INT(a.n_vms, 1);
+        CHECK_STR(a.vms[0], "-v");
+        cli_args_done(&a);
+        /* a second "--" is a VM name */
+        CHECK_INT(PARSE(&a, &e, "vm", "disable", "--", "--", "-h", "--help"), 0);
+        CHECK_INT(a.action, CLI_ACTION_RUN);
+        CHECK_INT(a.n_vms, 3);
+        CHECK_STR(a.vms[0], "--");
+        CHECK_STR(a.vms[2], "--help");
+        cli_args_done(&a);
+        /* nothing after "--": the status */
+        CHECK_INT(PARSE(&a, &e, "--"), 0);
+        CHECK_INT(a.verb, VERB_STATUS);
+        /* a lone "-" is a word, not an option */
+        CHECK_INT(PARSE(&a, &e, "vm", "disable", "-"), 0);
+        CHECK_STR(a.vms[0], "-");
+        cli_args_done(&a);
+        CHECK_USAGE("Unknown command '-'", "-");
+}
+
+/* Every help text, line by line: at most 80 columns. */
+static void check_width(const char *text, const char *what) {
+        ASSERT(text);
+        const char *p = text;
+        unsigned line = 1;
+        while (*p) {
+                const char *nl = strchr(p, '\n');
+                ASSERT(nl); /* every line ends in a newline */
+                _cleanup_free_ char *l = strndup(p, (size_t) (nl - p));
+                if (utf8_width(l) > 80) {
+                        fprintf(stderr, "%s, line %u is %zu columns: %s\n", what, line, utf8_width(l), l);
+                        CHECK(utf8_width(l) <= 80);
+                }
+                CHECK(!*l || l[strlen(l) - 1] != ' '); /* no trailing spaces */
+                p = nl + 1;
+                line++;
+        }
+}
+
+TEST(help_width) {
+        _cleanup_free_ char *all = cli_help_text(_VERB_INVALID, false), *vm = cli_help_text(_VERB_INVALID, true);
+        check_width(all, "general help");
+        check_width(vm, "vm help");
+        for (int v = 0; v < _VERB_MAX; v++) {
+                _cleanup_free_ char *one = cli_help_text((Verb) v, false);
+                check_width(one, verb_to_string((Verb) v));
+                /* each verb's help shows its usage line and the global options */
+                CHECK_CONTAINS(one, "accelnetctl [OPTIONS...] ");
+                CHECK_CONTAINS(one, verb_to_string((Verb) v));
+                CHECK_CONTAINS(one, "--no-ask-password");
+        }
+        /* the options of the verbs, and every tier by the name people type */
+        _cleanup_free_ char *en = cli_help_text(VERB_ENABLE, false), *vl = cli_help_text(VERB_VM_LIST, false),
+                            *ve = cli_help_text(VERB_VM_ENABLE, false);
+        CHECK_CONTAINS(en, "  --intent NAME ");
+        CHECK_CONTAINS(en, "default 50");
+        CHECK_CONTAINS(vl, "  --enabled ");
+        CHECK_CONTAINS(vl, "  --disabled ");
+        CHECK(!strstr(vl, "--performance TIER"));
+        CHECK_CONTAINS(ve, "  --performance TIER      low, medium or high\n");
+        for (int t = 0; t < _TIER_MAX; t++) {
+                char lower[16] = "";
+                for (size_t i = 0; tier_to_string((Tier) t)[i] && i < sizeof lower - 1; i++)
+                        lower[i] = (char) (tier_to_string((Tier) t)[i] | 0x20);
+                CHECK_CONTAINS(ve, lower);
+        }
+}
+
 TEST(help_and_version) {
         _cleanup_(cli_args_done) CliArgs a = {};
         _cleanup_free_ char *e = NULL;
@@ -239,7 +437,11 @@ int main(void) {
         RUN(vm_verbs);
         RUN(vm_errors);
         RUN(general_errors);
+        RUN(every_option);
+        RUN(option_errors);
+        RUN(double_dash);
         RUN(help_and_version);
+        RUN(help_width);
         RUN(help_text);
         RUN(tables);
         return TEST_MAIN_END();

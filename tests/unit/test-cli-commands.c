@@ -11,6 +11,8 @@
 #include "cli/args.h"
 #include "cli/bus.h"
 #include "cli/commands.h"
+#include "shared/anerror.h"
+#include "shared/names.h"
 #include "testlib.h"
 
 typedef struct Fake {
@@ -64,6 +66,13 @@ static int method_prereq(sd_bus_message *m, void *userdata, sd_bus_error *error)
                                           "The root port lacks ACS.");
 }
 
+/* The daemon's AlreadyEnabled names what is in force and the verb to use; a long message. */
+#define ALREADY_ENABLED_MESSAGE                                                                              \
+        "Accelerated Networking is already enabled on intent 'compute1' with a node reserve of 50%%, not on " \
+        "intent '%s' with %" PRIu32 "%%: 'accelnetctl enable' changes nothing that is in force. Use "        \
+        "'accelnetctl set --intent NAME --node-reserve N' (Set) to change the intent or the reserve, or "    \
+        "'accelnetctl disable' first."
+
 static int method_enable(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         const char *intent;
         uint32_t reserve;
@@ -73,9 +82,12 @@ static int method_enable(sd_bus_message *m, void *userdata, sd_bus_error *error)
                 return r;
         snprintf(buf, sizeof buf, "%s %" PRIu32, intent, reserve);
         record(userdata, m, buf);
+        if (streq(intent, "other") && streq(sd_bus_message_get_member(m), "Enable"))
+                return sd_bus_error_setf(error, an_error_bus_name(AN_ERROR_ALREADY_ENABLED), ALREADY_ENABLED_MESSAGE,
+                                         intent, reserve);
         if (streq(intent, "missing"))
-                return sd_bus_error_setf(error, "org.accelnet1.Error.IntentNotFound", "Intent '%s' was not found.",
-                                         intent);
+                return sd_bus_error_setf(error, an_error_bus_name(AN_ERROR_INTENT_NOT_FOUND),
+                                         "Intent '%s' was not found.", intent);
         return sd_bus_reply_method_return(m, NULL);
 }
 
@@ -94,8 +106,12 @@ static int method_vm(sd_bus_message *m, void *userdata, sd_bus_error *error) {
                 return r;
         snprintf(buf, sizeof buf, "%s%s%s", vm, perf ? " " : "", perf ? perf : "");
         record(userdata, m, buf);
+        if (streq(vm, "web1") && perf && streq(perf, "Low") && streq(sd_bus_message_get_member(m), "EnableVM"))
+                return sd_bus_error_setf(error, an_error_bus_name(AN_ERROR_ALREADY_ENABLED),
+                                         "VM '%s' is already enabled with performance High; use 'accelnetctl vm set %s "
+                                         "--performance %s' (SetVM) to change it.", vm, vm, perf);
         if (streq(vm, "nonic"))
-                return sd_bus_error_setf(error, "org.accelnet1.Error.GetNetworkAdapterFailed",
+                return sd_bus_error_setf(error, an_error_bus_name(AN_ERROR_GET_NETWORK_ADAPTER_FAILED),
                                          "VM '%s' has no network adapter.", vm);
         return sd_bus_reply_method_return(m, NULL);
 }
@@ -116,7 +132,9 @@ static int method_vms(sd_bus_message *m, void *userdata, sd_bus_error *error) {
                 strncat(buf, vms[i], sizeof buf - strlen(buf) - 2);
                 strcat(buf, ",");
                 r = sd_bus_message_append(reply, "(ss)", vms[i],
-                                          strncmp(vms[i], "bad", 3) == 0 ? "org.accelnet1.Error.NoSuchVM" : "");
+                                          strncmp(vms[i], "bad", 3) == 0   ? an_error_bus_name(AN_ERROR_NO_SUCH_VM)
+                                          : strncmp(vms[i], "dup", 3) == 0 ? an_error_bus_name(AN_ERROR_ALREADY_ENABLED)
+                                                                           : "");
         }
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
@@ -307,7 +325,7 @@ TEST(management) {
 
         CHECK_INT(RUN_CLI(&o5, &e5, "enable", "--intent", "missing", "--node-reserve", "10"), CLI_EXIT_FAILURE);
         CHECK_STR(fake.last, "Enable missing 10");
-        CHECK_STR(e5, "accelnetctl: Intent 'missing' was not found. (org.accelnet1.Error.IntentNotFound)\n");
+        CHECK_STR(e5, "accelnetctl: Intent 'missing' was not found. (" ACCELNET_BUS_ERROR_PREFIX "IntentNotFound)\n");
         CHECK_STR(o5, "");
 }
 
@@ -321,7 +339,7 @@ TEST(vm_one) {
 
         CHECK_INT(RUN_CLI(&o2, &e2, "vm", "enable", "nonic", "--performance", "low", "--json"), CLI_EXIT_FAILURE);
         CHECK_STR(e2, "accelnetctl: VM 'nonic' has no network adapter. "
-                      "(org.accelnet1.Error.GetNetworkAdapterFailed)\n");
+                      "(" ACCELNET_BUS_ERROR_PREFIX "GetNetworkAdapterFailed)\n");
         CHECK_STR(o2, "");
 
         CHECK_INT(RUN_CLI(&o3, &e3, "vm", "set", "web1", "--performance", "Medium"), 0);
@@ -346,8 +364,47 @@ TEST(vm_many) {
 
         CHECK_INT(RUN_CLI(&o3, &e3, "vm", "disable", "bad2", "c", "--json=short"), CLI_EXIT_FAILURE);
         CHECK_STR(fake.last, "DisableVMs bad2,c,");
-        CHECK_STR(o3, "[{\"vm\":\"bad2\",\"result\":\"failed\",\"error\":\"org.accelnet1.Error.NoSuchVM\"},"
+        CHECK_STR(o3, "[{\"vm\":\"bad2\",\"result\":\"failed\",\"error\":\"" ACCELNET_BUS_ERROR_PREFIX "NoSuchVM\"},"
                       "{\"vm\":\"c\",\"result\":\"done\",\"error\":\"\"}]\n");
+}
+
+TEST(already_enabled) {
+        _cleanup_free_ char *o1 = NULL, *e1 = NULL, *o2 = NULL, *e2 = NULL, *o3 = NULL, *e3 = NULL, *o4 = NULL,
+                            *e4 = NULL, *o5 = NULL, *e5 = NULL;
+        char expected[1024];
+
+        /* the daemon's whole message, then its full error name, on stderr; the usual status */
+        CHECK_INT(RUN_CLI(&o1, &e1, "enable", "--intent", "other", "--node-reserve", "30"), CLI_EXIT_FAILURE);
+        CHECK_STR(fake.last, "Enable other 30");
+        snprintf(expected, sizeof expected, "accelnetctl: " ALREADY_ENABLED_MESSAGE " (%s)\n", "other", 30u,
+                 an_error_bus_name(AN_ERROR_ALREADY_ENABLED));
+        CHECK(strlen(expected) > 300);
+        CHECK_STR(e1, expected);
+        CHECK_STR(o1, "");
+        /* --json: nothing on stdout, the same text on stderr */
+        CHECK_INT(RUN_CLI(&o2, &e2, "--json=short", "enable", "--intent", "other", "--node-reserve", "30"),
+                  CLI_EXIT_FAILURE);
+        CHECK_STR(e2, expected);
+        CHECK_STR(o2, "");
+
+        CHECK_INT(RUN_CLI(&o3, &e3, "vm", "enable", "web1", "--performance", "low"), CLI_EXIT_FAILURE);
+        CHECK_STR(e3, "accelnetctl: VM 'web1' is already enabled with performance High; use 'accelnetctl vm set web1 "
+                      "--performance Low' (SetVM) to change it. (" ACCELNET_BUS_ERROR_PREFIX "AlreadyEnabled)\n");
+        CHECK_STR(o3, "");
+
+        /* in a batch: the short name and the table's message under the row */
+        CHECK_INT(RUN_CLI(&o4, &e4, "vm", "enable", "a", "dup1", "--performance", "high"), CLI_EXIT_FAILURE);
+        CHECK_STR(o4, "VM   RESULT ERROR\n"
+                      "a    done   -\n"
+                      "dup1 failed AlreadyEnabled\n"
+                      "    Already enabled with other settings.\n"
+                      "\n"
+                      "1 done, 1 failed.\n");
+        CHECK_STR(e4, "accelnetctl: 1 of 2 VMs failed.\n");
+        CHECK_INT(RUN_CLI(&o5, &e5, "vm", "enable", "a", "dup1", "--performance", "high", "--json=short"),
+                  CLI_EXIT_FAILURE);
+        CHECK_STR(o5, "[{\"vm\":\"a\",\"result\":\"done\",\"error\":\"\"},"
+                      "{\"vm\":\"dup1\",\"result\":\"failed\",\"error\":\"" ACCELNET_BUS_ERROR_PREFIX "AlreadyEnabled\"}]\n");
 }
 
 int main(void) {
@@ -373,6 +430,7 @@ int main(void) {
         RUN(management);
         RUN(vm_one);
         RUN(vm_many);
+        RUN(already_enabled);
 
         client = sd_bus_flush_close_unref(client); /* the server sees the hang-up and ends */
         pthread_join(t, NULL);

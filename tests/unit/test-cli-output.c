@@ -6,6 +6,7 @@
 #include "cli/output.h"
 #include "cli/render.h"
 #include "shared/anerror.h"
+#include "shared/names.h"
 #include "testlib.h"
 
 static const AdapterRow adapters[] = {
@@ -114,14 +115,14 @@ TEST(intents_json) {
 }
 
 TEST(vm_results_json) {
-        VmResult res[] = { { "a", "" }, { "b", "org.accelnet1.Error.NoSuchVM" } };
+        VmResult res[] = { { "a", "" }, { "b", an_error_bus_name(AN_ERROR_NO_SUCH_VM) } };
         _cleanup_json_ json_t *j = vm_results_to_json(res, 2);
         static const char *const keys[] = { "vm", "result", "error" };
         check_shape(j, 2, keys, ELEMENTSOF(keys));
         CHECK_STR(json_string_value(json_object_get(json_array_get(j, 0), "result")), "done");
         CHECK_STR(json_string_value(json_object_get(json_array_get(j, 1), "result")), "failed");
         CHECK_STR(json_string_value(json_object_get(json_array_get(j, 1), "error")),
-                  "org.accelnet1.Error.NoSuchVM");
+                  ACCELNET_BUS_ERROR_PREFIX "NoSuchVM"); /* the full name */
         CHECK_INT(vm_results_n_failed(res, 2), 1);
 }
 
@@ -247,42 +248,56 @@ TEST(render_intents) {
 }
 
 TEST(render_vm_results) {
-        VmResult res[] = { { "a", "" }, { "b", "org.accelnet1.Error.NoSuchVM" },
-                           { "c", "org.freedesktop.DBus.Error.InvalidArgs" } };
-        RenderOptions o = { .legend = true };
+        VmResult res[] = { { "a", "" },
+                           { "b", an_error_bus_name(AN_ERROR_NO_SUCH_VM) },
+                           { "c", SD_BUS_ERROR_INVALID_ARGS },
+                           { "d", an_error_bus_name(AN_ERROR_ALREADY_ENABLED) },
+                           { "e", SD_BUS_ERROR_NO_REPLY } };
+        RenderOptions o = { .legend = true, .width = 60 };
         _cleanup_free_ char *s = NULL;
-        CHECK_INT(vm_results_render(res, 3, &o, &s), 0);
-        CHECK_CONTAINS(s, "VM RESULT ERROR\n"
-                          "a  done   -\n"
-                          "b  failed NoSuchVM\n    ");
-        /* the seed's message for a known error, none for a foreign one */
+        CHECK_INT(vm_results_render(res, 5, &o, &s), 0);
+        /* the seed's message for an error of the table, the short name for ours */
+        CHECK_STR(s, "VM RESULT ERROR\n"
+                     "a  done   -\n"
+                     "b  failed NoSuchVM\n"
+                     "    No such VM.\n"
+                     "c  failed org.freedesktop.DBus.Error.InvalidArgs\n"
+                     "    Invalid argument.\n"
+                     "d  failed AlreadyEnabled\n"
+                     "    Already enabled with other settings.\n"
+                     "e  failed org.freedesktop.DBus.Error.NoReply\n" /* none for a foreign one */
+                     "\n"
+                     "1 done, 4 failed.\n");
         CHECK_CONTAINS(s, an_error_message(AN_ERROR_NO_SUCH_VM));
-        CHECK_CONTAINS(s, "c  failed org.freedesktop.DBus.Error.InvalidArgs\n\n1 done, 2 failed.\n");
+        CHECK_CONTAINS(s, an_error_message(AN_ERROR_ALREADY_ENABLED));
 }
 
 TEST(error_names) {
-        CHECK_STR(error_name_short("org.accelnet1.Error.Busy"), "Busy");
-        CHECK_STR(error_name_short("org.accelnet1.Error."), "org.accelnet1.Error.");
-        CHECK_STR(error_name_short("org.freedesktop.DBus.Error.AccessDenied"),
-                  "org.freedesktop.DBus.Error.AccessDenied");
+        CHECK_STR(error_name_short(an_error_bus_name(AN_ERROR_BUSY)), "Busy");
+        CHECK_STR(error_name_short(an_error_bus_name(AN_ERROR_ALREADY_ENABLED)), "AlreadyEnabled");
+        CHECK_STR(error_name_short(ACCELNET_BUS_ERROR_PREFIX "FromTheFuture"), "FromTheFuture");
+        CHECK_STR(error_name_short(ACCELNET_BUS_ERROR_PREFIX), ACCELNET_BUS_ERROR_PREFIX);
+        CHECK_STR(error_name_short(SD_BUS_ERROR_ACCESS_DENIED), SD_BUS_ERROR_ACCESS_DENIED);
         CHECK(error_name_short(NULL) == NULL);
 }
 
 TEST(bus_error_message) {
-        sd_bus_error e = SD_BUS_ERROR_MAKE_CONST("org.accelnet1.Error.IntentNotFound", "Intent 'x' was not found.");
+        sd_bus_error e = SD_BUS_ERROR_MAKE_CONST(ACCELNET_BUS_ERROR_PREFIX "IntentNotFound",
+                                                 "Intent 'x' was not found.");
         _cleanup_free_ char *a = cli_bus_error_message(&e, -EIO);
-        CHECK_STR(a, "Intent 'x' was not found. (org.accelnet1.Error.IntentNotFound)");
+        CHECK_STR(a, "Intent 'x' was not found. (" ACCELNET_BUS_ERROR_PREFIX "IntentNotFound)");
 
-        sd_bus_error nr = SD_BUS_ERROR_MAKE_CONST("org.freedesktop.DBus.Error.ServiceUnknown",
-                                                  "The name org.accelnet1 was not provided by any .service files");
+        sd_bus_error nr = SD_BUS_ERROR_MAKE_CONST(SD_BUS_ERROR_SERVICE_UNKNOWN,
+                                                  "The name " ACCELNET_BUS_NAME " was not provided by any .service files");
         _cleanup_free_ char *b = cli_bus_error_message(&nr, -EIO);
-        CHECK_STR(b, "accelnetd is not running (org.accelnet1 not on the system bus)");
-        sd_bus_error nho = SD_BUS_ERROR_MAKE_CONST("org.freedesktop.DBus.Error.NameHasNoOwner", "x");
+        CHECK_STR(b, "accelnetd is not running (" ACCELNET_BUS_NAME " not on the system bus)");
+        sd_bus_error nho = SD_BUS_ERROR_MAKE_CONST(SD_BUS_ERROR_NAME_HAS_NO_OWNER, "x");
         CHECK(cli_bus_error_is_not_running(&nho));
+        CHECK(!cli_bus_error_is_not_running(&e));
 
-        sd_bus_error bare = SD_BUS_ERROR_MAKE_CONST("org.accelnet1.Error.Busy", NULL);
+        sd_bus_error bare = SD_BUS_ERROR_MAKE_CONST(ACCELNET_BUS_ERROR_PREFIX "Busy", NULL);
         _cleanup_free_ char *c = cli_bus_error_message(&bare, -EBUSY);
-        CHECK_STR(c, "org.accelnet1.Error.Busy");
+        CHECK_STR(c, ACCELNET_BUS_ERROR_PREFIX "Busy");
 
         _cleanup_free_ char *d = cli_bus_error_message(NULL, -ETIMEDOUT);
         CHECK_STR(d, strerror(ETIMEDOUT));

@@ -4,11 +4,14 @@
  * message for every outcome (daemon absent, denied, silent, failing). */
 #include <fcntl.h>
 #include <stdio.h>
+#include <systemd/sd-bus-protocol.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "hook/hook.h"
+#include "shared/anerror.h"
 #include "shared/fileio.h"
+#include "shared/names.h"
 #include "testlib.h"
 
 #define ARGV(...) ((char *const[]) { "accelnet-hook", __VA_ARGS__, NULL })
@@ -151,15 +154,15 @@ static const char accel_xml[] =
         "      <source network='default'/>\n"
         "      <model type='virtio'/>\n"
         "      <teaming type='persistent'/>\n"
-        "      <alias name='ua-accelnet-net0'/>\n"
+        "      <alias name='" ACCELNET_ALIAS_PREFIX "net0'/>\n"
         "    </interface>\n"
         "    <interface type='hostdev' managed='yes'>\n"
         "      <mac address='52:54:00:aa:00:01'/>\n"
         "      <source>\n"
         "        <address type='pci' domain='0x0000' bus='0x01' slot='0x10' function='0x0'/>\n"
         "      </source>\n"
-        "      <teaming type='transient' persistent='ua-accelnet-net0'/>\n"
-        "      <alias name='ua-accelnet-vf-0000-01-10-0'/>\n"
+        "      <teaming type='transient' persistent='" ACCELNET_ALIAS_PREFIX "net0'/>\n"
+        "      <alias name='" ACCELNET_ALIAS_PREFIX "vf-0000-01-10-0'/>\n"
         "    </interface>\n"
         "  </devices>\n"
         "</domain>\n";
@@ -173,7 +176,7 @@ static const char disabled_xml[] =
         "  <devices>\n"
         "    <interface type=\"network\">\n"
         "      <mac address=\"52:54:00:aa:00:01\"/>\n"
-        "      <alias name=\"ua-accelnet-net0\"/>\n"
+        "      <alias name=\"" ACCELNET_ALIAS_PREFIX "net0\"/>\n"
         "    </interface>\n"
         "  </devices>\n"
         "</domain>\n";
@@ -185,10 +188,10 @@ TEST(xml_managed) {
         /* Double quotes, whitespace around '=', other attributes first, a '>' in a value. */
         CHECK_INT(hook_xml_managed("<domain><devices><interface managed=\"yes\" type = \"hostdev\">"
                                    "<source><address bus='0x01'/></source>"
-                                   "<alias\n name = \"ua-accelnet-vf-0000-01-10-2\" /></interface></devices></domain>"),
+                                   "<alias\n name = \"" ACCELNET_ALIAS_PREFIX "vf-0000-01-10-2\" /></interface></devices></domain>"),
                   HOOK_MANAGED_YES);
         CHECK_INT(hook_xml_managed("<domain><devices><disk note='a>b'/><interface type='hostdev'>"
-                                   "<alias name='ua-accelnet-x'/></interface></devices></domain>"),
+                                   "<alias name='" ACCELNET_ALIAS_PREFIX "x'/></interface></devices></domain>"),
                   HOOK_MANAGED_YES);
 
         /* Not ours: a hostdev interface with another alias, our alias on a network
@@ -199,23 +202,23 @@ TEST(xml_managed) {
         CHECK_INT(hook_xml_managed("<domain><devices><interface type='hostdev'><alias name='ua-other'/>"
                                    "</interface></devices></domain>"),
                   HOOK_MANAGED_NO);
-        CHECK_INT(hook_xml_managed("<domain><devices><interface type='bridge'><alias name='ua-accelnet-vf-1'/>"
+        CHECK_INT(hook_xml_managed("<domain><devices><interface type='bridge'><alias name='" ACCELNET_ALIAS_PREFIX "vf-1'/>"
                                    "</interface></devices></domain>"),
                   HOOK_MANAGED_NO);
         CHECK_INT(hook_xml_managed("<domain><devices><interface type='hostdev'>"
-                                   "<!-- <alias name='ua-accelnet-vf-1'/> --><alias name='hostdev1'/>"
+                                   "<!-- <alias name='" ACCELNET_ALIAS_PREFIX "vf-1'/> --><alias name='hostdev1'/>"
                                    "</interface></devices></domain>"),
                   HOOK_MANAGED_NO);
-        CHECK_INT(hook_xml_managed("<domain><metadata><![CDATA[<interface type='hostdev'><alias name='ua-accelnet-1'/>"
+        CHECK_INT(hook_xml_managed("<domain><metadata><![CDATA[<interface type='hostdev'><alias name='" ACCELNET_ALIAS_PREFIX "1'/>"
                                    "]]></metadata></domain>"),
                   HOOK_MANAGED_NO);
         CHECK_INT(hook_xml_managed("<domain><devices><interface type='hostdev'></interface>"
-                                   "<hostdev mode='subsystem'><alias name='ua-accelnet-1'/></hostdev></devices></domain>"),
+                                   "<hostdev mode='subsystem'><alias name='" ACCELNET_ALIAS_PREFIX "1'/></hostdev></devices></domain>"),
                   HOOK_MANAGED_NO);
         CHECK_INT(hook_xml_managed("<domain><devices><interface type='hostdev'/>"
-                                   "<alias name='ua-accelnet-1'/></devices></domain>"),
+                                   "<alias name='" ACCELNET_ALIAS_PREFIX "1'/></devices></domain>"),
                   HOOK_MANAGED_NO);
-        CHECK_INT(hook_xml_managed("<domain><devices><interfaces type='hostdev'><aliases name='ua-accelnet-1'/>"
+        CHECK_INT(hook_xml_managed("<domain><devices><interfaces type='hostdev'><aliases name='" ACCELNET_ALIAS_PREFIX "1'/>"
                                    "</interfaces></devices></domain>"),
                   HOOK_MANAGED_NO);
 
@@ -230,7 +233,7 @@ TEST(xml_managed) {
         CHECK_INT(hook_xml_managed("<domain><devices><interface type=hostdev>"), HOOK_MANAGED_UNKNOWN);
         CHECK_INT(hook_xml_managed("<domain><!-- unterminated"), HOOK_MANAGED_UNKNOWN);
         /* Found before the cut: still ours. */
-        CHECK_INT(hook_xml_managed("<domain><devices><interface type='hostdev'><alias name='ua-accelnet-1'/><x"),
+        CHECK_INT(hook_xml_managed("<domain><devices><interface type='hostdev'><alias name='" ACCELNET_ALIAS_PREFIX "1'/><x"),
                   HOOK_MANAGED_YES);
 
         /* Every domain of the simulated host's libvirt (test driver node file): none has a VF. */
@@ -306,20 +309,25 @@ TEST(read_all) {
 }
 
 TEST(classify) {
-        CHECK_INT(hook_call_status_classify("org.freedesktop.DBus.Error.ServiceUnknown", -EHOSTUNREACH),
-                  HOOK_CALL_NOT_RUNNING);
-        CHECK_INT(hook_call_status_classify("org.freedesktop.DBus.Error.NameHasNoOwner", -ENXIO), HOOK_CALL_NOT_RUNNING);
-        CHECK_INT(hook_call_status_classify("org.freedesktop.DBus.Error.AccessDenied", -EACCES), HOOK_CALL_DENIED);
-        CHECK_INT(hook_call_status_classify("org.accelnet1.Error.EnableAccelNetFailed", -EIO), HOOK_CALL_FAILED);
-        CHECK_INT(hook_call_status_classify("org.accelnet1.Error.NotEnabled", 0), HOOK_CALL_FAILED);
-        CHECK_INT(hook_call_status_classify("org.freedesktop.DBus.Error.InvalidArgs", -EINVAL), HOOK_CALL_FAILED);
+        CHECK_INT(hook_call_status_classify(SD_BUS_ERROR_SERVICE_UNKNOWN, -EHOSTUNREACH), HOOK_CALL_NOT_RUNNING);
+        CHECK_INT(hook_call_status_classify(SD_BUS_ERROR_NAME_HAS_NO_OWNER, -ENXIO), HOOK_CALL_NOT_RUNNING);
+        CHECK_INT(hook_call_status_classify(SD_BUS_ERROR_ACCESS_DENIED, -EACCES), HOOK_CALL_DENIED);
+        /* Every error of the daemon's table is its answer (AccessDenied: a refusal). */
+        for (int e = AN_ERROR_BASE; e < _AN_ERROR_MAX; e++)
+                CHECK_INT(hook_call_status_classify(an_error_bus_name((AnError) e), -EIO),
+                          e == AN_ERROR_ACCESS_DENIED ? HOOK_CALL_DENIED : HOOK_CALL_FAILED);
+        CHECK_INT(hook_call_status_classify(an_error_bus_name(AN_ERROR_ALREADY_ENABLED), 0), HOOK_CALL_FAILED);
+        CHECK_INT(hook_call_status_classify(SD_BUS_ERROR_INVALID_ARGS, -EINVAL), HOOK_CALL_FAILED);
+        /* and so is an error a newer daemon knows and this hook does not */
+        CHECK_INT(hook_call_status_classify(ACCELNET_BUS_ERROR_PREFIX "FromTheFuture", -EIO), HOOK_CALL_FAILED);
         CHECK_INT(hook_call_status_classify("System.Error.ENOSPC", -ENOSPC), HOOK_CALL_FAILED);
+        /* a look-alike is not */
+        CHECK_INT(hook_call_status_classify("org.accelnet1.ErrorX", -EIO), HOOK_CALL_UNREACHABLE);
         /* No answer, lost connection, a daemon without the Hook interface. */
-        CHECK_INT(hook_call_status_classify("org.freedesktop.DBus.Error.NoReply", -ETIMEDOUT), HOOK_CALL_UNREACHABLE);
-        CHECK_INT(hook_call_status_classify("org.freedesktop.DBus.Error.Timeout", -ETIMEDOUT), HOOK_CALL_UNREACHABLE);
-        CHECK_INT(hook_call_status_classify("org.freedesktop.DBus.Error.UnknownInterface", -EBADR),
-                  HOOK_CALL_UNREACHABLE);
-        CHECK_INT(hook_call_status_classify("org.freedesktop.DBus.Error.UnknownMethod", -EBADR), HOOK_CALL_UNREACHABLE);
+        CHECK_INT(hook_call_status_classify(SD_BUS_ERROR_NO_REPLY, -ETIMEDOUT), HOOK_CALL_UNREACHABLE);
+        CHECK_INT(hook_call_status_classify(SD_BUS_ERROR_TIMEOUT, -ETIMEDOUT), HOOK_CALL_UNREACHABLE);
+        CHECK_INT(hook_call_status_classify(SD_BUS_ERROR_UNKNOWN_INTERFACE, -EBADR), HOOK_CALL_UNREACHABLE);
+        CHECK_INT(hook_call_status_classify(SD_BUS_ERROR_UNKNOWN_METHOD, -EBADR), HOOK_CALL_UNREACHABLE);
         /* Without a name: connecting. */
         CHECK_INT(hook_call_status_classify(NULL, -ENOENT), HOOK_CALL_NOT_RUNNING);
         CHECK_INT(hook_call_status_classify("", -ECONNREFUSED), HOOK_CALL_NOT_RUNNING);
@@ -333,7 +341,7 @@ TEST(classify) {
 static void check_decide(int line, HookAction action, HookManaged managed, HookCallStatus status, int exit_code,
                          bool echo, const char *needle) {
         HookOutcome o = { .exit_code = -1 };
-        int r = hook_decide(action, managed, status, "web2", "Boom (org.accelnet1.Error.EnableAccelNetFailed)", &o);
+        int r = hook_decide(action, managed, status, "web2", "Boom (" ACCELNET_BUS_ERROR_PREFIX "EnableAccelNetFailed)", &o);
         if (r != 0 || o.exit_code != exit_code || o.echo_input != echo || (needle && !strstr(strempty(o.message), needle)) ||
             (!needle && o.message)) {
                 fprintf(stderr, "%s:%d: [%s] hook_decide(%s, %d, %s) = %d: exit %d echo %d message \"%s\", "
@@ -363,7 +371,7 @@ TEST(decide) {
         /* The daemon's refusal is final, whatever the XML says. */
         for (size_t i = 0; i < ELEMENTSOF(all_managed); i++) {
                 DECIDE(HOOK_ACTION_PREPARE, all_managed[i], HOOK_CALL_FAILED, 1, false,
-                       "VF policy for VM web2 cannot be applied: Boom (org.accelnet1.Error.EnableAccelNetFailed)");
+                       "VF policy for VM web2 cannot be applied: Boom (" ACCELNET_BUS_ERROR_PREFIX "EnableAccelNetFailed)");
                 DECIDE(HOOK_ACTION_MIGRATE, all_managed[i], HOOK_CALL_FAILED, 1, false,
                        "a local VF for incoming VM web2 cannot be found: Boom");
                 /* Release never fails. */
