@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "output.h"
 #include "render.h"
+#include "shared/strutil.h"
 
 static int print_error(const CliContext *ctx, const char *fmt, ...) _printf_(2, 3);
 static int print_error(const CliContext *ctx, const char *fmt, ...) {
@@ -332,12 +333,42 @@ int verb_status(const CliContext *ctx) {
         if (r < 0)
                 return print_parse_error(ctx, "GetAll", r);
 
+        /* Provisioning under way (after a start, a driver reload) or failed: its rows. */
+        _cleanup_bus_message_ sd_bus_message *checks = NULL;
+        _cleanup_free_ PrereqRow *rows = NULL;
+        size_t n_rows = 0;
+        r = call_read(ctx, "GetPrerequisites", &checks);
+        if (r != CLI_EXIT_SUCCESS)
+                return r;
+        r = prereq_rows_read(checks, &rows, &n_rows);
+        if (r < 0)
+                return print_parse_error(ctx, "GetPrerequisites", r);
+        size_t k = 0;
+        for (size_t i = 0; i < n_rows; i++)
+                if (streq(rows[i].check, "provision"))
+                        rows[k++] = rows[i];
+
         if (ctx->args->json) {
                 _cleanup_json_ json_t *j = properties_to_json(props, n);
+                json_t *p = json_array();
+                for (size_t i = 0; p && i < k; i++)
+                        (void) json_array_append_new(p, json_pack("{s:s, s:s, s:s}", "adapter", rows[i].subject,
+                                                                  "result", rows[i].result, "detail", rows[i].detail));
+                if (!j || !p || json_object_set_new(j, "provisioning", p) < 0)
+                        return print_error(ctx, "Out of memory.");
                 return emit_json(ctx, j);
         }
         _cleanup_free_ char *text = NULL;
         r = properties_render(props, n, &text);
+        if (r >= 0 && k > 0) {
+                StrBuf b = {};
+                strbuf_appendf(&b, "%s", text);
+                for (size_t i = 0; i < k; i++)
+                        strbuf_appendf(&b, "Provisioning: %s %s\n", rows[i].subject, rows[i].detail);
+                free(text);
+                text = strbuf_steal(&b);
+                r = text ? 0 : -ENOMEM;
+        }
         return emit_text(ctx, r, text);
 }
 

@@ -446,6 +446,11 @@ void manager_provision_plan(Manager *m, const char *why) {
                 return;
         for (size_t i = 0; i < m->n_pfs; i++) {
                 Pf *pf = m->pfs[i];
+                if (pf->planned && pf->num_vfs == pf->want && pf->status == PROVISION_PENDING) {
+                        /* Written before a crash that came before the record of it. */
+                        pf->status = PROVISION_DONE;
+                        manager_dirty(m, DIRTY_STATE | DIRTY_PROPERTIES);
+                }
                 if (!pf->planned || !pf->present || pf->verdict != SRIOV_SUPPORTED || pf->num_vfs == pf->want)
                         continue;
                 if (pf->status == PROVISION_FAILED && !streq(why, "start"))

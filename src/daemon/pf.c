@@ -379,8 +379,13 @@ void pf_provision(Manager *m, Pf **pfs, size_t n, const char *why, bool revert_o
                 provision_job_free(j);
                 return completion_done(&c, &st);
         }
-        for (size_t i = 0; i < n; i++)
+        note_list_clear(&m->plan_notes, "provision");
+        for (size_t i = 0; i < n; i++) {
                 pfs[i]->operation = o;
+                note_list_add(&m->plan_notes, "provision", pfs[i]->address, PREREQ_WARNING, 0,
+                              "%s: VFs being provisioned, %u → %u (%s).", strempty(pfs[i]->ifname), pfs[i]->num_vfs,
+                              pfs[i]->want, why);
+        }
         m->management_op = o;
         log_struct(LOG_NOTICE, NULL, NULL, NULL, NULL, "Provisioning VFs (%s): %s.", why, strempty(what.s));
         strbuf_done(&what);

@@ -251,7 +251,7 @@ TEST(status) {
         CHECK_INT(RUN_CLI(&jout, &jerr, "status", "--json=short"), 0);
         CHECK_STR(jout, "{\"enabled\":true,\"intent_name\":\"compute1\",\"node_reserve_percentage\":50,"
                         "\"hyperthreading_enabled\":false,\"capacity_vfs\":126,\"usable_vfs\":63,"
-                        "\"assigned_vfs\":2,\"version\":\"0.1.0\"}\n");
+                        "\"assigned_vfs\":2,\"version\":\"0.1.0\",\"provisioning\":[]}\n");
 }
 
 TEST(adapters) {
