@@ -50,6 +50,7 @@ import select
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -549,7 +550,9 @@ class Env:
                 self.bus = None
             if self in _LIVE_ENVS:
                 _LIVE_ENVS.remove(self)
-            if not os.environ.get("ACCELNET_KEEP_TMP"):
+            if os.environ.get("ACCELNET_KEEP_TMP"):
+                print(f"\n  kept {self.dir}", file=sys.stderr)
+            else:
                 shutil.rmtree(self.dir, ignore_errors=True)
 
     # ---- libvirt (libvirtd=True) -------------------------------------------------------
