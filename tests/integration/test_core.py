@@ -141,7 +141,7 @@ class Declarative(CoreTestCase):
         def settled():
             return (self.rows(env, *self.VMS, "other") == before and env.prop("AssignedVFs") == 3 and
                     [self.numvfs(env, ifnames[pf]) for pf in INTENT_PFS] == [8] * 4)
-        wait_for(settled, 5)
+        wait_for(settled, 8)
         self.assertEqual(self.rows(env, *self.VMS, "other"), before, "ListVMs after the reboot")
         after = env.props()
         for p in ("Enabled", "IntentName", "NodeReservePercentage", "CapacityVFs", "UsableVFs", "AssignedVFs"):

@@ -148,9 +148,9 @@ class Torture(VmTestCase):
                     # libvirtd comes back empty; the domains are defined again a moment later
                     # (clients paused meanwhile: a VM defined before another one's XML is back
                     # could be given that VF without any fault of accelnetd's)
-                    snap = env.kill_libvirtd()
                     go.clear()
-                    time.sleep(0.3)
+                    time.sleep(0.5)            # the calls in flight finish
+                    snap = env.kill_libvirtd()
                     env.start_libvirtd([])
                     time.sleep(1.5)
                     env.libvirtd.define_all(snap)
