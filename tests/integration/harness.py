@@ -99,7 +99,8 @@ PR_SET_PDEATHSIG = 1
 
 def die_with_parent():
     """preexec_fn: the child is killed when the test process dies (even by SIGKILL, as CTest's
-    timeout does), so no daemon outlives its test."""
+    timeout does), so no daemon outlives its test. The signal comes when the starting THREAD
+    ends: start daemons from the test's own thread, not from a helper thread."""
     _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 

@@ -92,16 +92,15 @@ class StateLeftByACrash(VmTestCase):
         self.assertNotIn("batch", en)
         # web2: either the disable is finished (no VF in its XML, no record) or undone (both)
         self.assertEqual("web2" in en, bool(env.hostdevs("web2")), f"web2: {en.get('web2')}, {env.hostdevs('web2')}")
-        kept = {rec[vm]["vf_index"] for vm in en}
+        kept = {row[2] for row in en.values()}
         for i, s in self.sim_vfs(env, "ens1").items():
-            if i not in kept:
+            if f"0000:01:10.{2 * i}" not in kept:      # offset 128, stride 2
                 self.assertEqual(s, PREVIOUS[i], f"VF {i} not restored")
-        self.assertEqual(self.sim_vfs(env, "ens1")[rec["db1"]["vf_index"]]["mac"], DB1_MAC)
+        self.assertEqual(self.vf_settings(env, rec["db1"]["vf"])["mac"], DB1_MAC)
         # and the freed VFs serve again
         self.disable(env, "web2")
         self.enable(env, "web2", "Low")
-        web2 = [v for v in self.state_vms(env) if v["vm"] == "web2"][0]
-        self.assertEqual(self.sim_vfs(env, "ens1")[web2["vf_index"]]["mac"], WEB2_MAC)
+        self.assertEqual(self.vf_settings(env, self.enabled(env)["web2"][2])["mac"], WEB2_MAC)
         self.assertXmlInvariants(env, "at the end")
 
 

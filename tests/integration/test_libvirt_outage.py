@@ -12,7 +12,7 @@ import threading
 import time
 
 from harness import main
-from vmlib import ERR, INVALID, VmTestCase, domain, many_vms
+from vmlib import ERR, INVALID, VmTestCase, WEB2_MAC, domain, many_vms
 
 BUSY = ERR + "Busy"
 UNREACHABLE = "libvirt is not reachable"
@@ -58,7 +58,7 @@ class Outage(VmTestCase):
         ifnames = self.pf_ifnames(env)
         state = self.state_text(env)
         before = {vm: row[:3] for vm, row in self.enabled(env).items()}
-        web2 = [v for v in self.state_vms(env) if v["vm"] == "web2"][0]
+        web2_vf = before["web2"][2]
         snap = env.kill_libvirtd()
 
         def refused(where):
@@ -72,8 +72,7 @@ class Outage(VmTestCase):
             self.assertEqual(r.data[0], [["web2", BUSY], ["batch", BUSY]], where)
             self.assertEqual(self.state_text(env), state, f"{where}: state.json changed")
             self.assertEqual(env.prop("AssignedVFs"), 2, where)
-            s = self.sim_vfs(env, ifnames[web2["pf"]])[web2["vf_index"]]
-            self.assertEqual(s["mac"], web2["mac"], f"{where}: web2's VF lost its policy")
+            self.assertEqual(self.vf_settings(env, web2_vf)["mac"], WEB2_MAC, f"{where}: web2's VF lost its policy")
 
         refused("right after the kill")
         time.sleep(1.5)

@@ -220,6 +220,16 @@ class VmTestCase(TestCase):
         with open(self.sim_path(env, ifname), "w") as f:
             json.dump({"version": 1, "pf": ifname, "num_vfs": n, "vfs": entries}, f)
 
+    def vf_settings(self, env, vf):
+        """The simulated settings of VF `vf` (PCI address), found through sysfs (its physfn
+        and the PF's virtfnN link), not through state.json."""
+        dev = os.path.join(env.root, "sys/bus/pci/devices", vf)
+        pf_dev = os.path.realpath(os.path.join(dev, "physfn"))
+        index = next(int(n[len("virtfn"):]) for n in os.listdir(pf_dev)
+                     if n.startswith("virtfn") and os.path.basename(os.path.realpath(os.path.join(pf_dev, n))) == vf)
+        ifname = os.listdir(os.path.join(pf_dev, "net"))[0]
+        return self.sim_vfs(env, ifname)[index]
+
     def pf_ifnames(self, env):
         """PCI address -> ifname of the PFs with VFs (the intent's, here)."""
         return {a[0]: a[1] for a in env.busctl("ListAdapters").data[0] if a[1] and a[3] == "Supported" and a[5] > 0}
