@@ -181,7 +181,7 @@ class OneVfOneVm(CoreTestCase):
         self.assertEqual([e[1] for e in r.data[0]], [""] * 4)
         self.assertXmlInvariants(env, "after disable, enable, EnableVMs")
         self.assertEqual(self.rows(env, *self.TIERS), before, "VMs enabled before the disable")
-        self.assertXmlInvariants(env, "at the end", metadata=True)
+        self.assertXmlInvariants(env, "at the end", metadata=True, policy=True)
 
     def test_lost_state_file_hands_vfs_in_domain_xml_out_again(self):
         """After state.json is lost (deleted, daemon restarted, management enabled again) the
@@ -198,7 +198,7 @@ class OneVfOneVm(CoreTestCase):
         self.assertEqual([e[1] for e in r.data[0]], [""] * 4)
         self.assertXmlInvariants(env, "after the state file was lost")
         self.assertEqual(self.rows(env, *self.TIERS), before, "VMs whose VF is in their XML")
-        self.assertXmlInvariants(env, "at the end", metadata=True)
+        self.assertXmlInvariants(env, "at the end", metadata=True, policy=True)
 
     def test_vf_in_a_foreign_hostdev_is_handed_out(self):
         """A VF of the intent in a domain's XML that is not accelnet's (no ua-accelnet- alias) is
@@ -289,7 +289,7 @@ class Idempotent(CoreTestCase):
         # the verb to use works
         self.ok(env.call("SetVM", "string:web2", "string:High"))
         self.assertEqual(self.rows(env, "web2")["web2"][:2], ("enabled", "High"))
-        self.assertXmlInvariants(env, "at the end", metadata=True)
+        self.assertXmlInvariants(env, "at the end", metadata=True, policy=True)
 
 
 # ---- 8. another intent --------------------------------------------------------------------------

@@ -74,6 +74,20 @@ def write_node(dirname, domains):
     return path
 
 
+def settle(check, timeout=5):
+    """Runs check() (assertions) until it passes or the timeout, for what the daemon may
+    still be doing after it answers (a reconcile after a reconnect); the last failure is
+    raised."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            return check()
+        except AssertionError:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.2)
+
+
 def vm_mac(i):
     return f"52:54:00:cc:{i // 256:02x}:{i % 256:02x}"
 
@@ -263,7 +277,7 @@ class VmTestCase(TestCase):
                 self.assertEqual(s["mac"], rec["mac"] if rec else ZERO_MAC,
                                  f"{where}: VF {idx} of {ifname} (record {rec})")
 
-    def assertXmlInvariants(self, env, where="", adopted=True, metadata=False):
+    def assertXmlInvariants(self, env, where="", adopted=True, metadata=False, policy=False):
         """The libvirt side, at rest (after a reconcile):
         - no VF in two domains' persistent XML, and at most one accelnet VF per domain;
         - every state.json record's VF is in its VM's XML;
@@ -271,7 +285,9 @@ class VmTestCase(TestCase):
         - adopted: every accelnet hostdev in any domain's XML is recorded for that VM (a VM
           whose VF is in its XML is never dropped; contract 3, 6);
         - metadata: a domain has accelnet's <metadata> exactly when it is listed enabled, with
-          its tier (contract 1).
+          its tier (contract 1);
+        - policy: the VF of every enabled VM carries the MAC and VLAN of its hostdev in the XML,
+          spoof check on, trust off (the simulated VF settings, found through sysfs).
         Returns {vm: vf} of the enabled VMs."""
         names = env.domain_names()
         xmls = {vm: env.dumpxml(vm, inactive=True) for vm in names}
@@ -303,4 +319,10 @@ class VmTestCase(TestCase):
             md = {vm: (accel_metadata(x) or {}).get("performance") for vm, x in xmls.items()}
             self.assertEqual({vm: t for vm, t in md.items() if t is not None}, tiers,
                              f"{where}: the tier in each domain's <metadata> vs ListVMs")
+        if policy:
+            for vm, vf in listed.items():
+                h = [h for h in xml.get(vm, []) if h["pci"] == vf][0]
+                s = self.vf_settings(env, vf)
+                self.assertEqual((s["mac"].lower(), s["vlan"], s["spoofchk"], s["trust"]),
+                                 ((h["mac"] or "").lower(), h["vlan"], True, False), f"{where}: the policy of {vm}'s VF {vf}")
         return listed
