@@ -227,8 +227,8 @@ class Libvirtd:
             if time.time() > deadline:
                 raise RuntimeError(f"libvirtd did not answer within {self.READY_TIMEOUT} s:\n{self.logtext()}")
             time.sleep(0.02)
-        self.batch(["destroy test", "undefine test"])
-        self.define_all(domains)
+        # the test driver's own domain goes, in the same virsh call as the definitions
+        self.define_all(domains, first=["destroy test", "undefine test"])
         tmp = self.link + ".new"
         if os.path.lexists(tmp):
             os.unlink(tmp)
@@ -311,12 +311,13 @@ class Libvirtd:
         return subprocess.run(["virsh", "-q", "-c", self.direct_uri, " ; ".join(commands)], capture_output=True,
                               text=True, timeout=timeout)
 
-    def define_all(self, domains):
+    def define_all(self, domains, first=()):
         """Defines domains and starts the running ones. Each is node-file XML text (running
         unless its <test:runstate> says 5), (xml, running), or (xml, running, live_xml) as
         snapshot() gives: then the live XML is defined and started first and the persistent
-        XML defined over it, so both come back as they were. Checks the result."""
-        cmds, names = [], []
+        XML defined over it, so both come back as they were. One virsh call (after the
+        commands `first`), which also lists the domains to check the result."""
+        cmds, names = list(first), []
         for d in domains:
             xml, run, live = (d, domain_runs(d), None) if isinstance(d, str) else (tuple(d) + (None,))[:3]
             name = domain_name(xml)
@@ -328,9 +329,13 @@ class Libvirtd:
             names.append((name, run))
         if not cmds:
             return
-        p = self.batch(cmds)
-        have = set(self.names())
-        active = set(self.names(running=True))
+        # virsh's echo prints no newline in a command list: the markers split its output
+        p = self.batch(cmds + ["echo @@all@@", "list --all --name", "echo @@running@@", "list --name"])
+        out = p.stdout
+        if "@@all@@" not in out or "@@running@@" not in out:
+            raise RuntimeError(f"virsh: {p.stderr.strip()}")
+        have = set(out.split("@@all@@", 1)[1].split("@@running@@", 1)[0].split())
+        active = set(out.split("@@running@@", 1)[1].split())
         bad = [n for n, run in names if n not in have or (run and n not in active)]
         if bad:
             raise RuntimeError(f"virsh did not define/start {bad}: {p.stderr.strip()}")
@@ -538,7 +543,7 @@ class Env:
                 self.stop()
             finally:
                 if self.libvirtd:
-                    self.libvirtd.kill(signal.SIGTERM)
+                    self.libvirtd.kill()
             log = self.logtext()
             bad = [m for m in self.SANITIZER_MARKS if m in log]
             if bad:
