@@ -208,8 +208,9 @@ class Provisioning(TestCase):
 
 
 class Persistence(TestCase):
+    # Restarts: a real libvirtd, whose domains outlive accelnetd (harness.Env libvirtd=True).
     def test_restart_keeps_management(self):
-        env = self.make_env()
+        env = self.make_env(libvirtd=True)
         env.start()
         self.assertEqual(env.call("Enable", "string:compute", "uint32:25").rc, 0)
         before = env.props()
@@ -218,7 +219,7 @@ class Persistence(TestCase):
         self.assertEqual(before["UsableVFs"], 24)
 
     def test_kill9_during_enable(self):
-        env = self.make_env()
+        env = self.make_env(libvirtd=True)
         # The simulated kernel takes 400 ms per sriov_numvfs write (src/sim/sim.h).
         delay = os.path.join(env.root, "run/accelnet-sim/numvfs-delay-ms")
         os.makedirs(os.path.dirname(delay), exist_ok=True)
@@ -307,7 +308,7 @@ class Signals(TestCase):
             self.assertIn(f'string "{p}"', out)
 
     def test_sigterm_exits_cleanly(self):
-        env = self.make_env()
+        env = self.make_env(libvirtd=True)
         env.start()
         self.assertEqual(env.stop(signal.SIGTERM), 0)
         env.start()

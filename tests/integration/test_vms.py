@@ -7,246 +7,13 @@ that follows. Invariant everywhere: one VF, at most one VM."""
 import json
 import os
 import random
-import re
-import signal
 import subprocess
 import threading
 import time
 
-from harness import TestCase, main, SIM_DIR
-
-ERR = "org.accelnet1.Error."
-INVALID = "org.freedesktop.DBus.Error.InvalidArgs"
-ZERO_MAC = "00:00:00:00:00:00"
-DEFAULT_NODE = os.path.join(SIM_DIR, "libvirt.xml")
-WEB2_MAC = "52:54:00:aa:00:01"
-DB1_MAC = "52:54:00:aa:00:02"
-
-
-# ---- host descriptions ------------------------------------------------------------------------
-
-def igb_pf(address, ifname, numa_node=0, total=8, speed=1000):
-    return {"address": address, "driver": "igb", "ifname": ifname, "numa_node": numa_node, "link_speed": speed,
-            "config": {"synth": {"vendor": "8086", "device": "10c9", "class": "020000",
-                                 "sriov": {"total": total, "offset": 128, "stride": 2, "vf_device": "10ca"}}}}
-
-
-def rootport(address, bus, children, numa_node=0):
-    return {"address": address, "numa_node": numa_node, "bus": bus, "children": children,
-            "config": {"synth": {"vendor": "8086", "device": "2f02", "type": "rootport", "acs": True}}}
-
-
-def host(devices, smt=0):
-    return {"name": "vmtest", "kernel": "6.1.0-18-amd64", "iommu": True, "smt": smt,
-            "numa": {"0": "0-7", "1": "8-15"}, "devices": devices}
-
-
-def two_node_host(smt=0, total0=8, total1=8):
-    """ens1 (0000:01:00.0) on NUMA node 0, ens2 (0000:03:00.0) on node 1."""
-    return host([rootport("0000:00:01.0", [1, 2], [igb_pf("0000:01:00.0", "ens1", 0, total0)], 0),
-                 rootport("0000:00:02.0", [3, 4], [igb_pf("0000:03:00.0", "ens2", 1, total1)], 1)], smt)
-
-
-INTENT12 = {"c": {"name": "c", "types": ["compute"], "adapters": ["ens1", "ens2"]}}
-INTENT1 = {"c": {"name": "c", "types": ["compute"], "adapters": ["ens1"]}}
-
-
-# ---- libvirt test-driver node files -----------------------------------------------------------
-
-def domain(name, vcpus=4, mac=None, vlan=None, running=True, index=0, node=None):
-    nic = ""
-    if mac:
-        v = f"<vlan><tag id='{vlan}'/></vlan>" if vlan else ""
-        nic = (f"<interface type='network'><mac address='{mac}'/><source network='default'/>"
-               f"<model type='virtio'/>{v}</interface>")
-    numa = f"<numatune><memory mode='strict' nodeset='{node}'/></numatune>" if node is not None else ""
-    return (f"<domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>"
-            f"<name>{name}</name><uuid>7a1c0000-0000-4000-8000-{index:012x}</uuid>"
-            f"<memory unit='KiB'>1048576</memory><vcpu placement='static'>{vcpus}</vcpu>{numa}"
-            f"<os><type arch='x86_64'>hvm</type></os><devices>{nic}</devices>"
-            + ("" if running else "<test:runstate>5</test:runstate>") + "</domain>\n")
-
-
-def write_node(dirname, domains):
-    path = os.path.join(dirname, "node.xml")
-    with open(path, "w") as f:
-        f.write("<?xml version='1.0'?>\n<node>\n<cpu><mhz>2400</mhz><model>x86_64</model><active>16</active>"
-                "<nodes>2</nodes><sockets>1</sockets><cores>8</cores><threads>2</threads></cpu>"
-                "<memory>67108864</memory>\n" + "".join(domains) + "</node>\n")
-    return path
-
-
-def vm_mac(i):
-    return f"52:54:00:cc:{i // 256:02x}:{i % 256:02x}"
-
-
-def many_vms(n, prefix="vm", vcpus=4, stopped_every=0):
-    return [domain(f"{prefix}{i:02d}", vcpus, vm_mac(i), running=not (stopped_every and i % stopped_every == 0),
-                   index=i + 1) for i in range(n)]
-
-
-# ---- dbus-monitor with a readiness handshake ---------------------------------------------------
-
-class Monitor:
-    PING = "net.accelnet.test.Ping"
-
-    def __init__(self, env, *rules):
-        self.env = env
-        rules = list(rules) or ["type='signal',sender='org.accelnet1'"]
-        rules.append(f"type='signal',interface='{self.PING}'")
-        self.proc = subprocess.Popen(["dbus-monitor", "--system", *rules], env=env.env(), stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, text=True)
-        self.lines = []
-        self.lock = threading.Lock()
-        self.thread = threading.Thread(target=self._read, daemon=True)
-        self.thread.start()
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            env.run(["dbus-send", "--system", "--type=signal", "/net/accelnet/test", f"{self.PING}.Ping"])
-            if self.wait(lambda t: self.PING in t, 0.3):
-                return
-        raise RuntimeError("dbus-monitor did not start")
-
-    def _read(self):
-        for line in self.proc.stdout:
-            with self.lock:
-                self.lines.append(line)
-
-    def text(self):
-        with self.lock:
-            return "".join(self.lines)
-
-    def wait(self, pred, timeout=10):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if pred(self.text()):
-                return True
-            time.sleep(0.02)
-        return pred(self.text())
-
-    def vm_changed(self):
-        """[(vm, state)] of the VMChanged signals so far, in order."""
-        return re.findall(r'member=VMChanged\n\s+string "([^"]*)"\n\s+string "([^"]*)"', self.text())
-
-    def assigned_vfs(self):
-        """The AssignedVFs values of the PropertiesChanged signals so far, in order."""
-        return [int(v) for v in re.findall(r'string "AssignedVFs"\n\s+variant\s+uint32 (\d+)', self.text())]
-
-    def close(self):
-        self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(5)
-        self.thread.join(5)
-        self.proc.stdout.close()
-
-
-# ---- the test case ----------------------------------------------------------------------------
-
-class VmTestCase(TestCase):
-    def make(self, node=None, domains=None, host_json=None, intents=None, config=None, start=True, enable=None,
-             reserve=50, pre_start=None):
-        """An Env; with domains, a node file in its temp dir; enable=INTENT enables management."""
-        env = self.make_env(host_json=host_json, intents=intents, config=config)
-        if domains is not None:
-            node = write_node(env.dir, domains)
-        env.uri = "test://" + (node or DEFAULT_NODE)
-        if pre_start:
-            pre_start(env)
-        if start:
-            env.start()
-        if enable:
-            r = env.call("Enable", f"string:{enable}", f"uint32:{reserve}")
-            self.assertEqual(r.rc, 0, r)
-        return env
-
-    def vms(self, env):
-        r = env.busctl("ListVMs")
-        self.assertEqual(r.rc, 0, r)
-        return {row[0]: tuple(row[1:]) for row in r.data[0]}
-
-    def enabled(self, env):
-        return {vm: row for vm, row in self.vms(env).items() if row[0] == "enabled"}
-
-    def ok(self, r):
-        self.assertEqual(r.rc, 0, r)
-
-    def enable(self, env, vm, tier="Low"):
-        r = env.call("EnableVM", f"string:{vm}", f"string:{tier}")
-        self.assertEqual(r.rc, 0, f"EnableVM {vm} {tier}: {r}")
-        return r
-
-    def disable(self, env, vm):
-        r = env.call("DisableVM", f"string:{vm}")
-        self.assertEqual(r.rc, 0, f"DisableVM {vm}: {r}")
-
-    def state_text(self, env):
-        with open(os.path.join(env.state_dir, "state.json")) as f:
-            return f.read()
-
-    def state_vms(self, env):
-        if not os.path.exists(os.path.join(env.state_dir, "state.json")):
-            return []
-        return env.state()["vms"]
-
-    def sim_path(self, env, ifname):
-        return os.path.join(env.root, "run/accelnet-sim/vf", f"{ifname}.json")
-
-    def numvfs(self, env, ifname):
-        dev = os.path.dirname(os.path.dirname(os.path.realpath(os.path.join(env.root, "sys/class/net", ifname))))
-        with open(os.path.join(dev, "sriov_numvfs")) as f:
-            return int(f.read())
-
-    def sim_vfs(self, env, ifname):
-        """The simulated VF settings of a PF, defaults filled in, by index."""
-        n = self.numvfs(env, ifname)
-        out = {i: {"vf": i, "mac": ZERO_MAC, "vlan": 0, "qos": 0, "spoofchk": True, "trust": False,
-                   "min_tx_rate": 0, "max_tx_rate": 0, "link_state": "auto"} for i in range(n)}
-        p = self.sim_path(env, ifname)
-        if os.path.exists(p):
-            with open(p) as f:
-                data = json.load(f)
-            if data["num_vfs"] == n:
-                for e in data["vfs"]:
-                    out[e["vf"]].update(e)
-        return out
-
-    def write_sim(self, env, ifname, entries):
-        n = self.numvfs(env, ifname)
-        os.makedirs(os.path.dirname(self.sim_path(env, ifname)), exist_ok=True)
-        with open(self.sim_path(env, ifname), "w") as f:
-            json.dump({"version": 1, "pf": ifname, "num_vfs": n, "vfs": entries}, f)
-
-    def pf_ifnames(self, env):
-        """PCI address -> ifname of the PFs with VFs (the intent's, here)."""
-        return {a[0]: a[1] for a in env.busctl("ListAdapters").data[0] if a[1] and a[3] == "Supported" and a[5] > 0}
-
-    def assertOneVmPerVf(self, rows, records, where=""):
-        vfs = [row[2] for row in rows.values() if row[0] == "enabled"]
-        self.assertEqual(len(vfs), len(set(vfs)), f"{where}: a VF twice in ListVMs: {rows}")
-        svfs = [v["vf"] for v in records]
-        self.assertEqual(len(svfs), len(set(svfs)), f"{where}: a VF twice in state.json: {records}")
-        names = [v["vm"] for v in records]
-        self.assertEqual(len(names), len(set(names)), f"{where}: a VM twice in state.json: {records}")
-
-    def assertConsistent(self, env, where="", ifnames=None, macs=True):
-        """At rest: ListVMs, state.json, AssignedVFs and the VFs' settings all agree."""
-        rows = self.vms(env)
-        records = self.state_vms(env)
-        self.assertOneVmPerVf(rows, records, where)
-        self.assertEqual([v["vm"] for v in records if v["phase"] != "assigned"], [],
-                         f"{where}: records stuck in assigning/releasing: {records}")
-        listed = {vm: row[2] for vm, row in rows.items() if row[0] == "enabled"}
-        self.assertEqual(listed, {v["vm"]: v["vf"] for v in records}, where)
-        self.assertEqual(env.prop("AssignedVFs"), len(listed), where)
-        # each assigned VF carries its VM's MAC; every other VF is back at its defaults
-        if not macs:
-            return
-        names = ifnames or self.pf_ifnames(env)
-        by_vf = {(v["pf"], v["vf_index"]): v for v in records}
-        for pf, ifname in names.items():
-            for idx, s in self.sim_vfs(env, ifname).items():
-                rec = by_vf.get((pf, idx))
-                self.assertEqual(s["mac"], rec["mac"] if rec else ZERO_MAC,
-                                 f"{where}: VF {idx} of {ifname} (record {rec})")
+from harness import main
+from vmlib import (DB1_MAC, ERR, INVALID, INTENT1, INTENT12, WEB2_MAC, ZERO_MAC, Monitor, VmTestCase, domain, host,
+                   igb_pf, many_vms, rootport, two_node_host)
 
 
 # ---- 1. admission errors ----------------------------------------------------------------------
@@ -305,15 +72,7 @@ class Admission(VmTestCase):
         self.assertEqual(env.logtext().count("assigned to VM web2"), assigned_logs)
         self.assertEqual(env.prop("AssignedVFs"), 1)
         self.assertConsistent(env, "after no-op")
-        # EnableVM with another tier is refused (DESIGN §2 "Idempotent verbs"): SetVM changes it
-        r = env.call("EnableVM", "string:web2", "string:High")
-        self.assertError(r, ERR + "AlreadyEnabled", "performance Low")
-        self.assertIn("accelnetctl vm set web2", r.err)
-        self.assertEqual(self.state_text(env), before)
-        self.ok(env.call("SetVM", "string:web2", "string:High"))
-        self.assertEqual(self.enabled(env)["web2"], ("enabled", "High", first[2], first[3]))
-        self.assertEqual(self.state_vms(env)[0]["tier"], "High")
-        self.assertEqual(env.prop("AssignedVFs"), 1)
+        # EnableVM with another tier: test_core.Idempotent (AlreadyEnabled, the tier unchanged)
 
     def test_malformed_names_change_nothing(self):
         env = self.make(enable="compute")
@@ -617,8 +376,7 @@ class Concurrency(VmTestCase):
                         pre_start=lambda e: e.write_config("accelnet.json", {"max_concurrent_operations": 4}))
         self.assertEqual(env.prop("UsableVFs"), 12)
         ifnames = self.pf_ifnames(env)
-        # AlreadyEnabled: a VM left enabled (its DisableVM got Busy) asked for another tier
-        allowed = {ERR + "Busy", ERR + "ClusterNotEnoughResources", ERR + "AlreadyEnabled"}
+        allowed = {ERR + "Busy", ERR + "ClusterNotEnoughResources"}
         results, problems = [], []
         stop = threading.Event()
 
@@ -652,12 +410,18 @@ class Concurrency(VmTestCase):
             t.start()
         for t in threads:
             t.join(120)
-        # a last random mix with every VM enabled at once
-        r = env.busctl("EnableVMs", "ass", self.CLIENTS, *[f"vm{i:02d}" for i in range(self.CLIENTS)], "Low")
+        # a last random mix with every VM enabled at once (first every VM disabled: a client's
+        # last DisableVM may have met Busy, and an enabled VM keeps its tier)
+        names = [f"vm{i:02d}" for i in range(self.CLIENTS)]
+        for _ in range(50):
+            r = env.busctl("DisableVMs", "as", len(names), *names)
+            self.ok(r)
+            if all(e[1] == "" for e in r.data[0]):
+                break
+        self.assertEqual([e[1] for e in r.data[0]], [""] * self.CLIENTS)
+        r = env.busctl("EnableVMs", "ass", self.CLIENTS, *names, "Low")
         self.ok(r)
-        # a VM still enabled from the loop with another tier answers AlreadyEnabled: it holds its VF
-        got = sorted("" if e[1] == ERR + "AlreadyEnabled" else e[1] for e in r.data[0])
-        self.assertEqual(got, [""] * 12 + [ERR + "ClusterNotEnoughResources"] * 4)
+        self.assertEqual(sorted(e[1] for e in r.data[0]), [""] * 12 + [ERR + "ClusterNotEnoughResources"] * 4)
         stop.set()
         obs.join(30)
         self.assertEqual(problems, [])
@@ -672,7 +436,6 @@ class Concurrency(VmTestCase):
               f"{[x for x in results if x[0] == 'observer'][0][1]} observations")
         self.assertConsistent(env, "after the clients", ifnames)
         self.assertEqual(env.prop("AssignedVFs"), 12)
-        names = [f"vm{i:02d}" for i in range(self.CLIENTS)]
         r = env.busctl("DisableVMs", "as", len(names), *names)
         self.assertEqual([e[1] for e in r.data[0]], [""] * self.CLIENTS)
         self.assertConsistent(env, "after DisableVMs", ifnames)
@@ -688,10 +451,12 @@ class Crash(VmTestCase):
 
     def test_kill9_at_random_points(self):
         names = [f"vm{i:02d}" for i in range(10)]
-        env = self.make(domains=many_vms(10, stopped_every=3), enable="compute", reserve=50)
+        # a real libvirtd: the VFs stay in the domains' XML across the daemon's restarts
+        env = self.make(libvirtd=True, domains=many_vms(10, stopped_every=3), enable="compute", reserve=50)
         ifnames = self.pf_ifnames(env)
         rng = random.Random(self.SEED)
         kill_at = set(rng.sample(range(20, self.OPS), self.KILLS))
+        # AlreadyEnabled: EnableVM of an enabled VM with another tier (issue 10's contract)
         allowed = {ERR + "Busy", ERR + "ClusterNotEnoughResources", ERR + "AlreadyEnabled"}
 
         def argv(vm):
