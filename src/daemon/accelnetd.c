@@ -143,6 +143,8 @@ static int run(int argc, char **argv) {
         if (r < 0)
                 return log_error_errno(r, "Failed to set up: %m");
 
+        /* A peer that goes away (libvirtd killed mid-call) must be an error, not our death. */
+        (void) signal(SIGPIPE, SIG_IGN);
         sigset_t mask;
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);

@@ -84,6 +84,7 @@ static void on_domain_event(VirtConn *vc, const char *domain, VirtEvent ev, cons
         if (vm_refresh(vm, &st) < 0 && st.r != -AN_ERROR_NO_SUCH_VM)
                 log_warning("%s", st.message);
 
+        manager_reconcile_domain(m, vm);
         if (!vm->domain) {
                 /* Undefined (or a transient domain stopped): what it held is freed. */
                 if (vm->has_record && !vm->operation)

@@ -216,6 +216,8 @@ bool manager_virt_ready(Manager *m, AnStatus *st);
 /* Reconcile (reconcile.c): every VM brought to what its setting, its record and its domain
  * XML say (one VF, one VM; policy re-applied; records of gone domains released). */
 void manager_reconcile(Manager *m);
+/* The part of it for one domain whose XML changed: strays marked, our VFs adopted. */
+void manager_reconcile_domain(Manager *m, Vm *vm);
 
 /* The libvirt hook's requests (hook.c); libvirt-free. Prepare may wait for provisioning. */
 void manager_hook_prepare(Manager *m, const char *vm, Completion c);

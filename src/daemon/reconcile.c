@@ -105,6 +105,15 @@ static void check_domain_vfs(Reconcile *rc, Vm *vm) {
         Manager *m = rc->m;
         const VirtDomain *d = vm->domain;
 
+        for (size_t i = 0; i < m->n_pfs; i++)
+                for (size_t k = 0; k < m->pfs[i]->n_slots; k++) {
+                        VfSlot *s = &m->pfs[i]->slots[k];
+                        if (s->stray && streq(s->stray, vm->name))
+                                s->stray = mfree(s->stray);
+                }
+        if (!d)
+                return;
+
         for (int pass = 0; pass < 2; pass++) {
                 const VirtIface *v = pass ? d->live_ifaces : d->ifaces;
                 size_t n = pass ? d->n_live_ifaces : d->n_ifaces;
@@ -266,6 +275,18 @@ static void give_vf(Vm *vm) {
         vm_start_job(vm, VM_JOB_ENABLE, slot, vm->accel_tier, COMPLETION_NONE);
 }
 
+/* One domain changed (an event): what its XML holds is known again at once, so that no VF it
+ * names is handed out meanwhile. Its record waits for the next full reconcile. */
+void manager_reconcile_domain(Manager *m, Vm *vm) {
+        Reconcile rc = { .m = m };
+        if (!m->domains_known)
+                return;
+        check_domain_vfs(&rc, vm);
+        for (size_t i = 0; i < rc.n_lists; i++)
+                free(rc.lists[i].vfs);
+        free(rc.lists);
+}
+
 void manager_reconcile(Manager *m) {
         Reconcile rc = { .m = m };
         Vm **vms = NULL;
@@ -289,8 +310,7 @@ void manager_reconcile(Manager *m) {
                 memcpy(v, vms, n * sizeof(Vm *));
 
         for (size_t i = 0; i < n; i++)
-                if (v[i]->domain)
-                        check_domain_vfs(&rc, v[i]);
+                check_domain_vfs(&rc, v[i]);
         if (m->enabled)
                 for (size_t i = 0; i < n; i++)
                         if (v[i]->has_record && !v[i]->operation)

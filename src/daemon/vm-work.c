@@ -110,6 +110,16 @@ static void warn(VmJob *j, const char *fmt, ...) {
 
 /* ---- the worker: copies only --------------------------------------------------------- */
 
+/* libvirt went away during the call: the caller is told Busy, as while it is away. */
+static int libvirt_failed(VmJob *j, int r, int code, const char *what) {
+        if (r == -ENOTCONN || r == -EPIPE || r == -ECONNRESET || r == -ECONNREFUSED || r == -ESHUTDOWN ||
+            !virt_conn_is_alive(j->virt))
+                return an_status_set(&j->st, -AN_ERROR_BUSY,
+                                     "libvirt is not reachable (%s); retrying. %s did not happen: try again when it "
+                                     "answers.", virt_last_error(), what);
+        return an_status_set(&j->st, code, "%s failed: %s", what, virt_last_error());
+}
+
 static void vm_job_work(void *p) {
         VmJob *j = p;
         _cleanup_(vf_netlink_freep) VfNetlink *nl = NULL;
@@ -136,8 +146,9 @@ static void vm_job_work(void *p) {
                         return;
                 }
                 if (r < 0 && r != -AN_ERROR_NO_SUCH_VM) {
-                        an_status_set(&j->st, -AN_ERROR_BUSY, "Taking VF %s out of VM %s failed: %s", j->from.vf,
-                                      j->name, virt_last_error());
+                        char what[160];
+                        snprintf(what, sizeof what, "Taking VF %s out of VM %s", j->from.vf, j->name);
+                        libvirt_failed(j, r, -AN_ERROR_BUSY, what);
                         return;
                 }
         }
@@ -162,9 +173,9 @@ setting:
         if (j->steps & STEP_SETTING && !(j->tier && j->pending_detach)) {
                 r = virt_domain_set_accel(j->virt, j->name, j->pending_detach ? NULL : j->tier);
                 if (r < 0 && r != -AN_ERROR_NO_SUCH_VM) {
-                        an_status_set(&j->st, j->tier ? -AN_ERROR_ENABLE_ACCELNET_FAILED : -AN_ERROR_BUSY,
-                                      "Writing the accelnet setting into the XML of VM %s failed: %s", j->name,
-                                      virt_last_error());
+                        char what[160];
+                        snprintf(what, sizeof what, "Writing the accelnet setting into the XML of VM %s", j->name);
+                        libvirt_failed(j, r, j->tier ? -AN_ERROR_ENABLE_ACCELNET_FAILED : -AN_ERROR_BUSY, what);
                         goto undo_apply;
                 }
                 j->setting_written = r >= 0;
@@ -177,9 +188,10 @@ setting:
                 VirtAttachResult ar;
                 r = virt_domain_attach_vf(j->virt, &args, &ar);
                 if (r < 0) {
-                        an_status_set(&j->st, r == -AN_ERROR_NO_SUCH_VM || r == -AN_ERROR_GET_NETWORK_ADAPTER_FAILED
-                                                      ? r : -AN_ERROR_ENABLE_ACCELNET_FAILED,
-                                      "Attaching VF %s to VM %s failed: %s", j->to.vf, j->name, virt_last_error());
+                        char what[160];
+                        snprintf(what, sizeof what, "Attaching VF %s to VM %s", j->to.vf, j->name);
+                        libvirt_failed(j, r, r == -AN_ERROR_NO_SUCH_VM || r == -AN_ERROR_GET_NETWORK_ADAPTER_FAILED
+                                                     ? r : -AN_ERROR_ENABLE_ACCELNET_FAILED, what);
                         if (j->setting_written && j->kind == VM_JOB_ENABLE)
                                 (void) virt_domain_set_accel(j->virt, j->name, NULL);
                         goto undo_apply;
@@ -221,6 +233,14 @@ static void vm_job_finish(Operation *o, void *p) {
                            j->name, j->to.vf[0] ? j->to.vf : j->from.vf, j->warnings);
         o->status = j->st;
         bool ok = j->st.r >= 0;
+        if (!ok) {
+                /* Part of it may have happened (libvirt went away mid-call, the reply was lost):
+                 * what the domain holds now is read again and reconciled after this. */
+                AnStatus ignore;
+                if (manager_virt_ready(m, &ignore))
+                        (void) vm_refresh(vm, &ignore);
+                m->reconcile_wanted = true;
+        }
 
         switch (j->kind) {
         case VM_JOB_ENABLE:

@@ -378,7 +378,16 @@ static int already_enabled(AnStatus *st, const Vm *vm, Tier tier) {
                              tier_to_string(tier), vm->name, tier_to_string(tier));
 }
 
+/* The no-op answers need what the methods need: a writable state and libvirt's answers
+ * (while it is away every VM method is Busy, also one that would change nothing). */
+static bool vm_noop_possible(Manager *m) {
+        AnStatus ignore;
+        return m->save_error >= 0 && manager_virt_ready(m, &ignore);
+}
+
 bool vm_enable_is_noop(Manager *m, const char *name, const char *performance) {
+        if (!vm_noop_possible(m))
+                return false;
         Vm *vm = manager_get_vm(m, name);
         Tier tier = tier_from_string(performance);
         return tier >= 0 && m->enabled && vm && vm->has_record && vm->accel && vm->accel_tier == tier && !vm->operation &&
@@ -405,6 +414,8 @@ void vm_enable(Manager *m, const char *name, const char *performance, Completion
 }
 
 bool vm_set_is_noop(Manager *m, const char *name, const char *performance) {
+        if (!vm_noop_possible(m))
+                return false;
         Vm *vm = manager_get_vm(m, name);
         Tier tier = tier_from_string(performance);
         return tier >= 0 && m->enabled && vm && vm->has_record && vm->accel && vm->accel_tier == tier && !vm->operation;
@@ -455,6 +466,8 @@ void vm_set(Manager *m, const char *name, const char *performance, Completion c)
 }
 
 bool vm_disable_is_noop(Manager *m, const char *name) {
+        if (!vm_noop_possible(m))
+                return false;
         Vm *vm = manager_get_vm(m, name);
         return m->enabled && vm && vm->domain && !vm_accelerated(vm) && !vm->operation;
 }
