@@ -1125,17 +1125,26 @@ def step_compare():
         virsh("destroy", "vmb", check=False, quiet=True)
 
 
+STEPS = (step_prereq, step_enable, step_vm_enable, step_vm_disable, step_crash, step_hook, step_reboot, step_compare)
+
+
 def main():
     print(f"accelnet e2e scenario: kernel {KREL}, build {BUILD}", flush=True)
+    # step names as results.json shows them (vm-enable) or as the functions spell them (vm_enable)
+    only = [n.strip().replace("-", "_") for n in P.get("E2E_STEPS", "").split(",") if n.strip()]
+    known = [fn.__name__[5:] for fn in STEPS]
+    unknown = [n for n in only if n not in known]
+    if unknown:
+        with step("steps", "ACCELNET_E2E_STEPS names known steps") as s:
+            s.expect(False, f"unknown step(s) {', '.join(unknown)} in ACCELNET_E2E_STEPS; known: "
+                            f"{', '.join(n.replace('_', '-') for n in known)}")
+        write_results(final=True)
+        return 1
     guest_setup()
-    ok = steps[-1].status == "pass"
-    only = os.environ.get("E2E_STEPS", P.get("E2E_STEPS", "")).split(",")
-    if ok:
-        for fn in (step_prereq, step_enable, step_vm_enable, step_vm_disable, step_crash, step_hook, step_reboot,
-                   step_compare):
-            if only != [""] and fn.__name__[5:] not in only:
-                continue
-            fn()
+    if steps[-1].status == "pass":
+        for fn in STEPS:
+            if not only or fn.__name__[5:] in only:
+                fn()
     final_dump()
     write_results(final=True)
     return 0 if all(s.status == "pass" for s in steps) else 1
