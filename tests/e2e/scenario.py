@@ -993,10 +993,12 @@ def step_reboot():
 
         # the reboot: the service stops, the VMs go down with the host, the VFs and their settings
         # vanish (what a reboot or a PF driver reload does), all behind accelnetd's back
+        t0 = time.monotonic()
         stop_daemon(s)
         for d in all_domains():
             if dom_active(d):
                 virsh("destroy", d, check=False, quiet=True)
+        s.metrics["shutdown_s"] = round(time.monotonic() - t0, 2)
         s.note(f"domains after the shutdown: {virsh('list', '--all', quiet=True).out.strip()}")
         t0 = time.monotonic()
         write(numvfs_path, 0)
@@ -1051,7 +1053,7 @@ def step_reboot():
             return
         # as libvirt's autostart would after a reboot: the domain starts with its VF
         name = sorted(want)[-1]
-        start_domain(s, name)
+        start_domain(s, name)  # records start_NAME_s
         w = want[name]
         live = [d[0] for d in hostdevs_in(dom_xml(name))]
         s.expect(live == [w["vf"]], f"{name} started with VF {w['vf']} in its live XML ({live})")
