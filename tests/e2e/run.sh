@@ -8,16 +8,32 @@
 #   ACCELNET_BUILD_DIR       build folder with src/accelnetd, src/accelnetctl, src/accelnet-hook
 #                            (default: SOURCE/build)
 #   ACCELNET_E2E_RESULTS     where the guest writes its results (default BUILD/e2e-results)
-#   ACCELNET_E2E_TIMEOUT     guest wall-clock limit in seconds (default 420)
+#   ACCELNET_E2E_TIMEOUT     guest wall-clock limit in seconds (default 540; the scenario gets 60 s less)
 #   ACCELNET_E2E_CACHE, XDG_CACHE_HOME   the test bed cache (see setup.sh)
 set -euo pipefail
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-SRC=$(cd "$HERE/../.." && pwd)
-BUILD=$(cd "${ACCELNET_BUILD_DIR:-$SRC/build}" && pwd)
+HERE=$(cd "$(dirname "$0")" && pwd -P)
+SRC=$(cd "$HERE/../.." && pwd -P)
+BUILD=$(cd "${ACCELNET_BUILD_DIR:-$SRC/build}" && pwd -P)
 RESULTS=${ACCELNET_E2E_RESULTS:-$BUILD/e2e-results}
-GUEST_TIMEOUT=${ACCELNET_E2E_TIMEOUT:-420}
+GUEST_TIMEOUT=${ACCELNET_E2E_TIMEOUT:-540}
 T0=$SECONDS
+[[ "$GUEST_TIMEOUT" =~ ^[0-9]+$ ]] && [ "$GUEST_TIMEOUT" -ge 120 ] || {
+  echo "e2e: ACCELNET_E2E_TIMEOUT '$GUEST_TIMEOUT' is not a number of seconds of at least 120" >&2; exit 1; }
+
+# The guest sees the host's / (read-only) with fresh tmpfs on /tmp /run /var/tmp /var/log
+# /var/lib/libvirt /var/cache/libvirt /root, so the source and build folders come in as their
+# own shares, mounted at these same (physical, symlink-free) paths; params.env carries them
+# in single quotes and QEMU's option parser needs commas doubled.
+for p in "$SRC" "$BUILD"; do
+  case "$p" in
+    *"'"* | *'"'* | *'\'* | *$'\n'*)
+      echo "e2e: the path '$p' contains a quote, a backslash or a newline, which the guest's" \
+        "shares cannot carry: use a folder without them" >&2
+      exit 1 ;;
+  esac
+done
+virtfs_path() { printf '%s' "${1//,/,,}"; }
 
 for b in accelnetd accelnetctl; do
   [ -x "$BUILD/src/$b" ] || { echo "e2e: $BUILD/src/$b is missing: build first" >&2; exit 1; }
@@ -32,6 +48,7 @@ echo "    cache $CACHE, kernel $REL, setup ${SETUP_S}s"
 rm -rf "$RESULTS"
 mkdir -p "$RESULTS"
 chmod 0777 "$RESULTS"
+RESULTS=$(cd "$RESULTS" && pwd -P)
 cat >"$RESULTS/params.env" <<EOF
 E2E_SOURCE_DIR='$SRC'
 E2E_BUILD_DIR='$BUILD'
@@ -46,10 +63,13 @@ QEMU_ARGS=(
   -nographic -no-reboot -nodefaults -serial stdio -monitor none
   -device intel-iommu,intremap=on
   -kernel "$CACHE/kernel/boot/vmlinuz-$REL" -initrd "$CACHE/initramfs.cpio.gz"
-  -append "console=ttyS0 panic=-1 quiet loglevel=3 intel_iommu=on e2e_stage2=$HERE/stage2.sh"
+  -append "console=ttyS0 panic=-1 quiet loglevel=3 intel_iommu=on"
   -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
-  -virtfs "local,path=$CACHE/kernel,mount_tag=kernel,security_model=none,readonly=on,multidevs=remap"
-  -virtfs "local,path=$RESULTS,mount_tag=results,security_model=none,multidevs=remap"
+  -virtfs "local,path=$(virtfs_path "$CACHE/kernel"),mount_tag=kernel,security_model=none,readonly=on,multidevs=remap"
+  -virtfs "local,path=$(virtfs_path "$RESULTS"),mount_tag=results,security_model=none,multidevs=remap"
+  # mounted by the init at their host paths, over whatever tmpfs hides them
+  -virtfs "local,path=$(virtfs_path "$SRC"),mount_tag=src,security_model=none,readonly=on,multidevs=remap"
+  -virtfs "local,path=$(virtfs_path "$BUILD"),mount_tag=build,security_model=none,readonly=on,multidevs=remap"
   # good PF: igb directly behind a root port (ACS) -> Supported
   -device pcie-root-port,id=rp1,chassis=1,slot=1
   -netdev user,id=n0,restrict=on -device igb,bus=rp1,netdev=n0,mac=52:54:00:e2:e0:01

@@ -55,6 +55,9 @@ MAC_GOOD, MAC_SWITCH, MAC_UNBOUND = "52:54:00:e2:e0:01", "52:54:00:e2:e0:02", "5
 # tier rates for this test bed: the emulated 82576 links at 1000 Mb/s and igb refuses a
 # max_tx_rate above the link speed and any min_tx_rate
 LOW_MAX_RATE, MEDIUM_MAX_RATE = 500, 800
+# how long accelnetd may take, once started, to re-provision the VFs and give every enabled VM
+# its VF and policy back after a reboot-like loss of the VFs
+REBOOT_RECOVERY_S = 30
 
 T_START = time.monotonic()
 steps = []
@@ -326,6 +329,22 @@ def start_daemon(s, wait=True):
     return ok
 
 
+def stop_daemon(s, timeout=15):
+    """SIGTERM, as systemd stops the service; SIGKILL only if it does not exit in time."""
+    proc = daemon["proc"]
+    if proc is None or proc.poll() is not None:
+        return
+    t0 = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+        s.note(f"accelnetd (pid {proc.pid}) exited on SIGTERM in {time.monotonic() - t0:.2f}s, status {proc.returncode}")
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        s.expect(False, f"accelnetd (pid {proc.pid}) exits within {timeout}s of SIGTERM (needed SIGKILL)")
+
+
 def daemon_log_tail(n=40):
     try:
         with open(DAEMON_LOG) as f:
@@ -485,6 +504,7 @@ def all_domains():
 # ---------------------------------------------------------------- the scenario
 
 topo = {}
+TIER_MAX_RATE = {}  # tier name (lower case) -> max_tx_rate the VF must carry, from the daemon's config
 
 
 def guest_setup():
@@ -588,6 +608,7 @@ def guest_setup():
         os.makedirs(os.path.join(CONFIG, "intents.d"), exist_ok=True)
         os.makedirs(STATE, exist_ok=True)
         write(os.path.join(CONFIG, "accelnet.json"), json.dumps(cfg, indent=1))
+        TIER_MAX_RATE.update({t: v.get("max_tx_rate_mbps", 0) for t, v in cfg["tiers"].items()})
         write(os.path.join(CONFIG, "intents.d", f"{INTENT}.json"),
               json.dumps({"name": INTENT, "types": ["compute"], "adapters": [good]}))
         s.note(f"intent {INTENT}: adapters [{good}]; tier low max_tx_rate {LOW_MAX_RATE} Mb/s")
@@ -913,6 +934,133 @@ def step_hook():
         s.expect(any(d[0] == vf for d in live), f"VF {vf} in vm3's live XML")
 
 
+def virtio_nic(xml):
+    """(MAC, VLAN tag or 0) of the domain's virtio NIC (the one a VF is paired with)."""
+    import xml.etree.ElementTree as ET
+    for dev in ET.fromstring(xml).find("devices"):
+        m = dev.find("model")
+        if dev.tag == "interface" and m is not None and m.get("type") == "virtio":
+            tag = dev.find("vlan/tag")
+            return dev.find("mac").get("address").lower(), int(tag.get("id")) if tag is not None else 0
+    return None, 0
+
+
+def policy_diff(got, want):
+    """The attributes where a VF's settings differ from the policy it should carry ([] when it does)."""
+    if got is None:
+        return ["no such VF on the PF"]
+    return [f"{k} {got.get(k)!r} != {v!r}" for k, v in want.items() if got.get(k) != v]
+
+
+def step_reboot():
+    with step("reboot", "reboot-like: accelnetd stopped, VMs down, sriov_numvfs 0 behind its back, accelnetd "
+                        "started: the planned VFs and every enabled VM's VF and policy come back") as s:
+        pf, ifn = topo["good"], topo["good_if"]
+        numvfs_path = f"{PCI}/{pf}/sriov_numvfs"
+        st0 = status()
+        s.note(f"status before: {st0}")
+        s.require(st0.get("enabled") is True and st0.get("intent_name") == INTENT,
+                  f"management enabled on intent {INTENT}")
+        planned = int(read(numvfs_path, "0"))
+        s.require(planned > 0 and st0.get("capacity_vfs") == planned,
+                  f"sriov_numvfs {planned} (the planned count) == CapacityVFs {st0.get('capacity_vfs')}")
+        with contextlib.suppress(OSError, ValueError):
+            with open(os.path.join(STATE, "state.json")) as f:
+                s.note(f"state.json before, without the VMs: "
+                       f"{ {k: v for k, v in json.load(f).items() if k != 'vms'} }")
+        vfs_before = vfs_of(pf)
+        # every accelerated domain: its VF (the address in its persistent XML <source>), the MAC
+        # and VLAN of its virtio NIC, and the rates of its tier
+        want = {}
+        vinfo, _ = ip_vfinfo(ifn)
+        for row in ctl_json("vm", "list"):
+            if row.get("state") != "enabled":
+                continue
+            name, vf = row["vm"], row.get("vf")
+            xml = dom_xml(name, inactive=True)
+            mac, vlan = virtio_nic(xml)
+            sources = [d[0] for d in hostdevs_in(xml)]
+            s.require(vf and sources == [vf], f"{name}: vm list VF {vf!r} is the one VF in its XML <source> {sources}")
+            tier = row.get("performance", "").lower()
+            s.require(tier in TIER_MAX_RATE, f"{name}: tier {row.get('performance')!r} is configured")
+            policy = {"mac": mac, "vlan": vlan, "spoofchk": True, "trust": False, "max_tx_rate": TIER_MAX_RATE[tier]}
+            idx = vf_index(pf, vf)
+            got = vf_view(vinfo.get(idx))
+            s.require(not policy_diff(got, policy), f"before: {name}'s VF {idx} ({vf}) carries {policy} (got {got})")
+            want[name] = {"vf": vf, "idx": idx, "tier": row.get("performance"), "policy": policy}
+        s.require(want, "at least one accelerated domain")
+        s.metrics["accelerated_vms"] = len(want)
+
+        # the reboot: the service stops, the VMs go down with the host, the VFs and their settings
+        # vanish (what a reboot or a PF driver reload does), all behind accelnetd's back
+        t0 = time.monotonic()
+        stop_daemon(s)
+        for d in all_domains():
+            if dom_active(d):
+                virsh("destroy", d, check=False, quiet=True)
+        s.metrics["shutdown_s"] = round(time.monotonic() - t0, 2)
+        s.note(f"domains after the shutdown: {virsh('list', '--all', quiet=True).out.strip()}")
+        t0 = time.monotonic()
+        write(numvfs_path, 0)
+        s.metrics["numvfs_0_s"] = round(time.monotonic() - t0, 2)
+        s.require(read(numvfs_path) == "0" and not vfs_of(pf) and not ip_vfinfo(ifn)[0],
+                  f"sriov_numvfs 0: no virtfn links, no VFs in ip link show {ifn}")
+
+        t0 = time.monotonic()
+        start_daemon(s)
+        s.metrics["daemon_up_s"] = round(time.monotonic() - t0, 2)
+        last = {"missing": ["not checked yet"]}
+
+        def recovered():
+            missing = []
+            n = read(numvfs_path)
+            if n != str(planned) or vfs_of(pf) != vfs_before:
+                missing.append(f"sriov_numvfs {n} (planned {planned}), virtfn links {vfs_of(pf)}")
+            r = sh([ACCELNETCTL, "--json", "vm", "list"], check=False, quiet=True)
+            rows = {row["vm"]: row for row in json.loads(r.out)} if r.rc == 0 else {}
+            vinfo, _ = ip_vfinfo(ifn)
+            for name, w in want.items():
+                row = rows.get(name)
+                if not row or row.get("state") != "enabled" or row.get("vf") != w["vf"]:
+                    missing.append(f"{name}: vm list {row} (want enabled with VF {w['vf']})")
+                diff = policy_diff(vf_view(vinfo.get(w["idx"])), w["policy"])
+                if diff:
+                    missing.append(f"{name}'s VF {w['idx']} ({w['vf']}): {', '.join(diff)}")
+            r = sh([ACCELNETCTL, "--json", "status"], check=False, quiet=True)
+            st = json.loads(r.out) if r.rc == 0 else {}
+            for k in ("enabled", "intent_name", "capacity_vfs", "usable_vfs"):
+                if st.get(k) != st0.get(k):
+                    missing.append(f"status {k} {st.get(k)!r} (before the reboot {st0.get(k)!r})")
+            if st.get("assigned_vfs") != len(want):
+                missing.append(f"status assigned_vfs {st.get('assigned_vfs')!r} (want {len(want)})")
+            last["missing"] = missing
+            return not missing
+        ok = wait_for(recovered, REBOOT_RECOVERY_S, 0.5)
+        took = time.monotonic() - t0
+        s.metrics["recovered_s"] = round(took, 2) if ok else None
+        s.note(f"{'recovered' if ok else 'NOT recovered'} {took:.2f}s after accelnetd was started")
+        s.note(f"status: {status()}")
+        ctl("vm", "list", check=False)
+        s.note(f"ip link VFs: { {i: vf_view(v) for i, v in ip_vfinfo(ifn)[0].items()} }")
+        for name, w in want.items():
+            sources = [d[0] for d in hostdevs_in(dom_xml(name, inactive=True))]
+            s.expect(sources == [w["vf"]], f"{name}: its XML <source> is still {w['vf']} ({sources})")
+        s.note("accelnetd log since the start:\n" + daemon_log_tail(40))
+        s.expect(ok, f"within {REBOOT_RECOVERY_S}s: sriov_numvfs {planned}, every accelerated VM enabled with "
+                     f"the same VF and its policy, status as before; "
+                     + ("all there" if ok else "still wrong: " + "; ".join(last["missing"])))
+        if not ok:
+            return
+        # as libvirt's autostart would after a reboot: the domain starts with its VF
+        name = sorted(want)[-1]
+        start_domain(s, name)  # records start_NAME_s
+        w = want[name]
+        live = [d[0] for d in hostdevs_in(dom_xml(name))]
+        s.expect(live == [w["vf"]], f"{name} started with VF {w['vf']} in its live XML ({live})")
+        got = vf_view(ip_vfinfo(ifn)[0].get(w["idx"]))
+        s.expect(not policy_diff(got, w["policy"]), f"{name}'s VF {w['idx']} still carries {w['policy']} ({got})")
+
+
 def step_compare():
     with step("compare", "time: accelnet (enable + vm enable) vs by hand (numvfs, ip link, virsh attach-device)") as s:
         pf, ifn, total = topo["good"], topo["good_if"], topo["total_vfs"]
@@ -979,16 +1127,26 @@ def step_compare():
         virsh("destroy", "vmb", check=False, quiet=True)
 
 
+STEPS = (step_prereq, step_enable, step_vm_enable, step_vm_disable, step_crash, step_hook, step_reboot, step_compare)
+
+
 def main():
     print(f"accelnet e2e scenario: kernel {KREL}, build {BUILD}", flush=True)
+    # step names as results.json shows them (vm-enable) or as the functions spell them (vm_enable)
+    only = [n.strip().replace("-", "_") for n in P.get("E2E_STEPS", "").split(",") if n.strip()]
+    known = [fn.__name__[5:] for fn in STEPS]
+    unknown = [n for n in only if n not in known]
+    if unknown:
+        with step("steps", "ACCELNET_E2E_STEPS names known steps") as s:
+            s.expect(False, f"unknown step(s) {', '.join(unknown)} in ACCELNET_E2E_STEPS; known: "
+                            f"{', '.join(n.replace('_', '-') for n in known)}")
+        write_results(final=True)
+        return 1
     guest_setup()
-    ok = steps[-1].status == "pass"
-    only = os.environ.get("E2E_STEPS", P.get("E2E_STEPS", "")).split(",")
-    if ok:
-        for fn in (step_prereq, step_enable, step_vm_enable, step_vm_disable, step_crash, step_hook, step_compare):
-            if only != [""] and fn.__name__[5:] not in only:
-                continue
-            fn()
+    if steps[-1].status == "pass":
+        for fn in STEPS:
+            if not only or fn.__name__[5:] in only:
+                fn()
     final_dump()
     write_results(final=True)
     return 0 if all(s.status == "pass" for s in steps) else 1
