@@ -58,7 +58,7 @@ import xml.etree.ElementTree as ET
 
 SOURCE_DIR = os.environ.get("ACCELNET_SOURCE_DIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "../..")))
 BUILD_DIR = os.environ.get("ACCELNET_BUILD_DIR", os.path.join(SOURCE_DIR, "build"))
-FIXTURES_DIR = os.environ.get("ACCELNET_FIXTURES_DIR", os.path.join(SOURCE_DIR, "../shared/fixtures/real"))
+FIXTURES_DIR = os.environ.get("ACCELNET_FIXTURES_DIR", os.path.join(SOURCE_DIR, "tests/fixtures/real"))
 ACCELNETD = os.path.join(BUILD_DIR, "src", "accelnetd")
 ACCELNETCTL = os.path.join(BUILD_DIR, "src", "accelnetctl")
 PREREQ_TOOL = os.path.join(BUILD_DIR, "src", "accelnet-prereq")

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The lspci -x/-xxx/-xxxx converter, on the real dumps of ../shared/fixtures/real. */
+/* The lspci -x/-xxx/-xxxx converter, on the real dumps of tests/fixtures/real (a copy of ../shared/fixtures/real). */
 #include "fakehost.h"
 #include "sim/pcidump.h"
 
