@@ -342,6 +342,8 @@ void manager_enable(Manager *m, const char *intent, uint32_t reserve, Completion
                 return completion_done(&c, &st);
         if (manager_enable_is_noop(m, intent, reserve))
                 return completion_done(&c, &st);
+        if (!m->management_op)
+                (void) manager_refresh(m); /* the VF counts as they are now, not 30 s ago */
         if (m->enabled)
                 return completion_fail(&c, -AN_ERROR_ALREADY_ENABLED,
                                        "Accelerated Networking is already enabled on intent '%s' with node reserve "
@@ -380,6 +382,8 @@ void manager_set(Manager *m, const char *intent, uint32_t reserve, Completion c)
                                        an_error_remedy(AN_ERROR_NOT_ENABLED));
         if (manager_set_is_noop(m, intent, reserve))
                 return completion_done(&c, &st);
+        if (!m->management_op)
+                (void) manager_refresh(m);
         _cleanup_free_ char *ni = strdup(isempty(intent) ? m->intent : intent);
         uint32_t nr = reserve == RESERVE_KEEP ? m->reserve : reserve;
         if (!ni)

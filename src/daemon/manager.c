@@ -434,6 +434,7 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->save_retry_timer);
         sd_event_source_disable_unref(m->virt_connect_timer);
         sd_event_source_disable_unref(m->refresh_timer);
+        sd_event_source_disable_unref(m->policy_timer);
         sd_event_source_disable_unref(m->post_source);
         virt_conn_free(m->virt);
         vf_netlink_free(m->nl);

@@ -27,6 +27,8 @@
 #define MANAGER_REFRESH_USEC (30ULL * 1000000ULL)
 #define MANAGER_SYNC_USEC (200ULL * 1000ULL)
 #define MANAGER_SAVE_RETRY_USEC (5ULL * 1000000ULL)
+#define MANAGER_POLICY_RETRY_USEC (3ULL * 1000000ULL)
+#define MANAGER_POLICY_RETRIES 20u
 #define RESERVE_KEEP UINT32_MAX
 
 typedef struct PciAccess PciAccess;
@@ -105,6 +107,7 @@ typedef struct Manager {
         sd_event_source *sync_timer;     /* fsync of state.json, coalesced */
         sd_event_source *save_retry_timer;
         sd_event_source *refresh_timer;
+        sd_event_source *policy_timer;   /* VF policies that took only in part, tried again */
         ManagerNotify notify;
         const SriovBackend *backend;
 

@@ -69,21 +69,76 @@ static const VfInfo *cached_vf(Reconcile *rc, const VfSlot *s) {
         return &l->vfs[s->index];
 }
 
+static int on_policy_timer(sd_event_source *s, uint64_t usec, void *userdata);
+
+/* Right after its VFs were created a PF may refuse an attribute it takes a moment later (igb
+ * refuses a rate while its link comes up): such a VM's policy is tried again, a few times. */
+static void policy_retry_later(Manager *m, Vm *vm) {
+        if (vm->policy_retries == 0)
+                vm->policy_retries = MANAGER_POLICY_RETRIES;
+        if (!m->policy_timer) {
+                if (sd_event_add_time_relative(m->event, &m->policy_timer, CLOCK_MONOTONIC, MANAGER_POLICY_RETRY_USEC,
+                                               0, on_policy_timer, m) >= 0)
+                        (void) sd_event_source_set_description(m->policy_timer, "policy-retry");
+        } else if (sd_event_source_get_enabled(m->policy_timer, NULL) == 0) {
+                (void) sd_event_source_set_time_relative(m->policy_timer, MANAGER_POLICY_RETRY_USEC);
+                (void) sd_event_source_set_enabled(m->policy_timer, SD_EVENT_ONESHOT);
+        }
+}
+
+/* Applies the VM's policy; true when every attribute took. */
+static bool apply_policy(Manager *m, Vm *vm, AnStatus *st, char *warnings, size_t n) {
+        VfPolicy p;
+        vm_policy(vm, vm->record.tier, &p);
+        int r = vf_apply_policy(m->nl, vm->slot->pf->ifname, vm->slot->index, &p,
+                                m->config->settings.tiers.tiers[vm->record.tier].rates_required, st, warnings, n);
+        return r >= 0 && !warnings[0];
+}
+
+static int on_policy_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        bool again = false;
+        Vm *vm;
+
+        HASHMAP_FOREACH(vm, m->vms) {
+                if (!vm->policy_retries || !vm->has_record || !vm->slot || vm->operation) {
+                        vm->policy_retries = 0;
+                        continue;
+                }
+                AnStatus st = AN_STATUS_OK;
+                char warnings[256];
+                if (apply_policy(m, vm, &st, warnings, sizeof warnings) || --vm->policy_retries == 0) {
+                        if (vm->policy_retries == 0 && (st.r < 0 || warnings[0]))
+                                log_struct(LOG_WARNING, NULL, vm->record.pf, vm->record.vf, vm->name,
+                                           "VF %s of VM %s keeps refusing part of its policy: %s", vm->record.vf,
+                                           vm->name, st.r < 0 ? st.message : warnings);
+                        vm->policy_retries = 0;
+                        continue;
+                }
+                again = true;
+        }
+        if (again) {
+                (void) sd_event_source_set_time_relative(s, MANAGER_POLICY_RETRY_USEC);
+                (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        }
+        return 0;
+}
+
 /* The VM's policy, re-applied when the VF does not show it (or cannot be read). */
 static void ensure_policy(Reconcile *rc, Vm *vm) {
         Manager *m = rc->m;
         VfPolicy p;
         AnStatus st = AN_STATUS_OK;
-        char warnings[256];
+        char warnings[256] = "";
 
         vm_policy(vm, vm->record.tier, &p);
         const VfInfo *info = cached_vf(rc, vm->slot);
         if (info && vf_matches_policy(info, &p))
                 return;
-        int r = vf_apply_policy(m->nl, vm->slot->pf->ifname, vm->slot->index, &p,
-                                m->config->settings.tiers.tiers[vm->record.tier].rates_required, &st, warnings,
-                                sizeof warnings);
-        if (r < 0)
+        bool complete = apply_policy(m, vm, &st, warnings, sizeof warnings);
+        if (!complete)
+                policy_retry_later(m, vm);
+        if (st.r < 0)
                 drift(m, vm->name, vm->record.vf, "VF %s of VM %s has lost its policy and re-applying it failed: %s",
                       vm->record.vf, vm->name, st.message);
         else

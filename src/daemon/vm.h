@@ -33,6 +33,7 @@ struct Vm {
         VfSlot *slot;            /* the slot of record.vf, NULL while its VF does not exist */
 
         Operation *operation;    /* in flight */
+        unsigned policy_retries; /* its VF took only part of its policy: tries left */
         char *note;              /* why it has no VF, or what waits (ListVMs) */
         bool gone;               /* undefined in libvirt */
 };
