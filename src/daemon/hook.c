@@ -71,17 +71,27 @@ int manager_hook_release(Manager *m, const char *vm, AnStatus *st) {
 }
 
 int manager_hook_migrate(Manager *m, const char *vm, const char *xml, char **ret_xml, AnStatus *st) {
-        _cleanup_free_ VirtXmlVf *vfs = NULL;
+        _cleanup_(virt_xml_accel_done) VirtXmlAccel acc = {};
         _cleanup_free_ VfCandidate *c = NULL;
         _cleanup_free_ unsigned *load = NULL;
-        size_t n = 0;
         int r;
 
-        r = virt_xml_accel_vfs(xml, &vfs, &n);
+        r = virt_xml_accel_parse(xml, &acc);
+        if (r == -EBADMSG) {
+                /* Not a well-formed domain XML: not ours to judge. libvirt refuses it if it
+                 * must; VMs that accelnet does not manage keep migrating. */
+                log_debug("Hook migrate: the domain XML of %s is not readable (%s); passed on unchanged.", vm,
+                          virt_last_error());
+                *ret_xml = strdup(xml);
+                return *ret_xml ? 0 : -ENOMEM;
+        }
         if (r < 0) {
-                an_status_set(st, -AN_ERROR_INVALID_ARGS, "The domain XML of %s cannot be read (%s).", vm, strerror(-r));
+                an_status_set(st, -AN_ERROR_INVALID_ARGS, "The domain XML of %s is refused: %s.", vm,
+                              r == -ENOMEM ? strerror(ENOMEM) : virt_last_error());
                 return st->r;
         }
+        const VirtXmlVf *vfs = acc.vfs;
+        size_t n = acc.n_vfs;
         if (n == 0) {
                 *ret_xml = strdup(xml); /* not accelerated: unchanged */
                 return *ret_xml ? 0 : -ENOMEM;
