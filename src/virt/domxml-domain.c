@@ -250,7 +250,7 @@ int virt_domxml_domain(const DomXml *x, const char *what, const DomNode **ret) {
 
 int virt_domain_from_xml(const DomXml *config, const DomXml *live, VirtDomain **ret) {
         _cleanup_(virt_domain_freep) VirtDomain *d = NULL;
-        const DomNode *cdom, *ldom = NULL, *facts, *accel;
+        const DomNode *cdom, *ldom = NULL, *facts, *accel, *uuid;
         const char *name;
         int r;
 
@@ -273,7 +273,8 @@ int virt_domain_from_xml(const DomXml *config, const DomXml *live, VirtDomain **
         d->active = ldom != NULL;
         accel = virt_domxml_accel_element(cdom);
         d->accel = accel != NULL;
-        if (!(d->name = strdup(name)) || dup_opt(domxml_child(facts, "uuid") ? domxml_text(domxml_child(facts, "uuid")) : NULL, &d->uuid) < 0 ||
+        uuid = domxml_child(facts, "uuid");
+        if (!(d->name = strdup(name)) || dup_opt(uuid ? domxml_text(uuid) : NULL, &d->uuid) < 0 ||
             dup_opt(domxml_attr(accel, "performance"), &d->accel_performance) < 0 || fill_placement(d, facts) < 0 ||
             parse_ifaces(cdom, &d->ifaces, &d->n_ifaces) < 0 ||
             (ldom && parse_ifaces(ldom, &d->live_ifaces, &d->n_live_ifaces) < 0))

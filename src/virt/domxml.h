@@ -66,7 +66,9 @@ size_t domxml_count_children(const DomNode *n, const char *name);
 DomNode *domxml_child_ns(const DomNode *n, const char *uri, const char *name);
 
 /* An attribute without a namespace, as written ("" when empty), or NULL. Borrowed from the
- * document, valid until the attribute changes or the document is freed. */
+ * document, valid until the attribute changes or the document is freed. A value that is not
+ * one text node (an entity reference inside) is built on read and kept with the document, at
+ * most 100000 of them per document: past that such values read as NULL (text as ""). */
 const char *domxml_attr(const DomNode *n, const char *name);
 /* Attribute of the first child element: domxml_child_attr(iface, "mac", "address"). */
 const char *domxml_child_attr(const DomNode *n, const char *child, const char *attr);

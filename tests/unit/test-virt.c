@@ -422,6 +422,24 @@ TEST(detach) {
         CHECK_STR(ar.virtio_alias, "ua-accelnet-net0");
         CHECK_INT(virt_domain_detach_vf(conn, "vm2", "0000:01:10.1", 0, &res), 0);
 
+        /* a re-plug: another VF under the VM's one alias */
+        const char *vfs[] = { "0000:01:10.1", "0000:01:10.2" };
+        for (size_t i = 0; i < ELEMENTSOF(vfs); i++) {
+                _cleanup_(virt_domain_freep) VirtDomain *dv = NULL;
+                a = vf_args("vm2", vfs[i], "52:54:00:00:02:01", 0, ACCELNET_VF_ALIAS);
+                CHECK_INT(virt_domain_attach_vf(conn, &a, &ar), 0);
+                CHECK(ar.changed_config);
+                CHECK_INT(virt_domain_get(conn, "vm2", &dv), 0);
+                ASSERT(dv && dv->n_ifaces == 2);
+                const VirtIface *h = virt_iface_find_pci(dv->ifaces, dv->n_ifaces, vfs[i]);
+                ASSERT(h);
+                CHECK_STR(h->alias, ACCELNET_VF_ALIAS);
+                CHECK_STR(h->teaming_persistent, "ua-accelnet-net0");
+                res = (VirtDetachResult) {};
+                CHECK_INT(virt_domain_detach_vf(conn, "vm2", vfs[i], 0, &res), 0);
+                CHECK(res.changed_config);
+        }
+
         /* running domain, VF only in the config */
         res = (VirtDetachResult) {};
         CHECK_INT(virt_domain_detach_vf(conn, "vm4", "0000:01:11.1", 0, &res), 0);
