@@ -51,16 +51,27 @@ class LibvirtdTest(unittest.TestCase):
             self.assertIsNone(self.libvirtd.poll(), "libvirtd exited")
             self.assertLess(time.monotonic(), deadline, "libvirtd did not start")
             time.sleep(0.1)
-        # The test driver's state lives while a connection stays open: a virsh holds one.
+        # The test driver's state lives while a connection stays open: a virsh holds one,
+        # and defines the domains through it (so they exist only once it is connected).
         self.holder = subprocess.Popen(["virsh", "-q", "-c", self.uri], stdin=subprocess.PIPE,
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
         self.addCleanup(self.stop_holder)
         for name, tail in (("acc-stopped", 1), ("acc-running", 2)):
             path = os.path.join(self.dir, name + ".xml")
             with open(path, "w") as f:
                 f.write(domain(name, tail))
-            self.virsh("define", path)
-        self.virsh("start", "acc-running")
+            self.holder.stdin.write(f"define {path}\n")
+        self.holder.stdin.write("start acc-running\n")
+        self.holder.stdin.flush()
+        deadline = time.monotonic() + 20
+        while True:
+            p = subprocess.run(["virsh", "-q", "-c", self.uri, "domstate", "acc-running"], capture_output=True,
+                               text=True, timeout=60)
+            if p.returncode == 0 and p.stdout.strip() == "running":
+                break
+            self.assertIsNone(self.holder.poll(), "the virsh holding the connection exited")
+            self.assertLess(time.monotonic(), deadline, "the domains were not defined")
+            time.sleep(0.1)
 
     def stop_holder(self):
         self.holder.stdin.close()
