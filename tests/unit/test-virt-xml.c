@@ -557,6 +557,30 @@ TEST(accel_bad_values) {
                 CHECK_INT(virt_xml_retarget_vf(xml, "0000:3b:10.1", "0000:3b:10.2", &out), -EINVAL);
                 CHECK(out == NULL);
         }
+        /* a long value is cut in the message, never inside a UTF-8 sequence (it goes on the bus) */
+        for (size_t shift = 0; shift < 4; shift++) {
+                StrBuf mb = {};
+                strbuf_appendf(&mb, "<mac address='%.*s", (int) shift, "xyz");
+                for (int i = 0; i < 300; i++)
+                        strbuf_appendf(&mb, "\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80");
+                strbuf_appendf(&mb, "'/>");
+                _cleanup_free_ char *mac = strbuf_steal(&mb);
+                _cleanup_free_ char *xml = vf_domain(GOOD_ADDRESS, mac, "", "");
+                VirtXmlAccel a = {};
+                ASSERT(xml);
+                CHECK_INT(virt_xml_accel_parse(xml, &a), -EINVAL);
+                const unsigned char *m = (const unsigned char *) virt_last_error();
+                size_t l = strlen((const char *) m), i = 0;
+                CHECK(l > 400);
+                while (i < l) {
+                        size_t want = m[i] < 0x80 ? 1 : (m[i] & 0xE0) == 0xC0 ? 2 : (m[i] & 0xF0) == 0xE0 ? 3 : 4;
+                        CHECK(i + want <= l);
+                        for (size_t k = 1; k < want && i + k < l; k++)
+                                CHECK((m[i + k] & 0xC0) == 0x80);
+                        i += want;
+                }
+        }
+
         /* the good parts together are good, with upper-case hex */
         _cleanup_free_ char *good = vf_domain(GOOD_ADDRESS, "<mac address='52:54:00:AB:CD:EF'/>",
                                               "<vlan><tag id='4094'/></vlan>", "");
