@@ -5,7 +5,7 @@ set -euo pipefail
 
 ACCELNET_PACKAGES=(
   build-essential cmake pkg-config
-  libsystemd-dev libvirt-dev libnl-3-dev libnl-route-3-dev libpci-dev libjansson-dev pci.ids
+  libsystemd-dev libvirt-dev libnl-3-dev libnl-route-3-dev libpci-dev libjansson-dev libxml2-dev pci.ids
   dbus libvirt-clients libvirt-daemon systemd python3 iproute2 util-linux
   lintian rpm rpm2cpio cpio bash-completion dpkg-dev file
 )

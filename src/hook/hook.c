@@ -14,6 +14,7 @@
 #include "shared/fileio.h"
 #include "shared/macro.h"
 #include "shared/string-table.h"
+#include "virt/domxml.h"
 
 static const char *const hook_op_table[_HOOK_OP_MAX] = {
         [HOOK_OP_PREPARE] = "prepare",   [HOOK_OP_START] = "start",         [HOOK_OP_STARTED] = "started",
@@ -157,137 +158,26 @@ int hook_timeout_usec(const char *env_value, uint64_t *ret_usec) {
 
 /* ---- the domain XML -------------------------------------------------------------------- */
 
-static bool xml_is_space(char c) {
-        return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-static bool xml_name_end(char c) {
-        return c == 0 || xml_is_space(c) || c == '/' || c == '>' || c == '=';
-}
-
-/* The element name at p (after '<'): true if it is exactly `name`. */
-static bool tag_is(const char *p, const char *name) {
-        size_t n = strlen(name);
-        return strncmp(p, name, n) == 0 && xml_name_end(p[n]);
-}
-
-/* Finds attribute `name` in the start tag at p (just after the element name) and copies
- * its value (truncated) into buf. *ret_end points at the '>' that ends the tag.
- * Returns 1 found, 0 not found, -EBADMSG when the tag does not end. */
-static int tag_attr(const char *p, const char *name, char *buf, size_t size, const char **ret_end) {
-        int found = 0;
-
-        for (;;) {
-                while (xml_is_space(*p))
-                        p++;
-                if (*p == 0)
-                        return -EBADMSG;
-                if (*p == '>' || (p[0] == '/' && p[1] == '>')) {
-                        *ret_end = *p == '>' ? p : p + 1;
-                        return found;
-                }
-                const char *an = p;
-                while (!xml_name_end(*p))
-                        p++;
-                size_t alen = (size_t) (p - an);
-                if (alen == 0)
-                        return -EBADMSG;
-                while (xml_is_space(*p))
-                        p++;
-                if (*p != '=')
-                        return -EBADMSG;
-                p++;
-                while (xml_is_space(*p))
-                        p++;
-                char q = *p;
-                if (q != '\'' && q != '"')
-                        return -EBADMSG;
-                const char *v = ++p;
-                const char *e = strchr(v, q);
-                if (!e)
-                        return -EBADMSG;
-                if (!found && alen == strlen(name) && strncmp(an, name, alen) == 0) {
-                        size_t vlen = (size_t) (e - v);
-                        if (vlen >= size)
-                                vlen = size - 1;
-                        memcpy(buf, v, vlen);
-                        buf[vlen] = 0;
-                        found = 1;
-                }
-                p = e + 1;
-                /* Attributes are separated by whitespace. */
-                if (!xml_is_space(*p) && *p != '>' && *p != '/')
-                        return -EBADMSG;
-        }
-}
-
-/* Skips the construct at p ('<' already matched) that ends with `end`; NULL if it does not. */
-static const char *skip_past(const char *p, const char *end) {
-        const char *e = strstr(p, end);
-        return e ? e + strlen(end) : NULL;
-}
-
-/* Skips the rest of a tag: past its '>', with '>' inside quoted attribute values allowed. */
-static const char *skip_tag(const char *p) {
-        for (char q = 0; *p; p++) {
-                if (q) {
-                        if (*p == q)
-                                q = 0;
-                } else if (*p == '\'' || *p == '"')
-                        q = *p;
-                else if (*p == '>')
-                        return p + 1;
-        }
-        return NULL;
-}
-
 HookManaged hook_xml_managed(const char *xml) {
-        bool seen_domain = false, in_hostdev_iface = false;
-        char val[64];
-        const char *p = xml;
+        _cleanup_(domxml_freep) DomXml *x = NULL;
+        const DomNode *root;
 
-        if (!xml)
+        /* libxml2 with the same care as the daemon (src/virt/domxml.h): no entity expanded,
+         * nothing loaded, nothing printed. */
+        if (!xml || domxml_parse_string(xml, &x) < 0)
                 return HOOK_MANAGED_UNKNOWN;
-
-        while ((p = strchr(p, '<'))) {
-                const char *end = NULL;
-                p++;
-                if (strncmp(p, "!--", 3) == 0)
-                        p = skip_past(p + 3, "-->");
-                else if (strncmp(p, "![CDATA[", 8) == 0)
-                        p = skip_past(p + 8, "]]>");
-                else if (*p == '?')
-                        p = skip_past(p + 1, "?>");
-                else if (*p == '!') /* <!DOCTYPE …>, no internal subset in domain XML */
-                        p = skip_past(p + 1, ">");
-                else if (*p == '/') {
-                        if (tag_is(p + 1, "interface"))
-                                in_hostdev_iface = false;
-                        p = skip_tag(p + 1);
-                } else if (tag_is(p, "domain")) {
-                        seen_domain = true;
-                        p = skip_tag(p);
-                } else if (tag_is(p, "interface")) {
-                        int r = tag_attr(p + strlen("interface"), "type", val, sizeof val, &end);
-                        if (r < 0)
-                                return HOOK_MANAGED_UNKNOWN;
-                        /* <interface …/> has no children */
-                        in_hostdev_iface = r > 0 && streq(val, "hostdev") && end[-1] != '/';
-                        p = end + 1;
-                } else if (tag_is(p, "alias")) {
-                        int r = tag_attr(p + strlen("alias"), "name", val, sizeof val, &end);
-                        if (r < 0)
-                                return HOOK_MANAGED_UNKNOWN;
-                        if (r > 0 && in_hostdev_iface && seen_domain &&
-                            strncmp(val, ACCELNET_ALIAS_PREFIX, strlen(ACCELNET_ALIAS_PREFIX)) == 0)
-                                return HOOK_MANAGED_YES;
-                        p = end + 1;
-                } else
-                        p = skip_tag(p);
-                if (!p)
-                        return HOOK_MANAGED_UNKNOWN; /* cut short */
+        root = domxml_root(x);
+        if (!domxml_is(root, "domain"))
+                return HOOK_MANAGED_UNKNOWN;
+        /* Only the VF: its virtio partner keeps its ua-accelnet-netN alias after the VM is
+         * disabled, and that does not make the VM accelerated. */
+        for (DomNode *i = domxml_find(root, "devices/interface"); i; i = domxml_next(i, "interface")) {
+                const char *alias = domxml_child_attr(i, "alias", "name");
+                if (streq_ptr(domxml_attr(i, "type"), "hostdev") && alias &&
+                    strncmp(alias, ACCELNET_ALIAS_PREFIX, strlen(ACCELNET_ALIAS_PREFIX)) == 0)
+                        return HOOK_MANAGED_YES;
         }
-        return seen_domain ? HOOK_MANAGED_NO : HOOK_MANAGED_UNKNOWN;
+        return HOOK_MANAGED_NO;
 }
 
 int hook_read_all(int fd, size_t max, char **ret, size_t *ret_size) {

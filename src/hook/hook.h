@@ -99,10 +99,11 @@ typedef enum HookManaged {
         HOOK_MANAGED_UNKNOWN, /* no XML, or not readable as a domain: assume it may be */
 } HookManaged;
 
-/* Looks for one of accelnet's VF hostdevs in a domain XML without a full parser:
- * comments, CDATA and processing instructions are skipped; an alias counts only inside
- * an <interface> whose type is "hostdev" (the virtio partner keeps its ua-accelnet-netN
- * alias after the VM is disabled, and that does not make it accelerated). */
+/* Whether a domain XML carries one of accelnet's VFs: YES when an <interface type='hostdev'>
+ * under <domain><devices> has an alias starting with ACCELNET_ALIAS_PREFIX (the virtio
+ * partner keeps its ua-accelnet-netN alias after the VM is disabled: that is not managed),
+ * NO for any other <domain>, UNKNOWN for NULL, XML that is not well-formed (libxml2, parsed
+ * as src/virt/domxml.h describes) or another root element. */
 HookManaged hook_xml_managed(const char *xml);
 
 /* Reads all of fd (the domain XML on stdin), at most `max` bytes: -EFBIG beyond,

@@ -7,6 +7,7 @@
 
 #include "shared/anerror.h"
 #include "shared/log.h"
+#include "shared/names.h"
 #include "shared/pciaddr.h"
 #include "virt/virt-internal.h"
 
@@ -35,7 +36,8 @@ static bool mac_valid(const char *s) {
 }
 
 static bool alias_valid(const char *s) {
-        if (!s || strncmp(s, "ua-accelnet-", 12) != 0 || strlen(s) <= 12 || strlen(s) > ALIAS_MAX)
+        size_t pl = strlen(ACCELNET_ALIAS_PREFIX);
+        if (!s || strncmp(s, ACCELNET_ALIAS_PREFIX, pl) != 0 || strlen(s) <= pl || strlen(s) > ALIAS_MAX)
                 return false;
         for (const char *c = s; *c; c++)
                 if (!isalnum((unsigned char) *c) && *c != '-' && *c != '_')
@@ -43,117 +45,121 @@ static bool alias_valid(const char *s) {
         return true;
 }
 
-static XmlNode *find_iface_mac(const XmlNode *devices, const char *mac) {
-        for (XmlNode *c = xml_child(devices, "interface"); c; c = xml_next(c, "interface"))
-                if (!streq_ptr(xml_attr(c, "type"), "hostdev") &&
-                    strcasecmp(strempty(xml_child_attr(c, "mac", "address")), mac) == 0)
+static DomNode *find_iface_mac(const DomNode *devices, const char *mac) {
+        for (DomNode *c = domxml_child(devices, "interface"); c; c = domxml_next(c, "interface"))
+                if (!streq_ptr(domxml_attr(c, "type"), "hostdev") &&
+                    strcasecmp(strempty(domxml_child_attr(c, "mac", "address")), mac) == 0)
                         return c;
         return NULL;
 }
 
-static XmlNode *find_iface_alias(const XmlNode *devices, const char *alias) {
-        for (XmlNode *c = xml_child(devices, "interface"); c; c = xml_next(c, "interface"))
-                if (streq_ptr(xml_child_attr(c, "alias", "name"), alias))
+static DomNode *find_iface_alias(const DomNode *devices, const char *alias) {
+        for (DomNode *c = domxml_child(devices, "interface"); c; c = domxml_next(c, "interface"))
+                if (streq_ptr(domxml_child_attr(c, "alias", "name"), alias))
                         return c;
         return NULL;
 }
 
-static XmlNode *find_hostdev_pci(const XmlNode *devices, const char *pci) {
-        for (XmlNode *c = xml_child(devices, "interface"); c; c = xml_next(c, "interface")) {
+static DomNode *find_hostdev_pci(const DomNode *devices, const char *pci) {
+        for (DomNode *c = domxml_child(devices, "interface"); c; c = domxml_next(c, "interface")) {
                 _cleanup_free_ char *p = NULL;
-                if (streq_ptr(xml_attr(c, "type"), "hostdev") && virt_hostdev_pci(c, &p) >= 0 && streq(p, pci))
+                if (streq_ptr(domxml_attr(c, "type"), "hostdev") && virt_hostdev_pci(c, &p) >= 0 && streq(p, pci))
                         return c;
         }
         return NULL;
 }
 
 /* Another VF (transient interface) paired with this alias, other than `except`? */
-static XmlNode *find_transient_for(const XmlNode *devices, const char *alias, const XmlNode *except) {
-        for (XmlNode *c = xml_child(devices, "interface"); c; c = xml_next(c, "interface")) {
-                XmlNode *t = xml_child(c, "teaming");
-                if (c != except && t && streq_ptr(xml_attr(t, "type"), "transient") &&
-                    streq_ptr(xml_attr(t, "persistent"), alias))
+static DomNode *find_transient_for(const DomNode *devices, const char *alias, const DomNode *except) {
+        for (DomNode *c = domxml_child(devices, "interface"); c; c = domxml_next(c, "interface")) {
+                DomNode *t = domxml_child(c, "teaming");
+                if (c != except && t && streq_ptr(domxml_attr(t, "type"), "transient") &&
+                    streq_ptr(domxml_attr(t, "persistent"), alias))
                         return c;
         }
         return NULL;
 }
 
-static bool alias_in_use(const XmlNode *devices, const char *alias) {
-        for (XmlNode *c = xml_child(devices, NULL); c; c = xml_next(c, NULL))
-                if (streq_ptr(xml_child_attr(c, "alias", "name"), alias))
+static bool alias_in_use(const DomNode *devices, const char *alias) {
+        for (DomNode *c = domxml_child(devices, NULL); c; c = domxml_next(c, NULL))
+                if (streq_ptr(domxml_child_attr(c, "alias", "name"), alias))
                         return true;
         return false;
 }
 
-static XmlNode *is_teaming(const XmlNode *iface, const char *type) {
-        XmlNode *t = xml_child(iface, "teaming");
-        return t && streq_ptr(xml_attr(t, "type"), type) ? t : NULL;
+static DomNode *is_teaming(const DomNode *iface, const char *type) {
+        DomNode *t = domxml_child(iface, "teaming");
+        return t && streq_ptr(domxml_attr(t, "type"), type) ? t : NULL;
 }
 
 /* Gives the virtio NIC `alias` and <teaming type='persistent'/>. */
-static int team_virtio(XmlNode *iface, const char *alias) {
-        XmlNode *a = xml_child(iface, "alias"), *t;
+static int team_virtio(DomNode *iface, const char *alias) {
+        DomNode *a = domxml_child(iface, "alias"), *t;
 
-        if (!a && !(a = xml_new_child(iface, "alias")))
+        if (!a && !(a = domxml_new_child(iface, "alias")))
                 return -ENOMEM;
-        if (xml_set_attr(a, "name", alias) < 0)
+        if (domxml_set_attr(a, "name", alias) < 0)
                 return -ENOMEM;
-        while ((t = xml_child(iface, "teaming")))
-                xml_node_free(t);
-        t = xml_new_child(iface, "teaming");
-        if (!t || xml_set_attr(t, "type", "persistent") < 0)
+        while ((t = domxml_child(iface, "teaming")))
+                domxml_remove(t);
+        t = domxml_new_child(iface, "teaming");
+        if (!t || domxml_set_attr(t, "type", "persistent") < 0)
                 return -ENOMEM;
         return 0;
 }
 
-static void untie_virtio(XmlNode *iface) {
-        XmlNode *t;
-        while ((t = xml_child(iface, "teaming")))
-                xml_node_free(t);
+static void untie_virtio(DomNode *iface) {
+        DomNode *t;
+        while ((t = domxml_child(iface, "teaming")))
+                domxml_remove(t);
 }
 
-static XmlNode *hostdev_new(const PciAddr *a, const VirtAttachArgs *args, const char *persistent) {
-        _cleanup_(xml_node_freep) XmlNode *n = xml_element_new("interface");
-        XmlNode *c;
+/* A document whose root is the VF's <interface type='hostdev'>. */
+static DomXml *hostdev_new(const PciAddr *a, const VirtAttachArgs *args, const char *persistent) {
+        _cleanup_(domxml_freep) DomXml *x = NULL;
+        DomNode *n, *c;
         char buf[16];
 
-        if (!n || xml_set_attr(n, "type", "hostdev") < 0 || xml_set_attr(n, "managed", "yes") < 0)
+        if (domxml_new("interface", &x) < 0)
                 return NULL;
-        if (!(c = xml_new_child(n, "mac")) || xml_set_attr(c, "address", args->mac) < 0)
+        n = domxml_root(x);
+        if (domxml_set_attr(n, "type", "hostdev") < 0 || domxml_set_attr(n, "managed", "yes") < 0)
                 return NULL;
-        if (!(c = xml_new_child(n, "source")) || !(c = xml_new_child(c, "address")) ||
-            xml_set_attr(c, "type", "pci") < 0)
+        if (!(c = domxml_new_child(n, "mac")) || domxml_set_attr(c, "address", args->mac) < 0)
+                return NULL;
+        if (!(c = domxml_new_child(n, "source")) || !(c = domxml_new_child(c, "address")) ||
+            domxml_set_attr(c, "type", "pci") < 0)
                 return NULL;
         snprintf(buf, sizeof(buf), "0x%04x", a->domain);
-        if (xml_set_attr(c, "domain", buf) < 0)
+        if (domxml_set_attr(c, "domain", buf) < 0)
                 return NULL;
         snprintf(buf, sizeof(buf), "0x%02x", a->bus);
-        if (xml_set_attr(c, "bus", buf) < 0)
+        if (domxml_set_attr(c, "bus", buf) < 0)
                 return NULL;
         snprintf(buf, sizeof(buf), "0x%02x", a->dev);
-        if (xml_set_attr(c, "slot", buf) < 0)
+        if (domxml_set_attr(c, "slot", buf) < 0)
                 return NULL;
         snprintf(buf, sizeof(buf), "0x%x", a->func);
-        if (xml_set_attr(c, "function", buf) < 0)
+        if (domxml_set_attr(c, "function", buf) < 0)
                 return NULL;
         if (args->vlan > 0) {
                 snprintf(buf, sizeof(buf), "%u", args->vlan);
-                if (!(c = xml_new_child(n, "vlan")) || !(c = xml_new_child(c, "tag")) || xml_set_attr(c, "id", buf) < 0)
+                if (!(c = domxml_new_child(n, "vlan")) || !(c = domxml_new_child(c, "tag")) || domxml_set_attr(c, "id", buf) < 0)
                         return NULL;
         }
-        if (!(c = xml_new_child(n, "teaming")) || xml_set_attr(c, "type", "transient") < 0 ||
-            xml_set_attr(c, "persistent", persistent) < 0)
+        if (!(c = domxml_new_child(n, "teaming")) || domxml_set_attr(c, "type", "transient") < 0 ||
+            domxml_set_attr(c, "persistent", persistent) < 0)
                 return NULL;
-        if (!(c = xml_new_child(n, "alias")) || xml_set_attr(c, "name", args->alias) < 0)
+        if (!(c = domxml_new_child(n, "alias")) || domxml_set_attr(c, "name", args->alias) < 0)
                 return NULL;
-        return TAKE_PTR(n);
+        return TAKE_PTR(x);
 }
 
-static int device_op(virDomainPtr d, DeviceOp op, const XmlNode *el, unsigned flags) {
+static int device_op(virDomainPtr d, DeviceOp op, const DomNode *el, unsigned flags) {
         _cleanup_free_ char *xml = NULL;
         int r;
 
-        if (xml_serialize(el, &xml) < 0)
+        if (domxml_node_to_string(el, &xml) < 0)
                 return virt_error_set(-ENOMEM, "Out of memory");
         switch (op) {
         case DEVICE_ATTACH: r = virDomainAttachDeviceFlags(d, xml, flags); break;
@@ -167,11 +173,11 @@ static int device_op(virDomainPtr d, DeviceOp op, const XmlNode *el, unsigned fl
         return 0;
 }
 
-static int define_tree(virConnectPtr c, const XmlNode *root) {
+static int define_tree(virConnectPtr c, const DomXml *config) {
         _cleanup_free_ char *xml = NULL;
         virDomainPtr d;
 
-        if (xml_serialize(root, &xml) < 0)
+        if (domxml_to_string(config, &xml) < 0)
                 return virt_error_set(-ENOMEM, "Out of memory");
         d = virDomainDefineXML(c, xml);
         if (!d)
@@ -180,23 +186,18 @@ static int define_tree(virConnectPtr c, const XmlNode *root) {
         return 0;
 }
 
-static bool domain_active(const XmlNode *live) {
-        const char *id = xml_attr(live, "id");
-        return id && !streq(id, "-1");
-}
-
-static int attach_config(virConnectPtr c, virDomainPtr dom, XmlNode *config, XmlNode *virtio,
-                         const char *alias, XmlNode *hostdev) {
-        XmlNode *devices = xml_child(config, "devices");
-        bool virtio_done = xml_child_attr(virtio, "alias", "name") &&
-                           streq(xml_child_attr(virtio, "alias", "name"), alias) && is_teaming(virtio, "persistent");
+static int attach_config(virConnectPtr c, virDomainPtr dom, DomXml *config, DomNode *virtio,
+                         const char *alias, const DomNode *hostdev) {
+        DomNode *devices = domxml_child(domxml_root(config), "devices");
+        bool virtio_done = domxml_child_attr(virtio, "alias", "name") &&
+                           streq(domxml_child_attr(virtio, "alias", "name"), alias) && is_teaming(virtio, "persistent");
         int r = 0;
 
         if (!virtio_done) {
-                _cleanup_(xml_node_freep) XmlNode *copy = xml_copy(virtio);
-                if (!copy || team_virtio(copy, alias) < 0)
+                _cleanup_(domxml_freep) DomXml *copy = NULL;
+                if (domxml_copy(virtio, &copy) < 0 || team_virtio(domxml_root(copy), alias) < 0)
                         return virt_error_set(-ENOMEM, "Out of memory");
-                r = device_op(dom, DEVICE_UPDATE, copy, VIR_DOMAIN_AFFECT_CONFIG);
+                r = device_op(dom, DEVICE_UPDATE, domxml_root(copy), VIR_DOMAIN_AFFECT_CONFIG);
         }
         if (r >= 0)
                 r = device_op(dom, DEVICE_ATTACH, hostdev, VIR_DOMAIN_AFFECT_CONFIG);
@@ -206,33 +207,32 @@ static int attach_config(virConnectPtr c, virDomainPtr dom, XmlNode *config, Xml
         log_debug("libvirt: per-device config change refused (%s), redefining", virt_last_error());
         if (team_virtio(virtio, alias) < 0)
                 return virt_error_set(-ENOMEM, "Out of memory");
-        xml_append(devices, hostdev);
-        r = define_tree(c, config);
-        xml_unlink(hostdev);
-        return r;
+        if (!domxml_append_copy(devices, hostdev))
+                return virt_error_set(-ENOMEM, "Out of memory");
+        return define_tree(c, config);
 }
 
 static void attach_live(virDomainPtr dom, const VirtAttachArgs *args, const PciAddr *pci, const char *pci_str,
                         VirtAttachResult *res) {
-        _cleanup_(xml_node_freep) XmlNode *live = NULL, *hostdev = NULL;
-        XmlNode *devices, *virtio;
+        _cleanup_(domxml_freep) DomXml *live = NULL, *hostdev = NULL;
+        DomNode *devices, *virtio;
         const char *alias;
         int r;
 
         r = virt_domain_xml(dom, 0, &live);
-        if (r < 0 || !domain_active(live)) {
+        if (r < 0 || !virt_domxml_active(live)) {
                 res->live = r < 0 ? VIRT_LIVE_FAILED : VIRT_LIVE_NOT_RUNNING;
                 snprintf(res->message, sizeof(res->message), "%s",
                          r < 0 ? virt_last_error() : "the domain is not running");
                 return;
         }
-        devices = xml_child(live, "devices");
+        devices = domxml_child(domxml_root(live), "devices");
         if (find_hostdev_pci(devices, pci_str)) {
                 res->live = VIRT_LIVE_ATTACHED; /* booted with it, or attached before */
                 return;
         }
         virtio = find_iface_mac(devices, args->virtio_mac);
-        alias = xml_child_attr(virtio, "alias", "name");
+        alias = domxml_child_attr(virtio, "alias", "name");
         if (!virtio || !is_teaming(virtio, "persistent") || !alias) {
                 res->live = VIRT_LIVE_NOT_TEAMED_AT_BOOT;
                 snprintf(res->message, sizeof(res->message),
@@ -246,7 +246,7 @@ static void attach_live(virDomainPtr dom, const VirtAttachArgs *args, const PciA
                 snprintf(res->message, sizeof(res->message), "Out of memory");
                 return;
         }
-        r = device_op(dom, DEVICE_ATTACH, hostdev, VIR_DOMAIN_AFFECT_LIVE);
+        r = device_op(dom, DEVICE_ATTACH, domxml_root(hostdev), VIR_DOMAIN_AFFECT_LIVE);
         if (r >= 0) {
                 res->live = VIRT_LIVE_ATTACHED;
                 return;
@@ -259,10 +259,10 @@ static void attach_live(virDomainPtr dom, const VirtAttachArgs *args, const PciA
 int virt_domain_attach_vf(VirtConn *vc, const VirtAttachArgs *args, VirtAttachResult *ret) {
         _cleanup_conn_ virConnectPtr c = NULL;
         _cleanup_dom_ virDomainPtr dom = NULL;
-        _cleanup_(xml_node_freep) XmlNode *config = NULL, *hostdev = NULL;
+        _cleanup_(domxml_freep) DomXml *config = NULL, *hostdev = NULL;
         VirtAttachResult res = { .live = VIRT_LIVE_NOT_RUNNING };
         char pci_str[PCI_ADDR_STRLEN], alias[ALIAS_MAX + 1];
-        XmlNode *devices, *virtio, *existing;
+        DomNode *devices, *virtio, *existing;
         PciAddr pci;
         int r;
 
@@ -290,28 +290,28 @@ int virt_domain_attach_vf(VirtConn *vc, const VirtAttachArgs *args, VirtAttachRe
         r = virt_domain_xml(dom, CONFIG_XML_FLAGS, &config);
         if (r < 0)
                 return r;
-        devices = xml_child(config, "devices");
+        devices = domxml_child(domxml_root(config), "devices");
         virtio = find_iface_mac(devices, args->virtio_mac);
         if (!virtio)
                 return virt_error_set(-AN_ERROR_GET_NETWORK_ADAPTER_FAILED, "Domain '%s' has no interface with MAC %s",
                                       args->domain, args->virtio_mac);
-        if (!streq_ptr(xml_child_attr(virtio, "model", "type"), "virtio"))
+        if (!streq_ptr(domxml_child_attr(virtio, "model", "type"), "virtio"))
                 return virt_error_set(-AN_ERROR_GET_NETWORK_ADAPTER_FAILED,
                                       "Interface %s of domain '%s' is not a virtio NIC", args->virtio_mac,
                                       args->domain);
 
         existing = find_hostdev_pci(devices, pci_str);
-        if (existing && !streq_ptr(xml_child_attr(existing, "alias", "name"), args->alias))
+        if (existing && !streq_ptr(domxml_child_attr(existing, "alias", "name"), args->alias))
                 return virt_error_set(-EEXIST, "VF %s is already in domain '%s' as '%s'", pci_str, args->domain,
-                                      strempty(xml_child_attr(existing, "alias", "name")));
+                                      strempty(domxml_child_attr(existing, "alias", "name")));
 
         /* the virtio NIC's alias: keep a user alias, else make one up */
-        const char *cur = xml_child_attr(virtio, "alias", "name");
+        const char *cur = domxml_child_attr(virtio, "alias", "name");
         if (cur && strncmp(cur, "ua-", 3) == 0 && strlen(cur) <= ALIAS_MAX)
                 snprintf(alias, sizeof(alias), "%s", cur);
         else {
                 size_t idx = 0;
-                for (XmlNode *i = xml_child(devices, "interface"); i && i != virtio; i = xml_next(i, "interface"))
+                for (DomNode *i = domxml_child(devices, "interface"); i && i != virtio; i = domxml_next(i, "interface"))
                         idx++;
                 for (size_t k = idx;; k++) {
                         snprintf(alias, sizeof(alias), "ua-accelnet-net%zu", k);
@@ -332,11 +332,11 @@ int virt_domain_attach_vf(VirtConn *vc, const VirtAttachArgs *args, VirtAttachRe
                         return virt_error_set(-ENOMEM, "Out of memory");
                 if (existing) {
                         /* the VF is there but its partner lost the teaming: repair only that */
-                        xml_node_free(TAKE_PTR(hostdev));
-                        _cleanup_(xml_node_freep) XmlNode *copy = xml_copy(virtio);
-                        if (!copy || team_virtio(copy, alias) < 0)
+                        hostdev = domxml_free(hostdev);
+                        _cleanup_(domxml_freep) DomXml *copy = NULL;
+                        if (domxml_copy(virtio, &copy) < 0 || team_virtio(domxml_root(copy), alias) < 0)
                                 return virt_error_set(-ENOMEM, "Out of memory");
-                        if (device_op(dom, DEVICE_UPDATE, copy, VIR_DOMAIN_AFFECT_CONFIG) < 0) {
+                        if (device_op(dom, DEVICE_UPDATE, domxml_root(copy), VIR_DOMAIN_AFFECT_CONFIG) < 0) {
                                 if (team_virtio(virtio, alias) < 0)
                                         return virt_error_set(-ENOMEM, "Out of memory");
                                 r = define_tree(c, config);
@@ -344,7 +344,7 @@ int virt_domain_attach_vf(VirtConn *vc, const VirtAttachArgs *args, VirtAttachRe
                                         return r;
                         }
                 } else {
-                        r = attach_config(c, dom, config, virtio, alias, hostdev);
+                        r = attach_config(c, dom, config, virtio, alias, domxml_root(hostdev));
                         if (r < 0)
                                 return r;
                 }
@@ -367,28 +367,28 @@ static uint64_t now_usec(void) {
 
 /* 1: gone from the live definition (or not running), 0: still there, <0 error. */
 static int live_gone(virDomainPtr dom, const char *pci_str) {
-        _cleanup_(xml_node_freep) XmlNode *live = NULL;
+        _cleanup_(domxml_freep) DomXml *live = NULL;
         int r = virt_domain_xml(dom, 0, &live);
         if (r < 0)
                 return r;
-        return !domain_active(live) || !find_hostdev_pci(xml_child(live, "devices"), pci_str);
+        return !virt_domxml_active(live) || !find_hostdev_pci(domxml_child(domxml_root(live), "devices"), pci_str);
 }
 
 static int detach_live(virDomainPtr dom, const char *pci_str, uint64_t timeout_usec, VirtDetachResult *res) {
-        _cleanup_(xml_node_freep) XmlNode *live = NULL;
-        XmlNode *hostdev;
+        _cleanup_(domxml_freep) DomXml *live = NULL;
+        DomNode *hostdev;
         const char *alias;
         int r;
 
         r = virt_domain_xml(dom, 0, &live);
         if (r < 0)
                 return r;
-        if (!domain_active(live))
+        if (!virt_domxml_active(live))
                 return 0;
-        hostdev = find_hostdev_pci(xml_child(live, "devices"), pci_str);
+        hostdev = find_hostdev_pci(domxml_child(domxml_root(live), "devices"), pci_str);
         if (!hostdev)
                 return 0;
-        alias = xml_child_attr(hostdev, "alias", "name");
+        alias = domxml_child_attr(hostdev, "alias", "name");
         if (alias)
                 r = virDomainDetachDeviceAlias(dom, alias, VIR_DOMAIN_AFFECT_LIVE) < 0
                             ? virt_error_libvirt("Cannot detach the device")
@@ -419,20 +419,20 @@ static int detach_live(virDomainPtr dom, const char *pci_str, uint64_t timeout_u
 }
 
 static int detach_config(virConnectPtr c, virDomainPtr dom, const char *pci_str, VirtDetachResult *res) {
-        _cleanup_(xml_node_freep) XmlNode *config = NULL;
-        XmlNode *devices, *hostdev, *virtio = NULL;
+        _cleanup_(domxml_freep) DomXml *config = NULL;
+        DomNode *devices, *hostdev, *virtio = NULL;
         _cleanup_free_ char *partner = NULL;
         int r;
 
         r = virt_domain_xml(dom, CONFIG_XML_FLAGS, &config);
         if (r < 0)
                 return r;
-        devices = xml_child(config, "devices");
+        devices = domxml_child(domxml_root(config), "devices");
         hostdev = find_hostdev_pci(devices, pci_str);
         if (!hostdev)
                 return 0;
-        if (is_teaming(hostdev, "transient") && xml_attr(is_teaming(hostdev, "transient"), "persistent") &&
-            !(partner = strdup(xml_attr(is_teaming(hostdev, "transient"), "persistent"))))
+        if (is_teaming(hostdev, "transient") && domxml_attr(is_teaming(hostdev, "transient"), "persistent") &&
+            !(partner = strdup(domxml_attr(is_teaming(hostdev, "transient"), "persistent"))))
                 return virt_error_set(-ENOMEM, "Out of memory");
         if (partner && !find_transient_for(devices, partner, hostdev))
                 virtio = find_iface_alias(devices, partner);
@@ -441,24 +441,24 @@ static int detach_config(virConnectPtr c, virDomainPtr dom, const char *pci_str,
 
         r = device_op(dom, DEVICE_DETACH, hostdev, VIR_DOMAIN_AFFECT_CONFIG);
         if (r >= 0 && virtio) {
-                _cleanup_(xml_node_freep) XmlNode *copy = xml_copy(virtio);
-                if (!copy)
+                _cleanup_(domxml_freep) DomXml *copy = NULL;
+                if (domxml_copy(virtio, &copy) < 0)
                         return virt_error_set(-ENOMEM, "Out of memory");
-                untie_virtio(copy);
-                r = device_op(dom, DEVICE_UPDATE, copy, VIR_DOMAIN_AFFECT_CONFIG);
+                untie_virtio(domxml_root(copy));
+                r = device_op(dom, DEVICE_UPDATE, domxml_root(copy), VIR_DOMAIN_AFFECT_CONFIG);
         }
         if (r < 0) {
                 log_debug("libvirt: per-device config change refused (%s), redefining", virt_last_error());
                 /* the detach may have gone through: edit a fresh copy */
-                config = xml_node_free(config);
+                config = domxml_free(config);
                 r = virt_domain_xml(dom, CONFIG_XML_FLAGS, &config);
                 if (r < 0)
                         return r;
-                devices = xml_child(config, "devices");
+                devices = domxml_child(domxml_root(config), "devices");
                 hostdev = find_hostdev_pci(devices, pci_str);
                 virtio = partner && !find_transient_for(devices, partner, hostdev) ? find_iface_alias(devices, partner)
                                                                                     : NULL;
-                xml_node_free(hostdev);
+                domxml_remove(hostdev);
                 if (virtio)
                         untie_virtio(virtio);
                 r = define_tree(c, config);

@@ -5,6 +5,7 @@
 
 #include "shared/anerror.h"
 #include "shared/log.h"
+#include "shared/names.h"
 #include "shared/string-table.h"
 #include "virt/virt-internal.h"
 
@@ -20,7 +21,7 @@ struct VirtConn {
          * else is used on the loop thread alone. */
         pthread_mutex_t lock;
         virConnectPtr conn;
-        int lifecycle_id, removed_id;
+        int lifecycle_id, removed_id, added_id, metadata_id;
         bool close_cb_registered;
         sd_event_source *reconnect_src;
         uint64_t backoff_usec;
@@ -30,25 +31,7 @@ struct VirtConn {
         void *reconnect_userdata;
 };
 
-/* ---- errors: per thread, like errno and libvirt's own last error ---- */
-
-static __thread char error_message[512];
-
-const char *virt_last_error(void) {
-        return error_message;
-}
-
-void virt_error_clear(void) {
-        error_message[0] = '\0';
-}
-
-int virt_error_set(int r, const char *fmt, ...) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(error_message, sizeof(error_message), fmt, ap);
-        va_end(ap);
-        return r;
-}
+/* ---- errors (the per-thread message itself lives in domxml.c, for the hook's sake) ---- */
 
 static int map_libvirt_error(const virError *e) {
         if (!e)
@@ -156,6 +139,26 @@ static void device_removed_cb(virConnectPtr c, virDomainPtr dom, const char *ali
                 vc->on_event(vc, name, VIRT_EVENT_DEVICE_REMOVED, strempty(alias), vc->event_userdata);
 }
 
+static void device_added_cb(virConnectPtr c, virDomainPtr dom, const char *alias, void *opaque) {
+        VirtConn *vc = opaque;
+        const char *name = virDomainGetName(dom);
+        log_debug("libvirt event: domain %s device %s added", strempty(name), strempty(alias));
+        if (vc->on_event && name)
+                vc->on_event(vc, name, VIRT_EVENT_DEVICE_ADDED, strempty(alias), vc->event_userdata);
+}
+
+static void metadata_changed_cb(virConnectPtr c, virDomainPtr dom, int type, const char *nsuri, void *opaque) {
+        VirtConn *vc = opaque;
+        const char *name = virDomainGetName(dom);
+
+        /* Only accelnet's own element: other applications' metadata is not our business. */
+        if (type != VIR_DOMAIN_METADATA_ELEMENT || !streq_ptr(nsuri, ACCELNET_METADATA_URI))
+                return;
+        log_debug("libvirt event: domain %s metadata %s changed", strempty(name), nsuri);
+        if (vc->on_event && name)
+                vc->on_event(vc, name, VIRT_EVENT_METADATA_CHANGED, nsuri, vc->event_userdata);
+}
+
 void virt_conn_set_event_handler(VirtConn *vc, VirtEventHandler h, void *userdata) {
         vc->on_event = h;
         vc->event_userdata = userdata;
@@ -170,6 +173,18 @@ void virt_conn_set_reconnect_handler(VirtConn *vc, VirtReconnectHandler h, void 
 
 static void close_cb(virConnectPtr c, int reason, void *opaque);
 
+static void events_deregister(VirtConn *vc, virConnectPtr c) {
+        int *ids[] = { &vc->lifecycle_id, &vc->removed_id, &vc->added_id, &vc->metadata_id };
+        for (size_t i = 0; i < ELEMENTSOF(ids); i++) {
+                if (*ids[i] >= 0)
+                        (void) virConnectDomainEventDeregisterAny(c, *ids[i]);
+                *ids[i] = -1;
+        }
+        if (vc->close_cb_registered)
+                (void) virConnectUnregisterCloseCallback(c, close_cb);
+        vc->close_cb_registered = false;
+}
+
 static void conn_teardown(VirtConn *vc) {
         virConnectPtr c;
 
@@ -178,14 +193,7 @@ static void conn_teardown(VirtConn *vc) {
         pthread_mutex_unlock(&vc->lock);
         if (!c)
                 return;
-        if (vc->lifecycle_id >= 0)
-                (void) virConnectDomainEventDeregisterAny(c, vc->lifecycle_id);
-        if (vc->removed_id >= 0)
-                (void) virConnectDomainEventDeregisterAny(c, vc->removed_id);
-        if (vc->close_cb_registered)
-                (void) virConnectUnregisterCloseCallback(c, close_cb);
-        vc->lifecycle_id = vc->removed_id = -1;
-        vc->close_cb_registered = false;
+        events_deregister(vc, c);
         virResetLastError();
         virConnectClose(c);
 }
@@ -234,17 +242,25 @@ static int conn_open(VirtConn *vc) {
                 goto fail;
         }
 
+        vc->added_id = virConnectDomainEventRegisterAny(c, NULL, VIR_DOMAIN_EVENT_ID_DEVICE_ADDED,
+                                                        VIR_DOMAIN_EVENT_CALLBACK(device_added_cb), vc, NULL);
+        if (vc->added_id < 0) {
+                r = virt_error_libvirt("Cannot register for device-added events");
+                goto fail;
+        }
+        vc->metadata_id = virConnectDomainEventRegisterAny(c, NULL, VIR_DOMAIN_EVENT_ID_METADATA_CHANGE,
+                                                           VIR_DOMAIN_EVENT_CALLBACK(metadata_changed_cb), vc, NULL);
+        if (vc->metadata_id < 0) {
+                r = virt_error_libvirt("Cannot register for metadata-change events");
+                goto fail;
+        }
+
         pthread_mutex_lock(&vc->lock);
         vc->conn = c;
         pthread_mutex_unlock(&vc->lock);
         return 0;
 fail:
-        if (vc->lifecycle_id >= 0)
-                (void) virConnectDomainEventDeregisterAny(c, vc->lifecycle_id);
-        if (vc->close_cb_registered)
-                (void) virConnectUnregisterCloseCallback(c, close_cb);
-        vc->lifecycle_id = vc->removed_id = -1;
-        vc->close_cb_registered = false;
+        events_deregister(vc, c);
         virResetLastError();
         virConnectClose(c);
         return r;
@@ -316,7 +332,7 @@ int virt_conn_new(sd_event *e, const char *uri, VirtConn **ret) {
                 return virt_error_set(-ENOMEM, "Out of memory");
         pthread_mutex_init(&vc->lock, NULL);
         vc->event = sd_event_ref(e);
-        vc->lifecycle_id = vc->removed_id = -1;
+        vc->lifecycle_id = vc->removed_id = vc->added_id = vc->metadata_id = -1;
         vc->backoff_usec = RECONNECT_MIN_USEC;
         if (uri && !(vc->uri = strdup(uri)))
                 return virt_error_set(-ENOMEM, "Out of memory");

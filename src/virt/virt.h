@@ -44,9 +44,9 @@ typedef enum VirtEvent {
         VIRT_EVENT_UNDEFINED,
         VIRT_EVENT_STARTED,
         VIRT_EVENT_STOPPED,
-        VIRT_EVENT_DEVICE_REMOVED, /* detail: the device alias */
-        VIRT_EVENT_METADATA_CHANGED, /* accelnet's metadata namespace only */
-        VIRT_EVENT_DEVICE_ADDED,   /* detail: the device alias */
+        VIRT_EVENT_DEVICE_REMOVED,   /* detail: the device alias */
+        VIRT_EVENT_METADATA_CHANGED, /* accelnet's <metadata> element only; detail: its URI */
+        VIRT_EVENT_DEVICE_ADDED,     /* detail: the device alias */
         _VIRT_EVENT_MAX,
         _VIRT_EVENT_INVALID = -22,
 } VirtEvent;
@@ -55,8 +55,9 @@ const char *virt_event_to_string(VirtEvent e);
 VirtEvent virt_event_from_string(const char *s);
 
 /* Called on the loop thread. `domain` and `detail` are borrowed for the call. detail:
- * the lifecycle detail ("added", "updated", "booted", "shutdown", "destroyed", ...) or,
- * for DEVICE_REMOVED, the alias of the removed device. */
+ * the lifecycle detail ("added", "updated", "booted", "shutdown", "destroyed", ...); for
+ * DEVICE_REMOVED and DEVICE_ADDED, the alias of the device; for METADATA_CHANGED (sent only
+ * for ACCELNET_METADATA_URI, on CONFIG and LIVE changes alike), that URI. */
 typedef void (*VirtEventHandler)(VirtConn *vc, const char *domain, VirtEvent ev, const char *detail,
                                  void *userdata);
 /* Called on the loop thread after a lost connection was re-established (events are
@@ -158,13 +159,22 @@ typedef struct VirtDomain {
         size_t n_ifaces;
         VirtIface *live_ifaces;
         size_t n_live_ifaces;
-        /* accelnet's setting, from the persistent definition's <metadata> */
-        bool accel;               /* an element "vm" in namespace ACCELNET_METADATA_URI */
-        char *accel_performance;  /* its performance attribute as written; NULL if absent */
+        /* accelnet's setting, from the persistent definition's <metadata>: an element
+         * <vm> in namespace ACCELNET_METADATA_URI (any prefix) exists; its `performance`
+         * attribute as written (not judged here), NULL when absent. */
+        bool accel;
+        char *accel_performance;
 } VirtDomain;
 
-/* Returns 0, -AN_ERROR_NO_SUCH_VM, or another error. The VirtDomain is owned. */
+/* Returns 0, -AN_ERROR_NO_SUCH_VM, or another error. The VirtDomain is owned. Reads the
+ * domain's XML once when it is inactive, twice (live and persistent) when it is active. */
 int virt_domain_get(VirtConn *vc, const char *name, VirtDomain **ret);
+/* The same facts from the XML alone (no libvirt): config_xml is the persistent definition
+ * (VIR_DOMAIN_XML_INACTIVE), live_xml the running one or NULL for an inactive domain
+ * (->active is live_xml != NULL). Name, UUID, placement and the live interfaces come from
+ * the live definition when given. 0, -EBADMSG (not well-formed, not a <domain>, no <name>:
+ * virt_last_error() says which), -EINVAL (config_xml NULL), -ENOMEM. */
+int virt_domain_parse(const char *config_xml, const char *live_xml, VirtDomain **ret);
 VirtDomain *virt_domain_free(VirtDomain *d);
 DEFINE_TRIVIAL_CLEANUP_FUNC(VirtDomain *, virt_domain_free);
 
@@ -173,6 +183,16 @@ const VirtIface *virt_iface_find_mac(const VirtIface *v, size_t n, const char *m
 /* First hostdev interface with that PCI source address (any spelling pci_addr_parse
  * accepts); borrowed or NULL. */
 const VirtIface *virt_iface_find_pci(const VirtIface *v, size_t n, const char *pci);
+
+/* ---- accelnet's setting in the domain's <metadata> ---- */
+
+/* performance non-NULL: writes <accelnet:vm performance='PERFORMANCE'/> (namespace
+ * ACCELNET_METADATA_URI) into the persistent definition, and into the live one too when the
+ * domain runs (when the driver refuses the live change, the persistent one alone is made).
+ * NULL: removes the element from both. Idempotent. PERFORMANCE is a tier name (Low, Medium,
+ * High; any case, written as given): -EINVAL otherwise, naming it. Returns 0,
+ * -AN_ERROR_NO_SUCH_VM, or a mapped libvirt error. */
+int virt_domain_set_accel(VirtConn *vc, const char *domain, const char *performance);
 
 /* ---- VF attach / detach ---- */
 
@@ -234,32 +254,37 @@ typedef struct VirtDetachResult {
 int virt_domain_detach_vf(VirtConn *vc, const char *domain, const char *vf_pci, uint64_t timeout_usec,
                           VirtDetachResult *ret);
 
-/* Writes accelnet's setting into the domain's <metadata> (performance non-NULL), or removes
- * it (NULL): persistent config, and the live one when the domain runs. Idempotent. */
-int virt_domain_set_accel(VirtConn *vc, const char *domain, const char *performance);
-
-/* ---- domain XML given to the hook (no connection needed) ---- */
+/* ---- domain XML given to the hook at migration (no connection needed; untrusted) ---- */
 
 typedef struct VirtXmlVf {
-        char pci[20];    /* "0000:01:10.1" */
-        char mac[18];    /* "" when the hostdev has none */
-        unsigned vlan;
+        char pci[20];    /* "0000:01:10.1" (PCI_ADDR_STRLEN) */
+        char mac[18];    /* lower case; "" when the hostdev has none */
+        unsigned vlan;   /* 1..4094; 0 = none */
 } VirtXmlVf;
 
-/* accelnet's VF hostdevs (alias ua-accelnet-*) in a domain XML; *ret_vfs is free()d. */
-int virt_xml_accel_vfs(const char *xml, VirtXmlVf **ret_vfs, size_t *ret_n);
-
-/* What a migration source's XML says of accelnet: its VF hostdevs and its setting. Every
- * value is checked (MAC, VLAN 1..4094, PCI address): -EINVAL naming the bad value in
- * virt_last_error(); not readable → -EBADMSG. */
 typedef struct VirtXmlAccel {
-        VirtXmlVf *vfs;
+        VirtXmlVf *vfs;  /* accelnet's VF hostdevs: <interface type='hostdev'> under
+                          * <domain><devices> with an alias starting with ACCELNET_ALIAS_PREFIX */
         size_t n_vfs;
-        bool accel;
-        char *performance;
+        bool accel;        /* <accelnet:vm> in <metadata> (namespace ACCELNET_METADATA_URI) */
+        char *performance; /* its attribute as written (a tier name, any case); NULL if none */
 } VirtXmlAccel;
+
+/* Reads accelnet's part of a domain XML from another host. Every value returned is checked:
+ * the PCI source address (bus 0..0xff, slot 0..0x1f, function 0..7, domain 32 bits), the
+ * MAC (xx:xx:xx:xx:xx:xx, unicast, not all zero), the VLAN (one <tag id> in 1..4094, no
+ * trunk) and the performance (Low, Medium or High). Returns 0; -EBADMSG when the XML is not
+ * a well-formed <domain> document within DOMXML_MAX_SIZE (pass it on unchanged: libvirt
+ * judges it); -EINVAL when one of the values is bad (virt_last_error() names it:
+ * "VLAN tag id '99999' of interface 'ua-accelnet-vf' is not in 1..4094"); -ENOMEM.
+ * *ret is written only on success; release it with virt_xml_accel_done(). */
 int virt_xml_accel_parse(const char *xml, VirtXmlAccel *ret);
 void virt_xml_accel_done(VirtXmlAccel *a);
-/* The XML with the hostdev of old_vf pointed at new_vf (source address and alias).
- * -ENOENT when old_vf is not one of accelnet's hostdevs in it. */
+
+/* The XML with the source address of accelnet's hostdev at old_vf changed to new_vf. Only
+ * that changes: the alias stays (it is per VM, never per VF), and everything else of the
+ * document (comments, other namespaces, the DOCTYPE, entity references) is written back as
+ * it was. -ENOENT when old_vf is not one of accelnet's hostdevs in it; -EINVAL for a bad
+ * address (either argument, or a bad value in the hostdevs as virt_xml_accel_parse judges);
+ * -EBADMSG as virt_xml_accel_parse. */
 int virt_xml_retarget_vf(const char *xml, const char *old_vf, const char *new_vf, char **ret);

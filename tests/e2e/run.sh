@@ -63,7 +63,7 @@ QEMU_ARGS=(
   -nographic -no-reboot -nodefaults -serial stdio -monitor none
   -device intel-iommu,intremap=on
   -kernel "$CACHE/kernel/boot/vmlinuz-$REL" -initrd "$CACHE/initramfs.cpio.gz"
-  -append "console=ttyS0 panic=-1 quiet loglevel=3 intel_iommu=on"
+  -append "console=ttyS0 panic=-1 quiet loglevel=3 intel_iommu=on no_timer_check"
   -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
   -virtfs "local,path=$(virtfs_path "$CACHE/kernel"),mount_tag=kernel,security_model=none,readonly=on,multidevs=remap"
   -virtfs "local,path=$(virtfs_path "$RESULTS"),mount_tag=results,security_model=none,multidevs=remap"

@@ -217,6 +217,32 @@ class HookTest(TestCase):
         self.assertEqual(self.vf_settings(a)["mac"], "52:54:00:aa:00:00")
         self.assertTrue(self.vf_settings(a)["spoofchk"])
 
+    def test_migrate_checks_the_incoming_xml(self):
+        self.enable()
+        snap = self.sim_snapshot()
+        state = self.env.state()
+        # A value that accelnet would put on a VF is checked: refused, naming it, nothing changes.
+        bad = domain_xml("web1", FOREIGN_VF).replace("<alias name=\"ua-accelnet-vf-", "<vlan><tag id=\"99999\" /></vlan>"
+                                                      "<alias name=\"ua-accelnet-vf-")
+        self.assertIn('id="99999"', bad)
+        p = self.hook("web1", "migrate", "begin", bad)
+        self.assertHook(p, 1, err="VLAN tag id '99999'")
+        self.assertIn("org.freedesktop.DBus.Error.InvalidArgs", p.stderr)
+        self.assertEqual(self.sim_snapshot(), snap)
+        self.assertEqual(self.env.state(), state)
+        # XML that is not well-formed (or holds a DOCTYPE with a billion laughs) is not ours to
+        # judge: passed on unchanged, for libvirt to refuse.
+        cut = domain_xml("web1", FOREIGN_VF)[:-20]
+        self.assertHook(self.hook("web1", "migrate", "begin", cut), 0, out=cut)
+        lol = ("<!DOCTYPE domain [<!ENTITY l0 'lol'>" +
+               "".join(f"<!ENTITY l{i} '{('&l%d;' % (i - 1)) * 10}'>" for i in range(1, 10)) + "]>" +
+               domain_xml("web1", FOREIGN_VF).replace("<name>web1</name>", "<name>web1</name><title>&l9;</title>"))
+        p = self.hook("web1", "migrate", "begin", lol, timeout=20)
+        self.assertHook(p, 0, out=lol)
+        self.assertLess(p.elapsed, 10)
+        self.assertIsNone(self.assignment("web1"))
+        self.assertEqual(self.sim_snapshot(), snap)
+
     def test_migrate_refused_by_the_daemon(self):
         # Management is not enabled on this host: the incoming VM cannot get a VF.
         snap = self.sim_snapshot()

@@ -3,6 +3,9 @@
  * detection in domain XML, reading stdin, error classification and the exit code and
  * message for every outcome (daemon absent, denied, silent, failing). */
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <stdio.h>
 #include <systemd/sd-bus-protocol.h>
 #include <unistd.h>
@@ -12,6 +15,7 @@
 #include "shared/anerror.h"
 #include "shared/fileio.h"
 #include "shared/names.h"
+#include "shared/strutil.h"
 #include "testlib.h"
 
 #define ARGV(...) ((char *const[]) { "accelnet-hook", __VA_ARGS__, NULL })
@@ -232,14 +236,104 @@ TEST(xml_managed) {
         CHECK_INT(hook_xml_managed("<domain><devices><interface type='hostdev"), HOOK_MANAGED_UNKNOWN);
         CHECK_INT(hook_xml_managed("<domain><devices><interface type=hostdev>"), HOOK_MANAGED_UNKNOWN);
         CHECK_INT(hook_xml_managed("<domain><!-- unterminated"), HOOK_MANAGED_UNKNOWN);
-        /* Found before the cut: still ours. */
-        CHECK_INT(hook_xml_managed("<domain><devices><interface type='hostdev'><alias name='" ACCELNET_ALIAS_PREFIX "1'/><x"),
-                  HOOK_MANAGED_YES);
-
-        /* Every domain of the simulated host's libvirt (test driver node file): none has a VF. */
+        /* Cut short after the alias: not a document, so it cannot be told (the hook then
+         * treats the VM as possibly ours, as it does a YES). */
+        CHECK_INT(hook_xml_managed("<domain><devices><interface type='hostdev'><alias name='ua-accelnet-1'/><x"),
+                  HOOK_MANAGED_UNKNOWN);
+        /* Our alias on a device outside <devices>, or in another namespace: not ours. */
+        CHECK_INT(hook_xml_managed("<domain><interface type='hostdev'><alias name='ua-accelnet-vf'/></interface></domain>"),
+                  HOOK_MANAGED_NO);
+        CHECK_INT(hook_xml_managed("<domain xmlns:x='urn:x'><devices><x:interface type='hostdev'>"
+                                   "<alias name='ua-accelnet-vf'/></x:interface></devices></domain>"),
+                  HOOK_MANAGED_NO);
+        CHECK_INT(hook_xml_managed("<domain xmlns='urn:x'><devices><interface type='hostdev'>"
+                                   "<alias name='ua-accelnet-vf'/></interface></devices></domain>"),
+                  HOOK_MANAGED_UNKNOWN);
+        /* A node file (several domains) is not a domain XML. */
         _cleanup_free_ char *node = NULL;
         ASSERT(read_full_file(ACCELNET_SOURCE_DIR "/conf/simulate/libvirt.xml", 1 << 20, &node, NULL) >= 0);
-        CHECK_INT(hook_xml_managed(node), HOOK_MANAGED_NO);
+        CHECK_INT(hook_xml_managed(node), HOOK_MANAGED_UNKNOWN);
+        /* Every domain of the simulated host's libvirt (test driver node file): none has a VF. */
+        size_t n_domains = 0;
+        for (const char *p = strstr(node, "<domain"); p; p = strstr(p + 1, "<domain")) {
+                const char *end = strstr(p, "</domain>");
+                ASSERT(end);
+                _cleanup_free_ char *one = strndup(p, (size_t) (end - p) + strlen("</domain>"));
+                ASSERT(one);
+                CHECK_INT(hook_xml_managed(one), HOOK_MANAGED_NO);
+                n_domains++;
+        }
+        CHECK(n_domains >= 2);
+}
+
+TEST(xml_managed_hostile) {
+        /* Entities are never expanded: an alias spelled through one is not ours... */
+        CHECK_INT(hook_xml_managed("<!DOCTYPE domain [<!ENTITY p 'ua-accelnet-'>]><domain><devices>"
+                                   "<interface type='hostdev'><alias name='&p;vf'/></interface></devices></domain>"),
+                  HOOK_MANAGED_NO);
+        /* ...and a billion laughs is refused at once. */
+        StrBuf b = {};
+        strbuf_appendf(&b, "<!DOCTYPE domain [<!ENTITY l0 'lol'>");
+        for (int i = 1; i <= 9; i++) {
+                strbuf_appendf(&b, "<!ENTITY l%d '", i);
+                for (int k = 0; k < 10; k++)
+                        strbuf_appendf(&b, "&l%d;", i - 1);
+                strbuf_appendf(&b, "'>");
+        }
+        strbuf_appendf(&b, "]><domain><devices><interface type='hostdev'><alias name='ua-accelnet-vf'/>"
+                           "</interface></devices><description>&l9;</description><title a='&l9;'/></domain>");
+        _cleanup_free_ char *lol = strbuf_steal(&b);
+        ASSERT(lol);
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        CHECK_INT(hook_xml_managed(lol), HOOK_MANAGED_UNKNOWN);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        CHECK((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 1000);
+
+        /* An external entity or DTD is never read: a FIFO would block any reader. */
+        _cleanup_free_ char *dir = test_tmpdir(), *fifo = path_join(dir, "fifo"), *xml = NULL;
+        ASSERT(fifo && mkfifo(fifo, 0600) == 0);
+        ASSERT(asprintf(&xml, "<!DOCTYPE domain SYSTEM '%s' [<!ENTITY e SYSTEM '%s'><!ENTITY %% p SYSTEM '%s'> %%p;]>"
+                              "<domain><devices><interface type='hostdev'><alias name='ua-accelnet-vf'/>"
+                              "</interface></devices><description>&e;</description></domain>",
+                        fifo, fifo, fifo) > 0);
+        alarm(10); /* a read would hang here: SIGALRM fails the test */
+        HookManaged m = hook_xml_managed(xml);
+        alarm(0);
+        CHECK_INT(m, HOOK_MANAGED_YES);
+        (void) unlink(fifo);
+        test_tmpdir_cleanup(TAKE_PTR(dir));
+
+        /* Deep nesting, over 16 MiB, not UTF-8. */
+        b = (StrBuf) {};
+        strbuf_appendf(&b, "<domain><devices><interface type='hostdev'><alias name='ua-accelnet-vf'/></interface>"
+                           "</devices><metadata>");
+        for (int i = 0; i < 3000; i++)
+                strbuf_appendf(&b, "<e>");
+        for (int i = 0; i < 3000; i++)
+                strbuf_appendf(&b, "</e>");
+        strbuf_appendf(&b, "</metadata></domain>");
+        _cleanup_free_ char *deep = strbuf_steal(&b);
+        ASSERT(deep);
+        CHECK_INT(hook_xml_managed(deep), HOOK_MANAGED_UNKNOWN);
+        size_t big = HOOK_XML_MAX + 1;
+        _cleanup_free_ char *huge = malloc(big + 1);
+        ASSERT(huge);
+        /* "<domain>", comments of 1000 bytes (one text node may not exceed 10 MB), spaces */
+        memset(huge, ' ', big);
+        memcpy(huge, "<domain>", 8);
+        for (size_t pos = 8; pos + 1000 + 9 < big; pos += 1000) {
+                memcpy(huge + pos, "<!--", 4);
+                memset(huge + pos + 4, 'x', 993);
+                memcpy(huge + pos + 997, "-->", 3);
+        }
+        memcpy(huge + big - 9, "</domain>", 9);
+        huge[big] = '\0';
+        CHECK_INT(hook_xml_managed(huge), HOOK_MANAGED_UNKNOWN);
+        memcpy(huge + big - 10, "</domain>", 10); /* one byte less: exactly the limit, read */
+        CHECK_INT(strlen(huge), HOOK_XML_MAX);
+        CHECK_INT(hook_xml_managed(huge), HOOK_MANAGED_NO);
+        CHECK_INT(hook_xml_managed("<domain>\xc3\x28</domain>"), HOOK_MANAGED_UNKNOWN);
 }
 
 static int tmp_fd_with(const char *dir, const void *data, size_t n) {
@@ -431,6 +525,7 @@ int main(void) {
         RUN(args);
         RUN(timeout);
         RUN(xml_managed);
+        RUN(xml_managed_hostile);
         RUN(read_all);
         RUN(classify);
         RUN(decide);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* src/virt against libvirt's test driver: a node file in a temp dir, test:///PATH. */
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sys/epoll.h>
@@ -9,9 +10,11 @@
 
 #include "shared/anerror.h"
 #include "shared/fileio.h"
+#include "shared/names.h"
 #include "shared/strutil.h"
 #include "testlib.h"
 #include "virt/virt.h"
+#include <libvirt/libvirt.h>
 
 #define DOMAIN_HEAD(name, n, vcpu) \
         "<domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>" \
@@ -35,6 +38,8 @@ static const char node_xml[] =
         "<model type='virtio'/><teaming type='persistent'/><alias name='ua-net0'/></interface></devices></domain>"
         /* running, 8 vCPUs, NUMA-pinned, several interface types and a VF from boot */
         DOMAIN_HEAD("vm8", "8", "<vcpu placement='static' cpuset='0-7'>8</vcpu>")
+        "<metadata><app:x xmlns:app='urn:example:other'>kept</app:x>"
+        "<accelnet:vm xmlns:accelnet='" ACCELNET_METADATA_URI "' performance='Low'/></metadata>"
         "<cputune><vcpupin vcpu='0' cpuset='0'/><vcpupin vcpu='1' cpuset='1-2'/></cputune>"
         "<numatune><memory mode='strict' nodeset='0'/><memnode cellid='0' mode='preferred' nodeset='0'/></numatune>"
         "<cpu><numa><cell id='0' cpus='0-7' memory='262144' unit='KiB'/></numa></cpu>"
@@ -80,7 +85,7 @@ static long stderr_restore(void) {
 }
 
 typedef struct Seen {
-        unsigned defined, undefined, started, stopped, removed;
+        unsigned defined, undefined, started, stopped, removed, metadata, other;
         char last_domain[64], last_detail[64];
 } Seen;
 
@@ -91,7 +96,9 @@ static void on_event(VirtConn *vc, const char *domain, VirtEvent ev, const char 
         case VIRT_EVENT_UNDEFINED: s->undefined++; break;
         case VIRT_EVENT_STARTED: s->started++; break;
         case VIRT_EVENT_STOPPED: s->stopped++; break;
-        default: s->removed++; break;
+        case VIRT_EVENT_DEVICE_REMOVED: s->removed++; break;
+        case VIRT_EVENT_METADATA_CHANGED: s->metadata++; break;
+        default: s->other++; break;
         }
         snprintf(s->last_domain, sizeof(s->last_domain), "%s", domain);
         snprintf(s->last_detail, sizeof(s->last_detail), "%s", detail);
@@ -119,6 +126,9 @@ TEST(string_tables) {
         for (int i = 0; i < _VIRT_LIVE_MAX; i++)
                 CHECK_INT(virt_live_from_string(virt_live_to_string((VirtLive) i)), i);
         CHECK_INT(virt_iface_type_from_string("bogus"), _VIRT_IFACE_TYPE_INVALID);
+        CHECK_STR(virt_event_to_string(VIRT_EVENT_METADATA_CHANGED), "metadata-changed");
+        CHECK_STR(virt_event_to_string(VIRT_EVENT_DEVICE_ADDED), "device-added");
+        CHECK_INT(virt_event_from_string("Device-Added"), VIRT_EVENT_DEVICE_ADDED);
         CHECK(virt_live_to_string(_VIRT_LIVE_MAX) == NULL);
 }
 
@@ -181,6 +191,8 @@ TEST(facts) {
         CHECK_STR(d1->ifaces[0].mac, "52:54:00:00:01:01");
         CHECK_INT(d1->ifaces[0].teaming, VIRT_TEAMING_NONE);
         CHECK(d1->numa_mode == NULL && d1->n_vcpupins == 0);
+        CHECK(!d1->accel);
+        CHECK(d1->accel_performance == NULL);
 
         CHECK_INT(virt_domain_get(conn, "vm2", &d2), 0);
         ASSERT(d2);
@@ -203,6 +215,8 @@ TEST(facts) {
         CHECK_INT(d8->vcpus, 8);
         CHECK_STR(d8->vcpu_cpuset, "0-7");
         CHECK_STR(d8->vcpu_placement, "static");
+        CHECK(d8->accel);
+        CHECK_STR(d8->accel_performance, "Low");
         CHECK_STR(d8->numa_mode, "strict");
         CHECK_STR(d8->numa_nodeset, "0");
         ASSERT(d8->n_memnodes == 1);
@@ -408,6 +422,24 @@ TEST(detach) {
         CHECK_STR(ar.virtio_alias, "ua-accelnet-net0");
         CHECK_INT(virt_domain_detach_vf(conn, "vm2", "0000:01:10.1", 0, &res), 0);
 
+        /* a re-plug: another VF under the VM's one alias */
+        const char *vfs[] = { "0000:01:10.1", "0000:01:10.2" };
+        for (size_t i = 0; i < ELEMENTSOF(vfs); i++) {
+                _cleanup_(virt_domain_freep) VirtDomain *dv = NULL;
+                a = vf_args("vm2", vfs[i], "52:54:00:00:02:01", 0, ACCELNET_VF_ALIAS);
+                CHECK_INT(virt_domain_attach_vf(conn, &a, &ar), 0);
+                CHECK(ar.changed_config);
+                CHECK_INT(virt_domain_get(conn, "vm2", &dv), 0);
+                ASSERT(dv && dv->n_ifaces == 2);
+                const VirtIface *h = virt_iface_find_pci(dv->ifaces, dv->n_ifaces, vfs[i]);
+                ASSERT(h);
+                CHECK_STR(h->alias, ACCELNET_VF_ALIAS);
+                CHECK_STR(h->teaming_persistent, "ua-accelnet-net0");
+                res = (VirtDetachResult) {};
+                CHECK_INT(virt_domain_detach_vf(conn, "vm2", vfs[i], 0, &res), 0);
+                CHECK(res.changed_config);
+        }
+
         /* running domain, VF only in the config */
         res = (VirtDetachResult) {};
         CHECK_INT(virt_domain_detach_vf(conn, "vm4", "0000:01:11.1", 0, &res), 0);
@@ -435,6 +467,104 @@ TEST(detach) {
         CHECK_INT(d8->n_ifaces, 3);
 
         CHECK_INT(virt_domain_detach_vf(conn, "vm8", "not-pci", 0, &res), -EINVAL);
+}
+
+/* virDomainGetXMLDesc, counted: this definition takes the place of libvirt's for the calls
+ * src/virt makes (linked statically into this binary). */
+static unsigned xml_fetches;
+char *virDomainGetXMLDesc(virDomainPtr d, unsigned int flags) {
+        static char *(*real)(virDomainPtr, unsigned int);
+        if (!real)
+                *(void **) &real = dlsym(RTLD_NEXT, "virDomainGetXMLDesc");
+        xml_fetches++;
+        return real(d, flags);
+}
+
+TEST(xml_fetches) {
+        _cleanup_(virt_domain_freep) VirtDomain *stopped = NULL, *running = NULL;
+        /* an inactive domain: one fetch (the daemon reads every domain at start) */
+        xml_fetches = 0;
+        CHECK_INT(virt_domain_get(conn, "vm2", &stopped), 0);
+        CHECK_INT(xml_fetches, 1);
+        CHECK(stopped && !stopped->active);
+        /* an active one: live and persistent */
+        xml_fetches = 0;
+        CHECK_INT(virt_domain_get(conn, "vm8", &running), 0);
+        CHECK_INT(xml_fetches, 2);
+        CHECK(running && running->active && running->accel);
+}
+
+/* Domains for the accel tests: the node file's, or those given on the command line (a real
+ * libvirtd hosting the test driver: tests/integration/test_libvirtd.py). */
+static const char *accel_stopped = "vm2", *accel_running = "vm1";
+
+static void accel_expect(const char *vm, bool accel, const char *performance) {
+        _cleanup_(virt_domain_freep) VirtDomain *d = NULL;
+        CHECK_INT(virt_domain_get(conn, vm, &d), 0);
+        if (!d)
+                return;
+        if (d->accel != accel || !streq_ptr(d->accel_performance, performance))
+                fprintf(stderr, "%s: accel %d performance %s, expected %d %s\n", vm, d->accel,
+                        strempty(d->accel_performance), accel, strempty(performance));
+        CHECK(d->accel == accel);
+        CHECK(streq_ptr(d->accel_performance, performance));
+}
+
+TEST(set_accel) {
+        const char *vms[] = { accel_stopped, accel_running };
+        Seen seen = {};
+
+        virt_conn_set_event_handler(conn, on_event, &seen);
+        for (size_t i = 0; i < ELEMENTSOF(vms); i++) {
+                const char *vm = vms[i];
+                accel_expect(vm, false, NULL);
+                seen = (Seen) {};
+                CHECK_INT(virt_domain_set_accel(conn, vm, "Medium"), 0);
+                accel_expect(vm, true, "Medium");
+                /* libvirt tells, for our namespace */
+                run_until(&seen.metadata, 5000);
+                CHECK(seen.metadata >= 1);
+                CHECK_STR(seen.last_domain, vm);
+                CHECK_STR(seen.last_detail, ACCELNET_METADATA_URI);
+                /* idempotent; a new value replaces the old, as written */
+                CHECK_INT(virt_domain_set_accel(conn, vm, "Medium"), 0);
+                accel_expect(vm, true, "Medium");
+                CHECK_INT(virt_domain_set_accel(conn, vm, "high"), 0);
+                accel_expect(vm, true, "high");
+                /* a bad value changes nothing */
+                CHECK_INT(virt_domain_set_accel(conn, vm, "Turbo"), -EINVAL);
+                CHECK_CONTAINS(virt_last_error(), "'Turbo'");
+                CHECK_INT(virt_domain_set_accel(conn, vm, "Medium'/><x a='"), -EINVAL);
+                CHECK_INT(virt_domain_set_accel(conn, vm, ""), -EINVAL);
+                accel_expect(vm, true, "high");
+                /* removed, twice */
+                CHECK_INT(virt_domain_set_accel(conn, vm, NULL), 0);
+                accel_expect(vm, false, NULL);
+                CHECK_INT(virt_domain_set_accel(conn, vm, NULL), 0);
+                accel_expect(vm, false, NULL);
+                /* left set for whoever looks next (the libvirtd test reads it with virsh) */
+                CHECK_INT(virt_domain_set_accel(conn, vm, "Medium"), 0);
+                accel_expect(vm, true, "Medium");
+        }
+        stderr_capture();
+        int r = virt_domain_set_accel(conn, "no-such-vm", "Low");
+        long printed = stderr_restore();
+        CHECK_INT(r, -AN_ERROR_NO_SUCH_VM);
+        CHECK_CONTAINS(virt_last_error(), "no-such-vm");
+        CHECK_INT(printed, 0);
+        CHECK_INT(virt_domain_set_accel(conn, "", "Low"), -EINVAL);
+        virt_conn_set_event_handler(conn, NULL, NULL);
+}
+
+TEST(set_accel_cleanup) {
+        CHECK_INT(virt_domain_set_accel(conn, accel_stopped, NULL), 0);
+        CHECK_INT(virt_domain_set_accel(conn, accel_running, NULL), 0);
+        /* another application's metadata is not touched */
+        _cleanup_(virt_domain_freep) VirtDomain *d8 = NULL;
+        CHECK_INT(virt_domain_set_accel(conn, "vm8", "High"), 0);
+        CHECK_INT(virt_domain_set_accel(conn, "vm8", NULL), 0);
+        CHECK_INT(virt_domain_get(conn, "vm8", &d8), 0);
+        CHECK(d8 && !d8->accel);
 }
 
 /* Slow calls run in a worker thread while the loop keeps going (as in the daemon). */
@@ -492,29 +622,45 @@ TEST(worker_thread) {
         virt_conn_set_event_handler(conn, NULL, NULL);
 }
 
-int main(void) {
+int main(int argc, char *argv[]) {
         _cleanup_free_ char *node = NULL, *uri = NULL;
 
         tmpdir = test_tmpdir();
-        node = path_join(tmpdir, "node.xml");
-        if (!node || write_file_atomic(node, node_xml, strlen(node_xml), 0644) < 0 || asprintf(&uri, "test://%s", node) < 0)
-                return 1;
         if (sd_event_new(&event) < 0)
                 return 1;
-        if (virt_conn_new(event, uri, &conn) < 0) {
-                fprintf(stderr, "cannot connect to %s: %s\n", uri, virt_last_error());
-                return 1;
+        /* test-virt --accel URI STOPPED RUNNING: only the metadata tests, against the
+         * domains of another libvirt (a real libvirtd hosting the test driver). */
+        if (argc == 5 && streq(argv[1], "--accel")) {
+                accel_stopped = argv[3];
+                accel_running = argv[4];
+                if (virt_conn_new(event, argv[2], &conn) < 0) {
+                        fprintf(stderr, "cannot connect to %s: %s\n", argv[2], virt_last_error());
+                        return 1;
+                }
+                RUN(set_accel);
+        } else {
+                node = path_join(tmpdir, "node.xml");
+                if (!node || write_file_atomic(node, node_xml, strlen(node_xml), 0644) < 0 ||
+                    asprintf(&uri, "test://%s", node) < 0)
+                        return 1;
+                if (virt_conn_new(event, uri, &conn) < 0) {
+                        fprintf(stderr, "cannot connect to %s: %s\n", uri, virt_last_error());
+                        return 1;
+                }
+                RUN(string_tables);
+                RUN(connection);
+                RUN(list);
+                RUN(facts);
+                RUN(xml_fetches);
+                RUN(unknown_domain);
+                RUN(set_accel);
+                RUN(set_accel_cleanup);
+                RUN(attach_stopped);
+                RUN(attach_running);
+                RUN(attach_errors);
+                RUN(detach);
+                RUN(worker_thread);
         }
-        RUN(string_tables);
-        RUN(connection);
-        RUN(list);
-        RUN(facts);
-        RUN(unknown_domain);
-        RUN(attach_stopped);
-        RUN(attach_running);
-        RUN(attach_errors);
-        RUN(detach);
-        RUN(worker_thread);
 
         conn = virt_conn_free(conn);
         /* let libvirt's deferred free callbacks run */
