@@ -326,6 +326,26 @@ static void plan_apply(Manager *m, const Plan *plan, const char *intent, uint32_
                 plan_commit(m, before, what, c);
 }
 
+/* Enable and Set alike: the intent's plan, checked, then put in force. */
+static void plan_change(Manager *m, const char *intent, uint32_t reserve, const char *what, bool revert_on_failure,
+                        Completion c) {
+        AnStatus st = AN_STATUS_OK;
+        PlanSnapshot before;
+        Plan plan;
+
+        if (plan_intent(m, intent, &plan, false, &st) < 0)
+                return completion_done(&c, &st);
+        int r = plan_check(m, &plan, reserve, &st);
+        plan_done(&plan);
+        if (r < 0)
+                return completion_done(&c, &st);
+        if (plan_snapshot_take(m, &before) < 0)
+                return completion_fail(&c, -ENOMEM, "Out of memory.");
+        (void) plan_intent(m, intent, &plan, true, &st); /* again, recording the skipped adapters */
+        plan_apply(m, &plan, intent, reserve, what, revert_on_failure, &before, c);
+        plan_done(&plan);
+}
+
 /* ---- the methods ---------------------------------------------------------------------- */
 
 bool manager_enable_is_noop(Manager *m, const char *intent, uint32_t reserve) {
@@ -334,8 +354,6 @@ bool manager_enable_is_noop(Manager *m, const char *intent, uint32_t reserve) {
 
 void manager_enable(Manager *m, const char *intent, uint32_t reserve, Completion c) {
         AnStatus st = AN_STATUS_OK;
-        PlanSnapshot before;
-        Plan plan;
 
         if (manager_check_intent_arg(intent, &st) < 0 || manager_check_reserve_arg(reserve, &st) < 0 ||
             manager_check_writable(m, &st) < 0)
@@ -349,18 +367,7 @@ void manager_enable(Manager *m, const char *intent, uint32_t reserve, Completion
                                        "Accelerated Networking is already enabled on intent '%s' with node reserve "
                                        "%u%%. To change it use Set ('accelnetctl set --intent %s --node-reserve %" PRIu32
                                        "').", m->intent, m->reserve, intent, reserve);
-        if (plan_intent(m, intent, &plan, false, &st) < 0)
-                return completion_done(&c, &st);
-        if (plan_check(m, &plan, reserve, &st) < 0 || plan_snapshot_take(m, &before) < 0) {
-                plan_done(&plan);
-                if (st.r >= 0)
-                        an_status_set(&st, -ENOMEM, "Out of memory.");
-                return completion_done(&c, &st);
-        }
-        plan_done(&plan);
-        (void) plan_intent(m, intent, &plan, true, &st); /* again, recording the skipped adapters */
-        plan_apply(m, &plan, intent, reserve, "enable", true, &before, c);
-        plan_done(&plan);
+        plan_change(m, intent, reserve, "enable", true, c);
 }
 
 bool manager_set_is_noop(Manager *m, const char *intent, uint32_t reserve) {
@@ -370,8 +377,6 @@ bool manager_set_is_noop(Manager *m, const char *intent, uint32_t reserve) {
 
 void manager_set(Manager *m, const char *intent, uint32_t reserve, Completion c) {
         AnStatus st = AN_STATUS_OK;
-        PlanSnapshot before;
-        Plan plan;
 
         if ((!isempty(intent) && manager_check_intent_arg(intent, &st) < 0) ||
             (reserve != RESERVE_KEEP && manager_check_reserve_arg(reserve, &st) < 0) ||
@@ -388,18 +393,7 @@ void manager_set(Manager *m, const char *intent, uint32_t reserve, Completion c)
         uint32_t nr = reserve == RESERVE_KEEP ? m->reserve : reserve;
         if (!ni)
                 return completion_fail(&c, -ENOMEM, "Out of memory.");
-        if (plan_intent(m, ni, &plan, false, &st) < 0)
-                return completion_done(&c, &st);
-        if (plan_check(m, &plan, nr, &st) < 0 || plan_snapshot_take(m, &before) < 0) {
-                plan_done(&plan);
-                if (st.r >= 0)
-                        an_status_set(&st, -ENOMEM, "Out of memory.");
-                return completion_done(&c, &st);
-        }
-        plan_done(&plan);
-        (void) plan_intent(m, ni, &plan, true, &st);
-        plan_apply(m, &plan, ni, nr, "set", false, &before, c);
-        plan_done(&plan);
+        plan_change(m, ni, nr, "set", false, c);
 }
 
 bool manager_disable_is_noop(Manager *m) {
