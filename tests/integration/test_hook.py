@@ -222,8 +222,8 @@ class HookTest(TestCase):
         snap = self.sim_snapshot()
         state = self.env.state()
         # A value that accelnet would put on a VF is checked: refused, naming it, nothing changes.
-        bad = domain_xml("web1", FOREIGN_VF).replace("<alias name=\"ua-accelnet-vf-", "<vlan><tag id=\"99999\" /></vlan>"
-                                                      "<alias name=\"ua-accelnet-vf-")
+        bad = domain_xml("web1", FOREIGN_VF).replace("<alias name=\"ua-accelnet-vf\"", "<vlan><tag id=\"99999\" /></vlan>"
+                                                      "<alias name=\"ua-accelnet-vf\"")
         self.assertIn('id="99999"', bad)
         p = self.hook("web1", "migrate", "begin", bad)
         self.assertHook(p, 1, err="VLAN tag id '99999'")

@@ -193,16 +193,16 @@ class Provisioning(TestCase):
         self.assertEqual((env.prop("CapacityVFs"), env.prop("UsableVFs")), (8, 6))
         self.assertEqual(env.state()["adapters"][0]["numvfs_before"], 8)
 
-    def test_enable_failed_explains_errno(self):
+    def test_enable_refuses_an_adapter_that_lost_its_driver(self):
         env = self.make_env(host_json={"devices": [
             rootport("0000:00:01.0", [1, 2], [igb("0000:01:00.0", "ens1")])]},
             intents={"c": {"name": "c", "types": ["compute"], "adapters": ["ens1"]}})
         env.start()
-        # the PF driver goes away after discovery: the kernel answers ENOENT
+        # the PF driver goes away after the daemon started: Enable looks at the host as it is now
         os.unlink(os.path.join(env.root, "sys/bus/pci/devices/0000:01:00.0/driver"))
         r = env.call("Enable", "string:c", "uint32:50")
-        self.assertError(r, ERR + "EnableAccelNetFailed", "ENOENT")
-        self.assertIn("no PF driver", r.err)
+        self.assertError(r, ERR + "SriovSupportMissingPfDriver", "0000:01:00.0")
+        self.assertIn("driver", r.err)
         self.assertFalse(env.prop("Enabled"))
         self.assertFalse(env.state()["management"]["enabled"])
 
