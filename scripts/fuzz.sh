@@ -50,8 +50,14 @@ if [ $merge = 1 ]; then
     [ -d "$work/corpus" ] || { echo "==> $t: no run to merge from ($work/corpus)"; continue; }
     mkdir -p "$seeds"
     before=$(find "$seeds" -type f | wc -l)
-    "$BUILD_DIR/tests/fuzz/$t" -merge=1 "$seeds" "$work/corpus" >"$work/merge.log" 2>&1 ||
+    # Merged in the scratch folder, which a target that drops root (to nobody) can write.
+    rm -rf "$work/merge"
+    mkdir -p "$work/merge"
+    cp -r "$seeds/." "$work/merge/"
+    if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then chown -R nobody "$work/merge"; fi
+    "$BUILD_DIR/tests/fuzz/$t" -merge=1 "$work/merge" "$work/corpus" >"$work/merge.log" 2>&1 ||
       { tail -n 20 "$work/merge.log"; exit 1; }
+    cp -n "$work/merge/"* "$seeds/"
     echo "==> $t: $before -> $(find "$seeds" -type f | wc -l) seeds in $seeds"
   done
   exit 0
