@@ -63,10 +63,18 @@ if [ $merge = 1 ]; then
   exit 0
 fi
 
+# fuzz-NAME.dict, else the dictionary of the format, after the last word (fuzz-domain-xml: xml.dict).
+dict_of() {
+  local t=$1
+  if [ -f "tests/fuzz/$t.dict" ]; then echo "tests/fuzz/$t.dict"
+  elif [ -f "tests/fuzz/${t##*-}.dict" ]; then echo "tests/fuzz/${t##*-}.dict"
+  else echo ""; fi
+}
+
 run_one() {
   local t=$1
   FUZZ_KEEP_CORPUS=1 tests/fuzz/run-fuzzer.sh "$BUILD_DIR/tests/fuzz/$t" "$BUILD_DIR/tests/fuzz/work/$t" "$seconds" \
-    "$(corpus_of "$t")" "$( [ -f "tests/fuzz/$t.dict" ] && echo "tests/fuzz/$t.dict")" \
+    "$(corpus_of "$t")" "$(dict_of "$t")" \
     "${FUZZ_TIMEOUT:-10}" "${FUZZ_RSS_MB:-2048}"
 }
 
