@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need, builds, and runs every test tier (unit, integration, e2e).
-#   scripts/test.sh [-L LABEL]   run only one tier
-# Environment: BUILD_DIR (default build), ACCELNET_SANITIZE=0 to skip the sanitizer build.
+#   scripts/test.sh [-L LABEL]   run only one tier (unit, integration, e2e, fuzz)
+# Environment: BUILD_DIR (default build), ACCELNET_SANITIZE=0 to skip the sanitizer build,
+# ACCELNET_FUZZ=0 to skip the fuzz targets (tests/fuzz, 30 s each, built with clang).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
@@ -23,6 +24,18 @@ if [ "${ACCELNET_SANITIZE:-1}" = "1" ] && [ ${#label[@]} -eq 0 ]; then
   # The integration harness fails a test whose accelnetd log shows a sanitizer report.
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir "$BUILD_DIR-asan" -L "unit|integration" -E "packaging" --output-on-failure -j"$JOBS"
+fi
+
+if [ "${ACCELNET_FUZZ:-1}" = "1" ] && { [ ${#label[@]} -eq 0 ] || [ "${label[1]}" = fuzz ]; }; then
+  # tests/fuzz: every libFuzzer target for 30 s from its seed corpus (scripts/fuzz.sh runs
+  # them longer). clang is required: a separate build folder.
+  echo "==> fuzz targets, 30 s each ($BUILD_DIR-fuzz)"
+  CC=clang cmake -S . -B "$BUILD_DIR-fuzz" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DACCELNET_FUZZ=ON >/dev/null
+  cmake --build "$BUILD_DIR-fuzz" -j"$JOBS" --target fuzz-targets >/dev/null
+  if [ ${#label[@]} -gt 0 ]; then
+    exec ctest --test-dir "$BUILD_DIR-fuzz" -L fuzz --output-on-failure -j2
+  fi
+  ctest --test-dir "$BUILD_DIR-fuzz" -L fuzz --output-on-failure -j2
 fi
 
 echo "==> all tiers"

@@ -16,5 +16,9 @@
 /* Both return 0, -EBADMSG with *reason ('field "F": what'), or -ENOMEM. j is borrowed. */
 int settings_parse(json_t *j, Settings *ret, char **reason);
 int intent_parse(json_t *j, Intent *ret, char **reason);
+/* The same on a file's text (size bytes, no NUL needed): what config_load runs on
+ * accelnet.json and on each intents.d file. Not JSON, or not an object: -EBADMSG. */
+int settings_parse_text(const char *text, size_t size, Settings *ret, char **reason);
+int intent_parse_text(const char *text, size_t size, Intent *ret, char **reason);
 /* Frees the members; the Intent itself is not freed. */
 void intent_done(Intent *i);

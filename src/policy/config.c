@@ -205,9 +205,21 @@ int settings_parse(json_t *j, Settings *ret, char **reason) {
         return 0;
 }
 
-/* Loads one JSON file. 0 with *ret set, 0 with *ret NULL when the file does not exist (or,
- * with a problem line, when it is bad), -ENOMEM. */
-static int load_json(const char *config_dir, const char *rel, json_t **ret, char ***problems, size_t *n_problems) {
+int settings_parse_text(const char *text, size_t size, Settings *ret, char **reason) {
+        json_auto_t *j = NULL;
+        int r;
+
+        r = jcheck_parse(text, size, &j, reason);
+        if (r < 0)
+                return r;
+        return settings_parse(j, ret, reason);
+}
+
+/* Reads one file. 0 with *ret set, 0 with *ret NULL when the file does not exist (or,
+ * with a problem line, when it cannot be read or is not a regular file of at most
+ * CONFIG_FILE_MAX bytes), -ENOMEM. */
+static int load_text(const char *config_dir, const char *rel, char **ret, size_t *ret_size, char ***problems,
+                     size_t *n_problems) {
         _cleanup_free_ char *path = NULL, *reason = NULL;
         int r;
 
@@ -215,7 +227,7 @@ static int load_json(const char *config_dir, const char *rel, json_t **ret, char
         path = path_join(config_dir, rel);
         if (!path)
                 return -ENOMEM;
-        r = jcheck_load_file(path, CONFIG_FILE_MAX, ret, &reason);
+        r = jcheck_read_file(path, CONFIG_FILE_MAX, ret, ret_size, &reason);
         if (r == -ENOENT)
                 return 0;
         if (r == -ENOMEM)
@@ -228,15 +240,15 @@ static int load_json(const char *config_dir, const char *rel, json_t **ret, char
 }
 
 static int load_settings(const char *config_dir, Settings *s, char ***problems, size_t *n_problems) {
-        _cleanup_free_ char *reason = NULL;
-        json_auto_t *j = NULL;
+        _cleanup_free_ char *reason = NULL, *text = NULL;
+        size_t size = 0;
         int r;
 
         settings_defaults(s);
-        r = load_json(config_dir, CONFIG_SETTINGS_FILE, &j, problems, n_problems);
-        if (r < 0 || !j)
+        r = load_text(config_dir, CONFIG_SETTINGS_FILE, &text, &size, problems, n_problems);
+        if (r < 0 || !text)
                 return r;
-        r = settings_parse(j, s, &reason);
+        r = settings_parse_text(text, size, s, &reason);
         if (r == -EBADMSG)
                 return strv_appendf(problems, n_problems, "%s: %s", CONFIG_SETTINGS_FILE, reason);
         return r;
@@ -327,10 +339,10 @@ static int load_intents(const char *config_dir, Config *c, char ***problems, siz
                 return r;
 
         for (size_t k = 0; k < n_files; k++) {
-                _cleanup_free_ char *rel = NULL, *reason = NULL;
+                _cleanup_free_ char *rel = NULL, *reason = NULL, *text = NULL;
                 _cleanup_(intent_done) Intent i = {};
-                json_auto_t *j = NULL;
                 const Intent *other;
+                size_t size = 0;
 
                 if (k >= CONFIG_INTENTS_MAX) {
                         r = strv_appendf(problems, n_problems,
@@ -341,12 +353,12 @@ static int load_intents(const char *config_dir, Config *c, char ***problems, siz
                 r = -ENOMEM;
                 if (asprintf(&rel, "%s/%s", CONFIG_INTENTS_DIR, files[k]) < 0)
                         break;
-                r = load_json(config_dir, rel, &j, problems, n_problems);
+                r = load_text(config_dir, rel, &text, &size, problems, n_problems);
                 if (r < 0)
                         break;
-                if (!j)
+                if (!text)
                         continue;
-                r = intent_parse(j, &i, &reason);
+                r = intent_parse_text(text, size, &i, &reason);
                 if (r == -EBADMSG) {
                         r = strv_appendf(problems, n_problems, "%s: %s", rel, reason);
                         if (r < 0)

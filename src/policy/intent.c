@@ -188,6 +188,16 @@ int intent_parse(json_t *j, Intent *ret, char **reason) {
         return 0;
 }
 
+int intent_parse_text(const char *text, size_t size, Intent *ret, char **reason) {
+        json_auto_t *j = NULL;
+        int r;
+
+        r = jcheck_parse(text, size, &j, reason);
+        if (r < 0)
+                return r;
+        return intent_parse(j, ret, reason);
+}
+
 void intent_done(Intent *i) {
         free(i->name);
         for (size_t k = 0; k < i->n_adapters; k++)

@@ -34,12 +34,8 @@ int jcheck_problem(char **reason, const char *field, const char *fmt, ...) {
         return -EBADMSG;
 }
 
-int jcheck_load_file(const char *path, size_t max, json_t **ret, char **reason) {
-        _cleanup_free_ char *buf = NULL;
-        json_auto_t *j = NULL;
-        json_error_t err;
+int jcheck_read_file(const char *path, size_t max, char **ret, size_t *ret_size, char **reason) {
         struct stat st;
-        size_t size;
         int r;
 
         if (stat(path, &st) < 0)
@@ -48,13 +44,28 @@ int jcheck_load_file(const char *path, size_t max, json_t **ret, char **reason) 
                 return jcheck_problem(reason, NULL, "not a regular file");
         if ((uint64_t) st.st_size > max)
                 return jcheck_problem(reason, NULL, "larger than %zu bytes", max);
-        r = read_full_file(path, max, &buf, &size);
+        r = read_full_file(path, max, ret, ret_size);
         if (r == -EFBIG)
                 return jcheck_problem(reason, NULL, "larger than %zu bytes", max);
+        return r;
+}
+
+int jcheck_load_file(const char *path, size_t max, json_t **ret, char **reason) {
+        _cleanup_free_ char *buf = NULL;
+        size_t size;
+        int r;
+
+        r = jcheck_read_file(path, max, &buf, &size, reason);
         if (r < 0)
                 return r;
+        return jcheck_parse(buf, size, ret, reason);
+}
 
-        j = json_loadb(buf, size, JSON_REJECT_DUPLICATES, &err);
+int jcheck_parse(const char *text, size_t size, json_t **ret, char **reason) {
+        json_auto_t *j = NULL;
+        json_error_t err;
+
+        j = json_loadb(text, size, JSON_REJECT_DUPLICATES, &err);
         if (!j)
                 return jcheck_problem(reason, NULL, "invalid JSON (line %d, column %d): %.200s", err.line,
                                       err.column, err.text);

@@ -27,6 +27,12 @@ int jcheck_problem(char **reason, const char *field, const char *fmt, ...) _prin
  * regular, too large, not JSON or not an object gives -EBADMSG with a reason. On success
  * *ret is owned by the caller. */
 int jcheck_load_file(const char *path, size_t max, json_t **ret, char **reason);
+/* jcheck_load_file's first half: the checks and the read, without parsing. *ret (owned,
+ * NUL-terminated) and *ret_size are set on success only. */
+int jcheck_read_file(const char *path, size_t max, char **ret, size_t *ret_size, char **reason);
+/* The same from memory: size bytes of text (no NUL needed) parsed as a JSON object with
+ * duplicate keys rejected; -EBADMSG with a reason otherwise. jcheck_load_file's parser. */
+int jcheck_parse(const char *text, size_t size, json_t **ret, char **reason);
 
 int jcheck_uint(json_t *v, const char *field, uint64_t min, uint64_t max, uint64_t *ret, char **reason);
 int jcheck_bool(json_t *v, const char *field, bool *ret, char **reason);

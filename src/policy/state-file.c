@@ -137,13 +137,14 @@ int state_save(const char *state_dir, const State *s) {
         return state_save_full(state_dir, s, true);
 }
 
-int state_save_full(const char *state_dir, const State *s, bool durable) {
-        _cleanup_free_ char *path = NULL, *text = NULL;
+int state_format(const State *s, char **ret, size_t *ret_size) {
+        _cleanup_free_ char *text = NULL;
         json_auto_t *j = NULL;
         size_t len;
+        char *t;
         int r;
 
-        assert_return(state_dir && s, -EINVAL);
+        assert_return(s && ret, -EINVAL);
 
         r = state_to_json(s, &j);
         if (r < 0)
@@ -152,15 +153,28 @@ int state_save_full(const char *state_dir, const State *s, bool durable) {
         if (!text)
                 return -ENOMEM;
         len = strlen(text);
-        {
-                char *t = realloc(text, len + 2);
-                if (!t)
-                        return -ENOMEM;
-                text = t;
-                text[len++] = '\n';
-                text[len] = 0;
-        }
+        t = realloc(text, len + 2);
+        if (!t)
+                return -ENOMEM;
+        text = t;
+        text[len++] = '\n';
+        text[len] = 0;
+        *ret = TAKE_PTR(text);
+        if (ret_size)
+                *ret_size = len;
+        return 0;
+}
 
+int state_save_full(const char *state_dir, const State *s, bool durable) {
+        _cleanup_free_ char *path = NULL, *text = NULL;
+        size_t len;
+        int r;
+
+        assert_return(state_dir && s, -EINVAL);
+
+        r = state_format(s, &text, &len);
+        if (r < 0)
+                return r;
         r = mkdir_p(state_dir, 0755);
         if (r < 0)
                 return r;
@@ -516,11 +530,33 @@ static int move_aside(const char *path, const char *tag, char **ret) {
         return -EEXIST;
 }
 
-int state_load(const char *state_dir, State **ret, char **ret_note) {
-        _cleanup_free_ char *path = NULL, *reason = NULL, *aside = NULL, *note = NULL, *tag = NULL;
-        _cleanup_(state_freep) State *s = NULL;
+int state_parse(const char *text, size_t size, State **ret, int64_t *ret_version, char **reason) {
         json_auto_t *j = NULL;
         json_t *v;
+        int r;
+
+        assert_return(text && ret && reason, -EINVAL);
+
+        r = jcheck_parse(text, size, &j, reason);
+        if (r < 0)
+                return r;
+        /* A newer schema is reported as such, whatever else is in the file. */
+        v = json_object_get(j, "version");
+        if (json_is_integer(v) && json_integer_value(v) > STATE_SCHEMA_VERSION) {
+                if (ret_version)
+                        *ret_version = (int64_t) json_integer_value(v);
+                r = jcheck_problem(reason, "version", "%lld is newer than version %d that this accelnetd understands",
+                                   (long long) json_integer_value(v), STATE_SCHEMA_VERSION);
+                return r == -EBADMSG ? -EPROTONOSUPPORT : r;
+        }
+        return state_from_json(j, ret, reason);
+}
+
+int state_load(const char *state_dir, State **ret, char **ret_note) {
+        _cleanup_free_ char *path = NULL, *reason = NULL, *aside = NULL, *note = NULL, *tag = NULL, *text = NULL;
+        _cleanup_(state_freep) State *s = NULL;
+        int64_t version = 0;
+        size_t size = 0;
         int r;
 
         assert_return(state_dir && ret, -EINVAL);
@@ -528,7 +564,7 @@ int state_load(const char *state_dir, State **ret, char **ret_note) {
         path = path_join(state_dir, STATE_FILE);
         if (!path)
                 return -ENOMEM;
-        r = jcheck_load_file(path, STATE_FILE_MAX, &j, &reason);
+        r = jcheck_read_file(path, STATE_FILE_MAX, &text, &size, &reason);
         if (r == -ENOENT)
                 goto empty;
         if (r == -ELOOP || r == -EISDIR || r == -EFBIG) {
@@ -540,14 +576,11 @@ int state_load(const char *state_dir, State **ret, char **ret_note) {
                 if (!reason)
                         return -ENOMEM;
                 r = -EBADMSG;
-        } else if (r < 0 && r != -EBADMSG)
-                return r;
-
-        v = j ? json_object_get(j, "version") : NULL;
-        if (json_is_integer(v) && json_integer_value(v) > STATE_SCHEMA_VERSION) {
-                long long version = (long long) json_integer_value(v);
-
-                if (asprintf(&tag, "v%lld", version) < 0)
+        }
+        if (r >= 0)
+                r = state_parse(text, size, &s, &version, &reason);
+        if (r == -EPROTONOSUPPORT) {
+                if (asprintf(&tag, "v%lld", (long long) version) < 0)
                         return -ENOMEM;
                 r = move_aside(path, tag, &aside);
                 if (r < 0)
@@ -555,14 +588,9 @@ int state_load(const char *state_dir, State **ret, char **ret_note) {
                 if (asprintf(&note,
                              "%s has schema version %lld, newer than version %d that this accelnetd understands; "
                              "moved it to %s and started with an empty state",
-                             path, version, STATE_SCHEMA_VERSION, aside) < 0)
+                             path, (long long) version, STATE_SCHEMA_VERSION, aside) < 0)
                         return -ENOMEM;
                 goto empty;
-        }
-        if (r >= 0) {
-                r = state_from_json(j, &s, &reason);
-                if (r < 0 && r != -EBADMSG)
-                        return r;
         }
         if (r == -EBADMSG) {
                 r = move_aside(path, "corrupt", &aside);
@@ -573,6 +601,8 @@ int state_load(const char *state_dir, State **ret, char **ret_note) {
                         return -ENOMEM;
                 goto empty;
         }
+        if (r < 0)
+                return r;
 
         *ret = TAKE_PTR(s);
         if (ret_note)

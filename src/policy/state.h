@@ -92,6 +92,14 @@ static inline void state_freep(State **s) {
  * state.json.corrupt-<UTC timestamp> (or state.json.v<N>-<timestamp>) and an empty state is
  * returned; *ret_note then says what happened and where the file went (NULL otherwise). */
 int state_load(const char *state_dir, State **ret, char **ret_note);
+/* The parser state_load uses, on the file's text (size bytes, no NUL needed): 0 with *ret;
+ * -EBADMSG with *reason ('field "F": what') when the text is not JSON or does not match the
+ * schema; -EPROTONOSUPPORT with *ret_version (if given) and *reason when the text carries a
+ * schema version newer than STATE_SCHEMA_VERSION; -ENOMEM. *reason is replaced, not
+ * appended to: the caller frees it. */
+int state_parse(const char *text, size_t size, State **ret, int64_t *ret_version, char **reason);
+/* state_save's text: sorted keys, indented, ending in a newline. *ret is owned. */
+int state_format(const State *s, char **ret, size_t *ret_size);
 /* Atomic replace of STATE_DIR/state.json (created 0600, directory created 0755 if missing). */
 int state_save(const char *state_dir, const State *s);
 /* durable=false: replaced atomically but not fsynced (the daemon syncs a moment later,

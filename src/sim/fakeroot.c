@@ -14,6 +14,13 @@
 #include "shared/macro.h"
 #include "sim.h"
 
+/* Limits on what a description can make. */
+#define FAKEROOT_DEPTH_MAX 32u    /* bridges below bridges */
+#define FAKEROOT_VFS_MAX 4096u    /* sriov_numvfs, summed over the description */
+#define FAKEROOT_DRIVER_MAX 64    /* driver names, with the NUL */
+#define FAKEROOT_GROUP_MAX 65535  /* IOMMU group numbers */
+#define FAKEROOT_NODE_MAX 1023    /* NUMA nodes */
+
 typedef struct DumpCache {
         char *name;
         PciDump *dump;
@@ -29,6 +36,7 @@ typedef struct Ctx {
         int next_group;
         char **pending_vfs;   /* "ADDR\tN\tDRIVER" created after the whole tree exists */
         size_t n_pending_vfs;
+        unsigned n_vfs;       /* their sum */
 } Ctx;
 
 static int fail(Ctx *c, const char *fmt, ...) _printf_(2, 3);
@@ -87,6 +95,24 @@ static int get_uint(Ctx *c, const json_t *o, const char *key, const char *where,
                 return fail(c, "%s: \"%s\" must be an integer 0-%u", where, key, max);
         *ret = (unsigned) json_integer_value(v);
         return 0;
+}
+
+/* A name that becomes one path component (a driver, a net device, a file): not empty, not
+ * "." or "..", no '/', no whitespace or control characters, shorter than max. */
+static bool component_valid(const char *s, size_t max) {
+        size_t n = strlen(s);
+
+        if (n == 0 || n >= max || streq(s, ".") || streq(s, ".."))
+                return false;
+        for (const char *p = s; *p; p++)
+                if (*p == '/' || (unsigned char) *p <= ' ' || *p == 0x7f)
+                        return false;
+        return true;
+}
+
+/* A JSON integer within [min, max]. */
+static bool int_in(const json_t *v, json_int_t min, json_int_t max) {
+        return json_is_integer(v) && json_integer_value(v) >= min && json_integer_value(v) <= max;
 }
 
 static int pcie_type_from_string(const char *s) {
@@ -191,7 +217,12 @@ static int load_dump(Ctx *c, const char *name, const char *where, PciDump **ret)
                 return -ENOMEM;
         }
         c->dumps = nd;
-        c->dumps[c->n_dumps++] = (DumpCache){ .name = strdup(name), .dump = d };
+        c->dumps[c->n_dumps] = (DumpCache){ .name = strdup(name), .dump = d };
+        if (!c->dumps[c->n_dumps].name) {
+                pci_dump_free(d);
+                return -ENOMEM;
+        }
+        c->n_dumps++;
         *ret = d;
         return 0;
 }
@@ -252,8 +283,34 @@ static int build_config(Ctx *c, const json_t *cfgdesc, const char *where, uint8_
 
 /* ---- devices ----------------------------------------------------------------------- */
 
+static const char *const omit_names[] = {
+        "config", "vendor", "device", "class", "subsystem_vendor", "subsystem_device", "irq", "resource",
+        "numa_node", "sriov", "bus_link", NULL,
+};
+
+static int check_omit(Ctx *c, const json_t *dev, const char *where) {
+        json_t *o = json_object_get(dev, "omit"), *v;
+        size_t i;
+
+        if (!o)
+                return 0;
+        if (!json_is_array(o))
+                return fail(c, "%s: \"omit\" must be an array of names", where);
+        json_array_foreach(o, i, v) {
+                bool known = false;
+                for (const char *const *n = omit_names; *n && json_is_string(v); n++)
+                        if (streq(*n, json_string_value(v)))
+                                known = true;
+                if (!known)
+                        return fail(c, "%s: \"omit\"[%zu] is not one of config, vendor, device, class, "
+                                    "subsystem_vendor, subsystem_device, irq, resource, numa_node, sriov, bus_link",
+                                    where, i);
+        }
+        return 0;
+}
+
 static int write_sriov_attrs(const char *dir, const uint8_t *cfg, size_t len, unsigned numvfs) {
-        int p = cfg_find_ext_cap(cfg, len, EXT_CAP_SRIOV);
+        int p = cfg_find_ext_cap(cfg, len, EXT_CAP_SRIOV, EXT_CAP_SRIOV_SIZE);
         int r = 0;
         if (p < 0)
                 return 0;
@@ -266,7 +323,7 @@ static int write_sriov_attrs(const char *dir, const uint8_t *cfg, size_t len, un
         return r;
 }
 
-static int build_device(Ctx *c, const json_t *dev, const char *parent_rel, int parent_secondary) {
+static int build_device(Ctx *c, const json_t *dev, const char *parent_rel, int parent_secondary, unsigned depth) {
         static const char *const keys[] = {
                 "address", "config", "bus", "driver", "vf_driver", "ifname", "numa_node", "iommu_group",
                 "sriov_numvfs", "link_speed", "files", "omit", "children", "comment", NULL,
@@ -286,6 +343,11 @@ static int build_device(Ctx *c, const json_t *dev, const char *parent_rel, int p
         pci_addr_format(&a, addr_s);
         if (!keys_allowed(c, dev, addr_s, keys))
                 return -EINVAL;
+        if (depth > FAKEROOT_DEPTH_MAX)
+                return fail(c, "%s: more than %u levels of \"children\"", addr_s, FAKEROOT_DEPTH_MAX);
+        r = check_omit(c, dev, addr_s);
+        if (r < 0)
+                return r;
         if (asprintf(&rel, "%s/%s", parent_rel, addr_s) < 0)
                 return -ENOMEM;
         r = fs_mkdir_rel(c->root, rel);
@@ -296,8 +358,8 @@ static int build_device(Ctx *c, const json_t *dev, const char *parent_rel, int p
                 return -ENOMEM;
 
         if ((v = json_object_get(dev, "numa_node"))) {
-                if (!json_is_integer(v))
-                        return fail(c, "%s: \"numa_node\" must be an integer", addr_s);
+                if (!int_in(v, -1, FAKEROOT_NODE_MAX))
+                        return fail(c, "%s: \"numa_node\" must be an integer -1-%d", addr_s, FAKEROOT_NODE_MAX);
                 numa = (int) json_integer_value(v);
         }
         if ((v = json_object_get(dev, "config"))) {
@@ -309,10 +371,13 @@ static int build_device(Ctx *c, const json_t *dev, const char *parent_rel, int p
                 if (!json_is_array(v) || json_array_size(v) != 2 || !json_is_integer(json_array_get(v, 0)) ||
                     !json_is_integer(json_array_get(v, 1)))
                         return fail(c, "%s: \"bus\" must be [secondary, subordinate]", addr_s);
-                sec = (int) json_integer_value(json_array_get(v, 0));
-                int sub = (int) json_integer_value(json_array_get(v, 1));
-                if (sec < 0 || sec > 255 || sub < sec || sub > 255)
-                        return fail(c, "%s: \"bus\" range %d-%d is not valid", addr_s, sec, sub);
+                json_int_t sec_j = json_integer_value(json_array_get(v, 0)),
+                           sub_j = json_integer_value(json_array_get(v, 1));
+                if (sec_j < 0 || sec_j > 255 || sub_j < sec_j || sub_j > 255)
+                        return fail(c, "%s: \"bus\" range %lld-%lld is not valid", addr_s, (long long) sec_j,
+                                    (long long) sub_j);
+                sec = (int) sec_j;
+                int sub = (int) sub_j;
                 /* Only a type 1 (bridge) header has bus registers: a function that reads
                  * all ones keeps reading all ones. */
                 if (len >= 0x1b && (cfg[0x0e] & 0x7f) == 1) {
@@ -352,13 +417,16 @@ static int build_device(Ctx *c, const json_t *dev, const char *parent_rel, int p
         if ((v = json_object_get(dev, "driver"))) {
                 if (!json_is_string(v))
                         return fail(c, "%s: \"driver\" must be a string", addr_s);
+                if (!component_valid(json_string_value(v), FAKEROOT_DRIVER_MAX))
+                        return fail(c, "%s: \"driver\" must be a name shorter than %d characters without '/' or spaces",
+                                    addr_s, FAKEROOT_DRIVER_MAX);
                 r = fs_bind_driver(c->root, rel, addr_s, json_string_value(v));
                 if (r < 0)
                         return r;
         }
         v = json_object_get(dev, "iommu_group");
-        if (v && !json_is_null(v) && !json_is_integer(v))
-                return fail(c, "%s: \"iommu_group\" must be an integer or null", addr_s);
+        if (v && !json_is_null(v) && !int_in(v, 0, FAKEROOT_GROUP_MAX))
+                return fail(c, "%s: \"iommu_group\" must be an integer 0-%d or null", addr_s, FAKEROOT_GROUP_MAX);
         if ((v && json_is_integer(v)) || (!v && c->iommu)) {
                 int g = v ? (int) json_integer_value(v) : c->next_group++;
                 if (v && g >= c->next_group)
@@ -368,7 +436,7 @@ static int build_device(Ctx *c, const json_t *dev, const char *parent_rel, int p
                         return r;
         }
         if ((v = json_object_get(dev, "ifname"))) {
-                if (!json_is_string(v) || strlen(json_string_value(v)) >= 16 || strchr(json_string_value(v), '/'))
+                if (!json_is_string(v) || !component_valid(json_string_value(v), 16) || strchr(json_string_value(v), ':'))
                         return fail(c, "%s: \"ifname\" must be an interface name", addr_s);
                 r = fs_add_netdev(c->root, rel, json_string_value(v), &a, speed);
                 if (r < 0)
@@ -380,17 +448,25 @@ static int build_device(Ctx *c, const json_t *dev, const char *parent_rel, int p
                 if (!json_is_object(v))
                         return fail(c, "%s: \"files\" must be an object", addr_s);
                 json_object_foreach(v, k, fv) {
-                        if (!json_is_string(fv) || strchr(k, '/'))
+                        if (!component_valid(k, NAME_MAX + 1))
+                                return fail(c, "%s: \"files\" has a key that is not a file name", addr_s);
+                        if (!json_is_string(fv))
                                 return fail(c, "%s: \"files\".%s must be a string", addr_s, k);
                         r = fs_put_text(abs, k, "%s", json_string_value(fv));
                         if (r < 0)
                                 return r;
                 }
         }
+        json_t *vd = json_object_get(dev, "vf_driver");
+        if (vd && (!json_is_string(vd) || !component_valid(json_string_value(vd), FAKEROOT_DRIVER_MAX)))
+                return fail(c, "%s: \"vf_driver\" must be a name shorter than %d characters without '/' or spaces",
+                            addr_s, FAKEROOT_DRIVER_MAX);
         if (numvfs > 0) {
-                json_t *vd = json_object_get(dev, "vf_driver");
+                if (numvfs > FAKEROOT_VFS_MAX - c->n_vfs)
+                        return fail(c, "%s: more than %u VFs in the description", addr_s, FAKEROOT_VFS_MAX);
+                c->n_vfs += numvfs;
                 r = strv_appendf(&c->pending_vfs, &c->n_pending_vfs, "%s\t%u\t%s", addr_s, numvfs,
-                                 json_is_string(vd) ? json_string_value(vd) : "");
+                                 vd ? json_string_value(vd) : "");
                 if (r < 0)
                         return r;
         }
@@ -402,7 +478,7 @@ static int build_device(Ctx *c, const json_t *dev, const char *parent_rel, int p
                 json_array_foreach(v, i, child) {
                         if (!json_is_object(child))
                                 return fail(c, "%s: children[%zu] must be an object", addr_s, i);
-                        r = build_device(c, child, rel, sec);
+                        r = build_device(c, child, rel, sec, depth + 1);
                         if (r < 0)
                                 return r;
                 }
@@ -411,6 +487,23 @@ static int build_device(Ctx *c, const json_t *dev, const char *parent_rel, int p
 }
 
 /* ---- the host ------------------------------------------------------------------------ */
+
+/* A root-relative path: not empty, not absolute, no "." or ".." components, no empty ones. */
+static bool rel_path_valid(const char *p) {
+        if (!*p || *p == '/' || strlen(p) >= PATH_MAX)
+                return false;
+        for (const char *s = p; *s;) {
+                size_t n = strcspn(s, "/");
+                if (n == 0 || (n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
+                        return false;
+                s += n;
+                if (*s == '/')
+                        s++;
+                if (!*s && s[-1] == '/')
+                        return false;
+        }
+        return true;
+}
 
 static int build_host(Ctx *c, const json_t *desc) {
         static const char *const keys[] = { "kernel", "cmdline", "iommu", "smt", "numa", "devices", "symlinks",
@@ -523,23 +616,62 @@ static int build_host(Ctx *c, const json_t *desc) {
                         return fail(c, "host: devices[%zu] needs an \"address\" DDDD:BB:DD.F", i);
                 if (asprintf(&hostbridge, "sys/devices/pci%04x:%02x", pa.domain, pa.bus) < 0)
                         return -ENOMEM;
-                r = build_device(c, dev, hostbridge, -1);
+                r = build_device(c, dev, hostbridge, -1, 0);
                 if (r < 0)
                         return r;
         }
 
-        /* Raw links for broken trees: {"link": REL, "target": "text as written"}. */
+        /* Raw links for broken trees: {"link": REL, "target": "text as written"}, checked
+         * here and made last (make_raw_links). */
         json_t *links = json_object_get(desc, "symlinks"), *l;
+        if (links && !json_is_array(links))
+                return fail(c, "host: \"symlinks\" must be an array");
         json_array_foreach(links, i, l) {
                 json_t *ln = json_object_get(l, "link"), *tg = json_object_get(l, "target");
-                if (!json_is_string(ln) || !json_is_string(tg))
+                if (!json_is_object(l) || !json_is_string(ln) || !json_is_string(tg))
                         return fail(c, "host: symlinks[%zu] needs \"link\" and \"target\" strings", i);
-                _cleanup_free_ char *labs = root_path(c->root, json_string_value(ln));
-                if (!labs)
+                if (!rel_path_valid(json_string_value(ln)) || strlen(json_string_value(tg)) == 0 ||
+                    strlen(json_string_value(tg)) >= PATH_MAX)
+                        return fail(c, "host: symlinks[%zu]: \"link\" must be a path inside the root without \"..\" "
+                                    "and \"target\" not empty", i);
+                if (!keys_allowed(c, l, "host: symlinks", (const char *const[]){ "link", "target", NULL }))
+                        return -EINVAL;
+        }
+        return 0;
+}
+
+/* The raw links, after everything else: later writes never follow them. Each link's
+ * directory must exist and resolve inside the root. */
+static int make_raw_links(Ctx *c, const json_t *desc) {
+        json_t *links = json_object_get(desc, "symlinks"), *l;
+        char root_canon[PATH_MAX];
+        size_t i, rl;
+
+        if (!realpath(c->root, root_canon))
+                return -errno;
+        rl = streq(root_canon, "/") ? 0 : strlen(root_canon);
+        json_array_foreach(links, i, l) {
+                const char *link = json_string_value(json_object_get(l, "link"));
+                _cleanup_free_ char *labs = root_path(c->root, link), *dir = NULL;
+                char dir_canon[PATH_MAX];
+                int r;
+
+                if (!labs || !(dir = strdup(labs)))
                         return -ENOMEM;
+                *strrchr(dir, '/') = 0;
+                if (!realpath(dir, dir_canon)) {
+                        r = -errno;
+                        (void) fail(c, "host: symlinks[%zu]: the directory of %s: %s", i, link, strerror(-r));
+                        return r;
+                }
+                if (strncmp(dir_canon, root_canon, rl) != 0 || (dir_canon[rl] != '/' && dir_canon[rl] != 0))
+                        return fail(c, "host: symlinks[%zu]: the directory of %s is outside the root", i, link);
                 (void) unlink(labs);
-                if (symlink(json_string_value(tg), labs) < 0)
-                        return -errno;
+                if (symlink(json_string_value(json_object_get(l, "target")), labs) < 0) {
+                        r = -errno;
+                        (void) fail(c, "host: symlinks[%zu]: cannot create %s: %s", i, link, strerror(-r));
+                        return r;
+                }
         }
         return 0;
 }
@@ -550,7 +682,7 @@ int fakeroot_build(const char *root, const json_t *desc, const FakeRootOptions *
 
         r = build_host(&c, desc);
         for (size_t i = 0; r >= 0 && i < c.n_pending_vfs; i++) {
-                char addr[PCI_ADDR_STRLEN + 1], drv[64] = "";
+                char addr[PCI_ADDR_STRLEN + 1], drv[FAKEROOT_DRIVER_MAX] = "";
                 unsigned n = 0;
                 if (sscanf(c.pending_vfs[i], "%20[^\t]\t%u\t%63s", addr, &n, drv) < 2)
                         continue;
@@ -558,6 +690,8 @@ int fakeroot_build(const char *root, const json_t *desc, const FakeRootOptions *
                 if (r < 0)
                         (void) fail(&c, "%s: cannot create %u VFs: %s", addr, n, strerror(-r));
         }
+        if (r >= 0)
+                r = make_raw_links(&c, desc);
         for (size_t i = 0; i < c.n_dumps; i++) {
                 free(c.dumps[i].name);
                 pci_dump_free(c.dumps[i].dump);

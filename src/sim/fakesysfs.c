@@ -148,15 +148,16 @@ void synth_config(const SynthConfig *s, uint8_t c[4096]) {
 #undef EXT_HDR
 }
 
-/* Finds an extended capability in raw bytes; -1 if absent. Bounded against loops. */
-int cfg_find_ext_cap(const uint8_t *c, size_t len, uint16_t id) {
+/* Finds an extended capability of at least `size` bytes in raw bytes; -1 if absent or cut
+ * short by the end of the bytes. Bounded against loops. */
+int cfg_find_ext_cap(const uint8_t *c, size_t len, uint16_t id, size_t size) {
         int pos = 0x100;
         for (int i = 0; i < 256 && pos >= 0x100 && (size_t) pos + 4 <= len; i++) {
                 uint32_t h = cfg_get32(c, pos);
                 if (h == 0 || h == 0xffffffff)
                         return -1;
                 if ((h & 0xffff) == id)
-                        return pos;
+                        return (size_t) pos + size <= len ? pos : -1;
                 pos = (int) (h >> 20) & 0xffc;
         }
         return -1;

@@ -17,6 +17,7 @@ typedef struct json_t json_t;
 #define EXT_CAP_SRIOV 0x0010
 #define EXT_CAP_ACS 0x000d
 #define EXT_CAP_ARI 0x000e
+#define EXT_CAP_SRIOV_SIZE 0x40 /* the SR-IOV registers read and written here end at 0x1c */
 
 /* DIR/NAME with exactly these bytes, or this formatted text. */
 int fs_put_file(const char *dir, const char *name, const void *data, size_t len);
@@ -41,8 +42,9 @@ static inline uint32_t cfg_get32(const uint8_t *c, int off) {
         return (uint32_t) c[off] | (uint32_t) c[off + 1] << 8 | (uint32_t) c[off + 2] << 16 |
                (uint32_t) c[off + 3] << 24;
 }
-/* Offset of an extended capability in raw bytes; -1 if absent. Bounded against loops. */
-int cfg_find_ext_cap(const uint8_t *c, size_t len, uint16_t id);
+/* Offset of an extended capability of at least `size` bytes in raw bytes; -1 if absent or
+ * cut short by the end of the bytes. Bounded against loops. */
+int cfg_find_ext_cap(const uint8_t *c, size_t len, uint16_t id, size_t size);
 
 /* Whether the device description `dev` (may be NULL) lists `name` in "omit". */
 bool dev_omitted(const json_t *dev, const char *name);

@@ -41,7 +41,7 @@ static int remove_vfs(const char *root, const char *pf_abs) {
                         return -ENOMEM;
                 if (realpath(link, vf)) {
                         const char *addr = path_basename(vf);
-                        _cleanup_free_ char *bl = NULL, *blabs = NULL, *grp = NULL;
+                        _cleanup_free_ char *bl = NULL, *blabs = NULL;
                         _cleanup_free_ char *gl = path_join(vf, "iommu_group");
                         char gpath[PATH_MAX];
                         if (gl && realpath(gl, gpath)) {
@@ -97,6 +97,9 @@ int fakeroot_set_vfs(const char *root, const char *pf_address, unsigned n, const
         if (!realpath(blabs, pf_abs) || !realpath(root, root_canon))
                 return -errno;
         size_t rl = streq(root_canon, "/") ? 0 : strlen(root_canon);
+        /* A raw link may point anywhere: the PF must be a device directory inside the root. */
+        if (strncmp(pf_abs, root_canon, rl) != 0 || pf_abs[rl] != '/' || !strchr(pf_abs + rl + 1, '/'))
+                return -ENOENT;
         pf_rel = strdup(pf_abs + rl + 1);
         cfgp = path_join(pf_abs, "config");
         if (!pf_rel || !cfgp)
@@ -105,7 +108,7 @@ int fakeroot_set_vfs(const char *root, const char *pf_address, unsigned n, const
         if (r < 0)
                 return r;
         uint8_t *cfg = (uint8_t *) cfgbuf;
-        p = cfg_find_ext_cap(cfg, len, EXT_CAP_SRIOV);
+        p = cfg_find_ext_cap(cfg, len, EXT_CAP_SRIOV, EXT_CAP_SRIOV_SIZE);
         if (p < 0)
                 return -ENOENT;
         if (n > cfg_get16(cfg, p + 0x0e))

@@ -2,6 +2,7 @@
 #include <libgen.h>
 #include <sys/stat.h>
 
+#include "policy/config-internal.h"
 #include "policy/config.h"
 #include "shared/fileio.h"
 #include "shared/hostfacts.h"
@@ -684,6 +685,35 @@ TEST(intent_names_and_types) {
         CHECK(intent_type_to_string((IntentType) (1 << 3)) == NULL);
 }
 
+TEST(parse_text) {
+        /* settings_parse_text/intent_parse_text: what config_load runs on each file's text. */
+        static const char settings[] = "{\"node_reserve_default\": 20, \"tiers\": {\"high\": {\"numa\": \"none\"}}}";
+        static const char intent[] = "{\"name\": \"c1\", \"types\": [\"compute\"], \"adapters\": [\"ens1f0\"]}";
+        _cleanup_free_ char *reason = NULL;
+        _cleanup_(intent_done) Intent i = {};
+        Settings s;
+
+        /* Exactly size bytes are parsed: the closing brace cut off is invalid JSON. */
+        CHECK_INT(settings_parse_text(settings, sizeof settings - 1, &s, &reason), 0);
+        CHECK_INT(s.default_node_reserve, 20);
+        CHECK_INT(s.tiers.tiers[TIER_HIGH].numa, NUMA_POLICY_NONE);
+        CHECK_INT(settings_parse_text(settings, sizeof settings - 2, &s, &reason), -EBADMSG);
+        CHECK_CONTAINS(reason, "invalid JSON");
+        CHECK_INT(settings_parse_text("{\"max_vms\": 1, \"max_vms\": 2}", 28, &s, &reason), -EBADMSG);
+        CHECK_CONTAINS(reason, "duplicate");
+        CHECK_INT(settings_parse_text("[]", 2, &s, &reason), -EBADMSG);
+        CHECK_CONTAINS(reason, "must be a JSON object");
+
+        CHECK_INT(intent_parse_text(intent, sizeof intent - 1, &i, &reason), 0);
+        CHECK_STR(i.name, "c1");
+        CHECK_INT(i.types, INTENT_TYPE_COMPUTE);
+        CHECK_INT(i.n_adapters, 1);
+        intent_done(&i);
+        CHECK_INT(intent_parse_text(intent, 10, &i, &reason), -EBADMSG);
+        CHECK(i.name == NULL);
+        CHECK_CONTAINS(reason, "invalid JSON");
+}
+
 int main(void) {
         RUN(settings_defaults_values);
         RUN(missing_and_empty);
@@ -698,5 +728,6 @@ int main(void) {
         RUN(intent_file_limit);
         RUN(problem_lines_printable);
         RUN(intent_names_and_types);
+        RUN(parse_text);
         return TEST_MAIN_END();
 }

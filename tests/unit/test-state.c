@@ -587,6 +587,51 @@ TEST(helpers) {
         CHECK(state_free(NULL) == NULL);
 }
 
+TEST(parse_and_format_text) {
+        /* state_parse/state_format: what state_load and state_save run, on text. */
+        _cleanup_(state_freep) State *s = state_new(), *t = NULL, *u = NULL;
+        _cleanup_free_ char *text = NULL, *again = NULL, *reason = NULL;
+        size_t len = 0, len2 = 0;
+        int64_t version = 0;
+
+        ASSERT(s);
+        fill_state(s);
+        CHECK_INT(state_format(s, &text, &len), 0);
+        ASSERT(text);
+        CHECK_INT(strlen(text), len);
+        CHECK(text[len - 1] == '\n');
+        /* No NUL needed: parse exactly len bytes of a copy without one. */
+        _cleanup_free_ char *copy = malloc(len);
+        ASSERT(copy);
+        memcpy(copy, text, len);
+        CHECK_INT(state_parse(copy, len, &t, &version, &reason), 0);
+        ASSERT(t);
+        CHECK(reason == NULL);
+        CHECK_INT(version, 0); /* only set for a newer version */
+        CHECK_INT(t->n_vms, 2);
+        CHECK_STR(t->vms[1].vm, "db \"primary\" ü");
+        CHECK_INT(state_format(t, &again, &len2), 0);
+        CHECK_INT(len2, len);
+        CHECK_STR(again, text);
+
+        /* Not JSON, cut short, not an object, the wrong schema: -EBADMSG and a reason. */
+        CHECK_INT(state_parse(text, len / 2, &u, NULL, &reason), -EBADMSG);
+        CHECK(u == NULL);
+        CHECK_CONTAINS(reason, "invalid JSON");
+        CHECK_INT(state_parse("[1]", 3, &u, NULL, &reason), -EBADMSG);
+        CHECK_CONTAINS(reason, "must be a JSON object");
+        CHECK_INT(state_parse("{\"version\": 1}", 14, &u, NULL, &reason), -EBADMSG);
+        CHECK_CONTAINS(reason, "field \"management\": is required");
+        CHECK(u == NULL);
+
+        /* A newer schema: -EPROTONOSUPPORT with the version, whatever else is there. */
+        version = 0;
+        CHECK_INT(state_parse("{\"version\": 7, \"x\": 1}", 22, &u, &version, &reason), -EPROTONOSUPPORT);
+        CHECK(u == NULL);
+        CHECK_INT(version, 7);
+        CHECK_CONTAINS(reason, "field \"version\": 7 is newer than version 1");
+}
+
 int main(void) {
         RUN(string_tables);
         RUN(missing_file_and_dir);
@@ -597,5 +642,6 @@ int main(void) {
         RUN(newer_version_moved_aside);
         RUN(repeated_corruption_keeps_every_file);
         RUN(helpers);
+        RUN(parse_and_format_text);
         return TEST_MAIN_END();
 }
