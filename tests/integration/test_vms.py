@@ -376,7 +376,7 @@ class Concurrency(VmTestCase):
                         pre_start=lambda e: e.write_config("accelnet.json", {"max_concurrent_operations": 4}))
         self.assertEqual(env.prop("UsableVFs"), 12)
         ifnames = self.pf_ifnames(env)
-        allowed = {ERR + "Busy", ERR + "ClusterNotEnoughResources", ERR + "AlreadyEnabled"}
+        allowed = {ERR + "Busy", ERR + "ClusterNotEnoughResources"}
         results, problems = [], []
         stop = threading.Event()
 
