@@ -257,7 +257,12 @@ class VmTestCase(TestCase):
         self.assertEqual(len(names), len(set(names)), f"{where}: a VM twice in state.json: {records}")
 
     def assertConsistent(self, env, where="", ifnames=None, macs=True):
-        """At rest: ListVMs, state.json, AssignedVFs and the VFs' settings all agree."""
+        """At rest: ListVMs, state.json, AssignedVFs and the VFs' settings all agree. After a
+        restart the daemon may still be giving VMs their VFs back (operations it started
+        itself): it is given a few seconds to come to rest."""
+        settle(lambda: self._consistent_now(env, where, ifnames, macs), 10)
+
+    def _consistent_now(self, env, where, ifnames, macs):
         rows = self.vms(env)
         records = self.state_vms(env)
         self.assertOneVmPerVf(rows, records, where)
