@@ -8,9 +8,20 @@
  *   dbus-bench cycles CLIENTS SECONDS PERFORMANCE VM...
  *       Client i loops EnableVM(VM[i]) + DisableVM(VM[i]) for SECONDS. Prints JSON with the
  *       number of cycles, cycles/s and the p50 of one cycle.
+ *   dbus-bench mirror SOURCE_ADDRESS
+ *       A trivial service, to tell the cost of a reply's size from the daemon's own: fetches
+ *       ListAdapters, GetPrerequisites and ListVMs once from org.accelnet1 on the bus at
+ *       SOURCE_ADDRESS, then owns org.accelnet1 on the system bus and answers each of them
+ *       with a copy of the stored reply (the same rows marshalled again, nothing else),
+ *       until killed. Prints "ready" once the name is owned.
+ *   dbus-bench ping
+ *       One Peer.Ping with a 300 s timeout (start-up: answered once the daemon serves).
  *
  * The bus is DBUS_SYSTEM_BUS_ADDRESS (or the system bus). */
+#include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,6 +146,130 @@ static double pct(double *v, size_t n, double p) {
         return v[i];
 }
 
+/* ---- mirror: the same replies from a service that does nothing else ------------------------ */
+
+/* A reply's rows as plain values: ListAdapters a(ssssuuu), the others a(sssss). */
+typedef struct Rows {
+        char *(*s)[5];
+        uint32_t (*u)[3];
+        size_t n;
+} Rows;
+
+static Rows rows[_M_MAX];
+
+static int rows_read(sd_bus_message *reply, int m, Rows *ret) {
+        bool adapters = m == M_ADAPTERS;
+        const char *contents = adapters ? "(ssssuuu)" : "(sssss)";
+        size_t cap = 0;
+        int r = sd_bus_message_enter_container(reply, 'a', contents);
+        if (r < 0)
+                return r;
+        for (;;) {
+                const char *s[5] = {};
+                uint32_t u[3] = {};
+                r = adapters ? sd_bus_message_read(reply, "(ssssuuu)", &s[0], &s[1], &s[2], &s[3], &u[0], &u[1], &u[2])
+                             : sd_bus_message_read(reply, "(sssss)", &s[0], &s[1], &s[2], &s[3], &s[4]);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                if (ret->n == cap) {
+                        cap = cap ? 2 * cap : 64;
+                        ret->s = realloc(ret->s, cap * sizeof *ret->s);
+                        ret->u = realloc(ret->u, cap * sizeof *ret->u);
+                        if (!ret->s || !ret->u)
+                                return -ENOMEM;
+                }
+                for (int k = 0; k < 5; k++)
+                        ret->s[ret->n][k] = s[k] ? strdup(s[k]) : NULL;
+                memcpy(ret->u[ret->n], u, sizeof u);
+                ret->n++;
+        }
+        return sd_bus_message_exit_container(reply);
+}
+
+/* What the daemon's handler does with its model, with nothing to look up: a new return,
+ * one append per row, send. */
+static int mirror_method(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        sd_bus_message *reply = NULL;
+        int k = -1;
+        for (int i = M_ADAPTERS; i < _M_MAX; i++)
+                if (sd_bus_message_is_method_call(m, IFACE, method_names[i]))
+                        k = i;
+        if (k < 0)
+                return -EINVAL;
+        const Rows *t = &rows[k];
+        int r = sd_bus_message_new_method_return(m, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', k == M_ADAPTERS ? "(ssssuuu)" : "(sssss)");
+        for (size_t i = 0; r >= 0 && i < t->n; i++)
+                r = k == M_ADAPTERS ? sd_bus_message_append(reply, "(ssssuuu)", t->s[i][0], t->s[i][1], t->s[i][2],
+                                                            t->s[i][3], t->u[i][0], t->u[i][1], t->u[i][2])
+                                    : sd_bus_message_append(reply, "(sssss)", t->s[i][0], t->s[i][1], t->s[i][2],
+                                                            t->s[i][3], t->s[i][4]);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                r = sd_bus_send(NULL, reply, NULL);
+        sd_bus_message_unref(reply);
+        return r;
+}
+
+static const sd_bus_vtable mirror_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD("ListAdapters", "", "a(ssssuuu)", mirror_method, 0),
+        SD_BUS_METHOD("GetPrerequisites", "", "a(sssss)", mirror_method, 0),
+        SD_BUS_METHOD("ListVMs", "", "a(sssss)", mirror_method, 0),
+        SD_BUS_VTABLE_END,
+};
+
+static int mirror(const char *source) {
+        sd_bus *src = NULL, *bus = NULL;
+        int r = sd_bus_new(&src);
+        if (r >= 0)
+                r = sd_bus_set_address(src, source);
+        if (r >= 0)
+                r = sd_bus_set_bus_client(src, 1);
+        if (r >= 0)
+                r = sd_bus_start(src);
+        if (r < 0) {
+                fprintf(stderr, "mirror: cannot connect to %s: %s\n", source, strerror(-r));
+                return 1;
+        }
+        for (int m = M_ADAPTERS; m < _M_MAX; m++) {
+                sd_bus_error e = SD_BUS_ERROR_NULL;
+                sd_bus_message *reply = NULL;
+                r = sd_bus_call_method(src, DEST, PATH, IFACE, method_names[m], &e, &reply, "");
+                if (r >= 0)
+                        r = rows_read(reply, m, &rows[m]);
+                if (r < 0) {
+                        fprintf(stderr, "mirror: %s: %s\n", method_names[m], e.message ? e.message : strerror(-r));
+                        return 1;
+                }
+                sd_bus_message_unref(reply);
+        }
+        sd_bus_flush_close_unref(src);
+        bus = connect_bus();
+        r = sd_bus_add_object_vtable(bus, NULL, PATH, IFACE, mirror_vtable, NULL);
+        if (r >= 0)
+                r = sd_bus_request_name(bus, DEST, 0);
+        if (r < 0) {
+                fprintf(stderr, "mirror: cannot serve %s: %s\n", DEST, strerror(-r));
+                return 1;
+        }
+        printf("ready\n");
+        fflush(stdout);
+        for (;;) {
+                r = sd_bus_process(bus, NULL);
+                if (r < 0) {
+                        fprintf(stderr, "mirror: %s\n", strerror(-r));
+                        return 1;
+                }
+                if (r == 0 && sd_bus_wait(bus, UINT64_MAX) < 0)
+                        return 1;
+        }
+}
+
 int main(int argc, char **argv) {
         if (argc >= 4 && strcmp(argv[1], "reads") == 0) {
                 int n = atoi(argv[2]);
@@ -231,6 +366,9 @@ int main(int argc, char **argv) {
                         fprintf(stderr, "Ping: %s\n", e.message ? e.message : strerror(-r));
                 return r < 0;
         }
-        fprintf(stderr, "usage: dbus-bench ping | reads CLIENTS ROUNDS | cycles CLIENTS SECONDS PERFORMANCE VM...\n");
+        if (argc == 3 && strcmp(argv[1], "mirror") == 0)
+                return mirror(argv[2]);
+        fprintf(stderr, "usage: dbus-bench ping | reads CLIENTS ROUNDS | cycles CLIENTS SECONDS PERFORMANCE VM... | "
+                        "mirror SOURCE_ADDRESS\n");
         return 2;
 }

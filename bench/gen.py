@@ -5,10 +5,13 @@
       A host description (docs/host-description.md): N_PF synthesised E810-like PFs
       (ice, TotalVFs = VFS, offset 8, stride 1, ARI), each under its own root port with
       ACS, with VFS VFs already created and bound to iavf (net devices ethNvM).
-  gen.py vms N_PF VFS N_VM ROOT NODE.xml CONFIG_DIR STATE_DIR
-      A libvirt test-driver node file with N_VM running domains (+ 4 spare ones without a
-      VF), each holding one VF as accelnet leaves it (hostdev interface, alias
-      ua-accelnet-vf-DDDD-BB-DD-F, teamed with the virtio NIC), the configuration (one
+  gen.py vms N_PF VFS N_VM ROOT DOMAIN_DIR CONFIG_DIR STATE_DIR
+      N_VM domains (+ 4 spare ones without a VF) as one XML file each in DOMAIN_DIR, and
+      DOMAIN_DIR/define.virsh, the virsh commands that define and start them all (bench.py
+      feeds it to one virsh session on a libvirtd hosting test:///default). Each of the
+      N_VM holds one VF as accelnet leaves it: a hostdev interface with alias ua-accelnet-vf
+      teamed (transient) with the virtio NIC (persistent, alias ua-accelnet-net0), and the
+      setting <accelnet:vm performance="Low"/> in <metadata>. Also the configuration (one
       compute intent over all PFs) and a state.json (src/policy/state-file.c, version 1)
       with management enabled and those assignments. ROOT is the fake root built from the
       host description (used to read the VF addresses from the virtfnN links).
@@ -55,46 +58,64 @@ def vf_address(root, k, i):
     return os.path.basename(os.readlink(os.path.join(dev, f"virtfn{i}")))
 
 
-def vms(n_pf, vfs, n_vm, root, node, config_dir, state_dir):
+VF_ALIAS = "ua-accelnet-vf"            # ACCELNET_VF_ALIAS (src/shared/names.h)
+VIRTIO_ALIAS = "ua-accelnet-net0"       # what virt_domain_attach_vf gives the first NIC
+METADATA_URI = "https://accelnet.dev/xmlns/domain/1"  # ACCELNET_METADATA_URI
+
+
+def domain_xml(v, n_vm, n_pf, root, tier="Low"):
+    """Domain v as accelnet leaves an enabled one (v < n_vm): the virtio NIC teamed (persistent)
+    with a hostdev VF interface (transient, alias ua-accelnet-vf) and the setting in
+    <metadata>; v >= n_vm: a plain domain with one virtio NIC. Returns (name, uuid, mac, vf, pf, i)."""
+    name = f"vm{v:05d}"
+    mac = f"52:54:00:{(v >> 16) & 0xff:02x}:{(v >> 8) & 0xff:02x}:{v & 0xff:02x}"
+    uuid = f"6695eb01-f6a4-8304-79aa-{v:012x}"
+    virtio = f'<interface type="network"><mac address="{mac}"/><source network="default"/><model type="virtio"/>'
+    devs, meta, vf, k, i = [], "", None, None, None
+    if v < n_vm:
+        k, i = v % n_pf, v // n_pf
+        vf = vf_address(root, k, i)
+        dom, bus, rest = vf.split(":")
+        slot, fn = rest.split(".")
+        devs.append(virtio + f'<teaming type="persistent"/><alias name="{VIRTIO_ALIAS}"/></interface>')
+        devs.append(f'<interface type="hostdev" managed="yes"><mac address="{mac}"/>'
+                    f'<source><address type="pci" domain="0x{dom}" bus="0x{bus}" slot="0x{slot}" '
+                    f'function="0x{fn}"/></source><teaming type="transient" persistent="{VIRTIO_ALIAS}"/>'
+                    f'<alias name="{VF_ALIAS}"/></interface>')
+        meta = f'<metadata><accelnet:vm xmlns:accelnet="{METADATA_URI}" performance="{tier}"/></metadata>'
+    else:
+        devs.append(virtio + "</interface>")
+    xml = (f'<domain type="test"><name>{name}</name><uuid>{uuid}</uuid>{meta}'
+           '<memory unit="KiB">1048576</memory><vcpu placement="static">4</vcpu>'
+           '<os><type arch="x86_64">hvm</type></os><devices>' + "".join(devs) + "</devices></domain>")
+    return name, uuid, mac, vf, (pf_addr(k) if k is not None else None), i, xml
+
+
+def vms(n_pf, vfs, n_vm, root, out_dir, config_dir, state_dir):
+    """N_VM enabled domains + 4 plain ones as one file each in OUT_DIR, and OUT_DIR/define.virsh:
+    the virsh commands that define and start them all (fed to one virsh session)."""
     os.makedirs(os.path.join(config_dir, "intents.d"), exist_ok=True)
     os.makedirs(state_dir, exist_ok=True)
+    os.makedirs(out_dir, exist_ok=True)
     with open(os.path.join(config_dir, "accelnet.json"), "w") as f:
         json.dump({"node_reserve_default": 0}, f)
     with open(os.path.join(config_dir, "intents.d", "compute.json"), "w") as f:
         json.dump({"name": "compute", "types": ["compute"], "adapters": [ifname(k) for k in range(n_pf)]}, f)
-    out = ['<?xml version="1.0"?>', "<node>",
-           "  <cpu><mhz>2400</mhz><model>x86_64</model><active>16</active><nodes>2</nodes><sockets>1</sockets>"
-           "<cores>8</cores><threads>2</threads></cpu>", "  <memory>67108864</memory>"]
-    assignments = []
+    assignments, cmds = [], []
     for v in range(n_vm + 4):
-        name = f"vm{v:05d}"
-        mac = f"52:54:00:{(v >> 16) & 0xff:02x}:{(v >> 8) & 0xff:02x}:{v & 0xff:02x}"
-        uuid = f"6695eb01-f6a4-8304-79aa-{v:012x}"
-        dev = [f'      <interface type="network"><mac address="{mac}"/><source network="default"/>'
-               f'<model type="virtio"/>']
-        if v < n_vm:
-            k, i = v % n_pf, v // n_pf
-            vf = vf_address(root, k, i)
-            dom, bus, rest = vf.split(":")
-            slot, fn = rest.split(".")
-            alias = f"ua-accelnet-vf-{dom}-{bus}-{slot}-{fn}"
-            dev[0] += '<teaming type="persistent"/><alias name="ua-accelnet-virtio0"/></interface>'
-            dev.append(f'      <interface type="hostdev" managed="yes"><mac address="{mac}"/>'
-                       f'<source><address type="pci" domain="0x{dom}" bus="0x{bus}" slot="0x{slot}" '
-                       f'function="0x{fn}"/></source><teaming type="transient" persistent="ua-accelnet-virtio0"/>'
-                       f'<alias name="{alias}"/></interface>')
-            assignments.append({"vm": name, "uuid": uuid, "tier": "Low", "vf": vf, "pf": pf_addr(k), "vf_index": i,
-                                "phase": "assigned", "next_start": False, "alias": alias, "mac": mac, "vlan": 0,
+        name, uuid, mac, vf, pf, i, xml = domain_xml(v, n_vm, n_pf, root)
+        path = os.path.join(out_dir, f"{name}.xml")
+        with open(path, "w") as f:
+            f.write(xml + "\n")
+        cmds.append(f"define {path}")
+        cmds.append(f"start {name}")
+        if vf:
+            assignments.append({"vm": name, "uuid": uuid, "tier": "Low", "vf": vf, "pf": pf, "vf_index": i,
+                                "phase": "assigned", "next_start": False, "alias": VF_ALIAS, "mac": mac, "vlan": 0,
                                 "saved": {"valid": True, "mac": "00:00:00:00:00:00", "vlan": 0, "qos": 0,
                                           "spoofchk": True, "trust": False, "min_tx_rate": 0, "max_tx_rate": 0}})
-        else:
-            dev[0] += "</interface>"
-        out += ['  <domain type="test">', f"    <name>{name}</name>", f"    <uuid>{uuid}</uuid>",
-                '    <memory unit="KiB">1048576</memory>', '    <vcpu placement="static">4</vcpu>',
-                '    <os><type arch="x86_64">hvm</type></os>', "    <devices>", *dev, "    </devices>", "  </domain>"]
-    out.append("</node>")
-    with open(node, "w") as f:
-        f.write("\n".join(out) + "\n")
+    with open(os.path.join(out_dir, "define.virsh"), "w") as f:
+        f.write("\n".join(cmds) + "\n")
     state = {"version": 1, "management": {"enabled": True, "intent": "compute", "node_reserve": 0},
              "adapters": [{"pf": pf_addr(k), "numvfs_before": vfs, "numvfs": vfs, "status": "done"}
                           for k in range(n_pf)],

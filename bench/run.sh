@@ -1,14 +1,16 @@
 #!/bin/sh
 # accelnet benchmarks: builds accelnet in Release (build-bench/, beside the source) and the
 # benchmark programs (build-bench/bench-tools/), then runs bench/bench.py, which prints a
-# table and, with --json FILE, writes every figure. See docs/PERFORMANCE.md.
+# table with one "met:" line per target and, with --json FILE, writes every figure. See
+# docs/PERFORMANCE.md.
 #
-#   bench/run.sh [--quick] [--json FILE] [--keep]
+#   bench/run.sh [--quick] [--json FILE] [--keep] [--only discovery|dbus|big]
 #
 # Needs: root (accelnetd owns org.accelnet1 on a private bus under the project's policy),
-# dbus-daemon, strace, python3, the build dependencies of accelnet. Everything runs in a
-# temporary directory on a private bus and the libvirt test driver; nothing touches the
-# host's buses, libvirt or NICs.
+# dbus-daemon, strace, python3, libvirtd and virsh (a private unprivileged libvirtd hosts the
+# test driver for the 1,000-VM figures), setpriv, the build dependencies of accelnet.
+# Everything runs in a temporary directory on private buses and the libvirt test driver;
+# nothing touches the host's buses, libvirt or NICs.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(dirname "$here")
@@ -20,9 +22,11 @@ json=""
 while [ $# -gt 0 ]; do
         case "$1" in
         --quick|--keep) args="$args $1" ;;
+        --only) args="$args --only $2"; shift ;;
+        --only=*) args="$args --only ${1#--only=}" ;;
         --json) json="$2"; shift ;;
         --json=*) json="${1#--json=}" ;;
-        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
         *) echo "unknown argument: $1" >&2; exit 2 ;;
         esac
         shift
@@ -35,10 +39,11 @@ fi
 [ "$(id -u)" = 0 ] || { echo "bench: run as root (accelnetd must own org.accelnet1 under the project's D-Bus policy)" >&2; exit 2; }
 
 # What the project needs to build (scripts/deps.sh), plus strace for the raw-walk replay.
-if ! command -v strace >/dev/null || ! command -v dbus-daemon >/dev/null || ! command -v cmake >/dev/null; then
+if ! command -v strace >/dev/null || ! command -v dbus-daemon >/dev/null || ! command -v cmake >/dev/null ||
+   ! command -v libvirtd >/dev/null || ! command -v virsh >/dev/null; then
         bash -c ". '$src/scripts/deps.sh' && accelnet_install_deps strace" >&2 || exit 2
 fi
-for t in dbus-daemon strace python3 cmake; do
+for t in dbus-daemon strace python3 cmake libvirtd virsh setpriv busctl; do
         command -v "$t" >/dev/null || { echo "bench: $t is needed" >&2; exit 2; }
 done
 

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The libvirt part of EnableVM + DisableVM, made directly through src/virt (the functions
- * accelnetd's workers call): per cycle virt_domain_get (the facts admission needs),
- * virt_domain_attach_vf (define XML with the teamed hostdev) and virt_domain_detach_vf.
+/* The libvirt part of EnableVM + DisableVM, made directly through src/virt: the calls
+ * accelnetd's VM worker makes (src/daemon/vm-work.c), in its order. EnableVM:
+ * virt_domain_set_accel (the tier into <metadata>), virt_domain_attach_vf (the teamed
+ * hostdev); DisableVM: virt_domain_detach_vf, virt_domain_set_accel(NULL). The facts
+ * admission needs (virt_domain_get) are read once per VM before the clock starts: the
+ * daemon keeps them from libvirt's events, it does not read them per call.
  *
- *   virt-bench URI SECONDS VM:VF...   (one thread per VM, as dbus-bench cycles)
+ *   virt-bench URI SECONDS PERFORMANCE VM:VF...   (one thread per VM, as dbus-bench cycles)
  * Prints JSON: cycles, cycles/s, p50 of one cycle. */
 #include <pthread.h>
 #include <stdio.h>
@@ -11,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "shared/names.h"
 #include "shared/pciaddr.h"
 #include "virt/virt.h"
 
@@ -22,6 +26,7 @@ static double now(void) {
 
 static VirtConn *vc;
 static int seconds;
+static const char *performance;
 static pthread_barrier_t barrier;
 
 typedef struct W {
@@ -39,18 +44,20 @@ static void *work(void *p) {
         double end = now() + seconds;
         while (now() < end) {
                 double t0 = now();
-                VirtDomain *d = NULL;
                 VirtAttachResult ar;
                 VirtDetachResult dr;
-                int r = virt_domain_get(vc, w->vm, &d);
-                virt_domain_free(d);
+                /* EnableVM */
+                int r = virt_domain_set_accel(vc, w->vm, performance);
                 if (r >= 0) {
                         VirtAttachArgs a = { .domain = w->vm, .vf_pci = w->vf, .mac = w->mac, .alias = w->alias,
                                              .virtio_mac = w->mac };
                         r = virt_domain_attach_vf(vc, &a, &ar);
                 }
+                /* DisableVM */
                 if (r >= 0)
                         r = virt_domain_detach_vf(vc, w->vm, w->vf, 10ULL * 1000000ULL, &dr);
+                if (r >= 0)
+                        r = virt_domain_set_accel(vc, w->vm, NULL);
                 if (r < 0 && r != -EOPNOTSUPP) {
                         if (w->errors++ == 0)
                                 snprintf(w->err, sizeof w->err, "%s", virt_last_error());
@@ -75,12 +82,13 @@ static int cmp_double(const void *a, const void *b) {
 int main(int argc, char **argv) {
         sd_event *e = NULL;
         int r;
-        if (argc < 4) {
-                fprintf(stderr, "usage: virt-bench URI SECONDS VM:VF...\n");
+        if (argc < 5) {
+                fprintf(stderr, "usage: virt-bench URI SECONDS PERFORMANCE VM:VF...\n");
                 return 2;
         }
         seconds = atoi(argv[2]);
-        int n = argc - 3;
+        performance = argv[3];
+        int n = argc - 4;
         sd_event_default(&e);
         r = virt_conn_new(e, argv[1], &vc);
         if (r < 0) {
@@ -89,18 +97,17 @@ int main(int argc, char **argv) {
         }
         W *w = calloc((size_t) n, sizeof(W));
         for (int i = 0; i < n; i++) {
-                const char *colon = strrchr(argv[3 + i], ':');
-                /* VF addresses contain ':' too: split at the first ':' after which a PCI address follows */
-                const char *sep = strchr(argv[3 + i], ':');
-                (void) colon;
+                const char *arg = argv[4 + i];
+                /* VF addresses contain ':' too: the VM name ends at the first one */
+                const char *sep = strchr(arg, ':');
                 if (!sep)
                         return 2;
-                snprintf(w[i].vm, sizeof w[i].vm, "%.*s", (int) (sep - argv[3 + i]), argv[3 + i]);
+                snprintf(w[i].vm, sizeof w[i].vm, "%.*s", (int) (sep - arg), arg);
                 snprintf(w[i].vf, sizeof w[i].vf, "%s", sep + 1);
                 PciAddr a;
                 if (pci_addr_parse(w[i].vf, &a) < 0)
                         return 2;
-                snprintf(w[i].alias, sizeof w[i].alias, "ua-accelnet-vf-%04x-%02x-%02x-%x", a.domain, a.bus, a.dev, a.func);
+                snprintf(w[i].alias, sizeof w[i].alias, "%s", ACCELNET_VF_ALIAS);
                 VirtDomain *d = NULL;
                 r = virt_domain_get(vc, w[i].vm, &d);
                 if (r < 0) {
