@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <dirent.h>
+#include <jansson.h>
 #include <sys/stat.h>
 
 #include "policy/state.h"
@@ -632,6 +633,143 @@ TEST(parse_and_format_text) {
         CHECK_CONTAINS(reason, "field \"version\": 7 is newer than version 1");
 }
 
+/* ---- the writer against jansson ----------------------------------------------------------- */
+
+/* What state.json was before the writer wrote it by hand: jansson's tree, dumped with
+ * JSON_SORT_KEYS | JSON_INDENT(2), plus a newline. NULL when jansson refuses the state (a
+ * string that is not UTF-8). */
+static json_t *ref_str(const char *s) {
+        return s ? json_string(s) : json_null();
+}
+
+static char *reference_text(const State *s) {
+        json_t *o = json_object(), *m = json_object(), *pfs = json_array(), *vms = json_array();
+        bool ok = o && m && pfs && vms;
+
+        ok = ok && json_object_set_new(m, "enabled", json_boolean(s->enabled)) == 0 &&
+             json_object_set_new(m, "intent", ref_str(s->intent)) == 0 &&
+             json_object_set_new(m, "node_reserve", json_integer(s->node_reserve)) == 0;
+        for (size_t i = 0; ok && i < s->n_pfs; i++) {
+                const ProvisionedPf *p = &s->pfs[i];
+                json_t *e = json_pack("{s:s, s:I, s:I, s:s}", "pf", p->pf, "numvfs_before",
+                                      (json_int_t) p->numvfs_before, "numvfs", (json_int_t) p->numvfs, "status",
+                                      provision_status_to_string(p->status));
+                ok = e && json_array_append_new(pfs, e) == 0;
+        }
+        for (size_t i = 0; ok && i < s->n_vms; i++) {
+                const Assignment *a = &s->vms[i];
+                json_t *sv = json_pack("{s:b, s:o, s:I, s:I, s:b, s:b, s:I, s:I}", "valid", a->saved.valid, "mac",
+                                       ref_str(a->saved.mac), "vlan", (json_int_t) a->saved.vlan, "qos",
+                                       (json_int_t) a->saved.qos, "spoofchk", a->saved.spoofchk, "trust",
+                                       a->saved.trust, "min_tx_rate", (json_int_t) a->saved.min_tx_rate,
+                                       "max_tx_rate", (json_int_t) a->saved.max_tx_rate);
+                json_t *e = sv ? json_pack("{s:o, s:o, s:s, s:o, s:o, s:I, s:s, s:b, s:o, s:o, s:I, s:o}", "vm",
+                                           ref_str(a->vm), "uuid", ref_str(a->vm_uuid), "tier",
+                                           tier_to_string(a->tier), "vf", ref_str(a->vf), "pf", ref_str(a->pf),
+                                           "vf_index", (json_int_t) a->vf_index, "phase",
+                                           assign_phase_to_string(a->phase), "next_start", a->next_start, "alias",
+                                           ref_str(a->alias), "mac", ref_str(a->mac), "vlan", (json_int_t) a->vlan,
+                                           "saved", sv)
+                              : NULL;
+                ok = e && json_array_append_new(vms, e) == 0;
+        }
+        ok = ok && json_object_set_new(o, "version", json_integer(STATE_SCHEMA_VERSION)) == 0 &&
+             json_object_set_new(o, "management", m) == 0 && (m = NULL, json_object_set_new(o, "adapters", pfs) == 0) &&
+             (pfs = NULL, json_object_set_new(o, "vms", vms) == 0);
+        if (ok)
+                vms = NULL;
+        char *text = ok ? json_dumps(o, JSON_SORT_KEYS | JSON_INDENT(2)) : NULL, *line = NULL;
+        if (text && asprintf(&line, "%s\n", text) < 0)
+                line = NULL;
+        free(text);
+        json_decref(o);
+        json_decref(m);
+        json_decref(pfs);
+        json_decref(vms);
+        return line;
+}
+
+static void check_same_as_jansson(const char *dir, const State *s) {
+        _cleanup_free_ char *want = reference_text(s), *got = NULL;
+        ASSERT(want);
+        CHECK_INT(state_save(dir, s), 0);
+        got = get_file(dir, "state.json");
+        CHECK_STR(got, want);
+}
+
+TEST(writer_same_bytes_as_jansson) {
+        char *dir = test_tmpdir();
+        _cleanup_(state_freep) State *s = state_new();
+        ASSERT(s);
+
+        check_same_as_jansson(dir, s); /* empty: "[]", null intent */
+        fill_state(s);
+        check_same_as_jansson(dir, s);
+
+        /* Every escape jansson writes: quotes, backslashes, each control character, DEL and
+         * multi-byte UTF-8 as they are. */
+        char name[64];
+        for (int c = 1; c < 0x20; c++) {
+                snprintf(name, sizeof name, "v%c\"\\/\x7f é€😀%c", c, c);
+                free(s->vms[1].vm);
+                s->vms[1].vm = strdup(name);
+                ASSERT(s->vms[1].vm);
+                check_same_as_jansson(dir, s);
+        }
+        free(s->vms[0].alias);
+        s->vms[0].alias = strdup("ua-\t\n");
+        free(s->intent);
+        s->intent = NULL;
+        s->vms[0].vlan = 0;
+        s->vms[0].saved.max_tx_rate = UINT32_MAX;
+        check_same_as_jansson(dir, s);
+
+        /* Many VMs, as the daemon saves them. */
+        for (unsigned i = 0; i < 300; i++) {
+                Assignment a = { .tier = (Tier) (i % 3), .vf_index = i, .phase = (AssignPhase) (i % 4),
+                                 .next_start = i % 2, .vlan = i, .mac = "52:54:00:00:01:02",
+                                 .saved = { .valid = true, .mac = "00:00:00:00:00:00", .spoofchk = true } };
+                snprintf(name, sizeof name, "vm%05u", i);
+                a.vm = name;
+                snprintf(a.vf, sizeof a.vf, "0000:%02x:%02x.%u", 2 + i / 64, (i / 8) % 8, i % 8);
+                snprintf(a.pf, sizeof a.pf, "0000:%02x:00.0", 2 + i / 64);
+                ASSERT(state_add_vm(s, &a));
+        }
+        check_same_as_jansson(dir, s);
+        test_tmpdir_cleanup(dir);
+}
+
+TEST(writer_refuses_what_jansson_refuses) {
+        char *dir = test_tmpdir();
+        _cleanup_(state_freep) State *s = state_new();
+        _cleanup_free_ char *before = NULL, *after = NULL;
+        /* Not UTF-8: a lone continuation byte, an overlong '/', a surrogate, above U+10FFFF,
+         * 0xF5, a sequence cut short. */
+        static const char *const bad[] = { "a\x80", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xf5\x80\x80\x80",
+                                           "\xe2\x82" };
+        ASSERT(s);
+        fill_state(s);
+        CHECK_INT(state_save(dir, s), 0);
+        before = get_file(dir, "state.json");
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                json_t *j = json_string(bad[i]);
+                CHECK(j == NULL); /* jansson refuses it too */
+                json_decref(j);
+                free(s->vms[1].vm);
+                s->vms[1].vm = strdup(bad[i]);
+                ASSERT(s->vms[1].vm);
+                CHECK_INT(state_save(dir, s), -EINVAL);
+        }
+        free(s->vms[1].vm);
+        s->vms[1].vm = strdup("db");
+        free(s->intent);
+        s->intent = strdup("\xff");
+        CHECK_INT(state_save(dir, s), -EINVAL);
+        after = get_file(dir, "state.json");
+        CHECK_STR(after, before);
+        test_tmpdir_cleanup(dir);
+}
+
 int main(void) {
         RUN(string_tables);
         RUN(missing_file_and_dir);
@@ -643,5 +781,7 @@ int main(void) {
         RUN(repeated_corruption_keeps_every_file);
         RUN(helpers);
         RUN(parse_and_format_text);
+        RUN(writer_same_bytes_as_jansson);
+        RUN(writer_refuses_what_jansson_refuses);
         return TEST_MAIN_END();
 }
