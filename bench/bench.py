@@ -144,6 +144,7 @@ class Bench:
         self.buses = []
         self.daemons = []
         self.libvirtds = []
+        self.memdir = None
 
     # ---- infrastructure ------------------------------------------------------------
     def new_bus(self, name):
@@ -168,8 +169,18 @@ class Bench:
     def start_bus(self):
         self.address, self.env = self.new_bus("bus")
 
-    def build_root(self, name, host_json):
-        root = os.path.join(self.dir, name)
+    def memory_dir(self):
+        """A directory on tmpfs (/dev/shm), removed at the end; the run directory if there is none."""
+        if self.memdir is None:
+            self.memdir = self.dir
+            with open("/proc/mounts") as f:
+                if any(line.split()[1:3] == ["/dev/shm", "tmpfs"] for line in f):
+                    self.memdir = tempfile.mkdtemp(prefix="accelnet-bench-", dir="/dev/shm")
+                    os.chmod(self.memdir, 0o755)
+        return self.memdir
+
+    def build_root(self, name, host_json, in_memory=False):
+        root = os.path.join(self.memory_dir() if in_memory else self.dir, name)
         os.makedirs(root)
         t0 = time.monotonic()
         subprocess.run([self.prereq, f"--root={root}", f"--host={host_json}"], capture_output=True)
@@ -345,12 +356,16 @@ class Bench:
         self.res["discovery_4096vf_ms"] = big["discover_p50_ms"]
 
     # ---- 2. D-Bus reads ----------------------------------------------------------------
-    def sim_env(self):
-        """The built-in simulated host (conf/simulate), management enabled on 'compute'."""
-        root, _ = self.build_root("root-sim", os.path.join(SIM, "host.json"))
-        cfg = os.path.join(self.dir, "config-sim")
+    def sim_env(self, in_memory=True):
+        """The built-in simulated host (conf/simulate), management enabled on 'compute'. Its
+        fake root, which holds the simulated kernel's VF settings (run/accelnet-sim), is in
+        memory like a real kernel's; the daemon's state folder is on disk."""
+        root, _ = self.build_root("root-sim" + ("" if in_memory else "-disk"), os.path.join(SIM, "host.json"),
+                                  in_memory=in_memory)
+        tag = "" if in_memory else "-disk"
+        cfg = os.path.join(self.dir, "config-sim" + tag)
         shutil.copytree(os.path.join(SIM, "config"), cfg)
-        state = os.path.join(self.dir, "state-sim")
+        state = os.path.join(self.dir, "state-sim" + tag)
         uri = "test://" + os.path.join(SIM, "libvirt.xml")
         return root, cfg, state, uri
 
@@ -441,7 +456,21 @@ class Bench:
             "daemon_share_of_cycle_4_clients": round(share4, 3),
             "throughput_4_vs_1_client": round(cyc4["cycles_per_s"] / cyc1["cycles_per_s"], 3),
             "direct_throughput_4_vs_1_thread": round(direct4["cycles_per_s"] / direct1["cycles_per_s"], 3),
-            "daemon_mem_kib_after": m}
+            "daemon_mem_kib_after": m,
+            "sim_root": root, "state_dir": state}
+        if not self.quick:
+            # The same 1-client cycles with the simulated kernel's VF files on disk, as before.
+            droot, dcfg, dstate, _ = self.sim_env(in_memory=False)
+            p, _, _ = self.start_daemon(droot, dcfg, dstate, uri, "accelnetd-sim-disk.log", serve=True)
+            try:
+                if self.busctl("Enable", "su", "compute", "0").returncode != 0:
+                    raise RuntimeError("Enable failed")
+                disk1 = self.tool("dbus-bench", "cycles", 1, secs, "Low", "web1")
+            finally:
+                self.stop_daemon(p)
+            self.res["enable_disable"]["daemon_1_client_sim_root_on_disk"] = disk1
+            self.res["enable_disable"]["daemon_share_of_cycle_1_client_sim_root_on_disk"] = round(
+                1 - (direct1["wall_s"] / direct1["cycles"]) / (disk1["wall_s"] / disk1["cycles"]), 3)
         self.res["enable_disable_ops_per_s"] = cyc1["cycles_per_s"]
         self.res["enable_disable_ops_per_s_4_clients"] = cyc4["cycles_per_s"]
         self.res["enable_disable_daemon_share"] = round(share1, 3)
@@ -673,10 +702,12 @@ class Bench:
             b.terminate()
             b.wait(10)
         self.buses = []
+        dirs = [self.dir] + ([self.memdir] if self.memdir not in (None, self.dir) else [])
         if not self.a.keep:
-            shutil.rmtree(self.dir, ignore_errors=True)
+            for d in dirs:
+                shutil.rmtree(d, ignore_errors=True)
         else:
-            log(f"kept {self.dir}")
+            log(f"kept {' and '.join(dirs)}")
 
     def main(self, only=None):
         t0 = time.monotonic()
