@@ -16,6 +16,9 @@
  *       until killed. Prints "ready" once the name is owned.
  *   dbus-bench ping
  *       One Peer.Ping with a 300 s timeout (start-up: answered once the daemon serves).
+ *   dbus-bench call METHOD N
+ *       N calls of one method (Ping, ListAdapters, GetPrerequisites or ListVMs) on one
+ *       connection, for profiling: prints JSON with the p50 (µs) and the wall time.
  *
  * The bus is DBUS_SYSTEM_BUS_ADDRESS (or the system bus). */
 #include <errno.h>
@@ -368,7 +371,31 @@ int main(int argc, char **argv) {
         }
         if (argc == 3 && strcmp(argv[1], "mirror") == 0)
                 return mirror(argv[2]);
+        if (argc == 4 && strcmp(argv[1], "call") == 0) {
+                int m = -1, n = atoi(argv[3]);
+                for (int k = 0; k < _M_MAX; k++)
+                        if (strcmp(argv[2], method_names[k]) == 0)
+                                m = k;
+                if (m < 0 || n < 1)
+                        return 2;
+                sd_bus *bus = connect_bus();
+                double *lat = calloc((size_t) n, sizeof(double)), t0 = now();
+                int errors = 0;
+                if (!lat)
+                        return 1;
+                for (int i = 0; i < n; i++) {
+                        double t = now();
+                        if (call(bus, m) < 0)
+                                errors++;
+                        lat[i] = now() - t;
+                }
+                double wall = now() - t0;
+                printf("{\"method\": \"%s\", \"calls\": %d, \"wall_s\": %.6f, \"p50_us\": %.2f, \"errors\": %d}\n",
+                       method_names[m], n, wall, pct(lat, (size_t) n, 0.5) * 1e6, errors);
+                sd_bus_flush_close_unref(bus);
+                return errors ? 1 : 0;
+        }
         fprintf(stderr, "usage: dbus-bench ping | reads CLIENTS ROUNDS | cycles CLIENTS SECONDS PERFORMANCE VM... | "
-                        "mirror SOURCE_ADDRESS\n");
+                        "mirror SOURCE_ADDRESS | call METHOD N\n");
         return 2;
 }
