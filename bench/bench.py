@@ -223,15 +223,26 @@ class Bench:
         return p, dt
 
     def stop_daemon(self, p):
-        if p.poll() is None:
+        """SIGTERM, then reaps it; returns the CPU time (user + system, all threads) that the
+        daemon used over its whole life, or None if it had been reaped already."""
+        cpu = None
+        if p.returncode is None:
             p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+            deadline = time.monotonic() + 30
+            while True:
+                pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+                if pid == p.pid:
+                    p.returncode = os.waitstatus_to_exitcode(status)
+                    cpu = ru.ru_utime + ru.ru_stime
+                    break
+                if time.monotonic() > deadline:
+                    p.kill()
+                    p.wait()
+                    break
+                time.sleep(0.005)
         if p in self.daemons:
             self.daemons.remove(p)
+        return cpu
 
     @staticmethod
     def mem(pid):
@@ -369,47 +380,67 @@ class Bench:
         uri = "test://" + os.path.join(SIM, "libvirt.xml")
         return root, cfg, state, uri
 
-    def reads(self, label, clients_list=(1, 32), env=None):
-        rounds = {1: 300 if self.quick else 2000, 32: 20 if self.quick else 150}
-        out = {}
-        for c in clients_list:
-            r = self.tool("dbus-bench", "reads", c, rounds.get(c, 50), env=env)
-            ping = r["Ping"]["p50_us"]
-            row = {"clients": c, "rounds_per_client": r["rounds"]}
-            for m in ("Ping", "ListAdapters", "GetPrerequisites", "ListVMs"):
-                row[m] = r[m]
-                if m != "Ping":
-                    row[m]["p50_vs_ping"] = round(r[m]["p50_us"] / ping, 3)
-                    row[m]["p99_vs_ping_p99"] = round(r[m]["p99_us"] / r["Ping"]["p99_us"], 3)
-            row["worst_read_p50_vs_ping"] = max(row[m]["p50_vs_ping"] for m in READS)
-            out[f"{c}_clients"] = row
-            log(f"  reads [{label}] {c:2d} clients: ping p50 {ping} us; " +
-                ", ".join(f"{m} x{row[m]['p50_vs_ping']}" for m in READS))
-        return out
+    @staticmethod
+    def ratios(r, clients, rounds):
+        ping = r["Ping"]["p50_us"]
+        row = {"clients": clients, "rounds_per_client": rounds}
+        for m in ("Ping",) + READS:
+            row[m] = dict(r[m])
+            if m != "Ping":
+                row[m]["p50_vs_ping"] = round(r[m]["p50_us"] / ping, 3)
+                row[m]["p99_vs_ping_p99"] = round(r[m]["p99_us"] / r["Ping"]["p99_us"], 3)
+        row["worst_read_p50_vs_ping"] = max(row[m]["p50_vs_ping"] for m in READS)
+        return row
 
-    def mirror_reads(self, label):
-        """The same replies from a trivial sd-bus service (dbus-bench mirror: it fetched them from
-        accelnetd and does nothing but append the same rows again) on a second, identical private
-        bus: the part of each ratio that the reply's size alone costs."""
+    def reads(self, label, clients_list=(1, 32), mirror=None):
+        """D-Bus reads; with mirror (the address of a `dbus-bench mirror` bus), the 1-client run
+        makes every call to the trivial service too, right after the daemon's: returns
+        (daemon figures, trivial service figures)."""
+        rounds = {1: 300 if self.quick else 2000, 32: 20 if self.quick else 150}
+        out, triv = {}, None
+        for c in clients_list:
+            extra = (mirror,) if mirror and c == 1 else ()
+            r = self.tool("dbus-bench", "reads", c, rounds.get(c, 50), *extra)
+            row = self.ratios(r, c, r["rounds"])
+            out[f"{c}_clients"] = row
+            log(f"  reads [{label}] {c:2d} clients: ping p50 {row['Ping']['p50_us']} us; " +
+                ", ".join(f"{m} x{row[m]['p50_vs_ping']}" for m in READS))
+            if extra:
+                t = self.ratios(r["mirror"], c, r["rounds"])
+                triv = {f"{c}_clients": t}
+                log(f"  reads [{label}, trivial service, same replies] {c:2d} clients: ping p50 {t['Ping']['p50_us']} us; " +
+                    ", ".join(f"{m} x{t[m]['p50_vs_ping']}" for m in READS))
+        return out, triv
+
+    def start_mirror(self):
+        """A trivial sd-bus service (dbus-bench mirror) answering the same replies as accelnetd
+        (fetched from it once) on a second, identical private bus: the part of each ratio that
+        the reply's size alone costs. Returns (its bus address, the process)."""
         address, env = self.new_bus(f"mirror-{len(self.buses)}")
         p = subprocess.Popen([os.path.join(self.tools, "dbus-bench"), "mirror", self.address], env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
-            if p.stdout.readline().strip() != "ready":
-                raise RuntimeError(f"dbus-bench mirror did not start: {p.stderr.read()}")
-            return self.reads(f"{label}, trivial service", (1,), env=env)
-        finally:
+        if p.stdout.readline().strip() != "ready":
             p.kill()
-            p.wait()
+            raise RuntimeError(f"dbus-bench mirror did not start: {p.stderr.read()}")
+        return address, p
 
     @staticmethod
     def reply_sizes(env):
-        """Bytes of each read's reply body as busctl prints it (a rough size, for the record)."""
+        """Rows and body bytes (D-Bus marshalling: strings 4-aligned with length and NUL, structs
+        8-aligned) of each read's reply, from busctl --json."""
         out = {}
         for m in READS:
-            r = subprocess.run(["busctl", "--system", "call", "org.accelnet1", "/org/accelnet1", "org.accelnet1.Manager",
-                                m], env=env, capture_output=True, text=True)
-            out[m] = len(r.stdout.encode()) if r.returncode == 0 else None
+            r = subprocess.run(["busctl", "--system", "--json=short", "call", "org.accelnet1", "/org/accelnet1",
+                                "org.accelnet1.Manager", m], env=env, capture_output=True, text=True)
+            if r.returncode != 0:
+                out[m] = None
+                continue
+            rows, n = json.loads(r.stdout)["data"][0], 0
+            for row in rows:
+                n = (n + 7) // 8 * 8
+                for f in row:
+                    n = (n + 3) // 4 * 4 + 4 + ((len(f.encode()) + 1) if isinstance(f, str) else 0)
+            out[m] = {"rows": len(rows), "body_bytes": n}
         return out
 
     def dbus_and_cycles(self):
@@ -419,33 +450,49 @@ class Bench:
             r = self.busctl("Enable", "su", "compute", "0")
             if r.returncode != 0:
                 raise RuntimeError(f"Enable failed: {r.stderr}")
-            reads = self.reads("simulated host")
+            maddr, mp = self.start_mirror()
+            try:
+                reads, triv = self.reads("simulated host", mirror=maddr)
+            finally:
+                mp.kill()
+                mp.wait()
             self.res["dbus_reads_simulated_host"] = reads
             self.res["dbus_read_vs_ping_p50_ratio"] = reads["1_clients"]["worst_read_p50_vs_ping"]
             self.res["dbus_read_vs_ping_p50_ratio_32_clients"] = reads["32_clients"]["worst_read_p50_vs_ping"]
-            self.res["dbus_reads_simulated_host_trivial_service"] = self.mirror_reads("simulated host")
+            self.res["dbus_reads_simulated_host_trivial_service"] = triv
             self.res["dbus_reply_bytes_simulated_host"] = self.reply_sizes(self.env)
-            # 3. EnableVM + DisableVM cycles
-            secs = 5 if self.quick else 20
+            # 3. EnableVM + DisableVM cycles, alternated in slices with the same libvirt calls
+            # made directly through src/virt (virt-bench) on the same VFs, so that the load of
+            # the machine hits both alike.
+            slices, secs = (5, 1) if self.quick else (10, 2)
             vms = ["web1", "web2", "db1", "batch"]
-            cyc1 = self.tool("dbus-bench", "cycles", 1, secs, "Low", "web1")
-            cyc4 = self.tool("dbus-bench", "cycles", 4, secs, "Low", *vms)
+            with open(os.path.join(state, "state.json")) as f:
+                st = json.load(f)
+            vfs = []
+            # VFs the daemon picks: those of the compute intent's supported PFs.
+            for pf in [x["pf"] for x in st["adapters"] if x["status"] == "done"]:
+                d = os.path.join(root, "sys/bus/pci/devices", pf)
+                for i in range(8):
+                    link = os.path.join(d, f"virtfn{i}")
+                    if os.path.islink(link):
+                        vfs.append(os.path.basename(os.readlink(link)))
+            runs = {"cyc1": [], "cyc4": [], "direct1": [], "direct4": []}
+            for _ in range(slices):
+                runs["cyc1"].append(self.tool("dbus-bench", "cycles", 1, secs, "Low", "web1"))
+                runs["direct1"].append(self.tool("virt-bench", uri, secs, "Low", f"web1:{vfs[0]}"))
+                runs["cyc4"].append(self.tool("dbus-bench", "cycles", 4, secs, "Low", *vms))
+                runs["direct4"].append(self.tool("virt-bench", uri, secs, "Low",
+                                                 *[f"{v}:{vfs[i]}" for i, v in enumerate(vms)]))
             m = self.mem(p.pid)
         finally:
             self.stop_daemon(p)
-        # The same libvirt calls, directly through src/virt, on the same VFs.
-        with open(os.path.join(state, "state.json")) as f:
-            st = json.load(f)
-        vfs = []
-        # VFs the daemon picked: those of the compute intent's supported PFs.
-        for pf in [x["pf"] for x in st["adapters"] if x["status"] == "done"]:
-            d = os.path.join(root, "sys/bus/pci/devices", pf)
-            for i in range(8):
-                link = os.path.join(d, f"virtfn{i}")
-                if os.path.islink(link):
-                    vfs.append(os.path.basename(os.readlink(link)))
-        direct1 = self.tool("virt-bench", uri, secs, "Low", f"web1:{vfs[0]}")
-        direct4 = self.tool("virt-bench", uri, secs, "Low", *[f"{v}:{vfs[i]}" for i, v in enumerate(vms)])
+
+        def merged(rs):
+            cycles, wall = sum(r["cycles"] for r in rs), sum(r["wall_s"] for r in rs)
+            return {"clients": rs[0]["clients"], "slices": len(rs), "cycles": cycles, "wall_s": round(wall, 6),
+                    "cycles_per_s": round(cycles / wall, 1),
+                    "cycle_p50_us_per_slice": [r["cycle_p50_us"] for r in rs]}
+        cyc1, cyc4, direct1, direct4 = (merged(runs[k]) for k in ("cyc1", "cyc4", "direct1", "direct4"))
         # Time per cycle (wall / cycles, all clients together) direct vs through the daemon.
         share1 = 1 - (direct1["wall_s"] / direct1["cycles"]) / (cyc1["wall_s"] / cyc1["cycles"])
         share4 = 1 - (direct4["wall_s"] / direct4["cycles"]) / (cyc4["wall_s"] / cyc4["cycles"])
@@ -465,7 +512,7 @@ class Bench:
             try:
                 if self.busctl("Enable", "su", "compute", "0").returncode != 0:
                     raise RuntimeError("Enable failed")
-                disk1 = self.tool("dbus-bench", "cycles", 1, secs, "Low", "web1")
+                disk1 = self.tool("dbus-bench", "cycles", 1, slices * secs, "Low", "web1")
             finally:
                 self.stop_daemon(p)
             self.res["enable_disable"]["daemon_1_client_sim_root_on_disk"] = disk1
@@ -509,7 +556,7 @@ class Bench:
             return sum(1 for line in f if needle in line)
 
     def big_host(self):
-        reps = 3 if self.quick else 7
+        reps = 5 if self.quick else 9
         sizes = (1000,) if self.quick else (10, 100, 1000)
         curve = []
         for n in sizes:
@@ -526,19 +573,20 @@ class Bench:
                                             serve=True)
             self.stop_daemon(p)
             a_log = f"accelnetd-{n}vm.log"
-            ta, tb, tc, ra, mem_a, mem_c = [], [], [], [], None, None
+            ta, tb, tc, ra, ca, cb, cc, mem_a, mem_c = [], [], [], [], [], [], [], None, None
             keep = None
             for i in range(reps):
-                # Alternated, so that drift hits all three alike.
+                # Alternated, so that drift hits all three alike. CPU: the daemon's whole life
+                # (start-up, then the SIGTERM save), from wait4.
                 p, _, t = self.start_daemon(self.root16, sc["config"], sc["state_none"], lv.uri_for(sc["empty"]),
                                             f"accelnetd-{n}vm-novms.log", serve=True)
                 tc.append(t)
                 mem_c = self.mem(p.pid)
-                self.stop_daemon(p)
+                cc.append(self.stop_daemon(p))
                 p, _, t = self.start_daemon(self.root16, sc["config"], sc["state_off"], lv.uri,
                                             f"accelnetd-{n}vm-disabled.log", serve=True)
                 tb.append(t)
-                self.stop_daemon(p)
+                cb.append(self.stop_daemon(p))
                 p, ready, t = self.start_daemon(self.root16, sc["config"], sc["state"], lv.uri, a_log, serve=True)
                 ta.append(t)
                 ra.append(ready)
@@ -546,7 +594,7 @@ class Bench:
                 if n == sizes[-1] and i == reps - 1:
                     keep = p
                 else:
-                    self.stop_daemon(p)
+                    ca.append(self.stop_daemon(p))
             with open(os.path.join(sc["state"], "state.json")) as f:
                 kept = len(json.load(f)["vms"])
             row = {"vms": n, "vfs": 16 * VFS_PER_PF, "domains": n + 4, "define_s": round(define_s, 3),
@@ -559,10 +607,14 @@ class Bench:
                    "reconcile_s": round(median(ta) - median(tc), 4),
                    "records_s": round(median(ta) - median(tb), 4),
                    "read_domains_s": round(median(tb) - median(tc), 4),
+                   "cpu_s_p50": round(median(ca), 4), "disabled_cpu_s_p50": round(median(cb), 4),
+                   "no_vms_cpu_s_p50": round(median(cc), 4),
+                   "reconcile_cpu_s": round(median(ca) - median(cc), 4),
                    "mem_kib": mem_a, "no_vms_mem_kib": mem_c, "libvirtd_rss_kib": lv.rss_kib()}
             curve.append(row)
             log(f"  start-up {n:4d} VMs: serving {row['serving_s_p50']} s (no VMs {row['no_vms_serving_s_p50']} s, "
-                f"disabled {row['disabled_serving_s_p50']} s): reconcile {row['reconcile_s']} s; RssAnon "
+                f"disabled {row['disabled_serving_s_p50']} s): reconcile {row['reconcile_s']} s, daemon CPU "
+                f"{row['reconcile_cpu_s']} s; RssAnon "
                 f"{mem_a['RssAnon']} KiB, HWM {mem_a['VmHWM']} KiB; findings {row['reconcile_findings_in_measured_starts']}")
             if keep is None:
                 lv.stop()
@@ -578,10 +630,15 @@ class Bench:
         self.res["startup_1000vm_s"] = big["serving_s_p50"]
         # D-Bus reads on the large host, the same replies from a trivial service, then memory.
         try:
-            reads = self.reads("4096 VFs, 1000 VMs")
+            maddr, mp = self.start_mirror()
+            try:
+                reads, triv = self.reads("4096 VFs, 1000 VMs", mirror=maddr)
+            finally:
+                mp.kill()
+                mp.wait()
             self.res["dbus_reads_4096vf_1000vm"] = reads
             self.res["dbus_read_vs_ping_p50_ratio_4096vf_1000vm"] = reads["1_clients"]["worst_read_p50_vs_ping"]
-            self.res["dbus_reads_4096vf_1000vm_trivial_service"] = self.mirror_reads("4096 VFs, 1000 VMs")
+            self.res["dbus_reads_4096vf_1000vm_trivial_service"] = triv
             self.res["dbus_reply_bytes_4096vf_1000vm"] = self.reply_sizes(self.env)
             m = self.mem(keep.pid)
         finally:
@@ -650,6 +707,7 @@ class Bench:
         ("  ... direct libvirt calls, cycles/s, 1 thread", "enable_disable.direct_virt_1_thread.cycles_per_s"),
         ("start-up to serving, 1000 VMs (s)", "startup_1000vm_s"),
         ("  ... of which the records (vs management disabled)", "reconcile.curve.-1.records_s"),
+        ("reconcile of 1000 VMs: the daemon's CPU time (s)", "reconcile.curve.-1.reconcile_cpu_s"),
         ("VmRSS at 4096 VFs + 1000 VMs (MiB)", "rss_4096vf_vmrss_mib"),
         ("D-Bus read p50 / Ping p50, simulated host, 32 clients", "dbus_read_vs_ping_p50_ratio_32_clients"),
         ("discovery: time factor per doubling of PFs", "discovery.time_factor_per_doubling_geomean"),

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* D-Bus client benchmark for accelnetd (sd-bus; one connection per client thread).
  *
- *   dbus-bench reads CLIENTS ROUNDS
+ *   dbus-bench reads CLIENTS ROUNDS [MIRROR_ADDRESS]
  *       Every client calls, ROUNDS times, Peer.Ping, ListAdapters, GetPrerequisites and
  *       ListVMs on org.accelnet1 (interleaved, so drift hits all alike); all clients start
- *       together. Prints JSON with p50/p99 per method (µs).
+ *       together. Prints JSON with p50/p99 per method (µs). With MIRROR_ADDRESS (the bus of
+ *       a `dbus-bench mirror`), each client also makes every call there, right after the
+ *       same call to the daemon, so that both are measured under the same load: their
+ *       figures go under "mirror".
  *   dbus-bench cycles CLIENTS SECONDS PERFORMANCE VM...
  *       Client i loops EnableVM(VM[i]) + DisableVM(VM[i]) for SECONDS. Prints JSON with the
  *       number of cycles, cycles/s and the p50 of one cycle.
@@ -48,11 +51,13 @@ static pthread_barrier_t barrier;
 static int rounds, seconds;
 static const char *performance;
 
+static const char *mirror_address;
+
 typedef struct Client {
         pthread_t t;
         int id;
         const char *vm;
-        double *lat[_M_MAX];
+        double *lat[_M_MAX], *mlat[_M_MAX];
         size_t n;
         double *cycle;
         size_t n_cycles, cap_cycles;
@@ -86,11 +91,30 @@ static sd_bus *connect_bus(void) {
         return bus;
 }
 
+static sd_bus *connect_address(const char *address) {
+        sd_bus *bus = NULL;
+        int r = sd_bus_new(&bus);
+        if (r >= 0)
+                r = sd_bus_set_address(bus, address);
+        if (r >= 0)
+                r = sd_bus_set_bus_client(bus, 1);
+        if (r >= 0)
+                r = sd_bus_start(bus);
+        if (r < 0) {
+                fprintf(stderr, "cannot connect to %s: %s\n", address, strerror(-r));
+                exit(1);
+        }
+        return bus;
+}
+
 static void *reads_thread(void *p) {
         Client *c = p;
-        sd_bus *bus = connect_bus();
-        for (int m = 0; m < _M_MAX; m++)
+        sd_bus *bus = connect_bus(), *mirror = mirror_address ? connect_address(mirror_address) : NULL;
+        for (int m = 0; m < _M_MAX; m++) {
                 (void) call(bus, m); /* warm-up: connection and daemon caches */
+                if (mirror)
+                        (void) call(mirror, m);
+        }
         pthread_barrier_wait(&barrier);
         for (int i = 0; i < rounds; i++)
                 for (int k = 0; k < _M_MAX; k++) {
@@ -100,10 +124,36 @@ static void *reads_thread(void *p) {
                         c->lat[m][i] = now() - t0;
                         if (r < 0)
                                 note_error(c, method_names[m], NULL, r);
+                        if (!mirror)
+                                continue;
+                        t0 = now();
+                        r = call(mirror, m);
+                        c->mlat[m][i] = now() - t0;
+                        if (r < 0)
+                                note_error(c, method_names[m], NULL, r);
                 }
         c->n = (size_t) rounds;
         sd_bus_flush_close_unref(bus);
+        sd_bus_flush_close_unref(mirror);
         return NULL;
+}
+
+static double pct(double *v, size_t n, double p);
+
+static void print_lat(Client *c, int n, bool of_mirror, double wall) {
+        for (int m = 0; m < _M_MAX; m++) {
+                size_t total = (size_t) n * (size_t) rounds, k = 0;
+                double *all = calloc(total, sizeof(double));
+                if (!all)
+                        exit(1);
+                for (int i = 0; i < n; i++)
+                        for (int j = 0; j < rounds; j++)
+                                all[k++] = of_mirror ? c[i].mlat[m][j] : c[i].lat[m][j];
+                double p50 = pct(all, total, 0.50), p99 = pct(all, total, 0.99);
+                printf("%s\"%s\": {\"p50_us\": %.2f, \"p99_us\": %.2f, \"calls_per_s\": %.1f}", m ? ", " : "",
+                       method_names[m], p50 * 1e6, p99 * 1e6, (double) total / wall / _M_MAX);
+                free(all);
+        }
 }
 
 static void *cycles_thread(void *p) {
@@ -277,14 +327,17 @@ int main(int argc, char **argv) {
         if (argc >= 4 && strcmp(argv[1], "reads") == 0) {
                 int n = atoi(argv[2]);
                 rounds = atoi(argv[3]);
+                mirror_address = argc >= 5 ? argv[4] : NULL;
                 if (n < 1 || rounds < 1)
                         return 2;
                 Client *c = calloc((size_t) n, sizeof(Client));
                 pthread_barrier_init(&barrier, NULL, (unsigned) n + 1);
                 for (int i = 0; i < n; i++) {
                         c[i].id = i;
-                        for (int m = 0; m < _M_MAX; m++)
+                        for (int m = 0; m < _M_MAX; m++) {
                                 c[i].lat[m] = calloc((size_t) rounds + 1, sizeof(double));
+                                c[i].mlat[m] = calloc((size_t) rounds + 1, sizeof(double));
+                        }
                         pthread_create(&c[i].t, NULL, reads_thread, &c[i]);
                 }
                 pthread_barrier_wait(&barrier);
@@ -293,17 +346,12 @@ int main(int argc, char **argv) {
                         pthread_join(c[i].t, NULL);
                 double wall = now() - t0;
                 int errors = 0;
-                printf("{\"clients\": %d, \"rounds\": %d, \"wall_s\": %.6f", n, rounds, wall);
-                for (int m = 0; m < _M_MAX; m++) {
-                        size_t total = (size_t) n * (size_t) rounds, k = 0;
-                        double *all = calloc(total, sizeof(double));
-                        for (int i = 0; i < n; i++)
-                                for (int j = 0; j < rounds; j++)
-                                        all[k++] = c[i].lat[m][j];
-                        double p50 = pct(all, total, 0.50), p99 = pct(all, total, 0.99);
-                        printf(", \"%s\": {\"p50_us\": %.2f, \"p99_us\": %.2f, \"calls_per_s\": %.1f}", method_names[m],
-                               p50 * 1e6, p99 * 1e6, (double) total / wall / _M_MAX);
-                        free(all);
+                printf("{\"clients\": %d, \"rounds\": %d, \"wall_s\": %.6f, ", n, rounds, wall);
+                print_lat(c, n, false, wall);
+                if (mirror_address) {
+                        printf(", \"mirror\": {");
+                        print_lat(c, n, true, wall);
+                        printf("}");
                 }
                 for (int i = 0; i < n; i++)
                         errors += c[i].errors;
