@@ -22,43 +22,48 @@ bool manager_virt_ready(Manager *m, AnStatus *st) {
         return false;
 }
 
-static int cmp_name(const void *a, const void *b) {
-        return strcmp(*(char *const *) a, *(char *const *) b);
-}
+#define READ_THREADS 4u
 
-/* Every domain, read once: the Vm table then mirrors libvirt. */
+/* Every domain, read once (several at a time): the Vm table then mirrors libvirt. */
 static int read_domains(Manager *m) {
-        char **names = NULL;
+        VirtDomain **doms = NULL;
         size_t n = 0;
         Vm *vm;
         int r;
 
-        r = virt_list_domains(m->virt, &names, &n);
+        r = virt_domains_read_all(m->virt, READ_THREADS, &doms, &n);
         if (r < 0)
-                return log_warning_errno(r, "Cannot list libvirt domains: %s", virt_last_error());
-        for (size_t i = 0; i < n; i++) {
-                AnStatus st;
-                vm = manager_add_vm(m, names[i]);
-                if (!vm) {
-                        virt_strv_free(names, n);
-                        return log_oom();
-                }
-                if (vm_refresh(vm, &st) < 0 && st.r != -AN_ERROR_NO_SUCH_VM)
-                        log_warning("%s", st.message);
-        }
+                return log_warning_errno(r, "Cannot read the libvirt domains: %s", virt_last_error());
         /* Vms libvirt does not list any more: gone (their records are released by reconcile). */
         _cleanup_free_ Vm **gone = calloc(hashmap_size(m->vms) + 1, sizeof(Vm *));
-        size_t k = 0;
-        HASHMAP_FOREACH(vm, m->vms) {
-                bool listed = n && bsearch(&vm->name, names, n, sizeof(char *), cmp_name);
-                if (!listed && gone)
-                        gone[k++] = vm;
+        size_t k = 0, d = 0;
+        Vm **sorted = NULL;
+        size_t n_sorted = 0;
+        if (!gone || manager_sorted_vms(m, &sorted, &n_sorted) < 0) {
+                for (size_t i = 0; i < n; i++)
+                        virt_domain_free(doms[i]);
+                free(doms);
+                return log_oom();
         }
+        for (size_t i = 0; i < n_sorted; i++) { /* both sorted by name: one merge */
+                while (d < n && strcmp(doms[d]->name, sorted[i]->name) < 0)
+                        d++;
+                if (d >= n || !streq(doms[d]->name, sorted[i]->name))
+                        gone[k++] = sorted[i];
+        }
+        for (size_t i = 0; i < n; i++) {
+                vm = manager_add_vm(m, doms[i]->name);
+                if (!vm) {
+                        virt_domain_free(doms[i]);
+                        continue;
+                }
+                vm_set_domain(vm, doms[i]);
+        }
+        free(doms);
         for (size_t i = 0; i < k; i++) {
                 vm_set_domain(gone[i], NULL);
                 vm_gc(gone[i]);
         }
-        virt_strv_free(names, n);
         m->domains_known = true;
         log_debug("Read %zu libvirt domain(s).", n);
         return 0;
@@ -78,6 +83,13 @@ static void on_domain_event(VirtConn *vc, const char *domain, VirtEvent ev, cons
         vm = manager_add_vm(m, domain);
         if (!vm) {
                 log_oom();
+                return;
+        }
+        /* While its own operation runs, the domain's events are mostly that operation's:
+         * the facts are read once when it ends, not for every event (and not while the
+         * worker talks to libvirt). */
+        if (vm->operation && ev != VIRT_EVENT_UNDEFINED) {
+                vm->facts_stale = true;
                 return;
         }
         /* Every event means the facts may have changed: read them again. */

@@ -183,22 +183,46 @@ static int on_state_sync(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
         _cleanup_free_ char *p = path_join(m->state_dir, "state.json");
         int r = p ? fsync_path(p) : -ENOMEM;
+        if (r >= 0 || r == -ENOENT)
+                r = state_journal_sync(m->journal);
         if (r < 0)
-                log_warning_errno(r, "Failed to sync %s/state.json: %m", m->state_dir);
+                log_warning_errno(r, "Failed to sync %s: %m", m->state_dir);
         return 0;
 }
 
-/* The model as state.json has it: management, the planned adapters, the VMs' records. */
+static void arm_sync(Manager *m) {
+        /* Written at once (a crash of the daemon never loses it); the fsync for power loss
+         * follows within MANAGER_SYNC_USEC, one for a whole burst. */
+        if (!m->sync_timer) {
+                if (sd_event_add_time_relative(m->event, &m->sync_timer, CLOCK_MONOTONIC, MANAGER_SYNC_USEC, 0,
+                                               on_state_sync, m) < 0) {
+                        (void) on_state_sync(NULL, 0, m);
+                        return;
+                }
+                (void) sd_event_source_set_description(m->sync_timer, "state-sync");
+        } else if (sd_event_source_get_enabled(m->sync_timer, NULL) == 0) {
+                (void) sd_event_source_set_time_relative(m->sync_timer, MANAGER_SYNC_USEC);
+                (void) sd_event_source_set_enabled(m->sync_timer, SD_EVENT_ONESHOT);
+        }
+}
+
+/* The model as state.json has it: management, the planned adapters, the VMs' records.
+ * Usually only what changed is appended to the journal (the records whose hash differs
+ * from what was written, the ones dropped, the plan if it changed); now and then, and at
+ * start and exit, state.json is written whole and the journal emptied. */
 static int manager_write_state(Manager *m) {
         State s = { .version = STATE_SCHEMA_VERSION, .enabled = m->enabled, .intent = m->intent,
                     .node_reserve = m->reserve };
         _cleanup_free_ ProvisionedPf *pfs = calloc(m->n_pfs ? m->n_pfs : 1, sizeof(ProvisionedPf));
         _cleanup_free_ Assignment *vms = calloc(hashmap_size(m->vms) + 1, sizeof(Assignment));
+        _cleanup_free_ const Assignment **changed = calloc(hashmap_size(m->vms) + 1, sizeof(Assignment *));
+        _cleanup_free_ uint64_t *hashes = calloc(hashmap_size(m->vms) + 1, sizeof(uint64_t));
+        _cleanup_free_ const char **drops = calloc(hashmap_size(m->vms) + m->n_dropped + 1, sizeof(char *));
+        size_t n = 0, n_changed = 0, n_drops = 0;
         Vm **sorted = NULL;
-        size_t n = 0;
         int r;
 
-        if (!pfs || !vms || manager_sorted_vms(m, &sorted, &n) < 0)
+        if (!pfs || !vms || !changed || !hashes || !drops || manager_sorted_vms(m, &sorted, &n) < 0)
                 return -ENOMEM;
         for (size_t i = 0; i < m->n_pfs; i++) {
                 const Pf *pf = m->pfs[i];
@@ -208,25 +232,45 @@ static int manager_write_state(Manager *m) {
                 *p = (ProvisionedPf){ .numvfs_before = pf->numvfs_before, .numvfs = pf->want, .status = pf->status };
                 snprintf(p->pf, sizeof p->pf, "%s", pf->address);
         }
-        for (size_t i = 0; i < n; i++)
-                if (sorted[i]->has_record)
-                        vms[s.n_vms++] = sorted[i]->record; /* borrowed strings */
         s.pfs = pfs;
+        uint64_t plan_hash = state_plan_hash(&s);
+        for (size_t i = 0; i < m->n_dropped; i++)
+                drops[n_drops++] = m->dropped[i];
+        for (size_t i = 0; i < n; i++) {
+                Vm *vm = sorted[i];
+                hashes[i] = vm->has_record ? assignment_hash(&vm->record) : 0;
+                if (vm->has_record)
+                        vms[s.n_vms++] = vm->record; /* borrowed strings */
+                if (hashes[i] == vm->saved_hash)
+                        continue;
+                if (vm->has_record)
+                        changed[n_changed++] = &vm->record;
+                else
+                        drops[n_drops++] = vm->name;
+        }
         s.vms = vms;
-        r = state_save_full(m->state_dir, &s, false);
+
+        bool whole = m->compact_wanted || state_journal_broken(m->journal) ||
+                     state_journal_lines(m->journal) + n_changed + n_drops + 1 > MANAGER_JOURNAL_MAX_LINES;
+        if (whole) {
+                /* Opened first, so that the compaction empties what load replayed. Without a
+                 * journal every save writes state.json whole. */
+                if (!m->journal && state_journal_open(m->state_dir, &m->journal) < 0)
+                        m->journal = NULL;
+                r = state_compact(m->state_dir, &s, m->journal, false);
+        } else
+                r = state_journal_append(m->journal, changed, n_changed, drops, n_drops,
+                                         plan_hash != m->saved_plan_hash ? &s : NULL);
         if (r < 0)
                 return r;
-        /* Written atomically now; the fsync for power loss follows within MANAGER_SYNC_USEC,
-         * one for a whole burst. */
-        if (!m->sync_timer) {
-                if (sd_event_add_time_relative(m->event, &m->sync_timer, CLOCK_MONOTONIC, MANAGER_SYNC_USEC, 0,
-                                               on_state_sync, m) < 0)
-                        return on_state_sync(NULL, 0, m);
-                (void) sd_event_source_set_description(m->sync_timer, "state-sync");
-        } else if (sd_event_source_get_enabled(m->sync_timer, NULL) == 0) {
-                (void) sd_event_source_set_time_relative(m->sync_timer, MANAGER_SYNC_USEC);
-                (void) sd_event_source_set_enabled(m->sync_timer, SD_EVENT_ONESHOT);
-        }
+        for (size_t i = 0; i < n; i++)
+                sorted[i]->saved_hash = hashes[i];
+        m->saved_plan_hash = plan_hash;
+        strv_free_n(m->dropped, m->n_dropped);
+        m->dropped = NULL;
+        m->n_dropped = 0;
+        m->compact_wanted = false;
+        arm_sync(m);
         return 0;
 }
 
@@ -422,8 +466,10 @@ Manager *manager_free(Manager *m) {
 
         if (!m)
                 return NULL;
-        /* Workers end, their outcomes are saved and told. */
+        /* Workers end, their outcomes are saved (state.json whole) and told. */
         operation_drain(m);
+        m->pool = worker_pool_free(m->pool);
+        m->compact_wanted = true;
         int r = manager_write_state(m);
         operation_saved(m, r);
         if (m->sync_timer) {
@@ -432,6 +478,8 @@ Manager *manager_free(Manager *m) {
                 sd_event_source_disable_unref(m->sync_timer);
         }
         sd_event_source_disable_unref(m->save_retry_timer);
+        state_journal_free(m->journal);
+        strv_free_n(m->dropped, m->n_dropped);
         sd_event_source_disable_unref(m->virt_connect_timer);
         sd_event_source_disable_unref(m->refresh_timer);
         sd_event_source_disable_unref(m->policy_timer);
@@ -616,7 +664,9 @@ int manager_startup(Manager *m) {
         r = manager_refresh(m);
         if (r < 0)
                 return r;
-        /* Can changes be saved at all? If not: serve reads, refuse changes, retry. */
+        /* Can changes be saved at all? If not: serve reads, refuse changes, retry. The
+         * journal replayed at load is folded into state.json here. */
+        m->compact_wanted = true;
         (void) manager_save_now(m);
         if (m->enabled && !config_find_intent(m->config, m->intent)) {
                 log_warning("Management is enabled on intent '%s', which is no longer configured.", m->intent);

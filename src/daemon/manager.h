@@ -29,6 +29,7 @@
 #define MANAGER_SAVE_RETRY_USEC (5ULL * 1000000ULL)
 #define MANAGER_POLICY_RETRY_USEC (3ULL * 1000000ULL)
 #define MANAGER_POLICY_RETRIES 20u
+#define MANAGER_JOURNAL_MAX_LINES 4096u
 #define RESERVE_KEEP UINT32_MAX
 
 typedef struct PciAccess PciAccess;
@@ -140,10 +141,17 @@ typedef struct Manager {
 
         /* operations */
         Operation *ops;            /* every operation that has not replied yet */
+        struct WorkerPool *pool;   /* the threads that run their work */
         unsigned n_running;        /* of which in a worker thread */
         Operation *management_op;  /* Enable/Set/Disable/provisioning in flight */
 
-        /* persistence */
+        /* persistence: state.json written whole now and then, every save in between an
+         * append of what changed to state.journal (policy/state-journal.c) */
+        StateJournal *journal;
+        uint64_t saved_plan_hash;  /* of the plan as last written */
+        char **dropped;            /* records written once, of Vms since freed: "drop" lines */
+        size_t n_dropped;
+        bool compact_wanted;       /* the next save writes state.json whole */
         unsigned dirty;            /* DirtyFlags */
         int save_error;            /* 0, or -errno of the last failed save */
         bool reconcile_wanted;     /* a full reconcile after this iteration */

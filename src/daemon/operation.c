@@ -6,15 +6,114 @@
 #include "shared/log.h"
 #include "shared/macro.h"
 
-static void *operation_thread(void *p) {
-        Operation *o = p;
+struct WorkerPool {
+        pthread_mutex_t lock;
+        pthread_cond_t cond, done;
+        Operation *head, *tail;  /* queued, not yet taken by a thread */
+        pthread_t *threads;
+        unsigned n_threads, idle;
+        bool stop;
+};
+
+static void *worker_thread(void *p) {
+        WorkerPool *pool = p;
         uint64_t one = 1;
-        o->type->work(o->job);
-        /* Wake the loop; an eventfd write of 1 cannot fail short. */
-        if (write(o->efd, &one, sizeof one) < 0) {
-                /* nothing to do from here: operation_drain joins anyway */
+
+        pthread_mutex_lock(&pool->lock);
+        for (;;) {
+                while (!pool->head && !pool->stop) {
+                        pool->idle++;
+                        pthread_cond_wait(&pool->cond, &pool->lock);
+                        pool->idle--;
+                }
+                if (!pool->head)
+                        break; /* stopping, nothing left */
+                Operation *o = pool->head;
+                pool->head = o->queue_next;
+                if (!pool->head)
+                        pool->tail = NULL;
+                pthread_mutex_unlock(&pool->lock);
+
+                o->type->work(o->job);
+
+                pthread_mutex_lock(&pool->lock);
+                o->worked = true;
+                pthread_cond_broadcast(&pool->done);
+                /* Wake the loop; an eventfd write of 1 cannot fail short. */
+                if (write(o->efd, &one, sizeof one) < 0) {
+                        /* nothing to do from here: operation_drain waits on `done` anyway */
+                }
         }
+        pthread_mutex_unlock(&pool->lock);
         return NULL;
+}
+
+static int pool_submit(Manager *m, Operation *o) {
+        WorkerPool *pool = m->pool;
+        unsigned max = m->config->settings.max_concurrent_ops;
+        int r = 0;
+
+        if (!pool) {
+                pool = calloc(1, sizeof *pool);
+                if (!pool)
+                        return -ENOMEM;
+                pthread_mutex_init(&pool->lock, NULL);
+                pthread_cond_init(&pool->cond, NULL);
+                pthread_cond_init(&pool->done, NULL);
+                m->pool = pool;
+        }
+        pthread_mutex_lock(&pool->lock);
+        if (pool->idle == 0 && pool->n_threads < (max ? max : 1)) {
+                pthread_t *v = realloc(pool->threads, sizeof(pthread_t) * (pool->n_threads + 1));
+                if (!v)
+                        r = -ENOMEM;
+                else {
+                        pool->threads = v;
+                        r = -pthread_create(&v[pool->n_threads], NULL, worker_thread, pool);
+                        if (r >= 0)
+                                pool->n_threads++;
+                }
+                if (r < 0 && pool->n_threads > 0)
+                        r = 0; /* the threads there take it in turn */
+        }
+        if (r >= 0) {
+                o->queue_next = NULL;
+                if (pool->tail)
+                        pool->tail->queue_next = o;
+                else
+                        pool->head = o;
+                pool->tail = o;
+                pthread_cond_signal(&pool->cond);
+        }
+        pthread_mutex_unlock(&pool->lock);
+        return r;
+}
+
+WorkerPool *worker_pool_free(WorkerPool *pool) {
+        if (!pool)
+                return NULL;
+        pthread_mutex_lock(&pool->lock);
+        pool->stop = true;
+        pthread_cond_broadcast(&pool->cond);
+        pthread_mutex_unlock(&pool->lock);
+        for (unsigned i = 0; i < pool->n_threads; i++)
+                (void) pthread_join(pool->threads[i], NULL);
+        free(pool->threads);
+        pthread_cond_destroy(&pool->cond);
+        pthread_cond_destroy(&pool->done);
+        pthread_mutex_destroy(&pool->lock);
+        free(pool);
+        return NULL;
+}
+
+/* Waits until the worker is done with the operation's job; done already when its eventfd
+ * woke the loop, and the lock orders the job's memory for the loop thread. */
+static void wait_worked(Manager *m, Operation *o) {
+        WorkerPool *pool = m->pool;
+        pthread_mutex_lock(&pool->lock);
+        while (!o->worked)
+                pthread_cond_wait(&pool->done, &pool->lock);
+        pthread_mutex_unlock(&pool->lock);
 }
 
 static void operation_unlink(Manager *m, Operation *o) {
@@ -47,7 +146,7 @@ static void operation_complete(Manager *m, Operation *o) {
 }
 
 static void operation_finish(Manager *m, Operation *o) {
-        (void) pthread_join(o->thread, NULL);
+        wait_worked(m, o);
         m->n_running--;
         o->source = sd_event_source_disable_unref(o->source);
         o->type->finish(o, o->job);
@@ -74,7 +173,7 @@ static int operation_run(Manager *m, Operation *o) {
         if (r < 0)
                 return r;
         (void) sd_event_source_set_description(o->source, "operation");
-        r = -pthread_create(&o->thread, NULL, operation_thread, o);
+        r = pool_submit(m, o);
         if (r < 0) {
                 o->source = sd_event_source_disable_unref(o->source);
                 return r;

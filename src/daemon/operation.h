@@ -53,7 +53,8 @@ struct Operation {
         OperationState state;
         bool internal;
 
-        pthread_t thread;
+        bool worked;             /* the worker is done with the job (under the pool's lock) */
+        Operation *queue_next;   /* in the pool's queue */
         int efd;
         sd_event_source *source;
         Operation *next;
@@ -71,5 +72,10 @@ int operation_new(Manager *m, const OperationType *type, void *job, const char *
 void operation_saved(Manager *m, int r);
 /* Waits for every worker and runs its finish (shutdown); completions get an error. */
 void operation_drain(Manager *m);
+/* The worker threads, started as operations need them (at most max_concurrent_ops) and kept
+ * for the next ones: a warm thread instead of a new one per operation. */
+typedef struct WorkerPool WorkerPool;
+WorkerPool *worker_pool_free(WorkerPool *p);
+
 /* Operations in worker threads or waiting for one. */
 unsigned operation_count(const Manager *m);

@@ -233,6 +233,12 @@ static void vm_job_finish(Operation *o, void *p) {
                            j->name, j->to.vf[0] ? j->to.vf : j->from.vf, j->warnings);
         o->status = j->st;
         bool ok = j->st.r >= 0;
+        if (ok && vm->facts_stale) {
+                AnStatus ignore;
+                if (manager_virt_ready(m, &ignore))
+                        (void) vm_refresh(vm, &ignore);
+        }
+        vm->facts_stale = false;
         if (!ok) {
                 /* Part of it may have happened (libvirt went away mid-call, the reply was lost):
                  * what the domain holds now is read again and reconciled after this. */

@@ -61,6 +61,8 @@ void vm_gc(Vm *vm) {
         Manager *m = vm->manager;
         if (!vm->gone || vm->has_record || vm->operation)
                 return;
+        if (vm->saved_hash != 0) /* its record is on disk still: the next save drops it */
+                (void) strv_appendf(&m->dropped, &m->n_dropped, "%s", vm->name);
         hashmap_remove(m->vms, vm->name);
         m->vms_sorted = mfree(m->vms_sorted);
         vm_free(vm);

@@ -30,9 +30,11 @@ struct Vm {
 
         bool has_record;         /* it holds (or is being given, or is giving back) a VF */
         Assignment record;       /* record.vm == name when has_record */
+        uint64_t saved_hash;     /* of the record as last written to disk; 0: none written */
         VfSlot *slot;            /* the slot of record.vf, NULL while its VF does not exist */
 
         Operation *operation;    /* in flight */
+        bool facts_stale;        /* libvirt told of a change while the operation ran */
         unsigned policy_retries; /* its VF took only part of its policy: tries left */
         char *note;              /* why it has no VF, or what waits (ListVMs) */
         bool gone;               /* undefined in libvirt */

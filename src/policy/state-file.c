@@ -9,12 +9,12 @@
 
 #include "policy/config.h"
 #include "policy/jsonutil.h"
+#include "policy/state-internal.h"
 #include "policy/state.h"
 #include "shared/fileio.h"
 #include "shared/macro.h"
 #include "shared/strutil.h"
 
-#define STATE_FILE "state.json"
 #define STATE_FILE_MAX (64u * 1024u * 1024u)
 #define STATE_VMS_MAX 65536u       /* the largest max_vms the configuration allows */
 #define STATE_PFS_MAX 4096u
@@ -34,6 +34,7 @@ typedef struct Out {
         int error;                 /* the first failure; nothing is appended after it */
         unsigned depth;
         bool empty[8];             /* per open container: nothing written into it yet */
+        bool compact;              /* one line, no indentation (the journal) */
 } Out;
 
 static void out_mem(Out *o, const char *p, size_t n) {
@@ -62,6 +63,8 @@ static void out_str(Out *o, const char *p) {
 
 static void out_indent(Out *o, unsigned depth) {
         static const char spaces[] = "                ";
+        if (o->compact)
+                return;
         out_mem(o, "\n", 1);
         out_mem(o, spaces, 2 * depth < sizeof spaces - 1 ? 2 * depth : sizeof spaces - 1);
 }
@@ -139,7 +142,7 @@ static void out_next(Out *o, const char *key) {
         out_indent(o, o->depth);
         if (key) {
                 out_json_string(o, key);
-                out_mem(o, ": ", 2);
+                out_mem(o, ": ", o->compact ? 1 : 2);
         }
 }
 
@@ -202,6 +205,62 @@ static int pf_out(Out *o, const ProvisionedPf *p) {
         put_string(o, "status", provision_status_to_string(p->status));
         out_close(o, '}');
         return 0;
+}
+
+/* ---- the journal's lines (state-journal.c) ---- */
+
+static void plan_out(Out *o, const State *s, int *r) {
+        out_open(o, '{');
+        out_next(o, "adapters");
+        out_open(o, '[');
+        for (size_t i = 0; *r >= 0 && i < s->n_pfs; i++) {
+                out_next(o, NULL);
+                *r = pf_out(o, &s->pfs[i]);
+        }
+        out_close(o, ']');
+        out_next(o, "management");
+        out_open(o, '{');
+        put_bool(o, "enabled", s->enabled);
+        put_string(o, "intent", s->intent);
+        put_uint(o, "node_reserve", s->node_reserve);
+        out_close(o, '}');
+        out_close(o, '}');
+}
+
+int state_journal_format(const Assignment *const *upserts, size_t n_upserts, const char *const *drops, size_t n_drops,
+                         const State *plan, char **ret, size_t *ret_size) {
+        Out o = { .compact = true };
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && i < n_drops; i++) {
+                out_open(&o, '{');
+                put_string(&o, "drop", drops[i]);
+                out_close(&o, '}');
+                out_mem(&o, "\n", 1);
+        }
+        if (plan) {
+                out_open(&o, '{');
+                out_next(&o, "plan");
+                plan_out(&o, plan, &r);
+                out_close(&o, '}');
+                out_mem(&o, "\n", 1);
+        }
+        for (size_t i = 0; r >= 0 && i < n_upserts; i++) {
+                out_open(&o, '{');
+                out_next(&o, "vm");
+                r = assignment_out(&o, upserts[i]);
+                out_close(&o, '}');
+                out_mem(&o, "\n", 1);
+        }
+        if (r >= 0 && o.error < 0)
+                r = o.error;
+        if (r < 0) {
+                free(o.s);
+                return r;
+        }
+        *ret = o.s ? o.s : strdup("");
+        *ret_size = o.n;
+        return *ret ? 0 : -ENOMEM;
 }
 
 int state_save(const char *state_dir, const State *s) {
@@ -476,6 +535,60 @@ static int parse_management(json_t *o, State *s, char **reason) {
         return 0;
 }
 
+static int check_unique(const char *array, const char *key, const char *const *keys, size_t n, char **reason);
+
+int state_parse_assignment(json_t *o, const char *field, Assignment *a, char **reason) {
+        return parse_vm(o, field, a, reason);
+}
+
+int state_parse_plan(json_t *o, State *s, char **reason) {
+        static const char *const keys[] = { "management", "adapters", NULL };
+        json_t *pfs, *e;
+        size_t k;
+        int r;
+
+        if ((r = check_keys(o, "plan", keys, reason)) < 0 ||
+            (r = parse_management(json_object_get(o, "management"), s, reason)) < 0)
+                return r;
+        pfs = json_object_get(o, "adapters");
+        if (!json_is_array(pfs))
+                return jcheck_problem(reason, "plan.adapters", "must be an array");
+        if (json_array_size(pfs) > STATE_PFS_MAX)
+                return jcheck_problem(reason, "plan.adapters", "more than %u entries", STATE_PFS_MAX);
+        free(s->pfs);
+        s->pfs = NULL;
+        s->n_pfs = 0;
+        if (json_array_size(pfs) > 0 && !(s->pfs = calloc(json_array_size(pfs), sizeof(ProvisionedPf))))
+                return -ENOMEM;
+        json_array_foreach(pfs, k, e) {
+                char f[JCHECK_FIELD_MAX];
+                snprintf(f, sizeof f, "plan.adapters[%zu]", k);
+                r = parse_pf(e, f, &s->pfs[k], reason);
+                if (r < 0)
+                        return r;
+                s->n_pfs++;
+        }
+        return 0;
+}
+
+int state_check_unique(const State *s, char **reason) {
+        _cleanup_free_ const char **names = calloc(s->n_vms > s->n_pfs ? s->n_vms + 1 : s->n_pfs + 1, sizeof(char *));
+        int r;
+        if (!names)
+                return -ENOMEM;
+        for (size_t i = 0; i < s->n_pfs; i++)
+                names[i] = s->pfs[i].pf;
+        if ((r = check_unique("adapters", "pf", names, s->n_pfs, reason)) < 0)
+                return r;
+        for (size_t i = 0; i < s->n_vms; i++)
+                names[i] = s->vms[i].vm;
+        if ((r = check_unique("vms", "vm", names, s->n_vms, reason)) < 0)
+                return r;
+        for (size_t i = 0; i < s->n_vms; i++)
+                names[i] = s->vms[i].vf;
+        return check_unique("vms", "vf", names, s->n_vms, reason);
+}
+
 typedef struct KeyRef {
         const char *key;
         size_t index;
@@ -585,7 +698,7 @@ static int state_from_json(json_t *j, State **ret, char **reason) {
 
 /* Renames path to path.TAG-YYYYmmddTHHMMSSZ (or with -1, -2... if taken) without replacing
  * anything; returns the new name. */
-static int move_aside(const char *path, const char *tag, char **ret) {
+int state_move_aside(const char *path, const char *tag, char **ret) {
         char stamp[32];
         struct tm tm;
         time_t now = time(NULL);
@@ -669,7 +782,7 @@ int state_load(const char *state_dir, State **ret, char **ret_note) {
         if (r == -EPROTONOSUPPORT) {
                 if (asprintf(&tag, "v%lld", (long long) version) < 0)
                         return -ENOMEM;
-                r = move_aside(path, tag, &aside);
+                r = state_move_aside(path, tag, &aside);
                 if (r < 0)
                         return r;
                 if (asprintf(&note,
@@ -680,7 +793,7 @@ int state_load(const char *state_dir, State **ret, char **ret_note) {
                 goto empty;
         }
         if (r == -EBADMSG) {
-                r = move_aside(path, "corrupt", &aside);
+                r = state_move_aside(path, "corrupt", &aside);
                 if (r < 0)
                         return r;
                 if (asprintf(&note, "%s is not usable: %s; moved it to %s and started with an empty state", path,
@@ -691,15 +804,34 @@ int state_load(const char *state_dir, State **ret, char **ret_note) {
         if (r < 0)
                 return r;
 
+        r = state_journal_replay(state_dir, s, &note);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(s);
         if (ret_note)
-                *ret_note = NULL;
+                *ret_note = TAKE_PTR(note);
         return 0;
 
 empty:
         s = state_new();
         if (!s)
                 return -ENOMEM;
+        if (!note) {
+                /* No state.json: a journal alone holds every change since an empty state. */
+                r = state_journal_replay(state_dir, s, &note);
+                if (r < 0)
+                        return r;
+        } else {
+                /* state.json was set aside: the changes in the journal were on top of it. */
+                _cleanup_free_ char *jpath = path_join(state_dir, STATE_JOURNAL_FILE), *jaside = NULL;
+                if (!jpath)
+                        return -ENOMEM;
+                if (file_exists(jpath) && state_move_aside(jpath, "orphan", &jaside) >= 0) {
+                        char *n2 = NULL;
+                        if (asprintf(&n2, "%s; its journal moved to %s", note, jaside) >= 0)
+                                free_and_replace(note, n2);
+                }
+        }
         *ret = TAKE_PTR(s);
         if (ret_note)
                 *ret_note = TAKE_PTR(note);

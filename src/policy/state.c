@@ -152,3 +152,62 @@ void state_clear_pfs(State *s) {
         s->pfs = mfree(s->pfs);
         s->n_pfs = 0;
 }
+
+/* FNV-1a over the fields one by one (never the padding, never past a string's end). */
+static uint64_t h_bytes(uint64_t h, const void *p, size_t n) {
+        const unsigned char *b = p;
+        for (size_t i = 0; i < n; i++) {
+                h ^= b[i];
+                h *= 1099511628211ULL;
+        }
+        return h;
+}
+
+static uint64_t h_str(uint64_t h, const char *s) {
+        /* NULL and "" differ: the marker byte after the text tells them apart */
+        if (s)
+                h = h_bytes(h, s, strlen(s) + 1);
+        return h_bytes(h, s ? "\1" : "\2", 1);
+}
+
+static uint64_t h_u64(uint64_t h, uint64_t v) {
+        return h_bytes(h, &v, sizeof v);
+}
+
+uint64_t assignment_hash(const Assignment *a) {
+        uint64_t h = 1469598103934665603ULL;
+        h = h_str(h, a->vm);
+        h = h_str(h, a->vm_uuid);
+        h = h_str(h, a->alias);
+        h = h_str(h, a->vf);
+        h = h_str(h, a->pf);
+        h = h_str(h, a->mac);
+        h = h_u64(h, (uint64_t) a->tier);
+        h = h_u64(h, a->vf_index);
+        h = h_u64(h, (uint64_t) a->phase);
+        h = h_u64(h, a->next_start);
+        h = h_u64(h, a->vlan);
+        h = h_u64(h, a->saved.valid);
+        h = h_str(h, a->saved.mac);
+        h = h_u64(h, a->saved.vlan);
+        h = h_u64(h, a->saved.qos);
+        h = h_u64(h, a->saved.spoofchk);
+        h = h_u64(h, a->saved.trust);
+        h = h_u64(h, a->saved.min_tx_rate);
+        h = h_u64(h, a->saved.max_tx_rate);
+        return h ? h : 1;
+}
+
+uint64_t state_plan_hash(const State *s) {
+        uint64_t h = 1469598103934665603ULL;
+        h = h_u64(h, s->enabled);
+        h = h_str(h, s->intent);
+        h = h_u64(h, s->node_reserve);
+        for (size_t i = 0; i < s->n_pfs; i++) {
+                h = h_str(h, s->pfs[i].pf);
+                h = h_u64(h, s->pfs[i].numvfs_before);
+                h = h_u64(h, s->pfs[i].numvfs);
+                h = h_u64(h, (uint64_t) s->pfs[i].status);
+        }
+        return h ? h : 1;
+}

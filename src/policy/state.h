@@ -87,7 +87,8 @@ static inline void state_freep(State **s) {
                 *s = state_free(*s);
 }
 
-/* Loads STATE_DIR/state.json. A missing file gives an empty state (0). A file that is not
+/* Loads STATE_DIR/state.json and replays STATE_DIR/state.journal over it. A missing file
+ * gives an empty state (0). A file that is not
  * valid JSON, does not match the schema, or carries a newer version is renamed to
  * state.json.corrupt-<UTC timestamp> (or state.json.v<N>-<timestamp>) and an empty state is
  * returned; *ret_note then says what happened and where the file went (NULL otherwise). */
@@ -106,6 +107,22 @@ int state_save(const char *state_dir, const State *s);
  * coalescing bursts of changes); a process crash never loses or tears it. */
 int state_save_full(const char *state_dir, const State *s, bool durable);
 
+/* STATE_DIR/state.journal: what changed since state.json was written whole, appended (see
+ * state-journal.c). state_load replays it over state.json. */
+typedef struct StateJournal StateJournal;
+int state_journal_open(const char *state_dir, StateJournal **ret);
+StateJournal *state_journal_free(StateJournal *j);
+/* Appends the records given (whole), the names dropped and, when plan is given, the
+ * management settings and the adapters of the plan; one write. */
+int state_journal_append(StateJournal *j, const Assignment *const *upserts, size_t n_upserts,
+                         const char *const *drops, size_t n_drops, const State *plan);
+int state_journal_sync(StateJournal *j);
+size_t state_journal_lines(const StateJournal *j);
+/* True when only a compaction may write (an append failed part-way, or no journal). */
+bool state_journal_broken(const StateJournal *j);
+/* state.json written whole with s, then the journal emptied. */
+int state_compact(const char *state_dir, const State *s, StateJournal *j, bool durable);
+
 Assignment *state_find_vm(State *s, const char *vm);
 Assignment *state_find_vf(State *s, const char *vf);
 ProvisionedPf *state_find_pf(State *s, const char *pf);
@@ -117,3 +134,6 @@ void state_clear_pfs(State *s);
 void assignment_done(Assignment *a);
 /* A deep copy (strings duplicated); -ENOMEM. */
 int assignment_copy(Assignment *dst, const Assignment *src);
+/* A 64-bit hash of every field (never 0): what the journal compares to know what changed. */
+uint64_t assignment_hash(const Assignment *a);
+uint64_t state_plan_hash(const State *s);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* A domain's facts and accelnet's setting through libvirt; the XML itself is read in
  * domxml-domain.c. */
+#include <pthread.h>
 #include <stdio.h>
 
 #include "shared/anerror.h"
@@ -57,21 +58,12 @@ bool virt_domxml_active(const DomXml *x) {
         return id && !streq(id, "-1");
 }
 
-int virt_domain_get(VirtConn *vc, const char *name, VirtDomain **ret) {
-        _cleanup_conn_ virConnectPtr c = NULL;
-        _cleanup_dom_ virDomainPtr dom = NULL;
+/* The facts of one domain from its handle: one XML fetch for an inactive domain, two for a
+ * running one. */
+static int domain_read(virDomainPtr dom, VirtDomain **ret) {
         _cleanup_(domxml_freep) DomXml *current = NULL, *config = NULL;
         int r;
 
-        virt_error_clear();
-        if (!ret)
-                return virt_error_set(-EINVAL, "Invalid arguments");
-        c = virt_conn_acquire(vc);
-        if (!c)
-                return -ENOTCONN;
-        r = virt_domain_lookup(c, name, &dom);
-        if (r < 0)
-                return r;
         /* One fetch decides "active" (a running domain's live XML carries its id). For an
          * inactive domain that XML is its persistent definition: no second fetch. */
         r = virt_domain_xml(dom, 0, &current);
@@ -83,6 +75,104 @@ int virt_domain_get(VirtConn *vc, const char *name, VirtDomain **ret) {
         if (r < 0)
                 return r;
         return virt_domain_from_xml(config, current, ret);
+}
+
+typedef struct ReadAll {
+        virDomainPtr *doms;
+        VirtDomain **out;
+        int *results;
+        size_t n;
+        size_t next;
+        pthread_mutex_t lock;
+} ReadAll;
+
+static void *read_all_thread(void *p) {
+        ReadAll *ra = p;
+        for (;;) {
+                pthread_mutex_lock(&ra->lock);
+                size_t i = ra->next++;
+                pthread_mutex_unlock(&ra->lock);
+                if (i >= ra->n)
+                        return NULL;
+                ra->results[i] = domain_read(ra->doms[i], &ra->out[i]);
+                virResetLastError();
+        }
+}
+
+static int cmp_domain(const void *a, const void *b) {
+        return strcmp((*(VirtDomain *const *) a)->name, (*(VirtDomain *const *) b)->name);
+}
+
+int virt_domains_read_all(VirtConn *vc, unsigned threads, VirtDomain ***ret, size_t *ret_n) {
+        _cleanup_conn_ virConnectPtr c = NULL;
+        virDomainPtr *doms = NULL;
+        ReadAll ra = {};
+        pthread_t tid[16];
+        unsigned started = 0;
+        int n, r = 0;
+
+        virt_error_clear();
+        c = virt_conn_acquire(vc);
+        if (!c)
+                return -ENOTCONN;
+        n = virConnectListAllDomains(c, &doms, 0);
+        if (n < 0)
+                return virt_error_libvirt("Cannot list domains");
+        ra = (ReadAll){ .doms = doms, .n = (size_t) n, .out = calloc((size_t) n + 1, sizeof(VirtDomain *)),
+                        .results = calloc((size_t) n + 1, sizeof(int)) };
+        pthread_mutex_init(&ra.lock, NULL);
+        if (!ra.out || !ra.results)
+                r = virt_error_set(-ENOMEM, "Out of memory");
+        /* libvirt's remote driver carries several calls at once on one connection: the
+         * round trips to libvirtd overlap instead of following one another. */
+        if (threads > ELEMENTSOF(tid))
+                threads = ELEMENTSOF(tid);
+        for (unsigned t = 0; r == 0 && t + 1 < threads && t + 1 < (unsigned) n; t++)
+                if (pthread_create(&tid[t], NULL, read_all_thread, &ra) == 0)
+                        started++;
+        if (r == 0)
+                (void) read_all_thread(&ra);
+        for (unsigned t = 0; t < started; t++)
+                (void) pthread_join(tid[t], NULL);
+        pthread_mutex_destroy(&ra.lock);
+
+        size_t k = 0;
+        for (size_t i = 0; i < (size_t) (n > 0 ? n : 0); i++) {
+                if (r == 0 && ra.results[i] == 0 && ra.out[i])
+                        ra.out[k++] = ra.out[i];
+                else if (ra.out && ra.out[i])
+                        virt_domain_free(ra.out[i]);
+                /* a domain gone between the list and its read, or one that cannot be read,
+                 * is left out: its events bring it back */
+                virDomainFree(doms[i]);
+        }
+        free(doms);
+        free(ra.results);
+        if (r < 0) {
+                free(ra.out);
+                return r;
+        }
+        qsort(ra.out, k, sizeof(VirtDomain *), cmp_domain);
+        *ret = ra.out;
+        *ret_n = k;
+        return 0;
+}
+
+int virt_domain_get(VirtConn *vc, const char *name, VirtDomain **ret) {
+        _cleanup_conn_ virConnectPtr c = NULL;
+        _cleanup_dom_ virDomainPtr dom = NULL;
+        int r;
+
+        virt_error_clear();
+        if (!ret)
+                return virt_error_set(-EINVAL, "Invalid arguments");
+        c = virt_conn_acquire(vc);
+        if (!c)
+                return -ENOTCONN;
+        r = virt_domain_lookup(c, name, &dom);
+        if (r < 0)
+                return r;
+        return domain_read(dom, ret);
 }
 
 int virt_domain_set_accel(VirtConn *vc, const char *domain, const char *performance) {

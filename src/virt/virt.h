@@ -176,6 +176,10 @@ int virt_domain_get(VirtConn *vc, const char *name, VirtDomain **ret);
  * virt_last_error() says which), -EINVAL (config_xml NULL), -ENOMEM. */
 int virt_domain_parse(const char *config_xml, const char *live_xml, VirtDomain **ret);
 VirtDomain *virt_domain_free(VirtDomain *d);
+/* Every domain with its facts (as virt_domain_get), read with up to `threads` calls to
+ * libvirt in flight; sorted by name. Domains that vanish between the list and their read are
+ * left out. *ret (an array of owned VirtDomain) is free()d after each element. */
+int virt_domains_read_all(VirtConn *vc, unsigned threads, VirtDomain ***ret, size_t *ret_n);
 DEFINE_TRIVIAL_CLEANUP_FUNC(VirtDomain *, virt_domain_free);
 
 /* First interface with that MAC (case-insensitive) in the array; borrowed or NULL. */

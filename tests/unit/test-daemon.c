@@ -5,6 +5,8 @@
  * VF policy rules, and reconcile leaving alone a VM whose operation is in flight. */
 #include <jansson.h>
 #include <stdio.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "daemon/manager.h"
@@ -148,11 +150,16 @@ TEST(pf_provisioning_and_slots) {
         CHECK(manager_find_slot(m, s->address) == s);
         CHECK(s->pf == pf && s->index == 1 && vf_slot_free(s));
 
-        /* The plan is on disk with the outcome. */
-        _cleanup_free_ char *text = NULL, *path = path_join(f.state, "state.json");
-        ASSERT(read_full_file(path, 1 << 20, &text, NULL) >= 0);
-        CHECK_CONTAINS(text, "\"status\": \"done\"");
-        CHECK_CONTAINS(text, "\"numvfs\": 4");
+        /* The plan is on disk with the outcome (state.json and the journal after it). */
+        _cleanup_(state_freep) State *disk = NULL;
+        _cleanup_free_ char *note = NULL;
+        ASSERT(state_load(f.state, &disk, &note) >= 0);
+        CHECK(note == NULL);
+        CHECK(disk->enabled);
+        CHECK_STR(disk->intent, "c");
+        ASSERT(disk->n_pfs == 2);
+        CHECK_INT(disk->pfs[0].status, PROVISION_DONE);
+        CHECK_INT(disk->pfs[0].numvfs, 4);
 
         /* Enable again with the same values: nothing happens; other values: AlreadyEnabled. */
         CHECK(manager_enable_is_noop(m, "c", 50));
@@ -262,19 +269,21 @@ TEST(vm_snapshot_restores_the_record_and_the_slot) {
 
 typedef struct TestJob {
         int worked, finished, undone, reverted;
-        char *break_dir;        /* the worker makes this path unwritable (a file in its place) */
+        bool fill_disk;         /* the worker leaves no room for the outcome (RLIMIT_FSIZE) */
 } TestJob;
 
 static void tj_work(void *p) {
         TestJob *j = p;
         j->worked++;
-        if (j->break_dir) {
-                (void) rm_rf(j->break_dir);
-                (void) write_file(j->break_dir, "not a folder");
+        if (j->fill_disk) {
+                /* as a full disk: every write past one byte fails (EFBIG instead of ENOSPC) */
+                signal(SIGXFSZ, SIG_IGN);
+                (void) setrlimit(RLIMIT_FSIZE, &(struct rlimit){ 1, RLIM_INFINITY });
         }
 }
 static void tj_finish(Operation *o, void *p) {
         ((TestJob *) p)->finished++;
+        o->manager->reserve++; /* an outcome to save */
         manager_dirty(o->manager, DIRTY_STATE);
 }
 static void tj_undo(Operation *o, void *p) {
@@ -282,6 +291,7 @@ static void tj_undo(Operation *o, void *p) {
 }
 static void tj_revert(Operation *o, void *p) {
         ((TestJob *) p)->reverted++;
+        o->manager->reserve--;
 }
 
 static const OperationType test_type = {
@@ -342,7 +352,8 @@ TEST(operation_reverted_when_the_outcome_cannot_be_saved) {
         Outcome o;
         AnStatus st = AN_STATUS_OK;
         ASSERT(fixture_setup(&f, 8) == 0);
-        j.break_dir = f.state;
+        j.fill_disk = true;
+        unsigned reserve = f.m->reserve;
 
         CHECK_INT(operation_new(f.m, &test_type, &j, "t", completion(&o), NULL, &st), 0);
         run_until(&f, &o.done);
@@ -350,7 +361,8 @@ TEST(operation_reverted_when_the_outcome_cannot_be_saved) {
         CHECK(o.st.r < 0);
         CHECK_CONTAINS(o.st.message, "could not be saved");
         CHECK(j.worked == 1 && j.finished == 1 && j.reverted == 1);
-        (void) unlink(f.state);
+        CHECK_INT(f.m->reserve, reserve); /* memory is not ahead of disk */
+        (void) setrlimit(RLIMIT_FSIZE, &(struct rlimit){ RLIM_INFINITY, RLIM_INFINITY });
         fixture_done(&f);
 }
 

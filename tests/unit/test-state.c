@@ -770,8 +770,87 @@ TEST(writer_refuses_what_jansson_refuses) {
         test_tmpdir_cleanup(dir);
 }
 
+/* state.journal: appends replayed over state.json, a cut last line ignored, a bad line ends
+ * the replay and sets the journal aside, a compaction empties it. */
+TEST(journal) {
+        _cleanup_free_ char *dir = test_tmpdir();
+        _cleanup_(state_freep) State *s = state_new(), *back = NULL;
+        _cleanup_free_ char *note = NULL;
+        StateJournal *j = NULL;
+
+        ASSERT(s);
+        fill_state(s);
+        ASSERT(state_journal_open(dir, &j) == 0);
+        CHECK_INT(state_compact(dir, s, j, false), 0);
+        CHECK_INT(state_journal_lines(j), 0);
+
+        /* web-01 changes tier, the other is dropped, a third comes, the plan changes */
+        Assignment c = { .vm = (char *) "new", .tier = TIER_MEDIUM, .vf = "0000:3b:02.3", .pf = "0000:3b:00.0",
+                         .vf_index = 10, .phase = ASSIGN_PHASE_ASSIGNING, .mac = "52:54:00:00:00:03" };
+        Assignment *w = state_find_vm(s, "web-01");
+        w->tier = TIER_LOW;
+        uint64_t h = assignment_hash(w);
+        const Assignment *up[] = { w, &c };
+        const char *drops[] = { "db \"primary\" ü" };
+        State plan = { .enabled = true, .intent = (char *) "other", .node_reserve = 5, .pfs = s->pfs, .n_pfs = 1 };
+        CHECK_INT(state_journal_append(j, up, 2, drops, 1, &plan), 0);
+        CHECK_INT(state_journal_lines(j), 4);
+        CHECK_INT(assignment_hash(w), h); /* same record, same hash */
+        w->next_start = !w->next_start;
+        CHECK(assignment_hash(w) != h);
+        w->next_start = !w->next_start;
+
+        ASSERT(state_load(dir, &back, &note) == 0);
+        CHECK(note == NULL);
+        CHECK_STR(back->intent, "other");
+        CHECK_INT(back->node_reserve, 5);
+        CHECK_INT(back->n_pfs, 1);
+        CHECK_INT(back->n_vms, 2);
+        CHECK_INT(state_find_vm(back, "web-01")->tier, TIER_LOW);
+        CHECK_INT(state_find_vm(back, "web-01")->saved.max_tx_rate, 4000000000u);
+        CHECK(state_find_vm(back, "db \"primary\" ü") == NULL);
+        CHECK_INT(state_find_vm(back, "new")->phase, ASSIGN_PHASE_ASSIGNING);
+        back = state_free(back);
+
+        /* a crash in the middle of an append: the cut line was never acted on */
+        _cleanup_free_ char *jp = path_join(dir, "state.journal");
+        FILE *fp = fopen(jp, "ae");
+        ASSERT(fp);
+        fputs("{\"drop\":\"web-0", fp);
+        fclose(fp);
+        ASSERT(state_load(dir, &back, &note) == 0);
+        CHECK(note == NULL);
+        CHECK(state_find_vm(back, "web-01") != NULL);
+        back = state_free(back);
+
+        /* a line that is not ours: replay stops there, the journal goes aside */
+        fp = fopen(jp, "ae");
+        ASSERT(fp);
+        fputs("\n{\"vm\":{\"vm\":\"x\"}}\n{\"drop\":\"web-01\"}\n", fp);
+        fclose(fp);
+        ASSERT(state_load(dir, &back, &note) == 0);
+        CHECK_CONTAINS(note, "state.journal is not usable after line");
+        CHECK(state_find_vm(back, "web-01") != NULL); /* the drop after the bad line is not applied */
+        CHECK(!file_exists(jp));
+        back = state_free(back);
+        note = mfree(note);
+
+        /* compaction: state.json has it all, the journal is empty */
+        j = state_journal_free(j);
+        ASSERT(state_journal_open(dir, &j) == 0);
+        CHECK_INT(state_journal_append(j, up, 1, NULL, 0, NULL), 0);
+        CHECK_INT(state_compact(dir, s, j, false), 0);
+        _cleanup_free_ char *text = get_file(dir, "state.journal");
+        CHECK_STR(text, "");
+        ASSERT(state_load(dir, &back, &note) == 0);
+        CHECK_INT(back->n_vms, 2);
+        state_journal_free(j);
+        test_tmpdir_cleanup(TAKE_PTR(dir));
+}
+
 int main(void) {
         RUN(string_tables);
+        RUN(journal);
         RUN(missing_file_and_dir);
         RUN(round_trip);
         RUN(atomic_write);

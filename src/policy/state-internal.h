@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Shared by state-file.c (state.json) and state-journal.c (state.journal) only. */
+
+#include <jansson.h>
+
+#include "policy/state.h"
+
+#define STATE_FILE "state.json"
+#define STATE_JOURNAL_FILE "state.journal"
+
+/* One line per change: {"drop": NAME}, {"plan": {"adapters": [...], "management": {...}}},
+ * {"vm": RECORD}, in that order, each ending in "\n". */
+int state_journal_format(const Assignment *const *upserts, size_t n_upserts, const char *const *drops, size_t n_drops,
+                         const State *plan, char **ret, size_t *ret_size);
+int state_parse_assignment(json_t *o, const char *field, Assignment *a, char **reason);
+/* The management settings and the adapters of the plan, replacing those of s. */
+int state_parse_plan(json_t *o, State *s, char **reason);
+/* Nothing recorded twice (VM names, VF and PF addresses). */
+int state_check_unique(const State *s, char **reason);
+int state_move_aside(const char *path, const char *tag, char **ret);
+/* Applies STATE_DIR/state.journal to s (state_load). A last line cut short (a crash in the
+ * middle of an append) is ignored; a line that cannot be read ends the replay there and the
+ * journal is set aside: *ret_note (owned) then says so. */
+int state_journal_replay(const char *state_dir, State *s, char **ret_note);
