@@ -471,11 +471,13 @@ class Bench:
             # the machine hits both alike.
             slices, secs = (5, 1) if self.quick else (10, 2)
             vms = ["web1", "web2", "db1", "batch"]
-            with open(os.path.join(state, "state.json")) as f:
-                st = json.load(f)
             vfs = []
-            # VFs the daemon picks: those of the compute intent's supported PFs.
-            for pf in [x["pf"] for x in st["adapters"] if x["status"] == "done"]:
+            # VFs the daemon picks: those of the compute intent's supported PFs (ListAdapters:
+            # state.json alone is not the state since saves append to state.journal).
+            r = subprocess.run(["busctl", "--system", "--json=short", "call", "org.accelnet1", "/org/accelnet1",
+                                "org.accelnet1.Manager", "ListAdapters"], env=self.env, capture_output=True,
+                               text=True, check=True)
+            for pf in [a[0] for a in json.loads(r.stdout)["data"][0] if a[3] == "Supported" and a[5] > 0]:
                 d = os.path.join(root, "sys/bus/pci/devices", pf)
                 for i in range(8):
                     link = os.path.join(d, f"virtfn{i}")

@@ -22,7 +22,7 @@ bool manager_virt_ready(Manager *m, AnStatus *st) {
         return false;
 }
 
-#define READ_THREADS 4u
+#define READ_THREADS 8u
 
 /* Every domain, read once (several at a time): the Vm table then mirrors libvirt. */
 static int read_domains(Manager *m) {

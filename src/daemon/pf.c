@@ -319,6 +319,7 @@ static void provision_finish(Operation *o, void *p) {
 
 static void provision_undo(Operation *o, void *p) {
         ProvisionJob *j = p;
+        note_list_clear(&o->manager->plan_notes, "provision");
         plan_snapshot_restore(o->manager, &j->before);
         provision_release(o->manager, j);
 }

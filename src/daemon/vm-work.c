@@ -216,6 +216,21 @@ static void release_held(Manager *m, VmJob *j) {
                 s->held_for = NULL;
 }
 
+/* The domain's facts after what the worker did, without reading them again: the events its
+ * own change caused were not read either (libvirt.c). */
+static int note_facts(Vm *vm, const VmJob *j) {
+        VirtDomain *d = vm->domain;
+        int r = 0;
+
+        if ((j->steps & STEP_DETACH) && !j->pending_detach)
+                virt_domain_forget_vf(d, j->from.vf);
+        if (j->attached)
+                r = virt_domain_note_vf(d, j->to.vf, j->mac, j->vlan, ACCELNET_VF_ALIAS, j->live == VIRT_LIVE_ATTACHED);
+        if (r >= 0 && (j->steps & STEP_SETTING) && (j->setting_written || !j->tier))
+                r = virt_domain_note_accel(d, j->tier);
+        return r;
+}
+
 static void tell(Manager *m, const char *vm, const char *state) {
         if (m->notify.vm_changed)
                 m->notify.vm_changed(m->notify.userdata, vm, state);
@@ -233,7 +248,8 @@ static void vm_job_finish(Operation *o, void *p) {
                            j->name, j->to.vf[0] ? j->to.vf : j->from.vf, j->warnings);
         o->status = j->st;
         bool ok = j->st.r >= 0;
-        if (ok && vm->facts_stale) {
+        if (ok && vm->domain && note_facts(vm, j) < 0) {
+                /* what the operation did could not be noted: read the domain again */
                 AnStatus ignore;
                 if (manager_virt_ready(m, &ignore))
                         (void) vm_refresh(vm, &ignore);

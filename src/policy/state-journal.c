@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include "policy/jsonutil.h"
 #include "policy/state-internal.h"
@@ -19,7 +20,8 @@
 
 struct StateJournal {
         int fd;
-        char *path;
+        char *path, *dir;
+        uint64_t room;    /* bytes the folder must keep free: a state.json written whole */
         size_t lines;
         bool broken;      /* an append failed part-way: only a compaction may write again */
 };
@@ -44,6 +46,12 @@ int state_journal_open(const char *state_dir, StateJournal **ret) {
         }
         j->fd = fd;
         j->path = TAKE_PTR(path);
+        j->dir = strdup(state_dir);
+        if (!j->dir) {
+                state_journal_free(j);
+                return -ENOMEM;
+        }
+        j->room = 4096u;
         /* Whatever it holds was replayed at load; the count starts from there. */
         struct stat st;
         j->lines = fstat(fd, &st) >= 0 && st.st_size > 0 ? 1 : 0;
@@ -57,6 +65,7 @@ StateJournal *state_journal_free(StateJournal *j) {
         if (j->fd >= 0)
                 close(j->fd);
         free(j->path);
+        free(j->dir);
         free(j);
         return NULL;
 }
@@ -77,6 +86,16 @@ int state_journal_append(StateJournal *j, const Assignment *const *upserts, size
 
         if (!j || j->broken)
                 return -EBADF;
+        /* A change is accepted only where state.json could still be written whole later: an
+         * append through the open file would land in a read-only folder, or in the last page
+         * of a full one, and the journal could never be folded in. */
+        struct statvfs sv;
+        if (statvfs(j->dir, &sv) >= 0) {
+                if (sv.f_flag & ST_RDONLY)
+                        return -EROFS;
+                if ((uint64_t) sv.f_bavail * sv.f_frsize < j->room)
+                        return -ENOSPC;
+        }
         if (n_upserts + n_drops == 0 && !plan)
                 return 0;
         r = state_journal_format(upserts, n_upserts, drops, n_drops, plan, &text, &len);
@@ -111,6 +130,10 @@ int state_compact(const char *state_dir, const State *s, StateJournal *j, bool d
         if (r < 0)
                 return r;
         if (j) {
+                struct stat st;
+                _cleanup_free_ char *path = path_join(state_dir, STATE_FILE);
+                if (path && stat(path, &st) >= 0)
+                        j->room = (uint64_t) st.st_size + 4096u;
                 /* state.json has it all now: the journal starts again empty. */
                 if (ftruncate(j->fd, 0) < 0)
                         return -errno;

@@ -156,7 +156,7 @@ static int build_synth(Ctx *c, const json_t *s, const char *where, uint8_t *cfg,
         }
         if ((v = json_object_get(s, "sriov"))) {
                 static const char *const sk[] = { "total", "offset", "stride", "vf_device", "num", NULL };
-                unsigned x;
+                unsigned x = 0;
                 if (!json_is_object(v) || !keys_allowed(c, v, where, sk))
                         return fail(c, "%s: \"sriov\" must be an object", where);
                 sc.sriov = true;

@@ -321,3 +321,55 @@ const VirtIface *virt_iface_find_pci(const VirtIface *v, size_t n, const char *p
                         return &v[i];
         return NULL;
 }
+
+/* ---- the facts after accelnet's own change ---- */
+
+static int iface_add(VirtIface **v, size_t *n, const char *pci, const char *mac, unsigned vlan, const char *alias) {
+        for (size_t i = 0; i < *n; i++)
+                if ((*v)[i].type == VIRT_IFACE_HOSTDEV && streq_ptr((*v)[i].pci, pci))
+                        return 0;
+        VirtIface *nv = realloc(*v, sizeof(VirtIface) * (*n + 1));
+        if (!nv)
+                return -ENOMEM;
+        *v = nv;
+        VirtIface f = { .type = VIRT_IFACE_HOSTDEV, .vlan = vlan, .teaming = VIRT_TEAMING_TRANSIENT, .managed = true };
+        if (!(f.type_name = strdup("hostdev")) || !(f.pci = strdup(pci)) || (mac && !(f.mac = strdup(mac))) ||
+            (alias && !(f.alias = strdup(alias)))) {
+                virt_iface_done(&f);
+                return -ENOMEM;
+        }
+        nv[(*n)++] = f;
+        return 0;
+}
+
+static void iface_drop(VirtIface *v, size_t *n, const char *pci) {
+        for (size_t i = 0; i < *n; i++)
+                if (v[i].type == VIRT_IFACE_HOSTDEV && streq_ptr(v[i].pci, pci)) {
+                        virt_iface_done(&v[i]);
+                        memmove(&v[i], &v[i + 1], sizeof(VirtIface) * (*n - i - 1));
+                        (*n)--;
+                        return;
+                }
+}
+
+int virt_domain_note_vf(VirtDomain *d, const char *pci, const char *mac, unsigned vlan, const char *alias, bool live) {
+        int r = iface_add(&d->ifaces, &d->n_ifaces, pci, mac, vlan, alias);
+        if (r >= 0 && live && d->active)
+                r = iface_add(&d->live_ifaces, &d->n_live_ifaces, pci, mac, vlan, alias);
+        return r;
+}
+
+void virt_domain_forget_vf(VirtDomain *d, const char *pci) {
+        iface_drop(d->ifaces, &d->n_ifaces, pci);
+        iface_drop(d->live_ifaces, &d->n_live_ifaces, pci);
+}
+
+int virt_domain_note_accel(VirtDomain *d, const char *performance) {
+        char *p = performance ? strdup(performance) : NULL;
+        if (performance && !p)
+                return -ENOMEM;
+        free(d->accel_performance);
+        d->accel_performance = p;
+        d->accel = performance != NULL;
+        return 0;
+}

@@ -182,6 +182,12 @@ VirtDomain *virt_domain_free(VirtDomain *d);
 int virt_domains_read_all(VirtConn *vc, unsigned threads, VirtDomain ***ret, size_t *ret_n);
 DEFINE_TRIVIAL_CLEANUP_FUNC(VirtDomain *, virt_domain_free);
 
+/* The facts after accelnet's own change (a VF attached or detached, the setting written),
+ * for a caller that knows what it did and need not read the domain again. */
+int virt_domain_note_vf(VirtDomain *d, const char *pci, const char *mac, unsigned vlan, const char *alias, bool live);
+void virt_domain_forget_vf(VirtDomain *d, const char *pci);
+int virt_domain_note_accel(VirtDomain *d, const char *performance);
+
 /* First interface with that MAC (case-insensitive) in the array; borrowed or NULL. */
 const VirtIface *virt_iface_find_mac(const VirtIface *v, size_t n, const char *mac);
 /* First hostdev interface with that PCI source address (any spelling pci_addr_parse

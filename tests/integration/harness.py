@@ -680,8 +680,44 @@ class Env:
         return self.run([ACCELNETCTL, *args], user=user)
 
     def state(self):
-        with open(os.path.join(self.state_dir, "state.json")) as f:
-            return json.load(f)
+        """The daemon's state as it would load it: state.json, then every whole line of
+        state.journal replayed over it (a record upserted, a name dropped, the plan replaced)."""
+        path = os.path.join(self.state_dir, "state.json")
+        if os.path.exists(path):
+            with open(path) as f:
+                st = json.load(f)
+        else:
+            st = {"version": 1, "management": {"enabled": False, "intent": None, "node_reserve": 50},
+                  "adapters": [], "vms": []}
+        try:
+            with open(os.path.join(self.state_dir, "state.journal")) as f:
+                text = f.read()
+        except FileNotFoundError:
+            text = ""
+        for line in text.split("\n")[:-1]:        # a cut last line is not a change
+            if not line:
+                continue
+            change = json.loads(line)
+            if "vm" in change:
+                st["vms"] = [v for v in st["vms"] if v["vm"] != change["vm"]["vm"]] + [change["vm"]]
+            elif "drop" in change:
+                st["vms"] = [v for v in st["vms"] if v["vm"] != change["drop"]]
+            elif "plan" in change:
+                st["management"] = change["plan"]["management"]
+                st["adapters"] = change["plan"]["adapters"]
+        st["vms"].sort(key=lambda v: v["vm"])
+        return st
+
+    def state_files(self):
+        """The bytes of state.json and state.journal: what "nothing was written" compares."""
+        out = b""
+        for name in ("state.json", "state.journal"):
+            try:
+                with open(os.path.join(self.state_dir, name), "rb") as f:
+                    out += f.read() + b"\0"
+            except FileNotFoundError:
+                out += b"-\0"
+        return out
 
     def sysfs(self, rel):
         with open(os.path.join(self.root, rel)) as f:

@@ -45,8 +45,7 @@ class MigrateTestCase(VmTestCase):
         return r, out
 
     def state_bytes(self, env):
-        with open(os.path.join(env.state_dir, "state.json"), "rb") as f:
-            return f.read()
+        return env.state_files()
 
 
 class Migrate(MigrateTestCase):
@@ -57,6 +56,7 @@ class Migrate(MigrateTestCase):
         env = self.make(libvirtd=True, enable="compute")
         self.enable(env, "web2", "Low")
         before, assigned = self.state_bytes(env), env.prop("AssignedVFs")
+        before_state = env.state()
         long_name = "m" * 300
         cases = [("", incoming_xml(name=""), None),
                  (long_name, incoming_xml(name=long_name), "mmmmmmmmmmmmmmmm"),
@@ -72,7 +72,7 @@ class Migrate(MigrateTestCase):
         self.assertEqual(set(self.enabled(env)), {"web2"})
         env.restart()
         self.assertEqual([n for n in os.listdir(env.state_dir) if "corrupt" in n], [])
-        self.assertEqual(json.loads(self.state_bytes(env)), json.loads(before))
+        self.assertEqual(env.state(), before_state)
         self.assertEqual(set(self.enabled(env)), {"web2"})
         self.assertTrue(env.prop("Enabled"))
 

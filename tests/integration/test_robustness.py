@@ -229,7 +229,7 @@ class StateFolderTest(Base):
         """Properties, ListVMs (the first COLUMNS of each row), state.json's bytes and the
         intent's sriov_numvfs."""
         return {"properties": env.props(), "ListVMs": [r[:columns] for r in self.list_vms(env)],
-                "state.json": read_bytes(os.path.join(env.state_dir, "state.json")),
+                "state.json": env.state_files(),
                 "sriov_numvfs": [env.sysfs(f"sys/bus/pci/devices/{p}/sriov_numvfs") for p in self.PFS]}
 
     def assertRefused(self, env, what, method, *args):
@@ -392,7 +392,7 @@ class MigrateInputTest(Base):
     def test_unmanaged_xml_returned_unchanged(self):
         env = self.start_env()
         self.ok(env.call("Enable", "string:compute", "uint32:50"))
-        before = read_bytes(os.path.join(env.state_dir, "state.json"))
+        before = env.state_files()
         plain = ET.tostring(node_domain("web1"), encoding="unicode")
         # 2,000 nested elements in <metadata> of a VM without accelnet's VF.
         deep = plain.replace("</uuid>", "</uuid><metadata><app:x xmlns:app='https://example.org/app'>"
@@ -407,7 +407,7 @@ class MigrateInputTest(Base):
                 self.assertEqual(r.rc, 0, f"{what}: {r.err[:500]}")
                 self.assertEqual(r.xml, xml)
                 self.assertIsNone(env.daemon.poll())
-        self.assertEqual(read_bytes(os.path.join(env.state_dir, "state.json")), before)
+        self.assertEqual(env.state_files(), before)
         self.assertEqual(env.prop("AssignedVFs"), 0)
 
 
@@ -496,7 +496,7 @@ class MaxVmsTest(Base):
         self.ok(env.call("Enable", "string:compute", "uint32:0"))
         self.ok(env.call("EnableVM", "string:web1", "string:low"))
         self.ok(env.call("EnableVM", "string:web2", "string:medium"))
-        before = (env.props(), self.list_vms(env), read_bytes(os.path.join(env.state_dir, "state.json")))
+        before = (env.props(), self.list_vms(env), env.state_files())
 
         r = env.call("EnableVM", "string:db1", "string:medium")
         self.assertFails(r, ERR + "ClusterNotEnoughResources", "max_vms")
@@ -504,7 +504,7 @@ class MaxVmsTest(Base):
         self.assertEqual(r.rc, 0, r.err)
         self.assertEqual(r.data[0], [["db1", ERR + "ClusterNotEnoughResources"],
                                      ["batch", ERR + "ClusterNotEnoughResources"]])
-        self.assertEqual((env.props(), self.list_vms(env), read_bytes(os.path.join(env.state_dir, "state.json"))),
+        self.assertEqual((env.props(), self.list_vms(env), env.state_files()),
                          before)
         self.assertEqual(env.prop("AssignedVFs"), 2)
 

@@ -198,12 +198,10 @@ class VmTestCase(TestCase):
         self.assertEqual(r.rc, 0, f"DisableVM {vm}: {r}")
 
     def state_text(self, env):
-        with open(os.path.join(env.state_dir, "state.json")) as f:
-            return f.read()
+        """The state as the daemon would load it (state.json and its journal), as text."""
+        return json.dumps(env.state(), sort_keys=True, indent=1)
 
     def state_vms(self, env):
-        if not os.path.exists(os.path.join(env.state_dir, "state.json")):
-            return []
         return env.state()["vms"]
 
     def sim_path(self, env, ifname):
