@@ -625,7 +625,6 @@ static int check_unique(const char *array, const char *key, const char *const *k
 static int state_from_json(json_t *j, State **ret, char **reason) {
         static const char *const keys[] = { "version", "management", "adapters", "vms", NULL };
         _cleanup_(state_freep) State *s = NULL;
-        _cleanup_free_ const char **names = NULL;
         json_t *pfs, *vms, *e;
         uint64_t u;
         size_t k;
@@ -676,20 +675,8 @@ static int state_from_json(json_t *j, State **ret, char **reason) {
         }
 
         /* Nothing assigned twice, no PF provisioned twice. */
-        names = calloc(s->n_vms > s->n_pfs ? s->n_vms + 1 : s->n_pfs + 1, sizeof(char *));
-        if (!names)
-                return -ENOMEM;
-        for (size_t i = 0; i < s->n_pfs; i++)
-                names[i] = s->pfs[i].pf;
-        if ((r = check_unique("adapters", "pf", names, s->n_pfs, reason)) < 0)
-                return r;
-        for (size_t i = 0; i < s->n_vms; i++)
-                names[i] = s->vms[i].vm;
-        if ((r = check_unique("vms", "vm", names, s->n_vms, reason)) < 0)
-                return r;
-        for (size_t i = 0; i < s->n_vms; i++)
-                names[i] = s->vms[i].vf;
-        if ((r = check_unique("vms", "vf", names, s->n_vms, reason)) < 0)
+        r = state_check_unique(s, reason);
+        if (r < 0)
                 return r;
 
         *ret = TAKE_PTR(s);

@@ -111,13 +111,9 @@ int virt_domains_read_all(VirtConn *vc, unsigned threads, VirtDomain ***ret, siz
         unsigned started = 0;
         int n, r = 0;
 
-        virt_error_clear();
-        c = virt_conn_acquire(vc);
-        if (!c)
-                return -ENOTCONN;
-        n = virConnectListAllDomains(c, &doms, 0);
+        n = virt_conn_list_all(vc, &c, &doms);
         if (n < 0)
-                return virt_error_libvirt("Cannot list domains");
+                return n;
         ra = (ReadAll){ .doms = doms, .n = (size_t) n, .out = calloc((size_t) n + 1, sizeof(VirtDomain *)),
                         .results = calloc((size_t) n + 1, sizeof(int)) };
         pthread_mutex_init(&ra.lock, NULL);

@@ -18,6 +18,11 @@ static inline void virt_conn_releasep(virConnectPtr *c) {
 }
 #define _cleanup_conn_ _cleanup_(virt_conn_releasep)
 
+/* Takes a connection and lists every domain on it; returns the number of domains (the
+ * caller frees each and the array, and releases *ret_conn) or a negative errno with the
+ * error recorded. */
+int virt_conn_list_all(VirtConn *vc, virConnectPtr *ret_conn, virDomainPtr **ret_doms);
+
 static inline void virt_domain_ptr_freep(virDomainPtr *d) {
         if (*d)
                 virDomainFree(*d);

@@ -412,19 +412,28 @@ static int cmp_str(const void *a, const void *b) {
         return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
+int virt_conn_list_all(VirtConn *vc, virConnectPtr *ret_conn, virDomainPtr **ret_doms) {
+        int n;
+
+        virt_error_clear();
+        *ret_conn = virt_conn_acquire(vc);
+        if (!*ret_conn)
+                return -ENOTCONN;
+        n = virConnectListAllDomains(*ret_conn, ret_doms, 0);
+        if (n < 0)
+                return virt_error_libvirt("Cannot list domains");
+        return n;
+}
+
 int virt_list_domains(VirtConn *vc, char ***ret_names, size_t *ret_n) {
         _cleanup_conn_ virConnectPtr c = NULL;
         virDomainPtr *doms = NULL;
         char **names = NULL;
         int n, r = 0;
 
-        virt_error_clear();
-        c = virt_conn_acquire(vc);
-        if (!c)
-                return -ENOTCONN;
-        n = virConnectListAllDomains(c, &doms, 0);
+        n = virt_conn_list_all(vc, &c, &doms);
         if (n < 0)
-                return virt_error_libvirt("Cannot list domains");
+                return n;
         names = calloc((size_t) n + 1, sizeof(char *));
         if (!names)
                 r = virt_error_set(-ENOMEM, "Out of memory");
