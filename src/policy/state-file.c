@@ -541,20 +541,16 @@ int state_parse_assignment(json_t *o, const char *field, Assignment *a, char **r
         return parse_vm(o, field, a, reason);
 }
 
-int state_parse_plan(json_t *o, State *s, char **reason) {
-        static const char *const keys[] = { "management", "adapters", NULL };
-        json_t *pfs, *e;
+/* Replaces s's adapters with the array pfs, named field in problems. */
+static int parse_pfs(json_t *pfs, const char *field, State *s, char **reason) {
+        json_t *e;
         size_t k;
         int r;
 
-        if ((r = check_keys(o, "plan", keys, reason)) < 0 ||
-            (r = parse_management(json_object_get(o, "management"), s, reason)) < 0)
-                return r;
-        pfs = json_object_get(o, "adapters");
         if (!json_is_array(pfs))
-                return jcheck_problem(reason, "plan.adapters", "must be an array");
+                return jcheck_problem(reason, field, "must be an array");
         if (json_array_size(pfs) > STATE_PFS_MAX)
-                return jcheck_problem(reason, "plan.adapters", "more than %u entries", STATE_PFS_MAX);
+                return jcheck_problem(reason, field, "more than %u entries", STATE_PFS_MAX);
         free(s->pfs);
         s->pfs = NULL;
         s->n_pfs = 0;
@@ -562,13 +558,23 @@ int state_parse_plan(json_t *o, State *s, char **reason) {
                 return -ENOMEM;
         json_array_foreach(pfs, k, e) {
                 char f[JCHECK_FIELD_MAX];
-                snprintf(f, sizeof f, "plan.adapters[%zu]", k);
+                snprintf(f, sizeof f, "%s[%zu]", field, k);
                 r = parse_pf(e, f, &s->pfs[k], reason);
                 if (r < 0)
                         return r;
                 s->n_pfs++;
         }
         return 0;
+}
+
+int state_parse_plan(json_t *o, State *s, char **reason) {
+        static const char *const keys[] = { "management", "adapters", NULL };
+        int r;
+
+        if ((r = check_keys(o, "plan", keys, reason)) < 0 ||
+            (r = parse_management(json_object_get(o, "management"), s, reason)) < 0)
+                return r;
+        return parse_pfs(json_object_get(o, "adapters"), "plan.adapters", s, reason);
 }
 
 int state_check_unique(const State *s, char **reason) {
@@ -625,7 +631,7 @@ static int check_unique(const char *array, const char *key, const char *const *k
 static int state_from_json(json_t *j, State **ret, char **reason) {
         static const char *const keys[] = { "version", "management", "adapters", "vms", NULL };
         _cleanup_(state_freep) State *s = NULL;
-        json_t *pfs, *vms, *e;
+        json_t *vms, *e;
         uint64_t u;
         size_t k;
         int r;
@@ -641,27 +647,15 @@ static int state_from_json(json_t *j, State **ret, char **reason) {
         if (r < 0)
                 return r;
 
-        pfs = json_object_get(j, "adapters");
+        r = parse_pfs(json_object_get(j, "adapters"), "adapters", s, reason);
+        if (r < 0)
+                return r;
+
         vms = json_object_get(j, "vms");
-        if (!json_is_array(pfs))
-                return jcheck_problem(reason, "adapters", "must be an array");
         if (!json_is_array(vms))
                 return jcheck_problem(reason, "vms", "must be an array");
-        if (json_array_size(pfs) > STATE_PFS_MAX)
-                return jcheck_problem(reason, "adapters", "more than %u entries", STATE_PFS_MAX);
         if (json_array_size(vms) > STATE_VMS_MAX)
                 return jcheck_problem(reason, "vms", "more than %u entries", STATE_VMS_MAX);
-
-        if (json_array_size(pfs) > 0 && !(s->pfs = calloc(json_array_size(pfs), sizeof(ProvisionedPf))))
-                return -ENOMEM;
-        json_array_foreach(pfs, k, e) {
-                char f[JCHECK_FIELD_MAX];
-                snprintf(f, sizeof f, "adapters[%zu]", k);
-                r = parse_pf(e, f, &s->pfs[k], reason);
-                if (r < 0)
-                        return r;
-                s->n_pfs++;
-        }
 
         if (json_array_size(vms) > 0 && !(s->vms = calloc(json_array_size(vms), sizeof(Assignment))))
                 return -ENOMEM;

@@ -51,6 +51,15 @@ static int fail(Ctx *c, const char *fmt, ...) {
         return -EINVAL;
 }
 
+/* Makes the folder rel below the root and returns its absolute path. */
+static int make_dir(Ctx *c, const char *rel, char **ret_abs) {
+        int r = fs_mkdir_rel(c->root, rel);
+        if (r < 0)
+                return r;
+        *ret_abs = root_path(c->root, rel);
+        return *ret_abs ? 0 : -ENOMEM;
+}
+
 /* ---- description parsing ----------------------------------------------------------- */
 
 static bool keys_allowed(Ctx *c, const json_t *o, const char *where, const char *const *allowed) {
@@ -350,12 +359,9 @@ static int build_device(Ctx *c, const json_t *dev, const char *parent_rel, int p
                 return r;
         if (asprintf(&rel, "%s/%s", parent_rel, addr_s) < 0)
                 return -ENOMEM;
-        r = fs_mkdir_rel(c->root, rel);
+        r = make_dir(c, rel, &abs);
         if (r < 0)
                 return r;
-        abs = root_path(c->root, rel);
-        if (!abs)
-                return -ENOMEM;
 
         if ((v = json_object_get(dev, "numa_node"))) {
                 if (!int_in(v, -1, FAKEROOT_NODE_MAX))
@@ -576,12 +582,9 @@ static int build_host(Ctx *c, const json_t *desc) {
                                 return fail(c, "host: \"numa\".%s must be a CPU list string", k);
                         if (asprintf(&rel, "sys/devices/system/node/node%u", node) < 0)
                                 return -ENOMEM;
-                        r = fs_mkdir_rel(c->root, rel);
+                        r = make_dir(c, rel, &abs);
                         if (r < 0)
                                 return r;
-                        abs = root_path(c->root, rel);
-                        if (!abs)
-                                return -ENOMEM;
                         r = fs_put_text(abs, "cpulist", "%s\n", json_string_value(cpus));
                         if (r < 0)
                                 return r;

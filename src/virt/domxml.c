@@ -196,9 +196,9 @@ int domxml_parse(const char *buf, size_t len, DomXml **ret) {
         return 0;
 }
 
-int domxml_new(const char *root_name, DomXml **ret) {
+/* An empty document of our own, libxml2 set up first. */
+static int domxml_alloc(DomXml **ret) {
         _cleanup_(domxml_freep) DomXml *x = NULL;
-        xmlNode *root;
 
         (void) pthread_once(&init_once, init_libxml2);
         x = calloc(1, sizeof(*x));
@@ -208,6 +208,16 @@ int domxml_new(const char *root_name, DomXml **ret) {
         if (!x->doc)
                 return -ENOMEM;
         x->doc->_private = x;
+        *ret = TAKE_PTR(x);
+        return 0;
+}
+
+int domxml_new(const char *root_name, DomXml **ret) {
+        _cleanup_(domxml_freep) DomXml *x = NULL;
+        xmlNode *root;
+
+        if (domxml_alloc(&x) < 0)
+                return -ENOMEM;
         root = xmlNewDocNode(x->doc, NULL, BAD_CAST root_name, NULL);
         if (!root)
                 return -ENOMEM;
@@ -434,14 +444,8 @@ int domxml_copy(const DomNode *n, DomXml **ret) {
 
         if (!n || n->type != XML_ELEMENT_NODE)
                 return -EINVAL;
-        (void) pthread_once(&init_once, init_libxml2);
-        x = calloc(1, sizeof(*x));
-        if (!x)
+        if (domxml_alloc(&x) < 0)
                 return -ENOMEM;
-        x->doc = xmlNewDoc(BAD_CAST "1.0");
-        if (!x->doc)
-                return -ENOMEM;
-        x->doc->_private = x;
         Quiet q = quiet_begin();
         c = xmlDocCopyNode((xmlNode *) n, x->doc, 1);
         quiet_end(&q);
