@@ -239,7 +239,7 @@ static int load_dump(Ctx *c, const char *name, const char *where, PciDump **ret)
 static int build_config(Ctx *c, const json_t *cfgdesc, const char *where, uint8_t *cfg, size_t *len) {
         static const char *const keys[] = { "dump", "slot", "synth", "all_ones", "hex", "truncate", NULL };
         json_t *v;
-        unsigned trunc;
+        unsigned trunc = 0;
         int r;
 
         if (!json_is_object(cfgdesc))
@@ -343,7 +343,7 @@ static int build_device(Ctx *c, const json_t *dev, const char *parent_rel, int p
         char addr_s[PCI_ADDR_STRLEN];
         PciAddr a;
         json_t *v;
-        unsigned numvfs, speed;
+        unsigned numvfs = 0, speed = 0;
         int numa = -1, sec = -1, r;
 
         v = json_object_get(dev, "address");

@@ -45,7 +45,7 @@ static int address_part(const DomNode *a, const char *name, uint32_t max, bool r
 
 int virt_hostdev_address(const DomNode *iface, PciAddr *ret) {
         const DomNode *a = domxml_find(iface, "source/address");
-        uint32_t dom, bus, slot, fn;
+        uint32_t dom = 0, bus = 0, slot = 0, fn = 0;
         int r;
 
         if (!a || !streq_ptr(domxml_attr(a, "type"), "pci"))
@@ -250,7 +250,7 @@ int virt_domxml_domain(const DomXml *x, const char *what, const DomNode **ret) {
 
 int virt_domain_from_xml(const DomXml *config, const DomXml *live, VirtDomain **ret) {
         _cleanup_(virt_domain_freep) VirtDomain *d = NULL;
-        const DomNode *cdom, *ldom = NULL, *facts, *accel, *uuid;
+        const DomNode *cdom = NULL, *ldom = NULL, *facts, *accel, *uuid;
         const char *name;
         int r;
 
