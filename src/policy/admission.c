@@ -145,3 +145,35 @@ int admission_check(const AdmissionInput *in, AdmissionResult *ret) {
         return 0;
 #undef REFUSE
 }
+
+unsigned reserve_nodes(size_t n, unsigned reserve) {
+        if (n < 2)
+                return 0;
+        uint64_t k = ((uint64_t) n * reserve + 99) / 100;
+        return (unsigned) (k < n - 1 ? k : n - 1);
+}
+
+unsigned reserve_usable(const unsigned *caps, size_t n, unsigned reserve, unsigned *ret_k) {
+        uint64_t total = 0;
+        unsigned k = reserve_nodes(n, reserve);
+
+        for (size_t i = 0; i < n; i++)
+                total += caps[i];
+        if (ret_k)
+                *ret_k = k;
+        if (n == 1)
+                return (unsigned) (total * (100 - (reserve < 100 ? reserve : 100)) / 100);
+        /* the k largest: k rounds of picking the largest not yet picked (n is small) */
+        _cleanup_free_ bool *taken = calloc(n ? n : 1, sizeof(bool));
+        if (!taken)
+                return 0;
+        for (unsigned round = 0; round < k; round++) {
+                size_t best = n;
+                for (size_t i = 0; i < n; i++)
+                        if (!taken[i] && (best == n || caps[i] > caps[best]))
+                                best = i;
+                taken[best] = true;
+                total -= caps[best];
+        }
+        return (unsigned) total;
+}

@@ -73,3 +73,12 @@ void admission_tier_rates(const TierSpec *spec, uint32_t link_speed_mbps, uint32
 
 /* libvirt domain names as accepted over the bus: 1-256 bytes, printable, no '/'. */
 bool vm_name_valid(const char *name);
+
+/* The node reserve of DESIGN §2, counted in nodes. With n ≥ 2 member nodes of capacities
+ * caps[] (VFs of the intent's usable adapters on each), k = min(n − 1, ⌈n × reserve / 100⌉)
+ * nodes are held in reserve and the cluster's usable VFs are the total less the capacities
+ * of the k largest nodes: every accelerated VM still finds a VF when any k nodes are down.
+ * On a cluster of one (n = 1) the reserve keeps its single-host meaning, a share of the
+ * host's VFs: U = ⌊C × (100 − reserve) / 100⌋, k = 0. n = 0 gives 0. */
+unsigned reserve_nodes(size_t n, unsigned reserve);
+unsigned reserve_usable(const unsigned *caps, size_t n, unsigned reserve, unsigned *ret_k);

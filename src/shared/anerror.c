@@ -114,6 +114,13 @@ static const AnErrorInfo an_error_info[_AN_ERROR_MAX - AN_ERROR_BASE] = {
                 "Already enabled with other settings.",
                 "Use 'accelnetctl set' (Set) or 'accelnetctl vm set' (SetVM) to change settings in force.",
         },
+        E(AN_ERROR_NO_QUORUM) = {
+                "NoQuorum",
+                ACCELNET_BUS_ERROR_PREFIX "NoQuorum",
+                "This node is not in the quorate part of the cluster: settings and new admissions are refused "
+                "until quorum returns.",
+                "Check corosync ('corosync-quorumtool -s') and the links to the other nodes.",
+        },
         E(AN_ERROR_INVALID_ARGS) = {
                 "InvalidArgs",
                 "org.freedesktop.DBus.Error.InvalidArgs",

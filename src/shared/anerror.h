@@ -26,6 +26,7 @@ typedef enum AnError {
         AN_ERROR_NO_SUCH_VM,
         AN_ERROR_BUSY,
         AN_ERROR_ALREADY_ENABLED,
+        AN_ERROR_NO_QUORUM,
         AN_ERROR_INVALID_ARGS,
         AN_ERROR_ACCESS_DENIED,
         _AN_ERROR_MAX,

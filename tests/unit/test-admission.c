@@ -202,6 +202,38 @@ TEST(vm_names) {
         CHECK(!vm_name_valid(long_name));
 }
 
+/* DESIGN §2's reserve in nodes, worked by hand. */
+TEST(reserve_in_nodes) {
+        unsigned k;
+        const unsigned four[] = { 7, 14, 7, 14 };
+        /* 4 nodes, reserve 50: k = min(3, 2) = 2, the two 14s held back: U = 42 - 28 */
+        CHECK_INT(reserve_usable(four, 4, 50, &k), 14);
+        CHECK_INT(k, 2);
+        /* reserve 0 holds nothing back */
+        CHECK_INT(reserve_usable(four, 4, 0, &k), 42);
+        CHECK_INT(k, 0);
+        /* reserve 99: k = min(3, ceil(3.96)) = 3, only the smallest node counts */
+        CHECK_INT(reserve_usable(four, 4, 99, &k), 7);
+        CHECK_INT(k, 3);
+        /* reserve 1 on 4 nodes still holds a whole node: ceil(0.04) = 1 */
+        CHECK_INT(reserve_usable(four, 4, 1, &k), 28);
+        CHECK_INT(k, 1);
+        const unsigned three[] = { 16, 8, 4 };
+        CHECK_INT(reserve_usable(three, 3, 50, &k), 4); /* k = 2: 28 - 16 - 8 */
+        CHECK_INT(reserve_usable(three, 3, 33, &k), 12); /* k = ceil(0.99) = 1 */
+        CHECK_INT(reserve_usable(three, 3, 34, &k), 4);  /* k = ceil(1.02) = 2 */
+        /* a cluster of one: the single-host share */
+        const unsigned one[] = { 14 };
+        CHECK_INT(reserve_usable(one, 1, 50, &k), 7);
+        CHECK_INT(k, 0);
+        CHECK_INT(reserve_usable(one, 1, 0, &k), 14);
+        CHECK_INT(reserve_usable(one, 1, 99, &k), 0);
+        CHECK_INT(reserve_usable(NULL, 0, 50, &k), 0);
+        CHECK_INT(reserve_nodes(2, 50), 1);
+        CHECK_INT(reserve_nodes(2, 0), 0);
+        CHECK_INT(reserve_nodes(10, 99), 9);
+}
+
 int main(void) {
         RUN(order_of_refusals);
         RUN(vcpu_minimums_follow_smt);
@@ -212,5 +244,6 @@ int main(void) {
         RUN(required_rates);
         RUN(tier_rates_against_link_speed);
         RUN(vm_names);
+        RUN(reserve_in_nodes);
         return TEST_MAIN_END();
 }
