@@ -64,6 +64,7 @@ int method_disable_vm(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 int method_enable_vms(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 int method_disable_vms(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 int method_list_vms(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+int method_list_cluster_vms(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 
 extern const sd_bus_vtable bus_manager_vtable[];
 extern const sd_bus_vtable bus_hook_vtable[];

@@ -7,6 +7,7 @@
 
 #include "bus-api.h"
 #include "bus-error.h"
+#include "daemon/cluster-node.h"
 #include "daemon/pf.h"
 #include "polkit.h"
 #include "policy/prereq.h"
@@ -125,7 +126,9 @@ void bus_text_done(BusText *t) {
 static int property_get(sd_bus *bus, const char *path, const char *interface, const char *property,
                         sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Manager *m = ((BusApi *) userdata)->manager;
+        unsigned capacity, usable, assigned;
 
+        manager_counts(m, &capacity, &usable, &assigned);
         if (streq(property, "Enabled"))
                 return sd_bus_message_append(reply, "b", m->enabled);
         if (streq(property, "IntentName"))
@@ -135,11 +138,17 @@ static int property_get(sd_bus *bus, const char *path, const char *interface, co
         if (streq(property, "HyperthreadingEnabled"))
                 return sd_bus_message_append(reply, "b", manager_hyperthreading(m));
         if (streq(property, "CapacityVFs"))
-                return sd_bus_message_append(reply, "u", (uint32_t) manager_capacity_vfs(m));
+                return sd_bus_message_append(reply, "u", (uint32_t) capacity);
         if (streq(property, "UsableVFs"))
-                return sd_bus_message_append(reply, "u", (uint32_t) manager_usable_vfs(m));
+                return sd_bus_message_append(reply, "u", (uint32_t) usable);
         if (streq(property, "AssignedVFs"))
-                return sd_bus_message_append(reply, "u", (uint32_t) manager_assigned_vfs(m));
+                return sd_bus_message_append(reply, "u", (uint32_t) assigned);
+        if (streq(property, "ClusterName"))
+                return sd_bus_message_append(reply, "s", cluster_node_name_of_cluster(m->cluster));
+        if (streq(property, "ClusterNodes"))
+                return sd_bus_message_append(reply, "u", (uint32_t) cluster_node_members(m->cluster));
+        if (streq(property, "Quorate"))
+                return sd_bus_message_append(reply, "b", cluster_node_quorate(m->cluster));
         if (streq(property, "Version"))
                 return sd_bus_message_append(reply, "s", manager_version());
         return -ENOENT;
@@ -303,6 +312,29 @@ static int method_disable(sd_bus_message *msg, void *userdata, sd_bus_error *err
         return 1;
 }
 
+/* ---- the cluster's nodes --------------------------------------------------------------- */
+
+static int fill_nodes(sd_bus_message *reply, void *userdata) {
+        Manager *m = userdata;
+        NodeRow *rows = NULL;
+        size_t n = 0;
+        BusText t = {};
+
+        int r = cluster_node_rows(m->cluster, &rows, &n);
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = sd_bus_message_append(reply, "(ussbuuus)", rows[i].id, bus_text(&t, rows[i].name),
+                                          rows[i].member ? ACCELNET_NODE_STATE_MEMBER : ACCELNET_NODE_STATE_LOST,
+                                          rows[i].ht, rows[i].capacity, rows[i].usable, rows[i].assigned,
+                                          bus_text(&t, rows[i].note));
+        node_rows_free(rows, n);
+        bus_text_done(&t);
+        return r;
+}
+
+static int method_list_nodes(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return bus_reply_array(msg, "(ussbuuus)", fill_nodes, ((BusApi *) userdata)->manager);
+}
+
 #define PROP(name, sig) SD_BUS_PROPERTY(name, sig, property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE)
 
 const sd_bus_vtable bus_manager_vtable[] = {
@@ -314,6 +346,9 @@ const sd_bus_vtable bus_manager_vtable[] = {
         PROP("CapacityVFs", "u"),
         PROP("UsableVFs", "u"),
         PROP("AssignedVFs", "u"),
+        PROP("ClusterName", "s"),
+        PROP("ClusterNodes", "u"),
+        PROP("Quorate", "b"),
         SD_BUS_PROPERTY("Version", "s", property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_METHOD_WITH_ARGS("GetPrerequisites", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sssss)", checks),
                                 method_get_prerequisites, SD_BUS_VTABLE_UNPRIVILEGED),
@@ -334,6 +369,10 @@ const sd_bus_vtable bus_manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("DisableVMs", SD_BUS_ARGS("as", vms), SD_BUS_RESULT("a(ss)", results),
                                 method_disable_vms, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListVMs", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sssss)", vms), method_list_vms,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListClusterVMs", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ssssss)", vms),
+                                method_list_cluster_vms, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListNodes", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ussbuuus)", nodes), method_list_nodes,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListAdapters", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ssssuuu)", adapters),
                                 method_list_adapters, SD_BUS_VTABLE_UNPRIVILEGED),

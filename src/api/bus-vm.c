@@ -5,6 +5,7 @@
 
 #include "bus-api.h"
 #include "bus-error.h"
+#include "daemon/cluster-node.h"
 #include "daemon/vm.h"
 #include "polkit.h"
 #include "shared/log.h"
@@ -195,28 +196,70 @@ int method_disable_vms(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 
 /* ---- ListVMs: from what libvirt told us, no call to it -------------------------------- */
 
-static int fill_vms(sd_bus_message *reply, void *userdata) {
-        Manager *m = userdata;
-        BusText t = {};
+/* Every VM of the cluster: this node's from what libvirt told us, the other nodes' from their
+ * facts. ListVMs keeps its a(sssss) (a VM of another node says so in its note);
+ * ListClusterVMs adds the node. */
+typedef struct VmRows {
+        sd_bus_message *reply;
+        BusText text;
+        bool with_node;
+        int r;
+} VmRows;
+
+static void append_vm(VmRows *rows, const char *node, const char *name, const char *state, const char *performance,
+                      const char *vf, const char *note) {
+        if (rows->r < 0)
+                return;
+        if (rows->with_node)
+                rows->r = sd_bus_message_append(rows->reply, "(ssssss)", bus_text(&rows->text, name),
+                                                bus_text(&rows->text, node), state, performance, vf,
+                                                bus_text(&rows->text, note));
+        else
+                rows->r = sd_bus_message_append(rows->reply, "(sssss)", bus_text(&rows->text, name), state, performance,
+                                                vf, bus_text(&rows->text, note));
+}
+
+static void append_remote_vm(const char *node, const ClusterVm *vm, void *userdata) {
+        VmRows *rows = userdata;
+        if (rows->with_node)
+                return append_vm(rows, node, vm->name, vm->state, vm->performance, vm->vf, vm->note);
+        _cleanup_free_ char *note = NULL;
+        if (asprintf(&note, "on node %s%s%s", node, isempty(vm->note) ? "" : ": ", vm->note) < 0) {
+                rows->r = -ENOMEM;
+                return;
+        }
+        append_vm(rows, node, vm->name, vm->state, vm->performance, vm->vf, note);
+}
+
+static int fill_vm_rows(sd_bus_message *reply, Manager *m, bool with_node) {
+        VmRows rows = { .reply = reply, .with_node = with_node };
+        _cleanup_free_ char *self = with_node ? cluster_node_own_name(m->cluster) : NULL;
         Vm **v = NULL;
         size_t n = 0;
-        int r;
 
-        r = manager_sorted_vms(m, &v, &n);
-        for (size_t i = 0; r >= 0 && i < n; i++) {
-                const Vm *vm = v[i];
-                bool on = vm_accelerated(vm);
-                if (!vm->domain && !vm->has_record)
-                        continue;
-                Tier tier = vm->has_record ? vm->record.tier : vm->accel_tier;
-                r = sd_bus_message_append(reply, "(sssss)", bus_text(&t, vm->name), on ? ACCELNET_VM_STATE_ENABLED : ACCELNET_VM_STATE_DISABLED,
-                                          on ? tier_to_string(tier) : "", vm->has_record ? vm->record.vf : "",
-                                          bus_text(&t, vm_note(vm)));
+        rows.r = manager_sorted_vms(m, &v, &n);
+        for (size_t i = 0; rows.r >= 0 && i < n; i++) {
+                VmRow row;
+                if (vm_row(v[i], &row))
+                        append_vm(&rows, strempty(self), v[i]->name, row.state, row.performance, row.vf, row.note);
         }
-        bus_text_done(&t);
-        return r;
+        cluster_node_foreach_remote_vm(m->cluster, append_remote_vm, &rows);
+        bus_text_done(&rows.text);
+        return rows.r;
+}
+
+static int fill_vms(sd_bus_message *reply, void *userdata) {
+        return fill_vm_rows(reply, userdata, false);
+}
+
+static int fill_cluster_vms(sd_bus_message *reply, void *userdata) {
+        return fill_vm_rows(reply, userdata, true);
 }
 
 int method_list_vms(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         return bus_reply_array(msg, "(sssss)", fill_vms, ((BusApi *) userdata)->manager);
+}
+
+int method_list_cluster_vms(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return bus_reply_array(msg, "(ssssss)", fill_cluster_vms, ((BusApi *) userdata)->manager);
 }

@@ -134,6 +134,7 @@ ClusterView *cluster_view_free(ClusterView *v) {
                 view_node_done(&v->nodes[i]);
         free(v->nodes);
         cluster_settings_done(&v->settings);
+        node_facts_done(&v->own);
         free(v);
         return NULL;
 }
@@ -167,24 +168,10 @@ static ViewNode *view_node_add(ClusterView *v, uint32_t id) {
 }
 
 bool cluster_view_set_own_facts(ClusterView *v, NodeFacts *f) {
-        ViewNode *n = view_node_add(v, v->self);
-        if (!n) {
-                node_facts_done(f);
-                return false;
-        }
-        bool changed = !n->has_facts || !node_facts_equal(&n->facts, f);
-        /* our own claims that the facts now reflect are no longer counted apart */
-        size_t k = 0;
-        for (size_t i = 0; i < n->n_claims; i++) {
-                if (n->claims[i].seq <= f->claim_seq)
-                        free(n->claims[i].vm);
-                else
-                        n->claims[k++] = n->claims[i];
-        }
-        n->n_claims = k;
-        node_facts_done(&n->facts);
-        n->facts = *f;
-        n->has_facts = true;
+        bool changed = !v->has_own || !node_facts_equal(&v->own, f);
+        node_facts_done(&v->own);
+        v->own = *f;
+        v->has_own = true;
         *f = (NodeFacts){ .ht = -1 };
         return changed;
 }
@@ -196,13 +183,16 @@ void cluster_view_counts(const ClusterView *v, ClusterCounts *ret) {
 
         for (size_t i = 0; i < v->n_nodes; i++) {
                 const ViewNode *node = &v->nodes[i];
-                if (!node->member || !node->has_facts || !caps)
+                const NodeFacts *f = node->has_facts ? &node->facts : NULL;
+                if (!f && node->id == v->self && v->has_own)
+                        f = &v->own; /* nothing delivered yet: corosync is away */
+                if (!node->member || !f || !caps)
                         continue;
-                caps[n++] = node->facts.capacity;
-                capacity += node->facts.capacity;
-                assigned += node_facts_assigned(&node->facts);
+                caps[n++] = f->capacity;
+                capacity += f->capacity;
+                assigned += node_facts_assigned(f);
                 for (size_t c = 0; c < node->n_claims; c++) {
-                        const ClusterVm *vm = node_facts_find_vm(&node->facts, node->claims[c].vm);
+                        const ClusterVm *vm = node_facts_find_vm(f, node->claims[c].vm);
                         if (!vm || isempty(vm->vf))
                                 assigned++;
                 }
@@ -248,17 +238,9 @@ static json_t *facts_to_json(const NodeFacts *f) {
                          (json_int_t) f->claim_seq, "vms", vms);
 }
 
-static const NodeFacts *own_facts(const ClusterView *v) {
-        for (size_t i = 0; i < v->n_nodes; i++)
-                if (v->nodes[i].id == v->self && v->nodes[i].has_facts)
-                        return &v->nodes[i].facts;
-        return NULL;
-}
-
 static json_t *own_facts_json(const ClusterView *v) {
-        const NodeFacts *f = own_facts(v);
         NodeFacts none = { .ht = -1 };
-        return facts_to_json(f ? f : &none);
+        return facts_to_json(v->has_own ? &v->own : &none);
 }
 
 int cluster_view_membership(ClusterView *v, const uint32_t *members, size_t n, uint64_t ring, char **ret) {
@@ -617,8 +599,7 @@ static int deliver_sync(ClusterView *v, uint32_t from, json_t *o, ViewEvent *e) 
         n->synced = true;
         cluster_settings_done(&n->sync_settings);
         n->sync_settings = s;
-        if (from != v->self)
-                node_take_facts(n, &f);
+        node_take_facts(n, &f);
         sync_finish(v, e);
         return 0;
 }
@@ -629,7 +610,7 @@ static int deliver_facts(ClusterView *v, uint32_t from, json_t *o, ViewEvent *e)
         if (r < 0)
                 return r;
         ViewNode *n = cluster_view_node(v, from);
-        if (!n || !n->member || from == v->self)
+        if (!n || !n->member)
                 return 0;
         node_take_facts(n, &f);
         *e = (ViewEvent){ .type = VIEW_EVENT_FACTS, .from = from };

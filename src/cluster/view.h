@@ -93,6 +93,8 @@ typedef struct ClusterView {
         size_t n_nodes;
         size_t n_members;
         uint64_t next_claim_seq; /* of our own claims */
+        NodeFacts own;           /* our facts as last set, not yet delivered perhaps */
+        bool has_own;
 } ClusterView;
 
 int cluster_view_new(uint32_t self, ClusterUsableFn usable_fn, ClusterView **ret);
@@ -104,7 +106,10 @@ static inline void cluster_view_freep(ClusterView **v) {
 
 /* The settings this node had (state.json) before joining. */
 int cluster_view_load_settings(ClusterView *v, const ClusterSettings *s);
-/* Our own facts (taken over). True when they differ from what was last set. */
+/* Our own facts as they are now (taken over), for the next FACTS or SYNC message. True when
+ * they differ from what was last set. The view counts our facts as delivered, like every
+ * other node's, so that every member decides on the same view; until the first delivery
+ * (no corosync) it counts these. */
 bool cluster_view_set_own_facts(ClusterView *v, NodeFacts *f);
 ViewNode *cluster_view_node(ClusterView *v, uint32_t id);
 

@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "cluster-node.h"
 #include "operation.h"
 #include "pf.h"
 #include "plan.h"
@@ -276,9 +277,10 @@ static int plan_check(Manager *m, const Plan *plan, uint32_t reserve, AnStatus *
                                              "cannot change while VFs are in use. Release them first.", pf->address,
                                              pf->num_vfs, pf->total_vfs, h);
         }
+        /* In a cluster the reserve is counted in nodes and judged cluster-wide (view.c). */
         unsigned usable = (unsigned) ((uint64_t) plan->capacity * (100 - reserve) / 100);
         unsigned assigned = manager_assigned_vfs(m);
-        if (assigned > usable)
+        if (!manager_clustered(m) && assigned > usable)
                 return an_status_set(st, -AN_ERROR_CLUSTER_NOT_ENOUGH_RESOURCES,
                                      "%u VFs are assigned to VMs but %u VFs with a node reserve of %" PRIu32 "%% leave "
                                      "only %u usable. Disable acceleration on %u VM(s) first or choose a lower reserve.",
@@ -346,6 +348,16 @@ static void plan_change(Manager *m, const char *intent, uint32_t reserve, const 
         plan_done(&plan);
 }
 
+/* In a cluster: whether this node can use the intent (the origin of a change checks its
+ * own; every node reports what it could not do). */
+static int cluster_intent_usable(Manager *m, const char *intent, AnStatus *st) {
+        Plan plan;
+        if (plan_intent(m, intent, &plan, false, st) < 0)
+                return st->r;
+        plan_done(&plan);
+        return 0;
+}
+
 /* ---- the methods ---------------------------------------------------------------------- */
 
 bool manager_enable_is_noop(Manager *m, const char *intent, uint32_t reserve) {
@@ -358,6 +370,12 @@ void manager_enable(Manager *m, const char *intent, uint32_t reserve, Completion
         if (manager_check_intent_arg(intent, &st) < 0 || manager_check_reserve_arg(reserve, &st) < 0 ||
             manager_check_writable(m, &st) < 0)
                 return completion_done(&c, &st);
+        if (manager_clustered(m)) {
+                /* The intent must be usable here; the rest is judged cluster-wide in agreed order. */
+                if (cluster_intent_usable(m, intent, &st) < 0)
+                        return completion_done(&c, &st);
+                return cluster_node_settings(m->cluster, CLUSTER_OP_ENABLE, intent, reserve, c);
+        }
         if (manager_enable_is_noop(m, intent, reserve))
                 return completion_done(&c, &st);
         if (!m->management_op)
@@ -382,6 +400,11 @@ void manager_set(Manager *m, const char *intent, uint32_t reserve, Completion c)
             (reserve != RESERVE_KEEP && manager_check_reserve_arg(reserve, &st) < 0) ||
             manager_check_writable(m, &st) < 0)
                 return completion_done(&c, &st);
+        if (manager_clustered(m)) {
+                if (!isempty(intent) && cluster_intent_usable(m, intent, &st) < 0)
+                        return completion_done(&c, &st);
+                return cluster_node_settings(m->cluster, CLUSTER_OP_SET, intent, reserve, c);
+        }
         if (!m->enabled)
                 return completion_fail(&c, -AN_ERROR_NOT_ENABLED, "%s %s", an_error_message(AN_ERROR_NOT_ENABLED),
                                        an_error_remedy(AN_ERROR_NOT_ENABLED));
@@ -400,12 +423,22 @@ bool manager_disable_is_noop(Manager *m) {
         return !m->enabled;
 }
 
+static void disable_here(Manager *m, Completion c);
+
 void manager_disable(Manager *m, Completion c) {
         AnStatus st = AN_STATUS_OK;
-        PlanSnapshot before;
 
         if (manager_check_writable(m, &st) < 0)
                 return completion_done(&c, &st);
+        if (manager_clustered(m))
+                return cluster_node_settings(m->cluster, CLUSTER_OP_DISABLE, NULL, RESERVE_KEEP, c);
+        disable_here(m, c);
+}
+
+static void disable_here(Manager *m, Completion c) {
+        AnStatus st = AN_STATUS_OK;
+        PlanSnapshot before;
+
         if (!m->enabled)
                 return completion_done(&c, &st);
         if (m->management_op)
@@ -428,6 +461,20 @@ void manager_disable(Manager *m, Completion c) {
         note_list_clear(&m->plan_notes, NULL);
         manager_dirty(m, DIRTY_STATE | DIRTY_PROPERTIES);
         plan_commit(m, &before, "disable", c);
+}
+
+void manager_apply_settings(Manager *m, bool enabled, const char *intent, unsigned reserve, Completion c) {
+        AnStatus st = AN_STATUS_OK;
+
+        if (manager_check_writable(m, &st) < 0)
+                return completion_done(&c, &st);
+        if (!enabled)
+                return disable_here(m, c);
+        if (m->enabled && streq_ptr(m->intent, intent) && m->reserve == reserve)
+                return completion_done(&c, &st);
+        if (!m->management_op)
+                (void) manager_refresh(m);
+        plan_change(m, intent, reserve, m->enabled ? "set" : "enable", !m->enabled, c);
 }
 
 /* ---- declarative: the plan is what the VF counts become ------------------------------- */

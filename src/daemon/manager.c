@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <systemd/sd-daemon.h>
 
+#include "cluster-node.h"
 #include "config.h"
 #include "operation.h"
 #include "pf.h"
@@ -95,6 +96,7 @@ void manager_foreach_note(Manager *m, NoteVisitor f, void *userdata) {
         for (size_t s = 0; s < ELEMENTSOF(lists); s++)
                 for (size_t i = 0; i < lists[s]->n; i++)
                         f(&lists[s]->v[i], userdata);
+        cluster_node_foreach_note(m->cluster, f, userdata);
 }
 
 int manager_sorted_vms(Manager *m, Vm ***ret, size_t *ret_n) {
@@ -166,6 +168,19 @@ unsigned manager_capacity_vfs(const Manager *m) {
 unsigned manager_usable_vfs(const Manager *m) {
         uint64_t c = manager_capacity_vfs(m);
         return (unsigned) (c * (100 - m->reserve) / 100);
+}
+
+void manager_counts(const Manager *m, unsigned *ret_capacity, unsigned *ret_usable, unsigned *ret_assigned) {
+        ClusterCounts c;
+        if (cluster_node_counts(m->cluster, &c)) {
+                *ret_capacity = c.capacity;
+                *ret_usable = c.usable;
+                *ret_assigned = c.assigned;
+                return;
+        }
+        *ret_capacity = manager_capacity_vfs(m);
+        *ret_usable = manager_usable_vfs(m);
+        *ret_assigned = manager_assigned_vfs(m);
 }
 
 unsigned manager_assigned_vfs(const Manager *m) {
@@ -340,11 +355,16 @@ int manager_check_writable(Manager *m, AnStatus *st) {
 /* ---- once per loop iteration ----------------------------------------------------------- */
 
 static void publish(Manager *m) {
-        char *changed[8];
+        char *changed[12];
         size_t n = 0;
         bool ht = manager_hyperthreading(m);
-        unsigned cap = manager_capacity_vfs(m), usable = manager_usable_vfs(m), assigned = manager_assigned_vfs(m);
+        unsigned cap, usable, assigned;
         const char *intent = strempty(m->intent);
+        const char *cname = cluster_node_name_of_cluster(m->cluster);
+        unsigned members = cluster_node_members(m->cluster);
+        bool quorate = cluster_node_quorate(m->cluster);
+
+        manager_counts(m, &cap, &usable, &assigned);
 
         if (m->enabled != m->published.enabled)
                 changed[n++] = (char *) "Enabled";
@@ -360,6 +380,12 @@ static void publish(Manager *m) {
                 changed[n++] = (char *) "UsableVFs";
         if (assigned != m->published.assigned)
                 changed[n++] = (char *) "AssignedVFs";
+        if (!streq(cname, strempty(m->published.cluster_name)))
+                changed[n++] = (char *) "ClusterName";
+        if (members != m->published.cluster_nodes)
+                changed[n++] = (char *) "ClusterNodes";
+        if (quorate != m->published.quorate)
+                changed[n++] = (char *) "Quorate";
         changed[n] = NULL;
         if (n == 0)
                 return;
@@ -369,6 +395,11 @@ static void publish(Manager *m) {
         m->published.capacity = cap;
         m->published.usable = usable;
         m->published.assigned = assigned;
+        m->published.cluster_nodes = members;
+        m->published.quorate = quorate;
+        char *nc = strdup(cname);
+        if (nc)
+                free_and_replace(m->published.cluster_name, nc);
         char *ni = strdup(intent);
         if (ni)
                 free_and_replace(m->published.intent, ni);
@@ -400,6 +431,8 @@ static int on_post(sd_event_source *s, void *userdata) {
                 if (!(m->dirty & (DIRTY_STATE | DIRTY_VFS)) && !m->reconcile_wanted)
                         break;
         }
+        if (m->cluster)
+                cluster_node_post(m->cluster);
         if (m->dirty & DIRTY_PROPERTIES) {
                 m->dirty &= ~DIRTY_PROPERTIES;
                 publish(m);
@@ -415,6 +448,8 @@ void manager_flush(Manager *m) {
 
 void manager_dirty(Manager *m, unsigned flags) {
         m->dirty |= flags;
+        if (m->cluster && (flags & (DIRTY_STATE | DIRTY_PROPERTIES)))
+                m->cluster->facts_wanted = true;
         if (m->post_source)
                 (void) sd_event_source_set_enabled(m->post_source, SD_EVENT_ONESHOT);
 }
@@ -451,6 +486,9 @@ int manager_new(const ManagerOptions *o, const ManagerNotify *notify, Manager **
         (void) sd_event_source_set_priority(m->post_source, SD_EVENT_PRIORITY_IDLE);
         (void) sd_event_source_set_enabled(m->post_source, SD_EVENT_OFF);
         (void) sd_event_source_set_description(m->post_source, "post");
+        r = cluster_node_new(m, &m->cluster);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up the cluster connection: %m");
         r = pci_access_new(m->root, &m->pacc);
         if (r < 0)
                 return r;
@@ -468,6 +506,7 @@ Manager *manager_free(Manager *m) {
                 return NULL;
         /* Workers end, their outcomes are saved (state.json whole) and told. */
         operation_drain(m);
+        m->cluster = cluster_node_free(m->cluster);
         m->pool = worker_pool_free(m->pool);
         m->compact_wanted = true;
         int r = manager_write_state(m);
@@ -505,6 +544,7 @@ Manager *manager_free(Manager *m) {
         note_list_clear(&m->plan_notes, NULL);
         note_list_clear(&m->drift, NULL);
         free(m->published.intent);
+        free(m->published.cluster_name);
         free(m->intent);
         free(m->root);
         free(m->config_dir);
@@ -602,6 +642,8 @@ int manager_reload_config(Manager *m) {
  * provisioned again, and its VMs get their VFs back (reconcile). */
 static int on_refresh_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
+        if (manager_clustered(m))
+                m->cluster->apply_wanted = true; /* settings that could not be put in force here: again */
         if (!m->management_op && manager_refresh(m) >= 0) {
                 manager_provision_plan(m, "VFs vanished");
                 m->reconcile_wanted = true;
@@ -685,6 +727,9 @@ int manager_startup(Manager *m) {
         if (r < 0)
                 return r;
         (void) sd_event_source_set_description(m->refresh_timer, "refresh");
+        r = cluster_node_start(m->cluster);
+        if (r < 0)
+                return r;
         /* Reconciled and saved before the bus name is taken: the first caller sees it. */
         manager_dirty(m, DIRTY_PROPERTIES);
         manager_flush(m);

@@ -39,6 +39,7 @@ typedef struct VfNetlink VfNetlink;
 typedef struct Pf Pf;
 typedef struct Vm Vm;
 typedef struct VfSlot VfSlot;
+typedef struct ClusterNode ClusterNode;
 
 /* The outcome of a model call: r >= 0 success; r < 0 a negative errno or -AN_ERROR_*;
  * message is what the caller should be told (names the bad value, the remedy). */
@@ -160,11 +161,16 @@ typedef struct Manager {
         NoteList plan_notes;       /* adapters of the intent that were skipped, provisioning */
         NoteList drift;            /* the last reconcile's findings */
 
+        ClusterNode *cluster;      /* this host as a corosync cluster node (cluster-node.h) */
+
         /* Last published values, for PropertiesChanged. */
         struct {
                 bool enabled, ht;
                 char *intent;
                 unsigned reserve, capacity, usable, assigned;
+                char *cluster_name;
+                unsigned cluster_nodes;
+                bool quorate;
         } published;
 } Manager;
 
@@ -194,10 +200,13 @@ int manager_save_now(Manager *m);
 /* 0 when changes may be made; otherwise fills st with why not (state folder unwritable). */
 int manager_check_writable(Manager *m, AnStatus *st);
 
-/* Counts of DESIGN §2. */
+/* Counts of DESIGN §2 on this host. */
 unsigned manager_capacity_vfs(const Manager *m);
 unsigned manager_usable_vfs(const Manager *m);
 unsigned manager_assigned_vfs(const Manager *m);
+/* The published counts: over the cluster in cluster mode (U with the reserve in nodes),
+ * else this host's. */
+void manager_counts(const Manager *m, unsigned *ret_capacity, unsigned *ret_usable, unsigned *ret_assigned);
 bool manager_hyperthreading(const Manager *m);
 const char *manager_version(void);
 
@@ -214,6 +223,9 @@ bool manager_set_is_noop(Manager *m, const char *intent, uint32_t reserve);
 void manager_set(Manager *m, const char *intent, uint32_t reserve, Completion c);
 bool manager_disable_is_noop(Manager *m);
 void manager_disable(Manager *m, Completion c);
+/* Puts settings in force on this host, whatever was in force (the cluster's settings,
+ * decided elsewhere): no AlreadyEnabled, no check of this host's share. */
+void manager_apply_settings(Manager *m, bool enabled, const char *intent, unsigned reserve, Completion c);
 
 /* The plan's adapters that are not at their planned VF count are provisioned (start, PF
  * VF count dropped). No-op when management is off or a management operation runs. */

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "cluster-node.h"
 #include "operation.h"
 #include "pf.h"
 #include "shared/fileio.h"
@@ -93,6 +94,17 @@ int vm_refresh(Vm *vm, AnStatus *st) {
                 return an_status_set(st, -AN_ERROR_BUSY, "libvirt cannot read VM %s: %s", vm->name, virt_last_error());
         vm_set_domain(vm, d);
         return 0;
+}
+
+bool vm_row(const Vm *vm, VmRow *ret) {
+        bool on = vm_accelerated(vm);
+        if (!vm->domain && !vm->has_record)
+                return false;
+        Tier tier = vm->has_record ? vm->record.tier : vm->accel_tier;
+        *ret = (VmRow){ .state = on ? ACCELNET_VM_STATE_ENABLED : ACCELNET_VM_STATE_DISABLED,
+                        .performance = on ? tier_to_string(tier) : "", .vf = vm->has_record ? vm->record.vf : "",
+                        .note = vm_note(vm) };
+        return true;
 }
 
 bool vm_accelerated(const Vm *vm) {
@@ -317,7 +329,8 @@ int vm_admit(Vm *vm, Tier tier, AdmitMode mode, VfSlot **ret_slot, bool *ret_loc
         AdmissionInput in = {
                 .enabled = m->enabled, .vm = vm->name, .performance = tier_to_string(tier),
                 .smt_active = m->host->smt_active, .tiers = &m->config->settings.tiers,
-                .usable = mode == ADMIT_NEW ? manager_usable_vfs(m) : manager_capacity_vfs(m),
+                /* in a cluster the share was claimed cluster-wide before (cluster_node_claim) */
+                .usable = mode == ADMIT_NEW && !manager_clustered(m) ? manager_usable_vfs(m) : manager_capacity_vfs(m),
                 /* a move gives its VF back as it takes the new one */
                 .assigned = mode == ADMIT_MOVE && assigned > 0 ? assigned - 1 : assigned,
                 .max_vms = m->config->settings.max_vms,
@@ -396,10 +409,31 @@ bool vm_enable_is_noop(Manager *m, const char *name, const char *performance) {
                vm->record.phase == ASSIGN_PHASE_ASSIGNED;
 }
 
+/* In a cluster, a method for a domain of another node goes to that node. */
+static bool vm_forward(Manager *m, const char *method, const char *name, const char *performance, Completion *c) {
+        if (!manager_clustered(m) || m->cluster->serving_request)
+                return false;
+        Vm *vm = manager_get_vm(m, name);
+        if (vm && vm->domain)
+                return false;
+        uint32_t holder = cluster_node_holder(m->cluster, name);
+        if (holder == 0)
+                return false;
+        cluster_node_forward(m->cluster, holder, method, name, performance, *c);
+        return true;
+}
+
+static void vm_enable_claimed(Manager *m, const char *name, Tier tier, Completion c);
+
 void vm_enable(Manager *m, const char *name, const char *performance, Completion c) {
         AnStatus st = AN_STATUS_OK;
         VfSlot *slot = NULL;
         Tier tier;
+
+        if (vm_forward(m, "EnableVM", name, performance, &c))
+                return;
+        if (manager_clustered(m) && cluster_node_check_quorum(m->cluster, &st) < 0)
+                return completion_done(&c, &st);
         Vm *vm = vm_method_begin(m, name, true, &st);
 
         if (!vm || manager_check_tier_arg(performance, &tier, &st) < 0)
@@ -410,6 +444,27 @@ void vm_enable(Manager *m, const char *name, const char *performance, Completion
         }
         if (vm->has_record)
                 return completion_done(&c, &st); /* enabled with that tier already */
+        if (vm_admit(vm, tier, ADMIT_NEW, &slot, NULL, &st) < 0)
+                return completion_done(&c, &st);
+        if (manager_clustered(m))
+                /* a VF of the cluster's usable ones: claimed in agreed order, then taken here */
+                return cluster_node_claim(m->cluster, name, tier, vm_enable_claimed, c);
+        vm_start_job(vm, VM_JOB_ENABLE, slot, tier, c);
+}
+
+static void vm_enable_claimed(Manager *m, const char *name, Tier tier, Completion c) {
+        AnStatus st = AN_STATUS_OK;
+        VfSlot *slot = NULL;
+        Vm *vm = vm_method_begin(m, name, true, &st);
+
+        if (!vm)
+                return completion_done(&c, &st);
+        if (vm_accelerated(vm) && vm->accel_tier != tier) {
+                already_enabled(&st, vm, tier);
+                return completion_done(&c, &st);
+        }
+        if (vm->has_record)
+                return completion_done(&c, &st);
         if (vm_admit(vm, tier, ADMIT_NEW, &slot, NULL, &st) < 0)
                 return completion_done(&c, &st);
         vm_start_job(vm, VM_JOB_ENABLE, slot, tier, c);
@@ -425,6 +480,11 @@ bool vm_set_is_noop(Manager *m, const char *name, const char *performance) {
 
 void vm_set(Manager *m, const char *name, const char *performance, Completion c) {
         AnStatus st = AN_STATUS_OK;
+
+        if (vm_forward(m, "SetVM", name, performance, &c))
+                return;
+        if (manager_clustered(m) && cluster_node_check_quorum(m->cluster, &st) < 0)
+                return completion_done(&c, &st);
         Vm *vm = vm_method_begin(m, name, true, &st);
         bool local = false;
         VfSlot *slot = NULL;
@@ -476,6 +536,9 @@ bool vm_disable_is_noop(Manager *m, const char *name) {
 
 void vm_disable(Manager *m, const char *name, Completion c) {
         AnStatus st = AN_STATUS_OK;
+
+        if (vm_forward(m, "DisableVM", name, "", &c))
+                return;
         Vm *vm = vm_method_begin(m, name, false, &st);
 
         if (!vm)

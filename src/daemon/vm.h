@@ -55,6 +55,13 @@ void vm_set_domain(Vm *vm, VirtDomain *d);
 int vm_refresh(Vm *vm, AnStatus *st);
 
 bool vm_accelerated(const Vm *vm);
+
+/* A VM as ListVMs shows it: state (enabled/disabled), performance ("" when disabled), VF
+ * ("" when none), note. False for a name that is neither a domain nor holds a VF. Borrowed. */
+typedef struct VmRow {
+        const char *state, *performance, *vf, *note;
+} VmRow;
+bool vm_row(const Vm *vm, VmRow *ret);
 /* The policy its VF gets with `tier` (MAC and VLAN of its record). */
 void vm_policy(const Vm *vm, Tier tier, VfPolicy *ret);
 /* "applies at next start", "waiting for a VF", ...; "" when none. Borrowed. */

@@ -26,6 +26,9 @@
 /* The values of ListVMs' state column (and of VMChanged's state for these two). */
 #define ACCELNET_VM_STATE_ENABLED "enabled"
 #define ACCELNET_VM_STATE_DISABLED "disabled"
+/* ListNodes: a member of the current membership, or a node seen before and gone */
+#define ACCELNET_NODE_STATE_MEMBER "member"
+#define ACCELNET_NODE_STATE_LOST "lost"
 
 /* The values of GetPrerequisites' result column. */
 #define ACCELNET_PREREQ_PASSED "Passed"
