@@ -23,12 +23,15 @@ typedef struct Cluster Cluster;
 
 typedef struct ClusterCallbacks {
         /* Connected to corosync and joined the group (true), or lost it (false: every later
-         * call until the next true fails with -ENOTCONN; reconnection is automatic). */
+         * call until the next true fails with -ENOTCONN; reconnection is automatic). A loss
+         * while quorate is preceded by quorum(false); no empty membership is told. */
         void (*connection)(void *userdata, bool connected);
         /* The group's members changed (or are known for the first time after joining):
          * their node ids, sorted ascending, each once (a second process of one node is
          * ignored). `ring` is the same number on every member for one membership (the
-         * totem ring's sequence), and grows with every change. */
+         * totem ring's sequence), and grows with every change of the totem ring. A process
+         * leaving or joining while corosync keeps its ring (accelnetd restarted on a node)
+         * changes the members but not `ring`: (ring, members) identifies a membership. */
         void (*membership)(void *userdata, const uint32_t *members, size_t n, uint64_t ring);
         /* A message multicast by a member, in agreed order; our own are delivered too. */
         void (*message)(void *userdata, uint32_t from, const void *data, size_t len);
@@ -61,5 +64,7 @@ char *cluster_node_name(const Cluster *c, uint32_t nodeid);
 const uint32_t *cluster_configured_nodes(const Cluster *c, size_t *ret_n);
 
 /* Multicasts data to the group in agreed order (CPG_TYPE_AGREED). Queued and retried when
- * corosync answers CS_ERR_TRY_AGAIN; -ENOTCONN when not connected; -EMSGSIZE above 1 MiB. */
+ * corosync answers CS_ERR_TRY_AGAIN; -ENOTCONN when not connected; -EMSGSIZE above 1 MiB;
+ * -ENOBUFS when the queue is full (65536 messages or 64 MiB). The callbacks may call it;
+ * they must not call cluster_free. */
 int cluster_send(Cluster *c, const void *data, size_t len);
