@@ -24,6 +24,9 @@ TEST(table_complete) {
         CHECK_INT(an_error_from_bus_name("org.accelnet1.Error.Nope"), _AN_ERROR_INVALID);
         CHECK_STR(an_error_bus_name(AN_ERROR_INVALID_ARGS), "org.freedesktop.DBus.Error.InvalidArgs");
         CHECK_STR(an_error_bus_name(AN_ERROR_ALREADY_ENABLED), "org.accelnet1.Error.AlreadyEnabled");
+        CHECK_STR(an_error_bus_name(AN_ERROR_NO_QUORUM), "org.accelnet1.Error.NoQuorum");
+        CHECK_CONTAINS(an_error_message(AN_ERROR_NO_QUORUM), "not in the quorate part of the cluster");
+        CHECK_CONTAINS(an_error_remedy(AN_ERROR_NO_QUORUM), "corosync-quorumtool");
 }
 
 TEST(seed_names) {
@@ -33,7 +36,7 @@ TEST(seed_names) {
                 "SriovSupportUnknown", "SriovSupportMissingAcs", "SriovSupportMissingPfDriver",
                 "SriovSupportNoBusResources", "GetNetworkAdapterFailed", "VmNotEnoughVcpus",
                 "CannotProvisionPerformance", "EnableAccelNetFailed", "ClusterNotEnoughResources", "NotEnabled",
-                "NoSuchVM", "Busy", "AlreadyEnabled",
+                "NoSuchVM", "Busy", "AlreadyEnabled", "NoQuorum",
         };
         for (size_t i = 0; i < ELEMENTSOF(names); i++)
                 CHECK(an_error_from_string(names[i]) >= AN_ERROR_BASE);
