@@ -11,6 +11,7 @@
 
 #include "args.h"
 #include "records.h"
+#include "reply.h"
 
 typedef struct CliContext {
         sd_bus *bus;
@@ -33,12 +34,3 @@ int verb_vm_enable(const CliContext *ctx);
 int verb_vm_set(const CliContext *ctx);
 int verb_vm_disable(const CliContext *ctx);
 int verb_vm_list(const CliContext *ctx);
-
-/* Reply readers: the rows borrow the message's strings; arrays are owned (free(), or
- * intent_rows_free). 0 or a negative errno (-EBADMSG and friends for a wrong signature). */
-int prereq_rows_read(sd_bus_message *m, PrereqRow **ret, size_t *ret_n);
-int adapter_rows_read(sd_bus_message *m, AdapterRow **ret, size_t *ret_n);
-int vm_rows_read(sd_bus_message *m, VmRow **ret, size_t *ret_n);
-int intent_rows_read(sd_bus_message *m, IntentRow **ret, size_t *ret_n);
-int vm_results_read(sd_bus_message *m, VmResult **ret, size_t *ret_n);
-int properties_read(sd_bus_message *m, Property **ret, size_t *ret_n);
