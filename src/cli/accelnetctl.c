@@ -30,7 +30,7 @@ int main(int argc, char *argv[]) {
                 puts(PACKAGE_VERSION);
                 return fflush(stdout) == 0 ? CLI_EXIT_SUCCESS : CLI_EXIT_FAILURE;
         case CLI_ACTION_HELP: {
-                _cleanup_free_ char *text = cli_help_text(args.verb, args.vm_group);
+                _cleanup_free_ char *text = cli_help_text(args.verb, args.group);
                 if (!text) {
                         fprintf(stderr, "accelnetctl: Out of memory.\n");
                         return CLI_EXIT_FAILURE;

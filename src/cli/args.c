@@ -20,7 +20,7 @@ typedef enum VerbOption {
 } VerbOption;
 
 typedef struct VerbInfo {
-        const char *group; /* "vm" or NULL */
+        const char *group; /* "vm", "cluster" or NULL */
         const char *name;
         unsigned options;  /* VerbOption bits */
         size_t min_args, max_args; /* VM names after the verb */
@@ -34,8 +34,9 @@ static const VerbInfo verb_table[_VERB_MAX] = {
         [VERB_STATUS] = { NULL, "status", 0, 0, 0, false, "status",
                 "Show management state, reserve and VF counts",
                 "Shows whether Accelerated Networking management is enabled, the intent, the node "
-                "reserve, the host's hyperthreading state, the VF capacity (usable and assigned) "
-                "and the daemon's version. This is the default command." },
+                "reserve, the host's hyperthreading state, the VF capacity (usable and assigned), "
+                "the cluster the host is in (name, members, quorum) and the daemon's version. This "
+                "is the default command." },
         [VERB_PREREQ] = { NULL, "prereq", 0, 0, 0, false, "prereq",
                 "Check the host's prerequisites",
                 "Runs the prerequisite checks (IOMMU, SR-IOV support of each adapter, ACS, PF "
@@ -47,12 +48,14 @@ static const VerbInfo verb_table[_VERB_MAX] = {
                 "Enables Accelerated Networking management: provisions VFs on the supported "
                 "adapters of intent NAME (which needs the compute type) and keeps N percent "
                 "(0-99, default 50) of the capacity in reserve for VMs arriving by failover or "
-                "migration." },
+                "migration. In a cluster the settings are the whole cluster's, N is the percentage "
+                "of nodes that may be down at once, and a change needs quorum." },
         [VERB_SET] = { NULL, "set", VOPT_INTENT | VOPT_NODE_RESERVE, 0, 0, true,
                 "set [--intent NAME] [--node-reserve N]",
                 "Change the intent or the node reserve",
                 "Changes the intent, the node reserve percentage (0-99), or both, while management "
-                "is enabled. A value that is not given is kept." },
+                "is enabled. A value that is not given is kept. In a cluster the change is the "
+                "whole cluster's and needs quorum." },
         [VERB_DISABLE] = { NULL, "disable", 0, 0, 0, true, "disable",
                 "Disable management",
                 "Disables Accelerated Networking management. The daemon stops tracking VFs; the "
@@ -83,8 +86,54 @@ static const VerbInfo verb_table[_VERB_MAX] = {
                 "List VMs and their VFs",
                 "Lists every VM with its Accelerated Networking state, performance tier, VF and "
                 "a note (for example when a change applies at the next start). --enabled and "
-                "--disabled show only the VMs in that state." },
+                "--disabled show only the VMs in that state. In a cluster a NODE column names the "
+                "node each VM is on." },
+        [VERB_CLUSTER_STATUS] = { "cluster", "status", 0, 0, 0, false, "cluster status",
+                "Show the cluster, its quorum, settings and VFs",
+                "Shows the corosync cluster this host is in (or that it is a cluster of one), "
+                "whether this node is in the quorate partition, the number of members N, the "
+                "cluster-wide settings (enabled, intent, node reserve), how many nodes the reserve "
+                "holds back for N (k = min(N - 1, ceil(N x reserve / 100))), and the VF capacity, "
+                "usable and assigned VFs summed over the members." },
+        [VERB_CLUSTER_NODES] = { "cluster", "nodes", 0, 0, 0, false, "cluster nodes",
+                "List the cluster's nodes and their VFs",
+                "Lists every node of the cluster with its id, name, state (member or lost), "
+                "hyperthreading (HT), VF capacity, its share of the cluster's usable VFs and the "
+                "VFs assigned on it; a note under a node says what it could not do. Without "
+                "corosync the host is the only node (id 0)." },
 };
+
+/* The words that group verbs, with what their help says about them. */
+static const struct {
+        const char *name, *summary;
+} verb_groups[] = {
+        { "vm", "Manage Accelerated Networking of VMs." },
+        { "cluster", "Show the corosync cluster that accelnetd is part of (without corosync the host is a "
+                     "cluster of one)." },
+};
+
+/* The group's name (static) if word names one, else NULL. */
+static const char *group_find(const char *word) {
+        for (size_t i = 0; i < ELEMENTSOF(verb_groups); i++)
+                if (streq_ptr(verb_groups[i].name, word))
+                        return verb_groups[i].name;
+        return NULL;
+}
+
+/* The verbs of a group as a choice: "enable, set, disable or list". Owned, NULL on OOM. */
+static char *group_choices(const char *group) {
+        StrBuf b = {};
+        size_t n = 0, k = 0;
+        for (int v = 0; v < _VERB_MAX; v++)
+                if (streq_ptr(verb_table[v].group, group))
+                        n++;
+        for (int v = 0; v < _VERB_MAX; v++)
+                if (streq_ptr(verb_table[v].group, group)) {
+                        k++;
+                        strbuf_appendf(&b, "%s%s", k == 1 ? "" : k == n ? " or " : ", ", verb_table[v].name);
+                }
+        return strbuf_steal(&b);
+}
 
 /* getopt_long's values of the long options without a short form. */
 enum {
@@ -148,6 +197,8 @@ const char *verb_to_string(Verb v) {
                 [VERB_VM_SET] = "vm set",
                 [VERB_VM_DISABLE] = "vm disable",
                 [VERB_VM_LIST] = "vm list",
+                [VERB_CLUSTER_STATUS] = "cluster status",
+                [VERB_CLUSTER_NODES] = "cluster nodes",
         };
         if ((int) v < 0 || v >= _VERB_MAX)
                 return NULL;
@@ -240,7 +291,7 @@ static bool command_complete(const char *const *pos, size_t n) {
         size_t p = 0;
         if (p < n && streq(pos[p], "help"))
                 p++;
-        if (p < n && streq(pos[p], "vm"))
+        if (p < n && group_find(pos[p]))
                 return n - p >= 2;
         return p < n;
 }
@@ -395,20 +446,21 @@ int cli_args_parse(int argc, char *const *argv, CliArgs *ret, char **ret_error) 
                         return 0;
                 }
                 a.verb = VERB_STATUS; /* like timedatectl: no command shows the status */
-        } else if (streq(pos[p], "vm")) {
+        } else if (group_find(pos[p])) {
+                const char *group = group_find(pos[p]);
                 p++;
-                if (p == n_pos) {
-                        if (help) {
-                                *ret = (CliArgs) { .action = CLI_ACTION_HELP, .verb = _VERB_INVALID,
-                                                   .vm_group = true };
-                                return 0;
-                        }
-                        return fail(ret_error, "Missing vm command: expected enable, set, disable or list.");
+                if (p == n_pos && help) {
+                        *ret = (CliArgs) { .action = CLI_ACTION_HELP, .verb = _VERB_INVALID, .group = group };
+                        return 0;
                 }
-                a.verb = verb_from_string("vm", pos[p]);
-                if (a.verb < 0)
-                        return fail(ret_error, "Unknown vm command '%s': expected enable, set, disable or list.",
-                                    pos[p]);
+                a.verb = p < n_pos ? verb_from_string(group, pos[p]) : _VERB_INVALID;
+                if (a.verb < 0) {
+                        _cleanup_free_ char *choices = group_choices(group);
+                        if (p == n_pos)
+                                return fail(ret_error, "Missing %s command: expected %s.", group, strempty(choices));
+                        return fail(ret_error, "Unknown %s command '%s': expected %s.", group, pos[p],
+                                    strempty(choices));
+                }
                 p++;
         } else {
                 a.verb = verb_from_string(NULL, pos[p]);
@@ -537,9 +589,11 @@ static void append_verb_help(StrBuf *b, Verb verb) {
         if (info->options & VOPT_NODE_RESERVE) {
                 _cleanup_free_ char *text = NULL;
                 int n = verb == VERB_ENABLE
-                                ? asprintf(&text, "Percentage of VF capacity held in reserve (0-%u, default %u)",
+                                ? asprintf(&text, "Percentage held in reserve (0-%u, default %u): of the VF capacity, "
+                                                  "in a cluster of the nodes",
                                            CLI_NODE_RESERVE_MAX, CLI_NODE_RESERVE_DEFAULT)
-                                : asprintf(&text, "Percentage of VF capacity held in reserve (0-%u)",
+                                : asprintf(&text, "Percentage held in reserve (0-%u): of the VF capacity, in a "
+                                                  "cluster of the nodes",
                                            CLI_NODE_RESERVE_MAX);
                 if (n < 0) {
                         b->oom = true;
@@ -557,7 +611,7 @@ static void append_verb_help(StrBuf *b, Verb verb) {
         append_global_options(b);
 }
 
-char *cli_help_text(Verb verb, bool vm_group) {
+char *cli_help_text(Verb verb, const char *group) {
         StrBuf b = {};
 
         if ((int) verb >= 0 && verb < _VERB_MAX) {
@@ -565,14 +619,25 @@ char *cli_help_text(Verb verb, bool vm_group) {
                 return strbuf_steal(&b);
         }
 
-        strbuf_appendf(&b, "accelnetctl [OPTIONS...] %s\n\n", vm_group ? "vm COMMAND ..." : "COMMAND ...");
-        if (!vm_group)
-                strbuf_appendf(&b, "Manage Accelerated Networking (SR-IOV VFs for libvirt VMs) through accelnetd.\n\n"
+        size_t g = 0;
+        while (group && g < ELEMENTSOF(verb_groups) && !streq(verb_groups[g].name, group))
+                g++;
+        if (g == ELEMENTSOF(verb_groups))
+                group = NULL; /* not a group: the general help */
+
+        if (!group)
+                strbuf_appendf(&b, "accelnetctl [OPTIONS...] COMMAND ...\n\n"
+                                   "Manage Accelerated Networking (SR-IOV VFs for libvirt VMs) through accelnetd.\n\n"
                                    "Commands:\n");
-        else
-                strbuf_appendf(&b, "Manage Accelerated Networking of VMs.\n\nCommands:\n");
+        else {
+                _cleanup_free_ char *summary = text_wrap(verb_groups[g].summary, 0, HELP_WIDTH);
+                strbuf_appendf(&b, "accelnetctl [OPTIONS...] %s COMMAND ...\n\n%s\nCommands:\n", group,
+                               strempty(summary));
+                if (!summary)
+                        b.oom = true;
+        }
         for (int v = 0; v < _VERB_MAX; v++) {
-                if (vm_group && !verb_table[v].group)
+                if (group && !streq_ptr(verb_table[v].group, group))
                         continue;
                 _cleanup_free_ char *syntax = verb_syntax((Verb) v);
                 if (!syntax) {

@@ -35,13 +35,15 @@ typedef enum Verb {
         VERB_VM_SET,
         VERB_VM_DISABLE,
         VERB_VM_LIST,
+        VERB_CLUSTER_STATUS,
+        VERB_CLUSTER_NODES,
         _VERB_MAX,
         _VERB_INVALID = -22,
 } Verb;
 
 typedef enum CliAction {
         CLI_ACTION_RUN,
-        CLI_ACTION_HELP,    /* print cli_help_text(verb, vm_group) */
+        CLI_ACTION_HELP,    /* print cli_help_text(verb, group) */
         CLI_ACTION_VERSION, /* print PACKAGE_VERSION */
 } CliAction;
 
@@ -60,7 +62,7 @@ typedef enum JsonMode {
 typedef struct CliArgs {
         CliAction action;
         Verb verb;              /* _VERB_INVALID with CLI_ACTION_HELP: the general help */
-        bool vm_group;          /* "accelnetctl vm --help": help for the vm verbs */
+        const char *group;      /* "accelnetctl vm --help": "vm", help for the vm verbs (static) */
 
         JsonMode json;
         bool legend;            /* header rows and footers; --no-legend clears it */
@@ -83,8 +85,9 @@ typedef struct CliArgs {
 int cli_args_parse(int argc, char *const *argv, CliArgs *ret, char **ret_error);
 void cli_args_done(CliArgs *a);
 
-/* "vm enable" etc. */
+/* "vm enable", "cluster nodes" etc. */
 const char *verb_to_string(Verb v);
+/* group: NULL, "vm" or "cluster". */
 Verb verb_from_string(const char *group, const char *name);
 /* Whether the verb changes state (polkit, long timeout). */
 bool verb_is_mutating(Verb v);
@@ -95,6 +98,7 @@ const char *performance_canonical(const char *s);
 /* Strict decimal 0..99 (no sign, no spaces, no suffix). 0 or -EINVAL/-ERANGE. */
 int node_reserve_parse(const char *s, uint32_t *ret);
 
-/* Help text: the general help when verb is _VERB_INVALID and !vm_group, the vm verbs'
- * help with vm_group, otherwise one verb's syntax and description. Owned, NULL on OOM. */
-char *cli_help_text(Verb verb, bool vm_group);
+/* Help text: the general help when verb is _VERB_INVALID and group is NULL, the help of a
+ * group's verbs with group ("vm", "cluster"), otherwise one verb's syntax and description.
+ * Owned, NULL on OOM. */
+char *cli_help_text(Verb verb, const char *group);

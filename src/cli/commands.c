@@ -58,6 +58,43 @@ static int call_read(const CliContext *ctx, const char *member, sd_bus_message *
         return call(ctx, m, CLI_TIMEOUT_READ_USEC, ret);
 }
 
+/* A method without arguments that a daemon older than cluster mode lacks: when the daemon
+ * answers UnknownMethod, CLI_EXIT_SUCCESS with *ret NULL and nothing printed. */
+static int call_read_optional(const CliContext *ctx, const char *member, sd_bus_message **ret) {
+        _cleanup_bus_message_ sd_bus_message *m = NULL;
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r = new_call(ctx, member, &m);
+        if (r != CLI_EXIT_SUCCESS)
+                return r;
+        r = sd_bus_call(ctx->bus, m, CLI_TIMEOUT_READ_USEC, &error, ret);
+        if (r >= 0)
+                return CLI_EXIT_SUCCESS;
+        if (sd_bus_error_has_name(&error, SD_BUS_ERROR_UNKNOWN_METHOD)) {
+                *ret = NULL;
+                return CLI_EXIT_SUCCESS;
+        }
+        return print_bus_error(ctx, &error, r);
+}
+
+/* Properties.GetAll of the Manager: the reply, which the properties borrow from, and them. */
+static int get_all(const CliContext *ctx, sd_bus_message **ret_reply, Property **ret, size_t *ret_n) {
+        _cleanup_bus_message_ sd_bus_message *m = NULL, *reply = NULL;
+        int r = sd_bus_message_new_method_call(ctx->bus, &m, ACCELNET_BUS_NAME, ACCELNET_BUS_PATH,
+                                               "org.freedesktop.DBus.Properties", "GetAll");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", ACCELNET_BUS_MANAGER_INTERFACE);
+        if (r < 0)
+                return print_error(ctx, "Failed to build the GetAll call: %s", strerror(-r));
+        r = call(ctx, m, CLI_TIMEOUT_READ_USEC, &reply);
+        if (r != CLI_EXIT_SUCCESS)
+                return r;
+        r = properties_read(reply, ret, ret_n);
+        if (r < 0)
+                return print_parse_error(ctx, "GetAll", r);
+        *ret_reply = TAKE_PTR(reply);
+        return CLI_EXIT_SUCCESS;
+}
+
 static int emit_json(const CliContext *ctx, json_t *j) {
         if (!j)
                 return print_error(ctx, "Out of memory.");
@@ -89,22 +126,13 @@ static int emit_done(const CliContext *ctx) {
 /* ---- verbs ---- */
 
 int verb_status(const CliContext *ctx) {
-        _cleanup_bus_message_ sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_bus_message_ sd_bus_message *reply = NULL;
         _cleanup_free_ Property *props = NULL;
         size_t n;
 
-        int r = sd_bus_message_new_method_call(ctx->bus, &m, ACCELNET_BUS_NAME, ACCELNET_BUS_PATH,
-                                               "org.freedesktop.DBus.Properties", "GetAll");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "s", ACCELNET_BUS_MANAGER_INTERFACE);
-        if (r < 0)
-                return print_error(ctx, "Failed to build the GetAll call: %s", strerror(-r));
-        r = call(ctx, m, CLI_TIMEOUT_READ_USEC, &reply);
+        int r = get_all(ctx, &reply, &props, &n);
         if (r != CLI_EXIT_SUCCESS)
                 return r;
-        r = properties_read(reply, &props, &n);
-        if (r < 0)
-                return print_parse_error(ctx, "GetAll", r);
 
         /* Provisioning under way (after a start, a driver reload) or failed: its rows. */
         _cleanup_bus_message_ sd_bus_message *checks = NULL;
@@ -122,7 +150,7 @@ int verb_status(const CliContext *ctx) {
                         rows[k++] = rows[i];
 
         if (ctx->args->json) {
-                _cleanup_json_ json_t *j = properties_to_json(props, n);
+                _cleanup_json_ json_t *j = status_to_json(props, n);
                 json_t *p = json_array();
                 for (size_t i = 0; p && i < k; i++)
                         (void) json_array_append_new(p, json_pack("{s:s, s:s, s:s}", "adapter", rows[i].subject,
@@ -215,24 +243,125 @@ int verb_intents(const CliContext *ctx) {
 }
 
 int verb_vm_list(const CliContext *ctx) {
-        _cleanup_bus_message_ sd_bus_message *reply = NULL;
+        _cleanup_bus_message_ sd_bus_message *reply = NULL, *all = NULL;
         _cleanup_free_ VmRow *rows = NULL;
-        size_t n;
+        _cleanup_free_ Property *props = NULL;
+        size_t n, n_props;
+        const char *method = "ListClusterVMs";
 
-        int r = call_read(ctx, "ListVMs", &reply);
+        /* Every VM of the cluster with its node; a daemon older than cluster mode has only
+         * ListVMs. */
+        int r = call_read_optional(ctx, method, &reply);
         if (r != CLI_EXIT_SUCCESS)
                 return r;
-        r = vm_rows_read(reply, &rows, &n);
+        if (!reply) {
+                method = "ListVMs";
+                r = call_read(ctx, method, &reply);
+                if (r != CLI_EXIT_SUCCESS)
+                        return r;
+                r = vm_rows_read(reply, &rows, &n);
+        } else
+                r = cluster_vm_rows_read(reply, &rows, &n);
         if (r < 0)
-                return print_parse_error(ctx, "ListVMs", r);
+                return print_parse_error(ctx, method, r);
 
         if (ctx->args->json) {
                 _cleanup_json_ json_t *j = vm_rows_to_json(rows, n, ctx->args->filter);
                 return emit_json(ctx, j);
         }
+
+        /* The NODE column in a cluster only: on a cluster of one it would name this host
+         * on every row. */
+        bool show_node = false;
+        if (streq(method, "ListClusterVMs")) {
+                r = get_all(ctx, &all, &props, &n_props);
+                if (r != CLI_EXIT_SUCCESS)
+                        return r;
+                ClusterInfo c = cluster_info_from_properties(props, n_props);
+                show_node = cluster_info_in_cluster(&c);
+        }
         RenderOptions o = render_options(ctx);
         _cleanup_free_ char *text = NULL;
-        r = vm_rows_render(rows, n, ctx->args->filter, &o, &text);
+        r = vm_rows_render(rows, n, ctx->args->filter, show_node, &o, &text);
+        return emit_text(ctx, r, text);
+}
+
+/* ListNodes; for a daemon without it (older than cluster mode) the one row that its
+ * properties stand for, named with this host's name in host (the daemon is on this host:
+ * the system bus is local). */
+static int list_nodes(const CliContext *ctx, const Property *props, size_t n_props, char *host, size_t host_size,
+                      sd_bus_message **ret_reply, NodeRow **ret, size_t *ret_n) {
+        _cleanup_bus_message_ sd_bus_message *reply = NULL;
+        int r = call_read_optional(ctx, "ListNodes", &reply);
+        if (r != CLI_EXIT_SUCCESS)
+                return r;
+        if (reply) {
+                r = node_rows_read(reply, ret, ret_n);
+                if (r < 0)
+                        return print_parse_error(ctx, "ListNodes", r);
+                *ret_reply = TAKE_PTR(reply);
+                return CLI_EXIT_SUCCESS;
+        }
+
+        if (gethostname(host, host_size) < 0)
+                host[0] = '\0';
+        host[host_size - 1] = '\0';
+        NodeRow *row = malloc(sizeof *row);
+        if (!row)
+                return print_error(ctx, "Out of memory.");
+        *row = node_row_from_properties(props, n_props, host);
+        *ret_reply = NULL;
+        *ret = row;
+        *ret_n = 1;
+        return CLI_EXIT_SUCCESS;
+}
+
+int verb_cluster_status(const CliContext *ctx) {
+        _cleanup_bus_message_ sd_bus_message *all = NULL, *nodes_reply = NULL;
+        _cleanup_free_ Property *props = NULL;
+        _cleanup_free_ NodeRow *nodes = NULL;
+        size_t n_props, n_nodes;
+        char host[256];
+
+        int r = get_all(ctx, &all, &props, &n_props);
+        if (r != CLI_EXIT_SUCCESS)
+                return r;
+        r = list_nodes(ctx, props, n_props, host, sizeof host, &nodes_reply, &nodes, &n_nodes);
+        if (r != CLI_EXIT_SUCCESS)
+                return r;
+
+        ClusterSummary s;
+        cluster_summary_build(props, n_props, nodes, n_nodes, &s);
+        if (ctx->args->json) {
+                _cleanup_json_ json_t *j = cluster_summary_to_json(&s);
+                return emit_json(ctx, j);
+        }
+        _cleanup_free_ char *text = NULL;
+        r = cluster_summary_render(&s, &text);
+        return emit_text(ctx, r, text);
+}
+
+int verb_cluster_nodes(const CliContext *ctx) {
+        _cleanup_bus_message_ sd_bus_message *all = NULL, *nodes_reply = NULL;
+        _cleanup_free_ Property *props = NULL;
+        _cleanup_free_ NodeRow *nodes = NULL;
+        size_t n_props, n_nodes;
+        char host[256];
+
+        int r = get_all(ctx, &all, &props, &n_props);
+        if (r != CLI_EXIT_SUCCESS)
+                return r;
+        r = list_nodes(ctx, props, n_props, host, sizeof host, &nodes_reply, &nodes, &n_nodes);
+        if (r != CLI_EXIT_SUCCESS)
+                return r;
+
+        if (ctx->args->json) {
+                _cleanup_json_ json_t *j = node_rows_to_json(nodes, n_nodes);
+                return emit_json(ctx, j);
+        }
+        RenderOptions o = render_options(ctx);
+        _cleanup_free_ char *text = NULL;
+        r = node_rows_render(nodes, n_nodes, &o, &text);
         return emit_text(ctx, r, text);
 }
 
@@ -362,7 +491,8 @@ int cli_run(const CliContext *ctx) {
                 [VERB_DISABLE] = verb_disable,     [VERB_ADAPTERS] = verb_adapters,
                 [VERB_INTENTS] = verb_intents,     [VERB_VM_ENABLE] = verb_vm_enable,
                 [VERB_VM_SET] = verb_vm_set,       [VERB_VM_DISABLE] = verb_vm_disable,
-                [VERB_VM_LIST] = verb_vm_list,
+                [VERB_VM_LIST] = verb_vm_list,     [VERB_CLUSTER_STATUS] = verb_cluster_status,
+                [VERB_CLUSTER_NODES] = verb_cluster_nodes,
         };
         Verb v = ctx->args->verb;
 

@@ -34,3 +34,5 @@ int verb_vm_enable(const CliContext *ctx);
 int verb_vm_set(const CliContext *ctx);
 int verb_vm_disable(const CliContext *ctx);
 int verb_vm_list(const CliContext *ctx);
+int verb_cluster_status(const CliContext *ctx);
+int verb_cluster_nodes(const CliContext *ctx);

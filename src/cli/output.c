@@ -71,12 +71,48 @@ json_t *vm_rows_to_json(const VmRow *rows, size_t n, VmFilter filter) {
                 json_t *o = json_object();
                 if (!o || json_array_append_new(a, o) < 0)
                         return NULL;
-                if (set_string(o, "vm", rows[i].vm) < 0 || set_string(o, "state", rows[i].state) < 0 ||
+                if (set_string(o, "vm", rows[i].vm) < 0 ||
+                    (rows[i].node && set_string(o, "node", rows[i].node) < 0) ||
+                    set_string(o, "state", rows[i].state) < 0 ||
                     set_string(o, "performance", rows[i].performance) < 0 || set_string(o, "vf", rows[i].vf) < 0 ||
                     set_string(o, "note", rows[i].note) < 0)
                         return NULL;
         }
         return TAKE_PTR(a);
+}
+
+json_t *node_rows_to_json(const NodeRow *rows, size_t n) {
+        _cleanup_json_ json_t *a = json_array();
+        if (!a)
+                return NULL;
+        for (size_t i = 0; i < n; i++) {
+                json_t *o = json_object();
+                if (!o || json_array_append_new(a, o) < 0)
+                        return NULL;
+                if (set_uint(o, "node_id", rows[i].id) < 0 || set_string(o, "name", rows[i].name) < 0 ||
+                    set_string(o, "state", rows[i].state) < 0 ||
+                    json_object_set_new(o, "hyperthreading", json_boolean(rows[i].hyperthreading)) < 0 ||
+                    set_uint(o, "capacity_vfs", rows[i].capacity_vfs) < 0 ||
+                    set_uint(o, "usable_vfs", rows[i].usable_vfs) < 0 ||
+                    set_uint(o, "assigned_vfs", rows[i].assigned_vfs) < 0 || set_string(o, "note", rows[i].note) < 0)
+                        return NULL;
+        }
+        return TAKE_PTR(a);
+}
+
+json_t *cluster_summary_to_json(const ClusterSummary *s) {
+        _cleanup_json_ json_t *o = json_object();
+        if (!o)
+                return NULL;
+        if (set_string(o, "cluster_name", s->cluster.name) < 0 ||
+            json_object_set_new(o, "quorate", json_boolean(s->cluster.quorate)) < 0 ||
+            set_uint(o, "cluster_nodes", s->cluster.members) < 0 ||
+            json_object_set_new(o, "enabled", json_boolean(s->enabled)) < 0 ||
+            set_string(o, "intent_name", s->intent) < 0 || set_uint(o, "node_reserve_percentage", s->reserve) < 0 ||
+            set_uint(o, "reserve_nodes", s->reserve_nodes) < 0 || set_uint(o, "capacity_vfs", s->capacity_vfs) < 0 ||
+            set_uint(o, "usable_vfs", s->usable_vfs) < 0 || set_uint(o, "assigned_vfs", s->assigned_vfs) < 0)
+                return NULL;
+        return TAKE_PTR(o);
 }
 
 json_t *intent_rows_to_json(const IntentRow *rows, size_t n) {
@@ -159,6 +195,19 @@ json_t *properties_to_json(const Property *props, size_t n) {
                 if (r < 0)
                         return NULL;
         }
+        return TAKE_PTR(o);
+}
+
+json_t *status_to_json(const Property *props, size_t n) {
+        _cleanup_json_ json_t *o = properties_to_json(props, n);
+        if (!o)
+                return NULL;
+        /* a daemon older than cluster mode: a cluster of one, as the CLI shows it */
+        ClusterInfo c = cluster_info_from_properties(props, n);
+        if ((!property_find(props, n, "ClusterName") && set_string(o, "cluster_name", c.name) < 0) ||
+            (!property_find(props, n, "ClusterNodes") && set_uint(o, "cluster_nodes", c.members) < 0) ||
+            (!property_find(props, n, "Quorate") && json_object_set_new(o, "quorate", json_boolean(c.quorate)) < 0))
+                return NULL;
         return TAKE_PTR(o);
 }
 

@@ -26,8 +26,15 @@ static inline void cli_json_decrefp(json_t **j) {
 json_t *prereq_rows_to_json(const PrereqRow *rows, size_t n);
 /* [{"address","ifname","driver","support","total_vfs","enabled_vfs","assigned_vfs"}] */
 json_t *adapter_rows_to_json(const AdapterRow *rows, size_t n);
-/* [{"vm","state","performance","vf","note"}], only the rows that pass filter. */
+/* [{"vm","state","performance","vf","note"}], only the rows that pass filter; rows with a
+ * node (from ListClusterVMs) have "node" too. */
 json_t *vm_rows_to_json(const VmRow *rows, size_t n, VmFilter filter);
+/* [{"node_id","name","state","hyperthreading","capacity_vfs","usable_vfs","assigned_vfs",
+ * "note"}] */
+json_t *node_rows_to_json(const NodeRow *rows, size_t n);
+/* {"cluster_name","quorate","cluster_nodes","enabled","intent_name",
+ * "node_reserve_percentage","reserve_nodes","capacity_vfs","usable_vfs","assigned_vfs"} */
+json_t *cluster_summary_to_json(const ClusterSummary *s);
 /* [{"name","types":[...],"adapters":[...]}] */
 json_t *intent_rows_to_json(const IntentRow *rows, size_t n);
 /* [{"vm","result":"done"|"failed","error":"" or the D-Bus error name}] */
@@ -35,6 +42,9 @@ json_t *vm_results_to_json(const VmResult *results, size_t n);
 /* {"enabled":true,"intent_name":"...","node_reserve_percentage":50,...}: every property
  * under property_name_to_snake(name). */
 json_t *properties_to_json(const Property *props, size_t n);
+/* status: properties_to_json, with "cluster_name" "", "cluster_nodes" 1 and "quorate" true
+ * for the cluster properties a daemon older than cluster mode does not have. */
+json_t *status_to_json(const Property *props, size_t n);
 /* {"result":"done"} for commands that return nothing. */
 json_t *done_to_json(void);
 

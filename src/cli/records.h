@@ -23,10 +23,21 @@ typedef struct AdapterRow {
         uint32_t total_vfs, enabled_vfs, assigned_vfs;
 } AdapterRow;
 
-/* ListVMs: a(sssss) */
+/* ListVMs: a(sssss); ListClusterVMs: a(ssssss) with the node second. node is NULL when
+ * the rows came from ListVMs (a daemon older than cluster mode). */
 typedef struct VmRow {
         const char *vm, *state, *performance, *vf, *note;
+        const char *node;
 } VmRow;
+
+/* ListNodes: a(ussbuuus) */
+typedef struct NodeRow {
+        uint32_t id;
+        const char *name, *state; /* state: ACCELNET_NODE_STATE_MEMBER or _LOST */
+        int hyperthreading;       /* a D-Bus boolean: 0 or 1 */
+        uint32_t capacity_vfs, usable_vfs, assigned_vfs;
+        const char *note;
+} NodeRow;
 
 /* ListIntents: a(sasas) */
 typedef struct IntentRow {
@@ -64,6 +75,40 @@ typedef struct Property {
 } Property;
 
 void intent_rows_free(IntentRow *rows, size_t n);
+
+/* The cluster as the Manager's properties ClusterName, ClusterNodes and Quorate describe
+ * it. A daemon without them (older than cluster mode) is a cluster of one: name "",
+ * 1 member, quorate. */
+typedef struct ClusterInfo {
+        const char *name; /* "" when not in a corosync cluster; borrowed */
+        uint32_t members; /* N */
+        bool quorate;
+} ClusterInfo;
+
+ClusterInfo cluster_info_from_properties(const Property *props, size_t n);
+/* In a corosync cluster: a cluster name, or more than one member (corosync runs without
+ * totem.cluster_name too). */
+bool cluster_info_in_cluster(const ClusterInfo *c);
+
+/* What "cluster status" shows: the cluster, its settings, and the VF counts summed over
+ * the member nodes of ListNodes. */
+typedef struct ClusterSummary {
+        ClusterInfo cluster;
+        bool enabled;
+        const char *intent;     /* borrowed; "" when none */
+        uint32_t reserve;       /* NodeReservePercentage */
+        uint32_t reserve_nodes; /* k for N = cluster.members and the reserve */
+        uint64_t capacity_vfs, usable_vfs, assigned_vfs;
+        size_t n_members, n_lost; /* rows of ListNodes: members, and the others (lost) */
+} ClusterSummary;
+
+void cluster_summary_build(const Property *props, size_t n, const NodeRow *nodes, size_t n_nodes,
+                           ClusterSummary *ret);
+
+/* The one row of ListNodes that a daemon without it (older than cluster mode) stands for:
+ * node id 0, the host name given, a member, and the node's properties. Borrows hostname. */
+NodeRow node_row_from_properties(const Property *props, size_t n, const char *hostname);
+bool node_row_is_member(const NodeRow *row);
 
 /* Whether a ListVMs row passes vm list's --enabled/--disabled (state compared
  * case-insensitively with "enabled"/"disabled"). */

@@ -104,9 +104,12 @@ int adapter_rows_render(const AdapterRow *rows, size_t n, const RenderOptions *o
         return finish_listed(t, o, n, "adapter", "adapters", ret);
 }
 
-int vm_rows_render(const VmRow *rows, size_t n, VmFilter filter, const RenderOptions *o, char **ret) {
-        static const char *const headers[] = { "VM", "STATE", "PERFORMANCE", "VF", "NOTE" };
-        _cleanup_(table_freep) Table *t = table_new_with(o, ELEMENTSOF(headers), headers);
+int vm_rows_render(const VmRow *rows, size_t n, VmFilter filter, bool show_node, const RenderOptions *o,
+                   char **ret) {
+        static const char *const headers[] = { "VM", "NODE", "STATE", "PERFORMANCE", "VF", "NOTE" };
+        static const char *const headers_local[] = { "VM", "STATE", "PERFORMANCE", "VF", "NOTE" };
+        _cleanup_(table_freep) Table *t = show_node ? table_new_with(o, ELEMENTSOF(headers), headers)
+                                                    : table_new_with(o, ELEMENTSOF(headers_local), headers_local);
         int r;
 
         if (!t)
@@ -114,12 +117,97 @@ int vm_rows_render(const VmRow *rows, size_t n, VmFilter filter, const RenderOpt
         for (size_t i = 0; i < n; i++) {
                 if (!vm_row_matches(&rows[i], filter))
                         continue;
-                const char *cells[] = { rows[i].vm, rows[i].state, rows[i].performance, rows[i].vf, rows[i].note };
-                r = table_add_row(t, cells);
+                const char *cells[] = { rows[i].vm, rows[i].node, rows[i].state, rows[i].performance, rows[i].vf,
+                                        rows[i].note };
+                const char *cells_local[] = { rows[i].vm, rows[i].state, rows[i].performance, rows[i].vf,
+                                              rows[i].note };
+                r = table_add_row(t, show_node ? cells : cells_local);
                 if (r < 0)
                         return r;
         }
         return finish_listed(t, o, table_n_rows(t), "VM", "VMs", ret);
+}
+
+int node_rows_render(const NodeRow *rows, size_t n, const RenderOptions *o, char **ret) {
+        static const char *const headers[] = { "ID", "NAME", "STATE", "HT", "CAPACITY", "USABLE", "ASSIGNED" };
+        _cleanup_(table_freep) Table *t = table_new_with(o, ELEMENTSOF(headers), headers);
+        size_t members = 0;
+        int r;
+
+        if (!t)
+                return -ENOMEM;
+        (void) table_set_align(t, 0, TABLE_ALIGN_RIGHT);
+        for (size_t c = 4; c < 7; c++)
+                (void) table_set_align(t, c, TABLE_ALIGN_RIGHT);
+        for (size_t i = 0; i < n; i++) {
+                char id[16], capacity[16], usable[16], assigned[16];
+                snprintf(id, sizeof id, "%" PRIu32, rows[i].id);
+                snprintf(capacity, sizeof capacity, "%" PRIu32, rows[i].capacity_vfs);
+                snprintf(usable, sizeof usable, "%" PRIu32, rows[i].usable_vfs);
+                snprintf(assigned, sizeof assigned, "%" PRIu32, rows[i].assigned_vfs);
+                const char *cells[] = { id,       rows[i].name, rows[i].state, rows[i].hyperthreading ? "yes" : "no",
+                                        capacity, usable,       assigned };
+                r = table_add_row(t, cells);
+                if (r < 0)
+                        return r;
+                /* the note under the node: the table stays narrow */
+                r = table_set_detail(t, rows[i].note);
+                if (r < 0)
+                        return r;
+                if (node_row_is_member(&rows[i]))
+                        members++;
+        }
+
+        _cleanup_free_ char *footer = NULL;
+        if (members == n) {
+                if (asprintf(&footer, "%zu %s listed.", n, n == 1 ? "node" : "nodes") < 0)
+                        return -ENOMEM;
+        } else if (asprintf(&footer, "%zu %s listed: %zu %s, %zu lost.", n, n == 1 ? "node" : "nodes", members,
+                            members == 1 ? "member" : "members", n - members) < 0)
+                return -ENOMEM;
+        return finish(t, o, footer, ret);
+}
+
+/* What the cluster is called: its name, or what stands for one. */
+static void append_cluster_name(StrBuf *b, const ClusterInfo *c) {
+        if (!isempty(c->name))
+                strbuf_appendf(b, "%s", c->name);
+        else if (cluster_info_in_cluster(c))
+                strbuf_appendf(b, "unnamed corosync cluster (no totem.cluster_name)");
+        else
+                strbuf_appendf(b, "not in a cluster (cluster of one)");
+}
+
+int cluster_summary_render(const ClusterSummary *s, char **ret) {
+        StrBuf b = {};
+        bool in_cluster = cluster_info_in_cluster(&s->cluster);
+
+        strbuf_appendf(&b, "Cluster: ");
+        append_cluster_name(&b, &s->cluster);
+        strbuf_appendf(&b, "\nQuorate: %s\n",
+                       s->cluster.quorate ? "yes"
+                                          : "no (settings and new admissions are refused until quorum returns)");
+        strbuf_appendf(&b, "Members: %" PRIu32, s->cluster.members);
+        if (s->n_lost > 0)
+                strbuf_appendf(&b, " (%zu %s lost)", s->n_lost, s->n_lost == 1 ? "node" : "nodes");
+        strbuf_appendf(&b, "\nEnabled: %s\n", s->enabled ? "yes" : "no");
+        strbuf_appendf(&b, "Intent: %s\n", isempty(s->intent) ? "-" : s->intent);
+        strbuf_appendf(&b, "Node reserve: %" PRIu32 "%%\n", s->reserve);
+        if (in_cluster && s->cluster.members > 1)
+                strbuf_appendf(&b, "Nodes in reserve: %" PRIu32 " of %" PRIu32 "\n", s->reserve_nodes,
+                               s->cluster.members);
+        else
+                strbuf_appendf(&b, "Nodes in reserve: 0 (one node: %" PRIu32 "%% of its VFs are held in reserve)\n",
+                               s->reserve);
+        strbuf_appendf(&b, "Capacity VFs: %" PRIu64 "\n", s->capacity_vfs);
+        strbuf_appendf(&b, "Usable VFs: %" PRIu64 "\n", s->usable_vfs);
+        strbuf_appendf(&b, "Assigned VFs: %" PRIu64 "\n", s->assigned_vfs);
+
+        char *text = strbuf_steal(&b);
+        if (!text)
+                return -ENOMEM;
+        *ret = text;
+        return 0;
 }
 
 static char *join(const char *const *v, size_t n, const char *sep) {
@@ -179,6 +267,8 @@ int vm_results_render(const VmResult *results, size_t n, const RenderOptions *o,
         return finish(t, o, footer, ret);
 }
 
+/* The status lines in order. ClusterName stands for the "Cluster:" line made of the three
+ * cluster properties; ClusterNodes and Quorate are in it (label NULL). */
 static const struct {
         const char *name, *label;
 } property_labels[] = {
@@ -189,6 +279,9 @@ static const struct {
         { "CapacityVFs", "Capacity VFs" },
         { "UsableVFs", "Usable VFs" },
         { "AssignedVFs", "Assigned VFs" },
+        { "ClusterName", "Cluster" },
+        { "ClusterNodes", NULL },
+        { "Quorate", NULL },
         { "Version", "Version" },
 };
 
@@ -216,12 +309,28 @@ static void append_property(StrBuf *b, const char *label, const Property *p) {
         strbuf_appendf(b, "\n");
 }
 
+/* "Cluster: prod, 3 members, quorate", also for a daemon without the cluster properties
+ * (a cluster of one). */
+static void append_cluster_line(StrBuf *b, const Property *props, size_t n) {
+        ClusterInfo c = cluster_info_from_properties(props, n);
+        strbuf_appendf(b, "Cluster: ");
+        append_cluster_name(b, &c);
+        if (cluster_info_in_cluster(&c))
+                strbuf_appendf(b, ", %" PRIu32 " %s, %s", c.members, c.members == 1 ? "member" : "members",
+                               c.quorate ? "quorate" : "not quorate (settings and new admissions refused)");
+        strbuf_appendf(b, "\n");
+}
+
 int properties_render(const Property *props, size_t n, char **ret) {
         StrBuf b = {};
 
         for (size_t k = 0; k < ELEMENTSOF(property_labels); k++) {
+                if (streq(property_labels[k].name, "ClusterName")) {
+                        append_cluster_line(&b, props, n);
+                        continue;
+                }
                 const Property *p = property_find(props, n, property_labels[k].name);
-                if (p)
+                if (p && property_labels[k].label)
                         append_property(&b, property_labels[k].label, p);
         }
         for (size_t i = 0; i < n; i++) {

@@ -20,8 +20,16 @@ typedef struct RenderOptions {
 int prereq_rows_render(const PrereqRow *rows, size_t n, const RenderOptions *o, char **ret);
 /* ADDRESS IFNAME DRIVER SUPPORT TOTAL ENABLED ASSIGNED */
 int adapter_rows_render(const AdapterRow *rows, size_t n, const RenderOptions *o, char **ret);
-/* VM STATE PERFORMANCE VF NOTE, only rows that pass filter */
-int vm_rows_render(const VmRow *rows, size_t n, VmFilter filter, const RenderOptions *o, char **ret);
+/* VM STATE PERFORMANCE VF NOTE, only rows that pass filter; with show_node (in a
+ * cluster) VM NODE STATE PERFORMANCE VF NOTE. */
+int vm_rows_render(const VmRow *rows, size_t n, VmFilter filter, bool show_node, const RenderOptions *o,
+                   char **ret);
+/* ID NAME STATE HT CAPACITY USABLE ASSIGNED, each node's note (if any) below it, indented
+ * and wrapped; footer "N nodes listed." or "N nodes listed: M members, L lost." */
+int node_rows_render(const NodeRow *rows, size_t n, const RenderOptions *o, char **ret);
+/* cluster status: "Key: value" lines (Cluster, Quorate, Members, Enabled, Intent, Node
+ * reserve, Nodes in reserve, Capacity VFs, Usable VFs, Assigned VFs). */
+int cluster_summary_render(const ClusterSummary *s, char **ret);
 /* NAME TYPES ADAPTERS (lists comma-separated) */
 int intent_rows_render(const IntentRow *rows, size_t n, const RenderOptions *o, char **ret);
 /* VM RESULT ERROR; a failed row is followed by the error's message when the error table
@@ -29,8 +37,9 @@ int intent_rows_render(const IntentRow *rows, size_t n, const RenderOptions *o, 
 int vm_results_render(const VmResult *results, size_t n, const RenderOptions *o, char **ret);
 /* "Key: value" lines, known properties first in the contract's order with readable keys
  * (Enabled, Intent, Node reserve, Hyperthreading, Capacity VFs, Usable VFs, Assigned VFs,
- * Version), then any other property under its D-Bus name. Booleans are yes/no, an
- * empty string is "-", the reserve gets a '%'. */
+ * Cluster, Version), then any other property under its D-Bus name. Booleans are yes/no,
+ * an empty string is "-", the reserve gets a '%'. The Cluster line is made of ClusterName,
+ * ClusterNodes and Quorate, and is there without them too (a cluster of one). */
 int properties_render(const Property *props, size_t n, char **ret);
 
 /* ACCELNET_BUS_ERROR_PREFIX "NoSuchVM" → "NoSuchVM"; other names unchanged. Borrowed. */

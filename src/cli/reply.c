@@ -44,6 +44,17 @@ int vm_rows_read(sd_bus_message *m, VmRow **ret, size_t *ret_n) {
                                  &_x->note);
 }
 
+int cluster_vm_rows_read(sd_bus_message *m, VmRow **ret, size_t *ret_n) {
+        return READ_STRUCT_ARRAY(m, "ssssss", VmRow, ret, ret_n, &_x->vm, &_x->node, &_x->state, &_x->performance,
+                                 &_x->vf, &_x->note);
+}
+
+int node_rows_read(sd_bus_message *m, NodeRow **ret, size_t *ret_n) {
+        return READ_STRUCT_ARRAY(m, "ussbuuus", NodeRow, ret, ret_n, &_x->id, &_x->name, &_x->state,
+                                 &_x->hyperthreading, &_x->capacity_vfs, &_x->usable_vfs, &_x->assigned_vfs,
+                                 &_x->note);
+}
+
 int vm_results_read(sd_bus_message *m, VmResult **ret, size_t *ret_n) {
         return READ_STRUCT_ARRAY(m, "ss", VmResult, ret, ret_n, &_x->vm, &_x->error);
 }

@@ -147,6 +147,34 @@ TEST(vm_errors) {
         CHECK_USAGE("Unknown vm command 'start'", "vm", "start", "x");
 }
 
+TEST(cluster_verbs) {
+        _cleanup_(cli_args_done) CliArgs a = {};
+        _cleanup_free_ char *e = NULL;
+
+        CHECK_INT(PARSE(&a, &e, "cluster", "status"), 0);
+        CHECK_INT(a.action, CLI_ACTION_RUN);
+        CHECK_INT(a.verb, VERB_CLUSTER_STATUS);
+        CHECK_INT(a.n_vms, 0);
+        cli_args_done(&a);
+
+        CHECK_INT(PARSE(&a, &e, "--json=short", "cluster", "nodes", "--no-legend"), 0);
+        CHECK_INT(a.verb, VERB_CLUSTER_NODES);
+        CHECK_INT(a.json, JSON_MODE_SHORT);
+        CHECK(!a.legend);
+        cli_args_done(&a);
+
+        CHECK_USAGE("Missing cluster command: expected status or nodes.", "cluster");
+        CHECK_USAGE("Unknown cluster command 'list': expected status or nodes.", "cluster", "list");
+        CHECK_USAGE("'cluster nodes' takes no arguments (got 'n1')", "cluster", "nodes", "n1");
+        CHECK_USAGE("Option --enabled does not apply to 'cluster nodes'", "cluster", "nodes", "--enabled");
+        CHECK_USAGE("Option --node-reserve does not apply to 'cluster status'", "cluster", "status",
+                    "--node-reserve", "5");
+        CHECK_USAGE("Option --intent must follow the command", "cluster", "--intent", "c", "status");
+        /* the vm group's messages are as they were */
+        CHECK_USAGE("Missing vm command: expected enable, set, disable or list.", "vm");
+        CHECK_USAGE("Unknown vm command 'nodes': expected enable, set, disable or list.", "vm", "nodes");
+}
+
 TEST(general_errors) {
         CHECK_USAGE("Unknown command 'frobnicate'", "frobnicate");
         CHECK_USAGE("Unknown option '--frob'", "adapters", "--frob");
@@ -319,11 +347,13 @@ static void check_width(const char *text, const char *what) {
 }
 
 TEST(help_width) {
-        _cleanup_free_ char *all = cli_help_text(_VERB_INVALID, false), *vm = cli_help_text(_VERB_INVALID, true);
+        _cleanup_free_ char *all = cli_help_text(_VERB_INVALID, NULL), *vm = cli_help_text(_VERB_INVALID, "vm"),
+                            *cluster = cli_help_text(_VERB_INVALID, "cluster");
         check_width(all, "general help");
         check_width(vm, "vm help");
+        check_width(cluster, "cluster help");
         for (int v = 0; v < _VERB_MAX; v++) {
-                _cleanup_free_ char *one = cli_help_text((Verb) v, false);
+                _cleanup_free_ char *one = cli_help_text((Verb) v, NULL);
                 check_width(one, verb_to_string((Verb) v));
                 /* each verb's help shows its usage line and the global options */
                 CHECK_CONTAINS(one, "accelnetctl [OPTIONS...] ");
@@ -331,8 +361,8 @@ TEST(help_width) {
                 CHECK_CONTAINS(one, "--no-ask-password");
         }
         /* the options of the verbs, and every tier by the name people type */
-        _cleanup_free_ char *en = cli_help_text(VERB_ENABLE, false), *vl = cli_help_text(VERB_VM_LIST, false),
-                            *ve = cli_help_text(VERB_VM_ENABLE, false);
+        _cleanup_free_ char *en = cli_help_text(VERB_ENABLE, NULL), *vl = cli_help_text(VERB_VM_LIST, NULL),
+                            *ve = cli_help_text(VERB_VM_ENABLE, NULL);
         CHECK_CONTAINS(en, "  --intent NAME ");
         CHECK_CONTAINS(en, "default 50");
         CHECK_CONTAINS(vl, "  --enabled ");
@@ -366,7 +396,17 @@ TEST(help_and_version) {
 
         CHECK_INT(PARSE(&a, &e, "vm", "--help"), 0);
         CHECK_INT(a.action, CLI_ACTION_HELP);
-        CHECK(a.vm_group);
+        CHECK_STR(a.group, "vm");
+
+        CHECK_INT(PARSE(&a, &e, "help", "cluster"), 0);
+        CHECK_INT(a.action, CLI_ACTION_HELP);
+        CHECK_INT(a.verb, _VERB_INVALID);
+        CHECK_STR(a.group, "cluster");
+
+        CHECK_INT(PARSE(&a, &e, "cluster", "nodes", "--help"), 0);
+        CHECK_INT(a.action, CLI_ACTION_HELP);
+        CHECK_INT(a.verb, VERB_CLUSTER_NODES);
+        CHECK(a.group == NULL);
 
         CHECK_INT(PARSE(&a, &e, "help", "vm", "list"), 0);
         CHECK_INT(a.action, CLI_ACTION_HELP);
@@ -384,20 +424,38 @@ TEST(help_and_version) {
 }
 
 TEST(help_text) {
-        _cleanup_free_ char *all = cli_help_text(_VERB_INVALID, false);
+        _cleanup_free_ char *all = cli_help_text(_VERB_INVALID, NULL);
         ASSERT(all);
         /* every verb's syntax is in the general help */
         for (int v = 0; v < _VERB_MAX; v++)
                 CHECK_CONTAINS(all, verb_to_string((Verb) v));
         CHECK_CONTAINS(all, "enable --intent NAME [--node-reserve N]");
         CHECK_CONTAINS(all, "vm enable VM... --performance low|medium|high");
+        CHECK_CONTAINS(all, "cluster status");
+        CHECK_CONTAINS(all, "cluster nodes");
         CHECK_CONTAINS(all, "--json");
 
-        _cleanup_free_ char *vm = cli_help_text(_VERB_INVALID, true);
+        _cleanup_free_ char *vm = cli_help_text(_VERB_INVALID, "vm");
+        CHECK_CONTAINS(vm, "accelnetctl [OPTIONS...] vm COMMAND ...\n\nManage Accelerated Networking of VMs.\n");
         CHECK_CONTAINS(vm, "vm list [--enabled|--disabled]");
         CHECK(!strstr(vm, "adapters"));
+        CHECK(!strstr(vm, "cluster"));
 
-        _cleanup_free_ char *one = cli_help_text(VERB_SET, false);
+        _cleanup_free_ char *cluster = cli_help_text(_VERB_INVALID, "cluster");
+        CHECK_CONTAINS(cluster, "accelnetctl [OPTIONS...] cluster COMMAND ...\n");
+        CHECK_CONTAINS(cluster, "cluster status");
+        CHECK_CONTAINS(cluster, "cluster nodes");
+        CHECK(!strstr(cluster, "vm list"));
+
+        /* an unknown group: the general help */
+        _cleanup_free_ char *other = cli_help_text(_VERB_INVALID, "bogus");
+        CHECK_STR(other, all);
+
+        _cleanup_free_ char *cs = cli_help_text(VERB_CLUSTER_STATUS, NULL);
+        CHECK_CONTAINS(cs, "accelnetctl [OPTIONS...] cluster status\n");
+        CHECK_CONTAINS(cs, "k = min(N - 1, ceil(N x reserve / 100))");
+
+        _cleanup_free_ char *one = cli_help_text(VERB_SET, NULL);
         CHECK_CONTAINS(one, "accelnetctl [OPTIONS...] set [--intent NAME] [--node-reserve N]");
         CHECK_CONTAINS(one, "--node-reserve N");
         CHECK(!strstr(one, "default 50"));
@@ -408,12 +466,18 @@ TEST(tables) {
                 const char *s = verb_to_string((Verb) v);
                 CHECK(s != NULL);
                 const char *sp = strchr(s, ' ');
-                if (sp)
-                        CHECK_INT(verb_from_string("vm", sp + 1), v);
-                else
+                if (sp) {
+                        _cleanup_free_ char *group = strndup(s, (size_t) (sp - s));
+                        CHECK_INT(verb_from_string(group, sp + 1), v);
+                } else
                         CHECK_INT(verb_from_string(NULL, s), v);
         }
         CHECK_INT(verb_from_string(NULL, "list"), _VERB_INVALID); /* only under vm */
+        CHECK_INT(verb_from_string(NULL, "nodes"), _VERB_INVALID); /* only under cluster */
+        CHECK_INT(verb_from_string("vm", "status"), _VERB_INVALID);
+        CHECK_INT(verb_from_string("cluster", "status"), VERB_CLUSTER_STATUS);
+        CHECK_STR(verb_to_string(VERB_CLUSTER_NODES), "cluster nodes");
+        CHECK(!verb_is_mutating(VERB_CLUSTER_STATUS) && !verb_is_mutating(VERB_CLUSTER_NODES));
         CHECK(verb_is_mutating(VERB_ENABLE) && verb_is_mutating(VERB_VM_DISABLE));
         CHECK(!verb_is_mutating(VERB_STATUS) && !verb_is_mutating(VERB_VM_LIST));
 
@@ -436,6 +500,7 @@ int main(void) {
         RUN(set);
         RUN(vm_verbs);
         RUN(vm_errors);
+        RUN(cluster_verbs);
         RUN(general_errors);
         RUN(every_option);
         RUN(option_errors);

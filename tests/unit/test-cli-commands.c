@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Every accelnetctl verb against a fake org.accelnet1.Manager over a peer-to-peer
  * connection (a socketpair, no bus daemon): what goes on the wire, what is printed, and
- * the exit status. */
+ * the exit status. Two fakes: one as accelnetd was before cluster mode (no cluster
+ * properties, no ListNodes or ListClusterVMs), one in a corosync cluster. */
 #include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <systemd/sd-bus.h>
 
 #include "cli/args.h"
@@ -22,8 +24,15 @@ typedef struct Fake {
         int enabled, hyperthreading;
         char *intent_name, *version;
         uint32_t reserve, capacity, usable, assigned;
+        /* cluster mode: the cluster properties and methods */
+        bool cluster;
+        char *cluster_name;
+        uint32_t cluster_nodes;
+        int quorate;
         /* the last call, "Method arg arg ..." */
         char last[512];
+        /* every call, "Method Method ..." */
+        char calls[512];
 } Fake;
 
 static void record(Fake *f, sd_bus_message *m, const char *args) {
@@ -36,10 +45,14 @@ static int method_list_adapters(sd_bus_message *m, void *userdata, sd_bus_error 
                                           2, "0000:3b:00.1", "ens1f1", "ixgbe", "MissingAcs", 63, 0, 0);
 }
 
-/* Runs before the vtable, whose declared reply signature sd-bus enforces: with bad_reply
- * ListAdapters answers with a signature the client does not expect. */
+/* Runs before the vtables, for every call (also those sd-bus answers itself, GetAll, and
+ * those it refuses as UnknownMethod), whose names it notes in calls. With bad_reply
+ * ListAdapters answers with a signature the client does not expect (sd-bus enforces the
+ * vtable's). */
 static int object_bad_reply(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Fake *f = userdata;
+        size_t len = strlen(f->calls);
+        snprintf(f->calls + len, sizeof f->calls - len, "%s%s", len ? " " : "", sd_bus_message_get_member(m));
         if (!f->bad_reply || !sd_bus_message_is_method_call(m, ACCELNET_BUS_MANAGER_INTERFACE, "ListAdapters"))
                 return 0;
         record(f, m, "");
@@ -82,6 +95,9 @@ static int method_enable(sd_bus_message *m, void *userdata, sd_bus_error *error)
                 return r;
         snprintf(buf, sizeof buf, "%s %" PRIu32, intent, reserve);
         record(userdata, m, buf);
+        if (!((Fake *) userdata)->quorate)
+                return sd_bus_error_set(error, an_error_bus_name(AN_ERROR_NO_QUORUM),
+                                        an_error_message(AN_ERROR_NO_QUORUM));
         if (streq(intent, "other") && streq(sd_bus_message_get_member(m), "Enable"))
                 return sd_bus_error_setf(error, an_error_bus_name(AN_ERROR_ALREADY_ENABLED), ALREADY_ENABLED_MESSAGE,
                                          intent, reserve);
@@ -176,6 +192,31 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_END,
 };
 
+static int method_list_nodes(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        record(userdata, m, "");
+        return sd_bus_reply_method_return(m, "a(ussbuuus)", 3, 1, "n1", "member", 1, 14, 7, 2, "", 2, "n2", "member",
+                                          1, 14, 7, 1, "", 3, "n3", "lost", 1, 7, 0, 0,
+                                          "Lost from the membership; its VMs fail over to the members.");
+}
+
+static int method_list_cluster_vms(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        record(userdata, m, "");
+        return sd_bus_reply_method_return(m, "a(ssssss)", 3, "web1", "n1", "enabled", "High", "0000:3b:10.0", "",
+                                          "db", "n2", "disabled", "", "", "on node n2", "batch", "n2", "enabled",
+                                          "Low", "0000:5e:10.2", "on node n2");
+}
+
+/* Registered after manager_vtable, on the same interface, by the fake in cluster mode. */
+static const sd_bus_vtable cluster_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("ClusterName", "s", NULL, offsetof(Fake, cluster_name), 0),
+        SD_BUS_PROPERTY("ClusterNodes", "u", NULL, offsetof(Fake, cluster_nodes), 0),
+        SD_BUS_PROPERTY("Quorate", "b", NULL, offsetof(Fake, quorate), 0),
+        SD_BUS_METHOD("ListNodes", "", "a(ussbuuus)", method_list_nodes, 0),
+        SD_BUS_METHOD("ListClusterVMs", "", "a(ssssss)", method_list_cluster_vms, 0),
+        SD_BUS_VTABLE_END,
+};
+
 static void *server(void *p) {
         Fake *f = p;
         sd_bus *bus = NULL;
@@ -185,6 +226,8 @@ static void *server(void *p) {
             sd_bus_add_object(bus, NULL, ACCELNET_BUS_PATH, object_bad_reply, f) < 0 ||
             sd_bus_add_object_vtable(bus, NULL, ACCELNET_BUS_PATH, ACCELNET_BUS_MANAGER_INTERFACE, manager_vtable,
                                      f) < 0 ||
+            (f->cluster && sd_bus_add_object_vtable(bus, NULL, ACCELNET_BUS_PATH, ACCELNET_BUS_MANAGER_INTERFACE,
+                                                    cluster_vtable, f) < 0) ||
             sd_bus_start(bus) < 0) {
                 fprintf(stderr, "fake server setup failed\n");
                 sd_bus_unref(bus);
@@ -211,24 +254,39 @@ static Fake fake = {
         .capacity = 126,
         .usable = 63,
         .assigned = 2,
+        .quorate = 1, /* not a property of this one: Enable's behaviour */
 };
-static sd_bus *client = NULL;
+static Fake cluster_fake = {
+        .enabled = 1,
+        .intent_name = (char *) "compute1",
+        .version = (char *) "0.2.0",
+        .reserve = 50,
+        .capacity = 14,
+        .usable = 7,
+        .assigned = 2,
+        .cluster = true,
+        .cluster_name = (char *) "prod",
+        .cluster_nodes = 2,
+        .quorate = 1,
+};
+static sd_bus *client = NULL, *cluster_client = NULL;
 
-/* Runs one command line against the fake; output and errors in the buffers. */
-static int run(char **out, char **err, int argc, char *const *argv) {
+/* Runs one command line against a fake; output and errors in the buffers. */
+static int run_on(Fake *f, sd_bus *bus, char **out, char **err, int argc, char *const *argv) {
         CliArgs a = {};
         _cleanup_free_ char *e = NULL;
         size_t n_out = 0, n_err = 0;
 
         *out = *err = NULL;
-        fake.last[0] = '\0';
+        f->last[0] = '\0';
+        f->calls[0] = '\0';
         int r = cli_args_parse(argc, argv, &a, &e);
         if (r < 0) {
                 fprintf(stderr, "parse failed: %s\n", strempty(e));
                 return -1;
         }
         FILE *fo = open_memstream(out, &n_out), *fe = open_memstream(err, &n_err);
-        CliContext ctx = { .bus = client, .args = &a, .out = fo, .err = fe, .width = 100 };
+        CliContext ctx = { .bus = bus, .args = &a, .out = fo, .err = fe, .width = 100 };
         r = cli_run(&ctx);
         fclose(fo);
         fclose(fe);
@@ -236,22 +294,36 @@ static int run(char **out, char **err, int argc, char *const *argv) {
         return r;
 }
 
-#define RUN_CLI(out, err, ...)                                                                 \
-        run(out, err, (int) (sizeof((const char *[]) { "accelnetctl", __VA_ARGS__ }) / sizeof(char *)), \
-            (char *const[]) { "accelnetctl", __VA_ARGS__, NULL })
+#define ARGS(...)                                                                              \
+        (int) (sizeof((const char *[]) { "accelnetctl", __VA_ARGS__ }) / sizeof(char *)),              \
+                (char *const[]) { "accelnetctl", __VA_ARGS__, NULL }
+/* against the daemon as it was before cluster mode */
+#define RUN_CLI(out, err, ...) run_on(&fake, client, out, err, ARGS(__VA_ARGS__))
+/* against the one in a cluster */
+#define RUN_CLUSTER(out, err, ...) run_on(&cluster_fake, cluster_client, out, err, ARGS(__VA_ARGS__))
 
 TEST(status) {
         _cleanup_free_ char *out = NULL, *err = NULL;
         CHECK_INT(RUN_CLI(&out, &err, "status"), 0);
         CHECK_STR(out, "Enabled: yes\nIntent: compute1\nNode reserve: 50%\nHyperthreading: no\n"
-                       "Capacity VFs: 126\nUsable VFs: 63\nAssigned VFs: 2\nVersion: 0.1.0\n");
+                       "Capacity VFs: 126\nUsable VFs: 63\nAssigned VFs: 2\n"
+                       "Cluster: not in a cluster (cluster of one)\nVersion: 0.1.0\n");
         CHECK_STR(err, "");
 
+        /* a daemon without the cluster properties is a cluster of one, in JSON too */
         _cleanup_free_ char *jout = NULL, *jerr = NULL;
         CHECK_INT(RUN_CLI(&jout, &jerr, "status", "--json=short"), 0);
         CHECK_STR(jout, "{\"enabled\":true,\"intent_name\":\"compute1\",\"node_reserve_percentage\":50,"
                         "\"hyperthreading_enabled\":false,\"capacity_vfs\":126,\"usable_vfs\":63,"
-                        "\"assigned_vfs\":2,\"version\":\"0.1.0\",\"provisioning\":[]}\n");
+                        "\"assigned_vfs\":2,\"version\":\"0.1.0\",\"cluster_name\":\"\",\"cluster_nodes\":1,"
+                        "\"quorate\":true,\"provisioning\":[]}\n");
+
+        _cleanup_free_ char *cout = NULL, *cerr = NULL;
+        CHECK_INT(RUN_CLUSTER(&cout, &cerr, "status"), 0);
+        CHECK_STR(cout, "Enabled: yes\nIntent: compute1\nNode reserve: 50%\nHyperthreading: no\n"
+                        "Capacity VFs: 14\nUsable VFs: 7\nAssigned VFs: 2\n"
+                        "Cluster: prod, 2 members, quorate\nVersion: 0.2.0\n");
+        CHECK_STR(cerr, "");
 }
 
 TEST(adapters) {
@@ -283,6 +355,9 @@ TEST(lists) {
         CHECK_INT(RUN_CLI(&out, &err, "vm", "list", "--enabled", "--no-legend"), 0);
         CHECK_STR(out, "web1  enabled High 0000:3b:10.0 -\n"
                        "batch enabled Low  0000:3b:10.2 applies at next start\n");
+        /* a daemon without ListClusterVMs answers UnknownMethod: ListVMs, and no error */
+        CHECK_STR(fake.calls, "ListClusterVMs ListVMs");
+        CHECK_STR(err, "");
 
         _cleanup_free_ char *iout = NULL, *ierr = NULL;
         CHECK_INT(RUN_CLI(&iout, &ierr, "intents"), 0);
@@ -304,6 +379,133 @@ TEST(lists) {
                         "Failed acs   0000:3b:00.1 SriovSupportMissingAcs\n"
                         "    The root port lacks ACS.\n"
                         "\n2 checks: 1 passed, 0 warnings, 1 failed.\n");
+}
+
+TEST(cluster_vm_list) {
+        _cleanup_free_ char *out = NULL, *err = NULL;
+        CHECK_INT(RUN_CLUSTER(&out, &err, "vm", "list"), 0);
+        CHECK_STR(cluster_fake.calls, "ListClusterVMs GetAll");
+        CHECK_STR(out, "VM    NODE STATE    PERFORMANCE VF           NOTE\n"
+                       "web1  n1   enabled  High        0000:3b:10.0 -\n"
+                       "db    n2   disabled -           -            on node n2\n"
+                       "batch n2   enabled  Low         0000:5e:10.2 on node n2\n"
+                       "\n"
+                       "3 VMs listed.\n");
+        CHECK_STR(err, "");
+
+        _cleanup_free_ char *jout = NULL, *jerr = NULL;
+        CHECK_INT(RUN_CLUSTER(&jout, &jerr, "vm", "list", "--disabled", "--json=short"), 0);
+        CHECK_STR(cluster_fake.calls, "ListClusterVMs"); /* JSON has the node on every row */
+        CHECK_STR(jout, "[{\"vm\":\"db\",\"node\":\"n2\",\"state\":\"disabled\",\"performance\":\"\",\"vf\":\"\","
+                        "\"note\":\"on node n2\"}]\n");
+
+        /* a new daemon on a cluster of one: no NODE column, the host on every row adds nothing */
+        cluster_fake.cluster_name = (char *) "";
+        cluster_fake.cluster_nodes = 1;
+        _cleanup_free_ char *oout = NULL, *oerr = NULL;
+        CHECK_INT(RUN_CLUSTER(&oout, &oerr, "vm", "list", "--no-legend", "--enabled"), 0);
+        CHECK_STR(oout, "web1  enabled High 0000:3b:10.0 -\n"
+                        "batch enabled Low  0000:5e:10.2 on node n2\n");
+        cluster_fake.cluster_name = (char *) "prod";
+        cluster_fake.cluster_nodes = 2;
+
+        /* JSON from a daemon without ListClusterVMs: no "node" */
+        _cleanup_free_ char *lout = NULL, *lerr = NULL;
+        CHECK_INT(RUN_CLI(&lout, &lerr, "vm", "list", "--json=short", "--disabled"), 0);
+        CHECK_STR(lout, "[{\"vm\":\"db\",\"state\":\"disabled\",\"performance\":\"\",\"vf\":\"\",\"note\":\"\"}]\n");
+}
+
+TEST(cluster_status) {
+        _cleanup_free_ char *out = NULL, *err = NULL;
+        CHECK_INT(RUN_CLUSTER(&out, &err, "cluster", "status"), 0);
+        CHECK_STR(cluster_fake.calls, "GetAll ListNodes");
+        /* k = min(2 - 1, ceil(2 x 50 / 100)) = 1; the VFs of the two members */
+        CHECK_STR(out, "Cluster: prod\n"
+                       "Quorate: yes\n"
+                       "Members: 2 (1 node lost)\n"
+                       "Enabled: yes\n"
+                       "Intent: compute1\n"
+                       "Node reserve: 50%\n"
+                       "Nodes in reserve: 1 of 2\n"
+                       "Capacity VFs: 28\n"
+                       "Usable VFs: 14\n"
+                       "Assigned VFs: 3\n");
+        CHECK_STR(err, "");
+
+        _cleanup_free_ char *jout = NULL, *jerr = NULL;
+        CHECK_INT(RUN_CLUSTER(&jout, &jerr, "cluster", "status", "--json=short"), 0);
+        CHECK_STR(jout, "{\"cluster_name\":\"prod\",\"quorate\":true,\"cluster_nodes\":2,\"enabled\":true,"
+                        "\"intent_name\":\"compute1\",\"node_reserve_percentage\":50,\"reserve_nodes\":1,"
+                        "\"capacity_vfs\":28,\"usable_vfs\":14,\"assigned_vfs\":3}\n");
+
+        /* a daemon older than cluster mode: a cluster of one, from its properties */
+        _cleanup_free_ char *oout = NULL, *oerr = NULL;
+        CHECK_INT(RUN_CLI(&oout, &oerr, "cluster", "status"), 0);
+        CHECK_STR(fake.calls, "GetAll ListNodes");
+        CHECK_STR(oout, "Cluster: not in a cluster (cluster of one)\n"
+                        "Quorate: yes\n"
+                        "Members: 1\n"
+                        "Enabled: yes\n"
+                        "Intent: compute1\n"
+                        "Node reserve: 50%\n"
+                        "Nodes in reserve: 0 (one node: 50% of its VFs are held in reserve)\n"
+                        "Capacity VFs: 126\n"
+                        "Usable VFs: 63\n"
+                        "Assigned VFs: 2\n");
+        CHECK_STR(oerr, "");
+        _cleanup_free_ char *ojout = NULL, *ojerr = NULL;
+        CHECK_INT(RUN_CLI(&ojout, &ojerr, "cluster", "status", "--json=short"), 0);
+        CHECK_STR(ojout, "{\"cluster_name\":\"\",\"quorate\":true,\"cluster_nodes\":1,\"enabled\":true,"
+                         "\"intent_name\":\"compute1\",\"node_reserve_percentage\":50,\"reserve_nodes\":0,"
+                         "\"capacity_vfs\":126,\"usable_vfs\":63,\"assigned_vfs\":2}\n");
+}
+
+TEST(cluster_nodes) {
+        _cleanup_free_ char *out = NULL, *err = NULL;
+        CHECK_INT(RUN_CLUSTER(&out, &err, "cluster", "nodes"), 0);
+        CHECK_STR(out, "ID NAME STATE  HT  CAPACITY USABLE ASSIGNED\n"
+                       " 1 n1   member yes       14      7        2\n"
+                       " 2 n2   member yes       14      7        1\n"
+                       " 3 n3   lost   yes        7      0        0\n"
+                       "    Lost from the membership; its VMs fail over to the members.\n"
+                       "\n"
+                       "3 nodes listed: 2 members, 1 lost.\n");
+        CHECK_STR(err, "");
+
+        _cleanup_free_ char *jout = NULL, *jerr = NULL;
+        CHECK_INT(RUN_CLUSTER(&jout, &jerr, "--json=short", "cluster", "nodes"), 0);
+        CHECK_CONTAINS(jout, "[{\"node_id\":1,\"name\":\"n1\",\"state\":\"member\",\"hyperthreading\":true,"
+                             "\"capacity_vfs\":14,\"usable_vfs\":7,\"assigned_vfs\":2,\"note\":\"\"},");
+
+        /* a daemon without ListNodes: one row, node id 0, this host */
+        char host[256] = "";
+        CHECK_INT(gethostname(host, sizeof host), 0);
+        _cleanup_free_ char *oout = NULL, *oerr = NULL;
+        CHECK_INT(RUN_CLI(&oout, &oerr, "cluster", "nodes", "--json=short"), 0);
+        char expected[512];
+        snprintf(expected, sizeof expected,
+                 "[{\"node_id\":0,\"name\":\"%s\",\"state\":\"member\",\"hyperthreading\":false,"
+                 "\"capacity_vfs\":126,\"usable_vfs\":63,\"assigned_vfs\":2,\"note\":\"\"}]\n",
+                 host);
+        CHECK_STR(oout, expected);
+        CHECK_STR(oerr, "");
+        _cleanup_free_ char *tout = NULL, *terr = NULL;
+        CHECK_INT(RUN_CLI(&tout, &terr, "cluster", "nodes", "--no-legend"), 0);
+        snprintf(expected, sizeof expected, "0 %s member no 126 63 2\n", host);
+        CHECK_STR(tout, expected);
+}
+
+TEST(no_quorum) {
+        _cleanup_free_ char *o1 = NULL, *e1 = NULL, *o2 = NULL, *e2 = NULL;
+        cluster_fake.quorate = 0;
+        CHECK_INT(RUN_CLUSTER(&o1, &e1, "set", "--node-reserve", "25"), CLI_EXIT_FAILURE);
+        CHECK_STR(cluster_fake.last, "Set  25");
+        CHECK_STR(e1, "accelnetctl: This node is not in the quorate part of the cluster: settings and new "
+                      "admissions are refused until quorum returns. (" ACCELNET_BUS_ERROR_PREFIX "NoQuorum)\n");
+        CHECK_STR(o1, "");
+        CHECK_INT(RUN_CLUSTER(&o2, &e2, "cluster", "status"), 0);
+        CHECK_CONTAINS(o2, "Quorate: no (settings and new admissions are refused until quorum returns)\n");
+        cluster_fake.quorate = 1;
 }
 
 TEST(management) {
@@ -407,21 +609,31 @@ TEST(already_enabled) {
                       "{\"vm\":\"dup1\",\"result\":\"failed\",\"error\":\"" ACCELNET_BUS_ERROR_PREFIX "AlreadyEnabled\"}]\n");
 }
 
-int main(void) {
+/* A server thread for f and a client connected to it. */
+static int connect_fake(Fake *f, pthread_t *t, sd_bus **ret) {
         int fds[2];
-        pthread_t t;
+        sd_bus *bus = NULL;
 
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0) {
                 perror("socketpair");
-                return 1;
+                return -1;
         }
-        fake.fd = fds[0];
-        if (pthread_create(&t, NULL, server, &fake) != 0)
-                return 1;
-        if (sd_bus_new(&client) < 0 || sd_bus_set_fd(client, fds[1], fds[1]) < 0 || sd_bus_start(client) < 0) {
+        f->fd = fds[0];
+        if (pthread_create(t, NULL, server, f) != 0)
+                return -1;
+        if (sd_bus_new(&bus) < 0 || sd_bus_set_fd(bus, fds[1], fds[1]) < 0 || sd_bus_start(bus) < 0) {
                 fprintf(stderr, "client setup failed\n");
-                return 1;
+                return -1;
         }
+        *ret = bus;
+        return 0;
+}
+
+int main(void) {
+        pthread_t t, tc;
+
+        if (connect_fake(&fake, &t, &client) < 0 || connect_fake(&cluster_fake, &tc, &cluster_client) < 0)
+                return 1;
 
         RUN(status);
         RUN(adapters);
@@ -431,8 +643,14 @@ int main(void) {
         RUN(vm_one);
         RUN(vm_many);
         RUN(already_enabled);
+        RUN(cluster_vm_list);
+        RUN(cluster_status);
+        RUN(cluster_nodes);
+        RUN(no_quorum);
 
         client = sd_bus_flush_close_unref(client); /* the server sees the hang-up and ends */
+        cluster_client = sd_bus_flush_close_unref(cluster_client);
         pthread_join(t, NULL);
+        pthread_join(tc, NULL);
         return TEST_MAIN_END();
 }

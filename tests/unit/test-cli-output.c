@@ -5,6 +5,7 @@
 #include "cli/bus.h"
 #include "cli/output.h"
 #include "cli/render.h"
+#include "cli/table.h"
 #include "shared/anerror.h"
 #include "shared/names.h"
 #include "testlib.h"
@@ -23,9 +24,27 @@ static const PrereqRow prereqs[] = {
 };
 
 static const VmRow vms[] = {
-        { "web1", "enabled", "High", "0000:3b:10.0", "" },
-        { "db", "disabled", "", "", "" },
-        { "batch", "Enabled", "Low", "0000:3b:10.2", "applies at next start" },
+        { "web1", "enabled", "High", "0000:3b:10.0", "", NULL },
+        { "db", "disabled", "", "", "", NULL },
+        { "batch", "Enabled", "Low", "0000:3b:10.2", "applies at next start", NULL },
+};
+
+/* ListClusterVMs: the same with their nodes */
+static const VmRow cluster_vms[] = {
+        { "web1", "enabled", "High", "0000:3b:10.0", "", "n1" },
+        { "db", "disabled", "", "", "", "n2" },
+        { "batch", "enabled", "Low", "", "on node n3", "n3" },
+};
+
+/* ListNodes: the README's four nodes (14, 14, 7, 7 VFs), reserve 50 and one node lost */
+static const NodeRow nodes[] = {
+        { 1, "n1", "member", 1, 14, 0, 3, "" },
+        { 2, "n2", "member", 1, 14, 0, 0, "" },
+        { 3, "n3", "member", 1, 7, 7, 1, "" },
+        { 4, "n4.example.com", "member", 1, 7, 7, 0,
+          "Intent adapters missing on this node: ens1f1 (0000:3b:00.1) was not found, so the node offers 7 of its "
+          "14 VFs." },
+        { 5, "n5", "lost", 0, 0, 0, 0, "" },
 };
 
 /* Checks that j is an array of n objects each having exactly the given keys. */
@@ -59,6 +78,20 @@ static json_t *reparse(json_t *j, JsonMode mode) {
         CHECK(back != NULL);
         free(buf);
         return back;
+}
+
+/* Every line at most 80 columns. */
+static void check_width80(const char *text) {
+        const char *p = text;
+        while (p && *p) {
+                const char *nl = strchr(p, '\n');
+                size_t len = nl ? (size_t) (nl - p) : strlen(p);
+                _cleanup_free_ char *l = strndup(p, len);
+                if (utf8_width(l) > 80)
+                        fprintf(stderr, "too wide: %s\n", l);
+                CHECK(utf8_width(l) <= 80);
+                p = nl ? nl + 1 : NULL;
+        }
 }
 
 TEST(adapters_json) {
@@ -98,6 +131,135 @@ TEST(vms_json) {
         _cleanup_json_ json_t *dis = vm_rows_to_json(vms, ELEMENTSOF(vms), VM_FILTER_DISABLED);
         check_shape(dis, 1, keys, ELEMENTSOF(keys));
         CHECK_STR(json_string_value(json_object_get(json_array_get(dis, 0), "vm")), "db");
+
+        /* rows of ListClusterVMs carry their node */
+        static const char *const ckeys[] = { "vm", "node", "state", "performance", "vf", "note" };
+        _cleanup_json_ json_t *cl = vm_rows_to_json(cluster_vms, ELEMENTSOF(cluster_vms), VM_FILTER_ENABLED);
+        check_shape(cl, 2, ckeys, ELEMENTSOF(ckeys));
+        CHECK_STR(json_string_value(json_object_get(json_array_get(cl, 1), "node")), "n3");
+}
+
+TEST(nodes_json) {
+        static const char *const keys[] = { "node_id",    "name",       "state",        "hyperthreading",
+                                            "capacity_vfs", "usable_vfs", "assigned_vfs", "note" };
+        _cleanup_json_ json_t *j = node_rows_to_json(nodes, ELEMENTSOF(nodes));
+        check_shape(j, 5, keys, ELEMENTSOF(keys));
+        json_t *o = json_array_get(j, 3);
+        CHECK_INT(json_integer_value(json_object_get(o, "node_id")), 4);
+        CHECK_STR(json_string_value(json_object_get(o, "name")), "n4.example.com");
+        CHECK(json_is_true(json_object_get(o, "hyperthreading")));
+        CHECK_INT(json_integer_value(json_object_get(o, "capacity_vfs")), 7);
+        CHECK_INT(json_integer_value(json_object_get(o, "usable_vfs")), 7);
+        CHECK_CONTAINS(json_string_value(json_object_get(o, "note")), "Intent adapters missing");
+        CHECK(json_is_false(json_object_get(json_array_get(j, 4), "hyperthreading")));
+        CHECK_STR(json_string_value(json_object_get(json_array_get(j, 4), "state")), "lost");
+
+        _cleanup_json_ json_t *back = reparse(j, JSON_MODE_SHORT);
+        CHECK(json_equal(j, back));
+        _cleanup_json_ json_t *empty = node_rows_to_json(NULL, 0);
+        CHECK(json_is_array(empty) && json_array_size(empty) == 0);
+}
+
+TEST(cluster_summary) {
+        Property props[] = {
+                { .name = "Enabled", .type = PROPERTY_BOOLEAN, .b = true },
+                { .name = "IntentName", .type = PROPERTY_STRING, .s = "compute1" },
+                { .name = "NodeReservePercentage", .type = PROPERTY_UNSIGNED, .u = 50 },
+                { .name = "ClusterName", .type = PROPERTY_STRING, .s = "prod" },
+                { .name = "ClusterNodes", .type = PROPERTY_UNSIGNED, .u = 4 },
+                { .name = "Quorate", .type = PROPERTY_BOOLEAN, .b = true },
+        };
+        ClusterSummary s;
+        cluster_summary_build(props, ELEMENTSOF(props), nodes, ELEMENTSOF(nodes), &s);
+        /* the README's example: k = min(3, ceil(4 x 50 / 100)) = 2, U = 42 - 28 = 14 */
+        CHECK_INT(s.reserve_nodes, 2);
+        CHECK_INT(s.capacity_vfs, 42); /* the members' only */
+        CHECK_INT(s.usable_vfs, 14);
+        CHECK_INT(s.assigned_vfs, 4);
+        CHECK_INT(s.n_members, 4);
+        CHECK_INT(s.n_lost, 1);
+
+        _cleanup_free_ char *text = NULL;
+        CHECK_INT(cluster_summary_render(&s, &text), 0);
+        CHECK_STR(text, "Cluster: prod\n"
+                        "Quorate: yes\n"
+                        "Members: 4 (1 node lost)\n"
+                        "Enabled: yes\n"
+                        "Intent: compute1\n"
+                        "Node reserve: 50%\n"
+                        "Nodes in reserve: 2 of 4\n"
+                        "Capacity VFs: 42\n"
+                        "Usable VFs: 14\n"
+                        "Assigned VFs: 4\n");
+
+        _cleanup_json_ json_t *j = cluster_summary_to_json(&s);
+        _cleanup_json_ json_t *back = reparse(j, JSON_MODE_SHORT);
+        CHECK(json_equal(j, back));
+        char *dump = json_dumps(j, JSON_COMPACT);
+        CHECK_STR(dump, "{\"cluster_name\":\"prod\",\"quorate\":true,\"cluster_nodes\":4,\"enabled\":true,"
+                        "\"intent_name\":\"compute1\",\"node_reserve_percentage\":50,\"reserve_nodes\":2,"
+                        "\"capacity_vfs\":42,\"usable_vfs\":14,\"assigned_vfs\":4}");
+        free(dump);
+
+        /* reserve 0 and 99 on the same four nodes */
+        props[2].u = 0;
+        cluster_summary_build(props, ELEMENTSOF(props), nodes, ELEMENTSOF(nodes), &s);
+        CHECK_INT(s.reserve_nodes, 0);
+        props[2].u = 99;
+        cluster_summary_build(props, ELEMENTSOF(props), nodes, ELEMENTSOF(nodes), &s);
+        CHECK_INT(s.reserve_nodes, 3);
+
+        /* not quorate */
+        props[5].b = false;
+        cluster_summary_build(props, ELEMENTSOF(props), nodes, 4, &s);
+        _cleanup_free_ char *nq = NULL;
+        CHECK_INT(cluster_summary_render(&s, &nq), 0);
+        CHECK_CONTAINS(nq, "Quorate: no (settings and new admissions are refused until quorum returns)\n");
+        CHECK_CONTAINS(nq, "Members: 4\n");
+}
+
+TEST(cluster_of_one) {
+        /* a daemon older than cluster mode: no cluster properties, no ListNodes */
+        Property props[] = {
+                { .name = "Enabled", .type = PROPERTY_BOOLEAN, .b = true },
+                { .name = "IntentName", .type = PROPERTY_STRING, .s = "compute1" },
+                { .name = "NodeReservePercentage", .type = PROPERTY_UNSIGNED, .u = 50 },
+                { .name = "HyperthreadingEnabled", .type = PROPERTY_BOOLEAN, .b = true },
+                { .name = "CapacityVFs", .type = PROPERTY_UNSIGNED, .u = 32 },
+                { .name = "UsableVFs", .type = PROPERTY_UNSIGNED, .u = 16 },
+                { .name = "AssignedVFs", .type = PROPERTY_UNSIGNED, .u = 1 },
+        };
+        ClusterInfo c = cluster_info_from_properties(props, ELEMENTSOF(props));
+        CHECK_STR(c.name, "");
+        CHECK_INT(c.members, 1);
+        CHECK(c.quorate);
+        CHECK(!cluster_info_in_cluster(&c));
+
+        NodeRow row = node_row_from_properties(props, ELEMENTSOF(props), "host1");
+        CHECK_INT(row.id, 0);
+        CHECK_STR(row.name, "host1");
+        CHECK_STR(row.state, ACCELNET_NODE_STATE_MEMBER);
+        CHECK(row.hyperthreading);
+        CHECK_INT(row.capacity_vfs, 32);
+        CHECK_INT(row.usable_vfs, 16);
+        CHECK_INT(row.assigned_vfs, 1);
+        CHECK_STR(row.note, "");
+
+        ClusterSummary s;
+        cluster_summary_build(props, ELEMENTSOF(props), &row, 1, &s);
+        CHECK_INT(s.reserve_nodes, 0);
+        _cleanup_free_ char *text = NULL;
+        CHECK_INT(cluster_summary_render(&s, &text), 0);
+        CHECK_STR(text, "Cluster: not in a cluster (cluster of one)\n"
+                        "Quorate: yes\n"
+                        "Members: 1\n"
+                        "Enabled: yes\n"
+                        "Intent: compute1\n"
+                        "Node reserve: 50%\n"
+                        "Nodes in reserve: 0 (one node: 50% of its VFs are held in reserve)\n"
+                        "Capacity VFs: 32\n"
+                        "Usable VFs: 16\n"
+                        "Assigned VFs: 1\n");
 }
 
 TEST(intents_json) {
@@ -141,6 +303,7 @@ TEST(status_json) {
         CHECK(json_is_object(j));
         CHECK_INT(json_object_size(j), 8);
         CHECK(json_is_true(json_object_get(j, "enabled")));
+        CHECK(!json_object_get(j, "cluster_name")); /* only what the daemon sent */
         CHECK(json_is_false(json_object_get(j, "hyperthreading_enabled")));
         CHECK_STR(json_string_value(json_object_get(j, "intent_name")), "compute1");
         CHECK_INT(json_integer_value(json_object_get(j, "node_reserve_percentage")), 50);
@@ -158,7 +321,58 @@ TEST(status_json) {
                         "Capacity VFs: 14\n"
                         "Usable VFs: 7\n"
                         "Assigned VFs: 1\n"
+                        "Cluster: not in a cluster (cluster of one)\n"
                         "Version: 0.1.0\n");
+
+        /* status --json: a daemon without the cluster properties is a cluster of one */
+        _cleanup_json_ json_t *st = status_to_json(props, ELEMENTSOF(props));
+        CHECK_INT(json_object_size(st), 11);
+        CHECK_STR(json_string_value(json_object_get(st, "cluster_name")), "");
+        CHECK_INT(json_integer_value(json_object_get(st, "cluster_nodes")), 1);
+        CHECK(json_is_true(json_object_get(st, "quorate")));
+        CHECK_STR(json_string_value(json_object_get(st, "version")), "0.1.0");
+}
+
+TEST(status_cluster) {
+        Property props[] = {
+                { .name = "Enabled", .type = PROPERTY_BOOLEAN, .b = true },
+                { .name = "Quorate", .type = PROPERTY_BOOLEAN, .b = true },
+                { .name = "ClusterNodes", .type = PROPERTY_UNSIGNED, .u = 3 },
+                { .name = "ClusterName", .type = PROPERTY_STRING, .s = "prod" },
+                { .name = "Version", .type = PROPERTY_STRING, .s = "0.2.0" },
+        };
+        _cleanup_free_ char *text = NULL;
+        CHECK_INT(properties_render(props, ELEMENTSOF(props), &text), 0);
+        /* one line for the three, where the contract puts them; none under its D-Bus name */
+        CHECK_STR(text, "Enabled: yes\nCluster: prod, 3 members, quorate\nVersion: 0.2.0\n");
+
+        _cleanup_json_ json_t *st = status_to_json(props, ELEMENTSOF(props));
+        CHECK_INT(json_object_size(st), 5);
+        CHECK_STR(json_string_value(json_object_get(st, "cluster_name")), "prod");
+        CHECK_INT(json_integer_value(json_object_get(st, "cluster_nodes")), 3);
+
+        /* out of quorum */
+        props[1].b = false;
+        props[2].u = 1;
+        _cleanup_free_ char *lost = NULL;
+        CHECK_INT(properties_render(props, ELEMENTSOF(props), &lost), 0);
+        CHECK_CONTAINS(lost, "Cluster: prod, 1 member, not quorate (settings and new admissions refused)\n");
+        _cleanup_json_ json_t *lj = status_to_json(props, ELEMENTSOF(props));
+        CHECK(json_is_false(json_object_get(lj, "quorate")));
+
+        /* corosync without totem.cluster_name: still a cluster */
+        props[1].b = true;
+        props[2].u = 2;
+        props[3].s = "";
+        _cleanup_free_ char *unnamed = NULL;
+        CHECK_INT(properties_render(props, ELEMENTSOF(props), &unnamed), 0);
+        CHECK_CONTAINS(unnamed, "Cluster: unnamed corosync cluster (no totem.cluster_name), 2 members, quorate\n");
+
+        /* a new daemon without corosync */
+        props[2].u = 1;
+        _cleanup_free_ char *one = NULL;
+        CHECK_INT(properties_render(props, ELEMENTSOF(props), &one), 0);
+        CHECK_CONTAINS(one, "Cluster: not in a cluster (cluster of one)\n");
 }
 
 TEST(status_order_and_unknown) {
@@ -170,7 +384,7 @@ TEST(status_order_and_unknown) {
         };
         _cleanup_free_ char *text = NULL;
         CHECK_INT(properties_render(props, ELEMENTSOF(props), &text), 0);
-        CHECK_STR(text, "Enabled: no\nIntent: -\nFuture: -3\n");
+        CHECK_STR(text, "Enabled: no\nIntent: -\nCluster: not in a cluster (cluster of one)\nFuture: -3\n");
 }
 
 TEST(snake) {
@@ -223,15 +437,56 @@ TEST(render_prereq) {
 TEST(render_vms) {
         RenderOptions o = { .legend = true };
         _cleanup_free_ char *s = NULL;
-        CHECK_INT(vm_rows_render(vms, ELEMENTSOF(vms), VM_FILTER_ENABLED, &o, &s), 0);
+        CHECK_INT(vm_rows_render(vms, ELEMENTSOF(vms), VM_FILTER_ENABLED, false, &o, &s), 0);
         CHECK_STR(s, "VM    STATE   PERFORMANCE VF           NOTE\n"
                      "web1  enabled High        0000:3b:10.0 -\n"
                      "batch Enabled Low         0000:3b:10.2 applies at next start\n"
                      "\n"
                      "2 VMs listed.\n");
         _cleanup_free_ char *d = NULL;
-        CHECK_INT(vm_rows_render(vms, ELEMENTSOF(vms), VM_FILTER_DISABLED, &o, &d), 0);
+        CHECK_INT(vm_rows_render(vms, ELEMENTSOF(vms), VM_FILTER_DISABLED, false, &o, &d), 0);
         CHECK_CONTAINS(d, "\n1 VM listed.\n");
+
+        /* in a cluster: the NODE column */
+        _cleanup_free_ char *c = NULL;
+        CHECK_INT(vm_rows_render(cluster_vms, ELEMENTSOF(cluster_vms), VM_FILTER_ALL, true, &o, &c), 0);
+        CHECK_STR(c, "VM    NODE STATE    PERFORMANCE VF           NOTE\n"
+                     "web1  n1   enabled  High        0000:3b:10.0 -\n"
+                     "db    n2   disabled -           -            -\n"
+                     "batch n3   enabled  Low         -            on node n3\n"
+                     "\n"
+                     "3 VMs listed.\n");
+        /* a row without a node (never mixed in practice) shows "-" */
+        _cleanup_free_ char *m = NULL;
+        CHECK_INT(vm_rows_render(vms, 1, VM_FILTER_ALL, true, &o, &m), 0);
+        CHECK_CONTAINS(m, "web1 -    enabled");
+}
+
+TEST(render_nodes) {
+        RenderOptions o = { .legend = true, .width = 80 };
+        _cleanup_free_ char *s = NULL;
+        CHECK_INT(node_rows_render(nodes, ELEMENTSOF(nodes), &o, &s), 0);
+        CHECK_STR(s, "ID NAME           STATE  HT  CAPACITY USABLE ASSIGNED\n"
+                     " 1 n1             member yes       14      0        3\n"
+                     " 2 n2             member yes       14      0        0\n"
+                     " 3 n3             member yes        7      7        1\n"
+                     " 4 n4.example.com member yes        7      7        0\n"
+                     "    Intent adapters missing on this node: ens1f1 (0000:3b:00.1) was not found,\n"
+                     "    so the node offers 7 of its 14 VFs.\n"
+                     " 5 n5             lost   no         0      0        0\n"
+                     "\n"
+                     "5 nodes listed: 4 members, 1 lost.\n");
+        check_width80(s);
+
+        o.legend = false;
+        _cleanup_free_ char *t = NULL;
+        CHECK_INT(node_rows_render(nodes, 1, &o, &t), 0);
+        CHECK_STR(t, "1 n1 member yes 14 0 3\n");
+
+        o.legend = true;
+        _cleanup_free_ char *one = NULL;
+        CHECK_INT(node_rows_render(nodes, 1, &o, &one), 0);
+        CHECK_CONTAINS(one, "\n1 node listed.\n");
 }
 
 TEST(render_intents) {
@@ -310,11 +565,16 @@ int main(void) {
         RUN(intents_json);
         RUN(vm_results_json);
         RUN(status_json);
+        RUN(status_cluster);
         RUN(status_order_and_unknown);
+        RUN(nodes_json);
+        RUN(cluster_summary);
+        RUN(cluster_of_one);
         RUN(snake);
         RUN(render_adapters);
         RUN(render_prereq);
         RUN(render_vms);
+        RUN(render_nodes);
         RUN(render_intents);
         RUN(render_vm_results);
         RUN(error_names);
