@@ -548,9 +548,11 @@ printf '%s\\n' "${{COMPREPLY[@]}}"
                                timeout=30)
             return sorted(x for x in r.stdout.split("\n") if x)
 
-        check(complete("accelnetctl ") == sorted("status prereq enable set disable adapters intents vm help".split()),
+        check(complete("accelnetctl ") == sorted("status prereq enable set disable adapters intents vm cluster help".split()),
               "verbs")
         check(complete("accelnetctl vm ") == sorted("enable set disable list".split()), "vm verbs")
+        check(complete("accelnetctl cluster ") == ["nodes", "status"], "cluster verbs")
+        check(complete("accelnetctl cluster nodes ") == [], "cluster nodes takes no arguments")
         check(complete("accelnetctl vm enable web1 --performance ") == ["high", "low", "medium"], "--performance values")
         vms = complete("accelnetctl vm enable ")
         check(vms == ["batch", "db1", "nonic", "tiny", "web1", "web2"], f"vm enable offers the disabled VMs: {vms}")
