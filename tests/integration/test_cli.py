@@ -2,6 +2,7 @@
 """accelnetctl against a real accelnetd on a private bus, and scripts/demo.sh end to end."""
 import json
 import os
+import socket
 import subprocess
 
 from harness import BUILD_DIR, SOURCE_DIR, TestCase, main
@@ -53,6 +54,48 @@ class Cli(TestCase):
         self.assertEqual(self.env.ctl("disable").rc, 0)
         self.assertFalse(self.env.prop("Enabled"))
 
+    def test_cluster_of_one(self):
+        # accelnetd without corosync is a cluster of one: the same whether it has cluster mode
+        # (ClusterName "", ListNodes' one row) or predates it (accelnetctl falls back on the
+        # properties, ListVMs and this host's name).
+        r = self.env.ctl("cluster", "status")
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(r.err, "")
+        for line in ("Cluster: not in a cluster (cluster of one)", "Quorate: yes", "Members: 1", "Enabled: no",
+                     "Nodes in reserve: 0 (one node: 50% of its VFs are held in reserve)"):
+            self.assertIn(line + "\n", r.out)
+        self.assertIn("Cluster: not in a cluster (cluster of one)\n", self.env.ctl("status").out)
+        st = json.loads(self.env.ctl("status", "--json=short").out)
+        self.assertEqual((st["cluster_name"], st["cluster_nodes"], st["quorate"]), ("", 1, True))
+
+        self.assertEqual(self.env.ctl("enable", "--intent", "compute", "--node-reserve", "25").rc, 0)
+        self.assertEqual(self.env.ctl("vm", "enable", "web2", "--performance", "low").rc, 0)
+        cs = json.loads(self.env.ctl("cluster", "status", "--json").out)
+        self.assertEqual(cs, {"cluster_name": "", "quorate": True, "cluster_nodes": 1, "enabled": True,
+                              "intent_name": "compute", "node_reserve_percentage": 25, "reserve_nodes": 0,
+                              "capacity_vfs": 32, "usable_vfs": 24, "assigned_vfs": 1})
+        nodes = json.loads(self.env.ctl("cluster", "nodes", "--json").out)
+        self.assertEqual(nodes, [{"node_id": 0, "name": socket.gethostname(), "state": "member",
+                                  "hyperthreading": self.env.prop("HyperthreadingEnabled"), "capacity_vfs": 32,
+                                  "usable_vfs": 24, "assigned_vfs": 1, "note": ""}])
+        r = self.env.ctl("cluster", "nodes")
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(r.out.splitlines()[0].split(), ["ID", "NAME", "STATE", "HT", "CAPACITY", "USABLE",
+                                                         "ASSIGNED"])
+        self.assertIn("\n1 node listed.\n", r.out)
+        self.assertTrue(all(len(l) <= 80 for l in r.out.splitlines()), r.out)
+
+        # vm list: no NODE column on a cluster of one; in JSON a node is this host when given
+        r = self.env.ctl("vm", "list")
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(r.err, "")
+        self.assertEqual(r.out.splitlines()[0].split(), ["VM", "STATE", "PERFORMANCE", "VF", "NOTE"])
+        vms = json.loads(self.env.ctl("vm", "list", "--json").out)
+        self.assertIn("web2", [v["vm"] for v in vms])
+        for v in vms:
+            self.assertLessEqual(set(v), {"vm", "node", "state", "performance", "vf", "note"})
+            self.assertEqual(v.get("node", socket.gethostname()), socket.gethostname())
+
     def test_errors_exit_1_with_message(self):
         r = self.env.ctl("enable", "--intent", "storage")
         self.assertEqual(r.rc, 1)
@@ -68,7 +111,10 @@ class Cli(TestCase):
                              (["enable", "--intent", "compute", "--node-reserve", "abc"], "abc"),
                              (["enable"], "--intent"),
                              (["vm", "enable", "web2", "--performance", "turbo"], "turbo"),
-                             (["frobnicate"], "frobnicate")):
+                             (["frobnicate"], "frobnicate"),
+                             (["cluster"], "Missing cluster command"),
+                             (["cluster", "list"], "'list'"),
+                             (["cluster", "nodes", "--enabled"], "--enabled")):
             r = self.env.ctl(*args)
             self.assertEqual(r.rc, 2, (args, r))
             self.assertIn(needle, r.err)
@@ -83,8 +129,10 @@ class Cli(TestCase):
     def test_help_and_version(self):
         r = self.env.ctl("--help")
         self.assertEqual(r.rc, 0)
-        for verb in ("prereq", "enable", "set", "disable", "vm", "adapters", "intents", "status"):
+        for verb in ("prereq", "enable", "set", "disable", "vm", "adapters", "intents", "status", "cluster status",
+                     "cluster nodes"):
             self.assertIn(verb, r.out)
+        self.assertTrue(all(len(l) <= 80 for l in r.out.splitlines()), r.out)
         r = self.env.run([os.path.join(BUILD_DIR, "src", "accelnetd"), "--version"])
         self.assertEqual(r.rc, 0)
         self.assertRegex(r.out, r"accelnetd \d+\.\d+\.\d+")
