@@ -296,8 +296,11 @@ def cmd_deb():
           f"lintian: no errors ({len(errors)} errors, {sum(l.startswith('W: ') for l in tags)} warnings)")
 
     info = run(["dpkg-deb", "-f", deb, "Depends"]).stdout
-    for lib in ("libsystemd0", "libvirt0", "libjansson4", "libpci3", "libnl-3-200", "libc6", "init-system-helpers"):
-        check(lib in info, f"Depends names {lib}")
+    for lib in ("libsystemd0", "libvirt0", "libjansson4", "libpci3", "libnl-3-200", "libc6", "init-system-helpers",
+                "libcpg4", "libvotequorum8", "libcmap4", "libcorosync-common4"):
+        check(re.search(rf"(^|[ ,]){re.escape(lib)}([ ,(]|$)", info.strip()) is not None, f"Depends names {lib}")
+    rec = run(["dpkg-deb", "-f", deb, "Recommends"]).stdout
+    check(re.search(r"(^|[ ,])corosync([ ,(]|$)", rec.strip()) is not None, f"Recommends names corosync: {rec.strip()}")
     ctl = run(["dpkg-deb", "-I", deb, "conffiles"]).stdout
     check(sorted(ctl.split()) == ["/etc/accelnet/accelnet.json", "/etc/accelnet/intents.d/compute1.json.example"],
           f"conffiles are the default configuration: {ctl.split()}")
@@ -408,8 +411,11 @@ def cmd_rpm():
         check(d not in files, f"rpm does not own the system directory {d}")
     check(not any(f.startswith("/usr/lib/.build-id") for f in files), "no build-id links")
     reqs = run(["rpm", "-qpR", pkg]).stdout
-    for lib in ("libsystemd.so.0", "libvirt.so.0", "libjansson.so.4", "libpci.so.3", "libnl-3.so.200", "libc.so.6", "dbus"):
+    for lib in ("libsystemd.so.0", "libvirt.so.0", "libjansson.so.4", "libpci.so.3", "libnl-3.so.200", "libc.so.6", "dbus",
+                "corosynclib"):
         check(re.search(rf"^{re.escape(lib)}", reqs, re.M) is not None, f"rpm -qpR requires {lib}")
+    sugg = run(["rpm", "-qp", "--suggests", pkg]).stdout.split()
+    check("corosync" in sugg, f"rpm suggests corosync: {sugg}")
     conf = sorted(run(["rpm", "-qpc", pkg]).stdout.split())
     check(conf == ["/etc/accelnet/accelnet.json", "/etc/accelnet/intents.d/compute1.json.example"],
           f"rpm -qpc: only the default configuration is %config: {conf}")
