@@ -57,12 +57,12 @@ set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS OFF)
-# Beyond the libraries dpkg-shlibdeps finds: the system bus, deb-systemd-helper for the
-# maintainer scripts, and corosync's client libraries (src/cluster; Debian 12 names them
-# by soname: libcpg.so.4, libvotequorum.so.8, libcmap.so.4, libcorosync_common.so.4).
-# corosync itself is only needed for cluster mode: without it the host is a cluster of one.
-set(CPACK_DEBIAN_PACKAGE_DEPENDS
-    "default-dbus-system-bus | dbus-system-bus, init-system-helpers (>= 1.61), libcpg4, libvotequorum8, libcmap4, libcorosync-common4")
+# Beyond the libraries: the system bus, and deb-systemd-helper for the maintainer scripts.
+# dpkg-shlibdeps finds the libraries, with their minimum versions, corosync's client
+# libraries too (accelnetd links them: libcpg4, libvotequorum8, libcmap4,
+# libcorosync-common4 on Debian 12). corosync itself is only needed for cluster mode:
+# without it the host is a cluster of one.
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "default-dbus-system-bus | dbus-system-bus, init-system-helpers (>= 1.61)")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "libvirt-daemon-system, polkitd, pci.ids, corosync")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "bash-completion")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
@@ -84,9 +84,11 @@ set(CPACK_RPM_PACKAGE_URL "${CPACK_PACKAGE_HOMEPAGE_URL}")
 set(CPACK_RPM_PACKAGE_RELEASE 1)
 set(CPACK_RPM_PACKAGE_AUTOREQ ON)
 set(CPACK_RPM_PACKAGE_AUTOPROV ON)
-# corosynclib: corosync's client libraries (Fedora, RHEL and derivatives). CPack 3.25 has
-# no Recommends for RPM (only Suggests): corosync is suggested, as cluster mode needs it.
-set(CPACK_RPM_PACKAGE_REQUIRES "dbus, corosynclib")
+# AUTOREQ requires the libraries by soname (libcpg.so.4, libvotequorum.so.8, libcmap.so.4,
+# libcorosync_common.so.4: corosynclib on Fedora and RHEL, other names elsewhere). CPack
+# 3.25 has no Recommends for RPM, only Suggests: corosync is suggested, as cluster mode
+# needs it.
+set(CPACK_RPM_PACKAGE_REQUIRES "dbus")
 set(CPACK_RPM_PACKAGE_SUGGESTS "corosync")
 # Without it CPack 3.25 drops the Suggests (see the file).
 set(CPACK_PROJECT_CONFIG_FILE ${PROJECT_SOURCE_DIR}/cmake/CPackProjectConfig.cmake)

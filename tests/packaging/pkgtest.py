@@ -412,7 +412,7 @@ def cmd_rpm():
     check(not any(f.startswith("/usr/lib/.build-id") for f in files), "no build-id links")
     reqs = run(["rpm", "-qpR", pkg]).stdout
     for lib in ("libsystemd.so.0", "libvirt.so.0", "libjansson.so.4", "libpci.so.3", "libnl-3.so.200", "libc.so.6", "dbus",
-                "corosynclib"):
+                "libcpg.so.4", "libvotequorum.so.8", "libcmap.so.4", "libcorosync_common.so.4"):
         check(re.search(rf"^{re.escape(lib)}", reqs, re.M) is not None, f"rpm -qpR requires {lib}")
     sugg = run(["rpm", "-qp", "--suggests", pkg]).stdout.split()
     check("corosync" in sugg, f"rpm suggests corosync: {sugg}")
