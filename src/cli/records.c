@@ -91,7 +91,7 @@ ClusterInfo cluster_info_from_properties(const Property *props, size_t n) {
 }
 
 bool cluster_info_in_cluster(const ClusterInfo *c) {
-        return !isempty(c->name) || c->members > 1;
+        return !isempty(c->name) || c->members > 1 || !c->quorate;
 }
 
 bool node_row_is_member(const NodeRow *row) {

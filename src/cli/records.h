@@ -86,8 +86,10 @@ typedef struct ClusterInfo {
 } ClusterInfo;
 
 ClusterInfo cluster_info_from_properties(const Property *props, size_t n);
-/* In a corosync cluster: a cluster name, or more than one member (corosync runs without
- * totem.cluster_name too). */
+/* In a corosync cluster: a cluster name, more than one member (corosync runs without
+ * totem.cluster_name too), or no quorum (a cluster of one is always quorate; a node that was
+ * in a cluster stays in cluster mode while corosync is unreachable: no name, 1 member, not
+ * quorate). */
 bool cluster_info_in_cluster(const ClusterInfo *c);
 
 /* What "cluster status" shows: the cluster, its settings, and the VF counts summed over

@@ -173,7 +173,7 @@ static void append_cluster_name(StrBuf *b, const ClusterInfo *c) {
         if (!isempty(c->name))
                 strbuf_appendf(b, "%s", c->name);
         else if (cluster_info_in_cluster(c))
-                strbuf_appendf(b, "unnamed corosync cluster (no totem.cluster_name)");
+                strbuf_appendf(b, "(no name: corosync unreachable or no totem.cluster_name)");
         else
                 strbuf_appendf(b, "not in a cluster (cluster of one)");
 }

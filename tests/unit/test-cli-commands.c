@@ -202,8 +202,8 @@ static int method_list_nodes(sd_bus_message *m, void *userdata, sd_bus_error *er
 static int method_list_cluster_vms(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         record(userdata, m, "");
         return sd_bus_reply_method_return(m, "a(ssssss)", 3, "web1", "n1", "enabled", "High", "0000:3b:10.0", "",
-                                          "db", "n2", "disabled", "", "", "on node n2", "batch", "n2", "enabled",
-                                          "Low", "0000:5e:10.2", "on node n2");
+                                          "db", "n2", "disabled", "", "", "", "batch", "n2", "enabled", "Low",
+                                          "0000:5e:10.2", "applies at next start");
 }
 
 /* Registered after manager_vtable, on the same interface, by the fake in cluster mode. */
@@ -387,8 +387,8 @@ TEST(cluster_vm_list) {
         CHECK_STR(cluster_fake.calls, "ListClusterVMs GetAll");
         CHECK_STR(out, "VM    NODE STATE    PERFORMANCE VF           NOTE\n"
                        "web1  n1   enabled  High        0000:3b:10.0 -\n"
-                       "db    n2   disabled -           -            on node n2\n"
-                       "batch n2   enabled  Low         0000:5e:10.2 on node n2\n"
+                       "db    n2   disabled -           -            -\n"
+                       "batch n2   enabled  Low         0000:5e:10.2 applies at next start\n"
                        "\n"
                        "3 VMs listed.\n");
         CHECK_STR(err, "");
@@ -397,7 +397,7 @@ TEST(cluster_vm_list) {
         CHECK_INT(RUN_CLUSTER(&jout, &jerr, "vm", "list", "--disabled", "--json=short"), 0);
         CHECK_STR(cluster_fake.calls, "ListClusterVMs"); /* JSON has the node on every row */
         CHECK_STR(jout, "[{\"vm\":\"db\",\"node\":\"n2\",\"state\":\"disabled\",\"performance\":\"\",\"vf\":\"\","
-                        "\"note\":\"on node n2\"}]\n");
+                        "\"note\":\"\"}]\n");
 
         /* a new daemon on a cluster of one: no NODE column, the host on every row adds nothing */
         cluster_fake.cluster_name = (char *) "";
@@ -405,7 +405,7 @@ TEST(cluster_vm_list) {
         _cleanup_free_ char *oout = NULL, *oerr = NULL;
         CHECK_INT(RUN_CLUSTER(&oout, &oerr, "vm", "list", "--no-legend", "--enabled"), 0);
         CHECK_STR(oout, "web1  enabled High 0000:3b:10.0 -\n"
-                        "batch enabled Low  0000:5e:10.2 on node n2\n");
+                        "batch enabled Low  0000:5e:10.2 applies at next start\n");
         cluster_fake.cluster_name = (char *) "prod";
         cluster_fake.cluster_nodes = 2;
 

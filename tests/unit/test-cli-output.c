@@ -366,7 +366,19 @@ TEST(status_cluster) {
         props[3].s = "";
         _cleanup_free_ char *unnamed = NULL;
         CHECK_INT(properties_render(props, ELEMENTSOF(props), &unnamed), 0);
-        CHECK_CONTAINS(unnamed, "Cluster: unnamed corosync cluster (no totem.cluster_name), 2 members, quorate\n");
+        CHECK_CONTAINS(unnamed, "Cluster: (no name: corosync unreachable or no totem.cluster_name), 2 members, "
+                                "quorate\n");
+
+        /* a node that was in a cluster, corosync unreachable: no name, 1 member, not quorate */
+        props[1].b = false;
+        props[2].u = 1;
+        _cleanup_free_ char *away = NULL;
+        CHECK_INT(properties_render(props, ELEMENTSOF(props), &away), 0);
+        CHECK_CONTAINS(away, "Cluster: (no name: corosync unreachable or no totem.cluster_name), 1 member, not "
+                             "quorate (settings and new admissions refused)\n");
+        ClusterInfo ci = cluster_info_from_properties(props, ELEMENTSOF(props));
+        CHECK(cluster_info_in_cluster(&ci));
+        props[1].b = true;
 
         /* a new daemon without corosync */
         props[2].u = 1;
