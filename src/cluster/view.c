@@ -261,9 +261,14 @@ int cluster_view_membership(ClusterView *v, const uint32_t *members, size_t n, u
                 if (member)
                         v->n_members++;
         }
-        v->ring = ring;
+        /* corosync keeps its ring when only a process joins or leaves (an accelnetd restarted):
+         * the members are part of what names this membership */
+        uint64_t tag = ring ^ 0xcbf29ce484222325ULL;
+        for (size_t i = 0; i < n; i++)
+                tag = (tag ^ members[i]) * 0x100000001b3ULL;
+        v->ring = tag & INT64_MAX;
         v->synced = false;
-        _cleanup_json_ json_t *j = json_pack("{s:s, s:I, s:o, s:o}", "t", "sync", "ring", (json_int_t) ring, "settings",
+        _cleanup_json_ json_t *j = json_pack("{s:s, s:I, s:o, s:o}", "t", "sync", "ring", (json_int_t) v->ring, "settings",
                                              settings_to_json(&v->settings), "facts", own_facts_json(v));
         return json_dump_text(j, ret);
 }

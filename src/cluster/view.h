@@ -87,7 +87,7 @@ typedef struct ClusterView {
         uint32_t self;
         ClusterUsableFn usable_fn;
         ClusterSettings settings;
-        uint64_t ring;
+        uint64_t ring;           /* names the membership: corosync's ring and the members */
         bool synced;
         ViewNode *nodes;         /* every node seen, sorted by id */
         size_t n_nodes;

@@ -4,6 +4,7 @@
 
 #include "admission.h"
 #include "shared/macro.h"
+#include "shared/reserve.h"
 
 bool vm_name_valid(const char *name) {
         size_t n = name ? strlen(name) : 0;
@@ -147,10 +148,7 @@ int admission_check(const AdmissionInput *in, AdmissionResult *ret) {
 }
 
 unsigned reserve_nodes(size_t n, unsigned reserve) {
-        if (n < 2)
-                return 0;
-        uint64_t k = ((uint64_t) n * reserve + 99) / 100;
-        return (unsigned) (k < n - 1 ? k : n - 1);
+        return reserve_nodes_held(n > UINT32_MAX ? UINT32_MAX : (uint32_t) n, reserve);
 }
 
 unsigned reserve_usable(const unsigned *caps, size_t n, unsigned reserve, unsigned *ret_k) {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The nodes the node reserve holds back, with the README's worked examples, and the same k
- * as policy's reserve_nodes() (the daemon's). */
+ * as policy's reserve_nodes() (the daemon's, which calls it). */
 #include "policy/admission.h"
 #include "shared/reserve.h"
 #include "testlib.h"
