@@ -26,6 +26,8 @@ SIGKILL (a PREFIX whose pid is dead) are swept at the next start (sweep_stale())
 
 Environment: as harness.py (ACCELNET_BUILD_DIR, ACCELNET_SOURCE_DIR, ACCELNET_FIXTURES_DIR);
 ACCELNET_KEEP_TMP=1 keeps every node's folder (corosync.conf and log, accelnetd.log, ...).
+A machine without root or corosync skips the tier (exit 77), unless ACCELNET_CLUSTER_REQUIRED
+is set (scripts/test.sh sets it when run as root): then it fails.
 """
 import glob
 import json
@@ -662,6 +664,10 @@ def main(skip_reason=None):
     signal.signal(signal.SIGHUP, _terminate)
     signal.signal(signal.SIGINT, _terminate)
     reason = skip_unless_possible()
+    if reason and os.environ.get("ACCELNET_CLUSTER_REQUIRED"):
+        # scripts/test.sh as root: the machine is meant to run the tier
+        print(f"FAILED: {reason} (ACCELNET_CLUSTER_REQUIRED is set)")
+        sys.exit(1)
     if reason is None and skip_reason is not None:
         reason = skip_reason()
     if reason:
