@@ -34,6 +34,7 @@ class Bed(unittest.TestCase):
     def tearDownClass(cls):
         cls.c.stop()
 
+
     def test_1_corosync_forms_and_is_quorate_everywhere(self):
         c = self.c
         self.assertLess(c.timings["corosync quorate"], 10)
@@ -53,6 +54,7 @@ class Bed(unittest.TestCase):
             self.assertEqual(self.netns_of(n.corosync.pid), n.ns)
             with open(os.path.join(n.dir, "corosync", "run", "corosync.pid")) as f:
                 self.assertEqual(int(f.read().strip()), n.corosync.pid)
+        self.assertEqual(c.token_losses(), [0, 0, 0], "the token was lost after the cluster formed")
         with open("/proc/self/mountinfo") as f:
             mounts = f.read()
         for n in c:
