@@ -231,6 +231,8 @@ class ClusterMode(Base):
             self.assertEqual([rows[i][6] for i in (1, 2, 3)], [0, 0, 0], f"{n.name}: assigned")
             for i in (1, 2, 3):
                 self.assertLessEqual(rows[i][5], rows[i][4], f"{n.name}: node{i}'s usable share above its capacity")
+            # "the node's share of U": how U is split is not said; the shares cannot add up to more
+            self.assertLessEqual(sum(rows[i][5] for i in (1, 2, 3)), usable(CAPS, 50), f"{n.name}: usable shares")
         self.assertUsable(usable(CAPS, 50))
         self.assertAssigned(0)
         # idempotent on any node; other values need Set
