@@ -24,8 +24,10 @@ with SIGKILL, or cut off, leaves the membership of the others ~0.7 s later.
 Every process is started from the test's main thread with a parent-death signal, so nothing
 outlives a killed test; Cluster.stop() (called by close(), by a failing start(), and by the
 SIGTERM handler that main() installs for CTest's timeout) kills by PID, removes corosync's
-/dev/shm/qb-<pid>-* and qb-corosync-<pid>-* files and deletes the namespaces. Namespaces left by a test killed with
-SIGKILL (a PREFIX whose pid is dead) are swept at the next start (sweep_stale()).
+/dev/shm/qb-<pid>-* and qb-corosync-<pid>-* files, the namespaces and the folders. What a
+test killed with SIGKILL leaves (a PREFIX whose pid is dead: namespaces, folders, the shm
+files of corosync's client connections) is swept at the next start (sweep_stale(), from
+the run's manifest /run/accelnet-clusterbed/PREFIX.json).
 
 Environment: as harness.py (ACCELNET_BUILD_DIR, ACCELNET_SOURCE_DIR, ACCELNET_FIXTURES_DIR);
 ACCELNET_KEEP_TMP=1 keeps every node's folder (corosync.conf and log, accelnetd.log, ...).
@@ -54,6 +56,8 @@ TOKEN_MS = 300
 SUBNET = "10.201.0"
 NS_RE = re.compile(r"^acb(\d+)\D")       # every namespace of a run is acb<pid> + a non-digit
 SKIP = 77                          # CTest's SKIP_RETURN_CODE for this tier
+# One manifest per live cluster (its pids and folders), for sweep_stale() after a SIGKILL.
+MANIFEST_DIR = "/run/accelnet-clusterbed"
 
 _LIVE_CLUSTERS = []
 
@@ -144,8 +148,28 @@ def namespaces():
 
 
 def sweep_stale():
-    """Deletes the namespaces of earlier runs whose test process is gone (killed with
-    SIGKILL: their processes died with them, their namespaces did not). Returns them."""
+    """Cleans up after earlier runs whose test process is gone (killed with SIGKILL: their
+    processes died with them, their namespaces, folders and the /dev/shm files of corosync's
+    client connections did not): deletes the namespaces, and what the run's manifest names.
+    Returns the namespaces deleted."""
+    for path in glob.glob(os.path.join(MANIFEST_DIR, "acb*.json")):
+        m = NS_RE.match(os.path.basename(path))
+        if not m or alive(int(m.group(1))):
+            continue
+        try:
+            with open(path) as f:
+                info = json.load(f)
+            for pid in info.get("pids", []):
+                if not alive(pid):
+                    remove_qb_files(pid)
+            for d in info.get("dirs", []):
+                shutil.rmtree(d, ignore_errors=True)
+        except (OSError, ValueError):
+            pass
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
     gone = []
     for ns in namespaces():
         m = NS_RE.match(ns)
@@ -264,6 +288,7 @@ class Node:
             stdin=subprocess.DEVNULL, stdout=self.corosync_log, stderr=subprocess.STDOUT,
             preexec_fn=term_with_parent)
         self.pids.add(self.corosync.pid)
+        self.cluster.record()
         return self.corosync
 
     def kill_corosync(self, sig=signal.SIGKILL, timeout=10):
@@ -328,6 +353,7 @@ class Node:
     def start_accelnetd(self, wait=True):
         p = self.env.start(wait=wait)
         self.pids.add(p.pid)
+        self.cluster.record()
         return p
 
     def kill_accelnetd(self, sig=signal.SIGKILL):
@@ -409,9 +435,12 @@ class Node:
 
 
 def qb_files(pid):
-    """libqb's files of a corosync process: its IPC buffers (qb-PID-CLIENT-...) and its
-    blackbox (qb-corosync-PID-blackbox-*); a killed corosync leaves them behind."""
-    return glob.glob(f"/dev/shm/qb-{pid}-*") + glob.glob(f"/dev/shm/qb-corosync-{pid}-*")
+    """libqb's /dev/shm entries of a process: as a server (corosync), the folder of each
+    client connection's buffers (qb-PID-CLIENT-FD-RANDOM/) and its blackbox
+    (qb-corosync-PID-blackbox-*); as a client, the folders of its connections
+    (qb-SERVER-PID-FD-RANDOM/). A corosync killed with SIGKILL leaves them behind."""
+    return sorted(set(glob.glob(f"/dev/shm/qb-{pid}-*") + glob.glob(f"/dev/shm/qb-corosync-{pid}-*")
+                      + glob.glob(f"/dev/shm/qb-[0-9]*-{pid}-*")))
 
 
 def term_with_parent():
@@ -422,10 +451,13 @@ def term_with_parent():
 
 def remove_qb_files(pid):
     for f in qb_files(pid):
-        try:
-            os.unlink(f)
-        except OSError:
-            pass
+        if os.path.isdir(f) and not os.path.islink(f):
+            shutil.rmtree(f, ignore_errors=True)
+        else:
+            try:
+                os.unlink(f)
+            except OSError:
+                pass
 
 
 # ---- the cluster --------------------------------------------------------------------------------
@@ -524,6 +556,7 @@ class Cluster:
             # corosync at once, then every accelnetd while corosync forms
             for n in self.nodes:
                 n.make_env()
+            self.record()
             t_env = time.monotonic()
             for n in self.nodes:
                 n.write_corosync_conf()
@@ -611,6 +644,18 @@ class Cluster:
     def pids(self):
         return set().union(*(n.pids for n in self.nodes))
 
+    @property
+    def manifest(self):
+        return os.path.join(MANIFEST_DIR, f"{self.prefix}.json")
+
+    def record(self):
+        """Writes the manifest: what sweep_stale() removes if this process dies unclean."""
+        os.makedirs(MANIFEST_DIR, exist_ok=True)
+        tmp = self.manifest + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump({"pids": sorted(self.pids()), "dirs": [n.dir for n in self.nodes if n.dir]}, f)
+        os.replace(tmp, self.manifest)
+
     def stop(self):
         """Ends every process of every node (accelnetd, corosync, libvirtd, bus), removes
         corosync's shared-memory files, the namespaces and the folders. Safe to call twice
@@ -645,6 +690,10 @@ class Cluster:
                     errors.append(RuntimeError(f"ip netns delete {ns}: {p.stderr.strip()}"))
         for pid in self.pids():
             remove_qb_files(pid)
+        try:
+            os.unlink(self.manifest)
+        except OSError:
+            pass
         if self in _LIVE_CLUSTERS:
             _LIVE_CLUSTERS.remove(self)
         self.started = False
@@ -656,6 +705,7 @@ class Cluster:
     def leftovers(self):
         """What stop() should have removed and did not: namespaces, live processes, qb files."""
         out = [ns for ns in namespaces() if ns.startswith(self.prefix)]
+        out += [self.manifest] if os.path.exists(self.manifest) else []
         out += [f"pid {p}" for p in sorted(self.pids()) if alive(p)]
         out += [f for p in self.pids() for f in qb_files(p)]
         return out
