@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the tests need, builds, and runs every test tier (unit, integration, e2e).
-#   scripts/test.sh [-L LABEL]   run only one tier (unit, integration, e2e, fuzz)
+# Installs what the tests need, builds, and runs every test tier (unit, integration, cluster, e2e).
+#   scripts/test.sh [-L LABEL]   run only one tier (unit, integration, cluster, e2e, fuzz)
 # Environment: BUILD_DIR (default build), ACCELNET_SANITIZE=0 to skip the sanitizer build,
 # ACCELNET_FUZZ=0 to skip the fuzz targets (tests/fuzz, 30 s each, built with clang).
 set -euo pipefail
@@ -38,5 +38,9 @@ if [ "${ACCELNET_FUZZ:-1}" = "1" ] && { [ ${#label[@]} -eq 0 ] || [ "${label[1]}
   ctest --test-dir "$BUILD_DIR-fuzz" -L fuzz --output-on-failure -j2
 fi
 
+# Every registered test, one at a time: unit, integration, cluster (three corosync nodes in
+# network namespaces; needs root and corosync: as root, a machine that cannot run it fails the
+# tier instead of skipping it), packaging, e2e.
+if [ "$(id -u)" = 0 ]; then export ACCELNET_CLUSTER_REQUIRED=1; fi
 echo "==> all tiers"
 ctest --test-dir "$BUILD_DIR" --output-on-failure "${label[@]}"
