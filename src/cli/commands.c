@@ -316,19 +316,38 @@ static int list_nodes(const CliContext *ctx, const Property *props, size_t n_pro
         return CLI_EXIT_SUCCESS;
 }
 
-int verb_cluster_status(const CliContext *ctx) {
-        _cleanup_bus_message_ sd_bus_message *all = NULL, *nodes_reply = NULL;
-        _cleanup_free_ Property *props = NULL;
-        _cleanup_free_ NodeRow *nodes = NULL;
+/* What both cluster verbs read: every property and the nodes (the messages hold the
+ * strings the rows point at). */
+typedef struct ClusterRead {
+        sd_bus_message *all, *nodes_reply;
+        Property *props;
+        NodeRow *nodes;
         size_t n_props, n_nodes;
         char host[256];
+} ClusterRead;
 
-        int r = get_all(ctx, &all, &props, &n_props);
+static void cluster_read_done(ClusterRead *c) {
+        sd_bus_message_unref(c->all);
+        sd_bus_message_unref(c->nodes_reply);
+        free(c->props);
+        free(c->nodes);
+}
+
+static int cluster_read(const CliContext *ctx, ClusterRead *c) {
+        int r = get_all(ctx, &c->all, &c->props, &c->n_props);
         if (r != CLI_EXIT_SUCCESS)
                 return r;
-        r = list_nodes(ctx, props, n_props, host, sizeof host, &nodes_reply, &nodes, &n_nodes);
+        return list_nodes(ctx, c->props, c->n_props, c->host, sizeof c->host, &c->nodes_reply, &c->nodes, &c->n_nodes);
+}
+
+int verb_cluster_status(const CliContext *ctx) {
+        _cleanup_(cluster_read_done) ClusterRead c = {};
+        int r = cluster_read(ctx, &c);
         if (r != CLI_EXIT_SUCCESS)
                 return r;
+        Property *props = c.props;
+        NodeRow *nodes = c.nodes;
+        size_t n_props = c.n_props, n_nodes = c.n_nodes;
 
         ClusterSummary s;
         cluster_summary_build(props, n_props, nodes, n_nodes, &s);
@@ -342,18 +361,12 @@ int verb_cluster_status(const CliContext *ctx) {
 }
 
 int verb_cluster_nodes(const CliContext *ctx) {
-        _cleanup_bus_message_ sd_bus_message *all = NULL, *nodes_reply = NULL;
-        _cleanup_free_ Property *props = NULL;
-        _cleanup_free_ NodeRow *nodes = NULL;
-        size_t n_props, n_nodes;
-        char host[256];
-
-        int r = get_all(ctx, &all, &props, &n_props);
+        _cleanup_(cluster_read_done) ClusterRead c = {};
+        int r = cluster_read(ctx, &c);
         if (r != CLI_EXIT_SUCCESS)
                 return r;
-        r = list_nodes(ctx, props, n_props, host, sizeof host, &nodes_reply, &nodes, &n_nodes);
-        if (r != CLI_EXIT_SUCCESS)
-                return r;
+        NodeRow *nodes = c.nodes;
+        size_t n_nodes = c.n_nodes;
 
         if (ctx->args->json) {
                 _cleanup_json_ json_t *j = node_rows_to_json(nodes, n_nodes);

@@ -665,7 +665,10 @@ static int deliver_claim(ClusterView *v, uint32_t from, json_t *o, ViewEvent *e)
         return 0;
 }
 
-static int deliver_request(ClusterView *v, uint32_t from, json_t *o, ViewEvent *e) {
+/* A request or reply is for one node ("to"): the others ignore it. Fills e for us and
+ * copies the two string fields named into the given places. */
+static int deliver_addressed(ClusterView *v, uint32_t from, json_t *o, ViewEventType type, const char *key1,
+                             char **ret1, const char *key2, char **ret2, ViewEvent *e) {
         uint64_t req, to;
         int r;
 
@@ -673,29 +676,25 @@ static int deliver_request(ClusterView *v, uint32_t from, json_t *o, ViewEvent *
                 return -EBADMSG;
         if (to != v->self)
                 return 0;
-        *e = (ViewEvent){ .type = VIEW_EVENT_REQUEST, .from = from, .req = req };
-        if ((r = dup_str(o, "method", &e->method)) < 0 || (r = dup_str(o, "vm", &e->vm)) < 0 ||
-            (r = dup_str(o, "performance", &e->performance)) < 0) {
+        *e = (ViewEvent){ .type = type, .from = from, .req = req };
+        if ((r = dup_str(o, key1, ret1)) < 0 || (r = dup_str(o, key2, ret2)) < 0) {
                 view_event_done(e);
                 return r;
         }
         return 0;
 }
 
-static int deliver_reply(ClusterView *v, uint32_t from, json_t *o, ViewEvent *e) {
-        uint64_t req, to;
-        int r;
-
-        if (json_uint(o, "req", INT64_MAX, &req) < 0 || json_uint(o, "to", UINT32_MAX, &to) < 0)
-                return -EBADMSG;
-        if (to != v->self)
-                return 0;
-        *e = (ViewEvent){ .type = VIEW_EVENT_REPLY, .from = from, .req = req };
-        if ((r = dup_str(o, "error", &e->error_name)) < 0 || (r = dup_str(o, "message", &e->reply_message)) < 0) {
-                view_event_done(e);
+static int deliver_request(ClusterView *v, uint32_t from, json_t *o, ViewEvent *e) {
+        int r = deliver_addressed(v, from, o, VIEW_EVENT_REQUEST, "method", &e->method, "vm", &e->vm, e);
+        if (r < 0 || e->type != VIEW_EVENT_REQUEST)
                 return r;
-        }
-        return 0;
+        if ((r = dup_str(o, "performance", &e->performance)) < 0)
+                view_event_done(e);
+        return r;
+}
+
+static int deliver_reply(ClusterView *v, uint32_t from, json_t *o, ViewEvent *e) {
+        return deliver_addressed(v, from, o, VIEW_EVENT_REPLY, "error", &e->error_name, "message", &e->reply_message, e);
 }
 
 int cluster_view_deliver(ClusterView *v, uint32_t from, const void *data, size_t len, ViewEvent *ret) {
