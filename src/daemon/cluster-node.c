@@ -258,9 +258,20 @@ static void rebuild_notes(ClusterNode *cn) {
                 kernel = strempty(f->kernel);
                 libvirt = strempty(f->libvirt);
                 tiers = strempty(f->tiers);
+                /* the intent on each node: its usable adapters' VFs, or what it could not do */
                 if (!isempty(f->note))
-                        note_list_add(l, "cluster-intent", strempty(f->name), PREREQ_WARNING,
+                        note_list_add(l, "cluster-intent", strempty(f->name), PREREQ_FAILED,
                                       AN_ERROR_ENABLE_ACCELNET_FAILED, "%s", f->note);
+                else if (v->settings.enabled && f->capacity == 0)
+                        note_list_add(l, "cluster-intent", strempty(f->name), PREREQ_FAILED,
+                                      AN_ERROR_SRIOV_SUPPORT_UNKNOWN,
+                                      "Intent '%s' has no usable adapter on %s: it adds no VF to the cluster. Check "
+                                      "'accelnetctl prereq' and intents.d there.", strempty(v->settings.intent),
+                                      strempty(f->name));
+                else if (v->settings.enabled)
+                        note_list_add(l, "cluster-intent", strempty(f->name), PREREQ_PASSED, 0,
+                                      "Intent '%s': %u VFs on %s.", strempty(v->settings.intent), f->capacity,
+                                      strempty(f->name));
         }
         if (ht_on.len && ht_off.len)
                 note_list_add(l, "cluster-hyperthreading", "cluster", PREREQ_FAILED,

@@ -188,6 +188,12 @@ class ClusterMode(Base):
         self.ok(self.call_after_change(n1, "Disable"), "reset: Disable")
         settle(lambda: [self.assertFalse(n.prop("Enabled"), n.name) for n in c])
 
+    def cluster_prereq(self, n):
+        """GetPrerequisites' cluster rows of node n: (check, subject) -> [result, code, detail]."""
+        r = n.busctl("GetPrerequisites")
+        self.assertEqual(r.rc, 0, r)
+        return {(row[0], row[1]): row[2:] for row in r.data[0] if row[0].startswith("cluster-")}
+
     def enable(self, reserve, on=1, intent="compute"):
         """Enable on one node; returns once every node has the settings and its VFs. Enable
         returns before the other nodes have provisioned (each does so on its own when the
@@ -250,6 +256,19 @@ class ClusterMode(Base):
             self.assertLessEqual(sum(rows[i][5] for i in (1, 2, 3)), usable(CAPS, 50), f"{n.name}: usable shares")
         self.assertUsable(usable(CAPS, 50))
         self.assertAssigned(0)
+        # GetPrerequisites' cluster rows, the same on every node
+        for n in c:
+            def rows_ok():
+                rows = self.cluster_prereq(n)
+                self.assertEqual(rows[("cluster-quorum", CLUSTER_NAME)][0], "Passed", n.name)
+                self.assertIn("3 member node(s)", rows[("cluster-quorum", CLUSTER_NAME)][2])
+                self.assertEqual(rows[("cluster-hyperthreading", "cluster")][0], "Passed", n.name)
+                self.assertEqual(rows[("cluster-tiers", "cluster")][0], "Passed", n.name)
+                self.assertEqual(rows[("cluster-versions", "cluster")][0], "Passed", n.name)
+                for i, cap in zip((1, 2, 3), CAPS):
+                    result, _code, detail = rows[("cluster-intent", f"node{i}")]
+                    self.assertEqual((result, detail), ("Passed", f"Intent 'compute': {cap} VFs on node{i}."))
+            settle(rows_ok)
         # idempotent on any node; other values need Set
         self.ok(c.node(2).call("Enable", "string:compute", "uint32:50"), "the same Enable again on node2")
         self.assertError(c.node(3).call("Enable", "string:compute", "uint32:20"), ERR + "AlreadyEnabled")
@@ -296,6 +315,12 @@ class ClusterMode(Base):
         for on in (1, 3):
             r = c.node(on).call("Enable", "string:compute", "uint32:50")
             self.assertError(r, ERR + "HyperthreadingCheckFailed", "node3")
+        # and GetPrerequisites says so on every node, naming both sides
+        for n in c:
+            settle(lambda: self.assertEqual(self.cluster_prereq(n)[("cluster-hyperthreading", "cluster")][:2],
+                                            ["Failed", "HyperthreadingCheckFailed"], n.name))
+            detail = self.cluster_prereq(n)[("cluster-hyperthreading", "cluster")][2]
+            self.assertIn("on on node3 and off on node1, node2", detail)
         for n in c:
             self.assertFalse(n.prop("Enabled"), n.name)
         self.assertEqual([self.numvfs(i) for i in (1, 2)], before, "VFs changed by a refused Enable")
@@ -469,6 +494,14 @@ class ClusterMode(Base):
         heal()
         self.assertSettings((True, "compute", 40))
         self.assertUsable(usable(CAPS, 40))
+        # the drift is reported: node3 held the older settings
+        for n in c:
+            def drift():
+                row = self.cluster_prereq(n).get(("cluster-drift", "settings"))
+                self.assertIsNotNone(row, f"{n.name}: no drift row")
+                self.assertEqual(row[0], "Warning")
+                self.assertIn("node3 had intent 'compute', reserve 30%", row[2])
+            settle(drift)
 
     def test_11_restarting_every_accelnetd_keeps_the_settings(self):
         c = self.c
