@@ -762,6 +762,9 @@ class Bench:
         ("  ... kill -9 -> U: corosync's membership, median (s)", "cluster_membership.corosync_s_median"),
         ("  ... kill -9 -> U: worst of the kills (s)", "cluster_membership.max_s"),
         ("cluster: 1000 VMs, link restore -> every node in sync (s)", "cluster_merge_from_restore_1000vm_s"),
+        ("cluster: EnableVM p50, 334 VMs on the node, cluster (ms)", "cluster_enablevm_334vm.cluster_p50_ms"),
+        ("  ... standalone with the same 334 VMs (ms)", "cluster_enablevm_334vm.standalone_p50_ms"),
+        ("  ... ratio", "cluster_enablevm_334vm.ratio"),
         ("cluster: the scenario's wall time (s)", "cluster_scenario_s"),
     ]
 

@@ -19,6 +19,9 @@ kind of node without corosync (a namespace of its own, so that no corosync is re
    corosync-quorumtool then confirms) until every accelnetd
    shows the majority's settings and lists all 1,000 VMs in ListClusterVMs (`dbus-bench
    watch`, 10 ms), and the same from the link's restore.
+4. On that cluster, for information: EnableVM p50 of a VM of node1 (334 domains, the 999 others
+   accelerated) against a standalone accelnetd with the same 334 domains, and the servers' CPU
+   per sample: what the number of VMs on a node adds in a cluster.
 """
 import json
 import os
@@ -420,6 +423,68 @@ class ClusterBench:
         return up
 
     # ---- 3. 1,000 VMs: split, change, heal --------------------------------------------------
+    def enable_all(self, env, names, errors):
+        """EnableVMs of `names` (Low) on one accelnetd; failures appended to errors."""
+        try:
+            rows = self.busctl(env, "EnableVMs", "ass", len(names), *names, "Low")[0]
+            errors.extend(f"{vm}: {e}" for vm, e in rows if e)
+        except Exception as e:  # noqa: BLE001
+            errors.append(str(e))
+
+    def enablevm_at_334(self, c, host, intents, config, domains, names, reserve):
+        """EnableVM p50 of one VM of node1 while node1 holds 334 domains (the other 333 accelerated)
+        and the cluster 1,000, against a standalone accelnetd with the same 334 domains: what a
+        node's number of VMs adds (every FACTS message carries the node's whole VM list)."""
+        cb, n1 = self.cb, c.node(1)
+        vm = names[0][0]
+        self.call(n1, "DisableVM", f"string:{vm}")
+        self.solo_ns = f"{c.prefix}solo"
+        cb.sh("ip", "netns", "add", self.solo_ns)
+        self.solo = cb.NodeEnv(self.solo_ns, libvirtd=True, host_json=host, intents=intents, config=config,
+                               domains=domains[0])
+        self.solo.start()
+        self.call(self.solo, "Enable", "string:compute", f"uint32:{reserve}")
+        cb.wait_until(lambda: self.provisioned(self.solo, [f"ens{p + 1}" for p in range(len(intents["compute"]["adapters"]))]),
+                      30, interval=0.2, what="the standalone VFs")
+        errors = []
+        self.enable_all(self.solo, names[0][1:], errors)
+        if errors:
+            raise RuntimeError(f"standalone EnableVMs: {len(errors)} failed, e.g. {errors[:3]}")
+        procs = {f"{k}@node{n.index}": pid for n in c for k, pid in self.processes(n.env, n.corosync).items()}
+        solo_procs = self.processes(self.solo)
+        slices, per = (2, 50) if self.quick else (4, 50)
+        clu_us, solo_us, cpu_c, cpu_s = [], [], {}, {}
+        for _ in range(slices):
+            solo_us += self.timed_cpu(solo_procs, cpu_s, lambda: self.tool("enable", per, "Low", vm,
+                                                                            env=self.solo.env()))["samples_us"]
+            clu_us += self.timed_cpu(procs, cpu_c, lambda: self.tool("enable", per, "Low", vm,
+                                                                     env=n1.env.env()))["samples_us"]
+        self.solo.close()
+        self.solo = None
+        cb.sh("ip", "netns", "delete", self.solo_ns, check=False)
+        self.solo_ns = None
+        cpu = {k: round(v / 1e6 / len(clu_us), 3) for k, v in sorted(cpu_c.items())}
+        by_kind = {}
+        for k, v in cpu.items():
+            kind = k.split("@")[0] if not k.startswith("accelnetd@node1") else "accelnetd@node1"
+            kind = "accelnetd@other nodes" if kind == "accelnetd" else kind
+            by_kind[kind] = round(by_kind.get(kind, 0) + v, 3)
+        p50_c, p50_s = median(clu_us), median(solo_us)
+        self.res["cluster_enablevm_334vm"] = {
+            "cluster_p50_ms": round(p50_c / 1e3, 3), "standalone_p50_ms": round(p50_s / 1e3, 3),
+            "ratio": round(p50_c / p50_s, 3), "samples": len(clu_us),
+            "cpu_ms_per_sample_cluster": cpu, "cpu_ms_per_sample_cluster_by_kind": by_kind,
+            "cpu_ms_per_sample_standalone": {k: round(v / 1e6 / len(solo_us), 3) for k, v in sorted(cpu_s.items())},
+            "method": f"as cluster_enablevm (EnableVM {vm} timed, DisableVM untimed, alternating slices of 50), "
+                      "on node1 of the 1,000-VM cluster (334 domains on node1, the 999 others accelerated, "
+                      f"reserve {reserve}) and on a standalone accelnetd with node1's 334 domains (333 "
+                      "accelerated) and host"}
+        r = self.res["cluster_enablevm_334vm"]
+        log(f"  EnableVM p50 with 334 VMs on the node: cluster {r['cluster_p50_ms']} ms, standalone "
+            f"{r['standalone_p50_ms']} ms (x{r['ratio']}); servers' CPU per sample: cluster "
+            f"{round(sum(cpu.values()), 2)} ms ({', '.join(f'{k} {v}' for k, v in by_kind.items())}), standalone "
+            f"{round(sum(r['cpu_ms_per_sample_standalone'].values()), 2)} ms")
+
     def merge(self):
         cb = self.cb
         npf, vfs, total, reserve = 4, 128, 1000, 30
@@ -439,14 +504,7 @@ class ClusterBench:
         # every VM accelerated: one EnableVMs per node, with that node's VMs, the three at once
         t0 = time.monotonic()
         errors = []
-
-        def enable_all(n, names):
-            try:
-                rows = self.busctl(n.env, "EnableVMs", "ass", len(names), *names, "Low")[0]
-                errors.extend(f"{n.name} {vm}: {e}" for vm, e in rows if e)
-            except Exception as e:  # noqa: BLE001
-                errors.append(f"{n.name}: {e}")
-        threads = [threading.Thread(target=enable_all, args=(n, names[n.index - 1])) for n in c]
+        threads = [threading.Thread(target=self.enable_all, args=(n.env, names[n.index - 1], errors)) for n in c]
         for t in threads:
             t.start()
         for t in threads:
@@ -518,6 +576,7 @@ class ClusterBench:
                       "held 300 ms. corosync-quorumtool polled in the three namespaces saw the membership "
                       "50-200 ms after those lines here (one call ~30 ms, three at once on 2 cores) and loaded "
                       "the machine during the measured window: it only confirms the membership afterwards"}
+        self.enablevm_at_334(c, host, intents, config, domains, names, reserve)
         self.stop_cluster(c)
 
     def run(self):

@@ -22,8 +22,9 @@
  *   dbus-bench call METHOD N
  *       N calls of one method (Ping, ListAdapters, GetPrerequisites or ListVMs) on one
  *       connection, for profiling: prints JSON with the p50 (µs) and the wall time.
- *   dbus-bench enable N PERFORMANCE VM...
- *       N samples on one connection, after one untimed warm-up: sample i is an EnableVM of
+ *   dbus-bench enable N[/PAUSE_MS] PERFORMANCE VM...
+ *       N samples on one connection, after one untimed warm-up (each sample, and the warm-up,
+ *       after a pause of PAUSE_MS, default none): sample i is an EnableVM of
  *       VM[i % count] (timed) followed by a DisableVM of the same VM (timed apart). Prints
  *       JSON with every EnableVM sample (µs, in order), their p50 and p90 and the DisableVMs'
  *       p50; stops at the first error.
@@ -348,7 +349,7 @@ static void json_safe(char *s) {
                         *s = '\'';
 }
 
-static int enable_samples(int n, const char *perf, char **vms, int n_vms) {
+static int enable_samples(int n, int pause_ms, const char *perf, char **vms, int n_vms) {
         sd_bus *bus = connect_bus();
         double *lat = calloc((size_t) n, sizeof(double)), *dis = calloc((size_t) n, sizeof(double));
         char err[512] = "";
@@ -358,6 +359,10 @@ static int enable_samples(int n, const char *perf, char **vms, int n_vms) {
         for (int i = -1; i < n; i++) {
                 const char *vm = vms[(i < 0 ? 0 : i) % n_vms];
                 sd_bus_error e = SD_BUS_ERROR_NULL;
+                if (pause_ms > 0) {
+                        struct timespec ts = { pause_ms / 1000, (long) (pause_ms % 1000) * 1000000L };
+                        nanosleep(&ts, NULL);
+                }
                 double t0 = now();
                 int r = sd_bus_call_method(bus, DEST, PATH, IFACE, "EnableVM", &e, NULL, "ss", vm, perf);
                 double dt = now() - t0;
@@ -692,9 +697,10 @@ int main(int argc, char **argv) {
         }
         if (argc >= 5 && strcmp(argv[1], "enable") == 0) {
                 int n = atoi(argv[2]);
+                const char *slash = strchr(argv[2], '/');
                 if (n < 1)
                         return 2;
-                return enable_samples(n, argv[3], argv + 4, argc - 4);
+                return enable_samples(n, slash ? atoi(slash + 1) : 0, argv[3], argv + 4, argc - 4);
         }
         if (argc >= 7 && strcmp(argv[1], "watch") == 0) {
                 int interval = atoi(argv[2]), hold = atoi(argv[4]);
@@ -704,7 +710,7 @@ int main(int argc, char **argv) {
                 return watch(interval, timeout, hold, argv[5], argv + 6, argc - 6);
         }
         fprintf(stderr, "usage: dbus-bench ping | reads CLIENTS ROUNDS | cycles CLIENTS SECONDS PERFORMANCE VM... | "
-                        "mirror SOURCE_ADDRESS | call METHOD N | enable N PERFORMANCE VM... | "
+                        "mirror SOURCE_ADDRESS | call METHOD N | enable N[/PAUSE_MS] PERFORMANCE VM... | "
                         "watch INTERVAL_MS TIMEOUT_S HOLD_MS SPEC ADDRESS...\n");
         return 2;
 }
