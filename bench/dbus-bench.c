@@ -22,9 +22,27 @@
  *   dbus-bench call METHOD N
  *       N calls of one method (Ping, ListAdapters, GetPrerequisites or ListVMs) on one
  *       connection, for profiling: prints JSON with the p50 (µs) and the wall time.
+ *   dbus-bench enable N[/PAUSE_MS] PERFORMANCE VM...
+ *       N samples on one connection, after one untimed warm-up (each sample, and the warm-up,
+ *       after a pause of PAUSE_MS, default none): sample i is an EnableVM of
+ *       VM[i % count] (timed) followed by a DisableVM of the same VM (timed apart). Prints
+ *       JSON with every EnableVM sample (µs, in order), their p50 and p90 and the DisableVMs'
+ *       p50; stops at the first error.
+ *   dbus-bench watch INTERVAL_MS TIMEOUT_S HOLD_MS SPEC ADDRESS...
+ *       Polls org.accelnet1 on every bus ADDRESS (one connection each) every INTERVAL_MS
+ *       until SPEC holds on all of them and has held for HOLD_MS, or TIMEOUT_S pass (exit
+ *       3). SPEC: comma-separated NAME=VALUE, NAME a Manager property (compared as text:
+ *       u/i/t numbers, b true/false, s as is; one Properties.GetAll per poll) or
+ *       ListClusterVMs (its number of rows; called only once the properties hold on that
+ *       bus). Prints "ready" once connected, then JSON: per bus the CLOCK_MONOTONIC times
+ *       (each taken at the end of a poll) of the last poll that did not hold before the
+ *       first that did (last_false), of the first that did (first_true), of the first of
+ *       the polls that held from then to the end (stable_since), the poll count and the
+ *       p50 and maximum of one poll (µs).
  *
  * The bus is DBUS_SYSTEM_BUS_ADDRESS (or the system bus). */
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -323,6 +341,240 @@ static int mirror(const char *source) {
         }
 }
 
+/* ---- enable: EnableVM latency, DisableVM untimed ---------------------------------------- */
+
+static void json_safe(char *s) {
+        for (; *s; s++)
+                if (*s == '"' || *s == '\\' || (unsigned char) *s < 0x20)
+                        *s = '\'';
+}
+
+static int enable_samples(int n, int pause_ms, const char *perf, char **vms, int n_vms) {
+        sd_bus *bus = connect_bus();
+        double *lat = calloc((size_t) n, sizeof(double)), *dis = calloc((size_t) n, sizeof(double));
+        char err[512] = "";
+        int done = 0;
+        if (!lat || !dis)
+                return 1;
+        for (int i = -1; i < n; i++) {
+                const char *vm = vms[(i < 0 ? 0 : i) % n_vms];
+                sd_bus_error e = SD_BUS_ERROR_NULL;
+                if (pause_ms > 0) {
+                        struct timespec ts = { pause_ms / 1000, (long) (pause_ms % 1000) * 1000000L };
+                        nanosleep(&ts, NULL);
+                }
+                double t0 = now();
+                int r = sd_bus_call_method(bus, DEST, PATH, IFACE, "EnableVM", &e, NULL, "ss", vm, perf);
+                double dt = now() - t0;
+                if (r < 0)
+                        snprintf(err, sizeof err, "EnableVM %s: %s", vm, e.message ? e.message : strerror(-r));
+                sd_bus_error_free(&e);
+                double t1 = now();
+                if (r >= 0) {
+                        r = sd_bus_call_method(bus, DEST, PATH, IFACE, "DisableVM", &e, NULL, "s", vm);
+                        if (r < 0)
+                                snprintf(err, sizeof err, "DisableVM %s: %s", vm, e.message ? e.message : strerror(-r));
+                        sd_bus_error_free(&e);
+                }
+                if (r < 0)
+                        break;
+                if (i >= 0) {
+                        dis[done] = now() - t1;
+                        lat[done++] = dt;
+                }
+        }
+        printf("{\"samples_us\": [");
+        for (int i = 0; i < done; i++)
+                printf("%s%.1f", i ? ", " : "", lat[i] * 1e6);
+        printf("], \"n\": %d", done);
+        if (done > 0) {
+                double p50 = pct(lat, (size_t) done, 0.5), p90 = pct(lat, (size_t) done, 0.9);
+                printf(", \"p50_us\": %.1f, \"p90_us\": %.1f, \"disable_p50_us\": %.1f", p50 * 1e6, p90 * 1e6,
+                       pct(dis, (size_t) done, 0.5) * 1e6);
+        }
+        json_safe(err);
+        printf(", \"errors\": %d, \"first_error\": \"%s\"}\n", err[0] != 0, err);
+        free(lat);
+        free(dis);
+        sd_bus_flush_close_unref(bus);
+        return err[0] != 0;
+}
+
+/* ---- watch: poll until a condition holds on every node ------------------------------------ */
+
+typedef struct Want {
+        char *name, *value;
+} Want;
+
+typedef struct Watched {
+        const char *address;
+        sd_bus *bus;
+        double last_false, first_true, stable_since;
+        bool holds;
+        size_t polls;
+        double *lat;
+        char seen[1024];             /* what the last poll saw, for a timeout's report */
+} Watched;
+
+static void seen_add(Watched *w, const char *name, const char *value) {
+        size_t l = strlen(w->seen);
+        snprintf(w->seen + l, sizeof w->seen - l, "%s%s=%s", l ? "," : "", name, value);
+}
+
+/* Does `want` hold on this bus now? Properties first (GetAll), ListClusterVMs only then. */
+static bool watch_poll(Watched *w, Want *want, size_t n_want) {
+        sd_bus_message *reply = NULL;
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        bool ok = true, *matched = calloc(n_want ? n_want : 1, sizeof(bool)), list = false;
+        w->seen[0] = 0;
+        int r = sd_bus_call_method(w->bus, DEST, PATH, "org.freedesktop.DBus.Properties", "GetAll", &e, &reply, "s",
+                                   IFACE);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+        while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+                const char *name = NULL, *contents = NULL;
+                char type, buf[256] = "";
+                if ((r = sd_bus_message_read(reply, "s", &name)) < 0 ||
+                    (r = sd_bus_message_peek_type(reply, &type, &contents)) < 0)
+                        break;
+                if (!contents || strlen(contents) != 1 || !strchr("ubsit", contents[0])) {
+                        r = sd_bus_message_skip(reply, "v");
+                } else if ((r = sd_bus_message_enter_container(reply, 'v', contents)) >= 0) {
+                        union {
+                                uint32_t u;
+                                int32_t i;
+                                uint64_t t;
+                                int b;
+                                const char *s;
+                        } v;
+                        r = sd_bus_message_read_basic(reply, contents[0], &v);
+                        if (r >= 0)
+                                switch (contents[0]) {
+                                case 'u': snprintf(buf, sizeof buf, "%" PRIu32, v.u); break;
+                                case 'i': snprintf(buf, sizeof buf, "%" PRIi32, v.i); break;
+                                case 't': snprintf(buf, sizeof buf, "%" PRIu64, v.t); break;
+                                case 'b': snprintf(buf, sizeof buf, "%s", v.b ? "true" : "false"); break;
+                                case 's': snprintf(buf, sizeof buf, "%s", v.s); break;
+                                }
+                        if (r >= 0)
+                                r = sd_bus_message_exit_container(reply);
+                }
+                if (r < 0)
+                        break;
+                for (size_t k = 0; k < n_want; k++)
+                        if (strcmp(want[k].name, name) == 0) {
+                                matched[k] = strcmp(want[k].value, buf) == 0;
+                                seen_add(w, name, buf);
+                        }
+                r = sd_bus_message_exit_container(reply);
+        }
+        sd_bus_message_unref(reply);
+        sd_bus_error_free(&e);
+        if (r < 0)
+                ok = false;
+        for (size_t k = 0; k < n_want; k++)
+                if (strcmp(want[k].name, "ListClusterVMs") == 0)
+                        list = true;
+                else if (!matched[k])
+                        ok = false;
+        if (ok && list) {
+                size_t rows = 0;
+                reply = NULL;
+                r = sd_bus_call_method(w->bus, DEST, PATH, IFACE, "ListClusterVMs", &e, &reply, "");
+                if (r >= 0)
+                        r = sd_bus_message_enter_container(reply, 'a', "(ssssss)");
+                while (r >= 0 && (r = sd_bus_message_skip(reply, "(ssssss)")) > 0)
+                        rows++;
+                sd_bus_message_unref(reply);
+                sd_bus_error_free(&e);
+                char buf[32];
+                snprintf(buf, sizeof buf, "%zu", rows);
+                seen_add(w, "ListClusterVMs", r < 0 ? "error" : buf);
+                for (size_t k = 0; k < n_want; k++)
+                        if (strcmp(want[k].name, "ListClusterVMs") == 0 && (r < 0 || strcmp(want[k].value, buf) != 0))
+                                ok = false;
+        }
+        free(matched);
+        return ok;
+}
+
+static int watch(int interval_ms, double timeout_s, int hold_ms, char *spec, char **addresses, int n) {
+        Want want[32];
+        size_t n_want = 0;
+        for (char *save = NULL, *tok = strtok_r(spec, ",", &save); tok && n_want < 32; tok = strtok_r(NULL, ",", &save)) {
+                char *eq = strchr(tok, '=');
+                if (!eq)
+                        return 2;
+                *eq = 0;
+                want[n_want++] = (Want){ tok, eq + 1 };
+        }
+        Watched *w = calloc((size_t) n, sizeof(Watched));
+        size_t max_polls = (size_t) (timeout_s * 1000 / interval_ms) + 16;
+        for (int i = 0; i < n; i++) {
+                w[i].address = addresses[i];
+                w[i].bus = connect_address(addresses[i]);
+                w[i].lat = calloc(max_polls, sizeof(double));
+                if (!w[i].lat)
+                        return 1;
+        }
+        printf("ready\n");
+        fflush(stdout);
+        double start = now(), all_since = 0;
+        bool all = false;
+        struct timespec next;
+        clock_gettime(CLOCK_MONOTONIC, &next);
+        for (;;) {
+                double round = now();
+                all = true;
+                for (int i = 0; i < n; i++) {
+                        double t0 = now();
+                        bool h = watch_poll(&w[i], want, n_want);
+                        double t1 = now();
+                        if (w[i].polls < max_polls)
+                                w[i].lat[w[i].polls] = t1 - t0;
+                        w[i].polls++;
+                        if (h && !w[i].holds) {
+                                w[i].stable_since = t1;
+                                if (w[i].first_true == 0)
+                                        w[i].first_true = t1;
+                        } else if (!h) {
+                                if (w[i].first_true == 0)
+                                        w[i].last_false = t1;
+                                w[i].stable_since = 0;
+                        }
+                        w[i].holds = h;
+                        all = all && h;
+                }
+                if (!all)
+                        all_since = 0;
+                else if (all_since == 0)
+                        all_since = round;
+                if (all && now() - all_since >= hold_ms / 1e3)
+                        break;
+                if (now() - start > timeout_s)
+                        break;
+                next.tv_nsec += (long) interval_ms * 1000000L;
+                while (next.tv_nsec >= 1000000000L) {
+                        next.tv_nsec -= 1000000000L;
+                        next.tv_sec++;
+                }
+                clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
+        }
+        printf("{\"interval_ms\": %d, \"started\": %.6f, \"held\": %s, \"nodes\": [", interval_ms, start,
+               all ? "true" : "false");
+        for (int i = 0; i < n; i++) {
+                size_t k = w[i].polls < max_polls ? w[i].polls : max_polls;
+                json_safe(w[i].seen);
+                printf("%s{\"address\": \"%s\", \"last_false\": %.6f, \"first_true\": %.6f, \"stable_since\": %.6f, "
+                       "\"polls\": %zu, \"poll_p50_us\": %.1f, \"poll_max_us\": %.1f, \"last_seen\": \"%s\"}",
+                       i ? ", " : "", w[i].address, w[i].last_false, w[i].first_true, w[i].stable_since, w[i].polls,
+                       pct(w[i].lat, k, 0.5) * 1e6, pct(w[i].lat, k, 1.0) * 1e6, w[i].seen);
+                sd_bus_flush_close_unref(w[i].bus);
+        }
+        printf("]}\n");
+        return all ? 0 : 3;
+}
+
 int main(int argc, char **argv) {
         if (argc >= 4 && strcmp(argv[1], "reads") == 0) {
                 int n = atoi(argv[2]);
@@ -443,7 +695,22 @@ int main(int argc, char **argv) {
                 sd_bus_flush_close_unref(bus);
                 return errors ? 1 : 0;
         }
+        if (argc >= 5 && strcmp(argv[1], "enable") == 0) {
+                int n = atoi(argv[2]);
+                const char *slash = strchr(argv[2], '/');
+                if (n < 1)
+                        return 2;
+                return enable_samples(n, slash ? atoi(slash + 1) : 0, argv[3], argv + 4, argc - 4);
+        }
+        if (argc >= 7 && strcmp(argv[1], "watch") == 0) {
+                int interval = atoi(argv[2]), hold = atoi(argv[4]);
+                double timeout = atof(argv[3]);
+                if (interval < 1 || timeout <= 0 || hold < 0)
+                        return 2;
+                return watch(interval, timeout, hold, argv[5], argv + 6, argc - 6);
+        }
         fprintf(stderr, "usage: dbus-bench ping | reads CLIENTS ROUNDS | cycles CLIENTS SECONDS PERFORMANCE VM... | "
-                        "mirror SOURCE_ADDRESS | call METHOD N\n");
+                        "mirror SOURCE_ADDRESS | call METHOD N | enable N[/PAUSE_MS] PERFORMANCE VM... | "
+                        "watch INTERVAL_MS TIMEOUT_S HOLD_MS SPEC ADDRESS...\n");
         return 2;
 }

@@ -4,13 +4,16 @@
 # table with one "met:" line per target and, with --json FILE, writes every figure. See
 # docs/PERFORMANCE.md.
 #
-#   bench/run.sh [--quick] [--json FILE] [--keep] [--only discovery|dbus|big]
+#   bench/run.sh [--quick] [--json FILE] [--keep] [--only discovery|dbus|big|cluster]
 #
 # Needs: root (accelnetd owns org.accelnet1 on a private bus under the project's policy),
 # dbus-daemon, strace, python3, libvirtd and virsh (a private unprivileged libvirtd hosts the
 # test driver for the 1,000-VM figures), setpriv, the build dependencies of accelnet.
-# Everything runs in a temporary directory on private buses and the libvirt test driver;
-# nothing touches the host's buses, libvirt or NICs.
+# The cluster scenario also needs corosync (scripts/deps.sh installs it); without it the
+# scenario is skipped with the reason printed, and the other figures are still taken.
+# Everything runs in a temporary directory on private buses and the libvirt test driver (the
+# cluster scenario: in network namespaces of its own); nothing touches the host's buses,
+# libvirt or NICs.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(dirname "$here")
@@ -26,7 +29,7 @@ while [ $# -gt 0 ]; do
         --only=*) args="$args --only ${1#--only=}" ;;
         --json) json="$2"; shift ;;
         --json=*) json="${1#--json=}" ;;
-        -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
         *) echo "unknown argument: $1" >&2; exit 2 ;;
         esac
         shift
