@@ -214,7 +214,43 @@ static void announce_facts(ClusterNode *cn) {
                 char *text = NULL;
                 if (cluster_msg_facts(cn->view, &text) >= 0)
                         send_text(cn, text, "facts");
+                (void) sd_event_now(cn->manager->event, CLOCK_MONOTONIC, &cn->facts_sent_usec);
         }
+}
+
+static int on_facts_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        ClusterNode *cn = userdata;
+        if (cn->facts_wanted)
+                announce_facts(cn);
+        return 0;
+}
+
+/* Our facts go out at most every CLUSTER_FACTS_INTERVAL_USEC: a VM's enable or disable
+ * changes them two or three times within a few milliseconds, and every member parses each
+ * announcement. Admission does not wait for them (claims are counted until the facts that
+ * reflect them arrive). */
+static void announce_facts_soon(ClusterNode *cn) {
+        uint64_t now = 0, due = cn->facts_sent_usec + CLUSTER_FACTS_INTERVAL_USEC;
+        (void) sd_event_now(cn->manager->event, CLOCK_MONOTONIC, &now);
+        if (cn->facts_sent_usec == 0 || now >= due)
+                return announce_facts(cn);
+        if (!cn->facts_timer) {
+                if (sd_event_add_time(cn->manager->event, &cn->facts_timer, CLOCK_MONOTONIC, due, 1000, on_facts_timer,
+                                      cn) < 0)
+                        return announce_facts(cn);
+                (void) sd_event_source_set_description(cn->facts_timer, "cluster-facts");
+        } else {
+                (void) sd_event_source_set_time(cn->facts_timer, due);
+        }
+        (void) sd_event_source_set_enabled(cn->facts_timer, SD_EVENT_ONESHOT);
+}
+
+/* The cluster's view changed (a message, the membership, quorum): the properties are
+ * published again; our own facts are not changed by it. */
+static void view_changed(ClusterNode *cn) {
+        bool wanted = cn->facts_wanted;
+        manager_dirty(cn->manager, DIRTY_PROPERTIES);
+        cn->facts_wanted = wanted;
 }
 
 /* ---- the cluster's rows of GetPrerequisites --------------------------------------------- */
@@ -350,7 +386,7 @@ static void applied_and_reply(void *userdata, const AnStatus *st) {
 static void on_settings_changed(ClusterNode *cn) {
         (void) settings_save(cn);
         cn->apply_wanted = true;
-        manager_dirty(cn->manager, DIRTY_PROPERTIES);
+        view_changed(cn);
 }
 
 static bool pending_to_gone_node(const ClusterPending *p, const void *arg) {
@@ -365,7 +401,6 @@ static bool pending_to_gone_node(const ClusterPending *p, const void *arg) {
 
 static void on_connection(void *userdata, bool connected) {
         ClusterNode *cn = userdata;
-        Manager *m = cn->manager;
 
         cn->connected = connected;
         if (!connected) {
@@ -379,7 +414,7 @@ static void on_connection(void *userdata, bool connected) {
                                    "The connection to corosync was lost before the cluster answered; retry when "
                                    "it is back ('corosync-quorumtool -s').");
                 log_warning("Cluster: lost the connection to corosync; changes are refused until it is back.");
-                manager_dirty(m, DIRTY_PROPERTIES);
+                view_changed(cn);
                 rebuild_notes(cn);
                 return;
         }
@@ -405,7 +440,7 @@ static void on_connection(void *userdata, bool connected) {
         cn->active = true;
         cn->quorate = cluster_quorate(cn->cluster);
         announce_facts(cn);
-        manager_dirty(m, DIRTY_PROPERTIES);
+        view_changed(cn);
 }
 
 static void on_membership(void *userdata, const uint32_t *members, size_t n, uint64_t ring) {
@@ -425,7 +460,7 @@ static void on_membership(void *userdata, const uint32_t *members, size_t n, uin
         int r = cluster_send(cn->cluster, sync, strlen(sync));
         if (r < 0)
                 log_warning_errno(r, "Cluster: failed to send the sync: %m");
-        manager_dirty(cn->manager, DIRTY_PROPERTIES);
+        view_changed(cn);
         rebuild_notes(cn);
 }
 
@@ -436,7 +471,7 @@ static void on_quorum(void *userdata, bool quorate) {
                            quorate ? "gained: settings and admissions may change"
                                    : "lost: running VMs keep their VFs; changes are refused");
         cn->quorate = quorate;
-        manager_dirty(cn->manager, DIRTY_PROPERTIES);
+        view_changed(cn);
         rebuild_notes(cn);
 }
 
@@ -557,11 +592,11 @@ static void on_message(void *userdata, uint32_t from, const void *data, size_t l
                 if (e.changed)
                         on_settings_changed(cn);
                 cn->facts_wanted = true;
-                manager_dirty(m, DIRTY_PROPERTIES);
+                view_changed(cn);
                 rebuild_notes(cn);
                 break;
         case VIEW_EVENT_FACTS:
-                manager_dirty(m, DIRTY_PROPERTIES);
+                view_changed(cn);
                 rebuild_notes(cn);
                 break;
         case VIEW_EVENT_CLAIM:
@@ -578,7 +613,7 @@ static void on_message(void *userdata, uint32_t from, const void *data, size_t l
                                 pending_free(p);
                         }
                 }
-                manager_dirty(m, DIRTY_PROPERTIES);
+                view_changed(cn);
                 break;
         case VIEW_EVENT_REQUEST:
                 on_request(cn, &e);
@@ -621,6 +656,7 @@ ClusterNode *cluster_node_free(ClusterNode *cn) {
                 completion_fail(&p->c, -ESHUTDOWN, "accelnetd is stopping.");
                 pending_free(p);
         }
+        sd_event_source_disable_unref(cn->facts_timer);
         cluster_free(cn->cluster);
         cluster_view_free(cn->view);
         note_list_clear(&cn->notes, NULL);
@@ -774,7 +810,7 @@ void cluster_node_post(ClusterNode *cn) {
                 apply_now(cn, (Completion){ applied, cn });
         }
         if (cn->facts_wanted)
-                announce_facts(cn);
+                announce_facts_soon(cn);
 }
 
 int cluster_node_rows(ClusterNode *cn, NodeRow **ret, size_t *ret_n) {

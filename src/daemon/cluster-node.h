@@ -14,9 +14,12 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <systemd/sd-event.h>
 
 #include "cluster/view.h"
 #include "manager.h"
+
+#define CLUSTER_FACTS_INTERVAL_USEC (30ULL * 1000ULL)
 
 typedef struct Cluster Cluster;
 typedef struct ClusterPending ClusterPending;
@@ -33,6 +36,8 @@ typedef struct ClusterNode {
         bool apply_wanted;          /* the cluster's settings are not yet in force here */
         char *apply_error;          /* why they could not be put in force here */
         bool facts_wanted;          /* our facts may have changed */
+        uint64_t facts_sent_usec;   /* when they went out last (CLOCK_MONOTONIC) */
+        sd_event_source *facts_timer;
         bool serving_request;       /* a method forwarded to us runs: never forwarded again */
         NoteList notes;             /* GetPrerequisites' cluster rows */
         char *settings_path;        /* STATE/cluster.json */
