@@ -875,14 +875,43 @@ void node_rows_free(NodeRow *rows, size_t n) {
         free(rows);
 }
 
+/* Whether a member node (this one included) has domain `vm`. */
+static bool listed_by_member(ClusterNode *cn, const char *vm) {
+        Vm *here = manager_get_vm(cn->manager, vm);
+        if (here && here->domain)
+                return true;
+        for (size_t i = 0; i < cn->view->n_nodes; i++) {
+                const ViewNode *n = &cn->view->nodes[i];
+                if (n->id != cn->view->self && n->member && n->has_facts && node_facts_find_vm(&n->facts, vm))
+                        return true;
+        }
+        return false;
+}
+
 void cluster_node_foreach_remote_vm(ClusterNode *cn, RemoteVmVisitor f, void *userdata) {
         if (!cn || !cn->active || !cn->view)
                 return;
         for (size_t i = 0; i < cn->view->n_nodes; i++) {
                 const ViewNode *n = &cn->view->nodes[i];
-                if (n->id == cn->view->self || !n->member || !n->has_facts)
+                if (n->id == cn->view->self || !n->has_facts)
                         continue;
-                for (size_t k = 0; k < n->facts.n_vms; k++)
-                        f(strempty(n->facts.name), &n->facts.vms[k], userdata);
+                for (size_t k = 0; k < n->facts.n_vms; k++) {
+                        const ClusterVm *vm = &n->facts.vms[k];
+                        if (n->member) {
+                                f(strempty(n->facts.name), vm, userdata);
+                                continue;
+                        }
+                        /* A node out of the membership: its VMs as it last told, until they run
+                         * on a member (failover); their VFs are not counted. */
+                        if (listed_by_member(cn, vm->name))
+                                continue;
+                        _cleanup_free_ char *note = NULL;
+                        if (asprintf(&note, "lost with %s%s%s", strempty(n->facts.name),
+                                     isempty(vm->note) ? "" : "; was: ", strempty(vm->note)) < 0)
+                                continue;
+                        ClusterVm lost = *vm;
+                        lost.note = note;
+                        f(strempty(n->facts.name), &lost, userdata);
+                }
         }
 }

@@ -89,7 +89,8 @@ typedef struct NodeRow {
 } NodeRow;
 int cluster_node_rows(ClusterNode *cn, NodeRow **ret, size_t *ret_n);
 void node_rows_free(NodeRow *rows, size_t n);
-/* Every VM of the other member nodes (their facts), for ListVMs / ListClusterVMs. */
+/* Every VM of the other nodes (their facts), for ListVMs / ListClusterVMs: the members', and
+ * those of a node out of the membership that no member has, noted "lost with node N". */
 typedef void (*RemoteVmVisitor)(const char *node, const ClusterVm *vm, void *userdata);
 void cluster_node_foreach_remote_vm(ClusterNode *cn, RemoteVmVisitor f, void *userdata);
 /* This node's name in the cluster (cmap), or the host name. Newly allocated. */

@@ -418,6 +418,13 @@ class ClusterMode(Base):
               f"after {took:.2f} s (allowed {deadline:.2f} s)", file=sys.stderr)
         self.wait_members((1, 2), 2, timeout=1)
         settle(lambda: self.assertEqual(self.nodes_rows(c.node(1))[3][2], "lost"))
+        # node3's VMs are still listed, as lost with it, and counted nowhere
+        for i in (1, 2):
+            vms = self.cluster_vms(c.node(i))
+            lost = sorted(vm for vm, row in vms.items() if row[1] == "node3")
+            self.assertEqual(lost, sorted(vm for vm in ALL_VMS if HOME[vm] == 3), f"node{i}")
+            for vm in lost:
+                self.assertTrue(vms[vm][5].startswith("lost with node3"), vms[vm])
         c.start_corosync(3)
         self.wait_members((1, 2, 3), 3, timeout=15)
         self.assertUsable(sum(CAPS))
@@ -495,12 +502,21 @@ class ClusterMode(Base):
         self.assertSettings((True, "compute", 40))
         self.assertUsable(usable(CAPS, 40))
         # the drift is reported: node3 held the older settings
+        def cluster_log():
+            lines = []
+            for m in c:
+                try:
+                    with open(os.path.join(m.dir, "accelnetd.log")) as f:
+                        lines += [f"{m.name}: {line.rstrip()}" for line in f if "Cluster:" in line]
+                except OSError:
+                    pass
+            return "\n".join(lines[-60:])
         for n in c:
             def drift():
                 row = self.cluster_prereq(n).get(("cluster-drift", "settings"))
                 self.assertIsNotNone(row, f"{n.name}: no drift row")
                 self.assertEqual(row[0], "Warning")
-                self.assertIn("node3 had intent 'compute', reserve 30%", row[2])
+                self.assertIn("node3 had intent 'compute', reserve 30%", row[2], f"{n.name}\n{cluster_log()}")
             settle(drift)
 
     def test_11_restarting_every_accelnetd_keeps_the_settings(self):
