@@ -275,7 +275,7 @@ static int manager_write_state(Manager *m) {
                 r = state_compact(m->state_dir, &s, m->journal, false);
         } else
                 r = state_journal_append(m->journal, changed, n_changed, drops, n_drops,
-                                         plan_hash != m->saved_plan_hash ? &s : NULL);
+                                         plan_hash != m->saved_plan_hash ? &s : NULL, NULL);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n; i++)
