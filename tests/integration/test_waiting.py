@@ -197,5 +197,74 @@ class Restart(WaitingTestCase):
         self.assertEqual(env.state().get("waiting"), [])
 
 
+class Migration(WaitingTestCase):
+    def test_requires_vf_refuses_the_migration(self):
+        """migration_requires_vf true: the hook's Migrate onto a host without a free VF is refused
+        with ClusterNotEnoughResources naming the VM, its tier and the counts; nothing stored."""
+        env = self.full_host(config={"migration_requires_vf": True})
+        before = self.state_bytes(env)
+        r, out = self.hook(env, "Migrate", "mig1", incoming_xml(tier="High"))
+        self.assertError(r, ERR + "ClusterNotEnoughResources", "mig1")
+        self.assertIsNone(out)
+        self.assertIn("High", r.err)
+        self.assertIn("2 of 2", r.err)
+        self.assertIn("migration_requires_vf", r.err)
+        self.assertEqual(self.state_bytes(env), before)
+        self.assertEqual(env.prop("AssignedVFs"), 2)
+        self.assertNotIn("mig1", self.vms(env))
+
+    def test_default_arrives_waiting_and_gets_a_vf(self):
+        """migration_requires_vf false (the default): the Migrate succeeds, the XML comes back
+        without the source host's VF (the virtio NIC and the tier kept), the VM arrives on
+        virtio listed as waiting, and gets the next VF that frees."""
+        env = self.full_host()
+        vf1 = self.enabled(env)["hold1"][2]
+        t0 = time.time()
+        r, out = self.hook(env, "Migrate", "mig1", incoming_xml(tier="High"))
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(hostdev_ifaces(out), [], "the source host's VF is passed on")
+        self.assertEqual(accel_metadata(out), {"performance": "High"})
+        self.assertIn("52:54:00:dd:00:01", out)
+        self.assertEqual(env.prop("AssignedVFs"), 2)
+        env.define((out, True))
+        since, _, reason = self.wait_listed_waiting(env, "mig1")
+        self.assertLessEqual(abs(since - t0), 2)
+        self.assertEqual(self.vms(env)["mig1"][1], "High")
+        self.disable(env, "hold1")
+        self.gets_vf(env, "mig1", vf1, "High")
+        self.assertXmlInvariants(env, "after the arrival", metadata=True)
+
+    def test_failed_arrival_waits_no_more(self):
+        """An incoming VM that arrived waiting but was released before it ever started here
+        (the migration failed) is no longer kept as waiting."""
+        env = self.full_host()
+        r, _ = self.hook(env, "Migrate", "mig1", incoming_xml())
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual([w["vm"] for w in env.state()["waiting"]], ["mig1"], "the wait is saved before the XML goes back")
+        r, _ = self.hook(env, "Release", "mig1")
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(env.state()["waiting"], [])
+        self.assertNotIn("mig1", self.vms(env))
+        self.assertEqual(env.prop("AssignedVFs"), 2)
+
+    def test_accelerated_vm_without_a_vf(self):
+        """A VM that comes accelerated but without a VF (it waited where it comes from): passed
+        on unchanged by default (it waits here too); refused on a full host with
+        migration_requires_vf."""
+        xml = re.sub(r"<interface type='hostdev'.*?</interface>", "", incoming_xml(tier="Low"), flags=re.S)
+        self.assertEqual(hostdev_ifaces(xml), [])
+        env = self.full_host()
+        r, out = self.hook(env, "Migrate", "mig1", xml)
+        self.assertEqual((r.rc, out), (0, xml), r)
+        env2 = self.full_host(config={"migration_requires_vf": True})
+        r, out = self.hook(env2, "Migrate", "mig1", xml)
+        self.assertError(r, ERR + "ClusterNotEnoughResources", "mig1 (performance Low)")
+        self.assertIn("migration_requires_vf", r.err)
+        # with a VF free it may come (and gets one when its domain arrives)
+        self.disable(env2, "hold1")
+        r, out = self.hook(env2, "Migrate", "mig1", xml)
+        self.assertEqual((r.rc, out), (0, xml), r)
+
+
 if __name__ == "__main__":
     main()
