@@ -100,7 +100,7 @@ int vm_refresh(Vm *vm, AnStatus *st) {
         return 0;
 }
 
-bool vm_row(const Vm *vm, VmRow *ret) {
+static bool row(const Vm *vm, uint64_t now, VmRow *ret) {
         bool on = vm_accelerated(vm);
         if (!vm->domain && !vm->has_record)
                 return false;
@@ -109,12 +109,20 @@ bool vm_row(const Vm *vm, VmRow *ret) {
         ret->performance = on ? tier_to_string(tier) : "";
         ret->vf = vm->has_record ? vm->record.vf : "";
         if (vm_waiting(vm)) {
-                waiting_note(vm->waiting_since, (uint64_t) time(NULL), vm->waiting_reason, ret->note_buf,
-                             sizeof ret->note_buf);
+                waiting_note(vm->waiting_since, now, vm->waiting_reason, ret->note_buf, sizeof ret->note_buf);
                 ret->note = ret->note_buf;
         } else
                 ret->note = vm_note(vm);
         return true;
+}
+
+bool vm_row(const Vm *vm, VmRow *ret) {
+        time_t now = time(NULL);
+        return row(vm, now > 0 ? (uint64_t) now : 1, ret);
+}
+
+bool vm_row_fact(const Vm *vm, VmRow *ret) {
+        return row(vm, 0, ret);
 }
 
 bool vm_accelerated(const Vm *vm) {

@@ -73,6 +73,9 @@ typedef struct VmRow {
         char note_buf[VM_ROW_NOTE_MAX];
 } VmRow;
 bool vm_row(const Vm *vm, VmRow *ret);
+/* The same for this node's facts in a cluster: the note of a waiting VM without the waited
+ * time (other nodes show it later; it must not change by itself). */
+bool vm_row_fact(const Vm *vm, VmRow *ret);
 /* The policy its VF gets with `tier` (MAC and VLAN of its record). */
 void vm_policy(const Vm *vm, Tier tier, VfPolicy *ret);
 /* "applies at next start", "being enabled", ...; "" when none (a wait is vm_row's). Borrowed. */

@@ -48,6 +48,10 @@ void waiting_note(uint64_t since, uint64_t now, const char *reason, char *buf, s
                 snprintf(buf, size, "waiting for a VF%s%s", sep, strempty(reason));
                 return;
         }
+        if (now == 0) {
+                snprintf(buf, size, "waiting for a VF since %s UTC%s%s", when, sep, strempty(reason));
+                return;
+        }
         waiting_duration(now > since ? now - since : 0, waited, sizeof waited);
         snprintf(buf, size, "waiting for a VF since %s UTC (%s)%s%s", when, waited, sep, strempty(reason));
 }

@@ -32,5 +32,6 @@ void waiting_duration(uint64_t seconds, char *buf, size_t size);
 /* ListVMs' note of a waiting VM at `now`: "waiting for a VF since 2026-12-06 21:30:05 UTC
  * (4 min): REASON" (without ": REASON" when the reason is empty; "waiting for a VF: REASON"
  * when the start is not known). A start after `now` (the clock was set back) has waited
- * 0 s. Truncated to `size`. */
+ * 0 s. `now` 0: without the waited time ("waiting for a VF since ... UTC: REASON"), for a
+ * text read later (the facts other nodes show). Truncated to `size`. */
 void waiting_note(uint64_t since, uint64_t now, const char *reason, char *buf, size_t size);

@@ -113,6 +113,9 @@ TEST(note) {
         CHECK_STR(buf, "waiting for a VF since 2026-12-06 21:30:05 UTC (0 s)");
         waiting_note(0, since, "x", buf, sizeof buf);
         CHECK_STR(buf, "waiting for a VF: x");
+        /* without the waited time: what other nodes are sent (it does not change by itself) */
+        waiting_note(since, 0, "x", buf, sizeof buf);
+        CHECK_STR(buf, "waiting for a VF since 2026-12-06 21:30:05 UTC: x");
         waiting_note(WAITING_SINCE_MAX, WAITING_SINCE_MAX + 3600, "y", buf, sizeof buf);
         CHECK_STR(buf, "waiting for a VF since 9999-12-31 23:59:59 UTC (1 h 0 min): y");
         /* truncated, never overrun */
