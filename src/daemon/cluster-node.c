@@ -180,7 +180,7 @@ static int build_facts(ClusterNode *cn, NodeFacts *f) {
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
                 VmRow row;
-                if (!vm_row(v[i], &row))
+                if (!vm_row_fact(v[i], &row))
                         continue;
                 ClusterVm *c = &f->vms[f->n_vms++];
                 if (!(c->name = strdup(v[i]->name)) || !(c->state = strdup(row.state)) ||

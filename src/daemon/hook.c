@@ -93,6 +93,16 @@ void manager_hook_prepare(Manager *m, const char *name, Completion c) {
 
 int manager_hook_release(Manager *m, const char *name, AnStatus *st) {
         Vm *vm = manager_get_vm(m, name);
+        if (vm && !vm->has_record && !vm->domain && !vm->operation && vm_waiting(vm)) {
+                /* Arrived waiting for a VF, released before it ever started here: the incoming
+                 * migration failed, it waits no more. */
+                log_struct(LOG_INFO, NULL, NULL, NULL, name, "Hook release: incoming VM %s did not arrive; it no "
+                           "longer waits for a VF.", name);
+                vm_stop_waiting(vm);
+                vm->gone = true;
+                vm_gc(vm);
+                return 0;
+        }
         if (!vm || !vm->has_record || vm->operation)
                 return 0;
         if (vm->record.phase == ASSIGN_PHASE_INCOMING) {
@@ -113,19 +123,22 @@ int manager_hook_release(Manager *m, const char *name, AnStatus *st) {
         return 0;
 }
 
-/* A local VF for an incoming VM, from its XML alone (no libvirt): its tier travels in the
- * XML's accelnet setting; it may use the node reserve (the limit is the capacity). */
-static int claim(Manager *m, Vm *vm, Tier tier, const VirtXmlVf *from, AnStatus *st) {
-        VfSettings saved;
+/* The VF an incoming VM of `tier` would get (the node reserve included: the limit is the
+ * capacity), or -AN_ERROR_CLUSTER_NOT_ENOUGH_RESOURCES with the VM, its tier and the counts in
+ * st when none is free. */
+static int incoming_vf(Manager *m, const char *vm, Tier tier, VfSlot **ret, AnStatus *st) {
+        unsigned assigned = manager_assigned_vfs(m), capacity = manager_capacity_vfs(m);
 
-        if (manager_assigned_vfs(m) + 1 > manager_capacity_vfs(m))
+        if (assigned + 1 > capacity)
                 return an_status_set(st, -AN_ERROR_CLUSTER_NOT_ENOUGH_RESOURCES,
-                                     "No VF is free on this host for incoming VM %s (%u of %u assigned, reserve "
-                                     "included).", vm->name, manager_assigned_vfs(m), manager_capacity_vfs(m));
-        if (m->config->settings.max_vms > 0 && manager_assigned_vfs(m) + 1 > m->config->settings.max_vms)
+                                     "No VF is free on this host for incoming VM %s (performance %s): %u of %u VFs "
+                                     "assigned, the node reserve included (%u usable outside it).", vm,
+                                     tier_to_string(tier), assigned, capacity, manager_usable_vfs(m));
+        if (m->config->settings.max_vms > 0 && assigned + 1 > m->config->settings.max_vms)
                 return an_status_set(st, -AN_ERROR_CLUSTER_NOT_ENOUGH_RESOURCES,
-                                     "%u VMs hold a VF already, the most this host takes (max_vms %u).",
-                                     manager_assigned_vfs(m), m->config->settings.max_vms);
+                                     "No VF for incoming VM %s (performance %s): %u VMs hold a VF already, the most "
+                                     "this host takes (max_vms %u).", vm, tier_to_string(tier), assigned,
+                                     m->config->settings.max_vms);
         VfSlot *pick = NULL;
         unsigned best = UINT32_MAX;
         for (size_t i = 0; i < m->n_pfs; i++) {
@@ -146,9 +159,24 @@ static int claim(Manager *m, Vm *vm, Tier tier, const VirtXmlVf *from, AnStatus 
                 }
         }
         if (!pick)
-                return an_status_set(st, -AN_ERROR_CLUSTER_NOT_ENOUGH_RESOURCES, "No VF is free for incoming VM %s.",
-                                     vm->name);
-        int r = vf_read_settings(m->nl, pick->pf->ifname, pick->index, &saved);
+                return an_status_set(st, -AN_ERROR_CLUSTER_NOT_ENOUGH_RESOURCES,
+                                     "No VF is free on this host for incoming VM %s (performance %s): %u of %u VFs "
+                                     "assigned, the others held back (in a domain outside accelnet, or kept for a "
+                                     "move).", vm, tier_to_string(tier), assigned, capacity);
+        *ret = pick;
+        return 0;
+}
+
+/* A local VF for an incoming VM, from its XML alone (no libvirt): its tier travels in the
+ * XML's accelnet setting; it may use the node reserve (the limit is the capacity). */
+static int claim(Manager *m, Vm *vm, Tier tier, const VirtXmlVf *from, AnStatus *st) {
+        VfSettings saved;
+        VfSlot *pick = NULL;
+
+        int r = incoming_vf(m, vm->name, tier, &pick, st);
+        if (r < 0)
+                return r;
+        r = vf_read_settings(m->nl, pick->pf->ifname, pick->index, &saved);
         if (r < 0)
                 return an_status_set(st, -AN_ERROR_ENABLE_ACCELNET_FAILED, "Cannot read VF %s: %s.", pick->address,
                                      strerror(-r));
@@ -161,12 +189,34 @@ static int claim(Manager *m, Vm *vm, Tier tier, const VirtXmlVf *from, AnStatus 
         return 0;
 }
 
+/* migration_requires_vf: an incoming VM that would arrive on virtio is refused instead. */
+static int refuse_without_vf(AnStatus *st) {
+        char why[sizeof st->message];
+        snprintf(why, sizeof why, "%s", st->message);
+        return an_status_set(st, -AN_ERROR_CLUSTER_NOT_ENOUGH_RESOURCES,
+                             "%s migration_requires_vf is set in accelnet.json: the VM may not arrive on virtio. Free "
+                             "a VF here or migrate it to another host.", why);
+}
+
 int manager_hook_migrate(Manager *m, const char *name, const char *xml, char **ret_xml, AnStatus *st) {
         _cleanup_(virt_xml_accel_done) VirtXmlAccel acc = {};
         VmSnapshot before;
         int r;
 
         r = virt_xml_accel_parse(xml, &acc);
+        if (r >= 0 && acc.n_vfs == 0 && acc.accel && m->enabled && m->config->settings.migration_requires_vf) {
+                /* Accelerated but without a VF (it waited where it comes from): it finds one
+                 * free here, or may not come. */
+                Tier t = acc.performance ? tier_from_string(acc.performance) : TIER_LOW;
+                VfSlot *pick = NULL;
+                if (manager_check_vm_arg(name, st) < 0)
+                        return st->r;
+                if (incoming_vf(m, name, t >= 0 ? t : TIER_LOW, &pick, st) < 0) {
+                        log_struct(LOG_WARNING, NULL, NULL, NULL, name, "Hook migrate: incoming VM %s refused: %s", name,
+                                   st->message);
+                        return refuse_without_vf(st);
+                }
+        }
         if (r == -EBADMSG || (r >= 0 && acc.n_vfs == 0)) {
                 /* Not ours (or nothing libxml2 reads within our limits: libvirt judges it). */
                 if (r < 0)
@@ -204,28 +254,47 @@ int manager_hook_migrate(Manager *m, const char *name, const char *xml, char **r
                 return an_status_set(st, -AN_ERROR_BUSY, "Another operation on VM %s is in progress.", name);
         if (vm_snapshot_take(vm, &before) < 0)
                 return an_status_set(st, -ENOMEM, "Out of memory.");
-        bool claimed = false;
+        bool claimed = false, waits = false;
         if (!vm->has_record) {
                 if (claim(m, vm, tier, &acc.vfs[0], st) < 0) {
-                        vm_snapshot_done(&before);
-                        vm_gc(vm);
-                        return st->r;
-                }
-                claimed = true;
-                /* Written before the XML goes back: the claim survives a crash. */
+                        if (st->r != -AN_ERROR_CLUSTER_NOT_ENOUGH_RESOURCES || m->config->settings.migration_requires_vf) {
+                                if (st->r == -AN_ERROR_CLUSTER_NOT_ENOUGH_RESOURCES) {
+                                        log_struct(LOG_WARNING, NULL, NULL, NULL, name,
+                                                   "Hook migrate: incoming VM %s refused: %s", name, st->message);
+                                        refuse_without_vf(st);
+                                }
+                                vm_snapshot_done(&before);
+                                vm_gc(vm);
+                                return st->r;
+                        }
+                        /* No VF free here: it arrives on virtio, its setting kept, and waits for
+                         * one (from now: the wait is saved with the claim-less arrival). */
+                        char reason[sizeof st->message + 64];
+                        snprintf(reason, sizeof reason, "arrived by migration without one: %s", st->message);
+                        *st = AN_STATUS_OK;
+                        vm->accel = true;
+                        vm->accel_tier = tier;
+                        vm_wait(vm, reason);
+                        waits = true;
+                } else
+                        claimed = true;
+                /* Written before the XML goes back: the claim (or the wait) survives a crash. */
                 r = manager_save_now(m);
                 if (r < 0) {
                         vm_snapshot_restore(vm, &before);
+                        vm_stop_waiting(vm);
                         vm_snapshot_done(&before);
                         vm_gc(vm);
                         return an_status_set(st, r, "Nothing was changed: the state folder %s cannot be written (%s).",
                                              m->state_dir, strerror(-r));
                 }
         }
-        r = virt_xml_retarget_vf(xml, acc.vfs[0].pci, vm->record.vf, ret_xml);
+        r = waits ? virt_xml_drop_vf(xml, acc.vfs[0].pci, ret_xml)
+                  : virt_xml_retarget_vf(xml, acc.vfs[0].pci, vm->record.vf, ret_xml);
         if (r < 0) {
-                if (claimed) {
+                if (claimed || waits) {
                         vm_snapshot_restore(vm, &before);
+                        vm_stop_waiting(vm);
                         (void) manager_save_now(m);
                 }
                 vm_snapshot_done(&before);
@@ -241,5 +310,9 @@ int manager_hook_migrate(Manager *m, const char *name, const char *xml, char **r
                 if (m->notify.vm_changed)
                         m->notify.vm_changed(m->notify.userdata, name, ACCELNET_VM_STATE_ENABLED);
         }
+        if (waits)
+                log_struct(LOG_NOTICE, NULL, NULL, acc.vfs[0].pci, name,
+                           "Incoming VM %s (performance %s) arrives without its VF (%s on the source host): none is "
+                           "free here; it runs on virtio until one frees.", name, tier_to_string(tier), acc.vfs[0].pci);
         return 0;
 }

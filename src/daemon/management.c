@@ -459,7 +459,8 @@ static void disable_here(Manager *m, Completion c) {
                 m->pfs[i]->status = PROVISION_DONE;
         }
         note_list_clear(&m->plan_notes, NULL);
-        manager_dirty(m, DIRTY_STATE | DIRTY_PROPERTIES);
+        /* nothing is handed out now: the waiting VMs stop waiting */
+        manager_dirty(m, DIRTY_STATE | DIRTY_PROPERTIES | DIRTY_HANDOUT);
         plan_commit(m, &before, "disable", c);
 }
 

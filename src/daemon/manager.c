@@ -233,11 +233,12 @@ static int manager_write_state(Manager *m) {
         _cleanup_free_ const Assignment **changed = calloc(hashmap_size(m->vms) + 1, sizeof(Assignment *));
         _cleanup_free_ uint64_t *hashes = calloc(hashmap_size(m->vms) + 1, sizeof(uint64_t));
         _cleanup_free_ const char **drops = calloc(hashmap_size(m->vms) + m->n_dropped + 1, sizeof(char *));
+        _cleanup_free_ StateWaiting *waiting = calloc(hashmap_size(m->vms) + 1, sizeof(StateWaiting));
         size_t n = 0, n_changed = 0, n_drops = 0;
         Vm **sorted = NULL;
         int r;
 
-        if (!pfs || !vms || !changed || !hashes || !drops || manager_sorted_vms(m, &sorted, &n) < 0)
+        if (!pfs || !vms || !changed || !hashes || !drops || !waiting || manager_sorted_vms(m, &sorted, &n) < 0)
                 return -ENOMEM;
         for (size_t i = 0; i < m->n_pfs; i++) {
                 const Pf *pf = m->pfs[i];
@@ -256,6 +257,8 @@ static int manager_write_state(Manager *m) {
                 hashes[i] = vm->has_record ? assignment_hash(&vm->record) : 0;
                 if (vm->has_record)
                         vms[s.n_vms++] = vm->record; /* borrowed strings */
+                if (vm_waiting(vm))
+                        waiting[s.n_waiting++] = (StateWaiting){ .vm = vm->name, .since = vm->waiting_since };
                 if (hashes[i] == vm->saved_hash)
                         continue;
                 if (vm->has_record)
@@ -264,9 +267,11 @@ static int manager_write_state(Manager *m) {
                         drops[n_drops++] = vm->name;
         }
         s.vms = vms;
+        s.waiting = waiting; /* borrowed names */
+        uint64_t waiting_hash = state_waiting_hash(&s);
 
         bool whole = m->compact_wanted || state_journal_broken(m->journal) ||
-                     state_journal_lines(m->journal) + n_changed + n_drops + 1 > MANAGER_JOURNAL_MAX_LINES;
+                     state_journal_lines(m->journal) + n_changed + n_drops + 2 > MANAGER_JOURNAL_MAX_LINES;
         if (whole) {
                 /* Opened first, so that the compaction empties what load replayed. Without a
                  * journal every save writes state.json whole. */
@@ -275,12 +280,14 @@ static int manager_write_state(Manager *m) {
                 r = state_compact(m->state_dir, &s, m->journal, false);
         } else
                 r = state_journal_append(m->journal, changed, n_changed, drops, n_drops,
-                                         plan_hash != m->saved_plan_hash ? &s : NULL);
+                                         plan_hash != m->saved_plan_hash ? &s : NULL,
+                                         waiting_hash != m->saved_waiting_hash ? &s : NULL);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n; i++)
                 sorted[i]->saved_hash = hashes[i];
         m->saved_plan_hash = plan_hash;
+        m->saved_waiting_hash = waiting_hash;
         strv_free_n(m->dropped, m->n_dropped);
         m->dropped = NULL;
         m->n_dropped = 0;
@@ -420,7 +427,9 @@ static int on_post(sd_event_source *s, void *userdata) {
                         manager_link_slots(m);
                 }
                 if (m->reconcile_wanted)
-                        manager_reconcile(m);
+                        manager_reconcile(m); /* its last step serves the waiting VMs */
+                else if (m->dirty & DIRTY_HANDOUT)
+                        manager_hand_out(m);
                 int r = 0;
                 if (m->dirty & DIRTY_STATE) {
                         m->dirty &= ~DIRTY_STATE;
@@ -428,7 +437,7 @@ static int on_post(sd_event_source *s, void *userdata) {
                         note_save_result(m, r);
                 }
                 operation_saved(m, r);
-                if (!(m->dirty & (DIRTY_STATE | DIRTY_VFS)) && !m->reconcile_wanted)
+                if (!(m->dirty & (DIRTY_STATE | DIRTY_VFS | DIRTY_HANDOUT)) && !m->reconcile_wanted)
                         break;
         }
         if (m->cluster)
@@ -642,6 +651,9 @@ int manager_reload_config(Manager *m) {
  * provisioned again, and its VMs get their VFs back (reconcile). */
 static int on_refresh_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
+        Vm *vm;
+        HASHMAP_FOREACH(vm, m->vms)
+                vm->handout_failed = false; /* the VFs that could not be given are tried again */
         if (manager_clustered(m))
                 m->cluster->apply_wanted = true; /* settings that could not be put in force here: again */
         if (!m->management_op && manager_refresh(m) >= 0) {
@@ -690,6 +702,16 @@ static int load_state(Manager *m) {
                 vm->has_record = true;
                 vm->accel = true; /* until libvirt says otherwise */
                 vm->accel_tier = vm->record.tier;
+        }
+        /* The waiting VMs keep their place: since when they wait (libvirt's domains say
+         * whether they still do). */
+        for (size_t i = 0; i < s->n_waiting; i++) {
+                Vm *vm = manager_get_vm(m, s->waiting[i].vm);
+                if (vm && vm->has_record)
+                        continue; /* holds a VF: does not wait */
+                if (!vm && !(vm = manager_add_vm(m, s->waiting[i].vm)))
+                        return log_oom();
+                vm->waiting_since = s->waiting[i].since;
         }
         return 0;
 }

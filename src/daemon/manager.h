@@ -101,6 +101,8 @@ typedef enum DirtyFlags {
         DIRTY_STATE = 1 << 0,      /* state.json must be written */
         DIRTY_PROPERTIES = 1 << 1, /* published properties may have changed */
         DIRTY_VFS = 1 << 2,        /* VF slots must be rebuilt from sysfs */
+        DIRTY_HANDOUT = 1 << 3,    /* a VF may have freed, or a VM's setting or domain changed: the
+                                    * waiting VMs are served (manager_hand_out) */
 } DirtyFlags;
 
 typedef struct Manager {
@@ -150,6 +152,7 @@ typedef struct Manager {
          * append of what changed to state.journal (policy/state-journal.c) */
         StateJournal *journal;
         uint64_t saved_plan_hash;  /* of the plan as last written */
+        uint64_t saved_waiting_hash; /* of the waiting VMs as last written */
         char **dropped;            /* records written once, of Vms since freed: "drop" lines */
         size_t n_dropped;
         bool compact_wanted;       /* the next save writes state.json whole */
@@ -241,6 +244,11 @@ bool manager_virt_ready(Manager *m, AnStatus *st);
 void manager_reconcile(Manager *m);
 /* The part of it for one domain whose XML changed: strays marked, our VFs adopted. */
 void manager_reconcile_domain(Manager *m, Vm *vm);
+/* Its last step, also on its own whenever a VF may have freed (DIRTY_HANDOUT, in the post
+ * handler): every accelerated VM without a VF gets a free one, in policy/waiting.h's order
+ * (High, Medium, Low; then the longest waiting; then the name), or waits for one. A VF given
+ * to a waiting VM is this host's own (the node reserve included), also in a cluster. */
+void manager_hand_out(Manager *m);
 
 /* The libvirt hook's requests (hook.c); libvirt-free. Prepare may wait for provisioning. */
 void manager_hook_prepare(Manager *m, const char *vm, Completion c);

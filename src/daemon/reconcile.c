@@ -13,10 +13,13 @@
  *     gone, given back to its VM when its VF left the XML behind accelnet's back while the VM
  *     is still accelerated, and its VF policy re-applied when it drifted (a reboot, a driver
  *     reload).
- *  3. Every accelerated VM without a VF gets one (declarative), or waits for one. */
+ *  3. Every accelerated VM without a VF gets one (declarative), or waits for one: the waiting
+ *     VMs are served in policy/waiting.h's order, here and whenever a VF may have freed
+ *     (manager_hand_out). */
 #include <stdio.h>
 
 #include "pf.h"
+#include "policy/waiting.h"
 #include "shared/log.h"
 #include "shared/macro.h"
 #include "shared/names.h"
@@ -305,29 +308,99 @@ static void check_record(Reconcile *rc, Vm *vm) {
 }
 
 /* 3. An accelerated VM without a VF gets one, or waits. */
+
+/* Why a VM waits, in words for ListVMs: what the host lacks rather than admission's wording
+ * for a new VM (the node reserve is open to a waiting VM). */
+static void wait_reason(Manager *m, const AnStatus *st, char *buf, size_t size) {
+        unsigned capacity = manager_capacity_vfs(m), assigned = manager_assigned_vfs(m);
+        bool provisioning = false;
+
+        for (size_t i = 0; i < m->n_pfs; i++)
+                provisioning = provisioning || (m->pfs[i]->planned && m->pfs[i]->operation);
+        if (capacity == 0)
+                snprintf(buf, size, "%s", provisioning ? "the VFs of the intent are being provisioned"
+                                                       : "no adapter of the intent has usable VFs on this host (see "
+                                                         "'accelnetctl adapters')");
+        else if (st->r == -AN_ERROR_CLUSTER_NOT_ENOUGH_RESOURCES && assigned >= capacity)
+                snprintf(buf, size, "all %u VFs of this host are assigned, the node reserve included", capacity);
+        else
+                snprintf(buf, size, "%s", st->message);
+}
+
 static void give_vf(Vm *vm) {
+        Manager *m = vm->manager;
         AnStatus st = AN_STATUS_OK;
         VfSlot *slot = NULL;
+        char reason[sizeof st.message];
 
         for (size_t i = 0; i < vm->domain->n_ifaces; i++) {
                 const VirtIface *f = &vm->domain->ifaces[i];
                 if (f->type == VIRT_IFACE_HOSTDEV && is_ours(f)) {
                         /* One VM, one VF: it keeps the one in its XML that could not be adopted. */
+                        vm_stop_waiting(vm);
                         vm_set_note(vm, "holds VF %s, which is not a VF of the intent in force", strempty(f->pci));
                         return;
                 }
         }
+        if (vm->handout_failed)
+                return; /* it keeps its place and its reason; tried again at the next refresh */
 
         if (vm_admit(vm, vm->accel_tier, ADMIT_NEW_RESERVE, &slot, NULL, &st) < 0 || !slot) {
-                if (!streq_ptr(vm->note, st.message)) {
-                        log_struct(LOG_NOTICE, NULL, NULL, NULL, vm->name, "VM %s is accelerated but gets no VF: %s",
-                                   vm->name, st.message);
-                        vm_set_note(vm, "waiting for a VF: %s", st.message);
-                }
+                wait_reason(m, &st, reason, sizeof reason);
+                vm_wait(vm, reason);
                 return;
         }
         vm_set_note(vm, NULL);
+        if (vm->waiting_since)
+                log_struct(LOG_INFO, NULL, slot->pf->address, slot->address, vm->name,
+                           "VM %s, waiting for a VF, gets VF %s (performance %s).", vm->name, slot->address,
+                           tier_to_string(vm->accel_tier));
         vm_start_job(vm, VM_JOB_ENABLE, slot, vm->accel_tier, COMPLETION_NONE);
+        if (!vm->operation) {
+                /* refused before it started (the VF's settings could not be read) */
+                vm->handout_failed = true;
+                snprintf(reason, sizeof reason, "VF %s could not be given to it; tried again at the next refresh",
+                         slot->address);
+                vm_wait(vm, reason);
+        }
+}
+
+void manager_hand_out(Manager *m) {
+        _cleanup_free_ WaitingVm *w = NULL;
+        Vm **vms = NULL;
+        size_t n = 0, k = 0;
+
+        if (!m->domains_known || manager_sorted_vms(m, &vms, &n) < 0) {
+                /* again with the reconcile that follows libvirt's answer */
+                m->dirty &= ~DIRTY_HANDOUT;
+                return;
+        }
+        w = calloc(n ? n : 1, sizeof(WaitingVm));
+        if (!w) {
+                log_oom();
+                return;
+        }
+        for (size_t i = 0; i < n; i++) {
+                Vm *vm = vms[i];
+                if (vm->operation)
+                        continue; /* left to it */
+                if (!vm->domain && !vm->gone)
+                        continue; /* not (yet) known to libvirt: an incoming VM keeps its wait */
+                if (!m->enabled || !vm->accel || !vm->domain || vm->has_record) {
+                        vm_stop_waiting(vm);
+                        continue;
+                }
+                w[k++] = (WaitingVm){ .name = vm->name, .tier = vm->accel_tier, .since = vm->waiting_since,
+                                      .userdata = vm };
+        }
+        /* High before Medium before Low, then the longest waiting, then the name: each takes
+         * the VF admission chooses for it among those still free. */
+        waiting_vms_sort(w, k);
+        for (size_t i = 0; i < k; i++)
+                give_vf(w[i].userdata);
+        /* Cleared after the pass: what the pass itself undid (a job refused at its start) does
+         * not ask for another one. */
+        m->dirty &= ~DIRTY_HANDOUT;
 }
 
 /* One domain changed (an event): what its XML holds is known again at once, so that no VF it
@@ -370,10 +443,7 @@ void manager_reconcile(Manager *m) {
                 for (size_t i = 0; i < n; i++)
                         if (v[i]->has_record && !v[i]->operation)
                                 check_record(&rc, v[i]);
-        if (m->enabled)
-                for (size_t i = 0; i < n; i++)
-                        if (!v[i]->has_record && !v[i]->operation && v[i]->accel && v[i]->domain)
-                                give_vf(v[i]);
+        manager_hand_out(m);
         for (size_t i = 0; i < n; i++)
                 vm_gc(v[i]);
 

@@ -4,9 +4,11 @@
  * thread. Every VM operation — EnableVM, SetVM, DisableVM, a NUMA move, reconcile's restore,
  * adoption and stray removal — goes through here, so the rules are the same for all. */
 #include <stdio.h>
+#include <time.h>
 
 #include "operation.h"
 #include "pf.h"
+#include "policy/waiting.h"
 #include "shared/log.h"
 #include "shared/macro.h"
 #include "shared/names.h"
@@ -274,6 +276,16 @@ static void vm_job_finish(Operation *o, void *p) {
                                 vm_snapshot_restore(vm, &j->before);
                         else
                                 vm_set_note(vm, "its VF could not be given back: %s", j->st.message);
+                        if (j->kind == VM_JOB_ENABLE && !o->completion.fn && vm->accel && !vm->has_record) {
+                                /* a VF given to an accelerated VM without one (it waited, or came
+                                 * without): it waits on, tried again at the next refresh, not at
+                                 * once (the same failure again and again) */
+                                char reason[sizeof j->st.message + 128];
+                                snprintf(reason, sizeof reason, "giving it VF %s failed (%s); tried again at the next "
+                                         "refresh", j->to.vf, j->st.message);
+                                vm->handout_failed = true;
+                                vm_wait(vm, reason);
+                        }
                         break;
                 }
                 vm->record.phase = ASSIGN_PHASE_ASSIGNED;
@@ -281,10 +293,20 @@ static void vm_job_finish(Operation *o, void *p) {
                 vm->accel = true;
                 vm->accel_tier = vm->record.tier;
                 vm_set_note(vm, NULL);
+                char waited[64] = "";
+                if (vm->waiting_since) {
+                        uint64_t now = (uint64_t) time(NULL);
+                        char d[48];
+                        waiting_duration(now > vm->waiting_since ? now - vm->waiting_since : 0, d, sizeof d);
+                        snprintf(waited, sizeof waited, ", after waiting %s", d);
+                }
+                vm_stop_waiting(vm);
+                vm->handout_failed = false;
                 log_struct(LOG_NOTICE, MESSAGE_ID_VF_ASSIGNED, vm->record.pf, j->to.vf, j->name,
-                           "VF %s of %s %s VM %s (performance %s, MAC %s; %s).", j->to.vf, vm->record.pf,
+                           "VF %s of %s %s VM %s (performance %s, MAC %s; %s%s).", j->to.vf, vm->record.pf,
                            j->kind == VM_JOB_ENABLE ? "assigned to" : "given back to", j->name,
-                           tier_to_string(vm->record.tier), j->mac, j->live == VIRT_LIVE_ATTACHED ? "live" : j->live_note);
+                           tier_to_string(vm->record.tier), j->mac, j->live == VIRT_LIVE_ATTACHED ? "live" : j->live_note,
+                           waited);
                 tell(m, j->name, ACCELNET_VM_STATE_ENABLED);
                 break;
         case VM_JOB_MOVE:
@@ -356,6 +378,8 @@ static void vm_job_finish(Operation *o, void *p) {
         default:
                 break;
         }
+        /* a VF may have freed, or the VM's setting changed: the waiting VMs are looked at */
+        manager_dirty(m, DIRTY_HANDOUT);
         vm_gc(vm);
 }
 

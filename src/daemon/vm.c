@@ -5,10 +5,12 @@
  * rules for VF policy are vf.c's; admission is policy/admission.c's. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "cluster-node.h"
 #include "operation.h"
 #include "pf.h"
+#include "policy/waiting.h"
 #include "shared/fileio.h"
 #include "shared/log.h"
 #include "shared/macro.h"
@@ -53,6 +55,7 @@ Vm *vm_free(Vm *vm) {
         virt_domain_free(vm->domain);
         assignment_done(&vm->record);
         free(vm->note);
+        free(vm->waiting_reason);
         free(vm->name);
         free(vm);
         return NULL;
@@ -80,7 +83,8 @@ void vm_set_domain(Vm *vm, VirtDomain *d) {
                 Tier t = tier_from_string(d->accel_performance);
                 vm->accel_tier = t >= 0 ? t : TIER_LOW;
         }
-        manager_dirty(vm->manager, DIRTY_PROPERTIES);
+        /* accelerated or not, or gone: the waiting VMs are looked at again */
+        manager_dirty(vm->manager, DIRTY_PROPERTIES | DIRTY_HANDOUT);
 }
 
 int vm_refresh(Vm *vm, AnStatus *st) {
@@ -96,15 +100,29 @@ int vm_refresh(Vm *vm, AnStatus *st) {
         return 0;
 }
 
-bool vm_row(const Vm *vm, VmRow *ret) {
+static bool row(const Vm *vm, uint64_t now, VmRow *ret) {
         bool on = vm_accelerated(vm);
         if (!vm->domain && !vm->has_record)
                 return false;
         Tier tier = vm->has_record ? vm->record.tier : vm->accel_tier;
-        *ret = (VmRow){ .state = on ? ACCELNET_VM_STATE_ENABLED : ACCELNET_VM_STATE_DISABLED,
-                        .performance = on ? tier_to_string(tier) : "", .vf = vm->has_record ? vm->record.vf : "",
-                        .note = vm_note(vm) };
+        ret->state = on ? ACCELNET_VM_STATE_ENABLED : ACCELNET_VM_STATE_DISABLED;
+        ret->performance = on ? tier_to_string(tier) : "";
+        ret->vf = vm->has_record ? vm->record.vf : "";
+        if (vm_waiting(vm)) {
+                waiting_note(vm->waiting_since, now, vm->waiting_reason, ret->note_buf, sizeof ret->note_buf);
+                ret->note = ret->note_buf;
+        } else
+                ret->note = vm_note(vm);
         return true;
+}
+
+bool vm_row(const Vm *vm, VmRow *ret) {
+        time_t now = time(NULL);
+        return row(vm, now > 0 ? (uint64_t) now : 1, ret);
+}
+
+bool vm_row_fact(const Vm *vm, VmRow *ret) {
+        return row(vm, 0, ret);
 }
 
 bool vm_accelerated(const Vm *vm) {
@@ -185,6 +203,45 @@ void vm_set_note(Vm *vm, const char *fmt, ...) {
         vm->note = n;
 }
 
+/* ---- waiting for a VF ------------------------------------------------------------------ */
+
+bool vm_waiting(const Vm *vm) {
+        return vm->waiting_since != 0 && !vm->has_record;
+}
+
+void vm_wait(Vm *vm, const char *reason) {
+        Manager *m = vm->manager;
+
+        if (!streq_ptr(vm->waiting_reason, reason)) {
+                char *r = reason ? strdup(reason) : NULL;
+                if (reason && !r)
+                        return (void) log_oom();
+                free_and_replace(vm->waiting_reason, r);
+                if (vm->waiting_since != 0)
+                        log_struct(LOG_INFO, NULL, NULL, NULL, vm->name, "VM %s still waits for a VF: %s", vm->name,
+                                   strempty(reason));
+        }
+        if (vm->waiting_since != 0)
+                return;
+        uint64_t now = (uint64_t) time(NULL);
+        vm->waiting_since = now > 0 && now <= WAITING_SINCE_MAX ? now : 1;
+        log_struct(LOG_NOTICE, MESSAGE_ID_VM_WAITING, NULL, NULL, vm->name,
+                   "VM %s is accelerated (performance %s) but no VF is free for it: it runs on virtio and waits for "
+                   "one (%s).", vm->name, tier_to_string(vm->accel_tier), strempty(reason));
+        manager_dirty(m, DIRTY_STATE | DIRTY_PROPERTIES);
+        if (m->notify.vm_changed)
+                m->notify.vm_changed(m->notify.userdata, vm->name, ACCELNET_VM_STATE_WAITING);
+}
+
+void vm_stop_waiting(Vm *vm) {
+        if (vm->waiting_since == 0 && !vm->waiting_reason)
+                return;
+        if (vm->waiting_since != 0)
+                manager_dirty(vm->manager, DIRTY_STATE | DIRTY_PROPERTIES);
+        vm->waiting_since = 0;
+        vm->waiting_reason = mfree(vm->waiting_reason);
+}
+
 void vm_policy(const Vm *vm, Tier tier, VfPolicy *ret) {
         const Manager *m = vm->manager;
         const TierSpec *spec = &m->config->settings.tiers.tiers[tier];
@@ -225,7 +282,8 @@ static void vm_drop_record(Vm *vm) {
         vm->slot = NULL;
         assignment_done(&vm->record);
         vm->has_record = false;
-        manager_dirty(vm->manager, DIRTY_STATE | DIRTY_PROPERTIES);
+        /* its VF is free: a waiting VM may have it now */
+        manager_dirty(vm->manager, DIRTY_STATE | DIRTY_PROPERTIES | DIRTY_HANDOUT);
 }
 
 void vm_release(Vm *vm, const char *why) {
@@ -268,7 +326,8 @@ void vm_snapshot_restore(Vm *vm, const VmSnapshot *s) {
         }
         vm->accel = s->accel;
         vm->accel_tier = s->accel_tier;
-        manager_dirty(vm->manager, DIRTY_STATE | DIRTY_PROPERTIES);
+        /* a VF may have freed (undone, disabled, moved) */
+        manager_dirty(vm->manager, DIRTY_STATE | DIRTY_PROPERTIES | DIRTY_HANDOUT);
 }
 
 void vm_snapshot_done(VmSnapshot *s) {

@@ -8,7 +8,10 @@
  *     accelerated or not, and its tier;
  *   - its record on this host (persistent, state.json): the VF it holds, the VF's settings
  *     from before, the phase of the change under way;
- *   - the operation in flight on it, if any (one at a time).
+ *   - the operation in flight on it, if any (one at a time);
+ *   - its wait for a VF: an accelerated VM that holds none here because none was free waits
+ *     (on virtio) from a time kept in state.json, and is served in policy/waiting.h's order
+ *     as soon as one frees (manager_hand_out, reconcile.c).
  * A pointer to a Vm stays valid while the Vm is in m->vms; it leaves when the domain is gone
  * and the Vm holds no VF and runs no operation. */
 
@@ -38,6 +41,11 @@ struct Vm {
         unsigned policy_retries; /* its VF took only part of its policy: tries left */
         char *note;              /* why it has no VF, or what waits (ListVMs) */
         bool gone;               /* undefined in libvirt */
+
+        uint64_t waiting_since;  /* waiting for a VF since (s since the epoch, UTC; state.json);
+                                  * 0: not waiting */
+        char *waiting_reason;    /* why none was given (ListVMs' note) */
+        bool handout_failed;     /* giving it a VF failed: tried again at the next refresh */
 };
 
 /* Lookup; NULL when unknown. */
@@ -57,16 +65,31 @@ int vm_refresh(Vm *vm, AnStatus *st);
 bool vm_accelerated(const Vm *vm);
 
 /* A VM as ListVMs shows it: state (enabled/disabled), performance ("" when disabled), VF
- * ("" when none), note. False for a name that is neither a domain nor holds a VF. Borrowed. */
+ * ("" when none), note. False for a name that is neither a domain nor holds a VF. Borrowed
+ * (the note of a waiting VM from the row's own buffer: use the row where it was filled). */
+#define VM_ROW_NOTE_MAX 768
 typedef struct VmRow {
         const char *state, *performance, *vf, *note;
+        char note_buf[VM_ROW_NOTE_MAX];
 } VmRow;
 bool vm_row(const Vm *vm, VmRow *ret);
+/* The same for this node's facts in a cluster: the note of a waiting VM without the waited
+ * time (other nodes show it later; it must not change by itself). */
+bool vm_row_fact(const Vm *vm, VmRow *ret);
 /* The policy its VF gets with `tier` (MAC and VLAN of its record). */
 void vm_policy(const Vm *vm, Tier tier, VfPolicy *ret);
-/* "applies at next start", "waiting for a VF", ...; "" when none. Borrowed. */
+/* "applies at next start", "being enabled", ...; "" when none (a wait is vm_row's). Borrowed. */
 const char *vm_note(const Vm *vm);
 void vm_set_note(Vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Waiting for a VF: accelerated and holding none here. */
+bool vm_waiting(const Vm *vm);
+/* The VM waits for a VF, because of `reason`: from now when it did not wait yet (logged,
+ * saved, told as VMChanged "waiting"); the reason is replaced. */
+void vm_wait(Vm *vm, const char *reason);
+/* It no longer waits (it got a VF, is no longer accelerated, its domain is gone, management
+ * is off). */
+void vm_stop_waiting(Vm *vm);
 
 /* Gives the VM's record the slot (a reservation) / drops the record and frees the slot. */
 int vm_take_slot(Vm *vm, VfSlot *s, Tier tier, const char *mac, unsigned vlan, AssignPhase phase);

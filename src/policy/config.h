@@ -35,6 +35,8 @@ typedef struct Settings {
         unsigned max_concurrent_ops;     /* 8: more concurrent slow operations get Busy */
         unsigned max_vms;                /* 4096: cap on tracked VM assignments */
         bool vf_autoprobe;               /* false: sriov_drivers_autoprobe set to 0 before creating VFs */
+        bool migration_requires_vf;      /* false: an incoming migration finding no free VF arrives on
+                                          * virtio and waits for one; true: it is refused */
         TierTable tiers;
 } Settings;
 

@@ -11,6 +11,7 @@
 #include "policy/jsonutil.h"
 #include "policy/state-internal.h"
 #include "policy/state.h"
+#include "policy/waiting.h"
 #include "shared/fileio.h"
 #include "shared/macro.h"
 #include "shared/strutil.h"
@@ -207,6 +208,18 @@ static int pf_out(Out *o, const ProvisionedPf *p) {
         return 0;
 }
 
+static void waiting_out(Out *o, const State *s) {
+        out_open(o, '[');
+        for (size_t i = 0; i < s->n_waiting; i++) {
+                out_next(o, NULL);
+                out_open(o, '{');
+                put_uint(o, "since", s->waiting[i].since);
+                put_string(o, "vm", s->waiting[i].vm);
+                out_close(o, '}');
+        }
+        out_close(o, ']');
+}
+
 /* ---- the journal's lines (state-journal.c) ---- */
 
 static void plan_out(Out *o, const State *s, int *r) {
@@ -228,7 +241,7 @@ static void plan_out(Out *o, const State *s, int *r) {
 }
 
 int state_journal_format(const Assignment *const *upserts, size_t n_upserts, const char *const *drops, size_t n_drops,
-                         const State *plan, char **ret, size_t *ret_size) {
+                         const State *plan, const State *waiting, char **ret, size_t *ret_size) {
         Out o = { .compact = true };
         int r = 0;
 
@@ -242,6 +255,13 @@ int state_journal_format(const Assignment *const *upserts, size_t n_upserts, con
                 out_open(&o, '{');
                 out_next(&o, "plan");
                 plan_out(&o, plan, &r);
+                out_close(&o, '}');
+                out_mem(&o, "\n", 1);
+        }
+        if (waiting) {
+                out_open(&o, '{');
+                out_next(&o, "waiting");
+                waiting_out(&o, waiting);
                 out_close(&o, '}');
                 out_mem(&o, "\n", 1);
         }
@@ -298,6 +318,8 @@ int state_format(const State *s, char **ret, size_t *ret_size) {
                 r = assignment_out(&o, &s->vms[i]);
         }
         out_close(&o, ']');
+        out_next(&o, "waiting");
+        waiting_out(&o, s);
         out_close(&o, '}');
         out_mem(&o, "\n", 1);
         text = o.s;
@@ -577,8 +599,59 @@ int state_parse_plan(json_t *o, State *s, char **reason) {
         return parse_pfs(json_object_get(o, "adapters"), "plan.adapters", s, reason);
 }
 
+/* One waiting VM: {"vm": NAME, "since": SECONDS}. */
+static int parse_waiting_vm(json_t *o, const char *field, StateWaiting *w, char **reason) {
+        static const char *const keys[] = { "vm", "since", NULL };
+        char f[JCHECK_FIELD_MAX];
+        uint64_t u;
+        int r;
+
+        if ((r = check_keys(o, field, keys, reason)) < 0 ||
+            (r = dup_string(json_object_get(o, "vm"), jcheck_field(f, field, "vm"), false, STATE_NAME_MAX, NULL, NULL,
+                            &w->vm, reason)) < 0)
+                return r;
+        r = jcheck_uint(json_object_get(o, "since"), jcheck_field(f, field, "since"), 1, WAITING_SINCE_MAX, &u, reason);
+        if (r < 0)
+                return r;
+        w->since = u;
+        return 0;
+}
+
+int state_parse_waiting(json_t *a, const char *field, State *s, char **reason) {
+        State t = { .intent = NULL }; /* parsed aside: s keeps its list unless this one is whole */
+        json_t *e;
+        size_t k;
+        int r = 0;
+
+        if (!json_is_array(a))
+                return jcheck_problem(reason, field, "must be an array");
+        if (json_array_size(a) > STATE_VMS_MAX)
+                return jcheck_problem(reason, field, "more than %u entries", STATE_VMS_MAX);
+        if (json_array_size(a) > 0 && !(t.waiting = calloc(json_array_size(a), sizeof(StateWaiting))))
+                return -ENOMEM;
+        json_array_foreach(a, k, e) {
+                char f[JCHECK_FIELD_MAX];
+                snprintf(f, sizeof f, "%s[%zu]", field, k);
+                t.n_waiting++; /* counted first so that a half-parsed entry is freed */
+                r = parse_waiting_vm(e, f, &t.waiting[k], reason);
+                if (r < 0)
+                        break;
+        }
+        if (r < 0) {
+                state_waiting_clear(&t);
+                return r;
+        }
+        state_waiting_clear(s);
+        s->waiting = t.waiting;
+        s->n_waiting = t.n_waiting;
+        return 0;
+}
+
 int state_check_unique(const State *s, char **reason) {
-        _cleanup_free_ const char **names = calloc(s->n_vms > s->n_pfs ? s->n_vms + 1 : s->n_pfs + 1, sizeof(char *));
+        size_t most = s->n_vms > s->n_pfs ? s->n_vms : s->n_pfs;
+        if (s->n_waiting > most)
+                most = s->n_waiting;
+        _cleanup_free_ const char **names = calloc(most + 1, sizeof(char *));
         int r;
         if (!names)
                 return -ENOMEM;
@@ -592,7 +665,11 @@ int state_check_unique(const State *s, char **reason) {
                 return r;
         for (size_t i = 0; i < s->n_vms; i++)
                 names[i] = s->vms[i].vf;
-        return check_unique("vms", "vf", names, s->n_vms, reason);
+        if ((r = check_unique("vms", "vf", names, s->n_vms, reason)) < 0)
+                return r;
+        for (size_t i = 0; i < s->n_waiting; i++)
+                names[i] = s->waiting[i].vm;
+        return check_unique("waiting", "vm", names, s->n_waiting, reason);
 }
 
 typedef struct KeyRef {
@@ -629,14 +706,16 @@ static int check_unique(const char *array, const char *key, const char *const *k
 }
 
 static int state_from_json(json_t *j, State **ret, char **reason) {
-        static const char *const keys[] = { "version", "management", "adapters", "vms", NULL };
+        /* "waiting" came with version 2; a file without it (version 1) has nobody waiting */
+        static const char *const keys[] = { "version", "management", "adapters", "vms", "waiting", NULL };
+        static const char *const required[] = { "version", "management", "adapters", "vms", NULL };
         _cleanup_(state_freep) State *s = NULL;
         json_t *vms, *e;
         uint64_t u;
         size_t k;
         int r;
 
-        if ((r = check_keys(j, NULL, keys, reason)) < 0 ||
+        if ((r = jcheck_known_keys(j, NULL, keys, reason)) < 0 || (r = jcheck_required_keys(j, NULL, required, reason)) < 0 ||
             (r = jcheck_uint(json_object_get(j, "version"), "version", 1, STATE_SCHEMA_VERSION, &u, reason)) < 0)
                 return r;
         s = state_new();
@@ -667,8 +746,13 @@ static int state_from_json(json_t *j, State **ret, char **reason) {
                 if (r < 0)
                         return r;
         }
+        if ((e = json_object_get(j, "waiting"))) {
+                r = state_parse_waiting(e, "waiting", s, reason);
+                if (r < 0)
+                        return r;
+        }
 
-        /* Nothing assigned twice, no PF provisioned twice. */
+        /* Nothing assigned twice, no PF provisioned twice, nobody waiting twice. */
         r = state_check_unique(s, reason);
         if (r < 0)
                 return r;

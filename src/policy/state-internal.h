@@ -11,12 +11,14 @@
 #define STATE_JOURNAL_FILE "state.journal"
 
 /* One line per change: {"drop": NAME}, {"plan": {"adapters": [...], "management": {...}}},
- * {"vm": RECORD}, in that order, each ending in "\n". */
+ * {"waiting": [...]}, {"vm": RECORD}, in that order, each ending in "\n". */
 int state_journal_format(const Assignment *const *upserts, size_t n_upserts, const char *const *drops, size_t n_drops,
-                         const State *plan, char **ret, size_t *ret_size);
+                         const State *plan, const State *waiting, char **ret, size_t *ret_size);
 int state_parse_assignment(json_t *o, const char *field, Assignment *a, char **reason);
 /* The management settings and the adapters of the plan, replacing those of s. */
 int state_parse_plan(json_t *o, State *s, char **reason);
+/* The waiting VMs (an array named field in problems), replacing those of s. */
+int state_parse_waiting(json_t *a, const char *field, State *s, char **reason);
 /* Nothing recorded twice (VM names, VF and PF addresses). */
 int state_check_unique(const State *s, char **reason);
 int state_move_aside(const char *path, const char *tag, char **ret);

@@ -48,6 +48,7 @@ State *state_free(State *s) {
         for (size_t i = 0; i < s->n_vms; i++)
                 assignment_done(&s->vms[i]);
         free(s->vms);
+        state_waiting_clear(s);
         return mfree(s);
 }
 
@@ -146,6 +147,37 @@ ProvisionedPf *state_add_pf(State *s, const ProvisionedPf *p) {
         return &s->pfs[s->n_pfs++];
 }
 
+StateWaiting *state_add_waiting(State *s, const char *vm, uint64_t since) {
+        assert_return(s && vm, NULL);
+        char *name = strdup(vm);
+        StateWaiting *n = name ? realloc(s->waiting, sizeof(StateWaiting) * (s->n_waiting + 1)) : NULL;
+        if (!n) {
+                free(name);
+                return NULL;
+        }
+        s->waiting = n;
+        s->waiting[s->n_waiting] = (StateWaiting){ .vm = name, .since = since };
+        return &s->waiting[s->n_waiting++];
+}
+
+StateWaiting *state_find_waiting(State *s, const char *vm) {
+        if (!s || !vm)
+                return NULL;
+        for (size_t i = 0; i < s->n_waiting; i++)
+                if (streq(s->waiting[i].vm, vm))
+                        return &s->waiting[i];
+        return NULL;
+}
+
+void state_waiting_clear(State *s) {
+        if (!s)
+                return;
+        for (size_t i = 0; i < s->n_waiting; i++)
+                free(s->waiting[i].vm);
+        s->waiting = mfree(s->waiting);
+        s->n_waiting = 0;
+}
+
 void state_clear_pfs(State *s) {
         if (!s)
                 return;
@@ -208,6 +240,16 @@ uint64_t state_plan_hash(const State *s) {
                 h = h_u64(h, s->pfs[i].numvfs_before);
                 h = h_u64(h, s->pfs[i].numvfs);
                 h = h_u64(h, (uint64_t) s->pfs[i].status);
+        }
+        return h ? h : 1;
+}
+
+uint64_t state_waiting_hash(const State *s) {
+        uint64_t h = 1469598103934665603ULL;
+        h = h_u64(h, s->n_waiting);
+        for (size_t i = 0; i < s->n_waiting; i++) {
+                h = h_str(h, s->waiting[i].vm);
+                h = h_u64(h, s->waiting[i].since);
         }
         return h ? h : 1;
 }

@@ -13,7 +13,8 @@
 #include "shared/pciaddr.h"
 #include "tier.h"
 
-#define STATE_SCHEMA_VERSION 1
+/* 2: "waiting" (VMs waiting for a VF, since when). Version 1 files load as they are. */
+#define STATE_SCHEMA_VERSION 2
 
 /* A VF's settings as found before we changed them, restored on release. */
 typedef struct VfSettings {
@@ -69,6 +70,13 @@ typedef struct ProvisionedPf {
         ProvisionStatus status;
 } ProvisionedPf;
 
+/* A VM waiting for a VF here (accelerated, holding none): since when, so that its place in the
+ * order (policy/waiting.h) survives a restart. */
+typedef struct StateWaiting {
+        char *vm;                        /* libvirt domain name */
+        uint64_t since;                  /* seconds since the epoch (UTC), 1..WAITING_SINCE_MAX */
+} StateWaiting;
+
 typedef struct State {
         unsigned version;
         bool enabled;
@@ -78,6 +86,8 @@ typedef struct State {
         size_t n_pfs;
         Assignment *vms;
         size_t n_vms;
+        StateWaiting *waiting;           /* sorted as the writer gave them (the daemon: by name) */
+        size_t n_waiting;
 } State;
 
 State *state_new(void);
@@ -112,10 +122,11 @@ int state_save_full(const char *state_dir, const State *s, bool durable);
 typedef struct StateJournal StateJournal;
 int state_journal_open(const char *state_dir, StateJournal **ret);
 StateJournal *state_journal_free(StateJournal *j);
-/* Appends the records given (whole), the names dropped and, when plan is given, the
- * management settings and the adapters of the plan; one write. */
+/* Appends the records given (whole), the names dropped, when plan is given the management
+ * settings and the adapters of the plan, and when waiting is given its waiting VMs (the whole
+ * list, replacing the one before); one write. */
 int state_journal_append(StateJournal *j, const Assignment *const *upserts, size_t n_upserts,
-                         const char *const *drops, size_t n_drops, const State *plan);
+                         const char *const *drops, size_t n_drops, const State *plan, const State *waiting);
 int state_journal_sync(StateJournal *j);
 size_t state_journal_lines(const StateJournal *j);
 /* True when only a compaction may write (an append failed part-way, or no journal). */
@@ -131,9 +142,15 @@ Assignment *state_add_vm(State *s, const Assignment *a);
 void state_remove_vm(State *s, const char *vm);
 ProvisionedPf *state_add_pf(State *s, const ProvisionedPf *p);
 void state_clear_pfs(State *s);
+/* Appends a waiting VM (the name copied); NULL on OOM or a NULL name. */
+StateWaiting *state_add_waiting(State *s, const char *vm, uint64_t since);
+StateWaiting *state_find_waiting(State *s, const char *vm);
+void state_waiting_clear(State *s);
 void assignment_done(Assignment *a);
 /* A deep copy (strings duplicated); -ENOMEM. */
 int assignment_copy(Assignment *dst, const Assignment *src);
 /* A 64-bit hash of every field (never 0): what the journal compares to know what changed. */
 uint64_t assignment_hash(const Assignment *a);
 uint64_t state_plan_hash(const State *s);
+/* Of the waiting VMs (names and starts, in order; never 0). */
+uint64_t state_waiting_hash(const State *s);

@@ -57,3 +57,4 @@ int log_struct_internal(int level, int error, const char *message_id, const char
 #define MESSAGE_ID_VF_RELEASED "3b7e0e3d1c6f4a2f9b4f6a1e2c8d9a04"
 #define MESSAGE_ID_POLICY_DENIED "3b7e0e3d1c6f4a2f9b4f6a1e2c8d9a05"
 #define MESSAGE_ID_DRIFT "3b7e0e3d1c6f4a2f9b4f6a1e2c8d9a06"
+#define MESSAGE_ID_VM_WAITING "3b7e0e3d1c6f4a2f9b4f6a1e2c8d9a07"

@@ -26,6 +26,8 @@
 /* The values of ListVMs' state column (and of VMChanged's state for these two). */
 #define ACCELNET_VM_STATE_ENABLED "enabled"
 #define ACCELNET_VM_STATE_DISABLED "disabled"
+/* VMChanged: an accelerated VM found no free VF and waits for one (runs on virtio) */
+#define ACCELNET_VM_STATE_WAITING "waiting"
 /* ListNodes: a member of the current membership, or a node seen before and gone */
 #define ACCELNET_NODE_STATE_MEMBER "member"
 #define ACCELNET_NODE_STATE_LOST "lost"

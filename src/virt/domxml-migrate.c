@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Domain XML handed to the libvirt hook at "migrate begin", from another host: read
- * accelnet's part of it (every value checked) and point its VF at a local one. No
- * connection: the hook path never calls libvirt. */
+ * accelnet's part of it (every value checked) and point its VF at a local one, or take it
+ * out when none is free here. No connection: the hook path never calls libvirt. */
 #include <ctype.h>
 #include <stdio.h>
 
@@ -185,9 +185,39 @@ static int set_address(DomNode *iface, const PciAddr *a) {
         return r;
 }
 
-int virt_xml_retarget_vf(const char *xml, const char *old_vf, const char *new_vf, char **ret) {
+/* Parses the document and checks accelnet's part of it as virt_xml_accel_parse does: nothing
+ * unchecked is passed on. */
+static int parse_checked(const char *xml, DomXml **ret) {
         _cleanup_(domxml_freep) DomXml *x = NULL;
         _cleanup_(virt_xml_accel_done) VirtXmlAccel acc = {};
+        int r;
+
+        r = domxml_parse_string(xml, &x);
+        if (r == -EINVAL)
+                r = virt_error_set(-EBADMSG, "No domain XML");
+        if (r < 0)
+                return r;
+        r = accel_read(x, &acc);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(x);
+        return 0;
+}
+
+static bool is_accel_vf_at(const DomNode *iface, const PciAddr *at) {
+        PciAddr a;
+        return is_accel_vf(iface) && virt_hostdev_address(iface, &a) >= 0 && pci_addr_equal(&a, at);
+}
+
+static int write_doc(DomXml *x, char **ret) {
+        int r = domxml_to_string(x, ret);
+        if (r < 0)
+                return virt_error_set(r, "Cannot write the domain XML: %s", strerror(-r));
+        return 0;
+}
+
+int virt_xml_retarget_vf(const char *xml, const char *old_vf, const char *new_vf, char **ret) {
+        _cleanup_(domxml_freep) DomXml *x = NULL;
         PciAddr from, to;
         bool done = false;
         int r;
@@ -199,20 +229,13 @@ int virt_xml_retarget_vf(const char *xml, const char *old_vf, const char *new_vf
                 return virt_error_set(-EINVAL, "Invalid PCI address '%s'", strempty(old_vf));
         if (!new_vf || pci_addr_parse(new_vf, &to) < 0)
                 return virt_error_set(-EINVAL, "Invalid PCI address '%s'", strempty(new_vf));
-        r = domxml_parse_string(xml, &x);
-        if (r == -EINVAL)
-                r = virt_error_set(-EBADMSG, "No domain XML");
-        if (r < 0)
-                return r;
-        /* the same checks as virt_xml_accel_parse: nothing unchecked is passed on */
-        r = accel_read(x, &acc);
+        r = parse_checked(xml, &x);
         if (r < 0)
                 return r;
 
         DomNode *devs = domxml_child(domxml_root(x), "devices");
         for (DomNode *i = domxml_child(devs, "interface"); i; i = domxml_next(i, "interface")) {
-                PciAddr a;
-                if (!is_accel_vf(i) || virt_hostdev_address(i, &a) < 0 || !pci_addr_equal(&a, &from))
+                if (!is_accel_vf_at(i, &from))
                         continue;
                 if (set_address(i, &to) < 0)
                         return virt_error_set(-ENOMEM, "Out of memory");
@@ -220,8 +243,33 @@ int virt_xml_retarget_vf(const char *xml, const char *old_vf, const char *new_vf
         }
         if (!done)
                 return virt_error_set(-ENOENT, "No accelnet VF interface has the PCI address %s", old_vf);
-        r = domxml_to_string(x, ret);
+        return write_doc(x, ret);
+}
+
+int virt_xml_drop_vf(const char *xml, const char *vf, char **ret) {
+        _cleanup_(domxml_freep) DomXml *x = NULL;
+        bool done = false;
+        PciAddr at;
+        int r;
+
+        virt_error_clear();
+        if (!ret)
+                return virt_error_set(-EINVAL, "Invalid arguments");
+        if (!vf || pci_addr_parse(vf, &at) < 0)
+                return virt_error_set(-EINVAL, "Invalid PCI address '%s'", strempty(vf));
+        r = parse_checked(xml, &x);
         if (r < 0)
-                return virt_error_set(r, "Cannot write the domain XML: %s", strerror(-r));
-        return 0;
+                return r;
+
+        DomNode *devs = domxml_child(domxml_root(x), "devices");
+        for (DomNode *i = domxml_child(devs, "interface"), *next; i; i = next) {
+                next = domxml_next(i, "interface");
+                if (!is_accel_vf_at(i, &at))
+                        continue;
+                domxml_remove(i);
+                done = true;
+        }
+        if (!done)
+                return virt_error_set(-ENOENT, "No accelnet VF interface has the PCI address %s", vf);
+        return write_doc(x, ret);
 }

@@ -298,3 +298,9 @@ void virt_xml_accel_done(VirtXmlAccel *a);
  * address (either argument, or a bad value in the hostdevs as virt_xml_accel_parse judges);
  * -EBADMSG as virt_xml_accel_parse. */
 int virt_xml_retarget_vf(const char *xml, const char *old_vf, const char *new_vf, char **ret);
+/* The XML without accelnet's hostdev at `vf` (an incoming VM that finds no free VF here
+ * arrives on virtio): that <interface> element goes (each one at that address), everything
+ * else stays as it was (the
+ * virtio NIC with its teaming and alias, the accelnet setting). Errors as
+ * virt_xml_retarget_vf. */
+int virt_xml_drop_vf(const char *xml, const char *vf, char **ret);

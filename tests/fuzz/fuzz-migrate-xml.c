@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* libFuzzer: the domain XML of an incoming migration (untrusted, from another host):
- * virt_xml_accel_parse(), then retargeting its first VF. Checks what the daemon relies on:
- * every value returned is valid, and the retargeted XML reads back the same with only the
- * first VF's address changed. */
+ * virt_xml_accel_parse(), then retargeting its first VF, and dropping it. Checks what the
+ * daemon relies on: every value returned is valid, the retargeted XML reads back the same with
+ * only the first VF's address changed, and the XML without it reads back the same without it. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
@@ -62,6 +62,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                                         abort();
                         }
                 }
+        }
+        if (a.n_vfs > 0) {
+                VirtXmlAccel c = {};
+                char *dropped = NULL;
+                r = virt_xml_drop_vf(buf, a.vfs[0].pci, &dropped);
+                if (r != 0 && r != -ENOMEM)
+                        abort();
+                if (r == 0) {
+                        size_t gone = 0;
+                        for (size_t i = 0; i < a.n_vfs; i++)
+                                gone += strcmp(a.vfs[i].pci, a.vfs[0].pci) == 0;
+                        if (virt_xml_accel_parse(dropped, &c) != 0 || c.n_vfs != a.n_vfs - gone || c.accel != a.accel)
+                                abort();
+                        for (size_t i = 0; i < c.n_vfs; i++)
+                                if (strcmp(c.vfs[i].pci, a.vfs[0].pci) == 0)
+                                        abort();
+                }
+                virt_xml_accel_done(&c);
+                free(dropped);
         }
         virt_xml_accel_done(&a);
         virt_xml_accel_done(&b);

@@ -31,6 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         for (size_t i = 0; i < s->n_pfs; i++)
                 FUZZ_CHECK(state_find_pf(s, s->pfs[i].pf) == &s->pfs[i]);
+        for (size_t i = 0; i < s->n_waiting; i++)
+                FUZZ_CHECK(s->waiting[i].since > 0 && state_find_waiting(s, s->waiting[i].vm) == &s->waiting[i]);
 
         r = state_format(s, &text, &len);
         FUZZ_CHECK(r == 0 && strlen(text) == len);

@@ -681,14 +681,16 @@ class Env:
 
     def state(self):
         """The daemon's state as it would load it: state.json, then every whole line of
-        state.journal replayed over it (a record upserted, a name dropped, the plan replaced)."""
+        state.journal replayed over it (a record upserted, a name dropped, the plan or the
+        waiting VMs replaced). "waiting" is [] for a file without it (schema version 1)."""
         path = os.path.join(self.state_dir, "state.json")
         if os.path.exists(path):
             with open(path) as f:
                 st = json.load(f)
         else:
-            st = {"version": 1, "management": {"enabled": False, "intent": None, "node_reserve": 50},
-                  "adapters": [], "vms": []}
+            st = {"version": 2, "management": {"enabled": False, "intent": None, "node_reserve": 50},
+                  "adapters": [], "vms": [], "waiting": []}
+        st.setdefault("waiting", [])
         try:
             with open(os.path.join(self.state_dir, "state.journal")) as f:
                 text = f.read()
@@ -705,6 +707,8 @@ class Env:
             elif "plan" in change:
                 st["management"] = change["plan"]["management"]
                 st["adapters"] = change["plan"]["adapters"]
+            elif "waiting" in change:
+                st["waiting"] = change["waiting"]
         st["vms"].sort(key=lambda v: v["vm"])
         return st
 

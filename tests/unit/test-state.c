@@ -106,7 +106,8 @@ static void fill_state(State *s) {
         s->node_reserve = 33;
         free(s->intent);
         s->intent = strdup("compute1");
-        if (!s->intent || !state_add_vm(s, &a) || !state_add_vm(s, &b) || !state_add_pf(s, &p) || !state_add_pf(s, &q))
+        if (!s->intent || !state_add_vm(s, &a) || !state_add_vm(s, &b) || !state_add_pf(s, &p) || !state_add_pf(s, &q) ||
+            !state_add_waiting(s, "mig \"1\" ü", UINT64_C(1796592605)) || !state_add_waiting(s, "web-02", 1))
                 abort();
 }
 
@@ -179,7 +180,8 @@ TEST(round_trip) {
         ASSERT(t);
         CHECK(note == NULL);
 
-        CHECK_INT(t->version, 1);
+        CHECK_INT(t->version, STATE_SCHEMA_VERSION);
+        CHECK_INT(STATE_SCHEMA_VERSION, 2);
         CHECK(t->enabled);
         CHECK_STR(t->intent, "compute1");
         CHECK_INT(t->node_reserve, 33);
@@ -231,6 +233,14 @@ TEST(round_trip) {
         CHECK_STR(b->saved.mac, "");
         CHECK(!b->saved.spoofchk);
 
+        ASSERT(t->n_waiting == 2);
+        CHECK_STR(t->waiting[0].vm, "mig \"1\" ü");
+        CHECK_INT(t->waiting[0].since, 1796592605);
+        CHECK_STR(t->waiting[1].vm, "web-02");
+        CHECK_INT(t->waiting[1].since, 1);
+        CHECK(state_find_waiting(t, "web-02") == &t->waiting[1]);
+        CHECK(state_find_waiting(t, "web-01") == NULL);
+
         /* Saving what was loaded gives the same bytes. */
         text = get_file(dir, "state.json");
         ASSERT(text);
@@ -241,8 +251,9 @@ TEST(round_trip) {
         /* Sorted keys, indented, one object per line group, trailing newline. */
         CHECK(strncmp(text, "{\n  \"adapters\": [\n", 18) == 0);
         const char *ad = strstr(text, "\"adapters\""), *ma = strstr(text, "\"management\""),
-                   *ve = strstr(text, "\"version\": 1"), *vm = strstr(text, "\"vms\"");
-        CHECK(ad && ma && ve && vm && ad < ma && ma < ve && ve < vm);
+                   *ve = strstr(text, "\"version\": 2"), *vm = strstr(text, "\"vms\""),
+                   *wa = strstr(text, "\"waiting\": [\n    {\n      \"since\": 1796592605,\n      \"vm\": ");
+        CHECK(ad && ma && ve && vm && wa && ad < ma && ma < ve && ve < vm && vm < wa);
         CHECK_CONTAINS(text, "\"uuid\": null");
         CHECK_CONTAINS(text, "\"phase\": \"releasing\"");
         CHECK_CONTAINS(text, "\"tier\": \"High\"");
@@ -259,7 +270,51 @@ TEST(round_trip) {
         ASSERT(t);
         CHECK(!t->enabled);
         CHECK(t->intent == NULL);
-        CHECK_INT(t->n_vms + t->n_pfs, 0);
+        CHECK_INT(t->n_vms + t->n_pfs + t->n_waiting, 0);
+        _cleanup_free_ char *empty = get_file(dir, "state.json");
+        CHECK_CONTAINS(empty, "\"waiting\": []");
+        test_tmpdir_cleanup(dir);
+}
+
+/* A state.json of schema version 1 (before the waiting VMs were kept) loads as it is: nothing
+ * waits; written again it is version 2 with an empty "waiting". */
+TEST(version_1_loads) {
+        static const char v1[] =
+                "{\n  \"adapters\": [\n    {\n      \"numvfs\": 7,\n      \"numvfs_before\": 0,\n      \"pf\": "
+                "\"0000:01:00.0\",\n      \"status\": \"done\"\n    }\n  ],\n  \"management\": {\n    \"enabled\": true,\n"
+                "    \"intent\": \"c\",\n    \"node_reserve\": 0\n  },\n  \"version\": 1,\n  \"vms\": [\n    {\n"
+                "      \"alias\": \"ua-accelnet-vf\",\n      \"mac\": \"52:54:00:aa:00:01\",\n      \"next_start\": true,\n"
+                "      \"pf\": \"0000:01:00.0\",\n      \"phase\": \"assigned\",\n      \"saved\": {\n        \"mac\": "
+                "\"00:00:00:00:00:00\",\n        \"max_tx_rate\": 0,\n        \"min_tx_rate\": 0,\n        \"qos\": 0,\n"
+                "        \"spoofchk\": true,\n        \"trust\": false,\n        \"valid\": true,\n        \"vlan\": 0\n"
+                "      },\n      \"tier\": \"Low\",\n      \"uuid\": null,\n      \"vf\": \"0000:01:10.0\",\n"
+                "      \"vf_index\": 0,\n      \"vlan\": 0,\n      \"vm\": \"web2\"\n    }\n  ]\n}\n";
+        char *dir = test_tmpdir();
+        _cleanup_(state_freep) State *s = NULL, *t = NULL;
+        _cleanup_free_ char *note = NULL, *text = NULL;
+
+        put_file(dir, "state.json", v1);
+        CHECK_INT(state_load(dir, &s, &note), 0);
+        ASSERT(s);
+        CHECK(note == NULL);
+        CHECK_INT(list_dir(dir, NULL, NULL, NULL), 1); /* nothing moved aside */
+        CHECK_INT(s->version, 1);
+        CHECK(s->enabled);
+        CHECK_STR(s->intent, "c");
+        ASSERT(s->n_vms == 1);
+        CHECK_STR(s->vms[0].vm, "web2");
+        CHECK_STR(s->vms[0].vf, "0000:01:10.0");
+        CHECK_INT(s->n_pfs, 1);
+        CHECK_INT(s->n_waiting, 0);
+
+        CHECK_INT(state_save(dir, s), 0);
+        text = get_file(dir, "state.json");
+        CHECK_CONTAINS(text, "\"version\": 2,");
+        CHECK_CONTAINS(text, "\"waiting\": []\n}\n");
+        CHECK_INT(state_load(dir, &t, NULL), 0);
+        ASSERT(t);
+        CHECK_INT(t->version, 2);
+        CHECK_INT(t->n_vms, 1);
         test_tmpdir_cleanup(dir);
 }
 
@@ -307,6 +362,7 @@ typedef struct Corrupt {
         "\"trust\": false, \"min_tx_rate\": 0, \"max_tx_rate\": 0}" extra "}"
 #define MGMT "\"management\": {\"enabled\": false, \"intent\": null, \"node_reserve\": 50}"
 #define DOC(vms) "{\"version\": 1, " MGMT ", \"adapters\": [], \"vms\": [" vms "]}"
+#define WDOC(waiting) "{\"version\": 2, " MGMT ", \"adapters\": [], \"vms\": [], \"waiting\": " waiting "}"
 
 TEST(corrupt_moved_aside) {
         static const Corrupt cases[] = {
@@ -316,7 +372,7 @@ TEST(corrupt_moved_aside) {
                 { "{\"version\": 1, \"version\": 1}", "invalid JSON" },
                 { "{" MGMT ", \"adapters\": [], \"vms\": []}", "field \"version\": is required" },
                 { "{\"version\": \"1\", " MGMT ", \"adapters\": [], \"vms\": []}", "field \"version\": must be an integer" },
-                { "{\"version\": 0, " MGMT ", \"adapters\": [], \"vms\": []}", "field \"version\": must be an integer between 1 and 1, not 0" },
+                { "{\"version\": 0, " MGMT ", \"adapters\": [], \"vms\": []}", "field \"version\": must be an integer between 1 and 2, not 0" },
                 { "{\"version\": 1, " MGMT ", \"adapters\": [], \"vms\": [], \"extra\": 1}", "field \"extra\": unknown key" },
                 { "{\"version\": 1, \"adapters\": [], \"vms\": []}", "field \"management\": is required" },
                 { "{\"version\": 1, \"management\": {\"enabled\": 1, \"intent\": null, \"node_reserve\": 50}, \"adapters\": [], \"vms\": []}",
@@ -341,6 +397,20 @@ TEST(corrupt_moved_aside) {
                   " {\"pf\": \"0000:01:00.0\", \"numvfs_before\": 0, \"numvfs\": 4, \"status\": \"done\"}], \"vms\": []}",
                   "field \"adapters[1].pf\": \"0000:01:00.0\" also appears in adapters[0]" },
                 { DOC(VM_OK(", \"color\": 1")), "field \"vms[0].color\": unknown key" },
+                { WDOC("{}"), "field \"waiting\": must be an array" },
+                { WDOC("[5]"), "field \"waiting[0]\": must be an object" },
+                { WDOC("[{\"vm\": \"a\"}]"), "field \"waiting[0].since\": is required" },
+                { WDOC("[{\"since\": 5}]"), "field \"waiting[0].vm\": is required" },
+                { WDOC("[{\"vm\": \"a\", \"since\": 5, \"tier\": \"High\"}]"), "field \"waiting[0].tier\": unknown key" },
+                { WDOC("[{\"vm\": \"\", \"since\": 5}]"), "field \"waiting[0].vm\": must not be empty" },
+                { WDOC("[{\"vm\": null, \"since\": 5}]"), "field \"waiting[0].vm\": must be a string" },
+                { WDOC("[{\"vm\": \"a\", \"since\": 0}]"),
+                  "field \"waiting[0].since\": must be an integer between 1 and 253402300799, not 0" },
+                { WDOC("[{\"vm\": \"a\", \"since\": 253402300800}]"),
+                  "field \"waiting[0].since\": must be an integer between 1 and 253402300799, not 253402300800" },
+                { WDOC("[{\"vm\": \"a\", \"since\": \"5\"}]"), "field \"waiting[0].since\": must be an integer" },
+                { WDOC("[{\"vm\": \"a\", \"since\": 5}, {\"vm\": \"a\", \"since\": 6}]"),
+                  "field \"waiting[1].vm\": \"a\" also appears in waiting[0]" },
                 { DOC("5"), "field \"vms[0]\": must be an object" },
                 { DOC("{\"vm\": \"a\"}"), "field \"vms[0].uuid\": is required" },
                 { DOC(VM_OK("") ", " VM_OK("")), "field \"vms[1].vm\": \"a\" also appears in vms[0]" },
@@ -470,7 +540,7 @@ TEST(corrupt_vm_fields) {
 }
 
 TEST(newer_version_moved_aside) {
-        static const char doc[] = "{\"version\": 2, \"whatever\": {\"new\": true}}\n";
+        static const char doc[] = "{\"version\": 3, \"whatever\": {\"new\": true}}\n";
         char *dir = test_tmpdir();
         _cleanup_(state_freep) State *s = NULL;
         _cleanup_free_ char *note = NULL, *match = NULL, *moved = NULL;
@@ -481,14 +551,14 @@ TEST(newer_version_moved_aside) {
         ASSERT(s && note);
         CHECK_INT(s->version, STATE_SCHEMA_VERSION);
         CHECK_INT(s->n_vms, 0);
-        CHECK_INT(list_dir(dir, "state.json.v2-", &match, &n_match), 1);
+        CHECK_INT(list_dir(dir, "state.json.v3-", &match, &n_match), 1);
         CHECK_INT(n_match, 1);
         ASSERT(match);
-        CHECK(is_timestamp(match + strlen("state.json.v2-")));
+        CHECK(is_timestamp(match + strlen("state.json.v3-")));
         moved = get_file(dir, match);
         CHECK_STR(moved, doc);
         CHECK_CONTAINS(note, match);
-        CHECK_CONTAINS(note, "schema version 2");
+        CHECK_CONTAINS(note, "schema version 3");
         CHECK(!file_exists(match));
         test_tmpdir_cleanup(dir);
 }
@@ -630,7 +700,7 @@ TEST(parse_and_format_text) {
         CHECK_INT(state_parse("{\"version\": 7, \"x\": 1}", 22, &u, &version, &reason), -EPROTONOSUPPORT);
         CHECK(u == NULL);
         CHECK_INT(version, 7);
-        CHECK_CONTAINS(reason, "field \"version\": 7 is newer than version 1");
+        CHECK_CONTAINS(reason, "field \"version\": 7 is newer than version 2");
 }
 
 /* ---- the writer against jansson ----------------------------------------------------------- */
@@ -643,8 +713,8 @@ static json_t *ref_str(const char *s) {
 }
 
 static char *reference_text(const State *s) {
-        json_t *o = json_object(), *m = json_object(), *pfs = json_array(), *vms = json_array();
-        bool ok = o && m && pfs && vms;
+        json_t *o = json_object(), *m = json_object(), *pfs = json_array(), *vms = json_array(), *w = json_array();
+        bool ok = o && m && pfs && vms && w;
 
         ok = ok && json_object_set_new(m, "enabled", json_boolean(s->enabled)) == 0 &&
              json_object_set_new(m, "intent", ref_str(s->intent)) == 0 &&
@@ -673,6 +743,14 @@ static char *reference_text(const State *s) {
                               : NULL;
                 ok = e && json_array_append_new(vms, e) == 0;
         }
+        for (size_t i = 0; ok && i < s->n_waiting; i++) {
+                json_t *e = json_pack("{s:o, s:I}", "vm", ref_str(s->waiting[i].vm), "since",
+                                      (json_int_t) s->waiting[i].since);
+                ok = e && json_array_append_new(w, e) == 0;
+        }
+        ok = ok && json_object_set_new(o, "waiting", w) == 0;
+        if (ok)
+                w = NULL;
         ok = ok && json_object_set_new(o, "version", json_integer(STATE_SCHEMA_VERSION)) == 0 &&
              json_object_set_new(o, "management", m) == 0 && (m = NULL, json_object_set_new(o, "adapters", pfs) == 0) &&
              (pfs = NULL, json_object_set_new(o, "vms", vms) == 0);
@@ -686,6 +764,7 @@ static char *reference_text(const State *s) {
         json_decref(m);
         json_decref(pfs);
         json_decref(vms);
+        json_decref(w);
         return line;
 }
 
@@ -793,8 +872,16 @@ TEST(journal) {
         const Assignment *up[] = { w, &c };
         const char *drops[] = { "db \"primary\" ü" };
         State plan = { .enabled = true, .intent = (char *) "other", .node_reserve = 5, .pfs = s->pfs, .n_pfs = 1 };
-        CHECK_INT(state_journal_append(j, up, 2, drops, 1, &plan), 0);
-        CHECK_INT(state_journal_lines(j), 4);
+        State waiting = { .intent = NULL };
+        ASSERT(state_add_waiting(&waiting, "arrived", 42));
+        uint64_t wh = state_waiting_hash(&waiting);
+        CHECK(wh != state_waiting_hash(s));
+        CHECK_INT(state_journal_append(j, up, 2, drops, 1, &plan, &waiting), 0);
+        CHECK_INT(state_journal_lines(j), 5);
+        CHECK_INT(state_waiting_hash(&waiting), wh);
+        waiting.waiting[0].since++;
+        CHECK(state_waiting_hash(&waiting) != wh);
+        waiting.waiting[0].since--;
         CHECK_INT(assignment_hash(w), h); /* same record, same hash */
         w->next_start = !w->next_start;
         CHECK(assignment_hash(w) != h);
@@ -810,7 +897,28 @@ TEST(journal) {
         CHECK_INT(state_find_vm(back, "web-01")->saved.max_tx_rate, 4000000000u);
         CHECK(state_find_vm(back, "db \"primary\" ü") == NULL);
         CHECK_INT(state_find_vm(back, "new")->phase, ASSIGN_PHASE_ASSIGNING);
+        /* the waiting line replaces the whole list */
+        ASSERT(back->n_waiting == 1);
+        CHECK_STR(back->waiting[0].vm, "arrived");
+        CHECK_INT(back->waiting[0].since, 42);
         back = state_free(back);
+
+        /* an empty list empties it; a plan alone keeps it */
+        State none = { .intent = NULL };
+        CHECK_INT(state_journal_append(j, NULL, 0, NULL, 0, &plan, NULL), 0);
+        ASSERT(state_load(dir, &back, &note) == 0);
+        CHECK_INT(back->n_waiting, 1);
+        back = state_free(back);
+        CHECK_INT(state_journal_append(j, NULL, 0, NULL, 0, NULL, &none), 0);
+        CHECK_INT(state_journal_lines(j), 7);
+        ASSERT(state_load(dir, &back, &note) == 0);
+        CHECK(note == NULL);
+        CHECK_INT(back->n_waiting, 0);
+        CHECK_INT(back->n_vms, 2);
+        back = state_free(back);
+        CHECK_INT(state_journal_append(j, NULL, 0, NULL, 0, NULL, &waiting), 0);
+        state_waiting_clear(&waiting);
+        CHECK_INT(waiting.n_waiting, 0);
 
         /* a crash in the middle of an append: the cut line was never acted on */
         _cleanup_free_ char *jp = path_join(dir, "state.journal");
@@ -838,7 +946,7 @@ TEST(journal) {
         /* compaction: state.json has it all, the journal is empty */
         j = state_journal_free(j);
         ASSERT(state_journal_open(dir, &j) == 0);
-        CHECK_INT(state_journal_append(j, up, 1, NULL, 0, NULL), 0);
+        CHECK_INT(state_journal_append(j, up, 1, NULL, 0, NULL, NULL), 0);
         CHECK_INT(state_compact(dir, s, j, false), 0);
         _cleanup_free_ char *text = get_file(dir, "state.journal");
         CHECK_STR(text, "");
@@ -853,6 +961,7 @@ int main(void) {
         RUN(journal);
         RUN(missing_file_and_dir);
         RUN(round_trip);
+        RUN(version_1_loads);
         RUN(atomic_write);
         RUN(corrupt_moved_aside);
         RUN(corrupt_vm_fields);

@@ -658,6 +658,53 @@ TEST(retarget) {
         CHECK(none == NULL);
 }
 
+/* An incoming VM that finds no free VF here arrives on virtio: accelnet's hostdev is taken out
+ * of its XML, and nothing else. */
+TEST(drop_vf) {
+        _cleanup_free_ char *out = NULL, *canonical = NULL, *expected = NULL;
+        _cleanup_(domxml_freep) DomXml *x = parse_ok(config_xml);
+        ASSERT(x);
+        CHECK_INT(domxml_to_string(x, &canonical), 0);
+        ASSERT(canonical);
+
+        CHECK_INT(virt_xml_drop_vf(config_xml, "0000:3b:10.1", &out), 0);
+        ASSERT(out);
+        /* exactly that <interface> element goes (the whitespace around it stays) */
+        const char *from = strstr(canonical, "<interface type=\"hostdev\" managed=\"yes\">");
+        ASSERT(from);
+        const char *to = strstr(from, "</interface>");
+        ASSERT(to);
+        to += strlen("</interface>");
+        ASSERT(asprintf(&expected, "%.*s%s", (int) (from - canonical), canonical, to) > 0);
+        CHECK_STR(out, expected);
+        /* the virtio NIC keeps its teaming and alias (a VF can be paired with it later), the
+         * setting (the tier) stays, the other devices stay */
+        CHECK_CONTAINS(out, "<teaming type=\"persistent\"/>");
+        CHECK_CONTAINS(out, "<alias name=\"ua-accelnet-net0\"/>");
+        CHECK_CONTAINS(out, "<address type=\"usb\" bus=\"1\" device=\"2\"/>");
+        CHECK_CONTAINS(out, "<alias name=\"ua-accelnet-not-an-interface\"/>");
+        CHECK(!strstr(out, "ua-accelnet-vf"));
+        _cleanup_(virt_xml_accel_done) VirtXmlAccel a = {};
+        CHECK_INT(virt_xml_accel_parse(out, &a), 0);
+        CHECK_INT(a.n_vfs, 0);
+        CHECK(a.accel);
+        CHECK_STR(a.performance, "Medium");
+
+        char *none = NULL;
+        CHECK_INT(virt_xml_drop_vf(config_xml, "0000:3b:10.2", &none), -ENOENT);
+        CHECK_INT(virt_xml_drop_vf(config_xml, "0000:5e:00.2", &none), -ENOENT); /* <hostdev> */
+        CHECK_INT(virt_xml_drop_vf(out, "0000:3b:10.1", &none), -ENOENT);        /* already out */
+        CHECK_INT(virt_xml_drop_vf(config_xml, "garbage", &none), -EINVAL);
+        CHECK_INT(virt_xml_drop_vf(config_xml, NULL, &none), -EINVAL);
+        CHECK_INT(virt_xml_drop_vf("<domain", "0000:3b:10.1", &none), -EBADMSG);
+        /* the same checks as the parse: a bad value in the hostdevs is refused, not passed on */
+        _cleanup_free_ char *bad = replace(config_xml, "<tag id='100'/>", "<tag id='99999'/>");
+        ASSERT(bad);
+        CHECK_INT(virt_xml_drop_vf(bad, "0000:3b:10.1", &none), -EINVAL);
+        CHECK_CONTAINS(virt_last_error(), "99999");
+        CHECK(none == NULL);
+}
+
 TEST(retarget_keeps_doctype) {
         /* A DOCTYPE with an internal subset and entity references: kept as they were, nothing
          * expanded (the VLAN id '&v;' is reported, not read as 7). */
@@ -1045,6 +1092,7 @@ int main(void) {
         RUN(accel_bad_values);
         RUN(accel_not_xml);
         RUN(retarget);
+        RUN(drop_vf);
         RUN(retarget_keeps_doctype);
         RUN(billion_laughs);
         RUN(external_entities_never_read);
