@@ -159,6 +159,15 @@ char *cluster_node_own_name(const ClusterNode *cn) {
         return strdup(host);
 }
 
+/* A VM whose claim is not yet delivered: the VF it may already hold is not announced (it is
+ * counted once its claim is judged, in agreed order, never before). */
+static bool claim_in_flight(const ClusterNode *cn, const char *vm) {
+        for (const ClusterPending *p = cn->pending; p; p = p->next)
+                if (p->kind == PENDING_CLAIM && streq_ptr(p->vm, vm))
+                        return true;
+        return false;
+}
+
 static int build_facts(ClusterNode *cn, NodeFacts *f) {
         Manager *m = cn->manager;
         Vm **v = NULL;
@@ -184,7 +193,8 @@ static int build_facts(ClusterNode *cn, NodeFacts *f) {
                         continue;
                 ClusterVm *c = &f->vms[f->n_vms++];
                 if (!(c->name = strdup(v[i]->name)) || !(c->state = strdup(row.state)) ||
-                    !(c->performance = strdup(row.performance)) || !(c->vf = strdup(row.vf)) ||
+                    !(c->performance = strdup(row.performance)) ||
+                    !(c->vf = strdup(claim_in_flight(cn, v[i]->name) ? "" : row.vf)) ||
                     !(c->note = strdup(row.note)))
                         return -ENOMEM;
         }

@@ -484,6 +484,82 @@ static bool vm_forward(Manager *m, const char *method, const char *name, const c
 
 static void vm_enable_claimed(Manager *m, const char *name, Tier tier, Completion c);
 
+/* ---- EnableVM in a cluster: the claim and the job side by side ------------------------ */
+
+typedef struct ClaimJoin {
+        Manager *manager;
+        char *vm;
+        Completion c;
+        bool job_done, claim_done;
+        AnStatus job, claim;
+} ClaimJoin;
+
+static void claim_join_free(ClaimJoin *j) {
+        free(j->vm);
+        free(j);
+}
+
+static void claim_join_undone(void *userdata, const AnStatus *st) {
+        ClaimJoin *j = userdata;
+        if (st->r < 0)
+                log_warning("VM %s: its VF could not be given back after the cluster refused it: %s", j->vm,
+                            st->message);
+        completion_done(&j->c, &j->claim);
+        claim_join_free(j);
+}
+
+static void claim_join_maybe(ClaimJoin *j) {
+        if (!j->job_done || !j->claim_done)
+                return;
+        if (j->job.r < 0 || j->claim.r >= 0) {
+                /* a failed job: its claim leaves the count with our next facts */
+                completion_done(&j->c, j->job.r < 0 ? &j->job : &AN_STATUS_OK);
+                return claim_join_free(j);
+        }
+        Vm *vm = manager_get_vm(j->manager, j->vm);
+        if (!vm || !vm->has_record || vm->operation) {
+                completion_done(&j->c, &j->claim);
+                return claim_join_free(j);
+        }
+        log_info("VM %s gives VF %s back: the cluster refused its claim.", j->vm, vm->record.vf);
+        vm_start_job(vm, VM_JOB_DISABLE, NULL, _TIER_INVALID, (Completion){ claim_join_undone, j });
+}
+
+static void claim_join_job(void *userdata, const AnStatus *st) {
+        ClaimJoin *j = userdata;
+        j->job = *st;
+        j->job_done = true;
+        claim_join_maybe(j);
+}
+
+static void claim_join_claim(void *userdata, const AnStatus *st) {
+        ClaimJoin *j = userdata;
+        j->claim = *st;
+        j->claim_done = true;
+        claim_join_maybe(j);
+}
+
+static void claim_accepted(Manager *m, const char *vm, Tier tier, Completion c) {
+        completion_done(&c, &AN_STATUS_OK);
+}
+
+static void vm_enable_with_claim(Vm *vm, VfSlot *slot, Tier tier, Completion c) {
+        ClaimJoin *j = calloc(1, sizeof *j);
+        if (!j || !(j->vm = strdup(vm->name))) {
+                free(j);
+                return completion_fail(&c, -ENOMEM, "Out of memory.");
+        }
+        j->manager = vm->manager;
+        j->c = c;
+        cluster_node_claim(vm->manager->cluster, vm->name, tier, claim_accepted, (Completion){ claim_join_claim, j });
+        if (j->claim_done && j->claim.r < 0) {
+                /* not even sent (no quorum, corosync away): nothing was taken */
+                completion_done(&j->c, &j->claim);
+                return claim_join_free(j);
+        }
+        vm_start_job(vm, VM_JOB_ENABLE, slot, tier, (Completion){ claim_join_job, j });
+}
+
 void vm_enable(Manager *m, const char *name, const char *performance, Completion c) {
         AnStatus st = AN_STATUS_OK;
         VfSlot *slot = NULL;
@@ -505,9 +581,15 @@ void vm_enable(Manager *m, const char *name, const char *performance, Completion
                 return completion_done(&c, &st); /* enabled with that tier already */
         if (vm_admit(vm, tier, ADMIT_NEW, &slot, NULL, &st) < 0)
                 return completion_done(&c, &st);
-        if (manager_clustered(m))
-                /* a VF of the cluster's usable ones: claimed in agreed order, then taken here */
-                return cluster_node_claim(m->cluster, name, tier, vm_enable_claimed, c);
+        if (manager_clustered(m)) {
+                /* A VF of the cluster's usable ones, claimed in agreed order. A VM that was not
+                 * accelerated takes it while the claim travels (the claim is judged alike on
+                 * every node; ours is not counted in our facts until it is): refused, the VF
+                 * goes back before the caller hears it. A waiting VM waits for the claim. */
+                if (vm_accelerated(vm))
+                        return cluster_node_claim(m->cluster, name, tier, vm_enable_claimed, c);
+                return vm_enable_with_claim(vm, slot, tier, c);
+        }
         vm_start_job(vm, VM_JOB_ENABLE, slot, tier, c);
 }
 
