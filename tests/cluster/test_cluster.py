@@ -550,6 +550,45 @@ class ClusterMode(Base):
             self.assertEqual((row[1], row[2], row[3].lower(), row[4]), ("node3", "enabled", "low", vf), n.name)
         self.assertEqual([h["pci"] for h in c.node(3).hostdevs("far3")], [vf])
 
+    def test_12_failover_from_the_same_xml_gets_a_distinct_local_vf(self):
+        """An HA manager starts a dead node's VM on a survivor from the VM's own XML: the XML
+        names node1's VF, which on node2 is another VM's; node2 gives the VM a VF of its own,
+        with the tier of its setting, and no VF is held twice there."""
+        c = self.c
+        n1, n2 = c.node(1), c.node(2)
+        self.enable(0)
+        vm = CV[0]                                   # node1's
+        other = next(name for k, name in enumerate(CV) if cv_node(k) == 2)
+        self.ok(n1.call("EnableVM", f"string:{vm}", "string:High"), f"EnableVM {vm}")
+        self.ok(n2.call("EnableVM", f"string:{other}", "string:Low"), f"EnableVM {other}")
+        old = [h["pci"] for h in n1.hostdevs(vm)]
+        self.assertEqual(old, [h["pci"] for h in n2.hostdevs(other)], "the test wants the same address on both")
+        xml = n1.env.dumpxml(vm, inactive=True)
+        # node1 dies (its corosync and accelnetd)
+        c.kill_corosync(1, signal.SIGKILL)
+        n1.kill_accelnetd()
+        self.wait_members((2, 3), 2, timeout=10)
+        path = os.path.join(n2.dir, f"{vm}.xml")
+        with open(path, "w") as f:
+            f.write(xml)
+        try:
+            n2.virsh("define", path)
+            n2.virsh("start", vm)
+
+            def moved():
+                held = {name: [h["pci"] for h in n2.hostdevs(name)] for name in n2.domain_names()}
+                self.assertEqual(len(held[vm]), 1, held)
+                self.assertNotEqual(held[vm], old, "node1's VF address kept on node2")
+                flat = [x for v in held.values() for x in v]
+                self.assertEqual(len(flat), len(set(flat)), f"a VF twice on node2: {held}")
+                self.assertEqual(held[other], old, f"{other} lost its VF")
+                row = self.cluster_vms(n2)[vm]
+                self.assertEqual((row[1], row[2], row[3].lower(), row[4]), ("node2", "enabled", "high", held[vm][0]))
+            settle(moved, 10)
+        finally:
+            n2.virsh("destroy", vm, check=False)
+            n2.virsh("undefine", vm, check=False)
+
 
 class WithoutCorosync(Base):
     """A host whose namespace has no corosync: a cluster of one."""
