@@ -361,6 +361,21 @@ static int settings_from_json(json_t *o, ClusterSettings *ret) {
         return 0;
 }
 
+int cluster_settings_format(const ClusterSettings *s, char **ret) {
+        _cleanup_json_ json_t *j = settings_to_json(s);
+        char *text = j ? json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+        if (!text)
+                return -ENOMEM;
+        *ret = text;
+        return 0;
+}
+
+int cluster_settings_parse(const char *text, size_t size, ClusterSettings *ret) {
+        _cleanup_json_ json_t *j = json_loadb(text, size, JSON_REJECT_DUPLICATES, NULL);
+        *ret = (ClusterSettings){};
+        return j ? settings_from_json(j, ret) : -EBADMSG;
+}
+
 static int facts_from_json(json_t *o, NodeFacts *ret) {
         _cleanup_(node_facts_done) NodeFacts f = { .ht = -1 };
         json_t *vms = json_object_get(o, "vms"), *ht = json_object_get(o, "ht");

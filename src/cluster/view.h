@@ -39,6 +39,10 @@ typedef struct ClusterSettings {
 void cluster_settings_done(ClusterSettings *s);
 int cluster_settings_copy(ClusterSettings *dst, const ClusterSettings *src);
 bool cluster_settings_same(const ClusterSettings *a, const ClusterSettings *b); /* values, not version */
+/* The settings as JSON text, the shape a SYNC carries (a node keeps them in
+ * STATE/cluster.json), and back: -EBADMSG for text that is not that. */
+int cluster_settings_format(const ClusterSettings *s, char **ret);
+int cluster_settings_parse(const char *text, size_t size, ClusterSettings *ret);
 
 /* One of a node's domains, as its ListVMs row. */
 typedef struct ClusterVm {

@@ -2,9 +2,7 @@
 /* This host as a node of a corosync cluster (cluster-node.h). */
 #include <errno.h>
 #include <inttypes.h>
-#include <jansson.h>
 #include <stdio.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "cluster-node.h"
@@ -82,19 +80,19 @@ static void pending_fail_where(ClusterNode *cn, bool (*match)(const ClusterPendi
 /* ---- persistence: STATE/cluster.json ------------------------------------------------------ */
 
 static int settings_save(ClusterNode *cn) {
-        const ClusterSettings *s = &cn->view->settings;
-        json_t *j = json_pack("{s:b, s:s?, s:i, s:I, s:I}", "enabled", s->enabled, "intent", s->intent, "reserve",
-                              (json_int_t) s->reserve, "version", (json_int_t) s->version, "origin",
-                              (json_int_t) s->origin);
-        char *text = j ? json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
-        json_decref(j);
-        if (!text)
+        _cleanup_free_ char *text = NULL;
+        if (cluster_settings_format(&cn->view->settings, &text) < 0)
                 return log_oom();
         int r = write_file_atomic(cn->settings_path, text, strlen(text), 0600);
-        free(text);
         if (r < 0)
                 log_warning_errno(r, "Failed to write %s: %m", cn->settings_path);
         return r;
+}
+
+/* The settings in force on this host (the intent borrowed), version 0. */
+static ClusterSettings local_settings(const Manager *m) {
+        return (ClusterSettings){ .enabled = m->enabled, .intent = m->enabled ? m->intent : NULL,
+                                  .reserve = m->reserve };
 }
 
 /* Settings as this node had them: STATE/cluster.json; else the local ones, version 0. */
@@ -106,49 +104,23 @@ static int settings_load(ClusterNode *cn, ClusterSettings *ret, bool *ret_found)
         *ret_found = false;
         int r = read_full_file(cn->settings_path, 64 * 1024, &text, &size);
         if (r >= 0) {
-                json_t *j = json_loadb(text, size, 0, NULL);
-                json_t *en = json_object_get(j, "enabled"), *in = json_object_get(j, "intent");
-                json_t *res = json_object_get(j, "reserve"), *ver = json_object_get(j, "version");
-                json_t *org = json_object_get(j, "origin");
-                if (json_is_boolean(en) && json_is_integer(res) && json_integer_value(res) >= 0 &&
-                    json_integer_value(res) <= 99 && json_is_integer(ver) && json_integer_value(ver) >= 0 &&
-                    json_is_integer(org) && (!in || json_is_null(in) || json_is_string(in))) {
-                        *ret = (ClusterSettings){ .enabled = json_is_true(en),
-                                                  .reserve = (unsigned) json_integer_value(res),
-                                                  .version = (uint64_t) json_integer_value(ver),
-                                                  .origin = (uint32_t) json_integer_value(org) };
-                        if (json_is_string(in))
-                                ret->intent = strdup(json_string_value(in));
-                        *ret_found = true;
-                        json_decref(j);
-                        return 0;
-                }
-                json_decref(j);
-                log_warning("%s is not valid; the cluster's settings are taken from the other nodes.",
-                            cn->settings_path);
-                *ret = (ClusterSettings){};
+                r = cluster_settings_parse(text, size, ret);
+                if (r == -ENOMEM)
+                        return log_oom();
+                *ret_found = r >= 0;
+                if (r < 0)
+                        log_warning("%s is not valid; the cluster's settings are taken from the other nodes.",
+                                    cn->settings_path);
                 return 0;
         }
         if (r != -ENOENT)
                 log_warning_errno(r, "Failed to read %s: %m", cn->settings_path);
-        *ret = (ClusterSettings){ .enabled = m->enabled, .reserve = m->reserve };
-        if (m->enabled && m->intent)
-                ret->intent = strdup(m->intent);
-        return 0;
+        ClusterSettings here = local_settings(m);
+        *ret = (ClusterSettings){};
+        return cluster_settings_copy(ret, &here) < 0 ? log_oom() : 0;
 }
 
 /* ---- facts --------------------------------------------------------------------------------- */
-
-static char *tiers_digest(const TierTable *t) {
-        StrBuf b = {};
-        for (Tier i = 0; i < _TIER_MAX; i++) {
-                const TierSpec *s = &t->tiers[i];
-                strbuf_appendf(&b, "%s%s:%u/%u/%" PRIu32 "/%" PRIu32 "/%s/%d", i ? " " : "", tier_to_string(i),
-                               s->min_vcpus_smt_off, s->min_vcpus_smt_on, s->min_tx_rate_mbps, s->max_tx_rate_mbps,
-                               numa_policy_to_string(s->numa), s->rates_required);
-        }
-        return strbuf_steal(&b);
-}
 
 char *cluster_node_own_name(const ClusterNode *cn) {
         if (cn && cn->cluster && cn->connected)
@@ -178,7 +150,7 @@ static int build_facts(ClusterNode *cn, NodeFacts *f) {
         f->name = cluster_node_own_name(cn);
         f->kernel = strdup(m->host && m->host->kernel_release ? m->host->kernel_release : "");
         f->libvirt = strdup(strempty(m->libvirt_version));
-        f->tiers = tiers_digest(&m->config->settings.tiers);
+        f->tiers = tier_table_digest(&m->config->settings.tiers);
         f->note = strdup(strempty(cn->apply_error));
         if (!f->name || !f->kernel || !f->libvirt || !f->tiers || !f->note)
                 return -ENOMEM;
@@ -271,7 +243,6 @@ static void rebuild_notes(ClusterNode *cn) {
         const char *kernel = NULL, *libvirt = NULL, *tiers = NULL;
         bool kernel_same = true, libvirt_same = true, tiers_same = true;
         ClusterCounts c;
-        ViewEvent ht = {};
 
         note_list_clear(l, "cluster-quorum");
         note_list_clear(l, "cluster-hyperthreading");
@@ -344,7 +315,6 @@ static void rebuild_notes(ClusterNode *cn) {
                       tiers_same ? "Every member node has the same tier table."
                                  : "The tier tables differ between nodes (settings.tiers in accelnet.json): a VM "
                                    "that moves may not get the same performance. Make them the same on every node.");
-        view_event_done(&ht);
 }
 
 void cluster_node_foreach_note(ClusterNode *cn, NoteVisitor f, void *userdata) {
@@ -691,9 +661,8 @@ int cluster_node_start(ClusterNode *cn) {
                                 _cleanup_free_ char *ignore = NULL;
                                 (void) cluster_view_membership(cn->view, &self, 1, 0, &ignore);
                                 announce_facts(cn);
-                                Manager *m = cn->manager;
-                                cn->apply_wanted = s.enabled != m->enabled ||
-                                                   (s.enabled && (!streq_ptr(s.intent, m->intent) || s.reserve != m->reserve));
+                                ClusterSettings here = local_settings(cn->manager);
+                                cn->apply_wanted = !cluster_settings_same(&s, &here);
                         }
                 }
                 cluster_settings_done(&s);

@@ -388,7 +388,7 @@ int vm_admit(Vm *vm, Tier tier, AdmitMode mode, VfSlot **ret_slot, bool *ret_loc
         AdmissionInput in = {
                 .enabled = m->enabled, .vm = vm->name, .performance = tier_to_string(tier),
                 .smt_active = m->host->smt_active, .tiers = &m->config->settings.tiers,
-                /* in a cluster the share was claimed cluster-wide before (cluster_node_claim) */
+                /* in a cluster the share is claimed cluster-wide (cluster_node_claim) */
                 .usable = mode == ADMIT_NEW && !manager_clustered(m) ? manager_usable_vfs(m) : manager_capacity_vfs(m),
                 /* a move gives its VF back as it takes the new one */
                 .assigned = mode == ADMIT_MOVE && assigned > 0 ? assigned - 1 : assigned,
@@ -560,6 +560,21 @@ static void vm_enable_with_claim(Vm *vm, VfSlot *slot, Tier tier, Completion c) 
         vm_start_job(vm, VM_JOB_ENABLE, slot, tier, (Completion){ claim_join_job, j });
 }
 
+/* What EnableVM checks before a VF is taken, also again once a waiting VM's claim is in:
+ * the VM, no other tier in force, and the VF admission chooses. NULL when c has been told
+ * (an error, or enabled with that tier already). */
+static Vm *vm_enable_begin(Manager *m, const char *name, Tier tier, VfSlot **ret_slot, Completion *c) {
+        AnStatus st = AN_STATUS_OK;
+        Vm *vm = vm_method_begin(m, name, true, &st);
+
+        if (vm && vm_accelerated(vm) && vm->accel_tier != tier)
+                already_enabled(&st, vm, tier);
+        else if (vm && !vm->has_record && vm_admit(vm, tier, ADMIT_NEW, ret_slot, NULL, &st) >= 0)
+                return vm;
+        completion_done(c, &st); /* st.r == 0: enabled with that tier already */
+        return NULL;
+}
+
 void vm_enable(Manager *m, const char *name, const char *performance, Completion c) {
         AnStatus st = AN_STATUS_OK;
         VfSlot *slot = NULL;
@@ -567,20 +582,12 @@ void vm_enable(Manager *m, const char *name, const char *performance, Completion
 
         if (vm_forward(m, "EnableVM", name, performance, &c))
                 return;
-        if (manager_clustered(m) && cluster_node_check_quorum(m->cluster, &st) < 0)
+        if ((manager_clustered(m) && cluster_node_check_quorum(m->cluster, &st) < 0) ||
+            manager_check_tier_arg(performance, &tier, &st) < 0)
                 return completion_done(&c, &st);
-        Vm *vm = vm_method_begin(m, name, true, &st);
-
-        if (!vm || manager_check_tier_arg(performance, &tier, &st) < 0)
-                return completion_done(&c, &st);
-        if (vm_accelerated(vm) && vm->accel_tier != tier) {
-                already_enabled(&st, vm, tier);
-                return completion_done(&c, &st);
-        }
-        if (vm->has_record)
-                return completion_done(&c, &st); /* enabled with that tier already */
-        if (vm_admit(vm, tier, ADMIT_NEW, &slot, NULL, &st) < 0)
-                return completion_done(&c, &st);
+        Vm *vm = vm_enable_begin(m, name, tier, &slot, &c);
+        if (!vm)
+                return;
         if (manager_clustered(m)) {
                 /* A VF of the cluster's usable ones, claimed in agreed order. A VM that was not
                  * accelerated takes it while the claim travels (the claim is judged alike on
@@ -594,21 +601,10 @@ void vm_enable(Manager *m, const char *name, const char *performance, Completion
 }
 
 static void vm_enable_claimed(Manager *m, const char *name, Tier tier, Completion c) {
-        AnStatus st = AN_STATUS_OK;
         VfSlot *slot = NULL;
-        Vm *vm = vm_method_begin(m, name, true, &st);
-
-        if (!vm)
-                return completion_done(&c, &st);
-        if (vm_accelerated(vm) && vm->accel_tier != tier) {
-                already_enabled(&st, vm, tier);
-                return completion_done(&c, &st);
-        }
-        if (vm->has_record)
-                return completion_done(&c, &st);
-        if (vm_admit(vm, tier, ADMIT_NEW, &slot, NULL, &st) < 0)
-                return completion_done(&c, &st);
-        vm_start_job(vm, VM_JOB_ENABLE, slot, tier, c);
+        Vm *vm = vm_enable_begin(m, name, tier, &slot, &c);
+        if (vm)
+                vm_start_job(vm, VM_JOB_ENABLE, slot, tier, c);
 }
 
 bool vm_set_is_noop(Manager *m, const char *name, const char *performance) {

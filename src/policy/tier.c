@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <inttypes.h>
 
 #include "policy/tier.h"
+#include "shared/strutil.h"
 #include "shared/macro.h"
 #include "shared/string-table.h"
 
@@ -49,4 +51,15 @@ unsigned tier_min_vcpus(const TierTable *t, Tier tier, int smt_active) {
         if (smt_active == 0)
                 return t->tiers[tier].min_vcpus_smt_off;
         return t->tiers[tier].min_vcpus_smt_on;
+}
+
+char *tier_table_digest(const TierTable *t) {
+        StrBuf b = {};
+        for (Tier i = 0; i < _TIER_MAX; i++) {
+                const TierSpec *s = &t->tiers[i];
+                strbuf_appendf(&b, "%s%s:%u/%u/%" PRIu32 "/%" PRIu32 "/%s/%d", i ? " " : "", tier_to_string(i),
+                               s->min_vcpus_smt_off, s->min_vcpus_smt_on, s->min_tx_rate_mbps, s->max_tx_rate_mbps,
+                               numa_policy_to_string(s->numa), s->rates_required);
+        }
+        return strbuf_steal(&b);
 }

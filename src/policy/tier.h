@@ -36,3 +36,7 @@ void tier_table_defaults(TierTable *t);
 
 /* smt_active: 1, 0, or -1 when unknown (then the stricter "on" column applies). */
 unsigned tier_min_vcpus(const TierTable *t, Tier tier, int smt_active);
+
+/* The table in one line ("Low:2/4/0/2000/none/0 Medium:..."): equal on two nodes exactly
+ * when their tables are. Newly allocated; NULL on ENOMEM. */
+char *tier_table_digest(const TierTable *t);

@@ -288,6 +288,25 @@ TEST(requests_and_replies_reach_their_node_only) {
         net_done(&net);
 }
 
+TEST(settings_text_round_trip) {
+        ClusterSettings s = { .enabled = true, .intent = (char *) "compute", .reserve = 37, .version = 12,
+                              .origin = 3 }, back = {};
+        char *text = NULL;
+        CHECK(cluster_settings_format(&s, &text) >= 0);
+        CHECK(cluster_settings_parse(text, strlen(text), &back) >= 0);
+        CHECK(cluster_settings_same(&s, &back));
+        CHECK_INT(back.version, 12);
+        CHECK_INT(back.origin, 3);
+        cluster_settings_done(&back);
+        free(text);
+        const char *bad[] = { "", "{", "[]", "{\"enabled\":true,\"reserve\":100,\"version\":1,\"origin\":1}",
+                              "{\"enabled\":1,\"reserve\":1,\"version\":1,\"origin\":1}" };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                CHECK_INT(cluster_settings_parse(bad[i], strlen(bad[i]), &back), -EBADMSG);
+                cluster_settings_done(&back);
+        }
+}
+
 int main(void) {
         RUN(enable_on_one_is_in_force_on_all);
         RUN(hyperthreading_names_the_odd_node);
@@ -296,5 +315,6 @@ int main(void) {
         RUN(a_merge_converges_on_the_highest_version);
         RUN(until_synced_changes_are_refused);
         RUN(requests_and_replies_reach_their_node_only);
+        RUN(settings_text_round_trip);
         return TEST_MAIN_END();
 }
