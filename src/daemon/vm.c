@@ -560,16 +560,20 @@ static void vm_enable_with_claim(Vm *vm, VfSlot *slot, Tier tier, Completion c) 
         vm_start_job(vm, VM_JOB_ENABLE, slot, tier, (Completion){ claim_join_job, j });
 }
 
-/* What EnableVM checks before a VF is taken, also again once a waiting VM's claim is in:
- * the VM, no other tier in force, and the VF admission chooses. NULL when c has been told
- * (an error, or enabled with that tier already). */
-static Vm *vm_enable_begin(Manager *m, const char *name, Tier tier, VfSlot **ret_slot, Completion *c) {
+/* What EnableVM checks before a VF is taken, in the documented order, also again once a
+ * waiting VM's claim is in: the VM, its tier (parsed from `performance` unless NULL), no
+ * other tier in force, and the VF admission chooses. NULL when c has been told (an error,
+ * or enabled with that tier already). */
+static Vm *vm_enable_begin(Manager *m, const char *name, const char *performance, Tier *tier, VfSlot **ret_slot,
+                           Completion *c) {
         AnStatus st = AN_STATUS_OK;
         Vm *vm = vm_method_begin(m, name, true, &st);
 
-        if (vm && vm_accelerated(vm) && vm->accel_tier != tier)
-                already_enabled(&st, vm, tier);
-        else if (vm && !vm->has_record && vm_admit(vm, tier, ADMIT_NEW, ret_slot, NULL, &st) >= 0)
+        if (vm && performance && manager_check_tier_arg(performance, tier, &st) < 0)
+                vm = NULL;
+        if (vm && vm_accelerated(vm) && vm->accel_tier != *tier)
+                already_enabled(&st, vm, *tier);
+        else if (vm && !vm->has_record && vm_admit(vm, *tier, ADMIT_NEW, ret_slot, NULL, &st) >= 0)
                 return vm;
         completion_done(c, &st); /* st.r == 0: enabled with that tier already */
         return NULL;
@@ -582,10 +586,9 @@ void vm_enable(Manager *m, const char *name, const char *performance, Completion
 
         if (vm_forward(m, "EnableVM", name, performance, &c))
                 return;
-        if ((manager_clustered(m) && cluster_node_check_quorum(m->cluster, &st) < 0) ||
-            manager_check_tier_arg(performance, &tier, &st) < 0)
+        if (manager_clustered(m) && cluster_node_check_quorum(m->cluster, &st) < 0)
                 return completion_done(&c, &st);
-        Vm *vm = vm_enable_begin(m, name, tier, &slot, &c);
+        Vm *vm = vm_enable_begin(m, name, performance, &tier, &slot, &c);
         if (!vm)
                 return;
         if (manager_clustered(m)) {
@@ -602,7 +605,7 @@ void vm_enable(Manager *m, const char *name, const char *performance, Completion
 
 static void vm_enable_claimed(Manager *m, const char *name, Tier tier, Completion c) {
         VfSlot *slot = NULL;
-        Vm *vm = vm_enable_begin(m, name, tier, &slot, &c);
+        Vm *vm = vm_enable_begin(m, name, NULL, &tier, &slot, &c);
         if (vm)
                 vm_start_job(vm, VM_JOB_ENABLE, slot, tier, c);
 }
