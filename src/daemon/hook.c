@@ -20,6 +20,97 @@ typedef struct PrepareWait {
         Completion completion;
 } PrepareWait;
 
+static int arrival_admit(Manager *m, const char *vm, Tier tier, AnStatus *st);
+
+/* What a start brings: the domain XML libvirt is starting may come from another node (an HA
+ * manager's `virsh create` of a shared file, a `virsh define` racing our retargeting of it),
+ * and name a VF that is not this VM's here. libvirt lets no hook change the XML at prepare,
+ * so the start goes ahead only with a VF that is free here: a VF this VM holds, or a free VF
+ * of the intent, which the VM takes (as an arrival: the node reserve is open to it). A VF of
+ * another VM, of a domain outside accelnet, or not of the intent fails the start, naming it:
+ * one VF, one VM, always. */
+static int prepare_check_xml(Manager *m, const char *name, const char *xml, AnStatus *st) {
+        _cleanup_(virt_xml_accel_done) VirtXmlAccel acc = {};
+        VfSettings saved;
+        char why[160];
+
+        if (isempty(xml) || !m->enabled || virt_xml_accel_parse(xml, &acc) < 0 || acc.n_vfs == 0)
+                return 0; /* nothing of ours named (or not readable: libvirt judges it) */
+        const VirtXmlVf *named = &acc.vfs[0];
+        Vm *vm = manager_get_vm(m, name);
+        if (vm && vm->has_record) {
+                if (streq(vm->record.vf, named->pci))
+                        return 0;
+                return an_status_set(st, -AN_ERROR_ENABLE_ACCELNET_FAILED,
+                                     "VM %s is started with VF %s in its XML, but its VF on this node is %s (an XML "
+                                     "from another node?); accelnetd points its definition here at %s: start it "
+                                     "again.", name, named->pci, vm->record.vf, vm->record.vf);
+        }
+        if (vm && vm->operation)
+                return an_status_set(st, -AN_ERROR_BUSY, "Another operation on VM %s is in progress.", name);
+
+        VfSlot *s = manager_find_slot(m, named->pci);
+        if (!s)
+                snprintf(why, sizeof why, "is not a VF of the adapters of intent '%s' on this node", m->intent);
+        else if (s->owner)
+                snprintf(why, sizeof why, "is VM %s's on this node", s->owner->name);
+        else if (s->stray && !streq(s->stray, name))
+                snprintf(why, sizeof why, "is in the XML of domain %s here (outside accelnet)", s->stray);
+        else if (s->held_for)
+                snprintf(why, sizeof why, "is still held by VM %s, which is moving to another VF", s->held_for->name);
+        else if (!pf_usable(s->pf))
+                snprintf(why, sizeof why, "is on adapter %s, which is not usable now", s->pf->address);
+        else
+                why[0] = 0;
+        if (why[0])
+                return an_status_set(st, -AN_ERROR_ENABLE_ACCELNET_FAILED,
+                                     "VM %s cannot start with VF %s: that VF %s (the XML comes from another node?). "
+                                     "Start it from a definition without the VF, or define it here first: accelnetd "
+                                     "gives it a VF of this node.", name, named->pci, why);
+
+        /* A free VF of the intent: the VM takes it, like an arrival. */
+        Tier tier = acc.accel && acc.performance ? tier_from_string(acc.performance) : TIER_LOW;
+        if (tier < 0)
+                tier = TIER_LOW;
+        if (manager_check_vm_arg(name, st) < 0 || manager_check_writable(m, st) < 0 ||
+            arrival_admit(m, name, tier, st) < 0)
+                return st->r;
+        int r = vf_read_settings(m->nl, s->pf->ifname, s->index, &saved);
+        if (r < 0)
+                return an_status_set(st, -AN_ERROR_ENABLE_ACCELNET_FAILED, "Cannot read VF %s: %s.", s->address,
+                                     strerror(-r));
+        if (!vm && !(vm = manager_add_vm(m, name)))
+                return an_status_set(st, -ENOMEM, "Out of memory.");
+        VmSnapshot before;
+        if (vm_snapshot_take(vm, &before) < 0)
+                return an_status_set(st, -ENOMEM, "Out of memory.");
+        r = vm_take_slot(vm, s, tier, named->mac, named->vlan, ASSIGN_PHASE_INCOMING);
+        if (r >= 0) {
+                vm->record.saved = saved;
+                vm->accel = true;
+                vm->accel_tier = tier;
+                vm_stop_waiting(vm);
+                r = manager_save_now(m);
+                if (r < 0) {
+                        vm_snapshot_restore(vm, &before);
+                        an_status_set(st, r, "Nothing was changed: the state folder %s cannot be written (%s).",
+                                      m->state_dir, strerror(-r));
+                }
+        } else
+                an_status_set(st, r, "Out of memory.");
+        vm_snapshot_done(&before);
+        if (r < 0) {
+                vm_gc(vm);
+                return st->r;
+        }
+        log_struct(LOG_NOTICE, MESSAGE_ID_VF_ASSIGNED, s->pf->address, s->address, name,
+                   "VM %s starts with VF %s named in its XML, free on this node: it takes it with performance %s.",
+                   name, s->address, tier_to_string(tier));
+        if (m->notify.vm_changed)
+                m->notify.vm_changed(m->notify.userdata, name, ACCELNET_VM_STATE_ENABLED);
+        return 0;
+}
+
 static void prepare_now(Manager *m, const char *name, Completion *c) {
         AnStatus st = AN_STATUS_OK;
         char warnings[256];
@@ -67,7 +158,12 @@ static void prepare_resume(void *userdata, Pf *pf) {
 
 /* Prepare waits for the VM's adapter when its VFs are being provisioned (at boot, libvirt
  * starts autostart VMs while accelnetd re-provisions: the VM then starts with its VF). */
-void manager_hook_prepare(Manager *m, const char *name, Completion c) {
+void manager_hook_prepare(Manager *m, const char *name, const char *xml, Completion c) {
+        AnStatus st = AN_STATUS_OK;
+        if (prepare_check_xml(m, name, xml, &st) < 0) {
+                log_struct(LOG_WARNING, NULL, NULL, NULL, name, "Hook prepare: %s", st.message);
+                return completion_fail(&c, st.r, "%s", st.message);
+        }
         Vm *vm = manager_get_vm(m, name);
         Pf *pf = vm && vm->has_record ? manager_find_pf(m, vm->record.pf) : NULL;
 
@@ -126,7 +222,7 @@ int manager_hook_release(Manager *m, const char *name, AnStatus *st) {
 /* The VF an incoming VM of `tier` would get (the node reserve included: the limit is the
  * capacity), or -AN_ERROR_CLUSTER_NOT_ENOUGH_RESOURCES with the VM, its tier and the counts in
  * st when none is free. */
-static int incoming_vf(Manager *m, const char *vm, Tier tier, VfSlot **ret, AnStatus *st) {
+static int arrival_admit(Manager *m, const char *vm, Tier tier, AnStatus *st) {
         unsigned assigned = manager_assigned_vfs(m), capacity = manager_capacity_vfs(m);
 
         if (assigned + 1 > capacity)
@@ -139,6 +235,14 @@ static int incoming_vf(Manager *m, const char *vm, Tier tier, VfSlot **ret, AnSt
                                      "No VF for incoming VM %s (performance %s): %u VMs hold a VF already, the most "
                                      "this host takes (max_vms %u).", vm, tier_to_string(tier), assigned,
                                      m->config->settings.max_vms);
+        return 0;
+}
+
+static int incoming_vf(Manager *m, const char *vm, Tier tier, VfSlot **ret, AnStatus *st) {
+        unsigned assigned = manager_assigned_vfs(m), capacity = manager_capacity_vfs(m);
+
+        if (arrival_admit(m, vm, tier, st) < 0)
+                return st->r;
         VfSlot *pick = NULL;
         unsigned best = UINT32_MAX;
         for (size_t i = 0; i < m->n_pfs; i++) {
@@ -198,13 +302,18 @@ static int refuse_without_vf(AnStatus *st) {
                              "a VF here or migrate it to another host.", why);
 }
 
-int manager_hook_migrate(Manager *m, const char *name, const char *xml, char **ret_xml, AnStatus *st) {
+int manager_hook_arrive(Manager *m, HookArrival how, const char *name, const char *xml, char **ret_xml,
+                        AnStatus *st) {
         _cleanup_(virt_xml_accel_done) VirtXmlAccel acc = {};
+        bool restore = how == HOOK_ARRIVAL_RESTORE;
+        /* A restore may find no VF and wait: migration_requires_vf is about migrations. */
+        bool requires_vf = !restore && m->config->settings.migration_requires_vf;
+        const char *who = restore ? "Restored" : "Incoming";
         VmSnapshot before;
         int r;
 
         r = virt_xml_accel_parse(xml, &acc);
-        if (r >= 0 && acc.n_vfs == 0 && acc.accel && m->enabled && m->config->settings.migration_requires_vf) {
+        if (r >= 0 && acc.n_vfs == 0 && acc.accel && m->enabled && requires_vf) {
                 /* Accelerated but without a VF (it waited where it comes from): it finds one
                  * free here, or may not come. */
                 Tier t = acc.performance ? tier_from_string(acc.performance) : TIER_LOW;
@@ -257,7 +366,7 @@ int manager_hook_migrate(Manager *m, const char *name, const char *xml, char **r
         bool claimed = false, waits = false;
         if (!vm->has_record) {
                 if (claim(m, vm, tier, &acc.vfs[0], st) < 0) {
-                        if (st->r != -AN_ERROR_CLUSTER_NOT_ENOUGH_RESOURCES || m->config->settings.migration_requires_vf) {
+                        if (st->r != -AN_ERROR_CLUSTER_NOT_ENOUGH_RESOURCES || requires_vf) {
                                 if (st->r == -AN_ERROR_CLUSTER_NOT_ENOUGH_RESOURCES) {
                                         log_struct(LOG_WARNING, NULL, NULL, NULL, name,
                                                    "Hook migrate: incoming VM %s refused: %s", name, st->message);
@@ -270,7 +379,8 @@ int manager_hook_migrate(Manager *m, const char *name, const char *xml, char **r
                         /* No VF free here: it arrives on virtio, its setting kept, and waits for
                          * one (from now: the wait is saved with the claim-less arrival). */
                         char reason[sizeof st->message + 64];
-                        snprintf(reason, sizeof reason, "arrived by migration without one: %s", st->message);
+                        snprintf(reason, sizeof reason, "%s without one: %s",
+                                 restore ? "restored" : "arrived by migration", st->message);
                         *st = AN_STATUS_OK;
                         vm->accel = true;
                         vm->accel_tier = tier;
@@ -305,14 +415,14 @@ int manager_hook_migrate(Manager *m, const char *name, const char *xml, char **r
         vm_snapshot_done(&before);
         if (claimed) {
                 log_struct(LOG_NOTICE, MESSAGE_ID_VF_ASSIGNED, vm->record.pf, vm->record.vf, name,
-                           "Incoming VM %s gets local VF %s with performance %s (was %s on the source host).", name,
+                           "%s VM %s gets local VF %s with performance %s (its XML named %s).", who, name,
                            vm->record.vf, tier_to_string(tier), acc.vfs[0].pci);
                 if (m->notify.vm_changed)
                         m->notify.vm_changed(m->notify.userdata, name, ACCELNET_VM_STATE_ENABLED);
         }
         if (waits)
                 log_struct(LOG_NOTICE, NULL, NULL, acc.vfs[0].pci, name,
-                           "Incoming VM %s (performance %s) arrives without its VF (%s on the source host): none is "
-                           "free here; it runs on virtio until one frees.", name, tier_to_string(tier), acc.vfs[0].pci);
+                           "%s VM %s (performance %s) comes without its VF (its XML named %s): none is free here; "
+                           "it runs on virtio until one frees.", who, name, tier_to_string(tier), acc.vfs[0].pci);
         return 0;
 }

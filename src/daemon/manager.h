@@ -251,9 +251,16 @@ void manager_reconcile_domain(Manager *m, Vm *vm);
 void manager_hand_out(Manager *m);
 
 /* The libvirt hook's requests (hook.c); libvirt-free. Prepare may wait for provisioning. */
-void manager_hook_prepare(Manager *m, const char *vm, Completion c);
+/* prepare begin: `xml` is the domain XML libvirt starts ("" when the hook had none). */
+void manager_hook_prepare(Manager *m, const char *vm, const char *xml, Completion c);
 int manager_hook_release(Manager *m, const char *vm, AnStatus *st);
-int manager_hook_migrate(Manager *m, const char *vm, const char *xml, char **ret_xml, AnStatus *st);
+typedef enum HookArrival {
+        HOOK_ARRIVAL_MIGRATE, /* migrate begin: an incoming migration */
+        HOOK_ARRIVAL_RESTORE, /* restore begin: a save image, made here or on another node */
+} HookArrival;
+/* The domain XML pointed at a VF of this host (its own when it has one here), or without
+ * its VF when none is free (it waits for one). */
+int manager_hook_arrive(Manager *m, HookArrival how, const char *vm, const char *xml, char **ret_xml, AnStatus *st);
 
 /* Notes of GetPrerequisites in order: engine rows are separate (m->prereq). */
 typedef void (*NoteVisitor)(const Note *n, void *userdata);

@@ -50,7 +50,7 @@ int main(int argc, char *argv[]) {
 
         HookAction action = hook_action_for(args.op, args.sub_op);
         if (action == HOOK_ACTION_NONE)
-                return HOOK_EXIT_SUCCESS; /* start, started, stopped, restore, reconnect, attach, … */
+                return HOOK_EXIT_SUCCESS; /* start, started, stopped, reconnect, attach, … */
 
         if (hook_timeout_usec(getenv(HOOK_TIMEOUT_ENV), &timeout) < 0)
                 fprintf(stderr, HOOK_PROGRAM ": warning: ignoring %s='%s' (want 1..%llu milliseconds).\n",
@@ -70,14 +70,15 @@ int main(int argc, char *argv[]) {
                 if (r < 0 || n == 0)
                         xml = mfree(xml);
         }
-        if (action == HOOK_ACTION_MIGRATE && !xml) {
-                fprintf(stderr, HOOK_PROGRAM ": migrate begin needs the domain XML of %s on standard input.\n", args.vm);
+        if (hook_action_filters_xml(action) && !xml) {
+                fprintf(stderr, HOOK_PROGRAM ": %s begin needs the domain XML of %s on standard input.\n", args.op,
+                        args.vm);
                 return HOOK_EXIT_FAILURE;
         }
         HookManaged managed = hook_xml_managed(xml);
 
         /* An accelerated VM at prepare or migrate may wait for accelnetd to be activated. */
-        bool activate = managed == HOOK_MANAGED_YES && (action == HOOK_ACTION_PREPARE || action == HOOK_ACTION_MIGRATE);
+        bool activate = managed == HOOK_MANAGED_YES && (action == HOOK_ACTION_PREPARE || hook_action_filters_xml(action));
         if (activate && !getenv(HOOK_TIMEOUT_ENV) && timeout < HOOK_ACTIVATION_TIMEOUT_USEC)
                 timeout = HOOK_ACTIVATION_TIMEOUT_USEC;
         r = hook_bus_call(action, args.vm, xml, timeout, activate, &res);
@@ -94,8 +95,8 @@ int main(int argc, char *argv[]) {
         if (out.message)
                 fprintf(stderr, "%s\n", out.message);
 
-        /* migrate begin: libvirt takes our standard output as the domain XML. */
-        const char *new_xml = res.status == HOOK_CALL_OK && action == HOOK_ACTION_MIGRATE ? res.xml
+        /* migrate and restore begin: libvirt takes our standard output as the domain XML. */
+        const char *new_xml = res.status == HOOK_CALL_OK && hook_action_filters_xml(action) ? res.xml
                               : out.echo_input                                          ? xml
                                                                                         : NULL;
         if (new_xml && write_all(stdout, new_xml) < 0) {

@@ -50,7 +50,7 @@ int hook_bus_call(HookAction action, const char *vm, const char *xml, uint64_t t
         const char *method = hook_action_method(action);
         int r;
 
-        if (!method || (action == HOOK_ACTION_MIGRATE && !xml))
+        if (!method || (hook_action_filters_xml(action) && !xml))
                 return -EINVAL;
 
         r = sd_bus_open_system(&bus);
@@ -66,8 +66,10 @@ int hook_bus_call(HookAction action, const char *vm, const char *xml, uint64_t t
                  * for everything else the hook must not start it behind the admin's back. */
                 r = sd_bus_message_set_auto_start(m, auto_start);
         if (r >= 0)
-                r = action == HOOK_ACTION_MIGRATE ? sd_bus_message_append(m, "ss", vm, xml)
-                                                  : sd_bus_message_append(m, "s", vm);
+                /* Prepare takes the XML too ("" when libvirt sent none): a start may name a VF
+                 * that is not free here. Release takes the name alone. */
+                r = action == HOOK_ACTION_RELEASE ? sd_bus_message_append(m, "s", vm)
+                                                  : sd_bus_message_append(m, "ss", vm, strempty(xml));
         if (r < 0)
                 return result_errno(ret, r, "cannot build the request");
 
@@ -117,7 +119,7 @@ int hook_bus_call(HookAction action, const char *vm, const char *xml, uint64_t t
         }
 
         *ret = (HookCallResult){ .status = HOOK_CALL_OK };
-        if (action == HOOK_ACTION_MIGRATE) {
+        if (hook_action_filters_xml(action)) {
                 const char *out = NULL;
                 r = sd_bus_message_read(reply, "s", &out);
                 if (r < 0)

@@ -42,6 +42,7 @@ static const char *const hook_action_table[_HOOK_ACTION_MAX] = {
         [HOOK_ACTION_PREPARE] = "prepare",
         [HOOK_ACTION_RELEASE] = "release",
         [HOOK_ACTION_MIGRATE] = "migrate",
+        [HOOK_ACTION_RESTORE] = "restore",
 };
 DEFINE_STRING_TABLE_LOOKUP(hook_action, HookAction)
 
@@ -62,9 +63,15 @@ const char *hook_action_method(HookAction a) {
                 return "Release";
         case HOOK_ACTION_MIGRATE:
                 return "Migrate";
+        case HOOK_ACTION_RESTORE:
+                return "Restore";
         default:
                 return NULL;
         }
+}
+
+bool hook_action_filters_xml(HookAction a) {
+        return a == HOOK_ACTION_MIGRATE || a == HOOK_ACTION_RESTORE;
 }
 
 HookAction hook_action_for(const char *op, const char *sub_op) {
@@ -77,6 +84,8 @@ HookAction hook_action_for(const char *op, const char *sub_op) {
                 return streq(sub_op, "end") ? HOOK_ACTION_RELEASE : HOOK_ACTION_NONE;
         case HOOK_OP_MIGRATE:
                 return streq(sub_op, "begin") ? HOOK_ACTION_MIGRATE : HOOK_ACTION_NONE;
+        case HOOK_OP_RESTORE:
+                return streq(sub_op, "begin") ? HOOK_ACTION_RESTORE : HOOK_ACTION_NONE;
         default:
                 return HOOK_ACTION_NONE;
         }
@@ -93,10 +102,12 @@ const char *hook_help_text(void) {
                "libvirt) to act on the domain's accelnet VF:\n"
                "\n"
                "  prepare begin   apply the VF policy (MAC, VLAN, spoof check, trust, rates);\n"
-               "                  fails if it cannot be applied, so the VM does not start without it\n"
+               "                  fails if it cannot be applied, or if the XML names a VF that is\n"
+               "                  not free here for this VM, so no VF is ever held twice\n"
                "  release end     give the VF its own settings back (never fails)\n"
                "  migrate begin   point an incoming VM's VF at a free local VF: the new XML is\n"
                "                  printed on standard output\n"
+               "  restore begin   the same for a VM restored from a save image\n"
                "  anything else   nothing (exit 0); reconnect never fails\n"
                "\n"
                "Environment: DBUS_SYSTEM_BUS_ADDRESS, " HOOK_TIMEOUT_ENV " (default 5000).\n"
@@ -257,6 +268,9 @@ int hook_decide(HookAction action, HookManaged managed, HookCallStatus status, c
         case HOOK_ACTION_MIGRATE:
                 what = "a local VF for incoming VM";
                 break;
+        case HOOK_ACTION_RESTORE:
+                what = "a local VF for restored VM";
+                break;
         case HOOK_ACTION_RELEASE: {
                 /* Never fails: the VM is gone, and failing would only hide the message. */
                 char *m = NULL;
@@ -275,7 +289,7 @@ int hook_decide(HookAction action, HookManaged managed, HookCallStatus status, c
                 return -EINVAL;
         }
 
-        bool migrate = action == HOOK_ACTION_MIGRATE;
+        bool migrate = hook_action_filters_xml(action);
         const char *verb = migrate ? "found" : "applied";
         char *m;
 

@@ -53,6 +53,7 @@ typedef enum HookAction {
         HOOK_ACTION_PREPARE, /* "prepare begin": org.accelnet1.Hook.Prepare */
         HOOK_ACTION_RELEASE, /* "release end": org.accelnet1.Hook.Release */
         HOOK_ACTION_MIGRATE, /* "migrate begin": org.accelnet1.Hook.Migrate, XML out */
+        HOOK_ACTION_RESTORE, /* "restore begin": org.accelnet1.Hook.Restore, XML out */
         _HOOK_ACTION_MAX,
         _HOOK_ACTION_INVALID = -22,
 } HookAction;
@@ -61,6 +62,8 @@ const char *hook_action_to_string(HookAction a);
 HookAction hook_action_from_string(const char *s);
 /* The D-Bus method of the action ("Prepare", ...); NULL for NONE. */
 const char *hook_action_method(HookAction a);
+/* MIGRATE and RESTORE: libvirt takes the hook's standard output as the domain XML. */
+bool hook_action_filters_xml(HookAction a);
 /* NONE for unknown operations and sub-operations: they must never fail. */
 HookAction hook_action_for(const char *op, const char *sub_op);
 
@@ -149,6 +152,7 @@ void hook_outcome_done(HookOutcome *o);
  *   NONE     0    0        0
  *   PREPARE  0    1        managed NO: 0; YES/UNKNOWN: 1
  *   MIGRATE  0    1        managed NO: 0 (XML echoed unchanged); YES/UNKNOWN: 1
+ *   RESTORE  as MIGRATE
  *   RELEASE  0    0        0 (a warning unless managed NO)
  *
  * A missing daemon with an unmanaged VM is silent; an unanswered call or a refusal is

@@ -258,10 +258,12 @@ class HookTest(TestCase):
         snap = self.sim_snapshot()
         xml = domain_xml("web1")
         for op, sub in (("prepare", "begin"), ("start", "begin"), ("started", "begin"), ("stopped", "end"),
-                        ("release", "end"), ("reconnect", "begin"), ("restore", "begin"), ("attach", "begin")):
+                        ("release", "end"), ("reconnect", "begin"), ("attach", "begin")):
             self.assertHook(self.hook("web1", op, sub, xml), 0)
-        # migrate: the daemon returns the XML unchanged, and libvirt gets it back as it was
+        # migrate and restore: the daemon returns the XML unchanged, and libvirt gets it back
+        # as it was
         self.assertHook(self.hook("web1", "migrate", "begin", xml), 0, out=xml)
+        self.assertHook(self.hook("web1", "restore", "begin", xml), 0, out=xml)
         # nonic: a VM without any network interface
         self.assertHook(self.hook("nonic", "prepare", "begin", domain_xml("nonic")), 0)
         self.assertEqual(self.sim_snapshot(), snap)

@@ -8,12 +8,14 @@ however deep or whatever DOCTYPE it has. Each test is named after the bug it cov
 on the core before the rework."""
 import json
 import os
+import subprocess
 
-from harness import METADATA_NS, VF_ALIAS, accel_metadata, hostdev_ifaces, main
+from harness import BUILD_DIR, METADATA_NS, VF_ALIAS, accel_metadata, hostdev_ifaces, main
 from vmlib import INTENT1, VmTestCase, host, igb_pf, rootport
 
 HOOK = "org.accelnet1.Hook"
 INVALID = "org.freedesktop.DBus.Error.InvalidArgs"
+HOOK_PROGRAM = os.path.join(BUILD_DIR, "src", "accelnet-hook")
 SOURCE_VF = "0000:5e:00.2"          # the VF the VM had on the source host
 
 
@@ -46,6 +48,20 @@ class MigrateTestCase(VmTestCase):
 
     def state_bytes(self, env):
         return env.state_files()
+
+    def local_vfs(self, env):
+        """The VF addresses of the host's PFs (sysfs virtfn links), sorted."""
+        vfs = set()
+        for pf in self.pf_ifnames(env):
+            dev = os.path.realpath(os.path.join(env.root, "sys/bus/pci/devices", pf))
+            vfs |= {os.path.basename(os.path.realpath(os.path.join(dev, n)))
+                    for n in os.listdir(dev) if n.startswith("virtfn")}
+        return sorted(vfs)
+
+    def hook_program(self, env, vm, op, sub, xml):
+        """accelnet-hook itself, as libvirtd runs it."""
+        return subprocess.run([HOOK_PROGRAM, vm, op, sub, "-"], input=xml, env=env.env(), capture_output=True,
+                              text=True, timeout=60)
 
 
 class Migrate(MigrateTestCase):
@@ -137,6 +153,96 @@ class Migrate(MigrateTestCase):
             self.assertEqual(out, xml, f"{vm}: the XML changed")
         self.assertEqual(env.prop("AssignedVFs"), 0)
         self.assertIsNone(env.daemon.poll())
+
+
+class PortableStart(MigrateTestCase):
+    """issue 12, portable domain XML: libvirt lets no hook change the XML at prepare, so a
+    start of a definition from another node (virsh create of a shared file, a define racing
+    accelnetd's retargeting) goes ahead only with a VF that is free here for the VM; migrate
+    and restore begin rewrite the XML."""
+
+    ONE_PF = host([rootport("0000:00:01.0", [1, 2], [igb_pf("0000:01:00.0", "ens1", total=2)])])
+
+    def test_prepare_takes_a_free_vf_named_in_the_xml(self):
+        """The XML names a free VF of the intent: the VM takes it with the tier of its setting
+        (AssignedVFs + 1), and a start that never happens (Release) gives it back."""
+        env = self.make(libvirtd=True, host_json=self.ONE_PF, intents=INTENT1, enable="c", reserve=50)
+        vf = self.local_vfs(env)[1]
+        r, _ = self.hook(env, "Prepare", "mig1", incoming_xml(tier="High", vf=vf))
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(self.enabled(env).get("mig1", ())[:3], ("enabled", "High", vf))
+        self.assertEqual(env.prop("AssignedVFs"), 1)
+        r, _ = self.hook(env, "Release", "mig1")
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(env.prop("AssignedVFs"), 0, "the start did not happen: the VF is free again")
+        self.assertNotIn("mig1", self.enabled(env))
+
+    def test_prepare_refuses_a_vf_of_another_vm_or_not_of_the_intent(self):
+        """The XML names web2's VF, or a VF of no adapter here: the start fails naming the VF
+        and its holder, and nothing changes (state files byte-identical)."""
+        env = self.make(libvirtd=True, host_json=self.ONE_PF, intents=INTENT1, enable="c", reserve=0)
+        self.enable(env, "web2", "Low")
+        theirs = self.enabled(env)["web2"][2]
+        before = self.state_bytes(env)
+        r, _ = self.hook(env, "Prepare", "mig1", incoming_xml(vf=theirs))
+        self.assertError(r, "org.accelnet1.Error.EnableAccelNetFailed", f"VF {theirs}: that VF is VM web2's")
+        r, _ = self.hook(env, "Prepare", "mig1", incoming_xml(vf=SOURCE_VF))
+        self.assertError(r, "org.accelnet1.Error.EnableAccelNetFailed", "is not a VF of the adapters of intent 'c'")
+        self.assertEqual(self.state_bytes(env), before)
+        self.assertEqual(env.prop("AssignedVFs"), 1)
+        self.assertNotIn("mig1", self.enabled(env))
+        # the hook program says it on libvirt's behalf and fails the start
+        p = self.hook_program(env, "mig1", "prepare", "begin", incoming_xml(vf=theirs))
+        self.assertEqual(p.returncode, 1, p)
+        self.assertIn(f"that VF is VM web2's", p.stderr)
+
+    def test_prepare_of_a_vm_whose_vf_here_is_another(self):
+        """web2 holds a VF here; a start of web2 from an XML naming another VF fails, naming
+        the VF it has here."""
+        env = self.make(libvirtd=True, host_json=self.ONE_PF, intents=INTENT1, enable="c", reserve=0)
+        self.enable(env, "web2", "Low")
+        mine = self.enabled(env)["web2"][2]
+        other = next(v for v in self.local_vfs(env) if v != mine)
+        r, _ = self.hook(env, "Prepare", "web2", incoming_xml(name="web2", vf=other))
+        self.assertError(r, "org.accelnet1.Error.EnableAccelNetFailed", f"its VF on this node is {mine}")
+        r, _ = self.hook(env, "Prepare", "web2", incoming_xml(name="web2", vf=mine))
+        self.assertEqual(r.rc, 0, r)
+
+    def test_restore_keeps_its_own_vf_and_retargets_a_foreign_one(self):
+        """restore begin: a save image made here keeps the VM's VF (XML unchanged); one made on
+        another node is pointed at a free VF here with its tier, and a restore that never
+        starts gives it back."""
+        env = self.make(libvirtd=True, host_json=self.ONE_PF, intents=INTENT1, enable="c", reserve=0)
+        self.enable(env, "web2", "Medium")
+        mine = self.enabled(env)["web2"][2]
+        xml = incoming_xml(name="web2", vf=mine, tier="Medium")
+        r, out = self.hook(env, "Restore", "web2", xml)
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual([h["pci"] for h in hostdev_ifaces(out)], [mine])
+        r, out = self.hook(env, "Restore", "mig1", incoming_xml(vf=SOURCE_VF, tier="High"))
+        self.assertEqual(r.rc, 0, r)
+        got = [h["pci"] for h in hostdev_ifaces(out)]
+        self.assertEqual(len(got), 1)
+        self.assertNotEqual(got[0], mine)
+        self.assertEqual(self.enabled(env)["mig1"][:3], ("enabled", "High", got[0]))
+        self.assertEqual(env.prop("AssignedVFs"), 2)
+        self.hook(env, "Release", "mig1")
+        self.assertEqual(env.prop("AssignedVFs"), 1)
+
+    def test_restore_without_a_free_vf_waits_even_with_migration_requires_vf(self):
+        """Both VFs taken: the restored VM comes on virtio and waits; migration_requires_vf
+        refuses migrations, not restores."""
+        env = self.make(libvirtd=True, host_json=self.ONE_PF, intents=INTENT1, enable="c", reserve=0,
+                        config={"migration_requires_vf": True})
+        self.enable(env, "web2", "Low")
+        self.enable(env, "batch", "Low")
+        r, _ = self.hook(env, "Migrate", "mig1", incoming_xml(vf=SOURCE_VF))
+        self.assertError(r, "org.accelnet1.Error.ClusterNotEnoughResources", "migration_requires_vf")
+        r, out = self.hook(env, "Restore", "mig1", incoming_xml(vf=SOURCE_VF))
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(hostdev_ifaces(out), [], "no VF is free: it comes without one")
+        self.assertEqual(accel_metadata(out), {"performance": "Medium"})
+        self.assertEqual(env.prop("AssignedVFs"), 2)
 
 
 if __name__ == "__main__":

@@ -287,7 +287,7 @@ class StateFolderTest(Base):
         self.assertEqual(len(env.busctl("ListAdapters").data[0]), 6)
         sim = VfSim(env, vf)
         sim.set(mac="00:00:00:00:00:00", trust=True)
-        r = hook_call(env, "Prepare", "string:web2")
+        r = hook_call(env, "Prepare", "string:web2", "string:")
         self.assertEqual(r.rc, 0, r)
         self.assertEqual(sim.settings()["mac"], "52:54:00:aa:00:01")
         self.assertFalse(sim.settings()["trust"])
@@ -451,17 +451,17 @@ class RatesRequiredTest(Base):
     def test_prepare_fails_when_a_required_rate_is_refused(self):
         env = self.start_env(config=RATED)
         sim = self.enable_web2(env)
-        self.ok(hook_call(env, "Prepare", "string:web2"))
+        self.ok(hook_call(env, "Prepare", "string:web2", "string:"))
 
         # The PF's link goes down: igb refuses every rate (EINVAL); the tier requires its rate.
         sim.set(max_tx_rate=0)
         sim.set_link("down")
-        r = hook_call(env, "Prepare", "string:web2")
+        r = hook_call(env, "Prepare", "string:web2", "string:")
         self.assertFails(r, ERR + "EnableAccelNetFailed")
 
         # Link up again: the prepare applies the whole policy.
         sim.set_link("up")
-        self.ok(hook_call(env, "Prepare", "string:web2"))
+        self.ok(hook_call(env, "Prepare", "string:web2", "string:"))
         self.assertEqual(sim.settings()["max_tx_rate"], 500)
         self.assertEqual(sim.settings()["mac"], "52:54:00:aa:00:01")
 

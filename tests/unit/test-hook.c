@@ -56,6 +56,10 @@ TEST(actions) {
         CHECK_INT(hook_action_for("prepare", "begin"), HOOK_ACTION_PREPARE);
         CHECK_INT(hook_action_for("release", "end"), HOOK_ACTION_RELEASE);
         CHECK_INT(hook_action_for("migrate", "begin"), HOOK_ACTION_MIGRATE);
+        CHECK_INT(hook_action_for("restore", "begin"), HOOK_ACTION_RESTORE);
+        CHECK_STR(hook_action_method(HOOK_ACTION_RESTORE), "Restore");
+        CHECK(hook_action_filters_xml(HOOK_ACTION_MIGRATE) && hook_action_filters_xml(HOOK_ACTION_RESTORE));
+        CHECK(!hook_action_filters_xml(HOOK_ACTION_PREPARE) && !hook_action_filters_xml(HOOK_ACTION_RELEASE));
         CHECK_STR(hook_action_method(HOOK_ACTION_PREPARE), "Prepare");
         CHECK_STR(hook_action_method(HOOK_ACTION_RELEASE), "Release");
         CHECK_STR(hook_action_method(HOOK_ACTION_MIGRATE), "Migrate");
@@ -63,7 +67,7 @@ TEST(actions) {
 
         /* Everything else is a no-op, reconnect above all (a failure there kills the VM). */
         static const char *const none[][2] = {
-                { "start", "begin" },       { "started", "begin" }, { "stopped", "end" },   { "restore", "begin" },
+                { "start", "begin" },       { "started", "begin" }, { "stopped", "end" },   { "restore", "end" },
                 { "reconnect", "begin" },   { "attach", "begin" },  { "prepare", "end" },   { "release", "begin" },
                 { "migrate", "end" },       { "shutdown", "begin" }, { "", "" },            { "Prepare", "begin" },
                 { "prepare", "BEGIN" },     { "prepare", "" },
@@ -459,6 +463,7 @@ TEST(decide) {
                         DECIDE(HOOK_ACTION_NONE, all_managed[i], (HookCallStatus) s, 0, false, NULL);
                         DECIDE(HOOK_ACTION_PREPARE, all_managed[i], HOOK_CALL_OK, 0, false, NULL);
                         DECIDE(HOOK_ACTION_MIGRATE, all_managed[i], HOOK_CALL_OK, 0, false, NULL);
+                        DECIDE(HOOK_ACTION_RESTORE, all_managed[i], HOOK_CALL_OK, 0, false, NULL);
                         DECIDE(HOOK_ACTION_RELEASE, all_managed[i], HOOK_CALL_OK, 0, false, NULL);
                 }
 
@@ -468,6 +473,8 @@ TEST(decide) {
                        "VF policy for VM web2 cannot be applied: Boom (" ACCELNET_BUS_ERROR_PREFIX "EnableAccelNetFailed)");
                 DECIDE(HOOK_ACTION_MIGRATE, all_managed[i], HOOK_CALL_FAILED, 1, false,
                        "a local VF for incoming VM web2 cannot be found: Boom");
+                DECIDE(HOOK_ACTION_RESTORE, all_managed[i], HOOK_CALL_FAILED, 1, false,
+                       "a local VF for restored VM web2 cannot be found: Boom");
                 /* Release never fails. */
                 DECIDE(HOOK_ACTION_RELEASE, all_managed[i], HOOK_CALL_FAILED, 0, false,
                        "warning: the VF of VM web2 was not restored: Boom");
@@ -485,6 +492,10 @@ TEST(decide) {
         DECIDE(HOOK_ACTION_MIGRATE, HOOK_MANAGED_YES, HOOK_CALL_NOT_RUNNING, 1, false,
                "accelnetd is not running: a local VF for incoming VM web2 cannot be found; start accelnetd");
         DECIDE(HOOK_ACTION_MIGRATE, HOOK_MANAGED_UNKNOWN, HOOK_CALL_NOT_RUNNING, 1, false, "accelnetd is not running");
+        /* A save image of a VM without our VF restores as it was, the XML echoed. */
+        DECIDE(HOOK_ACTION_RESTORE, HOOK_MANAGED_NO, HOOK_CALL_NOT_RUNNING, 0, true, NULL);
+        DECIDE(HOOK_ACTION_RESTORE, HOOK_MANAGED_YES, HOOK_CALL_NOT_RUNNING, 1, false,
+               "accelnetd is not running: a local VF for restored VM web2 cannot be found");
         DECIDE(HOOK_ACTION_RELEASE, HOOK_MANAGED_YES, HOOK_CALL_NOT_RUNNING, 0, false,
                "warning: accelnetd is not running: the VF of VM web2");
         DECIDE(HOOK_ACTION_RELEASE, HOOK_MANAGED_UNKNOWN, HOOK_CALL_NOT_RUNNING, 0, false, "accelnetd is not running");
