@@ -744,6 +744,19 @@ uint32_t cluster_node_holder(ClusterNode *cn, const char *vm) {
         return 0;
 }
 
+bool cluster_node_vf_elsewhere(ClusterNode *cn, const char *vm) {
+        if (!cn || !cn->view)
+                return false;
+        for (size_t i = 0; i < cn->view->n_nodes; i++) {
+                const ViewNode *n = &cn->view->nodes[i];
+                const ClusterVm *v;
+                if (n->id != cn->view->self && n->member && n->has_facts && (v = node_facts_find_vm(&n->facts, vm)) &&
+                    !isempty(v->vf))
+                        return true;
+        }
+        return false;
+}
+
 void cluster_node_forward(ClusterNode *cn, uint32_t to, const char *method, const char *vm, const char *performance,
                           Completion c) {
         char *text = NULL;

@@ -63,6 +63,9 @@ typedef void (*ClaimedFn)(Manager *m, const char *vm, Tier tier, Completion c);
 void cluster_node_claim(ClusterNode *cn, const char *vm, Tier tier, ClaimedFn then, Completion c);
 /* The node whose facts list domain `vm`, 0 when none (or only this one). */
 uint32_t cluster_node_holder(ClusterNode *cn, const char *vm);
+/* True when another member's facts list domain `vm` with a VF: the VM runs there now (a
+ * definition of it here, stopped, is a leftover of a failover or a migration). */
+bool cluster_node_vf_elsewhere(ClusterNode *cn, const char *vm);
 /* A VM method forwarded to node `to`; c gets its answer. */
 void cluster_node_forward(ClusterNode *cn, uint32_t to, const char *method, const char *vm, const char *performance,
                           Completion c);

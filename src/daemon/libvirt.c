@@ -106,6 +106,7 @@ static void on_domain_event(VirtConn *vc, const char *domain, VirtEvent ev, cons
         }
         switch (ev) {
         case VIRT_EVENT_STARTED:
+                vm->moved_away = false;
                 if (vm->has_record && vm->record.phase == ASSIGN_PHASE_INCOMING) {
                         vm->record.phase = ASSIGN_PHASE_ASSIGNED;
                         log_struct(LOG_NOTICE, MESSAGE_ID_VF_ASSIGNED, vm->record.pf, vm->record.vf, vm->name,
@@ -119,6 +120,21 @@ static void on_domain_event(VirtConn *vc, const char *domain, VirtEvent ev, cons
                         tell(m, domain, "started");
                 break;
         case VIRT_EVENT_STOPPED:
+                if (streq_ptr(detail, "migrated")) {
+                        /* It left for another host; its definition stays here (a migration
+                         * without --undefinesource). The VF is free for this host's VMs, and
+                         * the definition no longer names it (started here again, it gets one
+                         * of the VFs free then; a start naming a VF that is another VM's
+                         * fails at the hook's prepare). */
+                        vm->moved_away = true;
+                        if (vm->has_record && vm->record.phase == ASSIGN_PHASE_ASSIGNED) {
+                                char vf[sizeof vm->record.vf];
+                                snprintf(vf, sizeof vf, "%s", vm->record.vf);
+                                vm_release(vm, "the VM migrated to another host");
+                                vm_detach_stray(vm, vf, "the VM migrated to another host");
+                                manager_dirty(m, DIRTY_STATE | DIRTY_HANDOUT | DIRTY_PROPERTIES);
+                        }
+                }
                 if (vm_accelerated(vm))
                         tell(m, domain, "stopped");
                 break;

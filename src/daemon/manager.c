@@ -344,6 +344,8 @@ int manager_save_now(Manager *m) {
         note_save_result(m, r);
         if (r >= 0)
                 m->dirty &= ~DIRTY_STATE;
+        /* What was saved changed the counts (and this node's facts in a cluster). */
+        manager_dirty(m, DIRTY_PROPERTIES);
         return r;
 }
 

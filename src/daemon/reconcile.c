@@ -18,6 +18,7 @@
  *     (manager_hand_out). */
 #include <stdio.h>
 
+#include "cluster-node.h"
 #include "pf.h"
 #include "policy/waiting.h"
 #include "shared/log.h"
@@ -388,6 +389,13 @@ void manager_hand_out(Manager *m) {
                         continue; /* not (yet) known to libvirt: an incoming VM keeps its wait */
                 if (!m->enabled || !vm->accel || !vm->domain || vm->has_record) {
                         vm_stop_waiting(vm);
+                        continue;
+                }
+                if (!vm->domain->active && (vm->moved_away || cluster_node_vf_elsewhere(m->cluster, vm->name))) {
+                        /* A definition left here by a migration or a failover: the VM runs
+                         * elsewhere and has its VF there; it gets one here when it starts here. */
+                        vm_stop_waiting(vm);
+                        vm_set_note(vm, "runs on another host; gets a VF here when it starts here");
                         continue;
                 }
                 w[k++] = (WaitingVm){ .name = vm->name, .tier = vm->accel_tier, .since = vm->waiting_since,

@@ -41,6 +41,8 @@ struct Vm {
         unsigned policy_retries; /* its VF took only part of its policy: tries left */
         char *note;              /* why it has no VF, or what waits (ListVMs) */
         bool gone;               /* undefined in libvirt */
+        bool moved_away;         /* stopped by a migration to another host (until it starts
+                                  * here again): its definition here gets no VF */
 
         uint64_t waiting_since;  /* waiting for a VF since (s since the epoch, UTC; state.json);
                                   * 0: not waiting */

@@ -290,6 +290,10 @@ int virt_domain_attach_vf(VirtConn *vc, const VirtAttachArgs *args, VirtAttachRe
         r = virt_domain_xml(dom, CONFIG_XML_FLAGS, &config);
         if (r < 0)
                 return r;
+        /* A transient domain (an incoming migration, `virsh create`) has no persistent
+         * definition to change: the VF goes in live only, and redefining it would make it
+         * persistent behind the admin's back. */
+        bool transient = virDomainIsPersistent(dom) == 0;
         devices = domxml_child(domxml_root(config), "devices");
         virtio = find_iface_mac(devices, args->virtio_mac);
         if (!virtio)
@@ -326,7 +330,7 @@ int virt_domain_attach_vf(VirtConn *vc, const VirtAttachArgs *args, VirtAttachRe
                 return virt_error_set(-EEXIST, "Alias '%s' is already used in domain '%s'", args->alias,
                                       args->domain);
 
-        if (!existing || !is_teaming(virtio, "persistent")) {
+        if (!transient && (!existing || !is_teaming(virtio, "persistent"))) {
                 hostdev = hostdev_new(&pci, args, alias);
                 if (!hostdev)
                         return virt_error_set(-ENOMEM, "Out of memory");
@@ -424,6 +428,8 @@ static int detach_config(virConnectPtr c, virDomainPtr dom, const char *pci_str,
         _cleanup_free_ char *partner = NULL;
         int r;
 
+        if (virDomainIsPersistent(dom) == 0)
+                return 0; /* transient: nothing but the live definition, done by the caller */
         r = virt_domain_xml(dom, CONFIG_XML_FLAGS, &config);
         if (r < 0)
                 return r;

@@ -194,10 +194,14 @@ int virt_domain_set_accel(VirtConn *vc, const char *domain, const char *performa
                 return virt_error_libvirt("Cannot tell whether the domain runs");
         if (active)
                 flags |= VIR_DOMAIN_AFFECT_LIVE;
+        /* A transient domain (an incoming migration, `virsh create`) has only its live
+         * definition: the setting goes there. */
+        if (active && virDomainIsPersistent(dom) == 0)
+                flags = VIR_DOMAIN_AFFECT_LIVE;
 
         r = virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, element, ACCELNET_METADATA_PREFIX,
                                  ACCELNET_METADATA_URI, flags);
-        if (r < 0 && (flags & VIR_DOMAIN_AFFECT_LIVE)) {
+        if (r < 0 && (flags & VIR_DOMAIN_AFFECT_LIVE) && (flags & VIR_DOMAIN_AFFECT_CONFIG)) {
                 /* The driver may refuse the live change (or the domain stopped meanwhile):
                  * the persistent definition is the one that counts. */
                 r = virt_error_libvirt("Cannot set the domain's live metadata");

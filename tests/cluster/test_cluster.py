@@ -21,8 +21,10 @@ The contract these tests hold accelnetd to:
 
 One cluster serves every test of the file; setUp puts it back whole and disabled."""
 import os
+import re
 import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -60,6 +62,14 @@ def domains_of(i):
 ALL_VMS = sorted(CV + ["far3", "near1"])
 HOME = {**{name: cv_node(k) for k, name in enumerate(CV)}, "far3": 3, "near1": 1}
 CONVERGE = 5          # s: a replicated change seen on every member
+HOOK = os.path.join(harness.BUILD_DIR, "src", "accelnet-hook")
+
+
+def without_vf(xml):
+    """The domain XML without accelnet's VF interface: the portable form of a definition
+    (the accelnet setting in <metadata> and the virtio NIC stay)."""
+    return re.sub(r"<interface\b(?:(?!</interface>).)*?" + re.escape(harness.VF_ALIAS) + r".*?</interface>", "",
+                  xml, flags=re.S)
 
 
 def settle(check, timeout=CONVERGE):
@@ -136,6 +146,98 @@ class Base(unittest.TestCase):
     def assertAssigned(self, want, nodes=(1, 2, 3), timeout=CONVERGE):
         settle(lambda: [self.assertEqual(self.c.node(i).prop("AssignedVFs"), want, f"node{i}") for i in nodes],
                timeout)
+
+    # ---- moving VMs -----------------------------------------------------------------------
+    def hook(self, n, vm, op, sub, xml):
+        """accelnet-hook on node n as libvirtd runs it: the domain XML on standard input."""
+        return subprocess.run([HOOK, vm, op, sub, "-"], input=xml, env=n.env.env(), capture_output=True, text=True,
+                              timeout=60)
+
+    def create(self, n, vm, xml):
+        """`virsh create` of a domain XML on node n (a transient domain, as an incoming migration
+        or an HA manager's start from a file makes it)."""
+        path = os.path.join(n.dir, f"{vm}.create.xml")
+        with open(path, "w") as f:
+            f.write(xml)
+        n.virsh("create", path)
+
+    def held_on(self, n):
+        """{domain: [VF]} of node n's libvirt: the VFs in a domain's persistent XML and, when it
+        runs, in its live XML (each once)."""
+        running = set(n.domain_names(running=True))
+        held = {}
+        for d in n.domain_names():
+            vfs = [h["pci"] for h in n.env.hostdevs(d, inactive=True)]
+            if d in running:
+                vfs += [h["pci"] for h in n.env.hostdevs(d, inactive=False)]
+            held[d] = sorted(set(vfs))
+        return held
+
+    def enable_running(self, n, vm, tier):
+        """EnableVM of a running VM whose virtio NIC was started without teaming: the VF applies
+        at its next start, so it is started again (as an admin would) until it runs with it."""
+        self.ok(n.call("EnableVM", f"string:{vm}", f"string:{tier}"), f"EnableVM {vm}")
+        n.virsh("destroy", vm)
+        n.virsh("start", vm)
+        vf = [h["pci"] for h in n.hostdevs(vm)]
+        settle(lambda: self.assertEqual([h["pci"] for h in n.env.hostdevs(vm, inactive=False)], vf, "live"))
+        return vf[0]
+
+    def disable_running(self, n, vm):
+        """The test driver cannot take a device out of a running domain: the VM is stopped,
+        disabled and started again (back to setUp's state, its NIC without the VF)."""
+        n.virsh("destroy", vm, check=False)
+        self.ok(self.call_after_change(n, "DisableVM", f"string:{vm}"), f"DisableVM {vm}")
+        n.virsh("start", vm)
+
+    def assertOwnership(self, nodes=(1, 2, 3)):
+        """On every node of `nodes`: no VF in the XML of two domains, no VF recorded for two
+        VMs, every VF in a domain's XML recorded for that domain, and every VM accelnetd lists
+        with a VF on that node holds exactly that VF in its XML (or, when libvirt could not
+        plug it into the running domain, its note says it applies at the next start)."""
+        for i in nodes:
+            n = self.c.node(i)
+            held = self.held_on(n)
+            flat = [v for vfs in held.values() for v in vfs]
+            self.assertEqual(len(flat), len(set(flat)), f"{n.name}: a VF twice: {held}")
+            rows = {r[0]: r for r in self.ok(n.busctl("ListClusterVMs")).data[0] if r[1] == n.name and r[4]}
+            recorded = {r[4]: vm for vm, r in rows.items()}
+            self.assertEqual(len(recorded), len(rows), f"{n.name}: a VF recorded twice: {rows}")
+            for d, vfs in held.items():
+                for v in vfs:
+                    self.assertEqual(recorded.get(v), d, f"{n.name}: {v} in the XML of {d}: {rows}")
+            for vm, r in rows.items():
+                if held.get(vm) != [r[4]]:
+                    self.assertEqual(held.get(vm), [], f"{n.name}: {vm} listed with {r[4]}: {held}")
+                    self.assertIn("applies at next start", r[5], f"{n.name}: {vm}: {r}")
+
+    def assertGivenLive(self, n, vm, vf, row):
+        """vm on node n got VF vf while it runs: in its live XML, or (libvirt's test driver has
+        no device hot-plug; tests/e2e does it with QEMU) the live attach was tried and the
+        driver refused it, which the VM's note says."""
+        live = [h["pci"] for h in n.env.hostdevs(vm, inactive=False)]
+        if live != [vf]:
+            self.assertEqual(live, [], f"{vm} on {n.name}")
+            self.assertIn("applies at next start", row[5], f"{vm} on {n.name}: {row}")
+            with open(os.path.join(n.dir, "accelnetd.log"), errors="replace") as f:
+                self.assertIn(f"VF {vf} in domain {vm}: config unchanged, applies at next start: live attach not "
+                              "supported", f.read(), f"{vm} on {n.name}: no live attach was tried")
+
+    def rows_on(self, n, vm):
+        """ListClusterVMs rows of vm (one per node that lists it)."""
+        return sorted(tuple(r) for r in self.ok(n.busctl("ListClusterVMs")).data[0] if r[0] == vm)
+
+    def put_back(self, vm, home, *elsewhere):
+        """After a move: vm gone from the nodes `elsewhere`, defined and running on its home
+        node again as the cluster's domains_of() made it."""
+        for i in elsewhere:
+            n = self.c.node(i)
+            if vm in n.domain_names():
+                n.virsh("destroy", vm, check=False)
+                n.virsh("undefine", vm, check=False)
+        h = self.c.node(home)
+        if vm not in h.domain_names():
+            h.define(next(d for d in domains_of(home) if f"<name>{vm}</name>" in d))
 
     def numvfs(self, i):
         n = self.c.node(i)
@@ -588,6 +690,226 @@ class ClusterMode(Base):
         finally:
             n2.virsh("destroy", vm, check=False)
             n2.virsh("undefine", vm, check=False)
+
+    def test_13_live_migration_through_the_hook_stages(self):
+        """node1 -> node2 as libvirt drives it: migrate begin on node2 claims a VF there with the
+        VM's tier (the XML rewritten), prepare begin applies its policy, QEMU runs there; the
+        source's release end and the domain leaving node1 free its VF there."""
+        c = self.c
+        n1, n2 = c.node(1), c.node(2)
+        self.enable(0)
+        vm = CV[0]
+        src = [self.enable_running(n1, vm, "High")]
+        self.assertAssigned(1)
+        xml = n1.env.dumpxml(vm)
+        try:
+            p = self.hook(n2, vm, "migrate", "begin", xml)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            got = harness.hostdev_ifaces(p.stdout)
+            self.assertEqual(len(got), 1, p.stdout)
+            dst = got[0]["pci"]
+            self.assertEqual(got[0]["alias"], harness.VF_ALIAS)
+            self.assertNotIn(dst, [v for vfs in self.held_on(n2).values() for v in vfs], "not free on node2")
+            self.assertEqual(harness.accel_metadata(p.stdout), {"performance": "High"})
+            self.assertAssigned(2)          # the claim counts while the VM moves
+            p2 = self.hook(n2, vm, "prepare", "begin", p.stdout)
+            self.assertEqual(p2.returncode, 0, p2.stderr)
+            self.create(n2, vm, p.stdout)
+            # the source: QEMU ends (release end), the domain leaves (--undefinesource)
+            self.assertEqual(self.hook(n1, vm, "release", "end", xml).returncode, 0)
+            n1.virsh("destroy", vm)
+            n1.virsh("undefine", vm)
+
+            def moved():
+                for n in c:
+                    self.assertEqual(self.rows_on(n, vm), [(vm, "node2", "enabled", "High", dst, "")], n.name)
+                self.assertEqual(n1.prop("AssignedVFs"), 1)
+                self.assertOwnership()
+            settle(moved, 10)
+            self.assertNotIn(src[0], [v for vfs in self.held_on(n1).values() for v in vfs])
+        finally:
+            self.put_back(vm, 1, 2)
+
+    def test_14_a_cancelled_migration_frees_its_claim(self):
+        """migrate begin on node2 claims a VF; the migration is cancelled before QEMU ran there
+        (release end without a start): the claim is given back, node1 keeps its VF."""
+        c = self.c
+        n1, n2 = c.node(1), c.node(2)
+        self.enable(0)
+        vm = CV[0]
+        src = [self.enable_running(n1, vm, "Medium")]
+        xml = n1.env.dumpxml(vm)
+        try:
+            p = self.hook(n2, vm, "migrate", "begin", xml)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertAssigned(2)
+            self.assertEqual(self.hook(n2, vm, "release", "end", p.stdout).returncode, 0)
+
+            def freed():
+                for n in c:
+                    self.assertEqual(self.rows_on(n, vm), [(vm, "node1", "enabled", "Medium", src[0], "")], n.name)
+                self.assertOwnership()
+            settle(freed)
+            self.assertAssigned(1)
+        finally:
+            self.disable_running(n1, vm)
+
+    def fill(self, i):
+        """Enables every cv VM of node i (node3: 8 VMs for 8 VFs); returns their names."""
+        names = [name for k, name in enumerate(CV) if cv_node(k) == i]
+        for name in names:
+            self.ok(self.c.node(i).call("EnableVM", f"string:{name}", "string:Low"), f"EnableVM {name}")
+        return names
+
+    def test_15_migration_into_a_full_node_arrives_waiting_and_gets_a_vf(self):
+        """node3 has no free VF: the VM arrives on virtio (its XML without the VF, its setting
+        kept), listed waiting; when a VM is disabled on node3 it gets that VF, live."""
+        c = self.c
+        n1, n3 = c.node(1), c.node(3)
+        self.enable(0)
+        full = self.fill(3)
+        vm = CV[0]
+        self.enable_running(n1, vm, "High")
+        xml = n1.env.dumpxml(vm)
+        try:
+            p = self.hook(n3, vm, "migrate", "begin", xml)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertEqual(harness.hostdev_ifaces(p.stdout), [], "node3 is full: no VF in the XML")
+            self.assertEqual(harness.accel_metadata(p.stdout), {"performance": "High"})
+            self.assertEqual(self.hook(n3, vm, "prepare", "begin", p.stdout).returncode, 0)
+            self.create(n3, vm, p.stdout)
+            self.assertEqual(self.hook(n1, vm, "release", "end", xml).returncode, 0)
+            n1.virsh("destroy", vm)
+            n1.virsh("undefine", vm)
+
+            def waiting():
+                rows = self.rows_on(n1, vm)
+                self.assertEqual([r[:5] for r in rows], [(vm, "node3", "enabled", "High", "")])
+                self.assertIn("waiting for a VF", rows[0][5])
+                self.assertOwnership()
+            settle(waiting, 10)
+            freed = [h["pci"] for h in n3.hostdevs(full[0])][0]
+            self.ok(n1.call("DisableVM", f"string:{full[0]}"))     # forwarded to node3
+
+            def got_it():
+                for n in c:
+                    rows = self.rows_on(n, vm)
+                    self.assertEqual([r[:5] for r in rows], [(vm, "node3", "enabled", "High", freed)], n.name)
+                self.assertGivenLive(n3, vm, freed, self.rows_on(n3, vm)[0])
+                self.assertOwnership()
+            settle(got_it, 10)
+        finally:
+            self.put_back(vm, 1, 3)
+
+    def test_16_migration_requires_vf_refuses_a_migration_into_a_full_node(self):
+        """With migration_requires_vf on node3, the same migration is refused at migrate begin
+        (ClusterNotEnoughResources, naming the VM), and nothing changes anywhere."""
+        c = self.c
+        n1, n3 = c.node(1), c.node(3)
+        n3.env.write_config("accelnet.json", {**CONFIG, "migration_requires_vf": True})
+        n3.stop_accelnetd()
+        n3.start_accelnetd()
+        try:
+            self.wait_members((1, 2, 3), 3, timeout=15)
+            self.enable(0)
+            self.fill(3)
+            vm = CV[0]
+            self.enable_running(n1, vm, "High")
+            self.assertAssigned(9)
+            before = {i: self.held_on(c.node(i)) for i in (1, 2, 3)}
+            p = self.hook(n3, vm, "migrate", "begin", n1.env.dumpxml(vm))
+            self.assertEqual(p.returncode, 1, p)
+            self.assertIn("ClusterNotEnoughResources", p.stderr)
+            self.assertIn(f"incoming VM {vm} (performance High)", p.stderr)
+            self.assertIn("migration_requires_vf", p.stderr)
+            self.assertEqual(p.stdout, "")
+            self.assertEqual(self.rows_on(n3, vm), [(vm, "node1", "enabled", "High", before[1][vm][0], "")])
+            self.assertEqual({i: self.held_on(c.node(i)) for i in (1, 2, 3)}, before)
+            self.assertAssigned(9)
+            self.assertOwnership()
+            self.disable_running(n1, vm)
+        finally:
+            n3.env.write_config("accelnet.json", CONFIG)
+            n3.stop_accelnetd()
+            n3.start_accelnetd()
+
+    def test_17_node_loss_the_reserve_pays_for_its_vms_on_the_survivors(self):
+        """node1 dies whole (corosync, libvirtd, accelnetd) with two accelerated VMs. An HA
+        manager starts them on node2 (from node1's definition, `virsh define` + start) and on
+        node3 (`virsh create`: of node1's XML, whose VF is refused at prepare when it is taken
+        there, then of its portable form without the VF). Each gets a distinct local VF with
+        its tier although U is full: the node reserve pays; new VMs are still refused."""
+        c = self.c
+        n1, n2, n3 = c.node(1), c.node(2), c.node(3)
+        self.enable(33)        # N = 3: k = 1, U = 36 - 16 = 20; after node1: k = 1, U = 20 - 12 = 8
+        a, b = CV[0], CV[3]    # node1's
+        self.ok(n1.call("EnableVM", f"string:{a}", "string:High"))
+        self.ok(n1.call("EnableVM", f"string:{b}", "string:Medium"))
+        on2 = [name for k, name in enumerate(CV) if cv_node(k) == 2]
+        on3 = [name for k, name in enumerate(CV) if cv_node(k) == 3]
+        for name in on2[:5] + on3[:3]:
+            self.ok(n1.call("EnableVM", f"string:{name}", "string:Low"), f"EnableVM {name}")
+        self.assertAssigned(10)
+        xml_a, xml_b = n1.env.dumpxml(a, inactive=True), n1.env.dumpxml(b, inactive=True)
+        vf_b = harness.hostdev_ifaces(xml_b)[0]["pci"]
+        snap = n1.env.kill_libvirtd(keep=True)
+        try:
+            c.kill_corosync(1, signal.SIGKILL)
+            n1.kill_accelnetd()
+            self.wait_members((2, 3), 2, timeout=10)
+            self.assertUsable(8, nodes=(2, 3))
+            self.assertAssigned(8, nodes=(2, 3))
+            r = self.call_after_change(n2, "EnableVM", f"string:{on2[5]}", "string:Low")
+            self.assertError(r, ERR + "ClusterNotEnoughResources")
+            for n in (n2, n3):
+                rows = self.rows_on(n, a)
+                self.assertEqual(rows[0][1:3], ("node1", "enabled"))
+                self.assertIn("lost with node1", rows[0][5])
+
+            # a -> node2: its definition, as the HA manager keeps it, defined and started
+            path = os.path.join(n2.dir, f"{a}.xml")
+            with open(path, "w") as f:
+                f.write(xml_a)
+            n2.virsh("define", path)
+            settle(lambda: self.assertEqual(self.rows_on(n2, a)[0][1:4], ("node2", "enabled", "High")), 10)
+            p = self.hook(n2, a, "prepare", "begin", n2.env.dumpxml(a, inactive=True))
+            self.assertEqual(p.returncode, 0, p.stderr)
+            n2.virsh("start", a)
+
+            # b -> node3 with `virsh create` of node1's XML: its VF is node3's own only if free
+            taken = {v: d for d, vfs in self.held_on(n3).items() for v in vfs}
+            p = self.hook(n3, b, "prepare", "begin", xml_b)
+            if vf_b in taken:
+                self.assertEqual(p.returncode, 1, p)
+                self.assertIn(f"that VF is VM {taken[vf_b]}'s", p.stderr)
+                portable = without_vf(xml_b)
+                self.assertEqual(harness.hostdev_ifaces(portable), [])
+                self.assertEqual(self.hook(n3, b, "prepare", "begin", portable).returncode, 0)
+                self.create(n3, b, portable)
+            else:
+                self.assertEqual(p.returncode, 0, p.stderr)
+                self.create(n3, b, xml_b)
+
+            def arrived():
+                ra, rb = self.rows_on(n2, a), self.rows_on(n2, b)
+                self.assertEqual([r[1:4] for r in ra], [("node2", "enabled", "High")])
+                self.assertEqual([r[1:4] for r in rb], [("node3", "enabled", "Medium")])
+                self.assertEqual([h["pci"] for h in n2.env.hostdevs(a, inactive=False)], [ra[0][4]])
+                self.assertTrue(rb[0][4], rb)
+                self.assertGivenLive(n3, b, rb[0][4], rb[0])
+                self.assertOwnership((2, 3))
+            settle(arrived, 10)
+            # the reserve paid: 10 VFs assigned over the two members, U is 8; new VMs refused
+            self.assertAssigned(10, nodes=(2, 3))
+            self.assertUsable(8, nodes=(2, 3))
+            r = n3.call("EnableVM", f"string:{on3[3]}", "string:Low")
+            self.assertError(r, ERR + "ClusterNotEnoughResources")
+        finally:
+            for vm, i in ((a, 2), (b, 3)):
+                n = c.node(i)
+                n.virsh("destroy", vm, check=False)
+                n.virsh("undefine", vm, check=False)
+            n1.env.start_libvirtd(snap or ())
 
 
 class WithoutCorosync(Base):
