@@ -238,46 +238,34 @@ static int arrival_admit(Manager *m, const char *vm, Tier tier, AnStatus *st) {
         return 0;
 }
 
-static int incoming_vf(Manager *m, const char *vm, Tier tier, VfSlot **ret, AnStatus *st) {
+static int incoming_vf(Manager *m, const char *vm, const char *xml, Tier tier, VfSlot **ret, AnStatus *st) {
+        _cleanup_(virt_domain_freep) VirtDomain *d = NULL;
         unsigned assigned = manager_assigned_vfs(m), capacity = manager_capacity_vfs(m);
 
         if (arrival_admit(m, vm, tier, st) < 0)
                 return st->r;
-        VfSlot *pick = NULL;
-        unsigned best = UINT32_MAX;
-        for (size_t i = 0; i < m->n_pfs; i++) {
-                Pf *pf = m->pfs[i];
-                if (!pf_usable(pf))
-                        continue;
-                unsigned load_pf = 0;
-                VfSlot *first = NULL;
-                for (size_t k = 0; k < pf->n_slots; k++) {
-                        if (pf->slots[k].owner)
-                                load_pf++;
-                        else if (!first && vf_slot_free(&pf->slots[k]))
-                                first = &pf->slots[k];
-                }
-                if (first && load_pf < best) {
-                        best = load_pf;
-                        pick = first;
-                }
-        }
-        if (!pick)
+        /* The VM's placement from the XML it comes with (unknown when unreadable). */
+        if (xml && virt_domain_parse(xml, NULL, &d) < 0)
+                d = NULL;
+        bool local = false;
+        if (manager_choose_arrival_vf(m, d, tier, ret, &local) < 0)
                 return an_status_set(st, -AN_ERROR_CLUSTER_NOT_ENOUGH_RESOURCES,
                                      "No VF is free on this host for incoming VM %s (performance %s): %u of %u VFs "
                                      "assigned, the others held back (in a domain outside accelnet, or kept for a "
-                                     "move).", vm, tier_to_string(tier), assigned, capacity);
-        *ret = pick;
+                                     "move)%s.", vm, tier_to_string(tier), assigned, capacity,
+                                     m->config->settings.tiers.tiers[tier].numa == NUMA_POLICY_REQUIRED
+                                             ? ", or not on the VM's NUMA node as its performance requires"
+                                             : "");
         return 0;
 }
 
 /* A local VF for an incoming VM, from its XML alone (no libvirt): its tier travels in the
  * XML's accelnet setting; it may use the node reserve (the limit is the capacity). */
-static int claim(Manager *m, Vm *vm, Tier tier, const VirtXmlVf *from, AnStatus *st) {
+static int claim(Manager *m, Vm *vm, const char *xml, Tier tier, const VirtXmlVf *from, AnStatus *st) {
         VfSettings saved;
         VfSlot *pick = NULL;
 
-        int r = incoming_vf(m, vm->name, tier, &pick, st);
+        int r = incoming_vf(m, vm->name, xml, tier, &pick, st);
         if (r < 0)
                 return r;
         r = vf_read_settings(m->nl, pick->pf->ifname, pick->index, &saved);
@@ -320,7 +308,7 @@ int manager_hook_arrive(Manager *m, HookArrival how, const char *name, const cha
                 VfSlot *pick = NULL;
                 if (manager_check_vm_arg(name, st) < 0)
                         return st->r;
-                if (incoming_vf(m, name, t >= 0 ? t : TIER_LOW, &pick, st) < 0) {
+                if (incoming_vf(m, name, xml, t >= 0 ? t : TIER_LOW, &pick, st) < 0) {
                         log_struct(LOG_WARNING, NULL, NULL, NULL, name, "Hook migrate: incoming VM %s refused: %s", name,
                                    st->message);
                         return refuse_without_vf(st);
@@ -365,7 +353,7 @@ int manager_hook_arrive(Manager *m, HookArrival how, const char *name, const cha
                 return an_status_set(st, -ENOMEM, "Out of memory.");
         bool claimed = false, waits = false;
         if (!vm->has_record) {
-                if (claim(m, vm, tier, &acc.vfs[0], st) < 0) {
+                if (claim(m, vm, xml, tier, &acc.vfs[0], st) < 0) {
                         if (st->r != -AN_ERROR_CLUSTER_NOT_ENOUGH_RESOURCES || requires_vf) {
                                 if (st->r == -AN_ERROR_CLUSTER_NOT_ENOUGH_RESOURCES) {
                                         log_struct(LOG_WARNING, NULL, NULL, NULL, name,

@@ -371,6 +371,22 @@ static int vm_candidates(Manager *m, VfCandidate **ret_c, unsigned **ret_load, s
         return 0;
 }
 
+int manager_choose_arrival_vf(Manager *m, const VirtDomain *d, Tier tier, VfSlot **ret, bool *ret_local) {
+        _cleanup_free_ VfCandidate *c = NULL;
+        _cleanup_free_ unsigned *load = NULL;
+        size_t n = 0;
+
+        int r = vm_candidates(m, &c, &load, &n);
+        if (r < 0)
+                return r;
+        int node = d ? numa_node_of(m, d) : -1;
+        ssize_t pick = admission_choose_vf(&m->config->settings.tiers.tiers[tier], node, c, n, load, ret_local);
+        if (pick < 0)
+                return -ENOENT;
+        *ret = manager_find_slot(m, c[pick].vf);
+        return *ret ? 0 : -ENOENT;
+}
+
 int vm_admit(Vm *vm, Tier tier, AdmitMode mode, VfSlot **ret_slot, bool *ret_local, AnStatus *st) {
         Manager *m = vm->manager;
         _cleanup_free_ VfCandidate *c = NULL;

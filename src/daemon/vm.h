@@ -50,6 +50,11 @@ struct Vm {
         bool handout_failed;     /* giving it a VF failed: tried again at the next refresh */
 };
 
+/* The VF a VM arriving on this host (migration, restore, a start elsewhere) gets, chosen by
+ * EnableVM's rules: the tier's NUMA policy against the VM's placement in `d` (NULL: unknown),
+ * the tier's rate needs, then the least-loaded adapter. -ENOENT when none fits. */
+int manager_choose_arrival_vf(Manager *m, const VirtDomain *d, Tier tier, VfSlot **ret, bool *ret_local);
+
 /* Lookup; NULL when unknown. */
 Vm *manager_get_vm(const Manager *m, const char *name);
 /* Finds or creates the Vm of a domain name (NULL on OOM). */

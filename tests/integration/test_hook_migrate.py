@@ -11,7 +11,7 @@ import os
 import subprocess
 
 from harness import BUILD_DIR, METADATA_NS, VF_ALIAS, accel_metadata, hostdev_ifaces, main
-from vmlib import INTENT1, VmTestCase, host, igb_pf, rootport
+from vmlib import INTENT1, INTENT12, VmTestCase, host, igb_pf, rootport, two_node_host
 
 HOOK = "org.accelnet1.Hook"
 INVALID = "org.freedesktop.DBus.Error.InvalidArgs"
@@ -19,7 +19,7 @@ HOOK_PROGRAM = os.path.join(BUILD_DIR, "src", "accelnet-hook")
 SOURCE_VF = "0000:5e:00.2"          # the VF the VM had on the source host
 
 
-def incoming_xml(name="mig1", mac="52:54:00:dd:00:01", vlan=None, tier="Medium", vf=SOURCE_VF):
+def incoming_xml(name="mig1", mac="52:54:00:dd:00:01", vlan=None, tier="Medium", vf=SOURCE_VF, placement=""):
     """An accelerated VM's XML as the migration source sends it: metadata with its tier, the
     virtio NIC teamed with accelnet's VF hostdev (alias ua-accelnet-vf)."""
     dom, bus, rest = vf.split(":")
@@ -27,7 +27,7 @@ def incoming_xml(name="mig1", mac="52:54:00:dd:00:01", vlan=None, tier="Medium",
     v = f"<vlan><tag id='{vlan}'/></vlan>" if vlan is not None else ""
     md = f"<metadata><accelnet:vm xmlns:accelnet='{METADATA_NS}' performance='{tier}'/></metadata>" if tier else ""
     return (f"<domain type='test'><name>{name}</name><uuid>5e5e0000-0000-4000-8000-000000000001</uuid>{md}"
-            "<memory unit='KiB'>1048576</memory><vcpu placement='static'>4</vcpu>"
+            f"<memory unit='KiB'>1048576</memory><vcpu placement='static'>4</vcpu>{placement}"
             "<os><type arch='x86_64'>hvm</type></os><devices>"
             f"<interface type='network'><mac address='{mac}'/><source network='default'/><model type='virtio'/>"
             f"{v}<teaming type='persistent'/><alias name='ua-accelnet-net0'/></interface>"
@@ -115,6 +115,19 @@ class Migrate(MigrateTestCase):
         self.assertEqual(env.prop("AssignedVFs"), 2)
         self.assertEqual(self.enabled(env).get("mig1", ())[:3], ("enabled", "High", hds[0]["pci"]),
                          "the incoming VM's tier comes from its metadata")
+
+    def test_incoming_vf_follows_the_numa_rules_of_enablevm(self):
+        """The incoming VF is chosen by EnableVM's rules: a High VM whose memory is bound to NUMA
+        node 1 gets a VF of ens2 (node 1) although ens1 is less loaded; a Low VM (no NUMA
+        policy) the least-loaded adapter's."""
+        env = self.make(libvirtd=True, host_json=two_node_host(), intents=INTENT12, enable="c", reserve=0)
+        node1 = "<numatune><memory mode='strict' nodeset='1'/></numatune>"
+        r, out = self.hook(env, "Migrate", "mig1", incoming_xml(tier="High", placement=node1))
+        self.assertEqual(r.rc, 0, r)
+        self.assertTrue(hostdev_ifaces(out)[0]["pci"].startswith("0000:03:"), out)
+        r, out = self.hook(env, "Migrate", "mig2", incoming_xml(name="mig2", mac="52:54:00:dd:00:02", tier="Low"))
+        self.assertEqual(r.rc, 0, r)
+        self.assertTrue(hostdev_ifaces(out)[0]["pci"].startswith("0000:01:"), "ens1 holds none yet: " + out)
 
     def test_release_after_failed_incoming_migration_keeps_the_vf(self):
         """A failed incoming migration gives its claim back: Release before libvirt ever
