@@ -154,7 +154,14 @@ static int build_facts(ClusterNode *cn, NodeFacts *f) {
         f->note = strdup(strempty(cn->apply_error));
         if (!f->name || !f->kernel || !f->libvirt || !f->tiers || !f->note)
                 return -ENOMEM;
-        int r = manager_sorted_vms(m, &v, &n);
+        FreeVfs fv;
+        int r = manager_free_vfs(m, &fv);
+        if (r < 0)
+                return r;
+        f->free = fv.free;
+        for (Tier k = 0; k < _TIER_MAX; k++)
+                f->free_tier[k] = fv.tier[k];
+        r = manager_sorted_vms(m, &v, &n);
         if (r < 0)
                 return r;
         if (n > 0 && !(f->vms = calloc(n, sizeof(ClusterVm))))
@@ -792,6 +799,12 @@ void cluster_node_post(ClusterNode *cn) {
                 announce_facts_soon(cn);
 }
 
+/* A node's name as the rows show it: from its facts, else from cmap. Newly allocated. */
+static char *view_node_name(const ClusterNode *cn, const ViewNode *node) {
+        const NodeFacts *f = node->has_facts ? &node->facts : NULL;
+        return f && !isempty(f->name) ? strdup(f->name) : cluster_node_name(cn->cluster, node->id);
+}
+
 int cluster_node_rows(ClusterNode *cn, NodeRow **ret, size_t *ret_n) {
         Manager *m = cn->manager;
         NodeRow *rows = NULL;
@@ -831,7 +844,7 @@ int cluster_node_rows(ClusterNode *cn, NodeRow **ret, size_t *ret_n) {
                                 .capacity = f ? f->capacity : 0, .assigned = node->member ? assigned : 0 };
                 if (node->member && c.capacity > 0 && f)
                         r->usable = (unsigned) ((uint64_t) c.usable * f->capacity / c.capacity);
-                r->name = f && !isempty(f->name) ? strdup(f->name) : cluster_node_name(cn->cluster, node->id);
+                r->name = view_node_name(cn, node);
                 if (!node->member)
                         r->note = strdup("lost: not counted in the usable or assigned VFs");
                 else
@@ -852,6 +865,70 @@ void node_rows_free(NodeRow *rows, size_t n) {
                 free(rows[i].note);
         }
         free(rows);
+}
+
+int cluster_node_capacity_rows(ClusterNode *cn, CapacityRow **ret, size_t *ret_n) {
+        CapacityRow *rows = NULL;
+        size_t n = 0;
+
+        if (!cn->active || !cn->view) {
+                FreeVfs fv;
+                int r = manager_free_vfs(cn->manager, &fv);
+                if (r < 0)
+                        return r;
+                if (!(rows = calloc(1, sizeof *rows)))
+                        return -ENOMEM;
+                rows[0] = (CapacityRow){ .id = 0, .name = cluster_node_own_name(cn), .free = fv.free };
+                memcpy(rows[0].tier, fv.tier, sizeof rows[0].tier);
+                if (!rows[0].name) {
+                        capacity_rows_free(rows, 1);
+                        return -ENOMEM;
+                }
+                *ret = rows;
+                *ret_n = 1;
+                return 0;
+        }
+        ClusterView *v = cn->view;
+        if (!(rows = calloc(v->n_nodes ? v->n_nodes : 1, sizeof *rows)))
+                return -ENOMEM;
+        for (size_t i = 0; i < v->n_nodes; i++) {
+                const ViewNode *node = &v->nodes[i];
+                CapacityRow *r = &rows[n++];
+                NodeFree nf;
+                cluster_view_node_free(v, node, &nf);
+                *r = (CapacityRow){ .id = node->id, .free = nf.free, .name = view_node_name(cn, node) };
+                memcpy(r->tier, nf.tier, sizeof r->tier);
+                if (!r->name) {
+                        capacity_rows_free(rows, n);
+                        return -ENOMEM;
+                }
+        }
+        *ret = rows;
+        *ret_n = n;
+        return 0;
+}
+
+void capacity_rows_free(CapacityRow *rows, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                free(rows[i].name);
+        free(rows);
+}
+
+int cluster_node_own_free(ClusterNode *cn, unsigned *ret) {
+        if (!cn->active || !cn->view) {
+                FreeVfs fv;
+                int r = manager_free_vfs(cn->manager, &fv);
+                if (r < 0)
+                        return r;
+                *ret = fv.free;
+                return 0;
+        }
+        NodeFree nf = {};
+        const ViewNode *self = cluster_view_node(cn->view, cn->view->self);
+        if (self)
+                cluster_view_node_free(cn->view, self, &nf);
+        *ret = nf.free;
+        return 0;
 }
 
 /* Whether a member node (this one included) has domain `vm`. */

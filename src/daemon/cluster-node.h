@@ -89,6 +89,20 @@ typedef struct NodeRow {
 } NodeRow;
 int cluster_node_rows(ClusterNode *cn, NodeRow **ret, size_t *ret_n);
 void node_rows_free(NodeRow *rows, size_t n);
+/* ListNodeCapacity rows, as ListNodes' (node id, name): the VFs a VM arriving on the node
+ * could get now, and of those the ones on adapters that can serve each tier (Tier order).
+ * Each node announces its own numbers in its facts (bounded here by the cluster's room for
+ * arrivals); a node out of the membership has 0. Without corosync one row, node id 0. */
+typedef struct CapacityRow {
+        uint32_t id;
+        char *name;
+        unsigned free;
+        unsigned tier[_TIER_MAX];
+} CapacityRow;
+int cluster_node_capacity_rows(ClusterNode *cn, CapacityRow **ret, size_t *ret_n);
+void capacity_rows_free(CapacityRow *rows, size_t n);
+/* The free column of this node's row (what Pacemaker's accelnet-vfs follows). */
+int cluster_node_own_free(ClusterNode *cn, unsigned *ret);
 /* Every VM of the other nodes (their facts), for ListVMs / ListClusterVMs: the members', and
  * those of a node out of the membership that no member has, noted "lost with node N". */
 typedef void (*RemoteVmVisitor)(const char *node, const ClusterVm *vm, void *userdata);
