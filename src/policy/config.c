@@ -24,6 +24,7 @@ void settings_defaults(Settings *s) {
                 .max_vms = 4096,
                 .vf_autoprobe = false,
                 .migration_requires_vf = false,
+                .pacemaker_utilization = true,
         };
         tier_table_defaults(&s->tiers);
 }
@@ -152,7 +153,7 @@ static int parse_tiers(json_t *o, TierTable *table, char **reason) {
 int settings_parse(json_t *j, Settings *ret, char **reason) {
         static const char *const keys[] = {
                 "node_reserve_default", "kernel_min", "libvirt_min", "max_concurrent_operations",
-                "max_vms", "vf_drivers_autoprobe", "migration_requires_vf", "tiers", NULL,
+                "max_vms", "vf_drivers_autoprobe", "migration_requires_vf", "pacemaker_utilization", "tiers", NULL,
         };
         Settings s;
         uint64_t u;
@@ -199,6 +200,11 @@ int settings_parse(json_t *j, Settings *ret, char **reason) {
         }
         if ((v = json_object_get(j, "migration_requires_vf"))) {
                 r = jcheck_bool(v, "migration_requires_vf", &s.migration_requires_vf, reason);
+                if (r < 0)
+                        return r;
+        }
+        if ((v = json_object_get(j, "pacemaker_utilization"))) {
+                r = jcheck_bool(v, "pacemaker_utilization", &s.pacemaker_utilization, reason);
                 if (r < 0)
                         return r;
         }

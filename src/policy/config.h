@@ -37,6 +37,8 @@ typedef struct Settings {
         bool vf_autoprobe;               /* false: sriov_drivers_autoprobe set to 0 before creating VFs */
         bool migration_requires_vf;      /* false: an incoming migration finding no free VF arrives on
                                           * virtio and waits for one; true: it is refused */
+        bool pacemaker_utilization;      /* true: where Pacemaker runs, this node's free VFs are its
+                                          * utilization attribute accelnet-vfs */
         TierTable tiers;
 } Settings;
 
