@@ -211,7 +211,9 @@ void cluster_view_counts(const ClusterView *v, ClusterCounts *ret) {
 }
 
 void cluster_view_node_free(const ClusterView *v, const ViewNode *n, NodeFree *ret) {
-        const NodeFacts *f = node_counted_facts(v, n);
+        /* our own numbers as they are now (the others' as delivered): no decision rests on
+         * them, and this node is the one they describe */
+        const NodeFacts *f = n->id == v->self && v->has_own ? &v->own : node_counted_facts(v, n);
         ClusterCounts c;
 
         *ret = (NodeFree){};

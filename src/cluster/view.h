@@ -132,9 +132,9 @@ typedef struct ClusterCounts {
 } ClusterCounts;
 void cluster_view_counts(const ClusterView *v, ClusterCounts *ret);
 
-/* A node's free VFs as ListNodeCapacity gives them: what it announced, bounded by the
- * cluster's room for arrivals (total capacity less assigned over the members: arrivals may
- * use the reserve); 0 for a node out of the membership or without facts. */
+/* A node's free VFs as ListNodeCapacity gives them: what it announced (ours: as last set),
+ * bounded by the cluster's room for arrivals (total capacity less assigned over the members:
+ * arrivals may use the reserve); 0 for a node out of the membership or without facts. */
 typedef struct NodeFree {
         unsigned free;
         unsigned tier[_TIER_MAX];  /* each <= free */

@@ -7,6 +7,7 @@
 
 #include "cluster-node.h"
 #include "cluster/cluster.h"
+#include "cluster/pacemaker.h"
 #include "operation.h"
 #include "policy/admission.h"
 #include "policy/tier.h"
@@ -199,12 +200,16 @@ static void announce_facts(ClusterNode *cn) {
                 log_oom();
                 return;
         }
-        if (cluster_view_set_own_facts(cn->view, &f) && cn->connected && cn->view->synced) {
+        if (!cluster_view_set_own_facts(cn->view, &f))
+                return;
+        if (cn->connected && cn->view->synced) {
                 char *text = NULL;
                 if (cluster_msg_facts(cn->view, &text) >= 0)
                         send_text(cn, text, "facts");
                 (void) sd_event_now(cn->manager->event, CLOCK_MONOTONIC, &cn->facts_sent_usec);
         }
+        /* our free VFs may have changed (the facts timer runs outside the post handler) */
+        cluster_pacemaker_update(cn);
 }
 
 static int on_facts_timer(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -625,7 +630,10 @@ int cluster_node_new(Manager *m, ClusterNode **ret) {
         cn->settings_path = path_join(m->state_dir, "cluster.json");
         ClusterCallbacks cb = { on_connection, on_membership, on_message, on_quorum, cn };
         int r = cn->settings_path ? cluster_new(m->event, &cb, &cn->cluster) : -ENOMEM;
+        if (r >= 0)
+                r = cluster_pacemaker_new(cn);
         if (r < 0) {
+                cluster_free(cn->cluster);
                 free(cn->settings_path);
                 free(cn);
                 return r;
@@ -644,6 +652,7 @@ ClusterNode *cluster_node_free(ClusterNode *cn) {
                 pending_free(p);
         }
         sd_event_source_disable_unref(cn->facts_timer);
+        pacemaker_free(cn->pacemaker);
         cluster_free(cn->cluster);
         cluster_view_free(cn->view);
         note_list_clear(&cn->notes, NULL);
@@ -797,10 +806,10 @@ void cluster_node_post(ClusterNode *cn) {
         }
         if (cn->facts_wanted)
                 announce_facts_soon(cn);
+        cluster_pacemaker_update(cn);
 }
 
-/* A node's name as the rows show it: from its facts, else from cmap. Newly allocated. */
-static char *view_node_name(const ClusterNode *cn, const ViewNode *node) {
+char *cluster_node_view_name(const ClusterNode *cn, const ViewNode *node) {
         const NodeFacts *f = node->has_facts ? &node->facts : NULL;
         return f && !isempty(f->name) ? strdup(f->name) : cluster_node_name(cn->cluster, node->id);
 }
@@ -844,7 +853,7 @@ int cluster_node_rows(ClusterNode *cn, NodeRow **ret, size_t *ret_n) {
                                 .capacity = f ? f->capacity : 0, .assigned = node->member ? assigned : 0 };
                 if (node->member && c.capacity > 0 && f)
                         r->usable = (unsigned) ((uint64_t) c.usable * f->capacity / c.capacity);
-                r->name = view_node_name(cn, node);
+                r->name = cluster_node_view_name(cn, node);
                 if (!node->member)
                         r->note = strdup("lost: not counted in the usable or assigned VFs");
                 else
@@ -865,70 +874,6 @@ void node_rows_free(NodeRow *rows, size_t n) {
                 free(rows[i].note);
         }
         free(rows);
-}
-
-int cluster_node_capacity_rows(ClusterNode *cn, CapacityRow **ret, size_t *ret_n) {
-        CapacityRow *rows = NULL;
-        size_t n = 0;
-
-        if (!cn->active || !cn->view) {
-                FreeVfs fv;
-                int r = manager_free_vfs(cn->manager, &fv);
-                if (r < 0)
-                        return r;
-                if (!(rows = calloc(1, sizeof *rows)))
-                        return -ENOMEM;
-                rows[0] = (CapacityRow){ .id = 0, .name = cluster_node_own_name(cn), .free = fv.free };
-                memcpy(rows[0].tier, fv.tier, sizeof rows[0].tier);
-                if (!rows[0].name) {
-                        capacity_rows_free(rows, 1);
-                        return -ENOMEM;
-                }
-                *ret = rows;
-                *ret_n = 1;
-                return 0;
-        }
-        ClusterView *v = cn->view;
-        if (!(rows = calloc(v->n_nodes ? v->n_nodes : 1, sizeof *rows)))
-                return -ENOMEM;
-        for (size_t i = 0; i < v->n_nodes; i++) {
-                const ViewNode *node = &v->nodes[i];
-                CapacityRow *r = &rows[n++];
-                NodeFree nf;
-                cluster_view_node_free(v, node, &nf);
-                *r = (CapacityRow){ .id = node->id, .free = nf.free, .name = view_node_name(cn, node) };
-                memcpy(r->tier, nf.tier, sizeof r->tier);
-                if (!r->name) {
-                        capacity_rows_free(rows, n);
-                        return -ENOMEM;
-                }
-        }
-        *ret = rows;
-        *ret_n = n;
-        return 0;
-}
-
-void capacity_rows_free(CapacityRow *rows, size_t n) {
-        for (size_t i = 0; i < n; i++)
-                free(rows[i].name);
-        free(rows);
-}
-
-int cluster_node_own_free(ClusterNode *cn, unsigned *ret) {
-        if (!cn->active || !cn->view) {
-                FreeVfs fv;
-                int r = manager_free_vfs(cn->manager, &fv);
-                if (r < 0)
-                        return r;
-                *ret = fv.free;
-                return 0;
-        }
-        NodeFree nf = {};
-        const ViewNode *self = cluster_view_node(cn->view, cn->view->self);
-        if (self)
-                cluster_view_node_free(cn->view, self, &nf);
-        *ret = nf.free;
-        return 0;
 }
 
 /* Whether a member node (this one included) has domain `vm`. */

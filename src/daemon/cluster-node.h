@@ -23,6 +23,7 @@
 
 typedef struct Cluster Cluster;
 typedef struct ClusterPending ClusterPending;
+typedef struct Pacemaker Pacemaker;
 
 typedef struct ClusterNode {
         Manager *manager;
@@ -40,6 +41,8 @@ typedef struct ClusterNode {
         sd_event_source *facts_timer;
         bool serving_request;       /* a method forwarded to us runs: never forwarded again */
         NoteList notes;             /* GetPrerequisites' cluster rows */
+        Pacemaker *pacemaker;       /* this node's free VFs as Pacemaker's utilization attribute */
+        int pacemaker_told;         /* the PacemakerState last logged, -1 none */
         char *settings_path;        /* STATE/cluster.json */
 } ClusterNode;
 
@@ -89,7 +92,14 @@ typedef struct NodeRow {
 } NodeRow;
 int cluster_node_rows(ClusterNode *cn, NodeRow **ret, size_t *ret_n);
 void node_rows_free(NodeRow *rows, size_t n);
-/* ListNodeCapacity rows, as ListNodes' (node id, name): the VFs a VM arriving on the node
+/* This node's free VFs as Pacemaker's utilization attribute (cluster-capacity.c): set up with
+ * the ClusterNode; cluster_pacemaker_update (the post handler, and when our facts change) keeps
+ * it equal to the free column of this node's ListNodeCapacity row, in cluster mode and while
+ * accelnet.json's pacemaker_utilization is on. */
+int cluster_pacemaker_new(ClusterNode *cn);
+void cluster_pacemaker_update(ClusterNode *cn);
+
+/* ListNodeCapacity rows (cluster-capacity.c), as ListNodes' (node id, name): the VFs a VM arriving on the node
  * could get now, and of those the ones on adapters that can serve each tier (Tier order).
  * Each node announces its own numbers in its facts (bounded here by the cluster's room for
  * arrivals); a node out of the membership has 0. Without corosync one row, node id 0. */
@@ -107,5 +117,7 @@ int cluster_node_own_free(ClusterNode *cn, unsigned *ret);
  * those of a node out of the membership that no member has, noted "lost with node N". */
 typedef void (*RemoteVmVisitor)(const char *node, const ClusterVm *vm, void *userdata);
 void cluster_node_foreach_remote_vm(ClusterNode *cn, RemoteVmVisitor f, void *userdata);
+/* A node's name as the rows show it: from its facts, else from cmap. Newly allocated. */
+char *cluster_node_view_name(const ClusterNode *cn, const ViewNode *node);
 /* This node's name in the cluster (cmap), or the host name. Newly allocated. */
 char *cluster_node_own_name(const ClusterNode *cn);
