@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* What a VM arriving on each node could get there (ListNodeCapacity), and this node's number
- * as Pacemaker's node utilization attribute accelnet-vfs (src/cluster/pacemaker.h), so that
+ * as Pacemaker's node utilization attribute accelnet-vfs (src/cluster/pacemaker.h):
+ * accelnet.json's pacemaker_utilization says which number, "free" (the free column) or
+ * "capacity" (the free VFs plus those of the VMs running here, what Pacemaker allocates VM
+ * resources that declare utilization accelnet-vfs=1 from), so that
  * placement-strategy=utilization keeps VMs that need a VF off nodes without a free one. */
 #include <errno.h>
 #include <inttypes.h>
@@ -10,6 +13,8 @@
 #include "cluster/pacemaker.h"
 #include "shared/log.h"
 #include "shared/strutil.h"
+#include "virt/virt.h"
+#include "vm.h"
 
 int cluster_node_capacity_rows(ClusterNode *cn, CapacityRow **ret, size_t *ret_n) {
         CapacityRow *rows = NULL;
@@ -82,20 +87,27 @@ int cluster_node_own_free(ClusterNode *cn, unsigned *ret) {
 static void on_pacemaker(void *userdata, const PacemakerStatus *st) {
         ClusterNode *cn = userdata;
         bool changed = cn->pacemaker_told != (int) st->state;
+        bool capacity = cn->manager->config &&
+                        cn->manager->config->settings.pacemaker_utilization == PACEMAKER_UTILIZATION_CAPACITY;
 
         note_list_clear(&cn->notes, "pacemaker");
         switch (st->state) {
         case PACEMAKER_PUBLISHED:
                 if (changed)
-                        log_info("Pacemaker: node %s's utilization attribute %s follows its free VFs (now %" PRIi64 ").",
-                                 st->node, PACEMAKER_ATTRIBUTE, st->published);
+                        log_info("Pacemaker: node %s's utilization attribute %s follows its %s (now %" PRIi64 ").",
+                                 st->node, PACEMAKER_ATTRIBUTE, capacity ? "VF capacity for VMs" : "free VFs",
+                                 st->published);
                 else
                         log_debug("Pacemaker: %s = %" PRIi64 " on node %s.", PACEMAKER_ATTRIBUTE, st->published,
                                   st->node);
                 note_list_add(&cn->notes, "pacemaker", st->node, PREREQ_PASSED, 0,
-                              "Pacemaker's utilization attribute %s of node %s is %" PRIi64 ", this node's free VFs "
-                              "(placement-strategy=utilization places a VM with utilization %s=1 only where one is "
-                              "free).", PACEMAKER_ATTRIBUTE, st->node, st->published, PACEMAKER_ATTRIBUTE);
+                              "Pacemaker's utilization attribute %s of node %s is %" PRIi64 ": %s.", PACEMAKER_ATTRIBUTE,
+                              st->node, st->published,
+                              capacity ? "this node's free VFs plus those of the VMs running here (pacemaker_utilization "
+                                         "\"capacity\": Pacemaker subtracts the VM resources with utilization "
+                                         "accelnet-vfs=1 that it runs here)"
+                                       : "this node's free VFs (pacemaker_utilization \"free\"; for VM resources "
+                                         "with utilization accelnet-vfs=1 use \"capacity\")");
                 break;
         case PACEMAKER_FAILED:
                 if (changed)
@@ -127,16 +139,32 @@ int cluster_pacemaker_new(ClusterNode *cn) {
         return pacemaker_new(cn->manager->event, &o, &cn->pacemaker);
 }
 
+/* VFs held by this node's running VMs: Pacemaker counts the VM resources it runs here
+ * against the node's attribute itself. */
+static unsigned running_vfs(const Manager *m) {
+        unsigned n = 0;
+        Vm *vm;
+        HASHMAP_FOREACH(vm, m->vms)
+                if (vm->has_record && vm->domain && vm->domain->active)
+                        n++;
+        return n;
+}
+
 void cluster_pacemaker_update(ClusterNode *cn) {
-        unsigned free_vfs;
+        Manager *m = cn->manager;
+        unsigned value;
 
         /* Pacemaker runs on corosync: only in cluster mode */
-        if (!cn->pacemaker || !cn->active || !cn->manager->config ||
-            !cn->manager->config->settings.pacemaker_utilization)
+        if (!cn->pacemaker || !cn->active || !m->config ||
+            m->config->settings.pacemaker_utilization == PACEMAKER_UTILIZATION_OFF)
                 return;
-        if (cluster_node_own_free(cn, &free_vfs) < 0) {
+        if (cluster_node_own_free(cn, &value) < 0) {
                 log_oom();
                 return;
         }
-        pacemaker_set(cn->pacemaker, free_vfs);
+        /* "capacity": what Pacemaker allocates VM resources with utilization accelnet-vfs=1
+         * from; less the ones it runs here, that is the free VFs */
+        if (m->config->settings.pacemaker_utilization == PACEMAKER_UTILIZATION_CAPACITY && m->enabled)
+                value += running_vfs(m);
+        pacemaker_set(cn->pacemaker, value);
 }

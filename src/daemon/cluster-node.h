@@ -92,10 +92,10 @@ typedef struct NodeRow {
 } NodeRow;
 int cluster_node_rows(ClusterNode *cn, NodeRow **ret, size_t *ret_n);
 void node_rows_free(NodeRow *rows, size_t n);
-/* This node's free VFs as Pacemaker's utilization attribute (cluster-capacity.c): set up with
- * the ClusterNode; cluster_pacemaker_update (the post handler, and when our facts change) keeps
- * it equal to the free column of this node's ListNodeCapacity row, in cluster mode and while
- * accelnet.json's pacemaker_utilization is on. */
+/* This node's VFs as Pacemaker's utilization attribute (cluster-capacity.c): set up with the
+ * ClusterNode; cluster_pacemaker_update (the post handler, and when our facts change) keeps it
+ * equal to the free column of this node's ListNodeCapacity row (pacemaker_utilization "free"),
+ * or that plus the VFs of the VMs running here ("capacity"), in cluster mode. */
 int cluster_pacemaker_new(ClusterNode *cn);
 void cluster_pacemaker_update(ClusterNode *cn);
 

@@ -11,9 +11,18 @@
 #include "shared/fileio.h"
 #include "shared/hostfacts.h"
 #include "shared/macro.h"
+#include "shared/string-table.h"
 
 #define CONFIG_SETTINGS_FILE "accelnet.json"
 #define CONFIG_INTENTS_DIR "intents.d"
+
+static const char *const pacemaker_utilization_table[_PACEMAKER_UTILIZATION_MAX] = {
+        [PACEMAKER_UTILIZATION_OFF] = "off",
+        [PACEMAKER_UTILIZATION_FREE] = "free",
+        [PACEMAKER_UTILIZATION_CAPACITY] = "capacity",
+};
+
+DEFINE_STRING_TABLE_LOOKUP(pacemaker_utilization, PacemakerUtilization);
 
 void settings_defaults(Settings *s) {
         *s = (Settings){
@@ -24,7 +33,7 @@ void settings_defaults(Settings *s) {
                 .max_vms = 4096,
                 .vf_autoprobe = false,
                 .migration_requires_vf = false,
-                .pacemaker_utilization = true,
+                .pacemaker_utilization = PACEMAKER_UTILIZATION_FREE,
         };
         tier_table_defaults(&s->tiers);
 }
@@ -204,9 +213,12 @@ int settings_parse(json_t *j, Settings *ret, char **reason) {
                         return r;
         }
         if ((v = json_object_get(j, "pacemaker_utilization"))) {
-                r = jcheck_bool(v, "pacemaker_utilization", &s.pacemaker_utilization, reason);
-                if (r < 0)
-                        return r;
+                PacemakerUtilization pu = json_is_string(v) ? pacemaker_utilization_from_string(json_string_value(v))
+                                                            : _PACEMAKER_UTILIZATION_INVALID;
+                if (pu < 0)
+                        return jcheck_problem(reason, "pacemaker_utilization",
+                                              "must be \"free\", \"capacity\" or \"off\"");
+                s.pacemaker_utilization = pu;
         }
         if ((v = json_object_get(j, "tiers"))) {
                 r = parse_tiers(v, &s.tiers, reason);

@@ -3,8 +3,11 @@
 corosync nodes that also run Pacemaker (Debian 12's 2.1.5), each node's utilization attribute
 accelnet-vfs, read back with `crm_attribute --query --utilization` and `cibadmin -Q`, follows
 that node's free VFs (ListNodeCapacity's free column) through EnableVM, EnableVMs and DisableVM;
-a burst of changes costs fewer CIB writes than changes; with pacemaker_utilization off
-(accelnet.json, reloaded) a node stops writing it.
+a burst of changes costs fewer CIB writes than changes; with pacemaker_utilization "off"
+(accelnet.json, reloaded) a node stops writing it. And why "capacity" exists: a resource
+standing for a VM (a Dummy with utilization accelnet-vfs=1) is stopped by Pacemaker when its
+node's attribute is the free VFs and they reach 0 (the VM's own VF counted twice), and runs
+with "capacity" (the free VFs plus those of the VMs running there).
 
 Pacemaker on the test bed: each node is a network namespace of clusterbed.py (its own
 corosync). pacemakerd runs inside it, so that it finds its node's corosync and its daemons'
@@ -72,7 +75,10 @@ def skip_reason():
 
 
 def domains_of(i):
-    return [domain(f"p{i}vm{k}", 200 * i + k) for k in range(6)]
+    d = [domain(f"p{i}vm{k}", 200 * i + k) for k in range(7)]
+    if i == 3:
+        d.append(domain("p3stopped", 290, running=False))
+    return d
 
 
 class Pacemakerd:
@@ -330,7 +336,7 @@ class PacemakerUtilization(unittest.TestCase):
 
     def test_3_setting_off_stops_writing(self):
         n3 = self.c.node(3)
-        n3.env.write_config("accelnet.json", dict(CONFIG, pacemaker_utilization=False))
+        n3.env.write_config("accelnet.json", dict(CONFIG, pacemaker_utilization="off"))
         n3.accelnetd.send_signal(signal.SIGHUP)
         time.sleep(0.5)
         r = n3.call("EnableVM", "string:p3vm0", "string:Low")
@@ -345,6 +351,58 @@ class PacemakerUtilization(unittest.TestCase):
         r = n3.call("DisableVM", "string:p3vm0")
         self.assertEqual(r.rc, 0, r)
         self.assertEqual(self.assertFollows()["node3"], CAPS[2])
+
+    def locate(self, rsc):
+        """The node Pacemaker runs rsc on, None when stopped."""
+        r = self.c.node(1).in_ns("crm_resource", "--locate", "--resource", rsc, timeout=20)
+        m = re.search(r"is running on: (\S+)", r.stdout)
+        return m.group(1) if m else None
+
+    def enable_all_of_node3(self):
+        vms = [f"p3vm{k}" for k in range(7)] + ["p3stopped"]
+        r = self.c.node(3).busctl("EnableVMs", "ass", len(vms), *vms, "Low")
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual([row[1] for row in r.data[0]], [""] * len(vms), r.data)
+        return vms
+
+    def test_4_capacity_for_vm_resources(self):
+        """A resource that stands for a VM on node3 (a Dummy with utilization accelnet-vfs=1, kept
+        off node1 and node2): Pacemaker counts it against node3's attribute itself. With "free"
+        the VM that took node3's last free VF makes the attribute 0 and Pacemaker stops the
+        resource; with "capacity" (free VFs plus those of the VMs running there: 7 running VMs
+        hold a VF, a stopped one holds the 8th) it keeps running."""
+        n1, n3 = self.c.node(1), self.c.node(3)
+        rsc = ("<primitive id='vm3' class='ocf' provider='pacemaker' type='Dummy'>"
+               "<utilization id='vm3-utilization'><nvpair id='vm3-utilization-accelnet-vfs' name='accelnet-vfs' "
+               "value='1'/></utilization></primitive>")
+        self.assertEqual(n1.in_ns("cibadmin", "-C", "-o", "resources", "-X", rsc, timeout=20).returncode, 0)
+        for node in ("node1", "node2"):
+            con = f"<rsc_location id='vm3-not-{node}' rsc='vm3' node='{node}' score='-INFINITY'/>"
+            self.assertEqual(n1.in_ns("cibadmin", "-C", "-o", "constraints", "-X", con, timeout=20).returncode, 0)
+        wait_until(lambda: self.locate("vm3") == "node3", 20, what="vm3 started on node3")
+
+        vms = self.enable_all_of_node3()
+        self.assertEqual(self.assertFollows()["node3"], 0)
+        wait_until(lambda: self.locate("vm3") is None, 20, what="free: Pacemaker stops vm3 (node3's attribute 0)")
+
+        n3.env.write_config("accelnet.json", dict(CONFIG, pacemaker_utilization="capacity"))
+        n3.accelnetd.send_signal(signal.SIGHUP)
+        self._settle(lambda: self.assertEqual(self.query(n1, "node3"), 7), FOLLOW)
+        wait_until(lambda: self.locate("vm3") == "node3", 20, what="capacity: vm3 runs on node3 again")
+        # a VM that starts here: its VF moves from free to running, the attribute stays; one
+        # that stops keeps its VF (the definition holds it): one less
+        n3.virsh("destroy", "p3vm0")
+        self._settle(lambda: self.assertEqual(self.query(n1, "node3"), 6), FOLLOW)
+        r = n3.busctl("DisableVMs", "as", len(vms), *vms)
+        self.assertEqual(r.rc, 0, r)
+        self._settle(lambda: self.assertEqual(self.query(n1, "node3"), CAPS[2]), FOLLOW)
+
+        for node in ("node1", "node2"):
+            n1.in_ns("cibadmin", "-D", "-o", "constraints", "-X", f"<rsc_location id='vm3-not-{node}'/>", timeout=20)
+        n1.in_ns("cibadmin", "-D", "-o", "resources", "-X", "<primitive id='vm3'/>", timeout=20)
+        n3.virsh("start", "p3vm0")
+        n3.env.write_config("accelnet.json", CONFIG)
+        n3.accelnetd.send_signal(signal.SIGHUP)
 
 
 if __name__ == "__main__":

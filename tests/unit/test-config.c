@@ -80,7 +80,7 @@ TEST(settings_defaults_values) {
         CHECK_INT(s.max_vms, 4096);
         CHECK(s.vf_autoprobe == false);
         CHECK(s.migration_requires_vf == false);
-        CHECK(s.pacemaker_utilization == true);
+        CHECK_INT(s.pacemaker_utilization, PACEMAKER_UTILIZATION_FREE);
         CHECK_INT(s.tiers.tiers[TIER_HIGH].min_vcpus_smt_off, 4);
         CHECK_INT(s.tiers.tiers[TIER_MEDIUM].max_tx_rate_mbps, 10000);
 }
@@ -177,7 +177,7 @@ TEST(settings_full) {
         put_file(dir, "accelnet.json",
                  "{\"node_reserve_default\": 0, \"kernel_min\": \"6.1\", \"libvirt_min\": \"9.0.0\",\n"
                  " \"max_concurrent_operations\": 256, \"max_vms\": 65536, \"vf_drivers_autoprobe\": true,\n"
-                 " \"migration_requires_vf\": true, \"pacemaker_utilization\": false,\n"
+                 " \"migration_requires_vf\": true, \"pacemaker_utilization\": \"Capacity\",\n"
                  " \"tiers\": {\n"
                  "  \"LOW\": {\"min_vcpus\": {\"smt_off\": 1, \"smt_on\": 2}, \"min_tx_rate_mbps\": 100,\n"
                  "           \"max_tx_rate_mbps\": 1000, \"numa\": \"required\", \"rates_required\": true},\n"
@@ -196,7 +196,7 @@ TEST(settings_full) {
         CHECK_INT(s->max_vms, 65536);
         CHECK(s->vf_autoprobe);
         CHECK(s->migration_requires_vf);
-        CHECK(!s->pacemaker_utilization);
+        CHECK_INT(s->pacemaker_utilization, PACEMAKER_UTILIZATION_CAPACITY);
         const TierSpec *low = &s->tiers.tiers[TIER_LOW], *med = &s->tiers.tiers[TIER_MEDIUM],
                        *high = &s->tiers.tiers[TIER_HIGH];
         CHECK_INT(low->min_vcpus_smt_off, 1);
@@ -281,7 +281,9 @@ TEST(settings_rejected) {
                 { "{\"migration_requires_vf\": null}",
                   "accelnet.json: field \"migration_requires_vf\": must be true or false" },
                 { "{\"pacemaker_utilization\": \"yes\"}",
-                  "accelnet.json: field \"pacemaker_utilization\": must be true or false" },
+                  "accelnet.json: field \"pacemaker_utilization\": must be \"free\", \"capacity\" or \"off\"" },
+                { "{\"pacemaker_utilization\": true}",
+                  "accelnet.json: field \"pacemaker_utilization\": must be \"free\", \"capacity\" or \"off\"" },
                 { "{\"migration_requires_vfs\": true}",
                   "accelnet.json: field \"migration_requires_vfs\": unknown key" },
                 { "{\"tiers\": []}", "accelnet.json: field \"tiers\": must be an object" },
@@ -729,9 +731,12 @@ TEST(parse_text) {
         CHECK(!s.migration_requires_vf);
         /* pacemaker_utilization alone: off, everything else at its default */
         settings_defaults(&def);
-        def.pacemaker_utilization = false;
-        CHECK_INT(settings_parse_text("{\"pacemaker_utilization\": false}", 32, &s, &reason), 0);
+        def.pacemaker_utilization = PACEMAKER_UTILIZATION_OFF;
+        CHECK_INT(settings_parse_text("{\"pacemaker_utilization\": \"off\"}", 32, &s, &reason), 0);
         CHECK(settings_equal(&s, &def));
+        for (PacemakerUtilization u = 0; u < _PACEMAKER_UTILIZATION_MAX; u++)
+                CHECK_INT(pacemaker_utilization_from_string(pacemaker_utilization_to_string(u)), u);
+        CHECK_INT(pacemaker_utilization_from_string("on"), -EINVAL);
 
         CHECK_INT(intent_parse_text(intent, sizeof intent - 1, &i, &reason), 0);
         CHECK_STR(i.name, "c1");
