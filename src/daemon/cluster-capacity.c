@@ -155,9 +155,14 @@ void cluster_pacemaker_update(ClusterNode *cn) {
         unsigned value;
 
         /* Pacemaker runs on corosync: only in cluster mode */
-        if (!cn->pacemaker || !cn->active || !m->config ||
-            m->config->settings.pacemaker_utilization == PACEMAKER_UTILIZATION_OFF)
+        if (!cn->pacemaker || !cn->active || !m->config)
                 return;
+        if (m->config->settings.pacemaker_utilization == PACEMAKER_UTILIZATION_OFF) {
+                /* not in use: no row, and a new start is logged again */
+                note_list_clear(&cn->notes, "pacemaker");
+                cn->pacemaker_told = -1;
+                return;
+        }
         if (cluster_node_own_free(cn, &value) < 0) {
                 log_oom();
                 return;

@@ -261,6 +261,11 @@ class PacemakerUtilization(unittest.TestCase):
                     out[node.get("uname")] = int(nv.get("value"))
         return out
 
+    def pacemaker_rows(self, n):
+        r = n.busctl("GetPrerequisites")
+        self.assertEqual(r.rc, 0, r)
+        return [row for row in r.data[0] if row[0] == "pacemaker"]
+
     def epoch(self, asker):
         """The CIB's epoch: +1 at every change of its configuration (our attribute writes)."""
         r = asker.in_ns("cibadmin", "-Q", timeout=20)
@@ -304,8 +309,7 @@ class PacemakerUtilization(unittest.TestCase):
               file=sys.stderr)
         # GetPrerequisites says so
         for n in self.c:
-            r = n.busctl("GetPrerequisites")
-            rows = [row for row in r.data[0] if row[0] == "pacemaker"]
+            rows = self.pacemaker_rows(n)
             self.assertEqual([(row[1], row[2]) for row in rows], [(n.name, "Passed")], rows)
 
     def test_2_follows_enable_and_disable(self):
@@ -338,7 +342,8 @@ class PacemakerUtilization(unittest.TestCase):
         n3 = self.c.node(3)
         n3.env.write_config("accelnet.json", dict(CONFIG, pacemaker_utilization="off"))
         n3.accelnetd.send_signal(signal.SIGHUP)
-        time.sleep(0.5)
+        # reloaded: GetPrerequisites has no pacemaker row any more
+        wait_until(lambda: not self.pacemaker_rows(n3), FOLLOW, what="node3's pacemaker row gone")
         r = n3.call("EnableVM", "string:p3vm0", "string:Low")
         self.assertEqual(r.rc, 0, r)
         wait_until(lambda: self.free(self.c.node(1))["node3"] == CAPS[2] - 1, FOLLOW, what="node3's free VFs")
@@ -372,10 +377,15 @@ class PacemakerUtilization(unittest.TestCase):
         resource; with "capacity" (free VFs plus those of the VMs running there: 7 running VMs
         hold a VF, a stopped one holds the 8th) it keeps running."""
         n1, n3 = self.c.node(1), self.c.node(3)
-        rsc = ("<primitive id='vm3' class='ocf' provider='pacemaker' type='Dummy'>"
-               "<utilization id='vm3-utilization'><nvpair id='vm3-utilization-accelnet-vfs' name='accelnet-vfs' "
-               "value='1'/></utilization></primitive>")
+        # the README's commands (Pacemaker's own tools; the seed CIB has the property already)
+        r = n1.in_ns("crm_attribute", "--type", "crm_config", "--name", "placement-strategy", "--update", "utilization",
+                     timeout=20)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rsc = "<primitive id='vm3' class='ocf' provider='pacemaker' type='Dummy'/>"
         self.assertEqual(n1.in_ns("cibadmin", "-C", "-o", "resources", "-X", rsc, timeout=20).returncode, 0)
+        r = n1.in_ns("crm_resource", "--resource", "vm3", "--utilization", "--set-parameter", ATTR,
+                     "--parameter-value", "1", timeout=20)
+        self.assertEqual(r.returncode, 0, r.stderr)
         for node in ("node1", "node2"):
             con = f"<rsc_location id='vm3-not-{node}' rsc='vm3' node='{node}' score='-INFINITY'/>"
             self.assertEqual(n1.in_ns("cibadmin", "-C", "-o", "constraints", "-X", con, timeout=20).returncode, 0)
