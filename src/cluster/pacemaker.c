@@ -22,7 +22,7 @@
 extern char **environ;
 
 #define OUTPUT_MAX 4096          /* of a tool's output, what is read */
-#define PATH_DEFAULT "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define PATH_DEFAULT "/usr/sbin:/usr/bin:/sbin:/bin" /* without $PATH (no /usr/local: a packaged daemon names no such path) */
 
 static const char *const pacemaker_state_table[_PACEMAKER_STATE_MAX] = {
         [PACEMAKER_IDLE] = "idle",
