@@ -22,7 +22,8 @@
 extern char **environ;
 
 #define OUTPUT_MAX 4096          /* of a tool's output, what is read */
-#define PATH_DEFAULT "/usr/sbin:/usr/bin:/sbin:/bin" /* without $PATH (no /usr/local: a packaged daemon names no such path) */
+/* without $PATH; no /usr/local (a packaged daemon names no such path) */
+#define PATH_DEFAULT "/usr/sbin:/usr/bin:/sbin:/bin"
 
 static const char *const pacemaker_state_table[_PACEMAKER_STATE_MAX] = {
         [PACEMAKER_IDLE] = "idle",
@@ -241,7 +242,8 @@ static int spawn(Pacemaker *p, Step step, char **argv) {
                 return r;
         }
         (void) sd_event_source_set_child_process_own(p->child, true);
-        (void) sd_event_source_set_description(p->child, step == STEP_NAME ? "pacemaker-crm_node" : "pacemaker-crm_attribute");
+        (void) sd_event_source_set_description(p->child,
+                                               step == STEP_NAME ? "pacemaker-crm_node" : "pacemaker-crm_attribute");
         if (sd_event_add_time_relative(p->event, &p->timeout_timer, CLOCK_MONOTONIC, p->timeout, 0, on_timeout, p) >= 0)
                 (void) sd_event_source_set_description(p->timeout_timer, "pacemaker-timeout");
         p->out_fd = TAKE_FD(out);

@@ -101,13 +101,13 @@ static void on_pacemaker(void *userdata, const PacemakerStatus *st) {
                         log_debug("Pacemaker: %s = %" PRIi64 " on node %s.", PACEMAKER_ATTRIBUTE, st->published,
                                   st->node);
                 note_list_add(&cn->notes, "pacemaker", st->node, PREREQ_PASSED, 0,
-                              "Pacemaker's utilization attribute %s of node %s is %" PRIi64 ": %s.", PACEMAKER_ATTRIBUTE,
-                              st->node, st->published,
-                              capacity ? "this node's free VFs plus those of the VMs running here (pacemaker_utilization "
-                                         "\"capacity\": Pacemaker subtracts the VM resources with utilization "
-                                         "accelnet-vfs=1 that it runs here)"
-                                       : "this node's free VFs (pacemaker_utilization \"free\"; for VM resources "
-                                         "with utilization accelnet-vfs=1 use \"capacity\")");
+                              "Pacemaker's utilization attribute %s of node %s is %" PRIi64 ": %s.",
+                              PACEMAKER_ATTRIBUTE, st->node, st->published,
+                              capacity ? "this node's free VFs plus those of the VMs running here "
+                                         "(pacemaker_utilization \"capacity\": Pacemaker subtracts the VM "
+                                         "resources with utilization accelnet-vfs=1 that it runs here)"
+                                       : "this node's free VFs (pacemaker_utilization \"free\"; for VM "
+                                         "resources with utilization accelnet-vfs=1 use \"capacity\")");
                 break;
         case PACEMAKER_FAILED:
                 if (changed)
