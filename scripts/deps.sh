@@ -7,6 +7,7 @@ ACCELNET_PACKAGES=(
   build-essential cmake pkg-config
   libsystemd-dev libvirt-dev libnl-3-dev libnl-route-3-dev libpci-dev libjansson-dev libxml2-dev pci.ids
   libcpg-dev libvotequorum-dev libcmap-dev libcorosync-common-dev corosync
+  pacemaker pacemaker-cli-utils
   dbus libvirt-clients libvirt-daemon systemd python3 iproute2 util-linux
   lintian rpm rpm2cpio cpio bash-completion dpkg-dev file
   clang libclang-rt-14-dev llvm

@@ -335,6 +335,25 @@ static int method_list_nodes(sd_bus_message *msg, void *userdata, sd_bus_error *
         return bus_reply_array(msg, "(ussbuuus)", fill_nodes, ((BusApi *) userdata)->manager);
 }
 
+static int fill_node_capacity(sd_bus_message *reply, void *userdata) {
+        Manager *m = userdata;
+        CapacityRow *rows = NULL;
+        size_t n = 0;
+        BusText t = {};
+
+        int r = cluster_node_capacity_rows(m->cluster, &rows, &n);
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = sd_bus_message_append(reply, "(usuuuu)", rows[i].id, bus_text(&t, rows[i].name), rows[i].free,
+                                          rows[i].tier[TIER_HIGH], rows[i].tier[TIER_MEDIUM], rows[i].tier[TIER_LOW]);
+        capacity_rows_free(rows, n);
+        bus_text_done(&t);
+        return r;
+}
+
+static int method_list_node_capacity(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return bus_reply_array(msg, "(usuuuu)", fill_node_capacity, ((BusApi *) userdata)->manager);
+}
+
 #define PROP(name, sig) SD_BUS_PROPERTY(name, sig, property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE)
 
 const sd_bus_vtable bus_manager_vtable[] = {
@@ -374,6 +393,8 @@ const sd_bus_vtable bus_manager_vtable[] = {
                                 method_list_cluster_vms, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListNodes", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ussbuuus)", nodes), method_list_nodes,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListNodeCapacity", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(usuuuu)", nodes),
+                                method_list_node_capacity, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListAdapters", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ssssuuu)", adapters),
                                 method_list_adapters, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListIntents", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sasas)", intents),

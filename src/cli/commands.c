@@ -368,6 +368,20 @@ int verb_cluster_nodes(const CliContext *ctx) {
         NodeRow *nodes = c.nodes;
         size_t n_nodes = c.n_nodes;
 
+        /* each node's free VFs, from a daemon that has ListNodeCapacity */
+        _cleanup_bus_message_ sd_bus_message *cap_reply = NULL;
+        r = call_read_optional(ctx, "ListNodeCapacity", &cap_reply);
+        if (r != CLI_EXIT_SUCCESS)
+                return r;
+        if (cap_reply) {
+                _cleanup_free_ NodeCapacityRow *cap = NULL;
+                size_t n_cap = 0;
+                r = node_capacity_rows_read(cap_reply, &cap, &n_cap);
+                if (r < 0)
+                        return print_parse_error(ctx, "ListNodeCapacity", r);
+                node_rows_add_capacity(nodes, n_nodes, cap, n_cap);
+        }
+
         if (ctx->args->json) {
                 _cleanup_json_ json_t *j = node_rows_to_json(nodes, n_nodes);
                 return emit_json(ctx, j);

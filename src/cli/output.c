@@ -96,6 +96,12 @@ json_t *node_rows_to_json(const NodeRow *rows, size_t n) {
                     set_uint(o, "usable_vfs", rows[i].usable_vfs) < 0 ||
                     set_uint(o, "assigned_vfs", rows[i].assigned_vfs) < 0 || set_string(o, "note", rows[i].note) < 0)
                         return NULL;
+                if (rows[i].has_free &&
+                    (set_uint(o, "free_vfs", rows[i].free_vfs) < 0 ||
+                     set_uint(o, "free_vfs_high", rows[i].free_high) < 0 ||
+                     set_uint(o, "free_vfs_medium", rows[i].free_medium) < 0 ||
+                     set_uint(o, "free_vfs_low", rows[i].free_low) < 0))
+                        return NULL;
         }
         return TAKE_PTR(a);
 }

@@ -30,7 +30,8 @@ json_t *adapter_rows_to_json(const AdapterRow *rows, size_t n);
  * node (from ListClusterVMs) have "node" too. */
 json_t *vm_rows_to_json(const VmRow *rows, size_t n, VmFilter filter);
 /* [{"node_id","name","state","hyperthreading","capacity_vfs","usable_vfs","assigned_vfs",
- * "note"}] */
+ * "note"}], with "free_vfs","free_vfs_high","free_vfs_medium","free_vfs_low" on a row that has
+ * them (ListNodeCapacity) */
 json_t *node_rows_to_json(const NodeRow *rows, size_t n);
 /* {"cluster_name","quorate","cluster_nodes","enabled","intent_name",
  * "node_reserve_percentage","reserve_nodes","capacity_vfs","usable_vfs","assigned_vfs"} */

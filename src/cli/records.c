@@ -98,6 +98,20 @@ bool node_row_is_member(const NodeRow *row) {
         return row->state && strcasecmp(row->state, ACCELNET_NODE_STATE_MEMBER) == 0;
 }
 
+void node_rows_add_capacity(NodeRow *rows, size_t n, const NodeCapacityRow *cap, size_t n_cap) {
+        for (size_t i = 0; i < n; i++)
+                for (size_t k = 0; k < n_cap; k++) {
+                        if (cap[k].id != rows[i].id)
+                                continue;
+                        rows[i].has_free = true;
+                        rows[i].free_vfs = cap[k].free_vfs;
+                        rows[i].free_high = cap[k].free_high;
+                        rows[i].free_medium = cap[k].free_medium;
+                        rows[i].free_low = cap[k].free_low;
+                        break;
+                }
+}
+
 void cluster_summary_build(const Property *props, size_t n, const NodeRow *nodes, size_t n_nodes,
                            ClusterSummary *ret) {
         ClusterSummary s = {

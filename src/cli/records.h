@@ -30,14 +30,24 @@ typedef struct VmRow {
         const char *node;
 } VmRow;
 
-/* ListNodes: a(ussbuuus) */
+/* ListNodes: a(ussbuuus); with the node's free VFs from ListNodeCapacity when the daemon has
+ * it (has_free). */
 typedef struct NodeRow {
         uint32_t id;
         const char *name, *state; /* state: ACCELNET_NODE_STATE_MEMBER or _LOST */
         int hyperthreading;       /* a D-Bus boolean: 0 or 1 */
         uint32_t capacity_vfs, usable_vfs, assigned_vfs;
         const char *note;
+        bool has_free;
+        uint32_t free_vfs, free_high, free_medium, free_low;
 } NodeRow;
+
+/* ListNodeCapacity: a(usuuuu) */
+typedef struct NodeCapacityRow {
+        uint32_t id;
+        const char *name;
+        uint32_t free_vfs, free_high, free_medium, free_low;
+} NodeCapacityRow;
 
 /* ListIntents: a(sasas) */
 typedef struct IntentRow {
@@ -111,6 +121,9 @@ void cluster_summary_build(const Property *props, size_t n, const NodeRow *nodes
  * node id 0, the host name given, a member, and the node's properties. Borrows hostname. */
 NodeRow node_row_from_properties(const Property *props, size_t n, const char *hostname);
 bool node_row_is_member(const NodeRow *row);
+/* Gives each node row the free VFs of the capacity row with its node id (has_free); rows
+ * without one keep has_free false. */
+void node_rows_add_capacity(NodeRow *rows, size_t n, const NodeCapacityRow *cap, size_t n_cap);
 
 /* Whether a ListVMs row passes vm list's --enabled/--disabled (state compared
  * case-insensitively with "enabled"/"disabled"). */

@@ -128,25 +128,45 @@ int vm_rows_render(const VmRow *rows, size_t n, VmFilter filter, bool show_node,
         return finish_listed(t, o, table_n_rows(t), "VM", "VMs", ret);
 }
 
+/* n as a table cell, "" (shown "-") when not known */
+static const char *cell_u32(char buf[static 16], bool known, uint32_t n) {
+        if (!known)
+                return "";
+        snprintf(buf, 16, "%" PRIu32, n);
+        return buf;
+}
+
 int node_rows_render(const NodeRow *rows, size_t n, const RenderOptions *o, char **ret) {
-        static const char *const headers[] = { "ID", "NAME", "STATE", "HT", "CAPACITY", "USABLE", "ASSIGNED" };
-        _cleanup_(table_freep) Table *t = table_new_with(o, ELEMENTSOF(headers), headers);
+        /* FREE HIGH MED LOW (ListNodeCapacity) when the daemon has them */
+        static const char *const headers[] = { "ID",       "NAME", "STATE", "HT",  "CAPACITY", "USABLE",
+                                               "ASSIGNED", "FREE", "HIGH",  "MED", "LOW" };
+        bool with_free = false;
+        for (size_t i = 0; i < n; i++)
+                with_free = with_free || rows[i].has_free;
+        size_t columns = with_free ? ELEMENTSOF(headers) : 7;
+        _cleanup_(table_freep) Table *t = table_new_with(o, columns, headers);
         size_t members = 0;
         int r;
 
         if (!t)
                 return -ENOMEM;
         (void) table_set_align(t, 0, TABLE_ALIGN_RIGHT);
-        for (size_t c = 4; c < 7; c++)
+        for (size_t c = 4; c < columns; c++)
                 (void) table_set_align(t, c, TABLE_ALIGN_RIGHT);
         for (size_t i = 0; i < n; i++) {
-                char id[16], capacity[16], usable[16], assigned[16];
-                snprintf(id, sizeof id, "%" PRIu32, rows[i].id);
-                snprintf(capacity, sizeof capacity, "%" PRIu32, rows[i].capacity_vfs);
-                snprintf(usable, sizeof usable, "%" PRIu32, rows[i].usable_vfs);
-                snprintf(assigned, sizeof assigned, "%" PRIu32, rows[i].assigned_vfs);
-                const char *cells[] = { id,       rows[i].name, rows[i].state, rows[i].hyperthreading ? "yes" : "no",
-                                        capacity, usable,       assigned };
+                char id[16], capacity[16], usable[16], assigned[16], free_[16], high[16], medium[16], low[16];
+                bool f = rows[i].has_free;
+                const char *cells[] = { cell_u32(id, true, rows[i].id),
+                                        rows[i].name,
+                                        rows[i].state,
+                                        rows[i].hyperthreading ? "yes" : "no",
+                                        cell_u32(capacity, true, rows[i].capacity_vfs),
+                                        cell_u32(usable, true, rows[i].usable_vfs),
+                                        cell_u32(assigned, true, rows[i].assigned_vfs),
+                                        cell_u32(free_, f, rows[i].free_vfs),
+                                        cell_u32(high, f, rows[i].free_high),
+                                        cell_u32(medium, f, rows[i].free_medium),
+                                        cell_u32(low, f, rows[i].free_low) };
                 r = table_add_row(t, cells);
                 if (r < 0)
                         return r;

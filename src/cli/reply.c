@@ -55,6 +55,11 @@ int node_rows_read(sd_bus_message *m, NodeRow **ret, size_t *ret_n) {
                                  &_x->note);
 }
 
+int node_capacity_rows_read(sd_bus_message *m, NodeCapacityRow **ret, size_t *ret_n) {
+        return READ_STRUCT_ARRAY(m, "usuuuu", NodeCapacityRow, ret, ret_n, &_x->id, &_x->name, &_x->free_vfs,
+                                 &_x->free_high, &_x->free_medium, &_x->free_low);
+}
+
 int vm_results_read(sd_bus_message *m, VmResult **ret, size_t *ret_n) {
         return READ_STRUCT_ARRAY(m, "ss", VmResult, ret, ret_n, &_x->vm, &_x->error);
 }

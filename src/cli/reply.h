@@ -16,6 +16,7 @@ int vm_rows_read(sd_bus_message *m, VmRow **ret, size_t *ret_n);
 /* ListClusterVMs: the same rows with their node. */
 int cluster_vm_rows_read(sd_bus_message *m, VmRow **ret, size_t *ret_n);
 int node_rows_read(sd_bus_message *m, NodeRow **ret, size_t *ret_n);
+int node_capacity_rows_read(sd_bus_message *m, NodeCapacityRow **ret, size_t *ret_n);
 int intent_rows_read(sd_bus_message *m, IntentRow **ret, size_t *ret_n);
 int vm_results_read(sd_bus_message *m, VmResult **ret, size_t *ret_n);
 int properties_read(sd_bus_message *m, Property **ret, size_t *ret_n);

@@ -86,7 +86,9 @@ static bool facts_equal_str(const char *a, const char *b) {
 }
 
 static bool node_facts_equal(const NodeFacts *a, const NodeFacts *b) {
-        if (a->ht != b->ht || a->capacity != b->capacity || a->claim_seq != b->claim_seq || a->n_vms != b->n_vms ||
+        if (a->ht != b->ht || a->capacity != b->capacity || a->free != b->free ||
+            memcmp(a->free_tier, b->free_tier, sizeof a->free_tier) != 0 || a->claim_seq != b->claim_seq ||
+            a->n_vms != b->n_vms ||
             !facts_equal_str(a->name, b->name) || !facts_equal_str(a->kernel, b->kernel) ||
             !facts_equal_str(a->libvirt, b->libvirt) || !facts_equal_str(a->tiers, b->tiers) ||
             !facts_equal_str(a->note, b->note))
@@ -176,6 +178,15 @@ bool cluster_view_set_own_facts(ClusterView *v, NodeFacts *f) {
         return changed;
 }
 
+/* The facts that count for node n: delivered ones, or ours before anything was delivered. */
+static const NodeFacts *node_counted_facts(const ClusterView *v, const ViewNode *n) {
+        if (n->has_facts)
+                return &n->facts;
+        if (n->id == v->self && v->has_own)
+                return &v->own;
+        return NULL;
+}
+
 void cluster_view_counts(const ClusterView *v, ClusterCounts *ret) {
         _cleanup_free_ unsigned *caps = calloc(v->n_nodes ? v->n_nodes : 1, sizeof(unsigned));
         size_t n = 0;
@@ -183,9 +194,7 @@ void cluster_view_counts(const ClusterView *v, ClusterCounts *ret) {
 
         for (size_t i = 0; i < v->n_nodes; i++) {
                 const ViewNode *node = &v->nodes[i];
-                const NodeFacts *f = node->has_facts ? &node->facts : NULL;
-                if (!f && node->id == v->self && v->has_own)
-                        f = &v->own; /* nothing delivered yet: corosync is away */
+                const NodeFacts *f = node_counted_facts(v, node); /* ours: corosync may be away */
                 if (!node->member || !f || !caps)
                         continue;
                 caps[n++] = f->capacity;
@@ -199,6 +208,22 @@ void cluster_view_counts(const ClusterView *v, ClusterCounts *ret) {
         }
         *ret = (ClusterCounts){ .n = (unsigned) n, .capacity = capacity, .assigned = assigned };
         ret->usable = v->usable_fn ? v->usable_fn(caps, n, v->settings.reserve, &ret->k) : capacity;
+}
+
+void cluster_view_node_free(const ClusterView *v, const ViewNode *n, NodeFree *ret) {
+        /* our own numbers as they are now (the others' as delivered): no decision rests on
+         * them, and this node is the one they describe */
+        const NodeFacts *f = n->id == v->self && v->has_own ? &v->own : node_counted_facts(v, n);
+        ClusterCounts c;
+
+        *ret = (NodeFree){};
+        if (!n->member || !f)
+                return;
+        cluster_view_counts(v, &c);
+        unsigned room = c.capacity > c.assigned ? c.capacity - c.assigned : 0;
+        ret->free = f->free < room ? f->free : room;
+        for (Tier k = 0; k < _TIER_MAX; k++)
+                ret->tier[k] = f->free_tier[k] < ret->free ? f->free_tier[k] : ret->free;
 }
 
 /* ---- messages out ----------------------------------------------------------------------- */
@@ -232,9 +257,11 @@ static json_t *facts_to_json(const NodeFacts *f) {
                         return NULL;
                 }
         }
-        return json_pack("{s:s, s:i, s:s, s:s, s:s, s:i, s:s, s:I, s:o}", "name", strempty(f->name), "ht", f->ht,
-                         "kernel", strempty(f->kernel), "libvirt", strempty(f->libvirt), "tiers", strempty(f->tiers),
-                         "capacity", (json_int_t) f->capacity, "note", strempty(f->note), "claim_seq",
+        return json_pack("{s:s, s:i, s:s, s:s, s:s, s:i, s:I, s:[III], s:s, s:I, s:o}", "name", strempty(f->name), "ht",
+                         f->ht, "kernel", strempty(f->kernel), "libvirt", strempty(f->libvirt), "tiers",
+                         strempty(f->tiers), "capacity", (json_int_t) f->capacity, "free", (json_int_t) f->free,
+                         "free_tiers", (json_int_t) f->free_tier[TIER_LOW], (json_int_t) f->free_tier[TIER_MEDIUM],
+                         (json_int_t) f->free_tier[TIER_HIGH], "note", strempty(f->note), "claim_seq",
                          (json_int_t) f->claim_seq, "vms", vms);
 }
 
@@ -376,6 +403,24 @@ int cluster_settings_parse(const char *text, size_t size, ClusterSettings *ret) 
         return j ? settings_from_json(j, ret) : -EBADMSG;
 }
 
+static int free_from_json(json_t *o, NodeFacts *f) {
+        json_t *tiers = json_object_get(o, "free_tiers");
+        uint64_t n;
+
+        if (!json_object_get(o, "free") && !tiers)
+                return 0;
+        if (json_uint(o, "free", UINT32_MAX, &n) < 0 || !json_is_array(tiers) || json_array_size(tiers) != _TIER_MAX)
+                return -EBADMSG;
+        f->free = (unsigned) n;
+        for (Tier k = 0; k < _TIER_MAX; k++) {
+                json_t *t = json_array_get(tiers, (size_t) k);
+                if (!json_is_integer(t) || json_integer_value(t) < 0 || json_integer_value(t) > UINT32_MAX)
+                        return -EBADMSG;
+                f->free_tier[k] = (unsigned) json_integer_value(t);
+        }
+        return 0;
+}
+
 static int facts_from_json(json_t *o, NodeFacts *ret) {
         _cleanup_(node_facts_done) NodeFacts f = { .ht = -1 };
         json_t *vms = json_object_get(o, "vms"), *ht = json_object_get(o, "ht");
@@ -387,6 +432,10 @@ static int facts_from_json(json_t *o, NodeFacts *ret) {
                 return -EBADMSG;
         f.ht = json_integer_value(ht) > 0 ? 1 : json_integer_value(ht) == 0 ? 0 : -1;
         f.capacity = (unsigned) cap;
+        /* free and free_tiers came with ListNodeCapacity: a node older than that has neither
+         * (0 free there, as far as we know) */
+        if ((r = free_from_json(o, &f)) < 0)
+                return r;
         f.claim_seq = seq;
         if ((r = dup_str(o, "name", &f.name)) < 0 || (r = dup_str(o, "kernel", &f.kernel)) < 0 ||
             (r = dup_str(o, "libvirt", &f.libvirt)) < 0 || (r = dup_str(o, "tiers", &f.tiers)) < 0 ||

@@ -24,6 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "shared/tier.h"
+
 /* U for member capacities (the policy's reserve_usable, given by the daemon: decisions live
  * in src/policy). */
 typedef unsigned (*ClusterUsableFn)(const unsigned *caps, size_t n, unsigned reserve, unsigned *ret_k);
@@ -54,6 +56,8 @@ typedef struct NodeFacts {
         int ht;                  /* 1, 0, -1 unknown */
         char *kernel, *libvirt, *tiers; /* versions; a digest of the tier table */
         unsigned capacity;       /* VFs of its usable intent adapters */
+        unsigned free;           /* VFs a VM arriving there could get now (policy's admission_free_vfs) */
+        unsigned free_tier[_TIER_MAX]; /* of those, on adapters that can serve each tier (Tier order) */
         char *note;              /* what it could not do, "" when nothing */
         uint64_t claim_seq;      /* its claims up to this one are reflected in vms */
         ClusterVm *vms;          /* every domain, sorted by name */
@@ -127,6 +131,15 @@ typedef struct ClusterCounts {
         unsigned n, k, capacity, usable, assigned;
 } ClusterCounts;
 void cluster_view_counts(const ClusterView *v, ClusterCounts *ret);
+
+/* A node's free VFs as ListNodeCapacity gives them: what it announced (ours: as last set),
+ * bounded by the cluster's room for arrivals (total capacity less assigned over the members:
+ * arrivals may use the reserve); 0 for a node out of the membership or without facts. */
+typedef struct NodeFree {
+        unsigned free;
+        unsigned tier[_TIER_MAX];  /* each <= free */
+} NodeFree;
+void cluster_view_node_free(const ClusterView *v, const ViewNode *n, NodeFree *ret);
 
 /* Messages to multicast (malloc'd text, JSON). */
 int cluster_msg_facts(const ClusterView *v, char **ret);

@@ -154,6 +154,9 @@ static int run(int argc, char **argv) {
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
         sigaddset(&mask, SIGHUP);
+        /* Pacemaker's tools run as children watched by the loop (sd_event_add_child): SIGCHLD
+         * is blocked here, before any worker thread exists, so in every thread */
+        sigaddset(&mask, SIGCHLD);
         sigprocmask(SIG_BLOCK, &mask, NULL);
         (void) sd_event_add_signal(m->event, NULL, SIGTERM, on_signal_exit, m);
         (void) sd_event_add_signal(m->event, NULL, SIGINT, on_signal_exit, m);

@@ -7,6 +7,7 @@
 
 #include "cluster-node.h"
 #include "cluster/cluster.h"
+#include "cluster/pacemaker.h"
 #include "operation.h"
 #include "policy/admission.h"
 #include "policy/tier.h"
@@ -154,7 +155,14 @@ static int build_facts(ClusterNode *cn, NodeFacts *f) {
         f->note = strdup(strempty(cn->apply_error));
         if (!f->name || !f->kernel || !f->libvirt || !f->tiers || !f->note)
                 return -ENOMEM;
-        int r = manager_sorted_vms(m, &v, &n);
+        FreeVfs fv;
+        int r = manager_free_vfs(m, &fv);
+        if (r < 0)
+                return r;
+        f->free = fv.free;
+        for (Tier k = 0; k < _TIER_MAX; k++)
+                f->free_tier[k] = fv.tier[k];
+        r = manager_sorted_vms(m, &v, &n);
         if (r < 0)
                 return r;
         if (n > 0 && !(f->vms = calloc(n, sizeof(ClusterVm))))
@@ -192,12 +200,16 @@ static void announce_facts(ClusterNode *cn) {
                 log_oom();
                 return;
         }
-        if (cluster_view_set_own_facts(cn->view, &f) && cn->connected && cn->view->synced) {
+        if (!cluster_view_set_own_facts(cn->view, &f))
+                return;
+        if (cn->connected && cn->view->synced) {
                 char *text = NULL;
                 if (cluster_msg_facts(cn->view, &text) >= 0)
                         send_text(cn, text, "facts");
                 (void) sd_event_now(cn->manager->event, CLOCK_MONOTONIC, &cn->facts_sent_usec);
         }
+        /* our free VFs may have changed (the facts timer runs outside the post handler) */
+        cluster_pacemaker_update(cn);
 }
 
 static int on_facts_timer(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -618,7 +630,10 @@ int cluster_node_new(Manager *m, ClusterNode **ret) {
         cn->settings_path = path_join(m->state_dir, "cluster.json");
         ClusterCallbacks cb = { on_connection, on_membership, on_message, on_quorum, cn };
         int r = cn->settings_path ? cluster_new(m->event, &cb, &cn->cluster) : -ENOMEM;
+        if (r >= 0)
+                r = cluster_pacemaker_new(cn);
         if (r < 0) {
+                cluster_free(cn->cluster);
                 free(cn->settings_path);
                 free(cn);
                 return r;
@@ -637,6 +652,7 @@ ClusterNode *cluster_node_free(ClusterNode *cn) {
                 pending_free(p);
         }
         sd_event_source_disable_unref(cn->facts_timer);
+        pacemaker_free(cn->pacemaker);
         cluster_free(cn->cluster);
         cluster_view_free(cn->view);
         note_list_clear(&cn->notes, NULL);
@@ -803,6 +819,12 @@ void cluster_node_post(ClusterNode *cn) {
         }
         if (cn->facts_wanted)
                 announce_facts_soon(cn);
+        cluster_pacemaker_update(cn);
+}
+
+char *cluster_node_view_name(const ClusterNode *cn, const ViewNode *node) {
+        const NodeFacts *f = node->has_facts ? &node->facts : NULL;
+        return f && !isempty(f->name) ? strdup(f->name) : cluster_node_name(cn->cluster, node->id);
 }
 
 int cluster_node_rows(ClusterNode *cn, NodeRow **ret, size_t *ret_n) {
@@ -844,7 +866,7 @@ int cluster_node_rows(ClusterNode *cn, NodeRow **ret, size_t *ret_n) {
                                 .capacity = f ? f->capacity : 0, .assigned = node->member ? assigned : 0 };
                 if (node->member && c.capacity > 0 && f)
                         r->usable = (unsigned) ((uint64_t) c.usable * f->capacity / c.capacity);
-                r->name = f && !isempty(f->name) ? strdup(f->name) : cluster_node_name(cn->cluster, node->id);
+                r->name = cluster_node_view_name(cn, node);
                 if (!node->member)
                         r->note = strdup("lost: not counted in the usable or assigned VFs");
                 else

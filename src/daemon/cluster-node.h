@@ -23,6 +23,7 @@
 
 typedef struct Cluster Cluster;
 typedef struct ClusterPending ClusterPending;
+typedef struct Pacemaker Pacemaker;
 
 typedef struct ClusterNode {
         Manager *manager;
@@ -40,6 +41,8 @@ typedef struct ClusterNode {
         sd_event_source *facts_timer;
         bool serving_request;       /* a method forwarded to us runs: never forwarded again */
         NoteList notes;             /* GetPrerequisites' cluster rows */
+        Pacemaker *pacemaker;       /* this node's free VFs as Pacemaker's utilization attribute */
+        int pacemaker_told;         /* the PacemakerState last logged, -1 none */
         char *settings_path;        /* STATE/cluster.json */
 } ClusterNode;
 
@@ -92,9 +95,33 @@ typedef struct NodeRow {
 } NodeRow;
 int cluster_node_rows(ClusterNode *cn, NodeRow **ret, size_t *ret_n);
 void node_rows_free(NodeRow *rows, size_t n);
+/* This node's VFs as Pacemaker's utilization attribute (cluster-capacity.c): set up with the
+ * ClusterNode; cluster_pacemaker_update (the post handler, and when our facts change) keeps it
+ * equal to the free column of this node's ListNodeCapacity row plus the VFs of the VMs running
+ * here (pacemaker_utilization "capacity", the default), or the free column ("free"), in
+ * cluster mode. */
+int cluster_pacemaker_new(ClusterNode *cn);
+void cluster_pacemaker_update(ClusterNode *cn);
+
+/* ListNodeCapacity rows (cluster-capacity.c), as ListNodes' (node id, name): the VFs a VM arriving on the node
+ * could get now, and of those the ones on adapters that can serve each tier (Tier order).
+ * Each node announces its own numbers in its facts (bounded here by the cluster's room for
+ * arrivals); a node out of the membership has 0. Without corosync one row, node id 0. */
+typedef struct CapacityRow {
+        uint32_t id;
+        char *name;
+        unsigned free;
+        unsigned tier[_TIER_MAX];
+} CapacityRow;
+int cluster_node_capacity_rows(ClusterNode *cn, CapacityRow **ret, size_t *ret_n);
+void capacity_rows_free(CapacityRow *rows, size_t n);
+/* The free column of this node's row (what Pacemaker's accelnet-vfs follows). */
+int cluster_node_own_free(ClusterNode *cn, unsigned *ret);
 /* Every VM of the other nodes (their facts), for ListVMs / ListClusterVMs: the members', and
  * those of a node out of the membership that no member has, noted "lost with node N". */
 typedef void (*RemoteVmVisitor)(const char *node, const ClusterVm *vm, void *userdata);
 void cluster_node_foreach_remote_vm(ClusterNode *cn, RemoteVmVisitor f, void *userdata);
+/* A node's name as the rows show it: from its facts, else from cmap. Newly allocated. */
+char *cluster_node_view_name(const ClusterNode *cn, const ViewNode *node);
 /* This node's name in the cluster (cmap), or the host name. Newly allocated. */
 char *cluster_node_own_name(const ClusterNode *cn);

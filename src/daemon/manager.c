@@ -183,6 +183,22 @@ void manager_counts(const Manager *m, unsigned *ret_capacity, unsigned *ret_usab
         *ret_assigned = manager_assigned_vfs(m);
 }
 
+int manager_free_vfs(const Manager *m, FreeVfs *ret) {
+        _cleanup_free_ VfCandidate *c = NULL;
+        _cleanup_free_ unsigned *load = NULL;
+        size_t n = 0;
+
+        *ret = (FreeVfs){};
+        if (!m->enabled || !m->config)
+                return 0;
+        int r = manager_vf_candidates(m, &c, &load, &n);
+        if (r < 0)
+                return r;
+        admission_free_vfs(&m->config->settings.tiers, c, n, manager_capacity_vfs(m), manager_assigned_vfs(m),
+                           m->config->settings.max_vms, ret);
+        return 0;
+}
+
 unsigned manager_assigned_vfs(const Manager *m) {
         unsigned n = 0;
         Vm *vm;

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <systemd/sd-event.h>
 
+#include "policy/admission.h"
 #include "policy/config.h"
 #include "policy/prereq.h"
 #include "policy/state.h"
@@ -210,6 +211,9 @@ unsigned manager_assigned_vfs(const Manager *m);
 /* The published counts: over the cluster in cluster mode (U with the reserve in nodes),
  * else this host's. */
 void manager_counts(const Manager *m, unsigned *ret_capacity, unsigned *ret_usable, unsigned *ret_assigned);
+/* What a VM arriving on this host could get here now, in all and per tier (policy's
+ * admission_free_vfs over this host's VFs): 0 while management is off. */
+int manager_free_vfs(const Manager *m, FreeVfs *ret);
 bool manager_hyperthreading(const Manager *m);
 const char *manager_version(void);
 

@@ -172,6 +172,40 @@ bool vf_slot_free(const VfSlot *s) {
         return !s->owner && !s->held_for && !s->stray;
 }
 
+int manager_vf_candidates(const Manager *m, VfCandidate **ret_c, unsigned **ret_load, size_t *ret_n) {
+        size_t n = 0, k = 0;
+        for (size_t i = 0; i < m->n_pfs; i++)
+                if (pf_usable(m->pfs[i]))
+                        n += m->pfs[i]->n_slots;
+        _cleanup_free_ VfCandidate *c = calloc(n ? n : 1, sizeof(VfCandidate));
+        _cleanup_free_ unsigned *load = calloc(n ? n : 1, sizeof(unsigned));
+        if (!c || !load)
+                return -ENOMEM;
+        for (size_t i = 0; i < m->n_pfs; i++) {
+                const Pf *pf = m->pfs[i];
+                if (!pf_usable(pf))
+                        continue;
+                unsigned pf_load = 0;
+                for (size_t s = 0; s < pf->n_slots; s++)
+                        if (pf->slots[s].owner)
+                                pf_load++;
+                for (size_t s = 0; s < pf->n_slots; s++) {
+                        const VfSlot *slot = &pf->slots[s];
+                        c[k] = (VfCandidate){ .index = slot->index, .numa_node = pf->numa_node, .free = vf_slot_free(slot),
+                                              /* igb cannot set a minimum rate (EINVAL), as measured */
+                                              .min_rate_ok = !streq_ptr(pf->driver, "igb"), .max_rate_ok = true,
+                                              .link_speed_mbps = pf->link_speed_mbps };
+                        snprintf(c[k].vf, sizeof c[k].vf, "%s", slot->address);
+                        snprintf(c[k].pf, sizeof c[k].pf, "%s", pf->address);
+                        load[k++] = pf_load;
+                }
+        }
+        *ret_c = TAKE_PTR(c);
+        *ret_load = TAKE_PTR(load);
+        *ret_n = k;
+        return 0;
+}
+
 char *pf_describe_holders(const Pf *pf) {
         StrBuf b = {};
         for (size_t i = 0; i < pf->n_slots; i++) {

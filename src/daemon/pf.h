@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "manager.h"
+#include "policy/admission.h"
 #include "shared/pciaddr.h"
 
 struct VfSlot {
@@ -68,6 +69,9 @@ void manager_link_slots(Manager *m);
 bool pf_usable(const Pf *pf);
 /* A VF that may be handed out. */
 bool vf_slot_free(const VfSlot *s);
+/* Every VF of the usable PFs as an admission candidate (free or not), with the load of its
+ * PF (parallel arrays, owned). */
+int manager_vf_candidates(const Manager *m, VfCandidate **ret_c, unsigned **ret_load, size_t *ret_n);
 /* Who holds VFs of the Pf (our VMs, strays); "" when none. Owned. */
 char *pf_describe_holders(const Pf *pf);
 

@@ -40,6 +40,29 @@ void admission_tier_rates(const TierSpec *spec, uint32_t link, uint32_t *ret_min
         *ret_max = max;
 }
 
+static unsigned umin(unsigned a, unsigned b) {
+        return a < b ? a : b;
+}
+
+void admission_free_vfs(const TierTable *t, const VfCandidate *c, size_t n, unsigned capacity, unsigned assigned,
+                        unsigned max_vms, FreeVfs *ret) {
+        unsigned room = capacity > assigned ? capacity - assigned : 0;
+        if (max_vms > 0)
+                room = umin(room, max_vms > assigned ? max_vms - assigned : 0);
+        *ret = (FreeVfs){};
+        for (size_t i = 0; i < n; i++) {
+                if (!c[i].free)
+                        continue;
+                ret->free++;
+                for (Tier k = 0; k < _TIER_MAX; k++)
+                        if (admission_rates_ok(&t->tiers[k], &c[i]))
+                                ret->tier[k]++;
+        }
+        ret->free = umin(ret->free, room);
+        for (Tier k = 0; k < _TIER_MAX; k++)
+                ret->tier[k] = umin(ret->tier[k], ret->free);
+}
+
 static int cmp_candidate(const VfCandidate *a, unsigned la, const VfCandidate *b, unsigned lb) {
         if (la != lb)
                 return la < lb ? -1 : 1;

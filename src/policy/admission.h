@@ -71,6 +71,20 @@ bool admission_rates_ok(const TierSpec *spec, const VfCandidate *c);
  * cap (some drivers refuse a rate above the link speed). */
 void admission_tier_rates(const TierSpec *spec, uint32_t link_speed_mbps, uint32_t *ret_min, uint32_t *ret_max);
 
+/* What a VM arriving on a host could get there now (ListNodeCapacity, Pacemaker's
+ * accelnet-vfs): the free VFs of the intent's usable adapters, bounded as an arrival's
+ * admission bounds them (the node reserve may be used: the limit is the capacity, and
+ * max_vms); and, per tier, those of them on a PF that can serve the tier (its required
+ * rates: admission_rates_ok). NUMA locality is not counted: it depends on where the VM
+ * runs. */
+typedef struct FreeVfs {
+        unsigned free;
+        unsigned tier[_TIER_MAX]; /* each <= free */
+} FreeVfs;
+
+void admission_free_vfs(const TierTable *t, const VfCandidate *c, size_t n, unsigned capacity, unsigned assigned,
+                        unsigned max_vms, FreeVfs *ret);
+
 /* libvirt domain names as accepted over the bus: 1-256 bytes, printable, no '/'. */
 bool vm_name_valid(const char *name);
 

@@ -11,9 +11,18 @@
 #include "shared/fileio.h"
 #include "shared/hostfacts.h"
 #include "shared/macro.h"
+#include "shared/string-table.h"
 
 #define CONFIG_SETTINGS_FILE "accelnet.json"
 #define CONFIG_INTENTS_DIR "intents.d"
+
+static const char *const pacemaker_utilization_table[_PACEMAKER_UTILIZATION_MAX] = {
+        [PACEMAKER_UTILIZATION_OFF] = "off",
+        [PACEMAKER_UTILIZATION_FREE] = "free",
+        [PACEMAKER_UTILIZATION_CAPACITY] = "capacity",
+};
+
+DEFINE_STRING_TABLE_LOOKUP(pacemaker_utilization, PacemakerUtilization);
 
 void settings_defaults(Settings *s) {
         *s = (Settings){
@@ -24,6 +33,7 @@ void settings_defaults(Settings *s) {
                 .max_vms = 4096,
                 .vf_autoprobe = false,
                 .migration_requires_vf = false,
+                .pacemaker_utilization = PACEMAKER_UTILIZATION_CAPACITY,
         };
         tier_table_defaults(&s->tiers);
 }
@@ -152,7 +162,7 @@ static int parse_tiers(json_t *o, TierTable *table, char **reason) {
 int settings_parse(json_t *j, Settings *ret, char **reason) {
         static const char *const keys[] = {
                 "node_reserve_default", "kernel_min", "libvirt_min", "max_concurrent_operations",
-                "max_vms", "vf_drivers_autoprobe", "migration_requires_vf", "tiers", NULL,
+                "max_vms", "vf_drivers_autoprobe", "migration_requires_vf", "pacemaker_utilization", "tiers", NULL,
         };
         Settings s;
         uint64_t u;
@@ -201,6 +211,14 @@ int settings_parse(json_t *j, Settings *ret, char **reason) {
                 r = jcheck_bool(v, "migration_requires_vf", &s.migration_requires_vf, reason);
                 if (r < 0)
                         return r;
+        }
+        if ((v = json_object_get(j, "pacemaker_utilization"))) {
+                PacemakerUtilization pu = json_is_string(v) ? pacemaker_utilization_from_string(json_string_value(v))
+                                                            : _PACEMAKER_UTILIZATION_INVALID;
+                if (pu < 0)
+                        return jcheck_problem(reason, "pacemaker_utilization",
+                                              "must be \"free\", \"capacity\" or \"off\"");
+                s.pacemaker_utilization = pu;
         }
         if ((v = json_object_get(j, "tiers"))) {
                 r = parse_tiers(v, &s.tiers, reason);

@@ -25,6 +25,22 @@ typedef struct Intent {
         char *source;        /* the file it came from */
 } Intent;
 
+/* What accelnetd writes to Pacemaker's node utilization attribute accelnet-vfs (where
+ * Pacemaker runs). */
+typedef enum PacemakerUtilization {
+        PACEMAKER_UTILIZATION_OFF,       /* nothing */
+        PACEMAKER_UTILIZATION_FREE,      /* the node's free VFs (ListNodeCapacity's free column) */
+        PACEMAKER_UTILIZATION_CAPACITY,  /* the free VFs plus those of the VMs running on the node:
+                                          * the capacity Pacemaker allocates VM resources that
+                                          * declare `utilization accelnet-vfs=1` from (it
+                                          * subtracts the ones it runs there itself) */
+        _PACEMAKER_UTILIZATION_MAX,
+        _PACEMAKER_UTILIZATION_INVALID = -22,
+} PacemakerUtilization;
+
+const char *pacemaker_utilization_to_string(PacemakerUtilization u); /* "off", "free", "capacity" */
+PacemakerUtilization pacemaker_utilization_from_string(const char *s);
+
 /* Version strings are stored inline so that Settings can be copied and needs no cleanup. */
 #define SETTINGS_VERSION_MAX 32
 
@@ -37,6 +53,7 @@ typedef struct Settings {
         bool vf_autoprobe;               /* false: sriov_drivers_autoprobe set to 0 before creating VFs */
         bool migration_requires_vf;      /* false: an incoming migration finding no free VF arrives on
                                           * virtio and waits for one; true: it is refused */
+        PacemakerUtilization pacemaker_utilization; /* "free" */
         TierTable tiers;
 } Settings;
 

@@ -3,7 +3,8 @@
  * every member applies in agreed order. A malformed one must be refused alike everywhere
  * (-EBADMSG), never crash or leak. The first byte picks the sender (node 1, 2 or 3); the
  * view is three synced members with facts, management enabled, so that every kind of
- * message reaches its judgement. */
+ * message reaches its judgement. A node's free VFs (ListNodeCapacity) never show a tier with
+ * more than the node's free ones. */
 #include <errno.h>
 #include <string.h>
 
@@ -31,13 +32,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 feed(v, 1, sync);
                 /* the others' SYNC, as node 1 would see it (the same ring tag) */
                 for (uint32_t n = 2; n <= 3; n++) {
-                        char msg[512];
+                        char msg[768];
                         snprintf(msg, sizeof msg,
                                  "{\"t\":\"sync\",\"ring\":%llu,\"settings\":{\"enabled\":true,\"intent\":\"compute\","
                                  "\"reserve\":50,\"version\":3,\"origin\":2},\"facts\":{\"name\":\"node%u\",\"ht\":0,"
-                                 "\"kernel\":\"6.1\",\"libvirt\":\"9.0.0\",\"tiers\":\"t\",\"capacity\":8,\"note\":\"\","
+                                 "\"kernel\":\"6.1\",\"libvirt\":\"9.0.0\",\"tiers\":\"t\",\"capacity\":8,%s\"note\":\"\","
                                  "\"claim_seq\":0,\"vms\":[[\"web%u\",\"enabled\",\"Low\",\"0000:01:10.0\",\"\"]]}}",
-                                 (unsigned long long) v->ring, n, n);
+                                 (unsigned long long) v->ring, n,
+                                 /* node 3 predates ListNodeCapacity: no free VFs in its facts */
+                                 n == 2 ? "\"free\":7,\"free_tiers\":[7,7,0]," : "", n);
                         feed(v, n, msg);
                 }
         }
@@ -48,6 +51,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         /* and its counts and the next messages still work on whatever it left */
         ClusterCounts c;
         cluster_view_counts(v, &c);
+        for (size_t i = 0; i < v->n_nodes; i++) {
+                NodeFree nf;
+                cluster_view_node_free(v, &v->nodes[i], &nf);
+                if (nf.tier[TIER_HIGH] > nf.free)
+                        __builtin_trap();
+        }
         char *m = NULL;
         if (cluster_msg_facts(v, &m) >= 0)
                 feed(v, 1, m);

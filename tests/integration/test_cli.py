@@ -77,11 +77,14 @@ class Cli(TestCase):
         nodes = json.loads(self.env.ctl("cluster", "nodes", "--json").out)
         self.assertEqual(nodes, [{"node_id": 0, "name": socket.gethostname(), "state": "member",
                                   "hyperthreading": self.env.prop("HyperthreadingEnabled"), "capacity_vfs": 32,
-                                  "usable_vfs": 24, "assigned_vfs": 1, "note": ""}])
+                                  "usable_vfs": 24, "assigned_vfs": 1, "note": "",
+                                  # a VM arriving here may use the reserve: every VF not assigned
+                                  "free_vfs": 31, "free_vfs_high": 31, "free_vfs_medium": 31,
+                                  "free_vfs_low": 31}])
         r = self.env.ctl("cluster", "nodes")
         self.assertEqual(r.rc, 0, r)
         self.assertEqual(r.out.splitlines()[0].split(), ["ID", "NAME", "STATE", "HT", "CAPACITY", "USABLE",
-                                                         "ASSIGNED"])
+                                                         "ASSIGNED", "FREE", "HIGH", "MED", "LOW"])
         self.assertIn("\n1 node listed.\n", r.out)
         self.assertTrue(all(len(l) <= 80 for l in r.out.splitlines()), r.out)
 

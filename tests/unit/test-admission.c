@@ -172,6 +172,48 @@ TEST(required_rates) {
         CHECK_INT(res.choice, 5);
 }
 
+/* ListNodeCapacity's numbers: free candidates, bounded like an arrival (capacity, max_vms),
+ * and per tier those on a PF that can serve it. */
+TEST(free_vfs_per_tier) {
+        FreeVfs f;
+        setup();
+        C[1].free = false; /* assigned */
+        admission_free_vfs(&tiers, C, 6, 6, 1, 0, &f);
+        CHECK_INT(f.free, 5);
+        for (Tier k = 0; k < _TIER_MAX; k++)
+                CHECK_INT(f.tier[k], 5); /* the default tiers require no rates */
+        /* High needs a minimum rate that only the PF on NUMA node 1 sets (igb cannot) */
+        tiers.tiers[TIER_HIGH].rates_required = true;
+        tiers.tiers[TIER_HIGH].min_tx_rate_mbps = 100;
+        for (size_t i = 0; i < 4; i++)
+                C[i].min_rate_ok = false;
+        admission_free_vfs(&tiers, C, 6, 6, 1, 0, &f);
+        CHECK_INT(f.free, 5);
+        CHECK_INT(f.tier[TIER_HIGH], 2);
+        CHECK_INT(f.tier[TIER_MEDIUM], 5);
+        CHECK_INT(f.tier[TIER_LOW], 5);
+        /* ... and above that PF's link speed it serves none */
+        C[4].link_speed_mbps = C[5].link_speed_mbps = 50;
+        admission_free_vfs(&tiers, C, 6, 6, 1, 0, &f);
+        CHECK_INT(f.tier[TIER_HIGH], 0);
+        /* an arrival may use the reserve but not more than the capacity: a record whose VF is
+         * not among the slots (yet) still counts */
+        admission_free_vfs(&tiers, C, 6, 6, 3, 0, &f);
+        CHECK_INT(f.free, 3);
+        CHECK_INT(f.tier[TIER_LOW], 3);
+        /* max_vms caps what this host takes */
+        admission_free_vfs(&tiers, C, 6, 6, 1, 2, &f);
+        CHECK_INT(f.free, 1);
+        admission_free_vfs(&tiers, C, 6, 6, 1, 1, &f);
+        CHECK_INT(f.free, 0);
+        CHECK_INT(f.tier[TIER_MEDIUM], 0);
+        /* management off: capacity 0 */
+        admission_free_vfs(&tiers, C, 6, 0, 0, 0, &f);
+        CHECK_INT(f.free, 0);
+        admission_free_vfs(&tiers, NULL, 0, 0, 0, 0, &f);
+        CHECK_INT(f.free, 0);
+}
+
 TEST(tier_rates_against_link_speed) {
         uint32_t min, max;
         TierSpec s = { .min_tx_rate_mbps = 0, .max_tx_rate_mbps = 2000 };
@@ -242,6 +284,7 @@ int main(void) {
         RUN(least_loaded_pf_then_address);
         RUN(numa_per_tier);
         RUN(required_rates);
+        RUN(free_vfs_per_tier);
         RUN(tier_rates_against_link_speed);
         RUN(vm_names);
         RUN(reserve_in_nodes);

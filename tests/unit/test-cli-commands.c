@@ -199,6 +199,12 @@ static int method_list_nodes(sd_bus_message *m, void *userdata, sd_bus_error *er
                                           "Lost from the membership; its VMs fail over to the members.");
 }
 
+/* node 3 (lost) left out: a node that joined between the two calls */
+static int method_list_node_capacity(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        record(userdata, m, "");
+        return sd_bus_reply_method_return(m, "a(usuuuu)", 2, 1, "n1", 5, 0, 5, 5, 2, "n2", 12, 12, 12, 12);
+}
+
 static int method_list_cluster_vms(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         record(userdata, m, "");
         return sd_bus_reply_method_return(m, "a(ssssss)", 3, "web1", "n1", "enabled", "High", "0000:3b:10.0", "",
@@ -213,6 +219,7 @@ static const sd_bus_vtable cluster_vtable[] = {
         SD_BUS_PROPERTY("ClusterNodes", "u", NULL, offsetof(Fake, cluster_nodes), 0),
         SD_BUS_PROPERTY("Quorate", "b", NULL, offsetof(Fake, quorate), 0),
         SD_BUS_METHOD("ListNodes", "", "a(ussbuuus)", method_list_nodes, 0),
+        SD_BUS_METHOD("ListNodeCapacity", "", "a(usuuuu)", method_list_node_capacity, 0),
         SD_BUS_METHOD("ListClusterVMs", "", "a(ssssss)", method_list_cluster_vms, 0),
         SD_BUS_VTABLE_END,
 };
@@ -463,10 +470,11 @@ TEST(cluster_status) {
 TEST(cluster_nodes) {
         _cleanup_free_ char *out = NULL, *err = NULL;
         CHECK_INT(RUN_CLUSTER(&out, &err, "cluster", "nodes"), 0);
-        CHECK_STR(out, "ID NAME STATE  HT  CAPACITY USABLE ASSIGNED\n"
-                       " 1 n1   member yes       14      7        2\n"
-                       " 2 n2   member yes       14      7        1\n"
-                       " 3 n3   lost   yes        7      0        0\n"
+        CHECK_STR(cluster_fake.calls, "GetAll ListNodes ListNodeCapacity");
+        CHECK_STR(out, "ID NAME STATE  HT  CAPACITY USABLE ASSIGNED FREE HIGH MED LOW\n"
+                       " 1 n1   member yes       14      7        2    5    0   5   5\n"
+                       " 2 n2   member yes       14      7        1   12   12  12  12\n"
+                       " 3 n3   lost   yes        7      0        0    -    -   -   -\n"
                        "    Lost from the membership; its VMs fail over to the members.\n"
                        "\n"
                        "3 nodes listed: 2 members, 1 lost.\n");
@@ -475,7 +483,9 @@ TEST(cluster_nodes) {
         _cleanup_free_ char *jout = NULL, *jerr = NULL;
         CHECK_INT(RUN_CLUSTER(&jout, &jerr, "--json=short", "cluster", "nodes"), 0);
         CHECK_CONTAINS(jout, "[{\"node_id\":1,\"name\":\"n1\",\"state\":\"member\",\"hyperthreading\":true,"
-                             "\"capacity_vfs\":14,\"usable_vfs\":7,\"assigned_vfs\":2,\"note\":\"\"},");
+                             "\"capacity_vfs\":14,\"usable_vfs\":7,\"assigned_vfs\":2,\"note\":\"\",\"free_vfs\":5,"
+                             "\"free_vfs_high\":0,\"free_vfs_medium\":5,\"free_vfs_low\":5},");
+        CHECK_CONTAINS(jout, "\"note\":\"Lost from the membership; its VMs fail over to the members.\"}]");
 
         /* a daemon without ListNodes: one row, node id 0, this host */
         char host[256] = "";

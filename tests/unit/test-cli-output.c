@@ -36,16 +36,25 @@ static const VmRow cluster_vms[] = {
         { "batch", "enabled", "Low", "", "on node n3", "n3" },
 };
 
-/* ListNodes: the README's four nodes (14, 14, 7, 7 VFs), reserve 50 and one node lost */
+/* ListNodes: the README's four nodes (14, 14, 7, 7 VFs), reserve 50 and one node lost; with
+ * ListNodeCapacity's free VFs (n2's PFs cannot serve High) */
 static const NodeRow nodes[] = {
-        { 1, "n1", "member", 1, 14, 0, 3, "" },
-        { 2, "n2", "member", 1, 14, 0, 0, "" },
-        { 3, "n3", "member", 1, 7, 7, 1, "" },
+        { 1, "n1", "member", 1, 14, 0, 3, "", true, 11, 11, 11, 11 },
+        { 2, "n2", "member", 1, 14, 0, 0, "", true, 14, 0, 14, 14 },
+        { 3, "n3", "member", 1, 7, 7, 1, "", true, 6, 6, 6, 6 },
         { 4, "n4.example.com", "member", 1, 7, 7, 0,
           "Intent adapters missing on this node: ens1f1 (0000:3b:00.1) was not found, so the node offers 7 of its "
-          "14 VFs." },
-        { 5, "n5", "lost", 0, 0, 0, 0, "" },
+          "14 VFs.", true, 7, 7, 7, 7 },
+        { 5, "n5", "lost", 0, 0, 0, 0, "", true, 0, 0, 0, 0 },
 };
+
+/* The same from a daemon without ListNodeCapacity. */
+static void nodes_without_free(NodeRow out[static 5]) {
+        for (size_t i = 0; i < 5; i++) {
+                out[i] = nodes[i];
+                out[i].has_free = false;
+        }
+}
 
 /* Checks that j is an array of n objects each having exactly the given keys. */
 static void check_shape(json_t *j, size_t n, const char *const *keys, size_t n_keys) {
@@ -140,10 +149,21 @@ TEST(vms_json) {
 }
 
 TEST(nodes_json) {
-        static const char *const keys[] = { "node_id",    "name",       "state",        "hyperthreading",
-                                            "capacity_vfs", "usable_vfs", "assigned_vfs", "note" };
+        static const char *const keys[] = { "node_id",      "name",          "state",           "hyperthreading",
+                                            "capacity_vfs", "usable_vfs",    "assigned_vfs",    "note",
+                                            "free_vfs",     "free_vfs_high", "free_vfs_medium", "free_vfs_low" };
         _cleanup_json_ json_t *j = node_rows_to_json(nodes, ELEMENTSOF(nodes));
         check_shape(j, 5, keys, ELEMENTSOF(keys));
+        json_t *n2 = json_array_get(j, 1);
+        CHECK_INT(json_integer_value(json_object_get(n2, "free_vfs")), 14);
+        CHECK_INT(json_integer_value(json_object_get(n2, "free_vfs_high")), 0);
+        CHECK_INT(json_integer_value(json_object_get(n2, "free_vfs_medium")), 14);
+        CHECK_INT(json_integer_value(json_object_get(n2, "free_vfs_low")), 14);
+        /* a daemon without ListNodeCapacity: no free_* keys */
+        NodeRow old[5];
+        nodes_without_free(old);
+        _cleanup_json_ json_t *jo = node_rows_to_json(old, 5);
+        check_shape(jo, 5, keys, 8);
         json_t *o = json_array_get(j, 3);
         CHECK_INT(json_integer_value(json_object_get(o, "node_id")), 4);
         CHECK_STR(json_string_value(json_object_get(o, "name")), "n4.example.com");
@@ -478,14 +498,14 @@ TEST(render_nodes) {
         RenderOptions o = { .legend = true, .width = 80 };
         _cleanup_free_ char *s = NULL;
         CHECK_INT(node_rows_render(nodes, ELEMENTSOF(nodes), &o, &s), 0);
-        CHECK_STR(s, "ID NAME           STATE  HT  CAPACITY USABLE ASSIGNED\n"
-                     " 1 n1             member yes       14      0        3\n"
-                     " 2 n2             member yes       14      0        0\n"
-                     " 3 n3             member yes        7      7        1\n"
-                     " 4 n4.example.com member yes        7      7        0\n"
+        CHECK_STR(s, "ID NAME           STATE  HT  CAPACITY USABLE ASSIGNED FREE HIGH MED LOW\n"
+                     " 1 n1             member yes       14      0        3   11   11  11  11\n"
+                     " 2 n2             member yes       14      0        0   14    0  14  14\n"
+                     " 3 n3             member yes        7      7        1    6    6   6   6\n"
+                     " 4 n4.example.com member yes        7      7        0    7    7   7   7\n"
                      "    Intent adapters missing on this node: ens1f1 (0000:3b:00.1) was not found,\n"
                      "    so the node offers 7 of its 14 VFs.\n"
-                     " 5 n5             lost   no         0      0        0\n"
+                     " 5 n5             lost   no         0      0        0    0    0   0   0\n"
                      "\n"
                      "5 nodes listed: 4 members, 1 lost.\n");
         check_width80(s);
@@ -493,7 +513,24 @@ TEST(render_nodes) {
         o.legend = false;
         _cleanup_free_ char *t = NULL;
         CHECK_INT(node_rows_render(nodes, 1, &o, &t), 0);
-        CHECK_STR(t, "1 n1 member yes 14 0 3\n");
+        CHECK_STR(t, "1 n1 member yes 14 0 3 11 11 11 11\n");
+
+        /* a daemon without ListNodeCapacity: the columns of ListNodes alone */
+        NodeRow old[5];
+        nodes_without_free(old);
+        o.legend = true;
+        _cleanup_free_ char *w = NULL;
+        CHECK_INT(node_rows_render(old, 2, &o, &w), 0);
+        CHECK_STR(w, "ID NAME STATE  HT  CAPACITY USABLE ASSIGNED\n"
+                     " 1 n1   member yes       14      0        3\n"
+                     " 2 n2   member yes       14      0        0\n"
+                     "\n"
+                     "2 nodes listed.\n");
+        /* a node that ListNodeCapacity did not list (it joined in between): "-" */
+        old[0].has_free = true;
+        _cleanup_free_ char *d = NULL;
+        CHECK_INT(node_rows_render(old, 2, &o, &d), 0);
+        CHECK_CONTAINS(d, " 2 n2   member yes       14      0        0    -    -   -   -\n");
 
         o.legend = true;
         _cleanup_free_ char *one = NULL;

@@ -288,6 +288,122 @@ TEST(requests_and_replies_reach_their_node_only) {
         net_done(&net);
 }
 
+static void announce(Net *net, uint32_t id, unsigned capacity, unsigned free_, unsigned high, unsigned medium,
+                     unsigned low) {
+        NodeFacts f = { .ht = 1, .capacity = capacity, .free = free_ };
+        f.free_tier[TIER_HIGH] = high;
+        f.free_tier[TIER_MEDIUM] = medium;
+        f.free_tier[TIER_LOW] = low;
+        char name[32];
+        snprintf(name, sizeof name, "node%" PRIu32, id);
+        f.name = strdup(name);
+        CHECK(cluster_view_set_own_facts(net->v[id], &f));
+        char *m;
+        CHECK(cluster_msg_facts(net->v[id], &m) >= 0);
+        net_send(net, id, m);
+}
+
+static NodeFree node_free(Net *net, uint32_t seen_by, uint32_t id) {
+        NodeFree nf;
+        const ViewNode *n = cluster_view_node(net->v[seen_by], id);
+        if (!n) {
+                CHECK(n);
+                return (NodeFree){};
+        }
+        cluster_view_node_free(net->v[seen_by], n, &nf);
+        return nf;
+}
+
+/* ListNodeCapacity: each node's free VFs travel in its facts; every member sees the same
+ * numbers; a node out of the membership has none. */
+TEST(free_vfs_travel_in_the_facts) {
+        Net net;
+        net_init(&net, (const unsigned[]){ 8, 8, 8 }, (const int[]){ 1, 1, 1 });
+        settings(&net, 1, CLUSTER_OP_ENABLE, "compute", 50);
+        announce(&net, 1, 8, 8, 8, 8, 8);
+        announce(&net, 2, 8, 5, 0, 5, 5); /* High needs rates that node 2's PFs cannot set */
+        announce(&net, 3, 8, 3, 3, 3, 3);
+        for (uint32_t seen_by = 1; seen_by <= N; seen_by++) {
+                NodeFree a = node_free(&net, seen_by, 1), b = node_free(&net, seen_by, 2), c = node_free(&net, seen_by, 3);
+                CHECK_INT(a.free, 8);
+                CHECK_INT(b.free, 5);
+                CHECK_INT(b.tier[TIER_HIGH], 0);
+                CHECK_INT(b.tier[TIER_MEDIUM], 5);
+                CHECK_INT(b.tier[TIER_LOW], 5);
+                CHECK_INT(c.free, 3);
+                CHECK_INT(c.tier[TIER_HIGH], 3);
+        }
+        /* a change of the free VFs alone is a change of the facts */
+        NodeFacts f = { .ht = 1, .capacity = 8, .free = 3 };
+        f.free_tier[TIER_HIGH] = f.free_tier[TIER_MEDIUM] = f.free_tier[TIER_LOW] = 3;
+        f.name = strdup("node3");
+        CHECK(!cluster_view_set_own_facts(net.v[3], &f));
+        f = (NodeFacts){ .ht = 1, .capacity = 8, .free = 3 };
+        f.free_tier[TIER_HIGH] = 2;
+        f.free_tier[TIER_MEDIUM] = f.free_tier[TIER_LOW] = 3;
+        f.name = strdup("node3");
+        CHECK(cluster_view_set_own_facts(net.v[3], &f));
+        /* node 3 cut off: 0 free for the others, its own numbers for itself */
+        net.part[3] = 1;
+        net_membership(&net);
+        CHECK_INT(node_free(&net, 1, 3).free, 0);
+        CHECK_INT(node_free(&net, 1, 3).tier[TIER_LOW], 0);
+        CHECK_INT(node_free(&net, 3, 3).free, 3);
+        CHECK_INT(node_free(&net, 3, 3).tier[TIER_HIGH], 2);
+        CHECK_INT(node_free(&net, 1, 2).free, 5);
+        net_done(&net);
+}
+
+/* The cluster's room for arrivals bounds a node's number: what the members' capacities less
+ * what is assigned (claims included) leaves. */
+TEST(free_vfs_bounded_by_the_cluster) {
+        Net net;
+        net_init(&net, (const unsigned[]){ 2, 2, 2 }, (const int[]){ 0, 0, 0 });
+        settings(&net, 1, CLUSTER_OP_ENABLE, "compute", 0);
+        /* node 1 says 5 free (more than the cluster can have: 6 capacity, 2 assigned) */
+        set_facts(&net, 2, 0, 2, 2);
+        char *m;
+        CHECK(cluster_msg_facts(net.v[2], &m) >= 0);
+        net_send(&net, 2, m);
+        announce(&net, 1, 2, 5, 5, 5, 5);
+        CHECK_INT(node_free(&net, 3, 1).free, 4);
+        CHECK_INT(node_free(&net, 3, 1).tier[TIER_HIGH], 4);
+        uint64_t seq;
+        CHECK(cluster_msg_claim(net.v[3], "vm-new", &seq, &m) >= 0);
+        net_send(&net, 3, m);
+        CHECK_INT(node_free(&net, 2, 1).free, 3);
+        net_done(&net);
+}
+
+/* Facts of a node older than ListNodeCapacity (no "free"): 0 free; a malformed one is refused. */
+TEST(free_vfs_of_older_and_bad_facts) {
+        Net net;
+        net_init(&net, (const unsigned[]){ 8, 8, 8 }, (const int[]){ 1, 1, 1 });
+        announce(&net, 2, 8, 6, 6, 6, 6);
+        const char *old = "{\"t\":\"facts\",\"facts\":{\"name\":\"node2\",\"ht\":1,\"kernel\":\"6.1\",\"libvirt\":\"9.0.0\","
+                          "\"tiers\":\"t\",\"capacity\":8,\"note\":\"\",\"claim_seq\":0,\"vms\":[]}}";
+        ViewEvent e;
+        CHECK_INT(cluster_view_deliver(net.v[1], 2, old, strlen(old), &e), 0);
+        view_event_done(&e);
+        CHECK_INT(node_free(&net, 1, 2).free, 0);
+        CHECK_INT(node_free(&net, 1, 2).tier[TIER_LOW], 0);
+        const char *bad[] = {
+                "{\"t\":\"facts\",\"facts\":{\"name\":\"n\",\"ht\":1,\"kernel\":\"\",\"libvirt\":\"\",\"tiers\":\"\","
+                "\"capacity\":8,\"free\":3,\"note\":\"\",\"claim_seq\":0,\"vms\":[]}}",
+                "{\"t\":\"facts\",\"facts\":{\"name\":\"n\",\"ht\":1,\"kernel\":\"\",\"libvirt\":\"\",\"tiers\":\"\","
+                "\"capacity\":8,\"free\":3,\"free_tiers\":[1,2],\"note\":\"\",\"claim_seq\":0,\"vms\":[]}}",
+                "{\"t\":\"facts\",\"facts\":{\"name\":\"n\",\"ht\":1,\"kernel\":\"\",\"libvirt\":\"\",\"tiers\":\"\","
+                "\"capacity\":8,\"free\":-1,\"free_tiers\":[1,2,3],\"note\":\"\",\"claim_seq\":0,\"vms\":[]}}",
+                "{\"t\":\"facts\",\"facts\":{\"name\":\"n\",\"ht\":1,\"kernel\":\"\",\"libvirt\":\"\",\"tiers\":\"\","
+                "\"capacity\":8,\"free\":3,\"free_tiers\":[1,\"2\",3],\"note\":\"\",\"claim_seq\":0,\"vms\":[]}}",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                CHECK_INT(cluster_view_deliver(net.v[1], 2, bad[i], strlen(bad[i]), &e), -EBADMSG);
+                view_event_done(&e);
+        }
+        net_done(&net);
+}
+
 TEST(settings_text_round_trip) {
         ClusterSettings s = { .enabled = true, .intent = (char *) "compute", .reserve = 37, .version = 12,
                               .origin = 3 }, back = {};
@@ -315,6 +431,9 @@ int main(void) {
         RUN(a_merge_converges_on_the_highest_version);
         RUN(until_synced_changes_are_refused);
         RUN(requests_and_replies_reach_their_node_only);
+        RUN(free_vfs_travel_in_the_facts);
+        RUN(free_vfs_bounded_by_the_cluster);
+        RUN(free_vfs_of_older_and_bad_facts);
         RUN(settings_text_round_trip);
         return TEST_MAIN_END();
 }

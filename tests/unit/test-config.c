@@ -51,7 +51,7 @@ static bool settings_equal(const Settings *a, const Settings *b) {
         if (a->default_node_reserve != b->default_node_reserve || !streq(a->kernel_min, b->kernel_min) ||
             !streq(a->libvirt_min, b->libvirt_min) || a->max_concurrent_ops != b->max_concurrent_ops ||
             a->max_vms != b->max_vms || a->vf_autoprobe != b->vf_autoprobe ||
-            a->migration_requires_vf != b->migration_requires_vf)
+            a->migration_requires_vf != b->migration_requires_vf || a->pacemaker_utilization != b->pacemaker_utilization)
                 return false;
         for (int t = 0; t < _TIER_MAX; t++) {
                 const TierSpec *x = &a->tiers.tiers[t], *y = &b->tiers.tiers[t];
@@ -80,6 +80,7 @@ TEST(settings_defaults_values) {
         CHECK_INT(s.max_vms, 4096);
         CHECK(s.vf_autoprobe == false);
         CHECK(s.migration_requires_vf == false);
+        CHECK_INT(s.pacemaker_utilization, PACEMAKER_UTILIZATION_CAPACITY);
         CHECK_INT(s.tiers.tiers[TIER_HIGH].min_vcpus_smt_off, 4);
         CHECK_INT(s.tiers.tiers[TIER_MEDIUM].max_tx_rate_mbps, 10000);
 }
@@ -176,7 +177,7 @@ TEST(settings_full) {
         put_file(dir, "accelnet.json",
                  "{\"node_reserve_default\": 0, \"kernel_min\": \"6.1\", \"libvirt_min\": \"9.0.0\",\n"
                  " \"max_concurrent_operations\": 256, \"max_vms\": 65536, \"vf_drivers_autoprobe\": true,\n"
-                 " \"migration_requires_vf\": true,\n"
+                 " \"migration_requires_vf\": true, \"pacemaker_utilization\": \"Capacity\",\n"
                  " \"tiers\": {\n"
                  "  \"LOW\": {\"min_vcpus\": {\"smt_off\": 1, \"smt_on\": 2}, \"min_tx_rate_mbps\": 100,\n"
                  "           \"max_tx_rate_mbps\": 1000, \"numa\": \"required\", \"rates_required\": true},\n"
@@ -195,6 +196,7 @@ TEST(settings_full) {
         CHECK_INT(s->max_vms, 65536);
         CHECK(s->vf_autoprobe);
         CHECK(s->migration_requires_vf);
+        CHECK_INT(s->pacemaker_utilization, PACEMAKER_UTILIZATION_CAPACITY);
         const TierSpec *low = &s->tiers.tiers[TIER_LOW], *med = &s->tiers.tiers[TIER_MEDIUM],
                        *high = &s->tiers.tiers[TIER_HIGH];
         CHECK_INT(low->min_vcpus_smt_off, 1);
@@ -278,6 +280,10 @@ TEST(settings_rejected) {
                   "accelnet.json: field \"migration_requires_vf\": must be true or false" },
                 { "{\"migration_requires_vf\": null}",
                   "accelnet.json: field \"migration_requires_vf\": must be true or false" },
+                { "{\"pacemaker_utilization\": \"yes\"}",
+                  "accelnet.json: field \"pacemaker_utilization\": must be \"free\", \"capacity\" or \"off\"" },
+                { "{\"pacemaker_utilization\": true}",
+                  "accelnet.json: field \"pacemaker_utilization\": must be \"free\", \"capacity\" or \"off\"" },
                 { "{\"migration_requires_vfs\": true}",
                   "accelnet.json: field \"migration_requires_vfs\": unknown key" },
                 { "{\"tiers\": []}", "accelnet.json: field \"tiers\": must be an object" },
@@ -723,6 +729,14 @@ TEST(parse_text) {
         CHECK(settings_equal(&s, &def));
         CHECK_INT(settings_parse_text("{\"migration_requires_vf\": false}", 32, &s, &reason), 0);
         CHECK(!s.migration_requires_vf);
+        /* pacemaker_utilization alone: off, everything else at its default */
+        settings_defaults(&def);
+        def.pacemaker_utilization = PACEMAKER_UTILIZATION_OFF;
+        CHECK_INT(settings_parse_text("{\"pacemaker_utilization\": \"off\"}", 32, &s, &reason), 0);
+        CHECK(settings_equal(&s, &def));
+        for (PacemakerUtilization u = 0; u < _PACEMAKER_UTILIZATION_MAX; u++)
+                CHECK_INT(pacemaker_utilization_from_string(pacemaker_utilization_to_string(u)), u);
+        CHECK_INT(pacemaker_utilization_from_string("on"), -EINVAL);
 
         CHECK_INT(intent_parse_text(intent, sizeof intent - 1, &i, &reason), 0);
         CHECK_STR(i.name, "c1");
