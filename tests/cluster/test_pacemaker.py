@@ -276,14 +276,18 @@ class PacemakerUtilization(unittest.TestCase):
         self.assertTrue(m, r.stdout[:300])
         return int(m.group(1))
 
-    def assertFollows(self, timeout=FOLLOW):
+    def assertFollows(self, expect=None, timeout=FOLLOW):
         """Every node's accelnet-vfs, as Pacemaker has it (crm_attribute on every node and the
-        CIB), equals that node's free VFs in ListNodeCapacity; returns them."""
+        CIB), equals that node's free VFs in ListNodeCapacity, and those are `expect` ({node:
+        free VFs}, some or all nodes) once the last change has reached every node; returns
+        them."""
         want = {}
 
         def check():
             want.clear()
             want.update(self.free(self.c.node(1)))
+            if expect:
+                self.assertEqual({k: want.get(k) for k in expect}, expect, "ListNodeCapacity on node1")
             for n in self.c:
                 self.assertEqual(self.free(n), want, f"ListNodeCapacity on {n.name}")
             for asker in self.c:
@@ -320,7 +324,7 @@ class PacemakerUtilization(unittest.TestCase):
         r = n2.call("EnableVM", "string:p2vm0", "string:Low")
         self.assertEqual(r.rc, 0, r)
         t0 = time.monotonic()
-        got = self.assertFollows()
+        got = self.assertFollows({"node1": CAPS[0], "node2": CAPS[1] - 1, "node3": CAPS[2]})
         print(f"\n  EnableVM: node2's accelnet-vfs followed in {time.monotonic() - t0:.2f} s", file=sys.stderr)
         self.assertEqual(got, {"node1": CAPS[0], "node2": CAPS[1] - 1, "node3": CAPS[2]})
         # a burst on node1 (five VFs within a moment): the latest value wins, in fewer CIB writes
@@ -328,7 +332,7 @@ class PacemakerUtilization(unittest.TestCase):
         r = n1.busctl("EnableVMs", "ass", 5, *[f"p1vm{k}" for k in range(5)], "Low")
         self.assertEqual(r.rc, 0, r)
         self.assertEqual([row[1] for row in r.data[0]], [""] * 5, r.data)
-        got = self.assertFollows()
+        got = self.assertFollows({"node1": CAPS[0] - 5})
         self.assertEqual(got["node1"], CAPS[0] - 5)
         writes = self.epoch(n2) - before
         print(f"  EnableVMs of 5: {writes} CIB write(s) for node1's 5 changes", file=sys.stderr)
@@ -338,7 +342,7 @@ class PacemakerUtilization(unittest.TestCase):
         self.assertEqual(r.rc, 0, r)
         r = n1.busctl("DisableVMs", "as", 5, *[f"p1vm{k}" for k in range(5)])
         self.assertEqual(r.rc, 0, r)
-        got = self.assertFollows()
+        got = self.assertFollows({"node1": CAPS[0], "node2": CAPS[1], "node3": CAPS[2]})
         self.assertEqual(got, {"node1": CAPS[0], "node2": CAPS[1], "node3": CAPS[2]})
 
     def test_3_setting_off_stops_writing(self):
@@ -355,10 +359,10 @@ class PacemakerUtilization(unittest.TestCase):
         # on again: written
         n3.env.write_config("accelnet.json", CONFIG)
         n3.accelnetd.send_signal(signal.SIGHUP)
-        self.assertEqual(self.assertFollows()["node3"], CAPS[2] - 1)
+        self.assertEqual(self.assertFollows({"node3": CAPS[2] - 1})["node3"], CAPS[2] - 1)
         r = n3.call("DisableVM", "string:p3vm0")
         self.assertEqual(r.rc, 0, r)
-        self.assertEqual(self.assertFollows()["node3"], CAPS[2])
+        self.assertEqual(self.assertFollows({"node3": CAPS[2]})["node3"], CAPS[2])
 
     def locate(self, rsc):
         """The node Pacemaker runs rsc on, None when stopped."""
@@ -395,7 +399,7 @@ class PacemakerUtilization(unittest.TestCase):
         wait_until(lambda: self.locate("vm3") == "node3", 20, what="vm3 started on node3")
 
         vms = self.enable_all_of_node3()
-        self.assertEqual(self.assertFollows()["node3"], 0)
+        self.assertEqual(self.assertFollows({"node3": 0})["node3"], 0)
         wait_until(lambda: self.locate("vm3") is None, 20, what="free: Pacemaker stops vm3 (node3's attribute 0)")
 
         n3.env.write_config("accelnet.json", dict(CONFIG, pacemaker_utilization="capacity"))
