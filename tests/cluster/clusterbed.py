@@ -202,6 +202,19 @@ def wait_until(predicate, timeout, interval=0.05, what=None):
         time.sleep(interval)
 
 
+def settle(check, timeout, interval=0.05):
+    """Runs check() (assertions) until it passes or `timeout` s pass; the last failure is
+    raised (wait_until's twin for checks that assert)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return check()
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(interval)
+
+
 def skip_unless_possible():
     """The reason this machine cannot run the tier, or None."""
     if os.geteuid() != 0:
@@ -582,6 +595,19 @@ class Cluster:
                   f"corosync quorate {self.timings['corosync quorate']:.2f} s after start, "
                   f"accelnetds on their buses {self.timings['accelnetds on the bus']:.2f} s)", file=sys.stderr)
         return self
+
+    def start_and_wait_members(self, timeout=15):
+        """start(), then waits until every accelnetd sees every node a member and quorate;
+        stops the cluster if that fails. Returns the seconds the accelnetds took after it."""
+        self.start()
+        t0 = time.monotonic()
+        try:
+            wait_until(lambda: all(n.prop("ClusterNodes") == len(self) and n.prop("Quorate") for n in self), timeout,
+                       what=f"every accelnetd: ClusterNodes {len(self)}, Quorate")
+        except BaseException:
+            self.stop()
+            raise
+        return time.monotonic() - t0
 
     def wait_quorate(self, nodes=None, members=None, timeout=20):
         """Waits until every node of `nodes` (default: all) has a quorate corosync whose

@@ -43,14 +43,7 @@ def domains_of(i):
 
 
 def settle(check, timeout=CONVERGE):
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return check()
-        except AssertionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
+    return clusterbed.settle(check, timeout)
 
 
 class Capacity(unittest.TestCase):
@@ -60,13 +53,7 @@ class Capacity(unittest.TestCase):
     def setUpClass(cls):
         cls.c = Cluster(3, hosts=HOSTS, intents=compute_intent(), configs=CONFIG,
                         domains=[domains_of(i) for i in (1, 2, 3)])
-        cls.c.start()
-        try:
-            wait_until(lambda: all(n.prop("ClusterNodes") == 3 and n.prop("Quorate") for n in cls.c), 15,
-                       what="every accelnetd: ClusterNodes 3, Quorate")
-        except BaseException:
-            cls.c.stop()
-            raise
+        cls.c.start_and_wait_members()
 
     @classmethod
     def tearDownClass(cls):

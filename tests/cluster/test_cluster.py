@@ -73,15 +73,8 @@ def without_vf(xml):
 
 
 def settle(check, timeout=CONVERGE):
-    """Runs check() (assertions) until it passes or `timeout` s pass; the last failure is raised."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return check()
-        except AssertionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
+    """clusterbed.settle with this file's default timeout."""
+    return clusterbed.settle(check, timeout)
 
 
 class Base(unittest.TestCase):
@@ -249,16 +242,8 @@ class ClusterMode(Base):
     def setUpClass(cls):
         cls.c = Cluster(3, hosts=HOSTS, intents=compute_intent(), configs=CONFIG,
                         domains=[domains_of(i) for i in (1, 2, 3)])
-        cls.c.start()
-        t0 = time.monotonic()
-        try:
-            wait_until(lambda: all(n.prop("ClusterNodes") == 3 and n.prop("Quorate") for n in cls.c), 15,
-                       what="every accelnetd: ClusterNodes 3, Quorate")
-        except BaseException:
-            cls.c.stop()
-            raise
-        print(f"  every accelnetd sees 3 members {time.monotonic() - t0:.2f} s after corosync was quorate",
-              file=sys.stderr)
+        took = cls.c.start_and_wait_members()
+        print(f"  every accelnetd sees 3 members {took:.2f} s after corosync was quorate", file=sys.stderr)
 
     @classmethod
     def tearDownClass(cls):

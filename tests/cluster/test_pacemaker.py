@@ -298,14 +298,7 @@ class PacemakerUtilization(unittest.TestCase):
         return dict(want)
 
     def _settle(self, check, timeout):
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                return check()
-            except AssertionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+        return clusterbed.settle(check, timeout, interval=0.2)
 
     # ---- the tests ------------------------------------------------------------------------
     def test_1_published_on_every_node(self):
