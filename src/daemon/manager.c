@@ -281,7 +281,7 @@ static int manager_write_state(Manager *m) {
         } else
                 r = state_journal_append(m->journal, changed, n_changed, drops, n_drops,
                                          plan_hash != m->saved_plan_hash ? &s : NULL,
-                                         waiting_hash != m->saved_waiting_hash ? &s : NULL);
+                                         waiting_hash != m->saved_waiting_hash ? &s : NULL, NULL);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n; i++)
