@@ -144,28 +144,41 @@ int verb_status(const CliContext *ctx) {
         r = prereq_rows_read(checks, &rows, &n_rows);
         if (r < 0)
                 return print_parse_error(ctx, "GetPrerequisites", r);
-        size_t k = 0;
-        for (size_t i = 0; i < n_rows; i++)
-                if (streq(rows[i].check, "provision"))
+        /* and the adapters out of service (servicing): theirs */
+        size_t k = 0, ks = 0;
+        _cleanup_free_ PrereqRow *svc = calloc(n_rows + 1, sizeof(PrereqRow));
+        if (!svc)
+                return print_error(ctx, "Out of memory.");
+        for (size_t i = 0; i < n_rows; i++) {
+                if (streq(rows[i].check, "servicing"))
+                        svc[ks++] = rows[i];
+                else if (streq(rows[i].check, "provision"))
                         rows[k++] = rows[i];
+        }
 
         if (ctx->args->json) {
                 _cleanup_json_ json_t *j = status_to_json(props, n);
-                json_t *p = json_array();
+                json_t *p = json_array(), *q = json_array();
                 for (size_t i = 0; p && i < k; i++)
                         (void) json_array_append_new(p, json_pack("{s:s, s:s, s:s}", "adapter", rows[i].subject,
                                                                   "result", rows[i].result, "detail", rows[i].detail));
-                if (!j || !p || json_object_set_new(j, "provisioning", p) < 0)
+                for (size_t i = 0; q && i < ks; i++)
+                        (void) json_array_append_new(q, json_pack("{s:s, s:s}", "adapter", svc[i].subject, "detail",
+                                                                  svc[i].detail));
+                if (!j || !p || !q || json_object_set_new(j, "provisioning", p) < 0 ||
+                    json_object_set_new(j, "servicing", q) < 0)
                         return print_error(ctx, "Out of memory.");
                 return emit_json(ctx, j);
         }
         _cleanup_free_ char *text = NULL;
         r = properties_render(props, n, &text);
-        if (r >= 0 && k > 0) {
+        if (r >= 0 && k + ks > 0) {
                 StrBuf b = {};
                 strbuf_appendf(&b, "%s", text);
                 for (size_t i = 0; i < k; i++)
                         strbuf_appendf(&b, "Provisioning: %s %s\n", rows[i].subject, rows[i].detail);
+                for (size_t i = 0; i < ks; i++)
+                        strbuf_appendf(&b, "Servicing: %s\n", svc[i].detail);
                 free(text);
                 text = strbuf_steal(&b);
                 r = text ? 0 : -ENOMEM;
@@ -196,11 +209,22 @@ int verb_prereq(const CliContext *ctx) {
 }
 
 int verb_adapters(const CliContext *ctx) {
-        _cleanup_bus_message_ sd_bus_message *reply = NULL;
+        _cleanup_bus_message_ sd_bus_message *reply = NULL, *checks = NULL;
         _cleanup_free_ AdapterRow *rows = NULL;
-        size_t n;
+        _cleanup_free_ PrereqRow *notes = NULL;
+        size_t n, n_notes = 0;
+        int r;
 
-        int r = call_read(ctx, "ListAdapters", &reply);
+        /* The adapters out of service (servicing) are said under the table: GetPrerequisites'
+         * rows of check "servicing" (ListAdapters keeps its signature). */
+        if (!ctx->args->json) {
+                r = call_read(ctx, "GetPrerequisites", &checks);
+                if (r != CLI_EXIT_SUCCESS)
+                        return r;
+                if (prereq_rows_read(checks, &notes, &n_notes) < 0)
+                        n_notes = 0;
+        }
+        r = call_read(ctx, "ListAdapters", &reply);
         if (r != CLI_EXIT_SUCCESS)
                 return r;
         r = adapter_rows_read(reply, &rows, &n);
@@ -214,6 +238,18 @@ int verb_adapters(const CliContext *ctx) {
         RenderOptions o = render_options(ctx);
         _cleanup_free_ char *text = NULL;
         r = adapter_rows_render(rows, n, &o, &text);
+        StrBuf b = {};
+        for (size_t i = 0; r >= 0 && i < n_notes; i++)
+                if (streq(notes[i].check, "servicing"))
+                        strbuf_appendf(&b, "%s%s\n", b.len ? "" : "\n", notes[i].detail);
+        if (r >= 0 && b.len) {
+                _cleanup_free_ char *more = strbuf_steal(&b);
+                char *all = NULL;
+                r = more && asprintf(&all, "%s%s", text, more) >= 0 ? 0 : -ENOMEM;
+                if (r >= 0)
+                        free_and_replace(text, all);
+        }
+        strbuf_done(&b);
         return emit_text(ctx, r, text);
 }
 

@@ -21,6 +21,7 @@
 typedef struct Fake {
         int fd;
         bool bad_reply;          /* ListAdapters answers with the wrong signature */
+        bool drained;            /* GetPrerequisites has a row of check "servicing" */
         /* properties */
         int enabled, hyperthreading;
         char *intent_name, *version;
@@ -75,6 +76,10 @@ static int method_list_intents(sd_bus_message *m, void *userdata, sd_bus_error *
 
 static int method_prereq(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         record(userdata, m, "");
+        if (((Fake *) userdata)->drained)
+                return sd_bus_reply_method_return(m, "a(sssss)", 2, "iommu", "host", "Passed", "", "IOMMU on.",
+                                                  "servicing", "0000:3b:00.0", "Warning", "",
+                                                  "ens1f0 is out of service: drained by the admin.");
         return sd_bus_reply_method_return(m, "a(sssss)", 2, "iommu", "host", "Passed", "", "IOMMU on.", "acs",
                                           "0000:3b:00.1", "Failed", "SriovSupportMissingAcs",
                                           "The root port lacks ACS.");
@@ -348,7 +353,7 @@ TEST(status) {
         CHECK_STR(jout, "{\"enabled\":true,\"intent_name\":\"compute1\",\"node_reserve_percentage\":50,"
                         "\"hyperthreading_enabled\":false,\"capacity_vfs\":126,\"usable_vfs\":63,"
                         "\"assigned_vfs\":2,\"version\":\"0.1.0\",\"cluster_name\":\"\",\"cluster_nodes\":1,"
-                        "\"quorate\":true,\"provisioning\":[]}\n");
+                        "\"quorate\":true,\"provisioning\":[],\"servicing\":[]}\n");
 
         _cleanup_free_ char *cout = NULL, *cerr = NULL;
         CHECK_INT(RUN_CLUSTER(&cout, &cerr, "status"), 0);
@@ -669,6 +674,18 @@ TEST(servicing) {
         free(o6), free(e6);
         CHECK_INT(RUN_CLI(&o6, &e6, "vm", "restore", "web1"), 0);
         CHECK_STR(fake.last, "RestoreVM web1");
+
+        /* status and adapters say which adapters are out of service */
+        _cleanup_free_ char *o7 = NULL, *e7 = NULL, *o8 = NULL, *e8 = NULL, *o9 = NULL, *e9 = NULL;
+        fake.drained = true;
+        CHECK_INT(RUN_CLI(&o7, &e7, "status"), 0);
+        CHECK_CONTAINS(o7, "Version: 0.1.0\nServicing: ens1f0 is out of service: drained by the admin.\n");
+        CHECK_INT(RUN_CLI(&o8, &e8, "adapters"), 0);
+        CHECK_CONTAINS(o8, "\n2 adapters listed.\n\nens1f0 is out of service: drained by the admin.\n");
+        CHECK_INT(RUN_CLI(&o9, &e9, "status", "--json=short"), 0);
+        CHECK_CONTAINS(o9, "\"servicing\":[{\"adapter\":\"0000:3b:00.0\",\"detail\":\"ens1f0 is out of service: "
+                           "drained by the admin.\"}]}");
+        fake.drained = false;
 
         /* what a terminal shows */
         CHECK_INT(drain_progress_render("ens1f0", "0000:3b:00.0", 3, 8, false, &line), 0);
