@@ -21,7 +21,8 @@ import signal
 import subprocess
 import time
 
-from harness import ACCELNETCTL, main
+from harness import ACCELNETCTL, hostdev_ifaces, main
+from test_hook_migrate import MigrateTestCase, incoming_xml
 from vmlib import (ERR, INTENT1, INTENT12, INVALID, ZERO_MAC, Monitor, VmTestCase, domain, host, igb_pf, many_vms,
                    rootport, settle, two_node_host, vm_mac)
 
@@ -283,6 +284,30 @@ class RevokeOneVm(ServicingCase):
         self.ok(env.call("Disable"))
         self.assertError(env.call("DrainAdapter", "string:ens1"), ERR + "NotEnabled")
         self.assertError(env.call("RevokeVM", "string:vm00"), ERR + "NotEnabled")
+
+
+class Hook(ServicingCase, MigrateTestCase):
+    def test_a_revoked_vm_gets_no_vf_from_the_hook(self):
+        """A VM whose VF the admin revoked, arriving by migration: it comes without a VF (the
+        XML given back has none) and stays revoked; started from an XML that names a free VF of
+        this node: the start is refused, naming the revoke."""
+        env = self.make(libvirtd=True, host_json=one_pf_host(4), intents=INTENT1, enable="c", reserve=0,
+                        domains=many_vms(1))
+        self.enable(env, "vm00", "Medium")
+        self.ok(env.call("RevokeVM", "string:vm00"))
+        r, out = self.hook(env, "Migrate", "vm00", incoming_xml(name="vm00", mac=vm_mac(0), vf="0000:5e:00.2"))
+        self.assertEqual(r.rc, 0, r)
+        xml = out.encode().decode("unicode_escape") if "\\" in out else out
+        self.assertEqual(hostdev_ifaces(xml), [], "it comes without a VF")
+        self.assertIn("ua-accelnet-net0", xml, "its virtio NIC and setting stay")
+        self.assertTrue(REVOKED.match(self.vms(env)["vm00"][3]), self.vms(env)["vm00"])
+        self.assertEqual(env.prop("AssignedVFs"), 0)
+        free = self.local_vfs(env)[0]
+        r, _ = self.hook(env, "Prepare", "vm00", incoming_xml(name="vm00", mac=vm_mac(0), vf=free))
+        self.assertError(r, ERR + "EnableAccelNetFailed", "the admin revoked its VF on this node")
+        self.assertEqual(env.prop("AssignedVFs"), 0)
+        self.ok(env.call("RestoreVM", "string:vm00"))
+        self.assertNotEqual(self.vms(env)["vm00"][2], "")
 
 
 class LiveVf(ServicingCase):
