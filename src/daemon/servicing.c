@@ -122,13 +122,16 @@ static unsigned pf_records(Manager *m, const Pf *pf, unsigned *ret_stuck, StrBuf
                 if (!vm->has_record || vm->record.phase == ASSIGN_PHASE_INCOMING || !streq(vm->record.pf, pf->address))
                         continue;
                 n++;
-                if (vm->operation || !(vm->revoke_pending || vm->revoke_failed))
+                /* a DisableVM whose guest has not let go yet is as far as it gets for now, too */
+                bool releasing = vm->record.phase == ASSIGN_PHASE_RELEASING;
+                if (vm->operation || !(vm->revoke_pending || vm->revoke_failed || releasing))
                         continue;
                 stuck++;
                 if (why)
                         strbuf_appendf(why, "%sVF %s of VM %s (%s)", why->len ? "; " : "", vm->record.vf, vm->name,
                                        vm->revoke_pending ? "out of its persistent config, but the running guest "
                                                             "still holds it: freed when it lets go or stops"
+                                       : releasing        ? "being released: the guest has not let go of it yet"
                                                           : "revoking it failed; tried again at the next refresh");
         }
         if (ret_stuck)
