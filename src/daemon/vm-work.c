@@ -35,8 +35,13 @@ static const unsigned kind_steps[_VM_JOB_KIND_MAX] = {
         [VM_JOB_RESTORE] = STEP_APPLY | STEP_ATTACH | STEP_SETTING,
         [VM_JOB_SETTING] = STEP_SETTING,
         [VM_JOB_STRAY] = STEP_DETACH,
-        /* Servicing, ordered like Hyper-V's: the guest's traffic goes to the virtio standby
-         * before the VF goes, and the VF's own settings come back only once it is out. */
+        /* Servicing, ordered like Hyper-V's. 1. Link down: the guest's traffic moves to the
+         * virtio standby while the VF is still plugged. 2. Unplug, live and from the persistent
+         * config: a restart of the VM never brings a revoked VF back (its <metadata> setting
+         * stays, so it gets a VF of an adapter in service by the usual rules). 3. The VF's own
+         * saved settings, only once it is out: changing its MAC under a guest that still drives
+         * it resets the VF there, and its earlier settings may give the guest what accelnet's
+         * policy denies (trust on, spoof check off). */
         [VM_JOB_REVOKE] = STEP_LINK_DOWN | STEP_DETACH | STEP_RESTORE,
 };
 
