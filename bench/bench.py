@@ -5,7 +5,7 @@ accelnetd's process for the EnableVM/DisableVM cycles; hosted by a private unpri
 libvirtd for the 1,000-VM figures); every process is stopped at the end. Figures are ratios
 taken in this one run.
 
-usage: bench.py --build DIR [--quick] [--json FILE] [--keep] [--only discovery|dbus|big|cluster]
+usage: bench.py --build DIR [--quick] [--json FILE] [--keep] [--only discovery|dbus|big|cluster|drain]
 
 The cluster scenario (bench/clusterbench.py) brings up three corosync nodes with the cluster
 tier's test bed; without root or corosync it is skipped, with the reason printed.
@@ -666,7 +666,90 @@ class Bench:
         self.res["rss_4096vf_vmrss_mib"] = round(m["VmRSS"] / 1024, 2)
         self.res["rss_anon_4096vf_1000vm_mib"] = round(m["RssAnon"] / 1024, 2)
 
-    # ---- 5. e2e ---------------------------------------------------------------------------
+    # ---- 5. servicing: the drain of an adapter with 64 assigned VFs ------------------------------
+    DRAIN_VFS = 64
+
+    def drain_one(self, lv, sc, config, state0, label):
+        """One DrainAdapter of eth0 with its 64 VFs assigned to 64 running VMs: the VFs back in
+        the persistent definitions, a fresh copy of the state, accelnetd started (not timed; it
+        re-applies the VFs' policy at its first start), then the call timed from busctl's exec
+        to its answer (DrainAdapter answers when every VF is revoked)."""
+        state = os.path.join(sc["base"], f"state-{label}")
+        shutil.rmtree(state, ignore_errors=True)
+        shutil.copytree(state0, state)
+        with open(os.path.join(sc["domains"], "redefine.virsh")) as f:
+            lv.virsh(f.read().splitlines())
+        p, _, _ = self.start_daemon(self.root_drain, config, state, lv.uri, f"accelnetd-drain-{label}.log", serve=True)
+        try:
+            t0 = time.monotonic()
+            r = subprocess.run(["busctl", "--system", "--timeout=600", "call", "org.accelnet1", "/org/accelnet1",
+                                "org.accelnet1.Manager", "DrainAdapter", "s", "eth0"], env=self.env,
+                               capture_output=True, text=True)
+            dt = time.monotonic() - t0
+            if r.returncode != 0:
+                raise RuntimeError(f"DrainAdapter: {r.stderr.strip()}")
+            r = subprocess.run(["busctl", "--system", "--json=short", "call", "org.accelnet1", "/org/accelnet1",
+                                "org.accelnet1.Manager", "ListAdapters"], env=self.env, capture_output=True, text=True)
+            left = [a[6] for a in json.loads(r.stdout)["data"][0] if a[1] == "eth0"]
+            if left != [0]:
+                raise RuntimeError(f"eth0 still has {left} VFs assigned after the drain")
+        finally:
+            self.stop_daemon(p)
+        return dt
+
+    def drain(self):
+        n = self.DRAIN_VFS
+        reps = 3 if self.quick else 7
+        host = os.path.join(self.dir, "host-drain.json")
+        run([sys.executable, GEN, "host", "2", str(n), host])
+        self.root_drain, _ = self.build_root("root-drain", host)
+        base = os.path.join(self.dir, "drain")
+        sc = {"base": base, "domains": os.path.join(base, "domains")}
+        # the same 64 domains; an intent of eth0 alone (the VMs wait: the drain alone) and one of
+        # eth0 and eth1 (each VM gets a VF of eth1 as its VF of eth0 goes)
+        for label, pfs in (("alone", "1"), ("moved", "2")):
+            run([sys.executable, GEN, "drain", "2", str(n), str(n), self.root_drain, sc["domains"],
+                 os.path.join(base, f"config-{label}"), os.path.join(base, f"state0-{label}"), pfs])
+        lv = Libvirtd(os.path.join(self.dir, "libvirtd-drain"))
+        self.libvirtds.append(lv)
+        try:
+            with open(os.path.join(sc["domains"], "define.virsh")) as f:
+                lv.virsh(f.read().splitlines())
+            with open(os.path.join(sc["domains"], "vms.txt")) as f:
+                pairs = f.read().split()
+            alone, moved, direct = [], [], []
+            for i in range(reps):
+                alone.append(self.drain_one(lv, sc, os.path.join(base, "config-alone"),
+                                            os.path.join(base, "state0-alone"), f"alone-{i}"))
+                moved.append(self.drain_one(lv, sc, os.path.join(base, "config-moved"),
+                                            os.path.join(base, "state0-moved"), f"moved-{i}"))
+                # libvirt's own share: the same detaches, 8 at a time (max_concurrent_operations)
+                with open(os.path.join(sc["domains"], "redefine.virsh")) as f:
+                    lv.virsh(f.read().splitlines())
+                direct.append(self.tool("detach-bench", lv.uri, 8, *pairs)["wall_s"])
+        finally:
+            lv.stop()
+            self.libvirtds.remove(lv)
+        d, lib, mv = median(alone), median(direct), median(moved)
+        self.res["drain"] = {
+            "vfs": n, "reps": reps, "driver": "ice (simulated; VF link state supported)", "concurrency": 8,
+            "alone_s_all": [round(x, 4) for x in alone], "moved_s_all": [round(x, 4) for x in moved],
+            "libvirt_s_all": [round(x, 4) for x in direct],
+            "method": "busctl DrainAdapter eth0 (64 running VMs of the libvirt test driver, a private libvirtd, each "
+                      "with a VF of eth0 in its persistent config) from exec to the answer, which comes when every VF "
+                      "is revoked (link down, unplug, settings restored, saved); alone: eth0 is the intent's only "
+                      "adapter (the VMs wait); moved: eth1 (64 free VFs) is in the intent too, and each VM gets one "
+                      "of its VFs while the others are revoked. libvirt's share: bench/detach-bench making the same "
+                      "virt_domain_detach_vf calls, 8 at a time, with the daemon stopped."}
+        self.res["drain_64_vfs_s"] = round(d, 4)
+        self.res["drain_64_vfs_libvirt_s"] = round(lib, 4)
+        self.res["drain_64_vfs_daemon_s"] = round(d - lib, 4)
+        self.res["drain_64_vfs_target_s"] = round(2 + lib, 4)
+        self.res["drain_64_vfs_moved_s"] = round(mv, 4)
+        log(f"  drain of 64 VFs: {d:.3f} s (libvirt's own {lib:.3f} s, the rest {d - lib:.3f} s); with the VMs moved "
+            f"to another adapter {mv:.3f} s")
+
+    # ---- 6. e2e ---------------------------------------------------------------------------
     def e2e(self):
         self.res["vf_policy_all_vfs_vs_ip_link_ratio"] = None
         self.res["vf_policy_note"] = ("not measured: needs the e2e guest (tests/e2e, real igb VFs in QEMU); "
@@ -729,6 +812,8 @@ class Bench:
         ("cluster: kill -9 of a corosync -> survivors' U (s)", "cluster_membership_to_u_s", "<=",
          "cluster_membership_to_u_target_s", "cluster"),
         ("cluster: 1000 VMs, merge -> every node in sync (s)", "cluster_merge_sync_1000vm_s", "<=", 1, "cluster"),
+        ("drain of an adapter with 64 assigned VFs (s), <= 2 + libvirt's", "drain_64_vfs_s", "<=",
+         "drain_64_vfs_target_s", "13"),
     ]
 
     INFO = [
@@ -766,6 +851,9 @@ class Bench:
         ("  ... standalone with the same 334 VMs (ms)", "cluster_enablevm_334vm.standalone_p50_ms"),
         ("  ... ratio", "cluster_enablevm_334vm.ratio"),
         ("cluster: the scenario's wall time (s)", "cluster_scenario_s"),
+        ("drain of 64 VFs: libvirt's own share (s)", "drain_64_vfs_libvirt_s"),
+        ("  ... the rest: accelnetd, netlink, the state (s)", "drain_64_vfs_daemon_s"),
+        ("  ... with each VM moved to another adapter (s)", "drain_64_vfs_moved_s"),
     ]
 
     def value(self, path):
@@ -796,14 +884,14 @@ class Bench:
             tag = "-" if m is None else ("yes" if m else "NO")
             n = self.limit(lim)
             print(f"{label:<60} {('-' if v is None else v)!s:>9}  {op} {('-' if n is None else n)!s:<5} {tag}" +
-                  {"10": "", "cluster": "  (cluster)"}.get(issue, "  (earlier issue)"))
+                  {"10": "", "cluster": "  (cluster)", "13": "  (servicing)"}.get(issue, "  (earlier issue)"))
         print()
         for label, path in self.INFO:
             v = self.value(path)
             print(f"{label:<60} {('-' if v is None else v)!s:>9}")
         for label, path, op, lim, issue in self.TARGETS:
             m = met.get(f"{path} {op} {lim}")
-            if issue in ("10", "cluster"):
+            if issue in ("10", "cluster", "13"):
                 print(f"met: {'-  ' if m is None else ('yes' if m else 'NO ')} {label}: {self.value(path)} {op} "
                       f"{self.limit(lim)}")
         if self.res.get("cluster_skipped"):
@@ -854,6 +942,11 @@ class Bench:
                 self.ensure_root16()
                 self.big_host()
                 stages["big_host"] = round(time.monotonic() - t, 1)
+            if only in (None, "drain"):
+                log("servicing: the drain of an adapter with 64 assigned VFs ...")
+                t = time.monotonic()
+                self.drain()
+                stages["drain"] = round(time.monotonic() - t, 1)
             if only in (None, "cluster"):
                 log("a 3-node corosync cluster (tests/cluster's test bed): EnableVM, membership, merge ...")
                 t = time.monotonic()
@@ -880,6 +973,6 @@ if __name__ == "__main__":
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--json")
     ap.add_argument("--keep", action="store_true")
-    ap.add_argument("--only", choices=["discovery", "dbus", "big", "cluster"])
+    ap.add_argument("--only", choices=["discovery", "dbus", "big", "cluster", "drain"])
     a = ap.parse_args()
     Bench(a).main(a.only)

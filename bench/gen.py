@@ -15,6 +15,14 @@
       compute intent over all PFs) and a state.json (src/policy/state-file.c, version 1)
       with management enabled and those assignments. ROOT is the fake root built from the
       host description (used to read the VF addresses from the virtfnN links).
+  gen.py drain N_PF VFS N_VM ROOT DOMAIN_DIR CONFIG_DIR STATE_DIR [INTENT_PFS]
+      The drain scenario: N_VM running domains that each hold a VF of PF 0 as accelnet leaves
+      a running VM given its VF by the libvirt test driver (in the persistent config only,
+      "applies at next start": define.virsh defines the plain domain, starts it, then defines
+      it again with the VF), DOMAIN_DIR/redefine.virsh (the persistent definitions with the VF
+      again, after a drain), DOMAIN_DIR/vms.txt (VM:VF per line), the configuration (one
+      compute intent over the first INTENT_PFS PFs, default all) and a state.json with those
+      assignments (next_start true).
 """
 import json
 import os
@@ -124,10 +132,50 @@ def vms(n_pf, vfs, n_vm, root, out_dir, config_dir, state_dir):
         json.dump(state, f)
 
 
+def drain(n_pf, vfs, n_vm, root, out_dir, config_dir, state_dir, intent_pfs=None):
+    n_int = n_pf if intent_pfs is None else int(intent_pfs)
+    os.makedirs(os.path.join(config_dir, "intents.d"), exist_ok=True)
+    os.makedirs(state_dir, exist_ok=True)
+    os.makedirs(out_dir, exist_ok=True)
+    with open(os.path.join(config_dir, "accelnet.json"), "w") as f:
+        json.dump({"node_reserve_default": 0}, f)
+    with open(os.path.join(config_dir, "intents.d", "compute.json"), "w") as f:
+        json.dump({"name": "compute", "types": ["compute"], "adapters": [ifname(k) for k in range(n_int)]}, f)
+    assignments, cmds, redef, pairs = [], [], [], []
+    for v in range(n_vm):
+        # one PF (n_pf=1 to domain_xml): every VF is PF 0's
+        name, uuid, mac, vf, pf, i, xml = domain_xml(v, n_vm, 1, root)
+        _, _, _, _, _, _, plain = domain_xml(v, 0, 1, root)
+        plain_path = os.path.join(out_dir, f"{name}-plain.xml")
+        path = os.path.join(out_dir, f"{name}.xml")
+        with open(plain_path, "w") as f:
+            f.write(plain + "\n")
+        with open(path, "w") as f:
+            f.write(xml + "\n")
+        cmds += [f"define {plain_path}", f"start {name}", f"define {path}"]
+        redef.append(f"define {path}")
+        pairs.append(f"{name}:{vf}")
+        assignments.append({"vm": name, "uuid": uuid, "tier": "Low", "vf": vf, "pf": pf, "vf_index": i,
+                            "phase": "assigned", "next_start": True, "alias": VF_ALIAS, "mac": mac, "vlan": 0,
+                            "saved": {"valid": True, "mac": "00:00:00:00:00:00", "vlan": 0, "qos": 0,
+                                      "spoofchk": True, "trust": False, "min_tx_rate": 0, "max_tx_rate": 0}})
+    for fname, lines in (("define.virsh", cmds), ("redefine.virsh", redef), ("vms.txt", pairs)):
+        with open(os.path.join(out_dir, fname), "w") as f:
+            f.write("\n".join(lines) + "\n")
+    state = {"version": 1, "management": {"enabled": True, "intent": "compute", "node_reserve": 0},
+             "adapters": [{"pf": pf_addr(k), "numvfs_before": vfs, "numvfs": vfs, "status": "done"}
+                          for k in range(n_int)],
+             "vms": assignments}
+    with open(os.path.join(state_dir, "state.json"), "w") as f:
+        json.dump(state, f)
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "host":
         host(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
     elif sys.argv[1] == "vms":
         vms(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), *sys.argv[5:9])
+    elif sys.argv[1] == "drain":
+        drain(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), *sys.argv[5:10])
     else:
         sys.exit(__doc__)

@@ -66,5 +66,13 @@ int method_disable_vms(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 int method_list_vms(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 int method_list_cluster_vms(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 
+/* Planned servicing (bus-servicing.c). */
+int method_drain_adapter(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+int method_restore_adapter(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+int method_revoke_vm(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+int method_restore_vm(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+/* ManagerNotify.drain_progress: the DrainProgress signal. */
+void bus_notify_drain_progress(void *userdata, const char *pf, unsigned done, unsigned total);
+
 extern const sd_bus_vtable bus_manager_vtable[];
 extern const sd_bus_vtable bus_hook_vtable[];

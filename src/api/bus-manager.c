@@ -53,7 +53,7 @@ BusApi *bus_api_free(BusApi *api) {
 
 const ManagerNotify *bus_api_notify(BusApi *api) {
         api_notify = (ManagerNotify){ .properties_changed = notify_properties, .vm_changed = notify_vm,
-                                      .userdata = api };
+                                      .drain_progress = bus_notify_drain_progress, .userdata = api };
         return &api_notify;
 }
 
@@ -400,5 +400,15 @@ const sd_bus_vtable bus_manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("ListIntents", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sasas)", intents),
                                 method_list_intents, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_ARGS("VMChanged", SD_BUS_ARGS("s", vm, "s", state), 0),
+        /* planned servicing (bus-servicing.c) */
+        SD_BUS_METHOD_WITH_ARGS("DrainAdapter", SD_BUS_ARGS("s", adapter), SD_BUS_NO_RESULT, method_drain_adapter,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("RestoreAdapter", SD_BUS_ARGS("s", adapter), SD_BUS_NO_RESULT, method_restore_adapter,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("RevokeVM", SD_BUS_ARGS("s", vm), SD_BUS_NO_RESULT, method_revoke_vm,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("RestoreVM", SD_BUS_ARGS("s", vm), SD_BUS_NO_RESULT, method_restore_vm,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL_WITH_ARGS("DrainProgress", SD_BUS_ARGS("s", adapter, "u", done, "u", total), 0),
         SD_BUS_VTABLE_END,
 };

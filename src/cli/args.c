@@ -20,10 +20,10 @@ typedef enum VerbOption {
 } VerbOption;
 
 typedef struct VerbInfo {
-        const char *group; /* "vm", "cluster" or NULL */
+        const char *group; /* "vm", "adapter", "cluster" or NULL */
         const char *name;
         unsigned options;  /* VerbOption bits */
-        size_t min_args, max_args; /* VM names after the verb */
+        size_t min_args, max_args; /* names after the verb: VMs, or the adapter (adapter) */
         bool mutating;
         const char *syntax; /* without " --performance TIERS", which verb_syntax() adds */
         const char *summary;
@@ -101,6 +101,31 @@ static const VerbInfo verb_table[_VERB_MAX] = {
                 "hyperthreading (HT), VF capacity, its share of the cluster's usable VFs and the "
                 "VFs assigned on it; a note under a node says what it could not do. Without "
                 "corosync the host is the only node (id 0)." },
+        [VERB_ADAPTER_DRAIN] = { "adapter", "drain", 0, 1, 1, true, "adapter drain ADAPTER",
+                "Revoke every VF of an adapter and keep new ones off it",
+                "Planned servicing: takes the adapter (netdev name or PCI address) out of service. "
+                "Each VF it has is revoked from its VM: the VF's link goes down (the guest's "
+                "failover driver moves its traffic to the virtio NIC), the VF is unplugged and "
+                "taken out of the VM's persistent config, and its own settings are restored. The "
+                "VMs keep their setting and get a VF of another adapter of the intent when one is "
+                "free, else they wait for one. No VF of the adapter is handed out until 'adapter "
+                "restore'. On a terminal the progress is shown; the command returns when every "
+                "VF is revoked. The drain is kept across restarts of accelnetd." },
+        [VERB_ADAPTER_RESTORE] = { "adapter", "restore", 0, 1, 1, true, "adapter restore ADAPTER",
+                "Put a drained adapter back in service",
+                "Ends the drain of the adapter: its VFs are handed out again, and the VMs that wait "
+                "for a VF (those the drain revoked among them) get one by the usual rules. Returns "
+                "when they have it." },
+        [VERB_VM_REVOKE] = { "vm", "revoke", 0, 1, 1, true, "vm revoke VM",
+                "Take a VM's VF away, keeping its setting",
+                "Revokes the VF of an accelerated VM as planned servicing does (link down, unplug, "
+                "settings restored): the VM runs on its virtio NIC and keeps its setting "
+                "(accelerated, its performance tier), but gets no VF until 'vm restore'. For testing "
+                "an application against a revoke. 'vm list' shows it, with since when." },
+        [VERB_VM_RESTORE] = { "vm", "restore", 0, 1, 1, true, "vm restore VM",
+                "Give a revoked VM a VF again",
+                "Ends the revoke of a VM: it gets a VF by the usual rules (or waits for one when "
+                "none is free). Returns when it has it." },
 };
 
 /* The words that group verbs, with what their help says about them. */
@@ -108,6 +133,8 @@ static const struct {
         const char *name, *summary;
 } verb_groups[] = {
         { "vm", "Manage Accelerated Networking of VMs." },
+        { "adapter", "Planned servicing of an SR-IOV adapter: drain it (its VFs revoked, the VMs on virtio or "
+                     "moved) and restore it." },
         { "cluster", "Show the corosync cluster that accelnetd is part of (without corosync the host is a "
                      "cluster of one)." },
 };
@@ -199,6 +226,10 @@ const char *verb_to_string(Verb v) {
                 [VERB_VM_LIST] = "vm list",
                 [VERB_CLUSTER_STATUS] = "cluster status",
                 [VERB_CLUSTER_NODES] = "cluster nodes",
+                [VERB_ADAPTER_DRAIN] = "adapter drain",
+                [VERB_ADAPTER_RESTORE] = "adapter restore",
+                [VERB_VM_REVOKE] = "vm revoke",
+                [VERB_VM_RESTORE] = "vm restore",
         };
         if ((int) v < 0 || v >= _VERB_MAX)
                 return NULL;
@@ -487,22 +518,25 @@ int cli_args_parse(int argc, char *const *argv, CliArgs *ret, char **ret_error) 
         }
 
         size_t n_args = n_pos - p;
+        bool adapter = streq_ptr(info->group, "adapter");
+        const char *noun = adapter ? "adapter" : "VM name";
         if (n_args < info->min_args)
-                return fail(ret_error, "'%s' needs %s VM name.", vname,
-                            info->max_args == 1 ? "a" : "at least one");
+                return fail(ret_error, "'%s' needs %s %s%s.", vname,
+                            info->max_args == 1 ? (adapter ? "an" : "a") : "at least one", noun,
+                            adapter ? " (netdev name or PCI address)" : "");
         if (n_args > info->max_args) {
                 if (info->max_args == 0)
                         return fail(ret_error, "'%s' takes no arguments (got '%s').", vname, pos[p]);
                 if (info->max_args == 1)
-                        return fail(ret_error, "'%s' takes exactly one VM name (got '%s' and '%s').", vname,
+                        return fail(ret_error, "'%s' takes exactly one %s (got '%s' and '%s').", vname, noun,
                                     pos[p], pos[p + 1]);
                 return fail(ret_error, "Too many VM names for '%s' (at most %zu).", vname, info->max_args);
         }
         for (size_t i = p; i < n_pos; i++) {
                 if (isempty(pos[i]))
-                        return fail(ret_error, "Invalid VM name '': a VM name is needed.");
+                        return fail(ret_error, "Invalid %s '': a%s %s is needed.", noun, adapter ? "n" : "", noun);
                 if (!utf8_is_valid(pos[i]))
-                        return fail(ret_error, "Invalid VM name: '%s' is not valid UTF-8.", pos[i]);
+                        return fail(ret_error, "Invalid %s: '%s' is not valid UTF-8.", noun, pos[i]);
         }
 
         switch (a.verb) {
@@ -529,6 +563,10 @@ int cli_args_parse(int argc, char *const *argv, CliArgs *ret, char **ret_error) 
                 break;
         }
 
+        if (adapter) {
+                a.adapter = pos[p];
+                n_args = 0;
+        }
         if (n_args > 0) {
                 a.vms = calloc(n_args, sizeof(char *));
                 if (!a.vms)

@@ -37,6 +37,11 @@ typedef enum Verb {
         VERB_VM_LIST,
         VERB_CLUSTER_STATUS,
         VERB_CLUSTER_NODES,
+        /* planned servicing */
+        VERB_ADAPTER_DRAIN,
+        VERB_ADAPTER_RESTORE,
+        VERB_VM_REVOKE,
+        VERB_VM_RESTORE,
         _VERB_MAX,
         _VERB_INVALID = -22,
 } Verb;
@@ -63,6 +68,7 @@ typedef struct CliArgs {
         CliAction action;
         Verb verb;              /* _VERB_INVALID with CLI_ACTION_HELP: the general help */
         const char *group;      /* "accelnetctl vm --help": "vm", help for the vm verbs (static) */
+        const char *adapter;    /* adapter drain|restore: the PF (netdev name or PCI address), borrowed */
 
         JsonMode json;
         bool legend;            /* header rows and footers; --no-legend clears it */
@@ -87,7 +93,7 @@ void cli_args_done(CliArgs *a);
 
 /* "vm enable", "cluster nodes" etc. */
 const char *verb_to_string(Verb v);
-/* group: NULL, "vm" or "cluster". */
+/* group: NULL, "vm", "adapter" or "cluster". */
 Verb verb_from_string(const char *group, const char *name);
 /* Whether the verb changes state (polkit, long timeout). */
 bool verb_is_mutating(Verb v);
@@ -99,6 +105,7 @@ const char *performance_canonical(const char *s);
 int node_reserve_parse(const char *s, uint32_t *ret);
 
 /* Help text: the general help when verb is _VERB_INVALID and group is NULL, the help of a
- * group's verbs with group ("vm", "cluster"), otherwise one verb's syntax and description.
+ * group's verbs with group ("vm", "adapter", "cluster"), otherwise one verb's syntax and
+ * description.
  * Owned, NULL on OOM. */
 char *cli_help_text(Verb verb, const char *group);

@@ -15,6 +15,9 @@
 /* Reads answer at once; changes may provision VFs, attach devices or wait for polkit. */
 #define CLI_TIMEOUT_READ_USEC (25 * CLI_USEC_PER_SEC)
 #define CLI_TIMEOUT_CHANGE_USEC (120 * CLI_USEC_PER_SEC)
+/* A drain waits for every guest to let go of its VF (each may take its time to acknowledge
+ * the unplug): the daemon answers when it can go no further. */
+#define CLI_TIMEOUT_DRAIN_USEC (3600 * CLI_USEC_PER_SEC)
 
 #define CLI_NOT_RUNNING_MESSAGE "accelnetd is not running (" ACCELNET_BUS_NAME " not on the system bus)"
 

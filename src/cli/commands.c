@@ -144,28 +144,41 @@ int verb_status(const CliContext *ctx) {
         r = prereq_rows_read(checks, &rows, &n_rows);
         if (r < 0)
                 return print_parse_error(ctx, "GetPrerequisites", r);
-        size_t k = 0;
-        for (size_t i = 0; i < n_rows; i++)
-                if (streq(rows[i].check, "provision"))
+        /* and the adapters out of service (servicing): theirs */
+        size_t k = 0, ks = 0;
+        _cleanup_free_ PrereqRow *svc = calloc(n_rows + 1, sizeof(PrereqRow));
+        if (!svc)
+                return print_error(ctx, "Out of memory.");
+        for (size_t i = 0; i < n_rows; i++) {
+                if (streq(rows[i].check, "servicing"))
+                        svc[ks++] = rows[i];
+                else if (streq(rows[i].check, "provision"))
                         rows[k++] = rows[i];
+        }
 
         if (ctx->args->json) {
                 _cleanup_json_ json_t *j = status_to_json(props, n);
-                json_t *p = json_array();
+                json_t *p = json_array(), *q = json_array();
                 for (size_t i = 0; p && i < k; i++)
                         (void) json_array_append_new(p, json_pack("{s:s, s:s, s:s}", "adapter", rows[i].subject,
                                                                   "result", rows[i].result, "detail", rows[i].detail));
-                if (!j || !p || json_object_set_new(j, "provisioning", p) < 0)
+                for (size_t i = 0; q && i < ks; i++)
+                        (void) json_array_append_new(q, json_pack("{s:s, s:s}", "adapter", svc[i].subject, "detail",
+                                                                  svc[i].detail));
+                if (!j || !p || !q || json_object_set_new(j, "provisioning", p) < 0 ||
+                    json_object_set_new(j, "servicing", q) < 0)
                         return print_error(ctx, "Out of memory.");
                 return emit_json(ctx, j);
         }
         _cleanup_free_ char *text = NULL;
         r = properties_render(props, n, &text);
-        if (r >= 0 && k > 0) {
+        if (r >= 0 && k + ks > 0) {
                 StrBuf b = {};
                 strbuf_appendf(&b, "%s", text);
                 for (size_t i = 0; i < k; i++)
                         strbuf_appendf(&b, "Provisioning: %s %s\n", rows[i].subject, rows[i].detail);
+                for (size_t i = 0; i < ks; i++)
+                        strbuf_appendf(&b, "Servicing: %s\n", svc[i].detail);
                 free(text);
                 text = strbuf_steal(&b);
                 r = text ? 0 : -ENOMEM;
@@ -196,11 +209,22 @@ int verb_prereq(const CliContext *ctx) {
 }
 
 int verb_adapters(const CliContext *ctx) {
-        _cleanup_bus_message_ sd_bus_message *reply = NULL;
+        _cleanup_bus_message_ sd_bus_message *reply = NULL, *checks = NULL;
         _cleanup_free_ AdapterRow *rows = NULL;
-        size_t n;
+        _cleanup_free_ PrereqRow *notes = NULL;
+        size_t n, n_notes = 0;
+        int r;
 
-        int r = call_read(ctx, "ListAdapters", &reply);
+        /* The adapters out of service (servicing) are said under the table: GetPrerequisites'
+         * rows of check "servicing" (ListAdapters keeps its signature). */
+        if (!ctx->args->json) {
+                r = call_read(ctx, "GetPrerequisites", &checks);
+                if (r != CLI_EXIT_SUCCESS)
+                        return r;
+                if (prereq_rows_read(checks, &notes, &n_notes) < 0)
+                        n_notes = 0;
+        }
+        r = call_read(ctx, "ListAdapters", &reply);
         if (r != CLI_EXIT_SUCCESS)
                 return r;
         r = adapter_rows_read(reply, &rows, &n);
@@ -214,6 +238,18 @@ int verb_adapters(const CliContext *ctx) {
         RenderOptions o = render_options(ctx);
         _cleanup_free_ char *text = NULL;
         r = adapter_rows_render(rows, n, &o, &text);
+        StrBuf b = {};
+        for (size_t i = 0; r >= 0 && i < n_notes; i++)
+                if (streq(notes[i].check, "servicing"))
+                        strbuf_appendf(&b, "%s%s\n", b.len ? "" : "\n", notes[i].detail);
+        if (r >= 0 && b.len) {
+                _cleanup_free_ char *more = strbuf_steal(&b);
+                char *all = NULL;
+                r = more && asprintf(&all, "%s%s", text, more) >= 0 ? 0 : -ENOMEM;
+                if (r >= 0)
+                        free_and_replace(text, all);
+        }
+        strbuf_done(&b);
         return emit_text(ctx, r, text);
 }
 
@@ -511,6 +547,150 @@ int verb_vm_set(const CliContext *ctx) {
         return r != CLI_EXIT_SUCCESS ? r : emit_done(ctx);
 }
 
+/* ---- planned servicing ---- */
+
+/* One call with one string argument that changes something; silent, or {"result":"done"}. */
+static int change_one(const CliContext *ctx, const char *member, const char *arg) {
+        _cleanup_bus_message_ sd_bus_message *m = NULL, *reply = NULL;
+        int r = new_call(ctx, member, &m);
+        if (r != CLI_EXIT_SUCCESS)
+                return r;
+        r = sd_bus_message_append(m, "s", arg);
+        if (r < 0)
+                return print_error(ctx, "Failed to build the %s call: %s", member, strerror(-r));
+        r = call(ctx, m, CLI_TIMEOUT_CHANGE_USEC, &reply);
+        return r != CLI_EXIT_SUCCESS ? r : emit_done(ctx);
+}
+
+int verb_adapter_restore(const CliContext *ctx) {
+        return change_one(ctx, "RestoreAdapter", ctx->args->adapter);
+}
+
+int verb_vm_revoke(const CliContext *ctx) {
+        return change_one(ctx, "RevokeVM", ctx->args->vms[0]);
+}
+
+int verb_vm_restore(const CliContext *ctx) {
+        return change_one(ctx, "RestoreVM", ctx->args->vms[0]);
+}
+
+typedef struct Drain {
+        const CliContext *ctx;
+        const char *name;        /* as given */
+        char address[32];        /* its PCI address, from ListAdapters ("" when not found there) */
+        bool tty;                /* progress on the terminal */
+        bool shown;              /* a progress line is on the screen */
+        bool done;
+        unsigned revoked, total;
+        int r;                   /* the exit status */
+        sd_bus_error error;
+        sd_bus_message *reply;
+} Drain;
+
+static void drain_show(Drain *d) {
+        if (!d->tty)
+                return;
+        _cleanup_free_ char *line = NULL;
+        if (drain_progress_render(d->name, d->address, d->revoked, d->total, false, &line) < 0)
+                return;
+        fprintf(d->ctx->out, "\r%s", line);
+        fflush(d->ctx->out);
+        d->shown = true;
+}
+
+static int on_drain_progress(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Drain *d = userdata;
+        const char *pf;
+        uint32_t done, total;
+        if (sd_bus_message_read(m, "suu", &pf, &done, &total) < 0)
+                return 0;
+        if (!streq(pf, d->address) && !streq(pf, d->name))
+                return 0; /* another adapter's */
+        d->revoked = done;
+        d->total = total;
+        drain_show(d);
+        return 0;
+}
+
+static int on_drain_reply(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Drain *d = userdata;
+        d->done = true;
+        if (sd_bus_message_is_method_error(m, NULL))
+                (void) sd_bus_error_copy(&d->error, sd_bus_message_get_error(m));
+        else
+                d->reply = sd_bus_message_ref(m);
+        return 0;
+}
+
+/* The adapter's PCI address, which DrainProgress names, from ListAdapters (netdev name or an
+ * address in another spelling given); "" when it is not listed (the daemon says why). */
+static void drain_resolve(Drain *d) {
+        _cleanup_bus_message_ sd_bus_message *reply = NULL;
+        _cleanup_free_ AdapterRow *rows = NULL;
+        size_t n = 0;
+        if (call_read(d->ctx, "ListAdapters", &reply) != CLI_EXIT_SUCCESS || adapter_rows_read(reply, &rows, &n) < 0)
+                return;
+        for (size_t i = 0; i < n; i++)
+                if (streq(rows[i].address, d->name) || streq_ptr(rows[i].ifname, d->name))
+                        snprintf(d->address, sizeof d->address, "%s", rows[i].address);
+}
+
+int verb_adapter_drain(const CliContext *ctx) {
+        _cleanup_bus_message_ sd_bus_message *m = NULL;
+        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *match = NULL, *pending = NULL;
+        Drain d = { .ctx = ctx, .name = ctx->args->adapter, .error = SD_BUS_ERROR_NULL,
+                    .tty = !ctx->args->json && isatty(fileno(ctx->out)) };
+        int r;
+
+        drain_resolve(&d);
+        /* Progress comes as DrainProgress signals while the call runs (the daemon answers when
+         * every VF is revoked). */
+        r = sd_bus_match_signal(ctx->bus, &match, NULL, ACCELNET_BUS_PATH, ACCELNET_BUS_MANAGER_INTERFACE,
+                                "DrainProgress", on_drain_progress, &d);
+        if (r < 0)
+                return print_error(ctx, "Failed to watch DrainProgress: %s", strerror(-r));
+        r = new_call(ctx, "DrainAdapter", &m);
+        if (r != CLI_EXIT_SUCCESS)
+                return r;
+        r = sd_bus_message_append(m, "s", d.name);
+        if (r >= 0)
+                r = sd_bus_call_async(ctx->bus, &pending, m, on_drain_reply, &d, CLI_TIMEOUT_DRAIN_USEC);
+        if (r < 0)
+                return print_error(ctx, "Failed to call DrainAdapter: %s", strerror(-r));
+        while (!d.done) {
+                r = sd_bus_process(ctx->bus, NULL);
+                if (r < 0) {
+                        if (d.shown)
+                                fputc('\n', ctx->out);
+                        return print_error(ctx, "Failed to talk to accelnetd: %s", strerror(-r));
+                }
+                if (r > 0)
+                        continue;
+                r = sd_bus_wait(ctx->bus, UINT64_MAX);
+                if (r < 0 && r != -EINTR)
+                        return print_error(ctx, "Failed to wait for accelnetd: %s", strerror(-r));
+        }
+        if (d.shown)
+                fputc('\n', ctx->out);
+        if (sd_bus_error_is_set(&d.error)) {
+                r = print_bus_error(ctx, &d.error, -EIO);
+                sd_bus_error_free(&d.error);
+                return r;
+        }
+        sd_bus_message_unref(d.reply);
+        if (ctx->args->json) {
+                _cleanup_json_ json_t *j = drain_to_json(d.address[0] ? d.address : d.name, d.revoked, d.total);
+                return emit_json(ctx, j);
+        }
+        if (d.tty) {
+                _cleanup_free_ char *line = NULL;
+                r = drain_progress_render(d.name, d.address, d.revoked, d.total, true, &line);
+                if (r >= 0)
+                        fprintf(ctx->out, "%s\n", line);
+        }
+        return CLI_EXIT_SUCCESS;
+}
+
 int cli_run(const CliContext *ctx) {
         static int (*const table[_VERB_MAX])(const CliContext *) = {
                 [VERB_STATUS] = verb_status,       [VERB_PREREQ] = verb_prereq,
@@ -520,6 +700,8 @@ int cli_run(const CliContext *ctx) {
                 [VERB_VM_SET] = verb_vm_set,       [VERB_VM_DISABLE] = verb_vm_disable,
                 [VERB_VM_LIST] = verb_vm_list,     [VERB_CLUSTER_STATUS] = verb_cluster_status,
                 [VERB_CLUSTER_NODES] = verb_cluster_nodes,
+                [VERB_ADAPTER_DRAIN] = verb_adapter_drain, [VERB_ADAPTER_RESTORE] = verb_adapter_restore,
+                [VERB_VM_REVOKE] = verb_vm_revoke,         [VERB_VM_RESTORE] = verb_vm_restore,
         };
         Verb v = ctx->args->verb;
 

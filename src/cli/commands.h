@@ -36,3 +36,8 @@ int verb_vm_disable(const CliContext *ctx);
 int verb_vm_list(const CliContext *ctx);
 int verb_cluster_status(const CliContext *ctx);
 int verb_cluster_nodes(const CliContext *ctx);
+/* DrainAdapter with its progress (DrainProgress) on a terminal, until it answers. */
+int verb_adapter_drain(const CliContext *ctx);
+int verb_adapter_restore(const CliContext *ctx);
+int verb_vm_revoke(const CliContext *ctx);
+int verb_vm_restore(const CliContext *ctx);

@@ -217,6 +217,11 @@ json_t *status_to_json(const Property *props, size_t n) {
         return TAKE_PTR(o);
 }
 
+json_t *drain_to_json(const char *adapter, unsigned revoked, unsigned total) {
+        return json_pack("{s:s, s:s, s:I, s:I}", "result", "done", "adapter", adapter ? adapter : "", "vfs_revoked",
+                         (json_int_t) revoked, "vfs_total", (json_int_t) total);
+}
+
 json_t *done_to_json(void) {
         return json_pack("{s:s}", "result", "done");
 }

@@ -48,6 +48,8 @@ json_t *properties_to_json(const Property *props, size_t n);
 json_t *status_to_json(const Property *props, size_t n);
 /* {"result":"done"} for commands that return nothing. */
 json_t *done_to_json(void);
+/* adapter drain: {"result":"done","adapter":ADDRESS,"vfs_revoked":N,"vfs_total":N} */
+json_t *drain_to_json(const char *adapter, unsigned revoked, unsigned total);
 
 /* "CapacityVFs" → "capacity_vfs", "NodeReservePercentage" → "node_reserve_percentage":
  * an underscore before each upper-case letter that follows a lower-case letter or digit,

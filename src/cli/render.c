@@ -368,3 +368,14 @@ int properties_render(const Property *props, size_t n, char **ret) {
         *ret = s;
         return 0;
 }
+
+int drain_progress_render(const char *name, const char *address, unsigned done, unsigned total, bool final,
+                          char **ret) {
+        char where[96] = "";
+        if (!isempty(address) && !streq_ptr(address, name))
+                snprintf(where, sizeof where, " (%s)", address);
+        int n = final ? asprintf(ret, "Drained %s%s: %u VF%s revoked.", strempty(name), where, done, done == 1 ? "" : "s")
+                      : asprintf(ret, "Draining %s%s: %u of %u VF%s revoked", strempty(name), where, done, total,
+                                 total == 1 ? "" : "s");
+        return n < 0 ? -ENOMEM : 0;
+}

@@ -42,5 +42,11 @@ int vm_results_render(const VmResult *results, size_t n, const RenderOptions *o,
  * ClusterNodes and Quorate, and is there without them too (a cluster of one). */
 int properties_render(const Property *props, size_t n, char **ret);
 
+/* adapter drain on a terminal: "Draining ens1 (0000:01:00.0): 3 of 8 VFs revoked" while it
+ * runs (address "" leaves out the parenthesis), "Drained ens1 (0000:01:00.0): 8 VFs revoked."
+ * when done (final). */
+int drain_progress_render(const char *name, const char *address, unsigned done, unsigned total, bool final,
+                          char **ret);
+
 /* ACCELNET_BUS_ERROR_PREFIX "NoSuchVM" → "NoSuchVM"; other names unchanged. Borrowed. */
 const char *error_name_short(const char *name);

@@ -48,6 +48,12 @@ static int prepare_check_xml(Manager *m, const char *name, const char *xml, AnSt
         }
         if (vm && vm->operation)
                 return an_status_set(st, -AN_ERROR_BUSY, "Another operation on VM %s is in progress.", name);
+        if (vm && vm->revoked_since)
+                /* RevokeVM (servicing.c): no VF until RestoreVM, also not one its start names */
+                return an_status_set(st, -AN_ERROR_ENABLE_ACCELNET_FAILED,
+                                     "VM %s cannot start with VF %s: the admin revoked its VF on this node (RestoreVM, "
+                                     "'accelnetctl vm restore %s', ends that). Start it from a definition without the "
+                                     "VF.", name, named->pci, name);
 
         VfSlot *s = manager_find_slot(m, named->pci);
         if (!s)
@@ -351,8 +357,14 @@ int manager_hook_arrive(Manager *m, HookArrival how, const char *name, const cha
                 return an_status_set(st, -AN_ERROR_BUSY, "Another operation on VM %s is in progress.", name);
         if (vm_snapshot_take(vm, &before) < 0)
                 return an_status_set(st, -ENOMEM, "Out of memory.");
-        bool claimed = false, waits = false;
-        if (!vm->has_record) {
+        bool claimed = false, waits = false, revoked = false;
+        if (!vm->has_record && vm->revoked_since) {
+                /* The admin revoked its VF on this node (RevokeVM, servicing.c): it comes
+                 * without one, and gets none until RestoreVM. */
+                vm->accel = true;
+                vm->accel_tier = tier;
+                revoked = true;
+        } else if (!vm->has_record) {
                 if (claim(m, vm, xml, tier, &acc.vfs[0], st) < 0) {
                         if (st->r != -AN_ERROR_CLUSTER_NOT_ENOUGH_RESOURCES || requires_vf) {
                                 if (st->r == -AN_ERROR_CLUSTER_NOT_ENOUGH_RESOURCES) {
@@ -387,8 +399,8 @@ int manager_hook_arrive(Manager *m, HookArrival how, const char *name, const cha
                                              m->state_dir, strerror(-r));
                 }
         }
-        r = waits ? virt_xml_drop_vf(xml, acc.vfs[0].pci, ret_xml)
-                  : virt_xml_retarget_vf(xml, acc.vfs[0].pci, vm->record.vf, ret_xml);
+        r = waits || revoked ? virt_xml_drop_vf(xml, acc.vfs[0].pci, ret_xml)
+                             : virt_xml_retarget_vf(xml, acc.vfs[0].pci, vm->record.vf, ret_xml);
         if (r < 0) {
                 if (claimed || waits) {
                         vm_snapshot_restore(vm, &before);
@@ -408,6 +420,10 @@ int manager_hook_arrive(Manager *m, HookArrival how, const char *name, const cha
                 if (m->notify.vm_changed)
                         m->notify.vm_changed(m->notify.userdata, name, ACCELNET_VM_STATE_ENABLED);
         }
+        if (revoked)
+                log_struct(LOG_NOTICE, NULL, NULL, acc.vfs[0].pci, name,
+                           "%s VM %s (performance %s) comes without its VF (its XML named %s): the admin revoked its "
+                           "VF on this node.", who, name, tier_to_string(tier), acc.vfs[0].pci);
         if (waits)
                 log_struct(LOG_NOTICE, NULL, NULL, acc.vfs[0].pci, name,
                            "%s VM %s (performance %s) comes without its VF (its XML named %s): none is free here; "

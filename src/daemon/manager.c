@@ -9,6 +9,7 @@
 #include "operation.h"
 #include "pf.h"
 #include "policy/admission.h"
+#include "servicing.h"
 #include "shared/fileio.h"
 #include "shared/log.h"
 #include "shared/macro.h"
@@ -96,6 +97,7 @@ void manager_foreach_note(Manager *m, NoteVisitor f, void *userdata) {
         for (size_t s = 0; s < ELEMENTSOF(lists); s++)
                 for (size_t i = 0; i < lists[s]->n; i++)
                         f(&lists[s]->v[i], userdata);
+        manager_servicing_foreach_note(m, f, userdata);
         cluster_node_foreach_note(m->cluster, f, userdata);
 }
 
@@ -285,9 +287,14 @@ static int manager_write_state(Manager *m) {
         s.vms = vms;
         s.waiting = waiting; /* borrowed names */
         uint64_t waiting_hash = state_waiting_hash(&s);
+        if (manager_servicing_state(m, sorted, n, &s) < 0)
+                return -ENOMEM;
+        _cleanup_free_ StateDrained *drained = s.drained;       /* borrowed into s */
+        _cleanup_free_ StateVmService *services = s.services;   /* borrowed names */
+        uint64_t servicing_hash = state_servicing_hash(&s);
 
         bool whole = m->compact_wanted || state_journal_broken(m->journal) ||
-                     state_journal_lines(m->journal) + n_changed + n_drops + 2 > MANAGER_JOURNAL_MAX_LINES;
+                     state_journal_lines(m->journal) + n_changed + n_drops + 3 > MANAGER_JOURNAL_MAX_LINES;
         if (whole) {
                 /* Opened first, so that the compaction empties what load replayed. Without a
                  * journal every save writes state.json whole. */
@@ -297,13 +304,15 @@ static int manager_write_state(Manager *m) {
         } else
                 r = state_journal_append(m->journal, changed, n_changed, drops, n_drops,
                                          plan_hash != m->saved_plan_hash ? &s : NULL,
-                                         waiting_hash != m->saved_waiting_hash ? &s : NULL);
+                                         waiting_hash != m->saved_waiting_hash ? &s : NULL,
+                                         servicing_hash != m->saved_servicing_hash ? &s : NULL);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n; i++)
                 sorted[i]->saved_hash = hashes[i];
         m->saved_plan_hash = plan_hash;
         m->saved_waiting_hash = waiting_hash;
+        m->saved_servicing_hash = servicing_hash;
         strv_free_n(m->dropped, m->n_dropped);
         m->dropped = NULL;
         m->n_dropped = 0;
@@ -444,6 +453,12 @@ static int on_post(sd_event_source *s, void *userdata) {
                         m->dirty &= ~DIRTY_VFS;
                         manager_link_slots(m);
                 }
+                /* Servicing first: what must be revoked is, before any hand-out looks at it
+                 * (a facts change or a freed VF may also end a revoke: DIRTY_HANDOUT). */
+                if ((m->dirty & (DIRTY_SERVICING | DIRTY_HANDOUT)) || m->reconcile_wanted) {
+                        m->dirty &= ~DIRTY_SERVICING;
+                        manager_servicing_step(m);
+                }
                 if (m->reconcile_wanted)
                         manager_reconcile(m); /* its last step serves the waiting VMs */
                 else if (m->dirty & DIRTY_HANDOUT)
@@ -455,7 +470,9 @@ static int on_post(sd_event_source *s, void *userdata) {
                         note_save_result(m, r);
                 }
                 operation_saved(m, r);
-                if (!(m->dirty & (DIRTY_STATE | DIRTY_VFS | DIRTY_HANDOUT)) && !m->reconcile_wanted)
+                if (r >= 0 && m->save_error >= 0)
+                        manager_servicing_report(m); /* what is on disk now is told */
+                if (!(m->dirty & (DIRTY_STATE | DIRTY_VFS | DIRTY_HANDOUT | DIRTY_SERVICING)) && !m->reconcile_wanted)
                         break;
         }
         if (m->cluster)
@@ -500,7 +517,9 @@ int manager_new(const ManagerOptions *o, const ManagerNotify *notify, Manager **
                 m->notify = *notify;
         m->vms = hashmap_new();
         m->vf_slots = hashmap_new();
-        if (!m->root || !m->config_dir || !m->state_dir || !m->libvirt_uri || !m->vms || !m->vf_slots)
+        m->servicing = servicing_new();
+        if (!m->root || !m->config_dir || !m->state_dir || !m->libvirt_uri || !m->vms || !m->vf_slots ||
+            !m->servicing)
                 return -ENOMEM;
         r = sd_event_default(&m->event);
         if (r < 0)
@@ -538,6 +557,7 @@ Manager *manager_free(Manager *m) {
         m->compact_wanted = true;
         int r = manager_write_state(m);
         operation_saved(m, r);
+        m->servicing = servicing_free(m->servicing);
         if (m->sync_timer) {
                 if (sd_event_source_get_enabled(m->sync_timer, NULL) > 0)
                         (void) on_state_sync(NULL, 0, m);
@@ -672,6 +692,7 @@ static int on_refresh_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Vm *vm;
         HASHMAP_FOREACH(vm, m->vms)
                 vm->handout_failed = false; /* the VFs that could not be given are tried again */
+        manager_servicing_refresh(m);      /* and the revokes that failed */
         if (manager_clustered(m))
                 m->cluster->apply_wanted = true; /* settings that could not be put in force here: again */
         if (!m->management_op && manager_refresh(m) >= 0) {
@@ -731,7 +752,8 @@ static int load_state(Manager *m) {
                         return log_oom();
                 vm->waiting_since = s->waiting[i].since;
         }
-        return 0;
+        /* Servicing: the drains and revokes in force, each VM's time without a VF. */
+        return manager_servicing_load(m, s);
 }
 
 int manager_startup(Manager *m) {

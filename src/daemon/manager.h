@@ -41,6 +41,7 @@ typedef struct Pf Pf;
 typedef struct Vm Vm;
 typedef struct VfSlot VfSlot;
 typedef struct ClusterNode ClusterNode;
+typedef struct Servicing Servicing;
 
 /* The outcome of a model call: r >= 0 success; r < 0 a negative errno or -AN_ERROR_*;
  * message is what the caller should be told (names the bad value, the remedy). */
@@ -67,8 +68,10 @@ void completion_fail(Completion *c, int r, const char *fmt, ...) __attribute__((
 typedef struct ManagerNotify {
         /* names: NULL-terminated list of the properties whose value changed */
         void (*properties_changed)(void *userdata, char **names);
-        /* "enabled", "disabled", "started", "stopped", "released", "waiting" */
+        /* "enabled", "disabled", "started", "stopped", "released", "waiting", "revoked" */
         void (*vm_changed)(void *userdata, const char *vm, const char *state);
+        /* servicing: `done` of the `total` VFs of the PF (its PCI address) revoked so far */
+        void (*drain_progress)(void *userdata, const char *pf, unsigned done, unsigned total);
         void *userdata;
 } ManagerNotify;
 
@@ -104,6 +107,8 @@ typedef enum DirtyFlags {
         DIRTY_VFS = 1 << 2,        /* VF slots must be rebuilt from sysfs */
         DIRTY_HANDOUT = 1 << 3,    /* a VF may have freed, or a VM's setting or domain changed: the
                                     * waiting VMs are served (manager_hand_out) */
+        DIRTY_SERVICING = 1 << 4,  /* an adapter or a VM was revoked or restored: its VFs are
+                                    * revoked or given back (servicing.h) */
 } DirtyFlags;
 
 typedef struct Manager {
@@ -154,6 +159,7 @@ typedef struct Manager {
         StateJournal *journal;
         uint64_t saved_plan_hash;  /* of the plan as last written */
         uint64_t saved_waiting_hash; /* of the waiting VMs as last written */
+        uint64_t saved_servicing_hash; /* of the drained adapters and VM services as last written */
         char **dropped;            /* records written once, of Vms since freed: "drop" lines */
         size_t n_dropped;
         bool compact_wanted;       /* the next save writes state.json whole */
@@ -166,6 +172,8 @@ typedef struct Manager {
         NoteList drift;            /* the last reconcile's findings */
 
         ClusterNode *cluster;      /* this host as a corosync cluster node (cluster-node.h) */
+        Servicing *servicing;      /* drains and revokes under way, and who waits on them
+                                    * (servicing.h; the seam is manager_pf_revoke, pf.h) */
 
         /* Last published values, for PropertiesChanged. */
         struct {

@@ -49,6 +49,8 @@ Pf *pf_free(Pf *pf) {
                 free(w);
         }
         slots_free(pf);
+        for (int w = 0; w < _PF_REVOKE_WHY_MAX; w++)
+                free(pf->revoke_reason[w]);
         free(pf->ifname);
         free(pf->driver);
         free(pf->error);
@@ -165,7 +167,7 @@ void manager_link_slots(Manager *m) {
 
 bool pf_usable(const Pf *pf) {
         return pf->planned && pf->present && pf->verdict == SRIOV_SUPPORTED && pf->status == PROVISION_DONE &&
-               !pf->operation;
+               !pf->operation && pf_in_service(pf);
 }
 
 bool vf_slot_free(const VfSlot *s) {

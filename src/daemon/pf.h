@@ -11,6 +11,7 @@
 
 #include "manager.h"
 #include "policy/admission.h"
+#include "policy/servicing.h"
 #include "shared/pciaddr.h"
 
 struct VfSlot {
@@ -49,6 +50,14 @@ struct Pf {
 
         Operation *operation;    /* provisioning in flight */
         PfWaiter *waiters;       /* called back when provisioning ends */
+
+        /* servicing (servicing.c): out of service while any PfRevokeWhy holds */
+        unsigned revoked;                           /* 1u << PfRevokeWhy */
+        uint64_t revoked_since[_PF_REVOKE_WHY_MAX]; /* s since the epoch (UTC) */
+        char *revoke_reason[_PF_REVOKE_WHY_MAX];    /* in the admin's words, for notes and logs */
+        bool draining;           /* its VFs are being revoked: DrainProgress is told */
+        unsigned drain_total;    /* VFs it had when the drain began */
+        unsigned drain_done;     /* of which revoked (as last told) */
 };
 
 Pf *pf_new(Manager *m, const char *address);
@@ -65,7 +74,7 @@ VfSlot *manager_find_slot(const Manager *m, const char *vf);
 /* Rebuilds the address index and gives every slot its owner from the VMs' records. */
 void manager_link_slots(Manager *m);
 
-/* Counted in capacity: planned, supported, provisioned. */
+/* Counted in capacity: planned, supported, provisioned, in service (no PfRevokeWhy holds). */
 bool pf_usable(const Pf *pf);
 /* A VF that may be handed out. */
 bool vf_slot_free(const VfSlot *s);
@@ -88,3 +97,33 @@ void pf_provision(Manager *m, Pf **pfs, size_t n, const char *why, bool revert_o
 /* Calls `fn(userdata, pf)` when the Pf's provisioning has ended (at once if none runs). */
 typedef void (*PfWaitFn)(void *userdata, Pf *pf);
 int pf_wait(Pf *pf, PfWaitFn fn, void *userdata);
+
+/* ---- servicing (servicing.c) ------------------------------------------------------------ */
+
+/* The seam for planned servicing and for the health monitor. A PF is out of service while any
+ * PfRevokeWhy holds: none of its VFs is handed out (EnableVM, a waiting VM, an arrival, a
+ * start naming one), it leaves CapacityVFs, and every VF it has is revoked from its VM, ordered
+ * like Hyper-V's servicing (vm-work.c, VM_JOB_REVOKE): the VF's link is taken down so that the
+ * guest's failover driver moves its traffic to the virtio standby, then the VF is unplugged live
+ * and taken out of the persistent config, then its own saved settings are restored. Each VM
+ * keeps its setting (accelerated, tier) and gets a VF of another PF of the intent in service
+ * when one is free, or waits for one (reconcile.c, manager_hand_out). DrainProgress is told as
+ * the VFs go.
+ *
+ * manager_pf_revoke() adds `why` (idempotent; `reason` replaces its text, NULL keeps it);
+ * manager_pf_unrevoke() drops it, and the PF is back in service once no reason holds (a health
+ * recovery leaves an admin drain in force): the waiting VMs get its VFs by the usual order.
+ * PF_REVOKE_ADMIN_DRAIN is kept in state.json (a restart, also after kill -9, finishes the
+ * drain: a VF whose revoke was under way is revoked, none is lost or given twice);
+ * PF_REVOKE_HEALTH_FAILED is not (the monitor finds it again). Both are loop-thread only and
+ * return at once: the revokes run as operations, and whoever wants to know when they are done
+ * waits with manager_pf_drain_wait(). Calls with management disabled are recorded and acted on
+ * once it is enabled. */
+void manager_pf_revoke(Manager *m, Pf *pf, PfRevokeWhy why, const char *reason);
+void manager_pf_unrevoke(Manager *m, Pf *pf, PfRevokeWhy why);
+/* No PfRevokeWhy holds. */
+bool pf_in_service(const Pf *pf);
+/* Completes `c` when no revoke of the PF's VFs can go further now: r 0 when every VF is back,
+ * Busy naming the VFs still held (a guest that has not let go, a failed unplug retried at the
+ * next refresh), or Busy when the PF is put back in service first. */
+void manager_pf_drain_wait(Manager *m, Pf *pf, Completion c);

@@ -21,6 +21,7 @@
 #include "cluster-node.h"
 #include "pf.h"
 #include "policy/waiting.h"
+#include "servicing.h"
 #include "shared/log.h"
 #include "shared/macro.h"
 #include "shared/names.h"
@@ -231,6 +232,8 @@ static void check_record(Reconcile *rc, Vm *vm) {
                 vm_release(vm, "the domain no longer exists");
                 return;
         }
+        if (servicing_owns_record(m, vm))
+                return; /* being revoked (servicing.c): never given back or re-applied here */
         Pf *pf = manager_find_pf(m, vm->record.pf);
         if (!vm->slot) {
                 VfSlot *s = manager_find_slot(m, vm->record.vf);
@@ -315,17 +318,20 @@ static void check_record(Reconcile *rc, Vm *vm) {
 static void wait_reason(Manager *m, const AnStatus *st, char *buf, size_t size) {
         unsigned capacity = manager_capacity_vfs(m), assigned = manager_assigned_vfs(m);
         bool provisioning = false;
+        char out[256];
 
         for (size_t i = 0; i < m->n_pfs; i++)
                 provisioning = provisioning || (m->pfs[i]->planned && m->pfs[i]->operation);
+        /* adapters out of service (servicing): said, since they are why capacity is short */
+        manager_servicing_out_of_service(m, out, sizeof out);
         if (capacity == 0)
-                snprintf(buf, size, "%s", provisioning ? "the VFs of the intent are being provisioned"
-                                                       : "no adapter of the intent has usable VFs on this host (see "
-                                                         "'accelnetctl adapters')");
+                snprintf(buf, size, "%s%s", provisioning ? "the VFs of the intent are being provisioned"
+                                                         : "no adapter of the intent has usable VFs on this host (see "
+                                                           "'accelnetctl adapters')", out);
         else if (st->r == -AN_ERROR_CLUSTER_NOT_ENOUGH_RESOURCES && assigned >= capacity)
-                snprintf(buf, size, "all %u VFs of this host are assigned, the node reserve included", capacity);
+                snprintf(buf, size, "all %u VFs of this host are assigned, the node reserve included%s", capacity, out);
         else
-                snprintf(buf, size, "%s", st->message);
+                snprintf(buf, size, "%.700s%s", st->message, out);
 }
 
 static void give_vf(Vm *vm) {
@@ -387,7 +393,8 @@ void manager_hand_out(Manager *m) {
                         continue; /* left to it */
                 if (!vm->domain && !vm->gone)
                         continue; /* not (yet) known to libvirt: an incoming VM keeps its wait */
-                if (!m->enabled || !vm->accel || !vm->domain || vm->has_record) {
+                if (!m->enabled || !vm->accel || !vm->domain || vm->has_record || vm->revoked_since) {
+                        /* (revoked by the admin: no VF until RestoreVM, servicing.c) */
                         vm_stop_waiting(vm);
                         continue;
                 }

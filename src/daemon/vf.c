@@ -61,7 +61,16 @@ int vf_restore(VfNetlink *nl, const char *pf_ifname, unsigned index, const VfSet
                 return 0;
         settings_to_policy(saved, &p);
         int r = vf_policy_apply(nl, pf_ifname, index, &p, &res);
-        return r == -EOPNOTSUPP ? 0 : r;
+        /* The link state too: servicing takes it down before an unplug (drivers without VF
+         * link control, igb, say EOPNOTSUPP: nothing was changed there). */
+        int k = vf_netlink_set_link_state(nl, pf_ifname, index,
+                                          saved->link_state <= STATE_LINK_STATE_MAX ? (VfLinkState) saved->link_state
+                                                                                    : VF_LINK_STATE_AUTO);
+        if (r == -EOPNOTSUPP)
+                r = 0;
+        if (k == -EOPNOTSUPP)
+                k = 0;
+        return r < 0 ? r : k;
 }
 
 int vf_read_settings(VfNetlink *nl, const char *pf_ifname, unsigned index, VfSettings *ret) {
@@ -74,7 +83,10 @@ int vf_read_settings(VfNetlink *nl, const char *pf_ifname, unsigned index, VfSet
                 return r;
         (void) vf_policy_from_info(&info, &p);
         *ret = (VfSettings){ .valid = true, .vlan = p.vlan, .qos = p.qos, .spoofchk = p.spoofchk, .trust = p.trust,
-                             .min_tx_rate = p.min_tx_rate, .max_tx_rate = p.max_tx_rate };
+                             .min_tx_rate = p.min_tx_rate, .max_tx_rate = p.max_tx_rate,
+                             .link_state = info.link_state > 0 && info.link_state <= (int) STATE_LINK_STATE_MAX
+                                                   ? (uint32_t) info.link_state
+                                                   : STATE_LINK_STATE_AUTO };
         snprintf(ret->mac, sizeof ret->mac, "%s", p.mac);
         return 0;
 }

@@ -24,6 +24,7 @@ enum {
         STEP_APPLY = 1 << 2,        /* the policy on `to` */
         STEP_ATTACH = 1 << 3,       /* `to` into the domain's XML */
         STEP_SETTING = 1 << 4,      /* the setting into the domain's XML (tier), or out (no tier) */
+        STEP_LINK_DOWN = 1 << 5,    /* `from`'s link state disabled (servicing, before the unplug) */
 };
 
 static const unsigned kind_steps[_VM_JOB_KIND_MAX] = {
@@ -34,6 +35,14 @@ static const unsigned kind_steps[_VM_JOB_KIND_MAX] = {
         [VM_JOB_RESTORE] = STEP_APPLY | STEP_ATTACH | STEP_SETTING,
         [VM_JOB_SETTING] = STEP_SETTING,
         [VM_JOB_STRAY] = STEP_DETACH,
+        /* Servicing, ordered like Hyper-V's. 1. Link down: the guest's traffic moves to the
+         * virtio standby while the VF is still plugged. 2. Unplug, live and from the persistent
+         * config: a restart of the VM never brings a revoked VF back (its <metadata> setting
+         * stays, so it gets a VF of an adapter in service by the usual rules). 3. The VF's own
+         * saved settings, only once it is out: changing its MAC under a guest that still drives
+         * it resets the VF there, and its earlier settings may give the guest what accelnet's
+         * policy denies (trust on, spoof check off). */
+        [VM_JOB_REVOKE] = STEP_LINK_DOWN | STEP_DETACH | STEP_RESTORE,
 };
 
 static const char *const kind_name[_VM_JOB_KIND_MAX] = {
@@ -41,6 +50,7 @@ static const char *const kind_name[_VM_JOB_KIND_MAX] = {
         [VM_JOB_MOVE] = "move VM",         [VM_JOB_DISABLE] = "disable VM",
         [VM_JOB_RESTORE] = "restore VM",   [VM_JOB_SETTING] = "write VM setting",
         [VM_JOB_STRAY] = "remove stray VF",
+        [VM_JOB_REVOKE] = "revoke VF",
 };
 
 typedef struct JobVf {
@@ -75,6 +85,7 @@ typedef struct VmJob {
         VirtLive live;
         char live_note[320];
         bool pending_detach, attached, setting_written;
+        bool link_down;             /* STEP_LINK_DOWN took (the driver has VF link control) */
         char warnings[512];
 } VmJob;
 
@@ -92,7 +103,7 @@ static void vm_job_free(void *p) {
 static void job_vf_from_slot(JobVf *v, const VfSlot *s, const VfSettings *saved) {
         *v = (JobVf){ .index = s->index };
         snprintf(v->vf, sizeof v->vf, "%s", s->address);
-        snprintf(v->pf_ifname, sizeof v->pf_ifname, "%s", strempty(s->pf->ifname));
+        snprintf(v->pf_ifname, sizeof v->pf_ifname, "%s", s->pf ? strempty(s->pf->ifname) : "");
         if (saved)
                 v->saved = *saved;
 }
@@ -127,7 +138,7 @@ static void vm_job_work(void *p) {
         _cleanup_(vf_netlink_freep) VfNetlink *nl = NULL;
         int r;
 
-        if (j->steps & (STEP_RESTORE | STEP_APPLY)) {
+        if (j->steps & (STEP_RESTORE | STEP_APPLY | STEP_LINK_DOWN)) {
                 r = vf_netlink_open(j->backend, j->root, &nl);
                 if (r < 0) {
                         an_status_set(&j->st, -AN_ERROR_ENABLE_ACCELNET_FAILED, "Cannot open netlink: %s.",
@@ -135,9 +146,29 @@ static void vm_job_work(void *p) {
                         return;
                 }
         }
+        if (j->steps & STEP_LINK_DOWN) {
+                /* The VF's carrier goes first, while it is still plugged: the guest's failover
+                 * driver (net_failover) makes the virtio standby its active path, so its traffic
+                 * is on virtio before the device goes, as Hyper-V switches the data path to the
+                 * synthetic NIC before it revokes the VF. A driver without VF link control (igb:
+                 * EOPNOTSUPP) goes straight to the unplug, which the failover driver handles
+                 * the same way (the primary unregisters, the standby carries on). */
+                r = vf_netlink_set_link_state(nl, j->from.pf_ifname, j->from.index, VF_LINK_STATE_DISABLE);
+                j->link_down = r >= 0;
+                if (r < 0 && r != -EOPNOTSUPP)
+                        warn(j, "taking the link of VF %s down failed: %s", j->from.vf, strerror(-r));
+        }
         if (j->steps & STEP_DETACH) {
                 VirtDetachResult dr;
                 r = virt_domain_detach_vf(j->virt, j->name, j->from.vf, DETACH_TIMEOUT_USEC, &dr);
+                if (j->kind == VM_JOB_REVOKE && (r == -ETIMEDOUT || r == -EOPNOTSUPP)) {
+                        /* Out of the persistent config (a restart of the VM never brings it back),
+                         * but the running guest still holds it: it stays reserved, its settings
+                         * untouched, until the guest lets go or stops (servicing.c). */
+                        j->pending_detach = true;
+                        snprintf(j->live_note, sizeof j->live_note, "%s", virt_last_error());
+                        return;
+                }
                 if (r == -ETIMEDOUT) {
                         /* The guest still holds it: it stays reserved, restored on DEVICE_REMOVED. */
                         j->pending_detach = true;
@@ -368,6 +399,9 @@ static void vm_job_finish(Operation *o, void *p) {
                 if (o->completion.fn)
                         tell(m, j->name, j->tier ? ACCELNET_VM_STATE_ENABLED : ACCELNET_VM_STATE_DISABLED);
                 break;
+        case VM_JOB_REVOKE:
+                vm_revoke_done(vm, &j->st, j->pending_detach, j->link_down, j->live_note);
+                break;
         case VM_JOB_STRAY:
                 if (ok) {
                         VfSlot *s = manager_find_slot(m, j->from.vf);
@@ -503,6 +537,16 @@ void vm_start_job(Vm *vm, VmJobKind kind, VfSlot *slot, Tier tier, Completion c)
                 j->tier = tier_to_string(vm->record.tier);
                 snprintf(mac, sizeof mac, "%s", vm->record.mac);
                 vlan = vm->record.vlan;
+                break;
+        case VM_JOB_REVOKE:
+                job_vf_from_slot(&j->from, vm->slot ? vm->slot : &(VfSlot){}, &vm->record.saved);
+                if (!vm->slot) {
+                        /* the VF does not exist now: out of the XML, nothing to take down or restore */
+                        snprintf(j->from.vf, sizeof j->from.vf, "%s", vm->record.vf);
+                        j->steps &= ~(STEP_LINK_DOWN | STEP_RESTORE);
+                }
+                vm->record.phase = ASSIGN_PHASE_REVOKING;
+                manager_dirty(m, DIRTY_STATE);
                 break;
         case VM_JOB_SETTING:
         case VM_JOB_STRAY:

@@ -15,6 +15,8 @@ typedef enum VmJobKind {
         VM_JOB_RESTORE,  /* give the VM its VF again: policy → VF into XML → setting */
         VM_JOB_SETTING,  /* only the setting in XML (written, or removed with _TIER_INVALID) */
         VM_JOB_STRAY,    /* take a VF that is not the VM's out of its XML */
+        VM_JOB_REVOKE,   /* servicing: VF link down → VF out of the XML (live and persistent) →
+                          * VF restored; the setting stays (servicing.c) */
         _VM_JOB_KIND_MAX,
 } VmJobKind;
 
@@ -44,3 +46,14 @@ int vm_admit(Vm *vm, Tier tier, AdmitMode mode, VfSlot **ret_slot, bool *ret_loc
  * RESTORE) and starts the operation; `c` is completed once (COMPLETION_NONE: internal). */
 void vm_start_job(Vm *vm, VmJobKind kind, VfSlot *slot, Tier tier, Completion c);
 void vm_start_stray_job(Vm *vm, const char *vf);
+
+/* What every VM method checks before it may change anything (vm.c): a writable state,
+ * management enabled (need_enabled), libvirt answering, the domain known (read now when not),
+ * no operation on the VM or on management. NULL with st filled otherwise. */
+Vm *vm_method_begin(Manager *m, const char *name, bool need_enabled, AnStatus *st);
+
+/* The outcome of a VM_JOB_REVOKE, applied by servicing.c: r/message the job's status, pending
+ * when the VF is out of the persistent config but the running guest still holds it (why in
+ * `note`), link_down when its link was taken down first (drivers without VF link control:
+ * not). */
+void vm_revoke_done(Vm *vm, const AnStatus *st, bool pending, bool link_down, const char *note);

@@ -10,6 +10,7 @@
 #include "cluster-node.h"
 #include "operation.h"
 #include "pf.h"
+#include "policy/servicing.h"
 #include "policy/waiting.h"
 #include "shared/fileio.h"
 #include "shared/log.h"
@@ -108,8 +109,21 @@ static bool row(const Vm *vm, uint64_t now, VmRow *ret) {
         ret->state = on ? ACCELNET_VM_STATE_ENABLED : ACCELNET_VM_STATE_DISABLED;
         ret->performance = on ? tier_to_string(tier) : "";
         ret->vf = vm->has_record ? vm->record.vf : "";
+        /* its whole time without a VF (servicing.c keeps it) */
+        uint64_t total = servicing_without_total(vm->without_since, vm->without_total, now);
         if (vm_waiting(vm)) {
-                waiting_note(vm->waiting_since, now, vm->waiting_reason, ret->note_buf, sizeof ret->note_buf);
+                waiting_note_total(vm->waiting_since, now, total, vm->waiting_reason, ret->note_buf,
+                                   sizeof ret->note_buf);
+                ret->note = ret->note_buf;
+        } else if (on && !vm->has_record && vm->revoked_since) {
+                servicing_revoked_note(vm->revoked_since, now, total, ret->note_buf, sizeof ret->note_buf);
+                ret->note = ret->note_buf;
+        } else if (vm->has_record && vm->record.phase == ASSIGN_PHASE_ASSIGNED && !vm->without_since &&
+                   vm->without_total > 0) {
+                const char *n = vm_note(vm);
+                char t[64];
+                servicing_total_note(vm->without_total, t, sizeof t);
+                snprintf(ret->note_buf, sizeof ret->note_buf, "%s%s%s", n, *n ? "; " : "", t);
                 ret->note = ret->note_buf;
         } else
                 ret->note = vm_note(vm);
@@ -177,6 +191,8 @@ const char *vm_note(const Vm *vm) {
                         return "release pending: the guest has not let go of the VF";
                 case ASSIGN_PHASE_INCOMING:
                         return "VF claimed for an incoming migration";
+                case ASSIGN_PHASE_REVOKING:
+                        return vm->note ? vm->note : "VF being revoked (servicing)";
                 default:
                         break;
                 }
@@ -390,7 +406,7 @@ int vm_admit(Vm *vm, Tier tier, AdmitMode mode, VfSlot **ret_slot, bool *ret_loc
 /* ---- the methods ---------------------------------------------------------------------- */
 
 /* What every method needs before it may change anything. */
-static Vm *vm_method_begin(Manager *m, const char *name, bool need_enabled, AnStatus *st) {
+Vm *vm_method_begin(Manager *m, const char *name, bool need_enabled, AnStatus *st) {
         if (manager_check_writable(m, st) < 0)
                 return NULL;
         if (need_enabled && !m->enabled) {
@@ -554,6 +570,8 @@ static Vm *vm_enable_begin(Manager *m, const char *name, const char *performance
                 vm = NULL;
         if (vm && vm_accelerated(vm) && vm->accel_tier != *tier)
                 already_enabled(&st, vm, *tier);
+        else if (vm && vm->revoked_since && vm_accelerated(vm))
+                ; /* enabled with that tier, its VF revoked by the admin: none until RestoreVM */
         else if (vm && !vm->has_record && vm_admit(vm, *tier, ADMIT_NEW, ret_slot, NULL, &st) >= 0)
                 return vm;
         completion_done(c, &st); /* st.r == 0: enabled with that tier already */

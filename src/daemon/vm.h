@@ -48,6 +48,15 @@ struct Vm {
                                   * 0: not waiting */
         char *waiting_reason;    /* why none was given (ListVMs' note) */
         bool handout_failed;     /* giving it a VF failed: tried again at the next refresh */
+
+        /* servicing (servicing.c; state.json "servicing") */
+        uint64_t revoked_since;  /* RevokeVM: it keeps its setting but holds no VF and gets none
+                                  * until RestoreVM (s since the epoch); 0: not revoked */
+        uint64_t without_since;  /* accelerated and without a VF here since (s); 0: it holds one */
+        uint64_t without_total;  /* seconds without a VF in the episodes that ended */
+        bool revoke_pending;     /* its VF is out of its persistent config, but the running guest
+                                  * still holds it (not acknowledged, or libvirt cannot unplug) */
+        bool revoke_failed;      /* revoking its VF failed: tried again at the next refresh */
 };
 
 /* The VF a VM arriving on this host (migration, restore, a start elsewhere) gets, chosen by

@@ -164,6 +164,8 @@ static void put_bool(Out *o, const char *key, bool v) {
 
 static void vf_settings_out(Out *o, const VfSettings *v) {
         out_open(o, '{');
+        if (v->link_state != STATE_LINK_STATE_AUTO) /* auto, the kernel's default, is left out */
+                put_string(o, "link_state", state_link_state_to_string(v->link_state));
         put_string(o, "mac", v->mac);
         put_uint(o, "max_tx_rate", v->max_tx_rate);
         put_uint(o, "min_tx_rate", v->min_tx_rate);
@@ -220,6 +222,34 @@ static void waiting_out(Out *o, const State *s) {
         out_close(o, ']');
 }
 
+static void servicing_out(Out *o, const State *s) {
+        out_open(o, '{');
+        out_next(o, "drained");
+        out_open(o, '[');
+        for (size_t i = 0; i < s->n_drained; i++) {
+                out_next(o, NULL);
+                out_open(o, '{');
+                put_string(o, "pf", s->drained[i].pf);
+                put_uint(o, "since", s->drained[i].since);
+                out_close(o, '}');
+        }
+        out_close(o, ']');
+        out_next(o, "vms");
+        out_open(o, '[');
+        for (size_t i = 0; i < s->n_services; i++) {
+                const StateVmService *v = &s->services[i];
+                out_next(o, NULL);
+                out_open(o, '{');
+                put_uint(o, "revoked_since", v->revoked_since);
+                put_string(o, "vm", v->vm);
+                put_uint(o, "without_vf_s", v->without_total);
+                put_uint(o, "without_vf_since", v->without_since);
+                out_close(o, '}');
+        }
+        out_close(o, ']');
+        out_close(o, '}');
+}
+
 /* ---- the journal's lines (state-journal.c) ---- */
 
 static void plan_out(Out *o, const State *s, int *r) {
@@ -241,7 +271,8 @@ static void plan_out(Out *o, const State *s, int *r) {
 }
 
 int state_journal_format(const Assignment *const *upserts, size_t n_upserts, const char *const *drops, size_t n_drops,
-                         const State *plan, const State *waiting, char **ret, size_t *ret_size) {
+                         const State *plan, const State *waiting, const State *servicing, char **ret,
+                         size_t *ret_size) {
         Out o = { .compact = true };
         int r = 0;
 
@@ -262,6 +293,13 @@ int state_journal_format(const Assignment *const *upserts, size_t n_upserts, con
                 out_open(&o, '{');
                 out_next(&o, "waiting");
                 waiting_out(&o, waiting);
+                out_close(&o, '}');
+                out_mem(&o, "\n", 1);
+        }
+        if (servicing) {
+                out_open(&o, '{');
+                out_next(&o, "servicing");
+                servicing_out(&o, servicing);
                 out_close(&o, '}');
                 out_mem(&o, "\n", 1);
         }
@@ -310,6 +348,8 @@ int state_format(const State *s, char **ret, size_t *ret_size) {
         put_string(&o, "intent", s->intent);
         put_uint(&o, "node_reserve", s->node_reserve);
         out_close(&o, '}');
+        out_next(&o, "servicing");
+        servicing_out(&o, s);
         put_uint(&o, "version", STATE_SCHEMA_VERSION);
         out_next(&o, "vms");
         out_open(&o, '[');
@@ -422,15 +462,33 @@ static int check_keys(json_t *o, const char *field, const char *const *keys, cha
 }
 
 static int parse_saved(json_t *o, const char *field, VfSettings *v, char **reason) {
+        /* "link_state" came with version 3, and is written only when it is not auto */
         static const char *const keys[] = {
+                "valid", "mac", "vlan", "qos", "spoofchk", "trust", "min_tx_rate", "max_tx_rate", "link_state", NULL,
+        };
+        static const char *const required[] = {
                 "valid", "mac", "vlan", "qos", "spoofchk", "trust", "min_tx_rate", "max_tx_rate", NULL,
         };
+        char f[JCHECK_FIELD_MAX];
+        const char *ls;
+        json_t *e;
         uint64_t u;
         int r;
 
-        if ((r = check_keys(o, field, keys, reason)) < 0 || (r = get_bool(o, field, "valid", &v->valid, reason)) < 0 ||
-            (r = get_mac(o, field, v->mac, reason)) < 0)
+        if ((r = jcheck_known_keys(o, field, keys, reason)) < 0 ||
+            (r = jcheck_required_keys(o, field, required, reason)) < 0 ||
+            (r = get_bool(o, field, "valid", &v->valid, reason)) < 0 || (r = get_mac(o, field, v->mac, reason)) < 0)
                 return r;
+        v->link_state = STATE_LINK_STATE_AUTO;
+        if ((e = json_object_get(o, "link_state"))) {
+                jcheck_field(f, field, "link_state");
+                if ((r = jcheck_string(e, f, false, false, 16, &ls, reason)) < 0)
+                        return r;
+                int k = state_link_state_from_string(ls);
+                if (k < 0)
+                        return jcheck_problem(reason, f, "unknown link state \"%s\" (auto, enable or disable)", ls);
+                v->link_state = (uint32_t) k;
+        }
         if ((r = get_uint(o, field, "vlan", 4095, &u, reason)) < 0)
                 return r;
         v->vlan = (uint32_t) u;
@@ -669,7 +727,9 @@ int state_check_unique(const State *s, char **reason) {
                 return r;
         for (size_t i = 0; i < s->n_waiting; i++)
                 names[i] = s->waiting[i].vm;
-        return check_unique("waiting", "vm", names, s->n_waiting, reason);
+        if ((r = check_unique("waiting", "vm", names, s->n_waiting, reason)) < 0)
+                return r;
+        return state_servicing_check_unique(s, reason);
 }
 
 typedef struct KeyRef {
@@ -684,6 +744,10 @@ static int keyref_cmp(const void *a, const void *b) {
 }
 
 /* Finds a key given twice (VM names, VF or PF addresses) in O(n log n). */
+int state_check_unique_keys(const char *array, const char *key, const char *const *keys, size_t n, char **reason) {
+        return check_unique(array, key, keys, n, reason);
+}
+
 static int check_unique(const char *array, const char *key, const char *const *keys, size_t n, char **reason) {
         _cleanup_free_ KeyRef *refs = NULL;
 
@@ -706,8 +770,9 @@ static int check_unique(const char *array, const char *key, const char *const *k
 }
 
 static int state_from_json(json_t *j, State **ret, char **reason) {
-        /* "waiting" came with version 2; a file without it (version 1) has nobody waiting */
-        static const char *const keys[] = { "version", "management", "adapters", "vms", "waiting", NULL };
+        /* "waiting" came with version 2 (a file without it has nobody waiting), "servicing" with
+         * version 3 (a file without it has nothing drained or revoked, no time recorded) */
+        static const char *const keys[] = { "version", "management", "adapters", "vms", "waiting", "servicing", NULL };
         static const char *const required[] = { "version", "management", "adapters", "vms", NULL };
         _cleanup_(state_freep) State *s = NULL;
         json_t *vms, *e;
@@ -748,6 +813,11 @@ static int state_from_json(json_t *j, State **ret, char **reason) {
         }
         if ((e = json_object_get(j, "waiting"))) {
                 r = state_parse_waiting(e, "waiting", s, reason);
+                if (r < 0)
+                        return r;
+        }
+        if ((e = json_object_get(j, "servicing"))) {
+                r = state_parse_servicing(e, "servicing", s, reason);
                 if (r < 0)
                         return r;
         }

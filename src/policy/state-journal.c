@@ -79,7 +79,7 @@ bool state_journal_broken(const StateJournal *j) {
 }
 
 int state_journal_append(StateJournal *j, const Assignment *const *upserts, size_t n_upserts, const char *const *drops,
-                         size_t n_drops, const State *plan, const State *waiting) {
+                         size_t n_drops, const State *plan, const State *waiting, const State *servicing) {
         _cleanup_free_ char *text = NULL;
         size_t len = 0;
         int r;
@@ -96,9 +96,9 @@ int state_journal_append(StateJournal *j, const Assignment *const *upserts, size
                 if ((uint64_t) sv.f_bavail * sv.f_frsize < j->room)
                         return -ENOSPC;
         }
-        if (n_upserts + n_drops == 0 && !plan && !waiting)
+        if (n_upserts + n_drops == 0 && !plan && !waiting && !servicing)
                 return 0;
-        r = state_journal_format(upserts, n_upserts, drops, n_drops, plan, waiting, &text, &len);
+        r = state_journal_format(upserts, n_upserts, drops, n_drops, plan, waiting, servicing, &text, &len);
         if (r < 0)
                 return r;
         /* One write: the lines land whole or, on a crash in the middle, as a cut last line
@@ -115,7 +115,7 @@ int state_journal_append(StateJournal *j, const Assignment *const *upserts, size
                 }
                 done += (size_t) k;
         }
-        j->lines += n_upserts + n_drops + (plan ? 1 : 0) + (waiting ? 1 : 0);
+        j->lines += n_upserts + n_drops + (plan ? 1 : 0) + (waiting ? 1 : 0) + (servicing ? 1 : 0);
         return 0;
 }
 
@@ -205,6 +205,11 @@ static int apply_line(State *s, const char *line, size_t len, size_t no, char **
                 char f[JCHECK_FIELD_MAX];
                 snprintf(f, sizeof f, "line %zu: waiting", no);
                 return state_parse_waiting(v, f, s, reason);
+        }
+        if ((v = json_object_get(j, "servicing"))) {
+                char f[JCHECK_FIELD_MAX];
+                snprintf(f, sizeof f, "line %zu: servicing", no);
+                return state_parse_servicing(v, f, s, reason);
         }
         return jcheck_problem(reason, NULL, "line %zu is not a change accelnetd writes", no);
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdio.h>
 
 #include "policy/state.h"
 #include "shared/macro.h"
@@ -10,6 +11,7 @@ static const char *const assign_phase_table[_ASSIGN_PHASE_MAX] = {
         [ASSIGN_PHASE_ASSIGNED] = "assigned",
         [ASSIGN_PHASE_RELEASING] = "releasing",
         [ASSIGN_PHASE_INCOMING] = "incoming",
+        [ASSIGN_PHASE_REVOKING] = "revoking",
 };
 
 DEFINE_STRING_TABLE_LOOKUP(assign_phase, AssignPhase);
@@ -49,6 +51,7 @@ State *state_free(State *s) {
                 assignment_done(&s->vms[i]);
         free(s->vms);
         state_waiting_clear(s);
+        state_servicing_clear(s);
         return mfree(s);
 }
 
@@ -178,6 +181,62 @@ void state_waiting_clear(State *s) {
         s->n_waiting = 0;
 }
 
+StateDrained *state_add_drained(State *s, const char *pf, uint64_t since) {
+        assert_return(s && pf, NULL);
+        StateDrained *n = realloc(s->drained, sizeof(StateDrained) * (s->n_drained + 1));
+        if (!n)
+                return NULL;
+        s->drained = n;
+        n = &s->drained[s->n_drained++];
+        *n = (StateDrained){ .since = since };
+        snprintf(n->pf, sizeof n->pf, "%s", pf);
+        return n;
+}
+
+StateDrained *state_find_drained(State *s, const char *pf) {
+        if (!s || !pf)
+                return NULL;
+        for (size_t i = 0; i < s->n_drained; i++)
+                if (streq(s->drained[i].pf, pf))
+                        return &s->drained[i];
+        return NULL;
+}
+
+StateVmService *state_add_service(State *s, const StateVmService *v) {
+        assert_return(s && v && v->vm, NULL);
+        char *name = strdup(v->vm);
+        StateVmService *n = name ? realloc(s->services, sizeof(StateVmService) * (s->n_services + 1)) : NULL;
+        if (!n) {
+                free(name);
+                return NULL;
+        }
+        s->services = n;
+        n = &s->services[s->n_services++];
+        *n = *v;
+        n->vm = name;
+        return n;
+}
+
+StateVmService *state_find_service(State *s, const char *vm) {
+        if (!s || !vm)
+                return NULL;
+        for (size_t i = 0; i < s->n_services; i++)
+                if (streq(s->services[i].vm, vm))
+                        return &s->services[i];
+        return NULL;
+}
+
+void state_servicing_clear(State *s) {
+        if (!s)
+                return;
+        for (size_t i = 0; i < s->n_services; i++)
+                free(s->services[i].vm);
+        s->services = mfree(s->services);
+        s->n_services = 0;
+        s->drained = mfree(s->drained);
+        s->n_drained = 0;
+}
+
 void state_clear_pfs(State *s) {
         if (!s)
                 return;
@@ -227,6 +286,7 @@ uint64_t assignment_hash(const Assignment *a) {
         h = h_u64(h, a->saved.trust);
         h = h_u64(h, a->saved.min_tx_rate);
         h = h_u64(h, a->saved.max_tx_rate);
+        h = h_u64(h, a->saved.link_state);
         return h ? h : 1;
 }
 
@@ -250,6 +310,23 @@ uint64_t state_waiting_hash(const State *s) {
         for (size_t i = 0; i < s->n_waiting; i++) {
                 h = h_str(h, s->waiting[i].vm);
                 h = h_u64(h, s->waiting[i].since);
+        }
+        return h ? h : 1;
+}
+
+uint64_t state_servicing_hash(const State *s) {
+        uint64_t h = 1469598103934665603ULL;
+        h = h_u64(h, s->n_drained);
+        for (size_t i = 0; i < s->n_drained; i++) {
+                h = h_str(h, s->drained[i].pf);
+                h = h_u64(h, s->drained[i].since);
+        }
+        h = h_u64(h, s->n_services);
+        for (size_t i = 0; i < s->n_services; i++) {
+                h = h_str(h, s->services[i].vm);
+                h = h_u64(h, s->services[i].revoked_since);
+                h = h_u64(h, s->services[i].without_since);
+                h = h_u64(h, s->services[i].without_total);
         }
         return h ? h : 1;
 }

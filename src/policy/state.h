@@ -13,8 +13,16 @@
 #include "shared/pciaddr.h"
 #include "tier.h"
 
-/* 2: "waiting" (VMs waiting for a VF, since when). Version 1 files load as they are. */
-#define STATE_SCHEMA_VERSION 2
+/* 2: "waiting" (VMs waiting for a VF, since when). 3: "servicing" (adapters drained by the
+ * admin, VMs whose VF the admin revoked, each VM's time without a VF), the phase "revoking"
+ * and a saved VF's "link_state". Version 1 and 2 files load as they are (nothing drained or
+ * revoked, no time recorded). */
+#define STATE_SCHEMA_VERSION 3
+
+/* A VF's link state as the kernel's IFLA_VF_LINK_STATE_* numbers it (the policy layer does
+ * not include sriov/): 0 auto, 1 enable, 2 disable. */
+#define STATE_LINK_STATE_AUTO 0u
+#define STATE_LINK_STATE_MAX 2u
 
 /* A VF's settings as found before we changed them, restored on release. */
 typedef struct VfSettings {
@@ -23,6 +31,8 @@ typedef struct VfSettings {
         uint32_t vlan, qos;
         bool spoofchk, trust;
         uint32_t min_tx_rate, max_tx_rate;  /* Mb/s */
+        uint32_t link_state;    /* STATE_LINK_STATE_*: "link_state" in state.json, written only
+                                 * when not auto (absent in files before version 3: auto) */
 } VfSettings;
 
 typedef enum AssignPhase {
@@ -30,11 +40,14 @@ typedef enum AssignPhase {
         ASSIGN_PHASE_ASSIGNED,
         ASSIGN_PHASE_RELEASING,  /* detach/restore under way */
         ASSIGN_PHASE_INCOMING,   /* claimed for an incoming migration, not yet started here */
+        ASSIGN_PHASE_REVOKING,   /* being revoked (servicing): link down, unplug, restore under
+                                  * way; finished after a crash, whatever else changed */
         _ASSIGN_PHASE_MAX,
         _ASSIGN_PHASE_INVALID = -22,
 } AssignPhase;
 
-const char *assign_phase_to_string(AssignPhase p);  /* "assigning", "assigned", "releasing", "incoming" */
+/* "assigning", "assigned", "releasing", "incoming", "revoking" */
+const char *assign_phase_to_string(AssignPhase p);
 AssignPhase assign_phase_from_string(const char *s);
 
 typedef struct Assignment {
@@ -77,6 +90,21 @@ typedef struct StateWaiting {
         uint64_t since;                  /* seconds since the epoch (UTC), 1..WAITING_SINCE_MAX */
 } StateWaiting;
 
+/* Servicing (schema 3): an adapter the admin drained (DrainAdapter), since when. */
+typedef struct StateDrained {
+        char pf[PCI_ADDR_STRLEN];
+        uint64_t since;                  /* seconds since the epoch (UTC), 1..WAITING_SINCE_MAX */
+} StateDrained;
+
+/* Servicing (schema 3): a VM whose VF the admin revoked (RevokeVM) and/or its time without a
+ * VF while accelerated. An entry has at least one of the three non-zero. */
+typedef struct StateVmService {
+        char *vm;                        /* libvirt domain name */
+        uint64_t revoked_since;          /* RevokeVM: since (s since the epoch); 0: not revoked */
+        uint64_t without_since;          /* without a VF since (s since the epoch); 0: has one */
+        uint64_t without_total;          /* seconds without a VF in the episodes that ended */
+} StateVmService;
+
 typedef struct State {
         unsigned version;
         bool enabled;
@@ -88,6 +116,10 @@ typedef struct State {
         size_t n_vms;
         StateWaiting *waiting;           /* sorted as the writer gave them (the daemon: by name) */
         size_t n_waiting;
+        StateDrained *drained;           /* adapters drained by the admin */
+        size_t n_drained;
+        StateVmService *services;        /* VMs revoked, or with time without a VF */
+        size_t n_services;
 } State;
 
 State *state_new(void);
@@ -123,10 +155,12 @@ typedef struct StateJournal StateJournal;
 int state_journal_open(const char *state_dir, StateJournal **ret);
 StateJournal *state_journal_free(StateJournal *j);
 /* Appends the records given (whole), the names dropped, when plan is given the management
- * settings and the adapters of the plan, and when waiting is given its waiting VMs (the whole
- * list, replacing the one before); one write. */
+ * settings and the adapters of the plan, when waiting is given its waiting VMs (the whole
+ * list, replacing the one before), and when servicing is given its drained adapters and VM
+ * services (both lists whole); one write. */
 int state_journal_append(StateJournal *j, const Assignment *const *upserts, size_t n_upserts,
-                         const char *const *drops, size_t n_drops, const State *plan, const State *waiting);
+                         const char *const *drops, size_t n_drops, const State *plan, const State *waiting,
+                         const State *servicing);
 int state_journal_sync(StateJournal *j);
 size_t state_journal_lines(const StateJournal *j);
 /* True when only a compaction may write (an append failed part-way, or no journal). */
@@ -146,6 +180,12 @@ void state_clear_pfs(State *s);
 StateWaiting *state_add_waiting(State *s, const char *vm, uint64_t since);
 StateWaiting *state_find_waiting(State *s, const char *vm);
 void state_waiting_clear(State *s);
+/* Servicing: appends (the name copied); NULL on OOM or a NULL name. */
+StateDrained *state_add_drained(State *s, const char *pf, uint64_t since);
+StateDrained *state_find_drained(State *s, const char *pf);
+StateVmService *state_add_service(State *s, const StateVmService *v);
+StateVmService *state_find_service(State *s, const char *vm);
+void state_servicing_clear(State *s);
 void assignment_done(Assignment *a);
 /* A deep copy (strings duplicated); -ENOMEM. */
 int assignment_copy(Assignment *dst, const Assignment *src);
@@ -154,3 +194,5 @@ uint64_t assignment_hash(const Assignment *a);
 uint64_t state_plan_hash(const State *s);
 /* Of the waiting VMs (names and starts, in order; never 0). */
 uint64_t state_waiting_hash(const State *s);
+/* Of the drained adapters and the VM services (in order; never 0). */
+uint64_t state_servicing_hash(const State *s);

@@ -39,8 +39,12 @@ void waiting_duration(uint64_t s, char *buf, size_t size) {
 }
 
 void waiting_note(uint64_t since, uint64_t now, const char *reason, char *buf, size_t size) {
+        waiting_note_total(since, now, 0, reason, buf, size);
+}
+
+void waiting_note_total(uint64_t since, uint64_t now, uint64_t total, const char *reason, char *buf, size_t size) {
         const char *sep = isempty(reason) ? "" : ": ";
-        char when[32], waited[48];
+        char when[32], waited[112];
         time_t t = (time_t) (since > WAITING_SINCE_MAX ? WAITING_SINCE_MAX : since);
         struct tm tm;
 
@@ -52,6 +56,13 @@ void waiting_note(uint64_t since, uint64_t now, const char *reason, char *buf, s
                 snprintf(buf, size, "waiting for a VF since %s UTC%s%s", when, sep, strempty(reason));
                 return;
         }
-        waiting_duration(now > since ? now - since : 0, waited, sizeof waited);
+        uint64_t w = now > since ? now - since : 0;
+        waiting_duration(w, waited, sizeof waited);
+        if (total > w) {
+                char all[48];
+                size_t n = strlen(waited);
+                waiting_duration(total, all, sizeof all);
+                snprintf(waited + n, sizeof waited - n, "; %s without a VF in total", all);
+        }
         snprintf(buf, size, "waiting for a VF since %s UTC (%s)%s%s", when, waited, sep, strempty(reason));
 }

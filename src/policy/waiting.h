@@ -35,3 +35,6 @@ void waiting_duration(uint64_t seconds, char *buf, size_t size);
  * 0 s. `now` 0: without the waited time ("waiting for a VF since ... UTC: REASON"), for a
  * text read later (the facts other nodes show). Truncated to `size`. */
 void waiting_note(uint64_t since, uint64_t now, const char *reason, char *buf, size_t size);
+/* The same with the VM's whole time without a VF at `now` (`total` seconds, servicing):
+ * "(4 min; 10 min without a VF in total)" when it is longer than this wait and `now` is not 0. */
+void waiting_note_total(uint64_t since, uint64_t now, uint64_t total, const char *reason, char *buf, size_t size);

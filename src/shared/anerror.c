@@ -133,6 +133,12 @@ static const AnErrorInfo an_error_info[_AN_ERROR_MAX - AN_ERROR_BASE] = {
                 "Access denied.",
                 "Run as root or get the polkit action org.accelnet1.manage.",
         },
+        E(AN_ERROR_ADAPTER_NOT_FOUND) = {
+                "AdapterNotFound",
+                ACCELNET_BUS_ERROR_PREFIX "AdapterNotFound",
+                "No such adapter on this host.",
+                "Name it by its PCI address or netdev name as 'accelnetctl adapters' lists them.",
+        },
 };
 #undef E
 

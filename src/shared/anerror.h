@@ -29,6 +29,7 @@ typedef enum AnError {
         AN_ERROR_NO_QUORUM,
         AN_ERROR_INVALID_ARGS,
         AN_ERROR_ACCESS_DENIED,
+        AN_ERROR_ADAPTER_NOT_FOUND,
         _AN_ERROR_MAX,
         _AN_ERROR_INVALID = -22,
 } AnError;

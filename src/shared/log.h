@@ -58,3 +58,9 @@ int log_struct_internal(int level, int error, const char *message_id, const char
 #define MESSAGE_ID_POLICY_DENIED "3b7e0e3d1c6f4a2f9b4f6a1e2c8d9a05"
 #define MESSAGE_ID_DRIFT "3b7e0e3d1c6f4a2f9b4f6a1e2c8d9a06"
 #define MESSAGE_ID_VM_WAITING "3b7e0e3d1c6f4a2f9b4f6a1e2c8d9a07"
+/* servicing (DrainAdapter, RestoreAdapter, RevokeVM, RestoreVM, and the health monitor's revokes) */
+#define MESSAGE_ID_ADAPTER_OUT_OF_SERVICE "3b7e0e3d1c6f4a2f9b4f6a1e2c8d9b01"
+#define MESSAGE_ID_ADAPTER_IN_SERVICE "3b7e0e3d1c6f4a2f9b4f6a1e2c8d9b02"
+#define MESSAGE_ID_VF_REVOKED "3b7e0e3d1c6f4a2f9b4f6a1e2c8d9b03"
+#define MESSAGE_ID_VM_REVOKED "3b7e0e3d1c6f4a2f9b4f6a1e2c8d9b04"
+#define MESSAGE_ID_VM_RESTORED "3b7e0e3d1c6f4a2f9b4f6a1e2c8d9b05"

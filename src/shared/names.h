@@ -28,6 +28,9 @@
 #define ACCELNET_VM_STATE_DISABLED "disabled"
 /* VMChanged: an accelerated VM found no free VF and waits for one (runs on virtio) */
 #define ACCELNET_VM_STATE_WAITING "waiting"
+/* VMChanged: servicing took its VF away (DrainAdapter, RevokeVM, an adapter Failed); it runs on
+ * virtio and keeps its setting */
+#define ACCELNET_VM_STATE_REVOKED "revoked"
 /* ListNodes: a member of the current membership, or a node seen before and gone */
 #define ACCELNET_NODE_STATE_MEMBER "member"
 #define ACCELNET_NODE_STATE_LOST "lost"

@@ -12,11 +12,16 @@
  *     (fakeroot_set_vfs), with the kernel's errors: -ENOENT when no PF driver is bound,
  *     -ERANGE above TotalVFs. A write takes as long as ROOT/run/accelnet-sim/numvfs-delay-ms
  *     says (milliseconds, 0-60000; absent = at once), for tests that need a write in flight.
+ *   - VF policy changes take as long as ROOT/run/accelnet-sim/vf-set-delay-ms says (each call
+ *     that sets attributes of one PF's VFs: the change is made and visible at once, the call
+ *     returns that much later; 0-60000 ms, absent = at once), for tests that need a VF
+ *     operation in flight (kill -9 in the middle of a drain) or its steps apart in time.
  */
 
 #include "sriov/backend.h"
 
 #define SIM_NUMVFS_DELAY_FILE "run/accelnet-sim/numvfs-delay-ms"
 #define SIM_NUMVFS_DELAY_MAX_MS 60000u
+#define SIM_VF_SET_DELAY_FILE "run/accelnet-sim/vf-set-delay-ms"
 
 const SriovBackend *sim_backend(void);

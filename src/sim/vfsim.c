@@ -37,6 +37,7 @@
 
 #include "shared/fileio.h"
 #include "sim-internal.h"
+#include "sim.h"
 
 #define VF_SIM_DIR "run/accelnet-sim/vf"
 #define VF_SIM_LOCK_DIR "run/accelnet-sim/lock"
@@ -450,6 +451,15 @@ static int sim_apply(VfInfo *v, const VfSetRequest *req) {
         }
 }
 
+/* The simulated host may ask for slow VF operations (sim.h): the change is made, then the call
+ * takes that long (outside the PF's lock: other VFs are not held up). */
+static void sim_vf_set_delay(const char *root) {
+        _cleanup_free_ char *p = root_path(root, SIM_VF_SET_DELAY_FILE);
+        uint64_t ms;
+        if (p && read_u64(p, 10, &ms) >= 0 && ms > 0 && ms <= SIM_NUMVFS_DELAY_MAX_MS)
+                (void) usleep((useconds_t) ms * 1000);
+}
+
 /* Several requests for one PF: each is judged as the driver would judge it on its own (a
  * refused one changes nothing), and the PF's file is read and written once, under its lock. */
 int sim_vf_set(void *handle, const char *pf, const VfSetRequest *reqs, size_t n, int *results) {
@@ -479,7 +489,9 @@ int sim_vf_set(void *handle, const char *pf, const VfSetRequest *reqs, size_t n,
                 if (results[i] >= 0)
                         changed = true;
         }
-        if (!changed)
-                return 0;
-        return sim_state_save(h->root, path, pf, vfs, s.num_vfs);
+        r = changed ? sim_state_save(h->root, path, pf, vfs, s.num_vfs) : 0;
+        closep(&lock);
+        lock = -EBADF;
+        sim_vf_set_delay(h->root);
+        return r;
 }

@@ -33,6 +33,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 FUZZ_CHECK(state_find_pf(s, s->pfs[i].pf) == &s->pfs[i]);
         for (size_t i = 0; i < s->n_waiting; i++)
                 FUZZ_CHECK(s->waiting[i].since > 0 && state_find_waiting(s, s->waiting[i].vm) == &s->waiting[i]);
+        for (size_t i = 0; i < s->n_drained; i++)
+                FUZZ_CHECK(s->drained[i].since > 0 && state_find_drained(s, s->drained[i].pf) == &s->drained[i]);
+        for (size_t i = 0; i < s->n_services; i++) {
+                const StateVmService *v = &s->services[i];
+                FUZZ_CHECK(state_find_service(s, v->vm) == v && (v->revoked_since || v->without_since || v->without_total));
+        }
+        for (size_t i = 0; i < s->n_vms; i++)
+                FUZZ_CHECK(s->vms[i].saved.link_state <= STATE_LINK_STATE_MAX);
 
         r = state_format(s, &text, &len);
         FUZZ_CHECK(r == 0 && strlen(text) == len);

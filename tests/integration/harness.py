@@ -682,7 +682,8 @@ class Env:
     def state(self):
         """The daemon's state as it would load it: state.json, then every whole line of
         state.journal replayed over it (a record upserted, a name dropped, the plan or the
-        waiting VMs replaced). "waiting" is [] for a file without it (schema version 1)."""
+        waiting VMs or the servicing lists replaced). "waiting" is [] for a file without it (schema
+        version 1), "servicing" {"drained": [], "vms": []} (before version 3)."""
         path = os.path.join(self.state_dir, "state.json")
         if os.path.exists(path):
             with open(path) as f:
@@ -691,6 +692,7 @@ class Env:
             st = {"version": 2, "management": {"enabled": False, "intent": None, "node_reserve": 50},
                   "adapters": [], "vms": [], "waiting": []}
         st.setdefault("waiting", [])
+        st.setdefault("servicing", {"drained": [], "vms": []})
         try:
             with open(os.path.join(self.state_dir, "state.journal")) as f:
                 text = f.read()
@@ -709,6 +711,8 @@ class Env:
                 st["adapters"] = change["plan"]["adapters"]
             elif "waiting" in change:
                 st["waiting"] = change["waiting"]
+            elif "servicing" in change:
+                st["servicing"] = change["servicing"]
         st["vms"].sort(key=lambda v: v["vm"])
         return st
 

@@ -554,9 +554,10 @@ printf '%s\\n' "${{COMPREPLY[@]}}"
                                timeout=30)
             return sorted(x for x in r.stdout.split("\n") if x)
 
-        check(complete("accelnetctl ") == sorted("status prereq enable set disable adapters intents vm cluster help".split()),
+        check(complete("accelnetctl ") == sorted("status prereq enable set disable adapters intents vm adapter cluster help".split()),
               "verbs")
-        check(complete("accelnetctl vm ") == sorted("enable set disable list".split()), "vm verbs")
+        check(complete("accelnetctl vm ") == sorted("enable set disable list revoke restore".split()), "vm verbs")
+        check(complete("accelnetctl adapter ") == ["drain", "restore"], "adapter verbs")
         check(complete("accelnetctl cluster ") == ["nodes", "status"], "cluster verbs")
         check(complete("accelnetctl cluster nodes ") == [], "cluster nodes takes no arguments")
         check(complete("accelnetctl vm enable web1 --performance ") == ["high", "low", "medium"], "--performance values")
@@ -568,6 +569,9 @@ printf '%s\\n' "${{COMPREPLY[@]}}"
         check("--node-reserve" in complete("accelnetctl enable --"), "enable options")
         check(complete("accelnetctl vm list --d") == ["--disabled"], "vm list options")
         check("--json" in complete("accelnetctl --j"), "global options")
+        adapters = complete("accelnetctl adapter drain ")
+        check("ens1f0" in adapters and "0000:01:00.0" in adapters,
+              f"adapter drain offers the adapters by name and address: {adapters}")
         env.stop()
         t0 = time.time()
         check(complete("accelnetctl vm enable ") == [], "no daemon: no VM names")

@@ -170,9 +170,63 @@ TEST(cluster_verbs) {
         CHECK_USAGE("Option --node-reserve does not apply to 'cluster status'", "cluster", "status",
                     "--node-reserve", "5");
         CHECK_USAGE("Option --intent must follow the command", "cluster", "--intent", "c", "status");
-        /* the vm group's messages are as they were */
-        CHECK_USAGE("Missing vm command: expected enable, set, disable or list.", "vm");
-        CHECK_USAGE("Unknown vm command 'nodes': expected enable, set, disable or list.", "vm", "nodes");
+        /* the vm group's messages name its verbs, servicing's too */
+        CHECK_USAGE("Missing vm command: expected enable, set, disable, list, revoke or restore.", "vm");
+        CHECK_USAGE("Unknown vm command 'nodes': expected enable, set, disable, list, revoke or restore.", "vm",
+                    "nodes");
+}
+
+TEST(servicing_verbs) {
+        _cleanup_(cli_args_done) CliArgs a = {};
+        _cleanup_free_ char *e = NULL;
+
+        CHECK_INT(PARSE(&a, &e, "adapter", "drain", "ens1f0"), 0);
+        CHECK_INT(a.action, CLI_ACTION_RUN);
+        CHECK_INT(a.verb, VERB_ADAPTER_DRAIN);
+        CHECK_STR(a.adapter, "ens1f0");
+        CHECK(a.vms == NULL && a.n_vms == 0);
+        CHECK(verb_is_mutating(VERB_ADAPTER_DRAIN));
+        cli_args_done(&a);
+
+        CHECK_INT(PARSE(&a, &e, "--json", "adapter", "restore", "0000:3b:00.0"), 0);
+        CHECK_INT(a.verb, VERB_ADAPTER_RESTORE);
+        CHECK_STR(a.adapter, "0000:3b:00.0");
+        CHECK_INT(a.json, JSON_MODE_PRETTY);
+        cli_args_done(&a);
+
+        CHECK_INT(PARSE(&a, &e, "vm", "revoke", "web1"), 0);
+        CHECK_INT(a.verb, VERB_VM_REVOKE);
+        ASSERT(a.n_vms == 1);
+        CHECK_STR(a.vms[0], "web1");
+        CHECK(a.adapter == NULL);
+        cli_args_done(&a);
+        CHECK_INT(PARSE(&a, &e, "vm", "restore", "--", "-odd"), 0);
+        CHECK_INT(a.verb, VERB_VM_RESTORE);
+        CHECK_STR(a.vms[0], "-odd");
+        CHECK(verb_is_mutating(VERB_VM_RESTORE));
+        CHECK_STR(verb_to_string(VERB_ADAPTER_DRAIN), "adapter drain");
+        CHECK_STR(verb_to_string(VERB_VM_REVOKE), "vm revoke");
+        CHECK_INT(verb_from_string("adapter", "restore"), VERB_ADAPTER_RESTORE);
+        CHECK_INT(verb_from_string("vm", "restore"), VERB_VM_RESTORE);
+        CHECK_INT(verb_from_string(NULL, "drain"), _VERB_INVALID);
+
+        CHECK_USAGE("Missing adapter command: expected drain or restore.", "adapter");
+        CHECK_USAGE("Unknown adapter command 'list': expected drain or restore.", "adapter", "list");
+        CHECK_USAGE("'adapter drain' needs an adapter (netdev name or PCI address).", "adapter", "drain");
+        CHECK_USAGE("'adapter drain' takes exactly one adapter (got 'a' and 'b')", "adapter", "drain", "a", "b");
+        CHECK_USAGE("Invalid adapter '': an adapter is needed.", "adapter", "restore", "");
+        CHECK_USAGE("Option --performance does not apply to 'adapter drain'", "adapter", "drain", "x",
+                    "--performance", "low");
+        CHECK_USAGE("'vm revoke' needs a VM name.", "vm", "revoke");
+        CHECK_USAGE("'vm restore' takes exactly one VM name (got 'a' and 'b')", "vm", "restore", "a", "b");
+        CHECK_USAGE("Option --enabled does not apply to 'vm revoke'", "vm", "revoke", "a", "--enabled");
+
+        _cleanup_free_ char *help = cli_help_text(_VERB_INVALID, "adapter"), *all = cli_help_text(_VERB_INVALID, NULL);
+        CHECK_CONTAINS(help, "adapter drain ADAPTER");
+        CHECK_CONTAINS(help, "adapter restore ADAPTER");
+        CHECK(!strstr(help, "vm enable"));
+        CHECK_CONTAINS(all, "vm revoke VM");
+        CHECK_CONTAINS(all, "adapter drain ADAPTER");
 }
 
 TEST(general_errors) {
@@ -509,5 +563,6 @@ int main(void) {
         RUN(help_width);
         RUN(help_text);
         RUN(tables);
+        RUN(servicing_verbs);
         return TEST_MAIN_END();
 }

@@ -13,6 +13,7 @@
 #include "cli/args.h"
 #include "cli/bus.h"
 #include "cli/commands.h"
+#include "cli/render.h"
 #include "shared/anerror.h"
 #include "shared/names.h"
 #include "testlib.h"
@@ -20,6 +21,7 @@
 typedef struct Fake {
         int fd;
         bool bad_reply;          /* ListAdapters answers with the wrong signature */
+        bool drained;            /* GetPrerequisites has a row of check "servicing" */
         /* properties */
         int enabled, hyperthreading;
         char *intent_name, *version;
@@ -74,6 +76,10 @@ static int method_list_intents(sd_bus_message *m, void *userdata, sd_bus_error *
 
 static int method_prereq(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         record(userdata, m, "");
+        if (((Fake *) userdata)->drained)
+                return sd_bus_reply_method_return(m, "a(sssss)", 2, "iommu", "host", "Passed", "", "IOMMU on.",
+                                                  "servicing", "0000:3b:00.0", "Warning", "",
+                                                  "ens1f0 is out of service: drained by the admin.");
         return sd_bus_reply_method_return(m, "a(sssss)", 2, "iommu", "host", "Passed", "", "IOMMU on.", "acs",
                                           "0000:3b:00.1", "Failed", "SriovSupportMissingAcs",
                                           "The root port lacks ACS.");
@@ -167,6 +173,32 @@ static int method_vms(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         return sd_bus_send(NULL, reply, NULL);
 }
 
+/* DrainAdapter: two DrainProgress signals (one of another adapter) before the answer, as the
+ * daemon sends them while the VFs go; "ens9" is not an adapter. The others answer at once. */
+static int method_servicing(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        const char *arg;
+        int r = sd_bus_message_read(m, "s", &arg);
+        if (r < 0)
+                return r;
+        record(userdata, m, arg);
+        if (streq(arg, "ens9"))
+                return sd_bus_error_setf(error, an_error_bus_name(AN_ERROR_ADAPTER_NOT_FOUND),
+                                         "No adapter '%s' on this host.", arg);
+        if (streq(sd_bus_message_get_member(m), "DrainAdapter")) {
+                sd_bus *bus = sd_bus_message_get_bus(m);
+                (void) sd_bus_emit_signal(bus, ACCELNET_BUS_PATH, ACCELNET_BUS_MANAGER_INTERFACE, "DrainProgress", "suu",
+                                          "0000:3b:00.0", 0, 2);
+                (void) sd_bus_emit_signal(bus, ACCELNET_BUS_PATH, ACCELNET_BUS_MANAGER_INTERFACE, "DrainProgress", "suu",
+                                          "0000:3b:00.1", 5, 9);
+                (void) sd_bus_emit_signal(bus, ACCELNET_BUS_PATH, ACCELNET_BUS_MANAGER_INTERFACE, "DrainProgress", "suu",
+                                          "0000:3b:00.0", 2, 2);
+                if (streq(arg, "ens1f1"))
+                        return sd_bus_error_setf(error, an_error_bus_name(AN_ERROR_BUSY),
+                                                 "Adapter ens1f1 is out of service and 1 of its 2 VFs are revoked.");
+        }
+        return sd_bus_reply_method_return(m, NULL);
+}
+
 static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Enabled", "b", NULL, offsetof(Fake, enabled), 0),
@@ -189,6 +221,11 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD("ListAdapters", "", "a(ssssuuu)", method_list_adapters, 0),
         SD_BUS_METHOD("ListVMs", "", "a(sssss)", method_list_vms, 0),
         SD_BUS_METHOD("ListIntents", "", "a(sasas)", method_list_intents, 0),
+        SD_BUS_METHOD("DrainAdapter", "s", "", method_servicing, 0),
+        SD_BUS_METHOD("RestoreAdapter", "s", "", method_servicing, 0),
+        SD_BUS_METHOD("RevokeVM", "s", "", method_servicing, 0),
+        SD_BUS_METHOD("RestoreVM", "s", "", method_servicing, 0),
+        SD_BUS_SIGNAL("DrainProgress", "suu", 0),
         SD_BUS_VTABLE_END,
 };
 
@@ -323,7 +360,7 @@ TEST(status) {
         CHECK_STR(jout, "{\"enabled\":true,\"intent_name\":\"compute1\",\"node_reserve_percentage\":50,"
                         "\"hyperthreading_enabled\":false,\"capacity_vfs\":126,\"usable_vfs\":63,"
                         "\"assigned_vfs\":2,\"version\":\"0.1.0\",\"cluster_name\":\"\",\"cluster_nodes\":1,"
-                        "\"quorate\":true,\"provisioning\":[]}\n");
+                        "\"quorate\":true,\"provisioning\":[],\"servicing\":[]}\n");
 
         _cleanup_free_ char *cout = NULL, *cerr = NULL;
         CHECK_INT(RUN_CLUSTER(&cout, &cerr, "status"), 0);
@@ -619,6 +656,58 @@ TEST(already_enabled) {
                       "{\"vm\":\"dup1\",\"result\":\"failed\",\"error\":\"" ACCELNET_BUS_ERROR_PREFIX "AlreadyEnabled\"}]\n");
 }
 
+TEST(servicing) {
+        _cleanup_free_ char *o1 = NULL, *e1 = NULL, *o2 = NULL, *e2 = NULL, *o3 = NULL, *e3 = NULL, *o4 = NULL,
+                            *e4 = NULL, *o5 = NULL, *e5 = NULL, *o6 = NULL, *e6 = NULL, *line = NULL;
+
+        /* not a terminal: quiet, the call made with the name given; the address from ListAdapters */
+        CHECK_INT(RUN_CLI(&o1, &e1, "adapter", "drain", "ens1f0"), 0);
+        CHECK_STR(fake.last, "DrainAdapter ens1f0");
+        CHECK_STR(fake.calls, "ListAdapters DrainAdapter");
+        CHECK_STR(o1, "");
+        CHECK_STR(e1, "");
+        /* --json: the adapter's address and its own progress (not the other adapter's) */
+        CHECK_INT(RUN_CLI(&o2, &e2, "--json=short", "adapter", "drain", "ens1f0"), 0);
+        CHECK_STR(o2, "{\"result\":\"done\",\"adapter\":\"0000:3b:00.0\",\"vfs_revoked\":2,\"vfs_total\":2}\n");
+        /* the daemon's refusal, with its name; exit status 1 */
+        CHECK_INT(RUN_CLI(&o3, &e3, "adapter", "drain", "ens9"), CLI_EXIT_FAILURE);
+        CHECK_STR(e3, "accelnetctl: No adapter 'ens9' on this host. (" ACCELNET_BUS_ERROR_PREFIX "AdapterNotFound)\n");
+        CHECK_INT(RUN_CLI(&o4, &e4, "adapter", "drain", "ens1f1"), CLI_EXIT_FAILURE);
+        CHECK_CONTAINS(e4, "1 of its 2 VFs are revoked. (" ACCELNET_BUS_ERROR_PREFIX "Busy)");
+
+        CHECK_INT(RUN_CLI(&o5, &e5, "adapter", "restore", "0000:3b:00.0", "--json=short"), 0);
+        CHECK_STR(fake.last, "RestoreAdapter 0000:3b:00.0");
+        CHECK_STR(o5, "{\"result\":\"done\"}\n");
+        CHECK_INT(RUN_CLI(&o6, &e6, "vm", "revoke", "web1"), 0);
+        CHECK_STR(fake.last, "RevokeVM web1");
+        CHECK_STR(o6, "");
+        free(o6), free(e6);
+        CHECK_INT(RUN_CLI(&o6, &e6, "vm", "restore", "web1"), 0);
+        CHECK_STR(fake.last, "RestoreVM web1");
+
+        /* status and adapters say which adapters are out of service */
+        _cleanup_free_ char *o7 = NULL, *e7 = NULL, *o8 = NULL, *e8 = NULL, *o9 = NULL, *e9 = NULL;
+        fake.drained = true;
+        CHECK_INT(RUN_CLI(&o7, &e7, "status"), 0);
+        CHECK_CONTAINS(o7, "Version: 0.1.0\nServicing: ens1f0 is out of service: drained by the admin.\n");
+        CHECK_INT(RUN_CLI(&o8, &e8, "adapters"), 0);
+        CHECK_CONTAINS(o8, "\n2 adapters listed.\n\nens1f0 is out of service: drained by the admin.\n");
+        CHECK_INT(RUN_CLI(&o9, &e9, "status", "--json=short"), 0);
+        CHECK_CONTAINS(o9, "\"servicing\":[{\"adapter\":\"0000:3b:00.0\",\"detail\":\"ens1f0 is out of service: "
+                           "drained by the admin.\"}]}");
+        fake.drained = false;
+
+        /* what a terminal shows */
+        CHECK_INT(drain_progress_render("ens1f0", "0000:3b:00.0", 3, 8, false, &line), 0);
+        CHECK_STR(line, "Draining ens1f0 (0000:3b:00.0): 3 of 8 VFs revoked");
+        line = mfree(line);
+        CHECK_INT(drain_progress_render("0000:3b:00.0", "0000:3b:00.0", 8, 8, true, &line), 0);
+        CHECK_STR(line, "Drained 0000:3b:00.0: 8 VFs revoked.");
+        line = mfree(line);
+        CHECK_INT(drain_progress_render("x", "", 1, 1, false, &line), 0);
+        CHECK_STR(line, "Draining x: 1 of 1 VF revoked");
+}
+
 /* A server thread for f and a client connected to it. */
 static int connect_fake(Fake *f, pthread_t *t, sd_bus **ret) {
         int fds[2];
@@ -657,6 +746,7 @@ int main(void) {
         RUN(cluster_status);
         RUN(cluster_nodes);
         RUN(no_quorum);
+        RUN(servicing);
 
         client = sd_bus_flush_close_unref(client); /* the server sees the hang-up and ends */
         cluster_client = sd_bus_flush_close_unref(cluster_client);

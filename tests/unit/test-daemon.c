@@ -12,6 +12,7 @@
 #include "daemon/manager.h"
 #include "daemon/operation.h"
 #include "daemon/pf.h"
+#include "daemon/servicing.h"
 #include "daemon/vf.h"
 #include "daemon/vm-work.h"
 #include "daemon/vm.h"
@@ -443,6 +444,116 @@ TEST(reconcile_leaves_an_operation_in_flight_alone) {
         fixture_done(&f);
 }
 
+/* ---- servicing: the seam the health monitor shares with DrainAdapter ---------------------- */
+
+typedef struct Rows {
+        int servicing;
+        char detail[1024];
+} Rows;
+
+static void count_servicing(const Note *n, void *userdata) {
+        Rows *r = userdata;
+        if (streq(n->check, "servicing")) {
+                r->servicing++;
+                snprintf(r->detail, sizeof r->detail, "%s", n->detail);
+        }
+}
+
+TEST(pf_revoke_reasons_are_separate) {
+        Fixture f;
+        ASSERT(fixture_setup(&f, 8) == 0);
+        enable(&f);
+        Manager *m = f.m;
+        Pf *pf = manager_find_pf(m, "ens1");
+        ASSERT(pf && pf_usable(pf) && pf_in_service(pf));
+        CHECK_INT(manager_capacity_vfs(m), 8);
+
+        /* the health monitor finds it Failed: out of service, out of the capacity */
+        manager_pf_revoke(m, pf, PF_REVOKE_HEALTH_FAILED, "link down");
+        CHECK(!pf_in_service(pf) && !pf_usable(pf));
+        CHECK_INT(manager_capacity_vfs(m), 4);
+        CHECK_STR(pf->revoke_reason[PF_REVOKE_HEALTH_FAILED], "link down");
+        CHECK(pf->draining);
+        /* the admin drains it too; the health recovery does not end the drain */
+        manager_pf_revoke(m, pf, PF_REVOKE_ADMIN_DRAIN, NULL);
+        manager_pf_revoke(m, pf, PF_REVOKE_ADMIN_DRAIN, NULL); /* idempotent */
+        CHECK_INT(pf->revoked, (1u << PF_REVOKE_HEALTH_FAILED) | (1u << PF_REVOKE_ADMIN_DRAIN));
+        manager_pf_unrevoke(m, pf, PF_REVOKE_HEALTH_FAILED);
+        CHECK(!pf_in_service(pf));
+        CHECK(pf->revoke_reason[PF_REVOKE_HEALTH_FAILED] == NULL);
+        CHECK_INT(manager_capacity_vfs(m), 4);
+        manager_flush(m);
+
+        /* said in GetPrerequisites; only the admin drain is kept on disk */
+        Rows rows = {};
+        manager_foreach_note(m, count_servicing, &rows);
+        CHECK_INT(rows.servicing, 1);
+        CHECK_CONTAINS(rows.detail, "ens1 is out of service: drained by the admin since");
+        CHECK_CONTAINS(rows.detail, "accelnetctl adapter restore ens1");
+        _cleanup_(state_freep) State *disk = NULL;
+        ASSERT(state_load(f.state, &disk, NULL) >= 0);
+        ASSERT(disk->n_drained == 1);
+        CHECK_STR(disk->drained[0].pf, "0000:01:00.0");
+        CHECK(disk->drained[0].since > 0);
+
+        /* failed again, then the admin restores it: still out, for its health */
+        manager_pf_revoke(m, pf, PF_REVOKE_HEALTH_FAILED, NULL);
+        manager_pf_unrevoke(m, pf, PF_REVOKE_ADMIN_DRAIN);
+        CHECK(!pf_in_service(pf));
+        manager_flush(m);
+        state_freep(&disk);
+        ASSERT(state_load(f.state, &disk, NULL) >= 0);
+        CHECK_INT(disk->n_drained, 0);
+        manager_pf_unrevoke(m, pf, PF_REVOKE_HEALTH_FAILED);
+        CHECK(pf_in_service(pf) && pf_usable(pf) && !pf->draining);
+        CHECK_INT(manager_capacity_vfs(m), 8);
+        rows = (Rows){};
+        manager_foreach_note(m, count_servicing, &rows);
+        CHECK_INT(rows.servicing, 0);
+        manager_pf_unrevoke(m, pf, PF_REVOKE_HEALTH_FAILED); /* not held: nothing */
+        CHECK(pf_in_service(pf));
+        fixture_done(&f);
+}
+
+/* A record on an adapter out of service is servicing's: reconcile neither gives its VF back nor
+ * re-applies its policy, and a revoke that began is finished whatever changed since. */
+TEST(reconcile_leaves_a_revoked_record_to_servicing) {
+        Fixture f;
+        ASSERT(fixture_setup(&f, 8) == 0);
+        enable(&f);
+        Manager *m = f.m;
+        Pf *pf = manager_find_pf(m, "ens1");
+        Vm *vm = manager_add_vm(m, "web1");
+        ASSERT(vm);
+        VirtDomain *d = calloc(1, sizeof(VirtDomain));
+        ASSERT(d && (d->name = strdup("web1")));
+        vm_set_domain(vm, d); /* its VF is not in its XML (revoked there already) */
+        ASSERT(vm_take_slot(vm, &pf->slots[0], TIER_LOW, "52:54:00:00:00:01", 0, ASSIGN_PHASE_ASSIGNED) == 0);
+        CHECK(!servicing_owns_record(m, vm));
+        manager_pf_revoke(m, pf, PF_REVOKE_HEALTH_FAILED, "gone");
+        CHECK(servicing_owns_record(m, vm));
+        m->domains_known = true;
+        manager_reconcile(m);
+        CHECK(vm->has_record); /* not "removed outside accelnet; it is freed" */
+        CHECK_INT(m->drift.n, 0);
+        /* back in service before the revoke began: reconcile's again */
+        manager_pf_unrevoke(m, pf, PF_REVOKE_HEALTH_FAILED);
+        CHECK(!servicing_owns_record(m, vm));
+        /* once it began (phase revoking), it is finished even so */
+        vm->record.phase = ASSIGN_PHASE_REVOKING;
+        CHECK(servicing_owns_record(m, vm));
+        vm->record.phase = ASSIGN_PHASE_ASSIGNED;
+        vm->revoked_since = 1; /* RevokeVM */
+        CHECK(servicing_owns_record(m, vm));
+        vm->revoked_since = 0;
+        /* in service and nobody revoked: an ordinary record, which reconcile frees (its VF
+         * left the XML outside accelnet) */
+        manager_reconcile(m);
+        CHECK(!vm->has_record);
+        CHECK_INT(m->drift.n, 1);
+        fixture_done(&f);
+}
+
 int main(void) {
         RUN(pf_provisioning_and_slots);
         RUN(pf_reprovisioned_when_vfs_vanish);
@@ -454,5 +565,7 @@ int main(void) {
         RUN(operation_cap);
         RUN(vf_policy_rules);
         RUN(reconcile_leaves_an_operation_in_flight_alone);
+        RUN(pf_revoke_reasons_are_separate);
+        RUN(reconcile_leaves_a_revoked_record_to_servicing);
         return TEST_MAIN_END();
 }

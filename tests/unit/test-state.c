@@ -88,6 +88,7 @@ static void fill_state(State *s) {
                         .trust = true,
                         .min_tx_rate = 17,
                         .max_tx_rate = 4000000000u,
+                        .link_state = 2, /* disable */
                 },
         };
         Assignment b = {
@@ -107,12 +108,16 @@ static void fill_state(State *s) {
         free(s->intent);
         s->intent = strdup("compute1");
         if (!s->intent || !state_add_vm(s, &a) || !state_add_vm(s, &b) || !state_add_pf(s, &p) || !state_add_pf(s, &q) ||
-            !state_add_waiting(s, "mig \"1\" ü", UINT64_C(1796592605)) || !state_add_waiting(s, "web-02", 1))
+            !state_add_waiting(s, "mig \"1\" ü", UINT64_C(1796592605)) || !state_add_waiting(s, "web-02", 1) ||
+            !state_add_drained(s, "0000:3b:00.0", UINT64_C(1796592000)) ||
+            !state_add_service(s, &(StateVmService){ .vm = (char *) "web-01", .without_total = 42 }) ||
+            !state_add_service(s, &(StateVmService){ .vm = (char *) "revoked \"ü\"", .revoked_since = 1796592100,
+                                                     .without_since = 1796592099, .without_total = 7 }))
                 abort();
 }
 
 TEST(string_tables) {
-        static const char *const phases[] = { "assigning", "assigned", "releasing", "incoming" };
+        static const char *const phases[] = { "assigning", "assigned", "releasing", "incoming", "revoking" };
         static const char *const statuses[] = { "pending", "done", "failed" };
 
         for (int i = 0; i < _ASSIGN_PHASE_MAX; i++) {
@@ -181,7 +186,7 @@ TEST(round_trip) {
         CHECK(note == NULL);
 
         CHECK_INT(t->version, STATE_SCHEMA_VERSION);
-        CHECK_INT(STATE_SCHEMA_VERSION, 2);
+        CHECK_INT(STATE_SCHEMA_VERSION, 3);
         CHECK(t->enabled);
         CHECK_STR(t->intent, "compute1");
         CHECK_INT(t->node_reserve, 33);
@@ -217,6 +222,22 @@ TEST(round_trip) {
         CHECK(a->saved.trust);
         CHECK_INT(a->saved.min_tx_rate, 17);
         CHECK_INT(a->saved.max_tx_rate, 4000000000u);
+        CHECK_INT(a->saved.link_state, 2);
+        CHECK_INT(b->saved.link_state, 0);
+
+        /* servicing (schema 3) */
+        ASSERT(t->n_drained == 1);
+        CHECK_STR(t->drained[0].pf, "0000:3b:00.0");
+        CHECK_INT(t->drained[0].since, 1796592000);
+        ASSERT(t->n_services == 2);
+        CHECK(state_find_service(t, "web-01") == &t->services[0]);
+        CHECK_INT(t->services[0].without_total, 42);
+        CHECK_INT(t->services[0].revoked_since, 0);
+        CHECK_STR(t->services[1].vm, "revoked \"ü\"");
+        CHECK_INT(t->services[1].revoked_since, 1796592100);
+        CHECK_INT(t->services[1].without_since, 1796592099);
+        CHECK_INT(t->services[1].without_total, 7);
+        CHECK(state_find_drained(t, "0000:3b:00.1") == NULL);
 
         CHECK_STR(b->vm, "db \"primary\" ü");
         CHECK(b->vm_uuid == NULL);
@@ -251,9 +272,11 @@ TEST(round_trip) {
         /* Sorted keys, indented, one object per line group, trailing newline. */
         CHECK(strncmp(text, "{\n  \"adapters\": [\n", 18) == 0);
         const char *ad = strstr(text, "\"adapters\""), *ma = strstr(text, "\"management\""),
-                   *ve = strstr(text, "\"version\": 2"), *vm = strstr(text, "\"vms\""),
+                   *ve = strstr(text, "\"version\": 3"), *vm = strstr(text, "\n  \"vms\""),
                    *wa = strstr(text, "\"waiting\": [\n    {\n      \"since\": 1796592605,\n      \"vm\": ");
-        CHECK(ad && ma && ve && vm && wa && ad < ma && ma < ve && ve < vm && vm < wa);
+        const char *sv = strstr(text, "\"servicing\": {\n    \"drained\": [\n      {\n        \"pf\": \"0000:3b:00.0\"");
+        CHECK(ad && ma && ve && vm && wa && sv && ad < ma && ma < sv && sv < ve && ve < vm && vm < wa);
+        CHECK_CONTAINS(text, "\"link_state\": \"disable\",\n        \"mac\": \"02:00:00:00:00:01\"");
         CHECK_CONTAINS(text, "\"uuid\": null");
         CHECK_CONTAINS(text, "\"phase\": \"releasing\"");
         CHECK_CONTAINS(text, "\"tier\": \"High\"");
@@ -273,11 +296,12 @@ TEST(round_trip) {
         CHECK_INT(t->n_vms + t->n_pfs + t->n_waiting, 0);
         _cleanup_free_ char *empty = get_file(dir, "state.json");
         CHECK_CONTAINS(empty, "\"waiting\": []");
+        CHECK_CONTAINS(empty, "\"servicing\": {\n    \"drained\": [],\n    \"vms\": []\n  },");
         test_tmpdir_cleanup(dir);
 }
 
 /* A state.json of schema version 1 (before the waiting VMs were kept) loads as it is: nothing
- * waits; written again it is version 2 with an empty "waiting". */
+ * waits; written again it is version 3 with an empty "waiting" and "servicing". */
 TEST(version_1_loads) {
         static const char v1[] =
                 "{\n  \"adapters\": [\n    {\n      \"numvfs\": 7,\n      \"numvfs_before\": 0,\n      \"pf\": "
@@ -309,12 +333,57 @@ TEST(version_1_loads) {
 
         CHECK_INT(state_save(dir, s), 0);
         text = get_file(dir, "state.json");
-        CHECK_CONTAINS(text, "\"version\": 2,");
+        CHECK_CONTAINS(text, "\"version\": 3,");
         CHECK_CONTAINS(text, "\"waiting\": []\n}\n");
+        CHECK_CONTAINS(text, "\"servicing\": {\n    \"drained\": [],\n    \"vms\": []\n  },");
         CHECK_INT(state_load(dir, &t, NULL), 0);
         ASSERT(t);
-        CHECK_INT(t->version, 2);
+        CHECK_INT(t->version, 3);
         CHECK_INT(t->n_vms, 1);
+        CHECK_INT(t->vms[0].saved.link_state, 0);
+        test_tmpdir_cleanup(dir);
+}
+
+/* Schema version 2 (the waiting VMs, no servicing) loads as it is: nothing drained or revoked,
+ * no time without a VF recorded; its journal lines replay on it; written again it is version 3
+ * and a saved VF's link state "auto" is left out. */
+TEST(version_2_loads) {
+        static const char v2[] =
+                "{\"adapters\": [], \"management\": {\"enabled\": true, \"intent\": \"c\", \"node_reserve\": 0},"
+                " \"version\": 2, \"vms\": [{\"alias\": \"ua-accelnet-vf\", \"mac\": \"52:54:00:aa:00:01\","
+                " \"next_start\": false, \"pf\": \"0000:01:00.0\", \"phase\": \"assigned\", \"saved\": {\"mac\":"
+                " \"00:00:00:00:00:00\", \"max_tx_rate\": 0, \"min_tx_rate\": 0, \"qos\": 0, \"spoofchk\": true,"
+                " \"trust\": false, \"valid\": true, \"vlan\": 0}, \"tier\": \"Low\", \"uuid\": null, \"vf\":"
+                " \"0000:01:10.0\", \"vf_index\": 0, \"vlan\": 0, \"vm\": \"web2\"}],"
+                " \"waiting\": [{\"since\": 1796592605, \"vm\": \"late\"}]}\n";
+        char *dir = test_tmpdir();
+        _cleanup_(state_freep) State *s = NULL, *t = NULL;
+        _cleanup_free_ char *note = NULL, *text = NULL;
+
+        put_file(dir, "state.json", v2);
+        put_file(dir, "state.journal",
+                 "{\"servicing\": {\"drained\": [{\"pf\": \"0000:01:00.0\", \"since\": 1796592700}], \"vms\": "
+                 "[{\"revoked_since\": 0, \"vm\": \"web2\", \"without_vf_s\": 3, \"without_vf_since\": 0}]}}\n");
+        CHECK_INT(state_load(dir, &s, &note), 0);
+        ASSERT(s);
+        CHECK(note == NULL);
+        CHECK_INT(s->version, 2);
+        CHECK_INT(s->n_vms, 1);
+        CHECK_INT(s->n_waiting, 1);
+        ASSERT(s->n_drained == 1);
+        CHECK_STR(s->drained[0].pf, "0000:01:00.0");
+        ASSERT(s->n_services == 1);
+        CHECK_INT(s->services[0].without_total, 3);
+
+        CHECK_INT(state_save(dir, s), 0);
+        text = get_file(dir, "state.json");
+        CHECK_CONTAINS(text, "\"version\": 3,");
+        CHECK(strstr(text, "link_state") == NULL);
+        CHECK_CONTAINS(text, "\"without_vf_s\": 3,");
+        CHECK_INT(state_load(dir, &t, NULL), 0);
+        ASSERT(t);
+        CHECK_INT(t->version, 3);
+        CHECK_INT(t->n_drained, 1);
         test_tmpdir_cleanup(dir);
 }
 
@@ -372,7 +441,7 @@ TEST(corrupt_moved_aside) {
                 { "{\"version\": 1, \"version\": 1}", "invalid JSON" },
                 { "{" MGMT ", \"adapters\": [], \"vms\": []}", "field \"version\": is required" },
                 { "{\"version\": \"1\", " MGMT ", \"adapters\": [], \"vms\": []}", "field \"version\": must be an integer" },
-                { "{\"version\": 0, " MGMT ", \"adapters\": [], \"vms\": []}", "field \"version\": must be an integer between 1 and 2, not 0" },
+                { "{\"version\": 0, " MGMT ", \"adapters\": [], \"vms\": []}", "field \"version\": must be an integer between 1 and 3, not 0" },
                 { "{\"version\": 1, " MGMT ", \"adapters\": [], \"vms\": [], \"extra\": 1}", "field \"extra\": unknown key" },
                 { "{\"version\": 1, \"adapters\": [], \"vms\": []}", "field \"management\": is required" },
                 { "{\"version\": 1, \"management\": {\"enabled\": 1, \"intent\": null, \"node_reserve\": 50}, \"adapters\": [], \"vms\": []}",
@@ -540,7 +609,7 @@ TEST(corrupt_vm_fields) {
 }
 
 TEST(newer_version_moved_aside) {
-        static const char doc[] = "{\"version\": 3, \"whatever\": {\"new\": true}}\n";
+        static const char doc[] = "{\"version\": 4, \"whatever\": {\"new\": true}}\n";
         char *dir = test_tmpdir();
         _cleanup_(state_freep) State *s = NULL;
         _cleanup_free_ char *note = NULL, *match = NULL, *moved = NULL;
@@ -551,14 +620,14 @@ TEST(newer_version_moved_aside) {
         ASSERT(s && note);
         CHECK_INT(s->version, STATE_SCHEMA_VERSION);
         CHECK_INT(s->n_vms, 0);
-        CHECK_INT(list_dir(dir, "state.json.v3-", &match, &n_match), 1);
+        CHECK_INT(list_dir(dir, "state.json.v4-", &match, &n_match), 1);
         CHECK_INT(n_match, 1);
         ASSERT(match);
-        CHECK(is_timestamp(match + strlen("state.json.v3-")));
+        CHECK(is_timestamp(match + strlen("state.json.v4-")));
         moved = get_file(dir, match);
         CHECK_STR(moved, doc);
         CHECK_CONTAINS(note, match);
-        CHECK_CONTAINS(note, "schema version 3");
+        CHECK_CONTAINS(note, "schema version 4");
         CHECK(!file_exists(match));
         test_tmpdir_cleanup(dir);
 }
@@ -700,7 +769,7 @@ TEST(parse_and_format_text) {
         CHECK_INT(state_parse("{\"version\": 7, \"x\": 1}", 22, &u, &version, &reason), -EPROTONOSUPPORT);
         CHECK(u == NULL);
         CHECK_INT(version, 7);
-        CHECK_CONTAINS(reason, "field \"version\": 7 is newer than version 2");
+        CHECK_CONTAINS(reason, "field \"version\": 7 is newer than version 3");
 }
 
 /* ---- the writer against jansson ----------------------------------------------------------- */
@@ -733,6 +802,9 @@ static char *reference_text(const State *s) {
                                        (json_int_t) a->saved.qos, "spoofchk", a->saved.spoofchk, "trust",
                                        a->saved.trust, "min_tx_rate", (json_int_t) a->saved.min_tx_rate,
                                        "max_tx_rate", (json_int_t) a->saved.max_tx_rate);
+                static const char *const ls[] = { "auto", "enable", "disable" };
+                if (sv && a->saved.link_state != 0)
+                        json_object_set_new(sv, "link_state", json_string(ls[a->saved.link_state]));
                 json_t *e = sv ? json_pack("{s:o, s:o, s:s, s:o, s:o, s:I, s:s, s:b, s:o, s:o, s:I, s:o}", "vm",
                                            ref_str(a->vm), "uuid", ref_str(a->vm_uuid), "tier",
                                            tier_to_string(a->tier), "vf", ref_str(a->vf), "pf", ref_str(a->pf),
@@ -751,6 +823,26 @@ static char *reference_text(const State *s) {
         ok = ok && json_object_set_new(o, "waiting", w) == 0;
         if (ok)
                 w = NULL;
+        json_t *svc = json_object(), *dr = json_array(), *sv = json_array();
+        ok = ok && svc && dr && sv;
+        for (size_t i = 0; ok && i < s->n_drained; i++) {
+                json_t *e = json_pack("{s:s, s:I}", "pf", s->drained[i].pf, "since", (json_int_t) s->drained[i].since);
+                ok = e && json_array_append_new(dr, e) == 0;
+        }
+        for (size_t i = 0; ok && i < s->n_services; i++) {
+                const StateVmService *v = &s->services[i];
+                json_t *e = json_pack("{s:o, s:I, s:I, s:I}", "vm", ref_str(v->vm), "revoked_since",
+                                      (json_int_t) v->revoked_since, "without_vf_since", (json_int_t) v->without_since,
+                                      "without_vf_s", (json_int_t) v->without_total);
+                ok = e && json_array_append_new(sv, e) == 0;
+        }
+        ok = ok && json_object_set_new(svc, "drained", dr) == 0 && (dr = NULL, json_object_set_new(svc, "vms", sv) == 0) &&
+             (sv = NULL, json_object_set_new(o, "servicing", svc) == 0);
+        if (ok)
+                svc = NULL;
+        json_decref(svc);
+        json_decref(dr);
+        json_decref(sv);
         ok = ok && json_object_set_new(o, "version", json_integer(STATE_SCHEMA_VERSION)) == 0 &&
              json_object_set_new(o, "management", m) == 0 && (m = NULL, json_object_set_new(o, "adapters", pfs) == 0) &&
              (pfs = NULL, json_object_set_new(o, "vms", vms) == 0);
@@ -876,7 +968,7 @@ TEST(journal) {
         ASSERT(state_add_waiting(&waiting, "arrived", 42));
         uint64_t wh = state_waiting_hash(&waiting);
         CHECK(wh != state_waiting_hash(s));
-        CHECK_INT(state_journal_append(j, up, 2, drops, 1, &plan, &waiting), 0);
+        CHECK_INT(state_journal_append(j, up, 2, drops, 1, &plan, &waiting, NULL), 0);
         CHECK_INT(state_journal_lines(j), 5);
         CHECK_INT(state_waiting_hash(&waiting), wh);
         waiting.waiting[0].since++;
@@ -905,19 +997,33 @@ TEST(journal) {
 
         /* an empty list empties it; a plan alone keeps it */
         State none = { .intent = NULL };
-        CHECK_INT(state_journal_append(j, NULL, 0, NULL, 0, &plan, NULL), 0);
+        CHECK_INT(state_journal_append(j, NULL, 0, NULL, 0, &plan, NULL, NULL), 0);
         ASSERT(state_load(dir, &back, &note) == 0);
         CHECK_INT(back->n_waiting, 1);
         back = state_free(back);
-        CHECK_INT(state_journal_append(j, NULL, 0, NULL, 0, NULL, &none), 0);
+        CHECK_INT(state_journal_append(j, NULL, 0, NULL, 0, NULL, &none, NULL), 0);
         CHECK_INT(state_journal_lines(j), 7);
         ASSERT(state_load(dir, &back, &note) == 0);
         CHECK(note == NULL);
         CHECK_INT(back->n_waiting, 0);
         CHECK_INT(back->n_vms, 2);
         back = state_free(back);
-        CHECK_INT(state_journal_append(j, NULL, 0, NULL, 0, NULL, &waiting), 0);
+        CHECK_INT(state_journal_append(j, NULL, 0, NULL, 0, NULL, &waiting, NULL), 0);
         state_waiting_clear(&waiting);
+
+        /* a servicing line replaces both of its lists */
+        State svc = { .intent = NULL };
+        ASSERT(state_add_drained(&svc, "0000:3b:00.1", 9));
+        uint64_t sh = state_servicing_hash(&svc);
+        CHECK(sh != state_servicing_hash(s));
+        CHECK_INT(state_journal_append(j, NULL, 0, NULL, 0, NULL, NULL, &svc), 0);
+        ASSERT(state_load(dir, &back, &note) == 0);
+        CHECK(note == NULL);
+        ASSERT(back->n_drained == 1);
+        CHECK_STR(back->drained[0].pf, "0000:3b:00.1");
+        CHECK_INT(back->n_services, 0);
+        back = state_free(back);
+        state_servicing_clear(&svc);
         CHECK_INT(waiting.n_waiting, 0);
 
         /* a crash in the middle of an append: the cut line was never acted on */
@@ -946,7 +1052,7 @@ TEST(journal) {
         /* compaction: state.json has it all, the journal is empty */
         j = state_journal_free(j);
         ASSERT(state_journal_open(dir, &j) == 0);
-        CHECK_INT(state_journal_append(j, up, 1, NULL, 0, NULL, NULL), 0);
+        CHECK_INT(state_journal_append(j, up, 1, NULL, 0, NULL, NULL, NULL), 0);
         CHECK_INT(state_compact(dir, s, j, false), 0);
         _cleanup_free_ char *text = get_file(dir, "state.journal");
         CHECK_STR(text, "");
@@ -962,6 +1068,7 @@ int main(void) {
         RUN(missing_file_and_dir);
         RUN(round_trip);
         RUN(version_1_loads);
+        RUN(version_2_loads);
         RUN(atomic_write);
         RUN(corrupt_moved_aside);
         RUN(corrupt_vm_fields);
