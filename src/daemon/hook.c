@@ -203,6 +203,8 @@ int manager_hook_release(Manager *m, const char *name, AnStatus *st) {
                 vm_stop_waiting(vm);
                 vm->gone = true;
                 vm_gc(vm);
+                /* On disk before the answer, as the wait was before Migrate answered. */
+                (void) manager_save_now(m);
                 return 0;
         }
         if (!vm || !vm->has_record || vm->operation)
@@ -211,6 +213,7 @@ int manager_hook_release(Manager *m, const char *name, AnStatus *st) {
                 /* Released before it ever started here: the incoming migration failed. */
                 vm_release(vm, "the incoming migration did not complete");
                 vm_gc(vm);
+                (void) manager_save_now(m);
                 return 0;
         }
         if (vm->slot) {
