@@ -9,6 +9,7 @@
 #include "cluster/cluster.h"
 #include "cluster/pacemaker.h"
 #include "operation.h"
+#include "servicing.h"
 #include "policy/admission.h"
 #include "policy/tier.h"
 #include "shared/fileio.h"
@@ -508,6 +509,10 @@ static void on_request(ClusterNode *cn, ViewEvent *e) {
                 vm_set(m, e->vm, e->performance, c);
         else if (streq(e->method, "DisableVM"))
                 vm_disable(m, e->vm, c);
+        else if (streq(e->method, "RevokeVM"))
+                vm_revoke(m, e->vm, c);
+        else if (streq(e->method, "RestoreVM"))
+                vm_unrevoke(m, e->vm, c);
         else
                 completion_fail(&c, -EOPNOTSUPP, "Unknown method '%s' forwarded.", e->method);
         cn->serving_request = false;

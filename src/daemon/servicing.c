@@ -593,6 +593,8 @@ bool vm_revoke_is_noop(Manager *m, const char *name) {
 
 void vm_revoke(Manager *m, const char *name, Completion c) {
         AnStatus st = AN_STATUS_OK;
+        if (vm_forward(m, "RevokeVM", name, "", &c))
+                return;
         Vm *vm = vm_method_begin(m, name, true, &st);
         if (!vm)
                 return completion_done(&c, &st);
@@ -622,6 +624,8 @@ bool vm_unrevoke_is_noop(Manager *m, const char *name) {
 
 void vm_unrevoke(Manager *m, const char *name, Completion c) {
         AnStatus st = AN_STATUS_OK;
+        if (vm_forward(m, "RestoreVM", name, "", &c))
+                return;
         Vm *vm = vm_method_begin(m, name, true, &st);
         if (!vm)
                 return completion_done(&c, &st);

@@ -466,7 +466,7 @@ bool vm_enable_is_noop(Manager *m, const char *name, const char *performance) {
 }
 
 /* In a cluster, a method for a domain of another node goes to that node. */
-static bool vm_forward(Manager *m, const char *method, const char *name, const char *performance, Completion *c) {
+bool vm_forward(Manager *m, const char *method, const char *name, const char *performance, Completion *c) {
         if (!manager_clustered(m) || m->cluster->serving_request)
                 return false;
         Vm *vm = manager_get_vm(m, name);

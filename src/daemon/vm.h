@@ -64,6 +64,11 @@ struct Vm {
  * the tier's rate needs, then the least-loaded adapter. -ENOENT when none fits. */
 int manager_choose_arrival_vf(Manager *m, const VirtDomain *d, Tier tier, VfSlot **ret, bool *ret_local);
 
+/* In a cluster, a VM method (EnableVM, SetVM, DisableVM, RevokeVM, RestoreVM) for a domain
+ * that another node has goes to that node: true when it was sent there (c gets its answer),
+ * false when this node is the one to act (or a request from another node is being served). */
+bool vm_forward(Manager *m, const char *method, const char *name, const char *performance, Completion *c);
+
 /* Lookup; NULL when unknown. */
 Vm *manager_get_vm(const Manager *m, const char *name);
 /* Finds or creates the Vm of a domain name (NULL on OOM). */

@@ -896,6 +896,37 @@ class ClusterMode(Base):
                 n.virsh("undefine", vm, check=False)
             n1.env.start_libvirtd(snap or ())
 
+    def test_18_revoke_and_restore_are_forwarded_to_the_vms_node(self):
+        """RevokeVM from node1 and RestoreVM from node2 for a VM of node3: node3 does them; the
+        VM keeps its setting without a VF in between, and gets one back."""
+        c = self.c
+        n1, n2, n3 = c.node(1), c.node(2), c.node(3)
+        self.enable(0)
+        vm = CV[2]                                   # node3's
+        self.ok(n1.call("EnableVM", f"string:{vm}", "string:Medium"))
+        self.ok(n1.call("RevokeVM", f"string:{vm}"), "RevokeVM from node1")
+
+        def revoked():
+            for n in c:
+                rows = self.rows_on(n, vm)
+                self.assertEqual([r[1:5] for r in rows], [("node3", "enabled", "Medium", "")], n.name)
+                self.assertIn("revoked", rows[0][5])
+            self.assertEqual(n3.hostdevs(vm), [])
+            self.assertOwnership()
+        settle(revoked)
+        self.assertAssigned(0)
+        self.ok(n2.call("RestoreVM", f"string:{vm}"), "RestoreVM from node2")
+
+        def restored():
+            rows = self.rows_on(n1, vm)
+            self.assertEqual([r[1:4] for r in rows], [("node3", "enabled", "Medium")])
+            self.assertEqual([h["pci"] for h in n3.hostdevs(vm)], [rows[0][4]])
+            self.assertOwnership()
+        settle(restored)
+        self.assertAssigned(1)
+        r = n1.call("RevokeVM", "string:nosuchvm")
+        self.assertError(r, ERR + "NoSuchVM")
+
 
 class WithoutCorosync(Base):
     """A host whose namespace has no corosync: a cluster of one."""
