@@ -7,6 +7,7 @@
 
 #include "policy/waiting.h"
 #include "shared/macro.h"
+#include "shared/names.h"
 
 int waiting_vm_compare(const WaitingVm *a, const WaitingVm *b) {
         if (a->tier != b->tier)
@@ -45,13 +46,13 @@ void waiting_note(uint64_t since, uint64_t now, const char *reason, char *buf, s
         struct tm tm;
 
         if (since == 0 || !gmtime_r(&t, &tm) || strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm) == 0) {
-                snprintf(buf, size, "waiting for a VF%s%s", sep, strempty(reason));
+                snprintf(buf, size, ACCELNET_NOTE_WAITING "%s%s", sep, strempty(reason));
                 return;
         }
         if (now == 0) {
-                snprintf(buf, size, "waiting for a VF since %s UTC%s%s", when, sep, strempty(reason));
+                snprintf(buf, size, ACCELNET_NOTE_WAITING " since %s UTC%s%s", when, sep, strempty(reason));
                 return;
         }
         waiting_duration(now > since ? now - since : 0, waited, sizeof waited);
-        snprintf(buf, size, "waiting for a VF since %s UTC (%s)%s%s", when, waited, sep, strempty(reason));
+        snprintf(buf, size, ACCELNET_NOTE_WAITING " since %s UTC (%s)%s%s", when, waited, sep, strempty(reason));
 }

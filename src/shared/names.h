@@ -28,6 +28,9 @@
 #define ACCELNET_VM_STATE_DISABLED "disabled"
 /* VMChanged: an accelerated VM found no free VF and waits for one (runs on virtio) */
 #define ACCELNET_VM_STATE_WAITING "waiting"
+/* ListVMs' and ListClusterVMs' note of an accelerated VM that found no free VF and runs on
+ * virtio until one frees: it starts with this ("waiting for a VF since … UTC (…): why"). */
+#define ACCELNET_NOTE_WAITING "waiting for a VF"
 /* ListNodes: a member of the current membership, or a node seen before and gone */
 #define ACCELNET_NODE_STATE_MEMBER "member"
 #define ACCELNET_NODE_STATE_LOST "lost"
