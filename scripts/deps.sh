@@ -7,6 +7,10 @@ ACCELNET_PACKAGES=(
   build-essential cmake pkg-config
   libsystemd-dev libvirt-dev libnl-3-dev libnl-route-3-dev libpci-dev libjansson-dev libxml2-dev pci.ids
   libcpg-dev libvotequorum-dev libcmap-dev libcorosync-common-dev corosync
+  libmicrohttpd-dev
+  # promtool (Debian 12 ships it only in the prometheus package, ~19 MB): the exporter's
+  # test checks the metrics with `promtool check metrics`; the server itself is not started.
+  prometheus
   pacemaker pacemaker-cli-utils
   dbus libvirt-clients libvirt-daemon systemd python3 iproute2 util-linux
   lintian rpm rpm2cpio cpio bash-completion dpkg-dev file
