@@ -435,6 +435,9 @@ def cmd_rpm():
     check("postinstall scriptlet" in scripts and "systemctl enable accelnetd.service" in scripts, "%post enables the unit")
     check("preuninstall scriptlet" in scripts and "systemctl stop accelnetd.service" in scripts, "%preun stops the unit")
     check("postuninstall scriptlet" in scripts and "daemon-reload" in scripts, "%postun reloads systemd")
+    check("systemctl stop accelnet-exporter.socket accelnet-exporter.service" in scripts,
+          "%preun stops accelnet-exporter (socket and service)")
+    check("systemctl enable accelnet-exporter" not in scripts, "%post leaves accelnet-exporter for the administrator to enable")
     code = [l for l in scripts.splitlines() if not l.lstrip().startswith("#")]
     check(not any("/var/lib/accelnet" in l for l in code), "rpm -e keeps /var/lib/accelnet (no purge in RPM)")
     finish()
