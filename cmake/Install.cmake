@@ -29,7 +29,8 @@ install(DIRECTORY conf/simulate/ DESTINATION ${CMAKE_INSTALL_DATADIR}/accelnet/s
 # (ExecStart= names the daemon) and the libvirt hook link (it points at the hook).
 # A directory given relative (the GNUInstallDirs default) is under that prefix.
 install(CODE "
-  foreach(_an_pair \"SBINDIR;${CMAKE_INSTALL_SBINDIR}\" \"LIBEXECDIR;${CMAKE_INSTALL_LIBEXECDIR}\")
+  foreach(_an_pair \"SBINDIR;${CMAKE_INSTALL_SBINDIR}\" \"BINDIR;${CMAKE_INSTALL_BINDIR}\"
+                   \"LIBEXECDIR;${CMAKE_INSTALL_LIBEXECDIR}\")
     list(GET _an_pair 0 _an_name)
     list(GET _an_pair 1 _an_dir)
     if(IS_ABSOLUTE \"\${_an_dir}\")
@@ -39,12 +40,14 @@ install(CODE "
     endif()
   endforeach()
 
-  configure_file(\"${PROJECT_SOURCE_DIR}/systemd/accelnetd.service.in\"
-                 \"${PROJECT_BINARY_DIR}/systemd/install/accelnetd.service\" @ONLY)
-  list(APPEND CMAKE_ABSOLUTE_DESTINATION_FILES \"${ACCELNET_SYSTEMD_SYSTEM_UNIT_DIR}/accelnetd.service\")
-  file(INSTALL DESTINATION \"${ACCELNET_SYSTEMD_SYSTEM_UNIT_DIR}\" TYPE FILE
-       PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ
-       FILES \"${PROJECT_BINARY_DIR}/systemd/install/accelnetd.service\")
+  foreach(_an_unit accelnetd.service accelnet-exporter.service)
+    configure_file(\"${PROJECT_SOURCE_DIR}/systemd/\${_an_unit}.in\"
+                   \"${PROJECT_BINARY_DIR}/systemd/install/\${_an_unit}\" @ONLY)
+    list(APPEND CMAKE_ABSOLUTE_DESTINATION_FILES \"${ACCELNET_SYSTEMD_SYSTEM_UNIT_DIR}/\${_an_unit}\")
+    file(INSTALL DESTINATION \"${ACCELNET_SYSTEMD_SYSTEM_UNIT_DIR}\" TYPE FILE
+         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ
+         FILES \"${PROJECT_BINARY_DIR}/systemd/install/\${_an_unit}\")
+  endforeach()
 
   # libvirtd runs every executable in hooks/qemu.d/.
   set(_an_hook_dir \"\$ENV{DESTDIR}${ACCELNET_LIBVIRT_QEMU_HOOK_DIR}\")
@@ -54,6 +57,10 @@ install(CODE "
   file(CREATE_LINK \"\${_an_hook}\" \"\${_an_hook_dir}/accelnet\" SYMBOLIC)
   list(APPEND CMAKE_ABSOLUTE_DESTINATION_FILES \"${ACCELNET_LIBVIRT_QEMU_HOOK_DIR}/accelnet\")
 ")
+
+# accelnet-exporter's socket unit names no path of ours.
+install(FILES systemd/accelnet-exporter.socket DESTINATION ${ACCELNET_SYSTEMD_SYSTEM_UNIT_DIR}
+        PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 
 # Man pages: every man/NAME.SECTION that exists, compressed as Debian and
 # Fedora install them (gzip -n: no name or time stamp, so builds reproduce).

@@ -38,7 +38,8 @@ and hands them to libvirt VMs with a performance tier, paired with the VM's
 virtio NIC so that the guest falls back to it whenever the VF is taken away.
 It keeps a share of the capacity in reserve for failover and migration and
 puts every VF back the way it found it. It is managed over D-Bus
-(org.accelnet1), with the accelnetctl command and a libvirt hook.")
+(org.accelnet1), with the accelnetctl command and a libvirt hook.
+accelnet-exporter (not enabled by default) serves Prometheus metrics.")
 set(CPACK_PACKAGE_HOMEPAGE_URL "https://github.com/accelnet/accelnet")
 # Install with DESTDIR so that the absolute destinations (/etc, /usr/lib/systemd) land
 # in the package and never on the build machine; with DESTDIR, CPack installs with the
@@ -58,6 +59,8 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS OFF)
 # Beyond the libraries: the system bus, and deb-systemd-helper for the maintainer scripts.
+# accelnet-exporter's libmicrohttpd12 comes from dpkg-shlibdeps (libmicrohttpd.so.12 from
+# AUTOREQ in the RPM); building needs libmicrohttpd-dev (scripts/deps.sh).
 # dpkg-shlibdeps finds the libraries, with their minimum versions, corosync's client
 # libraries too (accelnetd links them: libcpg4, libvotequorum8, libcmap4,
 # libcorosync-common4 on Debian 12). corosync itself is only needed for cluster mode:
@@ -102,6 +105,8 @@ set(CPACK_RPM_USER_FILELIST
     # CPack would mark every absolute destination %config: these are not. (An entry
     # needs some %directive: CPack 3.25 reuses the previous entry's otherwise.)
     "%attr(-,root,root) ${ACCELNET_SYSTEMD_SYSTEM_UNIT_DIR}/accelnetd.service"
+    "%attr(-,root,root) ${ACCELNET_SYSTEMD_SYSTEM_UNIT_DIR}/accelnet-exporter.service"
+    "%attr(-,root,root) ${ACCELNET_SYSTEMD_SYSTEM_UNIT_DIR}/accelnet-exporter.socket"
     "%attr(-,root,root) ${ACCELNET_LIBVIRT_QEMU_HOOK_DIR}/accelnet"
     "%attr(-,root,root) ${ACCELNET_DBUS_DIR}/system.d/org.accelnet1.conf"
     "%attr(-,root,root) ${ACCELNET_DBUS_DIR}/system-services/org.accelnet1.service"

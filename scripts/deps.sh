@@ -7,6 +7,7 @@ ACCELNET_PACKAGES=(
   build-essential cmake pkg-config
   libsystemd-dev libvirt-dev libnl-3-dev libnl-route-3-dev libpci-dev libjansson-dev libxml2-dev pci.ids
   libcpg-dev libvotequorum-dev libcmap-dev libcorosync-common-dev corosync
+  libmicrohttpd-dev
   pacemaker pacemaker-cli-utils
   dbus libvirt-clients libvirt-daemon systemd python3 iproute2 util-linux
   lintian rpm rpm2cpio cpio bash-completion dpkg-dev file
@@ -30,4 +31,27 @@ accelnet_install_deps() {
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# promtool, for the exporter's test (`promtool check metrics`). Debian 12 ships it only in the
+# prometheus package, whose installation also enables and starts a Prometheus server on port
+# 9090: instead the package is downloaded once into the cache outside the clone and only
+# promtool is taken out of it (a static Go program). Sets ACCELNET_PROMTOOL.
+accelnet_fetch_promtool() {
+  if command -v promtool >/dev/null 2>&1; then
+    ACCELNET_PROMTOOL=$(command -v promtool)
+    export ACCELNET_PROMTOOL
+    return 0
+  fi
+  local dir="${XDG_CACHE_HOME:-$HOME/.cache}/accelnet/promtool"
+  if [ ! -x "$dir/usr/bin/promtool" ]; then
+    echo "==> fetching promtool (Debian's prometheus package, unpacked in $dir; not installed)"
+    rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
+    (cd "$dir.tmp" && apt-get download -qq prometheus >/dev/null 2>&1 ||
+       { apt-get update -qq && apt-get download -qq prometheus >/dev/null; })
+    dpkg-deb -x "$dir.tmp"/prometheus_*.deb "$dir.tmp/root"
+    rm -rf "$dir" && mv "$dir.tmp/root" "$dir" && rm -rf "$dir.tmp"
+  fi
+  ACCELNET_PROMTOOL="$dir/usr/bin/promtool"
+  export ACCELNET_PROMTOOL
 }

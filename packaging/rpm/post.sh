@@ -8,5 +8,5 @@ if [ "$1" -eq 1 ]; then
         systemctl start accelnetd.service >/dev/null 2>&1 || :
     fi
 elif [ -d /run/systemd/system ]; then
-    systemctl try-restart accelnetd.service >/dev/null 2>&1 || :
+    systemctl try-restart accelnetd.service accelnet-exporter.service >/dev/null 2>&1 || :
 fi

@@ -127,6 +127,7 @@ static int property_get(sd_bus *bus, const char *path, const char *interface, co
                         sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Manager *m = ((BusApi *) userdata)->manager;
         unsigned capacity, usable, assigned;
+        int r;
 
         manager_counts(m, &capacity, &usable, &assigned);
         if (streq(property, "Enabled"))
@@ -149,6 +150,13 @@ static int property_get(sd_bus *bus, const char *path, const char *interface, co
                 return sd_bus_message_append(reply, "u", (uint32_t) cluster_node_members(m->cluster));
         if (streq(property, "Quorate"))
                 return sd_bus_message_append(reply, "b", cluster_node_quorate(m->cluster));
+        if (streq(property, "NodeName")) {
+                _cleanup_free_ char *name = cluster_node_own_name(m->cluster);
+                BusText t = {};
+                r = sd_bus_message_append(reply, "s", bus_text(&t, name));
+                bus_text_done(&t);
+                return r;
+        }
         if (streq(property, "Version"))
                 return sd_bus_message_append(reply, "s", manager_version());
         return -ENOENT;
@@ -354,6 +362,35 @@ static int method_list_node_capacity(sd_bus_message *msg, void *userdata, sd_bus
         return bus_reply_array(msg, "(usuuuu)", fill_node_capacity, ((BusApi *) userdata)->manager);
 }
 
+/* ---- operations ------------------------------------------------------------------------ */
+
+/* Every kind, also those that never ran (a series that exists from the start). */
+static int fill_operation_stats(sd_bus_message *reply, void *userdata) {
+        Manager *m = userdata;
+        int r = 0;
+
+        for (OpKind k = 0; r >= 0 && k < _OP_KIND_MAX; k++) {
+                const OpKindStats *s = &m->op_stats.kind[k];
+                r = sd_bus_message_open_container(reply, 'r', "sttda(dt)");
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "sttd", op_kind_to_string(k), s->count, s->failures,
+                                                  (double) s->sum_usec / 1e6);
+                if (r >= 0)
+                        r = sd_bus_message_open_container(reply, 'a', "(dt)");
+                for (unsigned i = 0; r >= 0 && i < OP_STATS_N_BUCKETS; i++)
+                        r = sd_bus_message_append(reply, "(dt)", (double) op_stats_bucket_usec[i] / 1e6, s->bucket[i]);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+        }
+        return r;
+}
+
+static int method_get_operation_stats(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return bus_reply_array(msg, "(sttda(dt))", fill_operation_stats, ((BusApi *) userdata)->manager);
+}
+
 #define PROP(name, sig) SD_BUS_PROPERTY(name, sig, property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE)
 
 const sd_bus_vtable bus_manager_vtable[] = {
@@ -368,6 +405,9 @@ const sd_bus_vtable bus_manager_vtable[] = {
         PROP("ClusterName", "s"),
         PROP("ClusterNodes", "u"),
         PROP("Quorate", "b"),
+        /* This node's name as ListNodes and ListClusterVMs give it; not announced: it changes
+         * only when corosync comes or goes. */
+        SD_BUS_PROPERTY("NodeName", "s", property_get, 0, 0),
         SD_BUS_PROPERTY("Version", "s", property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_METHOD_WITH_ARGS("GetPrerequisites", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sssss)", checks),
                                 method_get_prerequisites, SD_BUS_VTABLE_UNPRIVILEGED),
@@ -399,6 +439,8 @@ const sd_bus_vtable bus_manager_vtable[] = {
                                 method_list_adapters, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListIntents", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sasas)", intents),
                                 method_list_intents, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetOperationStats", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sttda(dt))", operations),
+                                method_get_operation_stats, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_ARGS("VMChanged", SD_BUS_ARGS("s", vm, "s", state), 0),
         /* planned servicing (bus-servicing.c) */
         SD_BUS_METHOD_WITH_ARGS("DrainAdapter", SD_BUS_ARGS("s", adapter), SD_BUS_NO_RESULT, method_drain_adapter,

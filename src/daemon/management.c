@@ -102,6 +102,7 @@ static void plan_job_undo(Operation *o, void *p) {
 
 static const OperationType plan_type = {
         .name = "management",
+        .kind = OP_KIND_MANAGEMENT,
         .finish = plan_job_finish,
         .undo = plan_job_undo,
         .free_job = plan_job_free,

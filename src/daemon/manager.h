@@ -19,6 +19,7 @@
 #include "policy/admission.h"
 #include "policy/config.h"
 #include "policy/prereq.h"
+#include "opstats.h"
 #include "policy/state.h"
 #include "shared/anerror.h"
 #include "shared/hashmap.h"
@@ -153,6 +154,7 @@ typedef struct Manager {
         struct WorkerPool *pool;   /* the threads that run their work */
         unsigned n_running;        /* of which in a worker thread */
         Operation *management_op;  /* Enable/Set/Disable/provisioning in flight */
+        OpStats op_stats;          /* the operations that ended, per kind (opstats.h) */
 
         /* persistence: state.json written whole now and then, every save in between an
          * append of what changed to state.journal (policy/state-journal.c) */

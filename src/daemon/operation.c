@@ -138,7 +138,11 @@ static void operation_free(Operation *o) {
 
 /* The end: the caller is told, the operation goes. */
 static void operation_complete(Manager *m, Operation *o) {
+        uint64_t now = 0;
+
         operation_unlink(m, o);
+        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+        op_stats_record(&m->op_stats, o->kind, now > o->started_usec ? now - o->started_usec : 0, o->status.r < 0);
         log_debug("Operation %s (%s) done: %s", o->type->name, strempty(o->subject),
                   o->status.r >= 0 ? "ok" : o->status.message);
         completion_done(&o->completion, &o->status);
@@ -206,7 +210,8 @@ int operation_new(Manager *m, const OperationType *type, void *job, const char *
                 return an_status_set(st, -ENOMEM, "Out of memory.");
         }
         *o = (Operation){ .manager = m, .type = type, .job = job, .subject = o->subject, .completion = c,
-                          .state = OPERATION_WRITE_AHEAD, .internal = !c.fn, .efd = -EBADF };
+                          .state = OPERATION_WRITE_AHEAD, .internal = !c.fn, .efd = -EBADF, .kind = type->kind };
+        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &o->started_usec);
         /* Appended: operations start and complete in the order they were asked for. */
         Operation **pp = &m->ops;
         while (*pp)

@@ -23,6 +23,7 @@
 #include <stdbool.h>
 
 #include "manager.h"
+#include "opstats.h"
 
 typedef void (*OperationWork)(void *job);
 typedef void (*OperationStep)(Operation *o, void *job);
@@ -36,6 +37,7 @@ typedef enum OperationState {
 
 typedef struct OperationType {
         const char *name;        /* "enable VM", "provision", ... */
+        OpKind kind;             /* counted under it (opstats.h) unless the creator says otherwise */
         OperationWork work;
         OperationStep finish;    /* applies the outcome; sets o->status */
         OperationStep undo;      /* the write-ahead could not be saved: take it back */
@@ -52,6 +54,8 @@ struct Operation {
         AnStatus status;
         OperationState state;
         bool internal;
+        OpKind kind;             /* type->kind, or what the creator set after operation_new */
+        uint64_t started_usec;   /* CLOCK_MONOTONIC at operation_new */
 
         bool worked;             /* the worker is done with the job (under the pool's lock) */
         Operation *queue_next;   /* in the pool's queue */

@@ -368,6 +368,7 @@ static void provision_revert(Operation *o, void *p) {
 
 static const OperationType provision_type = {
         .name = "provision",
+        .kind = OP_KIND_PROVISION,
         .work = provision_work,
         .finish = provision_finish,
         .undo = provision_undo,

@@ -45,6 +45,14 @@ static const unsigned kind_steps[_VM_JOB_KIND_MAX] = {
         [VM_JOB_REVOKE] = STEP_LINK_DOWN | STEP_DETACH | STEP_RESTORE,
 };
 
+/* How GetOperationStats counts each kind. */
+static const OpKind kind_op[_VM_JOB_KIND_MAX] = {
+        [VM_JOB_ENABLE] = OP_KIND_VM_ENABLE,   [VM_JOB_SET] = OP_KIND_VM_SET,
+        [VM_JOB_MOVE] = OP_KIND_VM_MOVE,       [VM_JOB_DISABLE] = OP_KIND_VM_DISABLE,
+        [VM_JOB_RESTORE] = OP_KIND_VM_RESTORE, [VM_JOB_SETTING] = OP_KIND_VM_SETTING,
+        [VM_JOB_STRAY] = OP_KIND_VM_STRAY,
+};
+
 static const char *const kind_name[_VM_JOB_KIND_MAX] = {
         [VM_JOB_ENABLE] = "enable VM",     [VM_JOB_SET] = "set VM",
         [VM_JOB_MOVE] = "move VM",         [VM_JOB_DISABLE] = "disable VM",
@@ -438,6 +446,7 @@ static void vm_job_revert(Operation *o, void *p) {
 
 static const OperationType vm_job_type = {
         .name = "VM",
+        .kind = _OP_KIND_INVALID, /* each job says its own (kind_op) */
         .work = vm_job_work,
         .finish = vm_job_finish,
         .undo = vm_job_undo,
@@ -573,6 +582,7 @@ void vm_start_job(Vm *vm, VmJobKind kind, VfSlot *slot, Tier tier, Completion c)
                 vm_job_free(j);
                 return completion_done(&c, &st);
         }
+        o->kind = kind_op[kind];
         vm->operation = o;
         log_debug("VM %s: %s queued.", vm->name, kind_name[kind]);
 }
@@ -592,5 +602,6 @@ void vm_start_stray_job(Vm *vm, const char *vf) {
                 vm_job_free(j);
                 return;
         }
+        o->kind = OP_KIND_VM_STRAY;
         vm->operation = o;
 }

@@ -7,6 +7,7 @@
 
 #include "policy/waiting.h"
 #include "shared/macro.h"
+#include "shared/names.h"
 
 int waiting_vm_compare(const WaitingVm *a, const WaitingVm *b) {
         if (a->tier != b->tier)
@@ -49,11 +50,11 @@ void waiting_note_total(uint64_t since, uint64_t now, uint64_t total, const char
         struct tm tm;
 
         if (since == 0 || !gmtime_r(&t, &tm) || strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm) == 0) {
-                snprintf(buf, size, "waiting for a VF%s%s", sep, strempty(reason));
+                snprintf(buf, size, ACCELNET_NOTE_WAITING "%s%s", sep, strempty(reason));
                 return;
         }
         if (now == 0) {
-                snprintf(buf, size, "waiting for a VF since %s UTC%s%s", when, sep, strempty(reason));
+                snprintf(buf, size, ACCELNET_NOTE_WAITING " since %s UTC%s%s", when, sep, strempty(reason));
                 return;
         }
         uint64_t w = now > since ? now - since : 0;
@@ -64,5 +65,5 @@ void waiting_note_total(uint64_t since, uint64_t now, uint64_t total, const char
                 waiting_duration(total, all, sizeof all);
                 snprintf(waited + n, sizeof waited - n, "; %s without a VF in total", all);
         }
-        snprintf(buf, size, "waiting for a VF since %s UTC (%s)%s%s", when, waited, sep, strempty(reason));
+        snprintf(buf, size, ACCELNET_NOTE_WAITING " since %s UTC (%s)%s%s", when, waited, sep, strempty(reason));
 }

@@ -31,6 +31,9 @@
 /* VMChanged: servicing took its VF away (DrainAdapter, RevokeVM, an adapter Failed); it runs on
  * virtio and keeps its setting */
 #define ACCELNET_VM_STATE_REVOKED "revoked"
+/* ListVMs' and ListClusterVMs' note of an accelerated VM that found no free VF and runs on
+ * virtio until one frees: it starts with this ("waiting for a VF since … UTC (…): why"). */
+#define ACCELNET_NOTE_WAITING "waiting for a VF"
 /* ListNodes: a member of the current membership, or a node seen before and gone */
 #define ACCELNET_NODE_STATE_MEMBER "member"
 #define ACCELNET_NODE_STATE_LOST "lost"

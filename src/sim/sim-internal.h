@@ -10,6 +10,6 @@ typedef struct SimVf SimVf;
 
 int sim_vf_open(const char *root, void **ret_handle);
 void sim_vf_close(void *handle);
-int sim_vf_list(void *handle, const char *pf, VfInfo **ret, size_t *ret_n);
+int sim_vf_list(void *handle, const char *pf, unsigned flags, VfInfo **ret, size_t *ret_n);
 int sim_vf_set(void *handle, const char *pf, const VfSetRequest *reqs, size_t n, int *results);
 int sim_write_num_vfs(const char *root, const char *pf, unsigned n);

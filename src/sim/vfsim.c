@@ -7,11 +7,16 @@
  *   { "version": 1, "pf": "ens1f0", "num_vfs": 4,
  *     "vfs": [ { "vf": 0, "mac": "00:00:00:00:00:00", "vlan": 0, "qos": 0,
  *                "spoofchk": true, "trust": false, "min_tx_rate": 0, "max_tx_rate": 0,
- *                "link_state": "auto" }, ... ] }
+ *                "link_state": "auto",
+ *                "stats": { "rx_packets": 0, "tx_packets": 0, "rx_bytes": 0, "tx_bytes": 0,
+ *                           "broadcast": 0, "multicast": 0, "rx_dropped": 0, "tx_dropped": 0 } },
+ *              ... ] }
  * "num_vfs" records the count the settings belong to: when sriov_numvfs no longer matches,
  * the VFs were destroyed and created again and start from the defaults, as with a real
  * driver. Missing VFs or fields take the defaults (MAC zero, VLAN 0, spoof check on,
- * trust off, no rate limit, link state auto).
+ * trust off, no rate limit, link state auto, every counter 0). "stats" holds the VF's traffic
+ * counters (IFLA_VF_STATS), which nothing here changes: a test writes them, and every write
+ * of the file keeps them (it is written only for a VF with a counter above 0).
  *
  * The driver named by the PF's `driver` link decides what is refused, as measured on igb
  * (TESTBED.md): igb says EOPNOTSUPP to link state, and EINVAL to min_tx_rate > 0, to any
@@ -169,6 +174,47 @@ static int get_bool(const json_t *o, const char *key, int *v) {
         return 0;
 }
 
+static int get_u64(const json_t *o, const char *key, uint64_t *v) {
+        json_t *j = json_object_get(o, key);
+        if (!j)
+                return 0;
+        if (!json_is_integer(j) || json_integer_value(j) < 0)
+                return -EBADMSG;
+        *v = (uint64_t) json_integer_value(j);
+        return 0;
+}
+
+/* The names of VfStats' fields in the file, in the order they are written. */
+static const struct {
+        const char *name;
+        size_t offset;
+} stat_fields[] = {
+        { "rx_packets", offsetof(VfStats, rx_packets) }, { "tx_packets", offsetof(VfStats, tx_packets) },
+        { "rx_bytes", offsetof(VfStats, rx_bytes) },     { "tx_bytes", offsetof(VfStats, tx_bytes) },
+        { "broadcast", offsetof(VfStats, broadcast) },   { "multicast", offsetof(VfStats, multicast) },
+        { "rx_dropped", offsetof(VfStats, rx_dropped) }, { "tx_dropped", offsetof(VfStats, tx_dropped) },
+};
+
+static uint64_t *stat_field(VfStats *s, size_t i) {
+        return (uint64_t *) ((char *) s + stat_fields[i].offset);
+}
+
+static int parse_stats(const json_t *j, VfStats *ret) {
+        VfStats s = {};
+        if (!json_is_object(j))
+                return -EBADMSG;
+        for (size_t i = 0; i < ELEMENTSOF(stat_fields); i++)
+                if (get_u64(j, stat_fields[i].name, stat_field(&s, i)) < 0)
+                        return -EBADMSG;
+        *ret = s;
+        return 0;
+}
+
+static bool stats_zero(const VfStats *s) {
+        VfStats z = {};
+        return memcmp(s, &z, sizeof z) == 0;
+}
+
 static int parse_vf_entry(const json_t *e, VfInfo *vfs, uint32_t n) {
         uint32_t index = UINT32_MAX;
         VfInfo v;
@@ -197,6 +243,8 @@ static int parse_vf_entry(const json_t *e, VfInfo *vfs, uint32_t n) {
                         return -EBADMSG;
                 v.link_state = ls;
         }
+        if ((j = json_object_get(e, "stats")) && parse_stats(j, &v.stats) < 0)
+                return -EBADMSG;
         vfs[index] = v;
         return 0;
 }
@@ -257,8 +305,9 @@ static int sim_state_format(const char *pf, const VfInfo *vfs, uint32_t n, char 
         name = json_dumps(jpf, JSON_ENCODE_ANY);
         if (!name)
                 return -ENOMEM;
-        /* Each VF line is at most ~220 bytes: 10-digit numbers, a 17-character MAC. */
-        cap = 128 + strlen(name) + (size_t) n * 256;
+        /* Each VF line is at most ~220 bytes (10-digit numbers, a 17-character MAC), and up to
+         * ~380 more with its counters (20-digit numbers). */
+        cap = 128 + strlen(name) + (size_t) n * 640;
         text = malloc(cap);
         if (!text)
                 return -ENOMEM;
@@ -272,10 +321,22 @@ static int sim_state_format(const char *pf, const VfInfo *vfs, uint32_t n, char 
                 k = snprintf(text + len, cap - len,
                              "  {\"vf\": %" PRIu32 ", \"mac\": \"%s\", \"vlan\": %" PRIu32 ", \"qos\": %" PRIu32
                              ", \"spoofchk\": %s, \"trust\": %s, \"min_tx_rate\": %" PRIu32 ", \"max_tx_rate\": %" PRIu32
-                             ", \"link_state\": \"%s\"}%s\n",
+                             ", \"link_state\": \"%s\"",
                              v->index, v->mac, v->vlan, v->qos, v->spoofchk > 0 ? "true" : "false",
                              v->trust > 0 ? "true" : "false", v->min_tx_rate, v->max_tx_rate,
-                             vf_link_state_to_string(v->link_state) ?: "auto", i + 1 < n ? "," : "");
+                             vf_link_state_to_string(v->link_state) ?: "auto");
+                if (k < 0 || (size_t) k >= cap - len)
+                        return -ENOMEM;
+                len += (size_t) k;
+                VfStats st = v->stats;
+                for (size_t f = 0; !stats_zero(&st) && f < ELEMENTSOF(stat_fields); f++) {
+                        k = snprintf(text + len, cap - len, "%s\"%s\": %" PRIu64, f == 0 ? ", \"stats\": {" : ", ",
+                                     stat_fields[f].name, *stat_field(&st, f));
+                        if (k < 0 || (size_t) k >= cap - len)
+                                return -ENOMEM;
+                        len += (size_t) k;
+                }
+                k = snprintf(text + len, cap - len, "%s}%s\n", stats_zero(&st) ? "" : "}", i + 1 < n ? "," : "");
                 if (k < 0 || (size_t) k >= cap - len)
                         return -ENOMEM;
                 len += (size_t) k;
@@ -367,7 +428,7 @@ void sim_vf_close(void *handle) {
         free(h);
 }
 
-int sim_vf_list(void *handle, const char *pf, VfInfo **ret, size_t *ret_n) {
+int sim_vf_list(void *handle, const char *pf, unsigned flags, VfInfo **ret, size_t *ret_n) {
         SimVf *h = handle;
         _cleanup_free_ char *path = NULL;
         _cleanup_free_ VfInfo *vfs = NULL;
@@ -388,6 +449,12 @@ int sim_vf_list(void *handle, const char *pf, VfInfo **ret, size_t *ret_n) {
         r = sim_state_load(path, s.num_vfs, &vfs);
         if (r < 0)
                 return r;
+        /* As a kernel: the counters only when asked for (no RTEXT_FILTER_SKIP_STATS). */
+        for (uint32_t i = 0; i < s.num_vfs; i++) {
+                vfs[i].has_stats = flags & VF_LIST_STATS;
+                if (!vfs[i].has_stats)
+                        vfs[i].stats = (VfStats){};
+        }
         *ret = TAKE_PTR(vfs);
         *ret_n = s.num_vfs;
         return 0;

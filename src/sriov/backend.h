@@ -44,6 +44,10 @@ typedef struct VfSetRequest {
         VfLinkState link_state;        /* VF_SET_LINK_STATE */
 } VfSetRequest;
 
+typedef enum VfListFlags {
+        VF_LIST_STATS = 1 << 0,        /* the VFs' traffic counters (IFLA_VF_STATS) too */
+} VfListFlags;
+
 typedef struct SriovBackend {
         const char *name;              /* "kernel", "simulated" */
         bool simulated;
@@ -52,8 +56,9 @@ typedef struct SriovBackend {
          * negative errno on failure, with the values documented in vfpolicy.h. */
         int (*vf_open)(const char *root, void **ret_handle);
         void (*vf_close)(void *handle);
-        /* All VFs of the PF netdev, ordered by index; *ret malloc'ed (NULL when none). */
-        int (*vf_list)(void *handle, const char *pf_ifname, VfInfo **ret, size_t *ret_n);
+        /* All VFs of the PF netdev, ordered by index; *ret malloc'ed (NULL when none). With
+         * VF_LIST_STATS in `flags`, each VF's counters too (VfInfo.has_stats). */
+        int (*vf_list)(void *handle, const char *pf_ifname, unsigned flags, VfInfo **ret, size_t *ret_n);
         /* The requests in order, each one judged on its own as the driver would (a refused
          * one changes nothing and the next is still tried); results[i] gets each outcome.
          * Returns < 0 when none took effect (results[] are then ignored), else 0. */

@@ -8,6 +8,6 @@
 
 int vf_kernel_open(const char *root, void **ret_handle);
 void vf_kernel_close(void *handle);
-int vf_kernel_list(void *handle, const char *pf, VfInfo **ret, size_t *ret_n);
+int vf_kernel_list(void *handle, const char *pf, unsigned flags, VfInfo **ret, size_t *ret_n);
 int vf_kernel_set(void *handle, const char *pf, const VfSetRequest *reqs, size_t n, int *results);
 int pf_kernel_write_num_vfs(const char *root, const char *pf, unsigned n);

@@ -139,8 +139,11 @@ static int put_ifinfo(struct nl_msg *m, const char *pf) {
         return 0;
 }
 
-static int build_getlink(const char *pf, struct nl_msg **ret) {
+/* RTEXT_FILTER_SKIP_STATS unless the VFs' counters are wanted: some drivers ask their
+ * firmware for each VF's (mlx5), which the daemon's listings do not need. */
+static int build_getlink(const char *pf, unsigned flags, struct nl_msg **ret) {
         _cleanup_(nlmsg_freep) struct nl_msg *m = NULL;
+        uint32_t mask = RTEXT_FILTER_VF | ((flags & VF_LIST_STATS) ? 0 : RTEXT_FILTER_SKIP_STATS);
         int r;
 
         m = nlmsg_alloc_simple(RTM_GETLINK, NLM_F_REQUEST | NLM_F_ACK);
@@ -149,7 +152,7 @@ static int build_getlink(const char *pf, struct nl_msg **ret) {
         r = put_ifinfo(m, pf);
         if (r < 0)
                 return r;
-        if (nla_put_u32(m, IFLA_EXT_MASK, RTEXT_FILTER_VF | RTEXT_FILTER_SKIP_STATS) < 0)
+        if (nla_put_u32(m, IFLA_EXT_MASK, mask) < 0)
                 return -ENOBUFS;
         *ret = TAKE_PTR(m);
         return 0;
@@ -238,14 +241,14 @@ int vf_netlink_build_setlink(const char *pf, const VfSetRequest *req, void **ret
         return r < 0 ? r : copy_msg(m, ret, ret_size);
 }
 
-int vf_netlink_build_getlink(const char *pf, void **ret, size_t *ret_size) {
+int vf_netlink_build_getlink(const char *pf, unsigned flags, void **ret, size_t *ret_size) {
         _cleanup_(nlmsg_freep) struct nl_msg *m = NULL;
         int r;
 
         assert_return(ret && ret_size, -EINVAL);
         if (!vf_ifname_valid(pf))
                 return -EINVAL;
-        r = build_getlink(pf, &m);
+        r = build_getlink(pf, flags, &m);
         return r < 0 ? r : copy_msg(m, ret, ret_size);
 }
 
@@ -258,6 +261,41 @@ static bool attr_fits(const struct nlattr *a, size_t need) {
 static int tristate(uint32_t setting) {
         /* The kernel reports -1 (as u32) for "driver does not say". */
         return setting == 0 ? 0 : setting == 1 ? 1 : -1;
+}
+
+/* IFLA_VF_STATS { IFLA_VF_STATS_* u64 }: what is there is read, what is missing stays 0
+ * (RX/TX_DROPPED came with 5.6). */
+static int parse_vf_stats(struct nlattr *nest, VfStats *ret) {
+        struct nlattr *tb[IFLA_VF_STATS_MAX + 1] = {};
+        static const struct {
+                int attr;
+                size_t offset;
+        } fields[] = {
+                { IFLA_VF_STATS_RX_PACKETS, offsetof(VfStats, rx_packets) },
+                { IFLA_VF_STATS_TX_PACKETS, offsetof(VfStats, tx_packets) },
+                { IFLA_VF_STATS_RX_BYTES, offsetof(VfStats, rx_bytes) },
+                { IFLA_VF_STATS_TX_BYTES, offsetof(VfStats, tx_bytes) },
+                { IFLA_VF_STATS_BROADCAST, offsetof(VfStats, broadcast) },
+                { IFLA_VF_STATS_MULTICAST, offsetof(VfStats, multicast) },
+                { IFLA_VF_STATS_RX_DROPPED, offsetof(VfStats, rx_dropped) },
+                { IFLA_VF_STATS_TX_DROPPED, offsetof(VfStats, tx_dropped) },
+        };
+        VfStats s = {};
+
+        if (nla_parse_nested(tb, IFLA_VF_STATS_MAX, nest, NULL) < 0)
+                return -EBADMSG;
+        for (size_t i = 0; i < ELEMENTSOF(fields); i++) {
+                const struct nlattr *a = tb[fields[i].attr];
+                if (!a)
+                        continue;
+                if (!attr_fits(a, sizeof(uint64_t)))
+                        return -EBADMSG;
+                uint64_t v;
+                memcpy(&v, nla_data(a), sizeof v); /* attributes are only 4-byte aligned */
+                memcpy((char *) &s + fields[i].offset, &v, sizeof v);
+        }
+        *ret = s;
+        return 0;
 }
 
 static int parse_vf_info(struct nlattr *info, VfInfo *ret) {
@@ -294,6 +332,12 @@ static int parse_vf_info(struct nlattr *info, VfInfo *ret) {
         if (attr_fits(tb[IFLA_VF_LINK_STATE], sizeof(struct ifla_vf_link_state))) {
                 uint32_t s = ((const struct ifla_vf_link_state *) nla_data(tb[IFLA_VF_LINK_STATE]))->link_state;
                 v.link_state = s < _VF_LINK_STATE_MAX ? (int) s : -1;
+        }
+        if (tb[IFLA_VF_STATS]) {
+                r = parse_vf_stats(tb[IFLA_VF_STATS], &v.stats);
+                if (r < 0)
+                        return r;
+                v.has_stats = true;
         }
         *ret = v;
         return 0;
@@ -451,12 +495,12 @@ static int transact(struct nl_sock *sk, struct nl_msg *m, Transaction *t) {
         return t->error;
 }
 
-int vf_kernel_list(void *handle, const char *pf, VfInfo **ret, size_t *ret_n) {
+int vf_kernel_list(void *handle, const char *pf, unsigned flags, VfInfo **ret, size_t *ret_n) {
         _cleanup_(nlmsg_freep) struct nl_msg *m = NULL;
         Transaction t = { .want_link = true };
         int r;
 
-        r = build_getlink(pf, &m);
+        r = build_getlink(pf, flags, &m);
         if (r < 0)
                 return r;
         r = transact(handle, m, &t);

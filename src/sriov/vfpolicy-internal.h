@@ -17,8 +17,8 @@ struct VfNetlink {
  * The complete RTM_SETLINK message (struct nlmsghdr first, sequence and port 0) that the
  * kernel backend sends for `req`; *ret is malloc'ed and owned by the caller. */
 int vf_netlink_build_setlink(const char *pf, const VfSetRequest *req, void **ret, size_t *ret_size);
-/* The RTM_GETLINK request the kernel backend's vf_list sends. */
-int vf_netlink_build_getlink(const char *pf, void **ret, size_t *ret_size);
+/* The RTM_GETLINK request the kernel backend's vf_list sends (flags: VfListFlags). */
+int vf_netlink_build_getlink(const char *pf, unsigned flags, void **ret, size_t *ret_size);
 /* Parses one RTM_NEWLINK message (struct nlmsghdr first, `size` bytes) as the kernel
  * backend's vf_list does; *ret malloc'ed (NULL when there are no VFs). */
 int vf_netlink_parse_newlink(const void *msg, size_t size, VfInfo **ret, size_t *ret_n);

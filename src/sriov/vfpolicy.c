@@ -105,7 +105,7 @@ const SriovBackend *vf_netlink_backend(const VfNetlink *nl) {
 
 /* ---- reading ---------------------------------------------------------------------------- */
 
-int vf_netlink_list(VfNetlink *nl, const char *pf_ifname, VfInfo **ret, size_t *ret_n) {
+static int list_vfs(VfNetlink *nl, const char *pf_ifname, unsigned flags, VfInfo **ret, size_t *ret_n) {
         VfInfo *v = NULL;
         size_t n = 0;
         int r;
@@ -113,7 +113,7 @@ int vf_netlink_list(VfNetlink *nl, const char *pf_ifname, VfInfo **ret, size_t *
         assert_return(nl && ret && ret_n, -EINVAL);
         if (!vf_ifname_valid(pf_ifname))
                 return -EINVAL;
-        r = nl->backend->vf_list(nl->handle, pf_ifname, &v, &n);
+        r = nl->backend->vf_list(nl->handle, pf_ifname, flags, &v, &n);
         if (r < 0) {
                 log_debug_errno(r, "Listing VFs of %s failed: %s", pf_ifname, strerror(-r));
                 return r;
@@ -121,6 +121,14 @@ int vf_netlink_list(VfNetlink *nl, const char *pf_ifname, VfInfo **ret, size_t *
         *ret = v;
         *ret_n = n;
         return 0;
+}
+
+int vf_netlink_list(VfNetlink *nl, const char *pf_ifname, VfInfo **ret, size_t *ret_n) {
+        return list_vfs(nl, pf_ifname, 0, ret, ret_n);
+}
+
+int vf_netlink_list_stats(VfNetlink *nl, const char *pf_ifname, VfInfo **ret, size_t *ret_n) {
+        return list_vfs(nl, pf_ifname, VF_LIST_STATS, ret, ret_n);
 }
 
 int vf_netlink_get(VfNetlink *nl, const char *pf_ifname, uint32_t vf, VfInfo *ret) {

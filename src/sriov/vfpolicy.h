@@ -39,6 +39,15 @@ typedef enum VfLinkState {
 const char *vf_link_state_to_string(VfLinkState s); /* "auto", "enable", "disable" */
 VfLinkState vf_link_state_from_string(const char *s);
 
+/* A VF's traffic counters as the PF driver reports them (IFLA_VF_STATS: the kernel sends
+ * zeros for a driver without ndo_get_vf_stats, igb among them). Counted since the VF was
+ * created. */
+typedef struct VfStats {
+        uint64_t rx_packets, tx_packets, rx_bytes, tx_bytes;
+        uint64_t broadcast, multicast;  /* received */
+        uint64_t rx_dropped, tx_dropped; /* 0 on kernels before 5.6 (no attribute) */
+} VfStats;
+
 /* What the PF reports about one VF. */
 typedef struct VfInfo {
         uint32_t index;
@@ -47,6 +56,8 @@ typedef struct VfInfo {
         int spoofchk, trust;            /* 1/0, -1 when the driver does not report it */
         uint32_t min_tx_rate, max_tx_rate; /* Mb/s, 0 = no limit */
         int link_state;                 /* VfLinkState, -1 unknown */
+        bool has_stats;                 /* `stats` read (vf_netlink_list_stats only) */
+        VfStats stats;
 } VfInfo;
 
 typedef struct VfNetlink VfNetlink;
@@ -64,6 +75,11 @@ const SriovBackend *vf_netlink_backend(const VfNetlink *nl);
  * NULL with *ret_n == 0 when the PF has no VFs (not an error: lo, veth, a PF with
  * sriov_numvfs 0 all list 0 VFs). */
 int vf_netlink_list(VfNetlink *nl, const char *pf_ifname, VfInfo **ret, size_t *ret_n);
+/* The same, with each VF's traffic counters (has_stats set where the PF reported them). A
+ * separate call because some drivers ask their firmware for every VF's counters (mlx5):
+ * the daemon's own listings skip them. Needs no privilege on a kernel (RTM_GETLINK is open
+ * to every user; only requests that change something need CAP_NET_ADMIN). */
+int vf_netlink_list_stats(VfNetlink *nl, const char *pf_ifname, VfInfo **ret, size_t *ret_n);
 /* One VF; -EINVAL if the PF has no VF with that index. */
 int vf_netlink_get(VfNetlink *nl, const char *pf_ifname, uint32_t vf, VfInfo *ret);
 

@@ -31,6 +31,7 @@ BUILD_DIR = os.environ.get("ACCELNET_BUILD_DIR", os.path.join(SOURCE_DIR, "build
 PKG_DIR = os.environ.get("ACCELNET_PKG_DIR", os.path.join(BUILD_DIR, "tests", "packaging", "pkg"))
 SKIP = 77
 SECURITY_MAX = 3.0
+EXPORTER_SECURITY_MAX = 2.0   # accelnet-exporter: unprivileged, so held tighter (issue 14)
 
 failures = []
 
@@ -234,6 +235,8 @@ def cmd_paths():
 EXPECTED_FILES = [
     "usr/sbin/accelnetd", "usr/bin/accelnetctl", "usr/libexec/accelnet/accelnet-hook",
     "usr/lib/systemd/system/accelnetd.service",
+    "usr/bin/accelnet-exporter", "usr/lib/systemd/system/accelnet-exporter.service",
+    "usr/lib/systemd/system/accelnet-exporter.socket",
     "usr/share/dbus-1/system.d/org.accelnet1.conf",
     "usr/share/dbus-1/system-services/org.accelnet1.service",
     "usr/share/dbus-1/interfaces/org.accelnet1.Manager.xml",
@@ -297,7 +300,7 @@ def cmd_deb():
 
     info = run(["dpkg-deb", "-f", deb, "Depends"]).stdout
     for lib in ("libsystemd0", "libvirt0", "libjansson4", "libpci3", "libnl-3-200", "libc6", "init-system-helpers",
-                "libcpg4", "libvotequorum8", "libcmap4", "libcorosync-common4"):
+                "libcpg4", "libvotequorum8", "libcmap4", "libcorosync-common4", "libmicrohttpd12"):
         check(re.search(rf"(^|[ ,]){re.escape(lib)}([ ,(]|$)", info.strip()) is not None, f"Depends names {lib}")
     rec = run(["dpkg-deb", "-f", deb, "Recommends"]).stdout
     check(re.search(r"(^|[ ,])corosync([ ,(]|$)", rec.strip()) is not None, f"Recommends names corosync: {rec.strip()}")
@@ -323,6 +326,12 @@ def cmd_deb():
 
         r = run([os.path.join(root, "usr/bin/accelnetctl"), "--help"])
         check(r.returncode == 0 and "vm enable" in r.stdout, "installed accelnetctl --help runs")
+        r = run([os.path.join(root, "usr/bin/accelnet-exporter"), "--version"])
+        check(r.returncode == 0 and re.match(r"accelnet-exporter \d+\.\d+", r.stdout),
+              f"installed accelnet-exporter --version: {r.stdout.strip()}")
+        check(not os.path.lexists(os.path.join(root, "etc/systemd/system/multi-user.target.wants/accelnet-exporter.service"))
+              and not os.path.lexists(os.path.join(root, "etc/systemd/system/sockets.target.wants/accelnet-exporter.socket")),
+              "postinst leaves accelnet-exporter for the administrator to enable")
         r = run([os.path.join(root, "usr/sbin/accelnetd"), "--version"])
         check(r.returncode == 0 and re.match(r"accelnetd \d+\.\d+", r.stdout), f"installed accelnetd --version: {r.stdout.strip()}")
         r = run(["bash", "-n", os.path.join(root, "usr/share/bash-completion/completions/accelnetctl")])
@@ -412,7 +421,7 @@ def cmd_rpm():
     check(not any(f.startswith("/usr/lib/.build-id") for f in files), "no build-id links")
     reqs = run(["rpm", "-qpR", pkg]).stdout
     for lib in ("libsystemd.so.0", "libvirt.so.0", "libjansson.so.4", "libpci.so.3", "libnl-3.so.200", "libc.so.6", "dbus",
-                "libcpg.so.4", "libvotequorum.so.8", "libcmap.so.4", "libcorosync_common.so.4"):
+                "libcpg.so.4", "libvotequorum.so.8", "libcmap.so.4", "libcorosync_common.so.4", "libmicrohttpd.so.12"):
         check(re.search(rf"^{re.escape(lib)}", reqs, re.M) is not None, f"rpm -qpR requires {lib}")
     sugg = run(["rpm", "-qp", "--suggests", pkg]).stdout.split()
     check("corosync" in sugg, f"rpm suggests corosync: {sugg}")
@@ -426,6 +435,9 @@ def cmd_rpm():
     check("postinstall scriptlet" in scripts and "systemctl enable accelnetd.service" in scripts, "%post enables the unit")
     check("preuninstall scriptlet" in scripts and "systemctl stop accelnetd.service" in scripts, "%preun stops the unit")
     check("postuninstall scriptlet" in scripts and "daemon-reload" in scripts, "%postun reloads systemd")
+    check("systemctl stop accelnet-exporter.socket accelnet-exporter.service" in scripts,
+          "%preun stops accelnet-exporter (socket and service)")
+    check("systemctl enable accelnet-exporter" not in scripts, "%post leaves accelnet-exporter for the administrator to enable")
     code = [l for l in scripts.splitlines() if not l.lstrip().startswith("#")]
     check(not any("/var/lib/accelnet" in l for l in code), "rpm -e keeps /var/lib/accelnet (no purge in RPM)")
     finish()
@@ -464,6 +476,29 @@ def cmd_systemd():
             check(key in text, f"unit has {key.strip()}")
         check(re.search(r"^ProtectKernelTunables=yes", text, re.M) is None, "ProtectKernelTunables stays off (sriov_numvfs)")
         check(re.search(r"^Requires=.*libvirtd", text, re.M) is None, "no Requires= on libvirtd")
+
+        # accelnet-exporter: its units verify, and the service scores <= 2.0.
+        units = ["/usr/lib/systemd/system/accelnet-exporter.service", "/usr/lib/systemd/system/accelnet-exporter.socket"]
+        r = run(["systemd-analyze", "verify", f"--root={root}", *units], env=env)
+        print(r.stdout, r.stderr)
+        check(r.returncode == 0 and not r.stderr.strip() and not r.stdout.strip(),
+              "systemd-analyze verify is clean for accelnet-exporter.service and .socket")
+        exporter = os.path.join(root, units[0][1:])
+        r = run(["systemd-analyze", "security", "--offline=true", "--no-pager", exporter], env=env)
+        m = re.search(r"Overall exposure level for accelnet-exporter\.service: (\d+\.\d+)", r.stdout)
+        print("\n".join(l for l in r.stdout.splitlines() if l.startswith("✗")))
+        score = float(m.group(1)) if m else 99.0
+        print(f"accelnet-exporter.service: systemd-analyze security --offline=true: exposure {score}")
+        check(m is not None and score <= EXPORTER_SECURITY_MAX,
+              f"accelnet-exporter.service exposure {score} <= {EXPORTER_SECURITY_MAX}")
+        text = open(exporter).read()
+        for key in ("Type=notify", "DynamicUser=yes", "CapabilityBoundingSet=\n", "NoNewPrivileges=yes",
+                    "ProtectSystem=strict", "PrivateDevices=yes", "RestrictAddressFamilies=AF_UNIX AF_NETLINK AF_INET AF_INET6",
+                    "ExecStart=/usr/bin/accelnet-exporter\n"):
+            check(key in text, f"accelnet-exporter.service has {key.strip()}")
+        sock = open(os.path.join(root, units[1][1:])).read()
+        check("ListenStream=127.0.0.1:9870" in sock, "accelnet-exporter.socket listens on 127.0.0.1:9870")
+
         act = open(os.path.join(root, "usr/share/dbus-1/system-services/org.accelnet1.service")).read()
         for key in ("[D-BUS Service]", "Name=org.accelnet1", "Exec=/bin/false", "User=root", "SystemdService=accelnetd.service"):
             check(key in act, f"activation file has {key}")

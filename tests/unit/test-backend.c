@@ -101,8 +101,8 @@ static void rec_close(void *h) {
         if (h == &rec)
                 rec_add("close");
 }
-static int rec_list(void *h, const char *pf, VfInfo **ret, size_t *ret_n) {
-        rec_add("list %s", pf);
+static int rec_list(void *h, const char *pf, unsigned flags, VfInfo **ret, size_t *ret_n) {
+        rec_add("list %s%s", pf, flags & VF_LIST_STATS ? " stats" : "");
         *ret = NULL;
         *ret_n = 0;
         return 0;

@@ -182,7 +182,7 @@ TEST(kernel_getlink_message) {
         _cleanup_free_ void *buf = NULL;
         size_t size = 0;
 
-        CHECK_INT(vf_netlink_build_getlink("ens1f0", &buf, &size), 0);
+        CHECK_INT(vf_netlink_build_getlink("ens1f0", 0, &buf, &size), 0);
         ASSERT(buf);
         const struct nlmsghdr *h = buf;
         CHECK_INT(h->nlmsg_type, RTM_GETLINK);
@@ -194,9 +194,24 @@ TEST(kernel_getlink_message) {
         const struct rtattr *mask = only_attr(attrs, alen, IFLA_EXT_MASK, NULL);
         ASSERT(mask);
         CHECK(*(const uint32_t *) RTA_DATA(mask) & RTEXT_FILTER_VF);
+        /* The daemon's listings leave the counters out (firmware calls on some drivers). */
+        CHECK(*(const uint32_t *) RTA_DATA(mask) & RTEXT_FILTER_SKIP_STATS);
         const struct rtattr *name = only_attr(attrs, alen, IFLA_IFNAME, NULL);
         ASSERT(name);
         CHECK_STR((const char *) RTA_DATA(name), "ens1f0");
+
+        /* vf_netlink_list_stats asks for them. */
+        _cleanup_free_ void *sbuf = NULL;
+        CHECK_INT(vf_netlink_build_getlink("ens1f0", VF_LIST_STATS, &sbuf, &size), 0);
+        ASSERT(sbuf);
+        h = sbuf;
+        ifi = NLMSG_DATA(h);
+        attrs = (const char *) ifi + NLMSG_ALIGN(sizeof *ifi);
+        alen = h->nlmsg_len - NLMSG_LENGTH(NLMSG_ALIGN(sizeof *ifi));
+        mask = only_attr(attrs, alen, IFLA_EXT_MASK, NULL);
+        ASSERT(mask);
+        CHECK(*(const uint32_t *) RTA_DATA(mask) & RTEXT_FILTER_VF);
+        CHECK(!(*(const uint32_t *) RTA_DATA(mask) & RTEXT_FILTER_SKIP_STATS));
 }
 
 /* A RTM_NEWLINK as a kernel sends it for a PF with `n` VFs (in reverse order, to check
@@ -272,6 +287,18 @@ static MsgBuf make_newlink(uint32_t n, bool with_list) {
                         size_t vl = mb_nest(&m, IFLA_VF_VLAN_LIST);
                         mb_attr(&m, IFLA_VF_VLAN_INFO, &vi, sizeof vi);
                         mb_nest_end(&m, vl);
+                        if (k % 2 == 0) {
+                                /* As the kernel sends them: u64 each, the pad attribute among
+                                 * them; counters past 2^32 (every 4th VF) */
+                                size_t st = mb_nest(&m, IFLA_VF_STATS);
+                                for (unsigned short a = IFLA_VF_STATS_RX_PACKETS; a <= IFLA_VF_STATS_TX_DROPPED; a++) {
+                                        if (a == IFLA_VF_STATS_PAD)
+                                                continue;
+                                        uint64_t val = (uint64_t) k * 1000 + a + (k % 4 == 0 ? (1ULL << 40) : 0);
+                                        mb_attr(&m, a, &val, sizeof val);
+                                }
+                                mb_nest_end(&m, st);
+                        }
                         mb_nest_end(&m, info);
                 }
                 mb_nest_end(&m, list);
@@ -302,6 +329,17 @@ TEST(kernel_parse_256_vfs) {
                 CHECK_INT(v[k].spoofchk, k % 3 == 2 ? -1 : (int) (k % 2));
                 CHECK_INT(v[k].trust, (k + 1) % 2);
                 CHECK_INT(v[k].link_state, k % 3);
+                /* Counters where the message has them (every other VF), u64 wide. */
+                CHECK(v[k].has_stats == (k % 2 == 0));
+                uint64_t base = k % 2 ? 0 : (uint64_t) k * 1000 + (k % 4 == 0 ? (1ULL << 40) : 0);
+                CHECK(v[k].stats.rx_packets == (k % 2 ? 0 : base + IFLA_VF_STATS_RX_PACKETS));
+                CHECK(v[k].stats.tx_packets == (k % 2 ? 0 : base + IFLA_VF_STATS_TX_PACKETS));
+                CHECK(v[k].stats.rx_bytes == (k % 2 ? 0 : base + IFLA_VF_STATS_RX_BYTES));
+                CHECK(v[k].stats.tx_bytes == (k % 2 ? 0 : base + IFLA_VF_STATS_TX_BYTES));
+                CHECK(v[k].stats.broadcast == (k % 2 ? 0 : base + IFLA_VF_STATS_BROADCAST));
+                CHECK(v[k].stats.multicast == (k % 2 ? 0 : base + IFLA_VF_STATS_MULTICAST));
+                CHECK(v[k].stats.rx_dropped == (k % 2 ? 0 : base + IFLA_VF_STATS_RX_DROPPED));
+                CHECK(v[k].stats.tx_dropped == (k % 2 ? 0 : base + IFLA_VF_STATS_TX_DROPPED));
         }
 
         /* A header that claims more than there is: refused. */
@@ -353,6 +391,12 @@ TEST(kernel_list_lo) {
         CHECK_INT(vf_netlink_list(nl, "an-nosuch0", &v, &n), -ENODEV);
         /* The socket stays usable after an error. */
         CHECK_INT(vf_netlink_list(nl, "lo", &v, &n), 0);
+        /* With the counters asked for (the exporter's request): a netdev without VFs has none. */
+        n = 99;
+        CHECK_INT(vf_netlink_list_stats(nl, "lo", &v, &n), 0);
+        CHECK_INT(n, 0);
+        CHECK(v == NULL);
+        CHECK_INT(vf_netlink_list_stats(nl, "an-nosuch0", &v, &n), -ENODEV);
 }
 
 /* In a private network namespace: sets on devices without VFs give a plain errno. Runs in a

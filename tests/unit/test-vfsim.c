@@ -342,6 +342,70 @@ TEST(sim_persistence) {
         test_tmpdir_cleanup(root);
 }
 
+static int put_file(const char *path, const char *text) {
+        return write_file_atomic_full(path, text, strlen(text), 0644, false);
+}
+
+/* Counters: written by a test into the file, reported only when asked for, kept by every
+ * change the daemon makes, written back only where one is above 0. */
+TEST(sim_vf_stats) {
+        char *root = make_root();
+        _cleanup_free_ char *sf = state_file(root, "ens1f0"), *data = NULL;
+        _cleanup_(vf_netlink_freep) VfNetlink *nl = sim(root);
+        _cleanup_free_ VfInfo *v = NULL;
+        size_t n = 0;
+
+        /* No file yet: 0 everywhere, as a fresh VF. */
+        CHECK_INT(vf_netlink_list_stats(nl, "ens1f0", &v, &n), 0);
+        CHECK_INT(n, 4);
+        for (size_t i = 0; v && i < n; i++) {
+                CHECK(v[i].has_stats);
+                CHECK(v[i].stats.rx_bytes == 0 && v[i].stats.tx_dropped == 0);
+        }
+        v = mfree(v);
+        _cleanup_free_ char *dir = NULL;
+        ASSERT(asprintf(&dir, "%s/run/accelnet-sim/vf", root) >= 0 && mkdir_p(dir, 0755) >= 0);
+        ASSERT(put_file(sf, "{\"version\": 1, \"pf\": \"ens1f0\", \"num_vfs\": 4, \"vfs\": ["
+                                     "{\"vf\": 1, \"stats\": {\"rx_packets\": 10, \"tx_packets\": 20, "
+                                     "\"rx_bytes\": 1099511627776, \"tx_bytes\": 4000, \"broadcast\": 3, "
+                                     "\"multicast\": 4, \"rx_dropped\": 5, \"tx_dropped\": 6}},"
+                                     "{\"vf\": 2, \"stats\": {\"rx_bytes\": 7}}]}") == 0);
+        CHECK_INT(vf_netlink_list_stats(nl, "ens1f0", &v, &n), 0);
+        ASSERT(v && n == 4);
+        CHECK(v[1].stats.rx_packets == 10 && v[1].stats.tx_packets == 20 && v[1].stats.rx_bytes == 1099511627776ULL &&
+              v[1].stats.tx_bytes == 4000 && v[1].stats.broadcast == 3 && v[1].stats.multicast == 4 &&
+              v[1].stats.rx_dropped == 5 && v[1].stats.tx_dropped == 6);
+        CHECK(v[2].stats.rx_bytes == 7 && v[2].stats.rx_packets == 0);
+        CHECK(v[0].stats.rx_bytes == 0);
+        v = mfree(v);
+        /* The daemon's listing leaves them out, as RTEXT_FILTER_SKIP_STATS does. */
+        CHECK_INT(vf_netlink_list(nl, "ens1f0", &v, &n), 0);
+        ASSERT(v && n == 4);
+        CHECK(!v[1].has_stats && v[1].stats.rx_bytes == 0);
+        v = mfree(v);
+        /* A change of policy keeps the counters. */
+        CHECK_INT(vf_netlink_set_mac(nl, "ens1f0", 1, "52:54:00:00:00:09"), 0);
+        CHECK_INT(vf_netlink_list_stats(nl, "ens1f0", &v, &n), 0);
+        ASSERT(v && n == 4);
+        CHECK_STR(v[1].mac, "52:54:00:00:00:09");
+        CHECK(v[1].stats.rx_bytes == 1099511627776ULL && v[1].stats.tx_dropped == 6);
+        CHECK(v[2].stats.rx_bytes == 7);
+        v = mfree(v);
+        ASSERT(read_full_file(sf, 1 << 20, &data, NULL) == 0);
+        json_t *j = json_loads(data, 0, NULL);
+        ASSERT(j);
+        json_t *vfs = json_object_get(j, "vfs");
+        CHECK(json_object_get(json_array_get(vfs, 0), "stats") == NULL); /* all 0: not written */
+        CHECK_INT(json_integer_value(json_object_get(json_object_get(json_array_get(vfs, 1), "stats"), "tx_dropped")), 6);
+        json_decref(j);
+        /* Bad counters are a corrupt file. */
+        ASSERT(put_file(sf, "{\"version\": 1, \"num_vfs\": 4, \"vfs\": [{\"vf\": 0, \"stats\": {\"rx_bytes\": -1}}]}") == 0);
+        CHECK_INT(vf_netlink_list_stats(nl, "ens1f0", &v, &n), -EBADMSG);
+        ASSERT(put_file(sf, "{\"version\": 1, \"num_vfs\": 4, \"vfs\": [{\"vf\": 0, \"stats\": 5}]}") == 0);
+        CHECK_INT(vf_netlink_list_stats(nl, "ens1f0", &v, &n), -EBADMSG);
+        test_tmpdir_cleanup(root);
+}
+
 TEST(sim_numvfs_change_resets) {
         char *root = make_root();
         _cleanup_(vf_netlink_freep) VfNetlink *nl = sim(root);
@@ -434,6 +498,7 @@ int main(void) {
         RUN(sim_apply);
         RUN(sim_restore_round_trip);
         RUN(sim_persistence);
+        RUN(sim_vf_stats);
         RUN(sim_numvfs_change_resets);
         RUN(sim_bad_indices);
         RUN(sim_corrupt_file);
