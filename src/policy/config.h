@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "health.h"
 #include "tier.h"
 
 typedef enum IntentType {
@@ -38,6 +39,7 @@ typedef struct Settings {
         bool migration_requires_vf;      /* false: an incoming migration finding no free VF arrives on
                                           * virtio and waits for one; true: it is refused */
         TierTable tiers;
+        HealthSettings health;           /* "health": flapping, quarantine, link-down debounce */
 } Settings;
 
 typedef struct Config {
