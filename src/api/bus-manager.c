@@ -53,7 +53,7 @@ BusApi *bus_api_free(BusApi *api) {
 
 const ManagerNotify *bus_api_notify(BusApi *api) {
         api_notify = (ManagerNotify){ .properties_changed = notify_properties, .vm_changed = notify_vm,
-                                      .userdata = api };
+                                      .health_changed = bus_notify_health, .userdata = api };
         return &api_notify;
 }
 
@@ -379,5 +379,9 @@ const sd_bus_vtable bus_manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("ListIntents", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sasas)", intents),
                                 method_list_intents, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_ARGS("VMChanged", SD_BUS_ARGS("s", vm, "s", state), 0),
+        /* adapters' health (bus-health.c) */
+        SD_BUS_METHOD_WITH_ARGS("GetHealth", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ssstba(sss)a(st)a(tss))", adapters),
+                                method_get_health, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL_WITH_ARGS("HealthChanged", SD_BUS_ARGS("s", pf, "s", state, "b", quarantined), 0),
         SD_BUS_VTABLE_END,
 };

@@ -37,6 +37,7 @@ typedef enum Verb {
         VERB_VM_LIST,
         VERB_CLUSTER_STATUS,
         VERB_CLUSTER_NODES,
+        VERB_HEALTH,             /* health.c */
         _VERB_MAX,
         _VERB_INVALID = -22,
 } Verb;

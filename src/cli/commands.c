@@ -7,6 +7,7 @@
 
 #include "bus.h"
 #include "commands.h"
+#include "health.h"
 #include "output.h"
 #include "render.h"
 #include "shared/strutil.h"
@@ -506,6 +507,7 @@ int cli_run(const CliContext *ctx) {
                 [VERB_VM_SET] = verb_vm_set,       [VERB_VM_DISABLE] = verb_vm_disable,
                 [VERB_VM_LIST] = verb_vm_list,     [VERB_CLUSTER_STATUS] = verb_cluster_status,
                 [VERB_CLUSTER_NODES] = verb_cluster_nodes,
+                [VERB_HEALTH] = verb_health,
         };
         Verb v = ctx->args->verb;
 

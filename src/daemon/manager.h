@@ -40,6 +40,7 @@ typedef struct Pf Pf;
 typedef struct Vm Vm;
 typedef struct VfSlot VfSlot;
 typedef struct ClusterNode ClusterNode;
+typedef struct PfMonitor PfMonitor;
 
 /* The outcome of a model call: r >= 0 success; r < 0 a negative errno or -AN_ERROR_*;
  * message is what the caller should be told (names the bad value, the remedy). */
@@ -68,6 +69,8 @@ typedef struct ManagerNotify {
         void (*properties_changed)(void *userdata, char **names);
         /* "enabled", "disabled", "started", "stopped", "released", "waiting" */
         void (*vm_changed)(void *userdata, const char *vm, const char *state);
+        /* a PF's health state ("Healthy", "Degraded", "Failed") or quarantine changed */
+        void (*health_changed)(void *userdata, const char *pf, const char *state, bool quarantined);
         void *userdata;
 } ManagerNotify;
 
@@ -165,6 +168,11 @@ typedef struct Manager {
         NoteList drift;            /* the last reconcile's findings */
 
         ClusterNode *cluster;      /* this host as a corosync cluster node (cluster-node.h) */
+
+        /* PF health (pf-health.h): the events of every adapter, and the one timer of their
+         * deadlines (armed only while a debounce, a quarantine or an AER window runs) */
+        PfMonitor *monitor;
+        sd_event_source *health_timer;
 
         /* Last published values, for PropertiesChanged. */
         struct {

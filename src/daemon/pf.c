@@ -49,6 +49,7 @@ Pf *pf_free(Pf *pf) {
                 free(w);
         }
         slots_free(pf);
+        pf_health_done(&pf->health);
         free(pf->ifname);
         free(pf->driver);
         free(pf->error);

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "manager.h"
+#include "policy/health.h"
 #include "shared/pciaddr.h"
 
 struct VfSlot {
@@ -48,6 +49,10 @@ struct Pf {
 
         Operation *operation;    /* provisioning in flight */
         PfWaiter *waiters;       /* called back when provisioning ends */
+
+        /* ---- health (pf-health.c): judged from the PF monitor's events; not persistent ---- */
+        PfHealth health;
+        bool health_ready;       /* watched: health initialised and its facts read */
 };
 
 Pf *pf_new(Manager *m, const char *address);

@@ -9,6 +9,7 @@
 
 #include "cluster-node.h"
 #include "operation.h"
+#include "pf-health.h"
 #include "pf.h"
 #include "policy/waiting.h"
 #include "shared/fileio.h"
@@ -356,7 +357,9 @@ static int vm_candidates(Manager *m, VfCandidate **ret_c, unsigned **ret_load, s
                                 pf_load++;
                 for (size_t s = 0; s < pf->n_slots; s++) {
                         const VfSlot *slot = &pf->slots[s];
-                        c[k] = (VfCandidate){ .index = slot->index, .numa_node = pf->numa_node, .free = vf_slot_free(slot),
+                        /* a Failed or quarantined PF takes no new VF; its VMs keep theirs */
+                        c[k] = (VfCandidate){ .index = slot->index, .numa_node = pf->numa_node,
+                                              .free = vf_slot_free(slot) && pf_accepts_new_vfs(pf),
                                               /* igb cannot set a minimum rate (EINVAL), as measured */
                                               .min_rate_ok = !streq_ptr(pf->driver, "igb"), .max_rate_ok = true,
                                               .link_speed_mbps = pf->link_speed_mbps };

@@ -513,14 +513,14 @@ size_t pf_health_reasons(const PfHealth *h, HealthNow now, const char *address, 
                                 uint64_t secs = now.mono > h->link_down_since ? (now.mono - h->link_down_since) / USEC_PER_SEC : 0;
                                 if (h->link.admin_up == 0) {
                                         snprintf(row->evidence, sizeof row->evidence,
-                                                 "%s (%s) is administratively down (for %" PRIu64 " s)", name, address, secs);
+                                                 "%s (%s) is administratively down (for %" PRIu64 " s).", name, address, secs);
                                         snprintf(row->remedy, sizeof row->remedy,
                                                  "Bring it up (ip link set %s up); VMs on its VFs use their virtio path "
                                                  "meanwhile.", name);
                                 } else {
                                         snprintf(row->evidence, sizeof row->evidence,
                                                  "%s (%s) has no link: carrier %s, operstate %s, for %" PRIu64
-                                                 " s; %" PRIu64 " carrier changes in all", name, address,
+                                                 " s; %" PRIu64 " carrier changes in all.", name, address,
                                                  h->link.carrier < 0 ? "unknown" : h->link.carrier ? "1" : "0",
                                                  pf_oper_state_to_string(h->link.operstate), secs,
                                                  h->counters.carrier_changes);

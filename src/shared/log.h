@@ -58,3 +58,7 @@ int log_struct_internal(int level, int error, const char *message_id, const char
 #define MESSAGE_ID_POLICY_DENIED "3b7e0e3d1c6f4a2f9b4f6a1e2c8d9a05"
 #define MESSAGE_ID_DRIFT "3b7e0e3d1c6f4a2f9b4f6a1e2c8d9a06"
 #define MESSAGE_ID_VM_WAITING "3b7e0e3d1c6f4a2f9b4f6a1e2c8d9a07"
+/* PF health (daemon/pf-health.c) */
+#define MESSAGE_ID_PF_HEALTH "3b7e0e3d1c6f4a2f9b4f6a1e2c8d9a10"
+#define MESSAGE_ID_PF_QUARANTINED "3b7e0e3d1c6f4a2f9b4f6a1e2c8d9a11"
+#define MESSAGE_ID_PF_QUARANTINE_LIFTED "3b7e0e3d1c6f4a2f9b4f6a1e2c8d9a12"

@@ -554,7 +554,7 @@ printf '%s\\n' "${{COMPREPLY[@]}}"
                                timeout=30)
             return sorted(x for x in r.stdout.split("\n") if x)
 
-        check(complete("accelnetctl ") == sorted("status prereq enable set disable adapters intents vm cluster help".split()),
+        check(complete("accelnetctl ") == sorted("status prereq enable set disable adapters intents health vm cluster help".split()),
               "verbs")
         check(complete("accelnetctl vm ") == sorted("enable set disable list".split()), "vm verbs")
         check(complete("accelnetctl cluster ") == ["nodes", "status"], "cluster verbs")
