@@ -347,7 +347,8 @@ static void apply_aer(PfHealth *h, const PfAerFacts *a, HealthNow now, bool base
         for (int i = 0; i < 3; i++) {
                 if (nv[i] < 0)
                         continue;
-                if (!baseline && *ov[i] >= 0 && nv[i] > *ov[i])
+                /* counters that appear later (unknown before) count from 0 */
+                if (!baseline && nv[i] > MAX(*ov[i], 0))
                         h->aer_increase_at = MAX(now.mono, 1);
                 *ov[i] = nv[i];
                 *cv[i] = (uint64_t) nv[i];

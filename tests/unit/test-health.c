@@ -267,6 +267,24 @@ TEST(error_recovery) {
         pf_health_done(&h);
 }
 
+TEST(aer_counters_that_appear_later) {
+        /* a device whose AER files were not there when it was first read */
+        HealthSettings s;
+        PfHealth h;
+        health_settings_defaults(&s);
+        PfHealthFacts f = healthy_facts();
+        f.aer = PF_AER_FACTS_UNKNOWN;
+        CHECK_INT(pf_health_init(&h, &s, at(T0)), 0);
+        CHECK(!pf_health_facts(&h, &f, at(T0)));
+        PfEvent ev = { .kind = PF_EVENT_RECOVERY_SUCCESS, .aer = { .correctable = 0, .nonfatal = 0, .fatal = 0 },
+                       .pcie = f.pcie };
+        CHECK(!pf_health_event(&h, &ev, at(T0 + SEC))); /* zeros: nothing rose */
+        ev.aer.nonfatal = 1;
+        CHECK(pf_health_event(&h, &ev, at(T0 + 2 * SEC)));
+        CHECK(has_reason(&h, T0 + 2 * SEC, HEALTH_REASON_AER_ERRORS));
+        pf_health_done(&h);
+}
+
 TEST(failed_recovery_cleared_by_rebind) {
         HealthSettings s;
         PfHealth h;
@@ -560,6 +578,7 @@ int main(void) {
         RUN(driver_unbind_and_bind);
         RUN(unbound_at_start);
         RUN(error_recovery);
+        RUN(aer_counters_that_appear_later);
         RUN(failed_recovery_cleared_by_rebind);
         RUN(pcie_degraded_and_oversubscribed);
         RUN(devlink_reporter);
