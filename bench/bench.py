@@ -5,7 +5,7 @@ accelnetd's process for the EnableVM/DisableVM cycles; hosted by a private unpri
 libvirtd for the 1,000-VM figures); every process is stopped at the end. Figures are ratios
 taken in this one run.
 
-usage: bench.py --build DIR [--quick] [--json FILE] [--keep] [--only discovery|dbus|big|cluster]
+usage: bench.py --build DIR [--quick] [--json FILE] [--keep] [--only discovery|dbus|big|health|cluster]
 
 The cluster scenario (bench/clusterbench.py) brings up three corosync nodes with the cluster
 tier's test bed; without root or corosync it is skipped, with the reason printed.
@@ -675,6 +675,12 @@ class Bench:
         if os.path.exists(marker) and os.environ.get("ACCELNET_E2E_BENCH"):
             self.res["vf_policy_note"] = f"see {marker} (run by hand: ACCELNET_E2E_BENCH=1)"
 
+    # ---- 5b. health -------------------------------------------------------------------------
+    def health(self):
+        """bench/healthbench.py: wake-ups at idle, event -> state change on the simulated host."""
+        import healthbench
+        healthbench.HealthBench(self).run()
+
     # ---- 6. cluster ------------------------------------------------------------------------
     def cluster(self):
         """bench/clusterbench.py; skipped (the reason printed and kept as cluster_skipped) where
@@ -729,6 +735,7 @@ class Bench:
         ("cluster: kill -9 of a corosync -> survivors' U (s)", "cluster_membership_to_u_s", "<=",
          "cluster_membership_to_u_target_s", "cluster"),
         ("cluster: 1000 VMs, merge -> every node in sync (s)", "cluster_merge_sync_1000vm_s", "<=", 1, "cluster"),
+        ("health: PF link down -> Failed, p50, debounce incl. (ms)", "health_event_to_state_ms_p50", "<=", 100, "13"),
     ]
 
     INFO = [
@@ -766,6 +773,10 @@ class Bench:
         ("  ... standalone with the same 334 VMs (ms)", "cluster_enablevm_334vm.standalone_p50_ms"),
         ("  ... ratio", "cluster_enablevm_334vm.ratio"),
         ("cluster: the scenario's wall time (s)", "cluster_scenario_s"),
+        ("health: accelnetd's wake-ups per minute at idle", "idle_wakeups_per_min"),
+        ("  ... its CPU time per minute at idle (ms)", "idle_cpu_ms_per_min"),
+        ("health: driver unbind -> Failed, p50 (ms)", "health_unbind_to_state_ms_p50"),
+        ("health: link up -> Healthy, p50 (ms)", "health_link_up_to_state_ms_p50"),
     ]
 
     def value(self, path):
@@ -796,14 +807,14 @@ class Bench:
             tag = "-" if m is None else ("yes" if m else "NO")
             n = self.limit(lim)
             print(f"{label:<60} {('-' if v is None else v)!s:>9}  {op} {('-' if n is None else n)!s:<5} {tag}" +
-                  {"10": "", "cluster": "  (cluster)"}.get(issue, "  (earlier issue)"))
+                  {"10": "", "cluster": "  (cluster)", "13": "  (health)"}.get(issue, "  (earlier issue)"))
         print()
         for label, path in self.INFO:
             v = self.value(path)
             print(f"{label:<60} {('-' if v is None else v)!s:>9}")
         for label, path, op, lim, issue in self.TARGETS:
             m = met.get(f"{path} {op} {lim}")
-            if issue in ("10", "cluster"):
+            if issue in ("10", "cluster", "13"):
                 print(f"met: {'-  ' if m is None else ('yes' if m else 'NO ')} {label}: {self.value(path)} {op} "
                       f"{self.limit(lim)}")
         if self.res.get("cluster_skipped"):
@@ -854,6 +865,11 @@ class Bench:
                 self.ensure_root16()
                 self.big_host()
                 stages["big_host"] = round(time.monotonic() - t, 1)
+            if only in (None, "health"):
+                log("health: wake-ups at idle, event -> state change on the simulated host ...")
+                t = time.monotonic()
+                self.health()
+                stages["health"] = round(time.monotonic() - t, 1)
             if only in (None, "cluster"):
                 log("a 3-node corosync cluster (tests/cluster's test bed): EnableVM, membership, merge ...")
                 t = time.monotonic()
@@ -880,6 +896,6 @@ if __name__ == "__main__":
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--json")
     ap.add_argument("--keep", action="store_true")
-    ap.add_argument("--only", choices=["discovery", "dbus", "big", "cluster"])
+    ap.add_argument("--only", choices=["discovery", "dbus", "big", "health", "cluster"])
     a = ap.parse_args()
     Bench(a).main(a.only)
