@@ -68,6 +68,7 @@ int method_list_cluster_vms(sd_bus_message *msg, void *userdata, sd_bus_error *e
 
 /* Adapters' health (bus-health.c): GetHealth, and ManagerNotify's health_changed. */
 int method_get_health(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+int method_list_node_health(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 void bus_notify_health(void *userdata, const char *pf, const char *state, bool quarantined);
 
 extern const sd_bus_vtable bus_manager_vtable[];

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "bus-api.h"
+#include "daemon/cluster-node.h"
 #include "daemon/pf-health.h"
 #include "daemon/pf.h"
 #include "shared/macro.h"
@@ -94,4 +95,25 @@ static int fill_health(sd_bus_message *reply, void *userdata) {
 
 int method_get_health(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         return bus_reply_array(msg, "(ssstba(sss)a(st)a(tss))", fill_health, ((BusApi *) userdata)->manager);
+}
+
+/* ListNodeHealth: every node of ListNodes with its adapters' health summary, from its cluster
+ * facts ("" from a node that does not report it); without corosync this host alone. */
+static int fill_node_health(sd_bus_message *reply, void *userdata) {
+        Manager *m = userdata;
+        NodeRow *rows = NULL;
+        size_t n = 0;
+        BusText t = {};
+
+        int r = cluster_node_rows(m->cluster, &rows, &n);
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = sd_bus_message_append(reply, "(uss)", rows[i].id, bus_text(&t, rows[i].name),
+                                          bus_text(&t, rows[i].health));
+        node_rows_free(rows, n);
+        bus_text_done(&t);
+        return r;
+}
+
+int method_list_node_health(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return bus_reply_array(msg, "(uss)", fill_node_health, ((BusApi *) userdata)->manager);
 }

@@ -382,6 +382,8 @@ const sd_bus_vtable bus_manager_vtable[] = {
         /* adapters' health (bus-health.c) */
         SD_BUS_METHOD_WITH_ARGS("GetHealth", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ssstba(sss)a(st)a(tss))", adapters),
                                 method_get_health, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListNodeHealth", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(uss)", nodes),
+                                method_list_node_health, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_ARGS("HealthChanged", SD_BUS_ARGS("s", pf, "s", state, "b", quarantined), 0),
         SD_BUS_VTABLE_END,
 };

@@ -368,6 +368,10 @@ int verb_cluster_nodes(const CliContext *ctx) {
                 return r;
         NodeRow *nodes = c.nodes;
         size_t n_nodes = c.n_nodes;
+        _cleanup_bus_message_ sd_bus_message *health = NULL; /* the rows borrow its strings */
+        r = node_rows_read_health(ctx, nodes, n_nodes, &health);
+        if (r != CLI_EXIT_SUCCESS)
+                return r;
 
         if (ctx->args->json) {
                 _cleanup_json_ json_t *j = node_rows_to_json(nodes, n_nodes);

@@ -268,3 +268,36 @@ int verb_health(const CliContext *ctx) {
         }
         return CLI_EXIT_SUCCESS;
 }
+
+int node_rows_read_health(const CliContext *ctx, NodeRow *rows, size_t n, sd_bus_message **ret_reply) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_bus_message_ sd_bus_message *reply = NULL;
+        int r;
+
+        r = sd_bus_call_method(ctx->bus, ACCELNET_BUS_NAME, ACCELNET_BUS_PATH, ACCELNET_BUS_MANAGER_INTERFACE,
+                               "ListNodeHealth", &error, &reply, NULL);
+        if (r < 0 && sd_bus_error_has_name(&error, SD_BUS_ERROR_UNKNOWN_METHOD))
+                return CLI_EXIT_SUCCESS; /* an accelnetd from before health reporting */
+        if (r < 0) {
+                _cleanup_free_ char *msg = cli_bus_error_message(&error, r);
+                fprintf(ctx->err, "accelnetctl: %s\n", msg ? msg : "Out of memory.");
+                return CLI_EXIT_FAILURE;
+        }
+        r = sd_bus_message_enter_container(reply, 'a', "(uss)");
+        while (r > 0) {
+                uint32_t id;
+                const char *name, *summary;
+                r = sd_bus_message_read(reply, "(uss)", &id, &name, &summary);
+                for (size_t i = 0; r > 0 && i < n; i++)
+                        if (rows[i].id == id)
+                                rows[i].health = summary;
+        }
+        if (r >= 0)
+                r = sd_bus_message_exit_container(reply);
+        if (r < 0) {
+                fprintf(ctx->err, "accelnetctl: Failed to parse the reply of ListNodeHealth: %s\n", strerror(-r));
+                return CLI_EXIT_FAILURE;
+        }
+        *ret_reply = TAKE_PTR(reply);
+        return CLI_EXIT_SUCCESS;
+}

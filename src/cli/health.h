@@ -56,3 +56,8 @@ int health_rows_render(const HealthRow *rows, size_t n, const RenderOptions *o, 
 json_t *health_rows_to_json(const HealthRow *rows, size_t n);
 
 int verb_health(const CliContext *ctx);
+
+/* cluster nodes: each row's health summary from ListNodeHealth (matched by node id), the
+ * strings borrowed from *ret_reply; a daemon without the method leaves them NULL. Returns an
+ * exit status (the error printed). */
+int node_rows_read_health(const CliContext *ctx, NodeRow *rows, size_t n, sd_bus_message **ret_reply);

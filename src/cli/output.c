@@ -96,6 +96,8 @@ json_t *node_rows_to_json(const NodeRow *rows, size_t n) {
                     set_uint(o, "usable_vfs", rows[i].usable_vfs) < 0 ||
                     set_uint(o, "assigned_vfs", rows[i].assigned_vfs) < 0 || set_string(o, "note", rows[i].note) < 0)
                         return NULL;
+                if (rows[i].health && set_string(o, "health", rows[i].health) < 0)
+                        return NULL;
         }
         return TAKE_PTR(a);
 }

@@ -37,6 +37,7 @@ typedef struct NodeRow {
         int hyperthreading;       /* a D-Bus boolean: 0 or 1 */
         uint32_t capacity_vfs, usable_vfs, assigned_vfs;
         const char *note;
+        const char *health;       /* ListNodeHealth's summary ("" unreported); NULL when the daemon lacks it */
 } NodeRow;
 
 /* ListIntents: a(sasas) */

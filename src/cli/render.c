@@ -128,30 +128,47 @@ int vm_rows_render(const VmRow *rows, size_t n, VmFilter filter, bool show_node,
         return finish_listed(t, o, table_n_rows(t), "VM", "VMs", ret);
 }
 
+/* The worst state of a health summary: its first word ("Degraded: ens1f0 ..." -> "Degraded"). */
+static void health_word(const char *summary, char buf[static 16]) {
+        size_t n = summary ? strcspn(summary, ":;") : 0;
+        snprintf(buf, 16, "%.*s", (int) (n < 15 ? n : 15), summary ? summary : "");
+}
+
 int node_rows_render(const NodeRow *rows, size_t n, const RenderOptions *o, char **ret) {
-        static const char *const headers[] = { "ID", "NAME", "STATE", "HT", "CAPACITY", "USABLE", "ASSIGNED" };
-        _cleanup_(table_freep) Table *t = table_new_with(o, ELEMENTSOF(headers), headers);
+        static const char *const headers[] = { "ID", "NAME", "STATE", "HT", "CAPACITY", "USABLE", "ASSIGNED", "HEALTH" };
         size_t members = 0;
+        bool health = false;
         int r;
 
+        /* HEALTH only from a daemon that reports it (ListNodeHealth) */
+        for (size_t i = 0; i < n; i++)
+                health = health || rows[i].health;
+        _cleanup_(table_freep) Table *t = table_new_with(o, ELEMENTSOF(headers) - !health, headers);
         if (!t)
                 return -ENOMEM;
         (void) table_set_align(t, 0, TABLE_ALIGN_RIGHT);
         for (size_t c = 4; c < 7; c++)
                 (void) table_set_align(t, c, TABLE_ALIGN_RIGHT);
         for (size_t i = 0; i < n; i++) {
-                char id[16], capacity[16], usable[16], assigned[16];
+                char id[16], capacity[16], usable[16], assigned[16], word[16];
                 snprintf(id, sizeof id, "%" PRIu32, rows[i].id);
                 snprintf(capacity, sizeof capacity, "%" PRIu32, rows[i].capacity_vfs);
                 snprintf(usable, sizeof usable, "%" PRIu32, rows[i].usable_vfs);
                 snprintf(assigned, sizeof assigned, "%" PRIu32, rows[i].assigned_vfs);
+                health_word(rows[i].health, word);
                 const char *cells[] = { id,       rows[i].name, rows[i].state, rows[i].hyperthreading ? "yes" : "no",
-                                        capacity, usable,       assigned };
+                                        capacity, usable,       assigned,      word };
                 r = table_add_row(t, cells);
                 if (r < 0)
                         return r;
-                /* the note under the node: the table stays narrow */
-                r = table_set_detail(t, rows[i].note);
+                /* the note under the node, and what is not healthy: the table stays narrow */
+                StrBuf d = {};
+                if (!isempty(rows[i].note))
+                        strbuf_appendf(&d, "%s", rows[i].note);
+                if (rows[i].health && strchr(rows[i].health, ':'))
+                        strbuf_appendf(&d, "%sHealth: %s", d.len ? "\n" : "", rows[i].health);
+                r = d.oom ? -ENOMEM : table_set_detail(t, d.s);
+                strbuf_done(&d);
                 if (r < 0)
                         return r;
                 if (node_row_is_member(&rows[i]))

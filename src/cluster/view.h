@@ -55,6 +55,8 @@ typedef struct NodeFacts {
         char *kernel, *libvirt, *tiers; /* versions; a digest of the tier table */
         unsigned capacity;       /* VFs of its usable intent adapters */
         char *note;              /* what it could not do, "" when nothing */
+        char *health;            /* its adapters' health summary ("Healthy", "Failed: ens1f0 (LinkDown)");
+                                  * NULL from a node that does not report it */
         uint64_t claim_seq;      /* its claims up to this one are reflected in vms */
         ClusterVm *vms;          /* every domain, sorted by name */
         size_t n_vms;

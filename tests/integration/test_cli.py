@@ -77,11 +77,12 @@ class Cli(TestCase):
         nodes = json.loads(self.env.ctl("cluster", "nodes", "--json").out)
         self.assertEqual(nodes, [{"node_id": 0, "name": socket.gethostname(), "state": "member",
                                   "hyperthreading": self.env.prop("HyperthreadingEnabled"), "capacity_vfs": 32,
-                                  "usable_vfs": 24, "assigned_vfs": 1, "note": ""}])
+                                  "usable_vfs": 24, "assigned_vfs": 1, "note": "", "health": "Healthy"}])
         r = self.env.ctl("cluster", "nodes")
         self.assertEqual(r.rc, 0, r)
         self.assertEqual(r.out.splitlines()[0].split(), ["ID", "NAME", "STATE", "HT", "CAPACITY", "USABLE",
-                                                         "ASSIGNED"])
+                                                         "ASSIGNED", "HEALTH"])
+        self.assertRegex(r.out.splitlines()[1], r" Healthy$")
         self.assertIn("\n1 node listed.\n", r.out)
         self.assertTrue(all(len(l) <= 80 for l in r.out.splitlines()), r.out)
 

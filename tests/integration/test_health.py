@@ -171,6 +171,24 @@ class Failures(HealthTestCase):
         self.assertIn('string "0000:01:00.0"\n   string "Failed"\n   boolean false', text)
         self.assertIn('string "0000:01:00.0"\n   string "Healthy"\n   boolean false', text)
 
+    def test_node_health_in_cluster_nodes(self):
+        """The node's summary (its cluster facts' health): ListNodeHealth and cluster nodes."""
+        env = self.two_pf()
+        self.assertEqual(env.busctl("ListNodeHealth").data[0][0][2], "Healthy")
+        self.sim(env, pf="ens2", event="link", carrier=False)
+        self.wait_health(env, ENS2, "Failed")
+        self.sim(env, pf="ens1", event="pcie-link", speed="2.5 GT/s PCIe", width=1, max_speed="5.0 GT/s PCIe",
+                 max_width=4)
+        self.wait_health(env, ENS1, "Degraded")
+        row = env.busctl("ListNodeHealth").data[0]
+        self.assertEqual(len(row), 1)
+        self.assertEqual(row[0][2], "Failed: ens2 (LinkDown); Degraded: ens1 (PcieLinkDegraded)")
+        r = env.ctl("cluster", "nodes")
+        self.assertRegex(r.out.splitlines()[1], r" Failed$")
+        self.assertIn("Health: Failed: ens2 (LinkDown); Degraded: ens1 (PcieLinkDegraded)", r.out)
+        nodes = json.loads(env.ctl("cluster", "nodes", "--json").out)
+        self.assertEqual(nodes[0]["health"], row[0][2])
+
     def test_admin_down(self):
         env = self.two_pf()
         self.sim(env, pf="ens2", event="link", carrier=True, admin_up=False)
