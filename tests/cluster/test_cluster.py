@@ -912,6 +912,46 @@ class ClusterMode(Base):
             n1.env.start_libvirtd(snap or ())
 
 
+    def test_18_a_nodes_adapter_health_reaches_every_node(self):
+        """node2's ens1 loses its link (the simulated kernel's event): node2 takes its capacity
+        out of its facts, so every node's U drops, and every node's ListNodeHealth shows node2
+        Failed with the adapter and the reason; the link back, both return."""
+        import json
+        c = self.c
+        self.enable(0)
+        self.assertUsable(sum(CAPS))
+        n2 = c.node(2)
+
+        def sim(carrier):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            try:
+                path = os.path.join(n2.dir, "health-client.sock")
+                if os.path.exists(path):
+                    os.unlink(path)
+                s.bind(path)
+                s.settimeout(10)
+                s.sendto(json.dumps({"pf": "ens1", "event": "link", "carrier": carrier}).encode(),
+                         os.path.join(n2.env.root, "run/accelnet-sim/events.sock"))
+                self.assertEqual(s.recv(4096).decode(), "ok")
+            finally:
+                s.close()
+
+        def health_of_node2(i):
+            rows = {row[1]: row[2] for row in self.ok(c.node(i).busctl("ListNodeHealth")).data[0]}
+            return rows.get(n2.name)
+
+        sim(False)
+        try:
+            settle(lambda: [self.assertEqual(health_of_node2(i), "Failed: ens1 (LinkDown)", f"node{i}")
+                            for i in (1, 2, 3)], CONVERGE)
+            self.assertUsable(sum(CAPS) - TOTALS[1][0])
+            self.assertEqual(self.nodes_rows(c.node(1))[2][4], CAPS[1] - TOTALS[1][0])
+        finally:
+            sim(True)
+        settle(lambda: [self.assertEqual(health_of_node2(i), "Healthy", f"node{i}") for i in (1, 2, 3)], CONVERGE)
+        self.assertUsable(sum(CAPS))
+
+
 class WithoutCorosync(Base):
     """A host whose namespace has no corosync: a cluster of one."""
 
