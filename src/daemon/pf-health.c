@@ -144,6 +144,24 @@ void manager_health_settings_changed(Manager *m) {
         arm_timer(m);
 }
 
+void manager_health_reset_begin(Manager *m, Pf *pf) {
+        if (!pf->health_ready)
+                return;
+        HealthState before = pf->health.state;
+        bool q = pf->health.quarantined;
+        judge(m, pf, before, q, pf_health_reset_begin(&pf->health, health_now()));
+        arm_timer(m);
+}
+
+void manager_health_reset_end(Manager *m, Pf *pf) {
+        if (!pf->health_ready)
+                return;
+        HealthState before = pf->health.state;
+        bool q = pf->health.quarantined;
+        judge(m, pf, before, q, pf_health_reset_end(&pf->health, health_now(), PF_HEALTH_RESET_GRACE_USEC));
+        arm_timer(m);
+}
+
 /* ---- events ------------------------------------------------------------------------------- */
 
 static void on_pf_event(void *userdata, const PfEvent *ev) {

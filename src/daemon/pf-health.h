@@ -25,6 +25,13 @@ void manager_health_sync_pfs(Manager *m);
 /* After a configuration reload: the "health" settings in force for every PF. */
 void manager_health_settings_changed(Manager *m);
 
+/* accelnet writes the Pf's sriov_numvfs (provisioning), which resets some PFs (igb drops its
+ * link for about half a second, measured in the e2e guest): from begin until
+ * PF_HEALTH_RESET_GRACE_USEC after end its link changes are neither a failure nor flapping. */
+#define PF_HEALTH_RESET_GRACE_USEC (10ULL * 1000000ULL)
+void manager_health_reset_begin(Manager *m, Pf *pf);
+void manager_health_reset_end(Manager *m, Pf *pf);
+
 /* Whether new VFs may be handed out on the Pf as far as its health goes (not Failed, not
  * quarantined; true while its health is not known). */
 bool pf_accepts_new_vfs(const Pf *pf);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "operation.h"
+#include "pf-health.h"
 #include "pf.h"
 #include "plan.h"
 #include "shared/log.h"
@@ -258,6 +259,8 @@ static void provision_work(void *p) {
 static void provision_release(Manager *m, ProvisionJob *j) {
         for (size_t i = 0; i < j->n; i++) {
                 Pf *pf = manager_find_pf(m, j->items[i].pf);
+                if (pf)
+                        manager_health_reset_end(m, pf); /* its link is judged again after a grace */
                 if (pf && pf->operation) {
                         pf->operation = NULL;
                         pf_wake(pf);
@@ -384,6 +387,7 @@ void pf_provision(Manager *m, Pf **pfs, size_t n, const char *why, bool revert_o
         note_list_clear(&m->plan_notes, "provision");
         for (size_t i = 0; i < n; i++) {
                 pfs[i]->operation = o;
+                manager_health_reset_begin(m, pfs[i]); /* the write may reset the PF's link */
                 note_list_add(&m->plan_notes, "provision", pfs[i]->address, PREREQ_WARNING, 0,
                               "%s: VFs being provisioned, %u → %u (%s).", strempty(pfs[i]->ifname), pfs[i]->num_vfs,
                               pfs[i]->want, why);

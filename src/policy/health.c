@@ -185,14 +185,22 @@ static uint64_t window_usec(unsigned s) {
         return (uint64_t) s * USEC_PER_SEC;
 }
 
+/* Since when a link that is down counts: the later of when it went down and the end of an
+ * expected reset's grace (UINT64_MAX while a reset runs). */
+static uint64_t judged_from(const PfHealth *h) {
+        if (h->reset_until == UINT64_MAX)
+                return UINT64_MAX;
+        return MAX(h->link_down_since, h->reset_until);
+}
+
 /* The reasons that hold at `now`, as bits. */
 static unsigned reasons_mask(const PfHealth *h, uint64_t now) {
         unsigned m = 0;
 
         if (h->bound == 0)
                 m |= 1u << HEALTH_REASON_DRIVER_UNBOUND;
-        if (link_down(h) && h->link_down_since &&
-            now >= h->link_down_since + (uint64_t) h->settings.link_down_debounce_ms * USEC_PER_MSEC)
+        if (link_down(h) && h->link_down_since && judged_from(h) != UINT64_MAX &&
+            now >= judged_from(h) + (uint64_t) h->settings.link_down_debounce_ms * USEC_PER_MSEC)
                 m |= 1u << HEALTH_REASON_LINK_DOWN;
         if (h->recovery_failed)
                 m |= 1u << HEALTH_REASON_RECOVERY_FAILED;
@@ -281,8 +289,9 @@ uint64_t pf_health_next_deadline(const PfHealth *h) {
         uint64_t d = UINT64_MAX;
         const HealthSettings *s = &h->settings;
 
-        if (link_down(h) && h->link_down_since && !(h->reasons & (1u << HEALTH_REASON_LINK_DOWN)))
-                d = MIN(d, h->link_down_since + (uint64_t) s->link_down_debounce_ms * USEC_PER_MSEC);
+        if (link_down(h) && h->link_down_since && !(h->reasons & (1u << HEALTH_REASON_LINK_DOWN)) &&
+            judged_from(h) != UINT64_MAX)
+                d = MIN(d, judged_from(h) + (uint64_t) s->link_down_debounce_ms * USEC_PER_MSEC);
         if (h->quarantined && !link_down(h) && h->bound != 0 && h->last_change)
                 d = MIN(d, h->last_change + window_usec(s->quarantine_stable_s));
         if (h->aer_increase_at)
@@ -295,6 +304,21 @@ uint64_t pf_health_next_deadline(const PfHealth *h) {
 static void clear_passed(PfHealth *h, uint64_t now) {
         if (h->aer_increase_at && now >= h->aer_increase_at + window_usec(h->settings.flap_window_s))
                 h->aer_increase_at = 0;
+}
+
+bool pf_health_reset_begin(PfHealth *h, HealthNow now) {
+        if (h->reset_until != UINT64_MAX)
+                h->counters.resets++;
+        h->reset_until = UINT64_MAX;
+        record(h, now.real, "reset", "accelnet writes sriov_numvfs: link changes are part of the reset");
+        return evaluate(h, now);
+}
+
+bool pf_health_reset_end(PfHealth *h, HealthNow now, uint64_t grace) {
+        if (h->reset_until != UINT64_MAX)
+                return false;
+        h->reset_until = MAX(now.mono + grace, 1);
+        return evaluate(h, now);
 }
 
 bool pf_health_accepts_new_vfs(const PfHealth *h) {
@@ -329,8 +353,10 @@ static void apply_link(PfHealth *h, const PfLinkFacts *l, HealthNow now, bool ba
         if (!baseline && delta > 0) {
                 h->counters.carrier_changes_seen += delta;
                 h->last_change = MAX(now.mono, 1);
-                for (uint64_t i = 0; i < MIN(delta, (uint64_t) h->changes_cap); i++)
-                        push_change(h, now.mono);
+                /* changes of accelnet's own reset are no flapping */
+                if (!h->reset_until || (h->reset_until != UINT64_MAX && now.mono >= h->reset_until))
+                        for (uint64_t i = 0; i < MIN(delta, (uint64_t) h->changes_cap); i++)
+                                push_change(h, now.mono);
         }
         bool down = link_down(h);
         if (down && (!was_down || (!baseline && delta > 0) || !h->link_down_since))
@@ -638,6 +664,7 @@ void pf_health_counter_rows(const PfHealth *h, HealthCounterRow ret[static HEALT
                 { "driver_unbinds", c->driver_unbinds },
                 { "quarantines", c->quarantines },
                 { "devlink_errors", c->devlink_errors },
+                { "resets", c->resets },
         };
         memcpy(ret, rows, sizeof rows);
 }

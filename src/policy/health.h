@@ -19,7 +19,13 @@
  *   Healthy   none of these.
  * Flapping: more than flap_count carrier changes within flap_window_s quarantine the PF (no
  * new VFs on it); the quarantine is lifted once the link has been up without a change for
- * quarantine_stable_s, and the count starts afresh. */
+ * quarantine_stable_s, and the count starts afresh.
+ *
+ * Resets of accelnet's own: writing sriov_numvfs resets some PFs (igb: its link drops for
+ * about half a second, measured in the e2e guest). Between pf_health_reset_begin() and a grace
+ * period after pf_health_reset_end(), carrier changes are counted as part of the reset, not as
+ * flaps, and a link that is down is no failure; one still down after the grace is judged from
+ * then on, with the debounce. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -94,6 +100,7 @@ typedef struct HealthCounters {
         uint64_t driver_unbinds;
         uint64_t quarantines;
         uint64_t devlink_errors;           /* sum of the reporters' error counts */
+        uint64_t resets;                   /* accelnet's own resets (sriov_numvfs written) */
 } HealthCounters;
 
 /* Now, on both clocks: monotonic for every decision, realtime for what is shown. */
@@ -123,6 +130,8 @@ typedef struct PfHealth {
         uint64_t last_change;              /* monotonic, of the last carrier change; 0 none */
         bool quarantined;
         uint64_t quarantined_at;           /* monotonic */
+        uint64_t reset_until;              /* monotonic end of an expected reset's grace; UINT64_MAX while
+                                            * it runs, 0 none */
 
         /* what was decided */
         unsigned reasons;                  /* bits of HealthReason, as last judged */
@@ -151,6 +160,12 @@ bool pf_health_tick(PfHealth *h, HealthNow now);
 /* When pf_health_tick must run next (monotonic usec), UINT64_MAX when nothing is pending. */
 uint64_t pf_health_next_deadline(const PfHealth *h);
 
+/* accelnet resets the PF (writes sriov_numvfs) from now; at its end, `grace` more microseconds
+ * pass before its link is judged again. Both return true when the state or quarantine
+ * changed. */
+bool pf_health_reset_begin(PfHealth *h, HealthNow now);
+bool pf_health_reset_end(PfHealth *h, HealthNow now, uint64_t grace);
+
 /* Whether new VFs may be handed out on the PF: not Failed, not quarantined. */
 bool pf_health_accepts_new_vfs(const PfHealth *h);
 
@@ -174,8 +189,8 @@ void pf_health_foreach_event(const PfHealth *h, HealthEventVisitor fn, void *use
 
 /* The counters as (name, value) pairs in a fixed order, the order GetHealth lists them:
  * carrier_changes, carrier_changes_seen, aer_correctable, aer_nonfatal, aer_fatal,
- * recoveries, recoveries_failed, driver_unbinds, quarantines, devlink_errors. */
-#define HEALTH_COUNTERS_N 10u
+ * recoveries, recoveries_failed, driver_unbinds, quarantines, devlink_errors, resets. */
+#define HEALTH_COUNTERS_N 11u
 typedef struct HealthCounterRow {
         const char *name;
         uint64_t value;

@@ -20,7 +20,7 @@ from vmlib import ERR, INTENT12, Monitor, VmTestCase, host, igb_pf, many_vms, ro
 
 ENS1, ENS2 = "0000:01:00.0", "0000:03:00.0"
 COUNTERS = ["carrier_changes", "carrier_changes_seen", "aer_correctable", "aer_nonfatal", "aer_fatal", "recoveries",
-            "recoveries_failed", "driver_unbinds", "quarantines", "devlink_errors"]
+            "recoveries_failed", "driver_unbinds", "quarantines", "devlink_errors", "resets"]
 
 
 def vf_pf(vf):

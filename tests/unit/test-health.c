@@ -515,6 +515,46 @@ TEST(settings_change_keeps_the_newest_changes) {
         pf_health_done(&h);
 }
 
+TEST(own_reset_is_no_failure_nor_flapping) {
+        /* igb drops its link when sriov_numvfs is written: e2e measured ~0.4 s */
+        HealthSettings s;
+        PfHealth h;
+        health_settings_defaults(&s);
+        s.flap_count = 1;
+        start(&h, &s);
+        CHECK(!pf_health_reset_begin(&h, at(T0)));
+        CHECK_INT(h.counters.resets, 1);
+        PfEvent down = link_event(0, 3), up = link_event(1, 4);
+        CHECK(!pf_health_event(&h, &down, at(T0 + SEC)));
+        CHECK_INT(pf_health_next_deadline(&h), UINT64_MAX); /* nothing to judge while it runs */
+        CHECK(!pf_health_reset_end(&h, at(T0 + 2 * SEC), 10 * SEC));
+        CHECK(!pf_health_tick(&h, at(T0 + 5 * SEC)));
+        CHECK(!pf_health_event(&h, &up, at(T0 + 6 * SEC)));
+        CHECK_INT(h.state, HEALTH_HEALTHY);
+        CHECK(!h.quarantined);                       /* two changes, limit 1: not flapping */
+        CHECK_INT(h.counters.carrier_changes_seen, 2);
+
+        /* a link still down after the grace is a failure, debounced from the grace's end */
+        CHECK(!pf_health_reset_begin(&h, at(T0 + 20 * SEC)));
+        CHECK_INT(h.counters.resets, 2);
+        PfEvent down2 = link_event(0, 5);
+        CHECK(!pf_health_event(&h, &down2, at(T0 + 21 * SEC)));
+        CHECK(!pf_health_reset_end(&h, at(T0 + 22 * SEC), 10 * SEC));
+        CHECK_INT(pf_health_next_deadline(&h), T0 + 32 * SEC + 50 * MSEC);
+        CHECK(!pf_health_tick(&h, at(T0 + 32 * SEC)));
+        CHECK(pf_health_tick(&h, at(T0 + 32 * SEC + 50 * MSEC)));
+        CHECK_INT(h.state, HEALTH_FAILED);
+        CHECK(!h.quarantined);
+        /* after the grace, changes count again */
+        PfEvent up2 = link_event(1, 6);
+        CHECK(pf_health_event(&h, &up2, at(T0 + 40 * SEC)));
+        CHECK(!h.quarantined);                       /* one change since: not more than 1 */
+        PfEvent down3 = link_event(0, 7);
+        (void) pf_health_event(&h, &down3, at(T0 + 41 * SEC));
+        CHECK(h.quarantined);
+        pf_health_done(&h);
+}
+
 TEST(state_change_recorded) {
         HealthSettings s;
         PfHealth h;
@@ -589,6 +629,7 @@ int main(void) {
         RUN(old_changes_leave_the_window);
         RUN(events_ring_is_bounded);
         RUN(settings_change_keeps_the_newest_changes);
+        RUN(own_reset_is_no_failure_nor_flapping);
         RUN(state_change_recorded);
         RUN(config_health_settings);
         return TEST_MAIN_END();
