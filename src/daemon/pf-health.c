@@ -158,7 +158,7 @@ void manager_health_reset_end(Manager *m, Pf *pf) {
                 return;
         HealthState before = pf->health.state;
         bool q = pf->health.quarantined;
-        judge(m, pf, before, q, pf_health_reset_end(&pf->health, health_now(), PF_HEALTH_RESET_GRACE_USEC));
+        judge(m, pf, before, q, pf_health_reset_end(&pf->health, health_now()));
         arm_timer(m);
 }
 

@@ -26,9 +26,8 @@ void manager_health_sync_pfs(Manager *m);
 void manager_health_settings_changed(Manager *m);
 
 /* accelnet writes the Pf's sriov_numvfs (provisioning), which resets some PFs (igb drops its
- * link for about half a second, measured in the e2e guest): from begin until
- * PF_HEALTH_RESET_GRACE_USEC after end its link changes are neither a failure nor flapping. */
-#define PF_HEALTH_RESET_GRACE_USEC (10ULL * 1000000ULL)
+ * link for about half a second, measured in the e2e guest): from begin until health.reset_grace_s
+ * after end its link changes are neither a failure nor flapping. */
 void manager_health_reset_begin(Manager *m, Pf *pf);
 void manager_health_reset_end(Manager *m, Pf *pf);
 

@@ -152,7 +152,7 @@ static int parse_tiers(json_t *o, TierTable *table, char **reason) {
 }
 
 /* "health": {"flap_count": 5, "flap_window_s": 600, "quarantine_stable_s": 300,
- * "link_down_debounce_ms": 50}, every key optional (policy/health.h). */
+ * "link_down_debounce_ms": 50, "reset_grace_s": 10}, every key optional (policy/health.h). */
 static int parse_health(json_t *o, HealthSettings *ret, char **reason) {
         static const struct {
                 const char *key;
@@ -163,9 +163,10 @@ static int parse_health(json_t *o, HealthSettings *ret, char **reason) {
                 { "flap_window_s", 1, HEALTH_WINDOW_S_MAX, offsetof(HealthSettings, flap_window_s) },
                 { "quarantine_stable_s", 1, HEALTH_WINDOW_S_MAX, offsetof(HealthSettings, quarantine_stable_s) },
                 { "link_down_debounce_ms", 0, HEALTH_DEBOUNCE_MS_MAX, offsetof(HealthSettings, link_down_debounce_ms) },
+                { "reset_grace_s", 0, HEALTH_RESET_GRACE_S_MAX, offsetof(HealthSettings, reset_grace_s) },
         };
         static const char *const keys[] = { "flap_count", "flap_window_s", "quarantine_stable_s",
-                                            "link_down_debounce_ms", NULL };
+                                            "link_down_debounce_ms", "reset_grace_s", NULL };
         HealthSettings h = *ret;
         char f[JCHECK_FIELD_MAX];
         uint64_t u;

@@ -53,6 +53,7 @@ void health_settings_defaults(HealthSettings *s) {
                 .flap_window_s = 600,
                 .quarantine_stable_s = 300,
                 .link_down_debounce_ms = 50,
+                .reset_grace_s = 10,
         };
 }
 
@@ -314,10 +315,10 @@ bool pf_health_reset_begin(PfHealth *h, HealthNow now) {
         return evaluate(h, now);
 }
 
-bool pf_health_reset_end(PfHealth *h, HealthNow now, uint64_t grace) {
+bool pf_health_reset_end(PfHealth *h, HealthNow now) {
         if (h->reset_until != UINT64_MAX)
                 return false;
-        h->reset_until = MAX(now.mono + grace, 1);
+        h->reset_until = MAX(now.mono + window_usec(h->settings.reset_grace_s), 1);
         return evaluate(h, now);
 }
 

@@ -23,7 +23,7 @@
  *
  * Resets of accelnet's own: writing sriov_numvfs resets some PFs (igb: its link drops for
  * about half a second, measured in the e2e guest). Between pf_health_reset_begin() and a grace
- * period after pf_health_reset_end(), carrier changes are counted as part of the reset, not as
+ * period (reset_grace_s) after pf_health_reset_end(), carrier changes are counted as part of the reset, not as
  * flaps, and a link that is down is no failure; one still down after the grace is judged from
  * then on, with the debounce. */
 
@@ -72,12 +72,14 @@ typedef struct HealthSettings {
         unsigned flap_window_s;          /* 600: ... within this many seconds quarantine the PF */
         unsigned quarantine_stable_s;    /* 300: stable (link up, no change) this long lifts it */
         unsigned link_down_debounce_ms;  /* 50: a link down shorter than this is not a failure */
+        unsigned reset_grace_s;          /* 10: after accelnet's own reset, its link changes still are */
 } HealthSettings;
 
 #define HEALTH_FLAP_COUNT_MIN 1u
 #define HEALTH_FLAP_COUNT_MAX 1000u
 #define HEALTH_WINDOW_S_MAX 86400u        /* flap_window_s, quarantine_stable_s: 1 s to a day */
 #define HEALTH_DEBOUNCE_MS_MAX 60000u
+#define HEALTH_RESET_GRACE_S_MAX 600u
 
 void health_settings_defaults(HealthSettings *s);
 
@@ -160,11 +162,11 @@ bool pf_health_tick(PfHealth *h, HealthNow now);
 /* When pf_health_tick must run next (monotonic usec), UINT64_MAX when nothing is pending. */
 uint64_t pf_health_next_deadline(const PfHealth *h);
 
-/* accelnet resets the PF (writes sriov_numvfs) from now; at its end, `grace` more microseconds
+/* accelnet resets the PF (writes sriov_numvfs) from now; at its end, reset_grace_s more seconds
  * pass before its link is judged again. Both return true when the state or quarantine
  * changed. */
 bool pf_health_reset_begin(PfHealth *h, HealthNow now);
-bool pf_health_reset_end(PfHealth *h, HealthNow now, uint64_t grace);
+bool pf_health_reset_end(PfHealth *h, HealthNow now);
 
 /* Whether new VFs may be handed out on the PF: not Failed, not quarantined. */
 bool pf_health_accepts_new_vfs(const PfHealth *h);

@@ -41,7 +41,9 @@ CAPS = [sum(t) for t in TOTALS]
 HOSTS = [node_host(t) for t in TOTALS]
 # The concurrency test runs 24 clients at once; the daemon's own limit on slow operations
 # (max_concurrent_operations, default 8, Busy beyond) is not what it is about.
-CONFIG = {"node_reserve_default": 50, "max_concurrent_operations": 32}
+CONFIG = {"node_reserve_default": 50, "max_concurrent_operations": 32,
+          # test_18 takes a link down right after Enable: no grace after accelnet's own reset
+          "health": {"reset_grace_s": 0}}
 CONCURRENT = 24                                 # 3 nodes x 8 clients
 CV = [f"cv{k:02d}" for k in range(CONCURRENT)]  # cvK lives on node K % 3 + 1
 

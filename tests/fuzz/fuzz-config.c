@@ -43,6 +43,7 @@ static void fuzz_settings(const uint8_t *data, size_t size) {
         FUZZ_CHECK(s.health.flap_window_s >= 1 && s.health.flap_window_s <= HEALTH_WINDOW_S_MAX);
         FUZZ_CHECK(s.health.quarantine_stable_s >= 1 && s.health.quarantine_stable_s <= HEALTH_WINDOW_S_MAX);
         FUZZ_CHECK(s.health.link_down_debounce_ms <= HEALTH_DEBOUNCE_MS_MAX);
+        FUZZ_CHECK(s.health.reset_grace_s <= HEALTH_RESET_GRACE_S_MAX);
 }
 
 static void fuzz_intent(const uint8_t *data, size_t size) {

@@ -19,6 +19,8 @@ from test_waiting import accel_domain
 from vmlib import ERR, INTENT12, Monitor, VmTestCase, host, igb_pf, many_vms, rootport, settle, two_node_host
 
 ENS1, ENS2 = "0000:01:00.0", "0000:03:00.0"
+# the tests change links right after Enable: no grace after accelnet's own reset (provisioning)
+NO_GRACE = {"health": {"reset_grace_s": 0}}
 COUNTERS = ["carrier_changes", "carrier_changes_seen", "aer_correctable", "aer_nonfatal", "aer_fatal", "recoveries",
             "recoveries_failed", "driver_unbinds", "quarantines", "devlink_errors", "resets"]
 
@@ -121,7 +123,7 @@ class AtStart(HealthTestCase):
 
 
 class Failures(HealthTestCase):
-    def two_pf(self, n_vms=4, config=None):
+    def two_pf(self, n_vms=4, config=NO_GRACE):
         """ens1 and ens2, 8 VFs each, reserve 0, VMs vm00..vmNN with virtio NICs."""
         env = self.make(host_json=two_node_host(), intents=INTENT12, domains=many_vms(n_vms), enable="c", reserve=0,
                         config=config)
@@ -189,6 +191,19 @@ class Failures(HealthTestCase):
         nodes = json.loads(env.ctl("cluster", "nodes", "--json").out)
         self.assertEqual(nodes[0]["health"], row[0][2])
 
+    def test_own_reset_is_no_failure_nor_flapping(self):
+        """Enable writes sriov_numvfs, which resets igb's link (e2e): within the grace after it
+        (30 s here) link changes are counted but neither make the PF Failed nor quarantine it."""
+        env = self.two_pf(config={"health": {"flap_count": 1, "reset_grace_s": 30}})
+        h = self.health(env)[ENS1]
+        self.assertEqual(h["counters"]["resets"], 1)
+        self.assertIn("reset", [e[1] for e in h["events"]])
+        self.sim(env, pf="ens1", event="flap", count=4)
+        self.sim(env, pf="ens1", event="link", carrier=False)
+        h = self.health(env)[ENS1]
+        self.assertEqual((h["state"], h["quarantined"], h["counters"]["carrier_changes_seen"]), ("Healthy", False, 5))
+        self.assertEqual(env.prop("CapacityVFs"), 16)
+
     def test_admin_down(self):
         env = self.two_pf()
         self.sim(env, pf="ens2", event="link", carrier=True, admin_up=False)
@@ -253,7 +268,7 @@ class Failures(HealthTestCase):
 
 
 class Flapping(HealthTestCase):
-    CONFIG = {"health": {"flap_count": 3, "flap_window_s": 60, "quarantine_stable_s": 3}}
+    CONFIG = {"health": {"flap_count": 3, "flap_window_s": 60, "quarantine_stable_s": 3, "reset_grace_s": 0}}
 
     def test_quarantine_then_lifted(self):
         env = self.make(host_json=two_node_host(), intents=INTENT12, domains=many_vms(4), enable="c", reserve=0,
@@ -291,7 +306,7 @@ class Flapping(HealthTestCase):
 
     def test_stable_period_waits_for_the_link(self):
         """A quarantined PF whose link stays down is not lifted, however long it stays down."""
-        config = {"health": {"flap_count": 1, "flap_window_s": 60, "quarantine_stable_s": 1}}
+        config = {"health": {"flap_count": 1, "flap_window_s": 60, "quarantine_stable_s": 1, "reset_grace_s": 0}}
         env = self.make(host_json=two_node_host(), intents=INTENT12, domains=many_vms(1), enable="c", reserve=0,
                         config=config)
         self.sim(env, pf="ens2", event="flap", count=3)          # ends down
@@ -311,7 +326,7 @@ class Recovery(HealthTestCase):
         doms = many_vms(1, prefix="hold")
         env = self.make(libvirtd=True, host_json=one, intents={"c": {"name": "c", "types": ["compute"],
                                                                      "adapters": ["ens1"]}},
-                        enable="c", reserve=0, domains=doms)
+                        enable="c", reserve=0, domains=doms, config=NO_GRACE)
         self.enable(env, "hold00")
         self.sim(env, pf="ens1", event="link", carrier=False)
         self.wait_health(env, ENS1, "Failed")

@@ -527,7 +527,7 @@ TEST(own_reset_is_no_failure_nor_flapping) {
         PfEvent down = link_event(0, 3), up = link_event(1, 4);
         CHECK(!pf_health_event(&h, &down, at(T0 + SEC)));
         CHECK_INT(pf_health_next_deadline(&h), UINT64_MAX); /* nothing to judge while it runs */
-        CHECK(!pf_health_reset_end(&h, at(T0 + 2 * SEC), 10 * SEC));
+        CHECK(!pf_health_reset_end(&h, at(T0 + 2 * SEC)));
         CHECK(!pf_health_tick(&h, at(T0 + 5 * SEC)));
         CHECK(!pf_health_event(&h, &up, at(T0 + 6 * SEC)));
         CHECK_INT(h.state, HEALTH_HEALTHY);
@@ -539,7 +539,7 @@ TEST(own_reset_is_no_failure_nor_flapping) {
         CHECK_INT(h.counters.resets, 2);
         PfEvent down2 = link_event(0, 5);
         CHECK(!pf_health_event(&h, &down2, at(T0 + 21 * SEC)));
-        CHECK(!pf_health_reset_end(&h, at(T0 + 22 * SEC), 10 * SEC));
+        CHECK(!pf_health_reset_end(&h, at(T0 + 22 * SEC)));
         CHECK_INT(pf_health_next_deadline(&h), T0 + 32 * SEC + 50 * MSEC);
         CHECK(!pf_health_tick(&h, at(T0 + 32 * SEC)));
         CHECK(pf_health_tick(&h, at(T0 + 32 * SEC + 50 * MSEC)));
@@ -579,24 +579,27 @@ TEST(config_health_settings) {
         Settings s;
         char *reason = NULL;
         const char *ok = "{\"health\": {\"flap_count\": 3, \"flap_window_s\": 60, \"quarantine_stable_s\": 30, "
-                         "\"link_down_debounce_ms\": 0}}";
+                         "\"link_down_debounce_ms\": 0, \"reset_grace_s\": 0}}";
         CHECK_INT(settings_parse_text(ok, strlen(ok), &s, &reason), 0);
         CHECK_INT(s.health.flap_count, 3);
         CHECK_INT(s.health.flap_window_s, 60);
         CHECK_INT(s.health.quarantine_stable_s, 30);
         CHECK_INT(s.health.link_down_debounce_ms, 0);
+        CHECK_INT(s.health.reset_grace_s, 0);
         const char *dflt = "{}";
         CHECK_INT(settings_parse_text(dflt, strlen(dflt), &s, &reason), 0);
         CHECK_INT(s.health.flap_count, 5);
         CHECK_INT(s.health.flap_window_s, 600);
         CHECK_INT(s.health.quarantine_stable_s, 300);
         CHECK_INT(s.health.link_down_debounce_ms, 50);
+        CHECK_INT(s.health.reset_grace_s, 10);
         static const char *const bad[][2] = {
                 { "{\"health\": {\"flap_count\": 0}}", "health.flap_count" },
                 { "{\"health\": {\"flap_window_s\": 86401}}", "health.flap_window_s" },
                 { "{\"health\": {\"link_down_debounce_ms\": -1}}", "health.link_down_debounce_ms" },
                 { "{\"health\": {\"quarantine_stable_s\": \"300\"}}", "health.quarantine_stable_s" },
                 { "{\"health\": {\"bogus\": 1}}", "bogus" },
+                { "{\"health\": {\"reset_grace_s\": 601}}", "health.reset_grace_s" },
                 { "{\"health\": 5}", "health" },
         };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
