@@ -5,7 +5,7 @@ accelnetd's process for the EnableVM/DisableVM cycles; hosted by a private unpri
 libvirtd for the 1,000-VM figures); every process is stopped at the end. Figures are ratios
 taken in this one run.
 
-usage: bench.py --build DIR [--quick] [--json FILE] [--keep] [--only discovery|dbus|big|cluster|drain]
+usage: bench.py --build DIR [--quick] [--json FILE] [--keep] [--only discovery|dbus|big|health|cluster|drain]
 
 The cluster scenario (bench/clusterbench.py) brings up three corosync nodes with the cluster
 tier's test bed; without root or corosync it is skipped, with the reason printed.
@@ -758,6 +758,12 @@ class Bench:
         if os.path.exists(marker) and os.environ.get("ACCELNET_E2E_BENCH"):
             self.res["vf_policy_note"] = f"see {marker} (run by hand: ACCELNET_E2E_BENCH=1)"
 
+    # ---- 5b. health -------------------------------------------------------------------------
+    def health(self):
+        """bench/healthbench.py: wake-ups at idle, event -> state change on the simulated host."""
+        import healthbench
+        healthbench.HealthBench(self).run()
+
     # ---- 6. cluster ------------------------------------------------------------------------
     def cluster(self):
         """bench/clusterbench.py; skipped (the reason printed and kept as cluster_skipped) where
@@ -814,6 +820,7 @@ class Bench:
         ("cluster: 1000 VMs, merge -> every node in sync (s)", "cluster_merge_sync_1000vm_s", "<=", 1, "cluster"),
         ("drain of an adapter with 64 assigned VFs (s), <= 2 + libvirt's", "drain_64_vfs_s", "<=",
          "drain_64_vfs_target_s", "13"),
+        ("health: PF link down -> Failed, p50, debounce incl. (ms)", "health_event_to_state_ms_p50", "<=", 100, "13"),
     ]
 
     INFO = [
@@ -854,6 +861,10 @@ class Bench:
         ("drain of 64 VFs: libvirt's own share (s)", "drain_64_vfs_libvirt_s"),
         ("  ... the rest: accelnetd, netlink, the state (s)", "drain_64_vfs_daemon_s"),
         ("  ... with each VM moved to another adapter (s)", "drain_64_vfs_moved_s"),
+        ("health: accelnetd's wake-ups per minute at idle", "idle_wakeups_per_min"),
+        ("  ... its CPU time per minute at idle (ms)", "idle_cpu_ms_per_min"),
+        ("health: driver unbind -> Failed, p50 (ms)", "health_unbind_to_state_ms_p50"),
+        ("health: link up -> Healthy, p50 (ms)", "health_link_up_to_state_ms_p50"),
     ]
 
     def value(self, path):
@@ -884,7 +895,7 @@ class Bench:
             tag = "-" if m is None else ("yes" if m else "NO")
             n = self.limit(lim)
             print(f"{label:<60} {('-' if v is None else v)!s:>9}  {op} {('-' if n is None else n)!s:<5} {tag}" +
-                  {"10": "", "cluster": "  (cluster)", "13": "  (servicing)"}.get(issue, "  (earlier issue)"))
+                  {"10": "", "cluster": "  (cluster)", "13": "  (health and servicing)"}.get(issue, "  (earlier issue)"))
         print()
         for label, path in self.INFO:
             v = self.value(path)
@@ -947,6 +958,11 @@ class Bench:
                 t = time.monotonic()
                 self.drain()
                 stages["drain"] = round(time.monotonic() - t, 1)
+            if only in (None, "health"):
+                log("health: wake-ups at idle, event -> state change on the simulated host ...")
+                t = time.monotonic()
+                self.health()
+                stages["health"] = round(time.monotonic() - t, 1)
             if only in (None, "cluster"):
                 log("a 3-node corosync cluster (tests/cluster's test bed): EnableVM, membership, merge ...")
                 t = time.monotonic()
@@ -973,6 +989,6 @@ if __name__ == "__main__":
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--json")
     ap.add_argument("--keep", action="store_true")
-    ap.add_argument("--only", choices=["discovery", "dbus", "big", "cluster", "drain"])
+    ap.add_argument("--only", choices=["discovery", "dbus", "big", "health", "cluster", "drain"])
     a = ap.parse_args()
     Bench(a).main(a.only)

@@ -4,7 +4,7 @@
 # table with one "met:" line per target and, with --json FILE, writes every figure. See
 # docs/PERFORMANCE.md.
 #
-#   bench/run.sh [--quick] [--json FILE] [--keep] [--only discovery|dbus|big|cluster|drain]
+#   bench/run.sh [--quick] [--json FILE] [--keep] [--only discovery|dbus|big|health|cluster|drain]
 #
 # Needs: root (accelnetd owns org.accelnet1 on a private bus under the project's policy),
 # dbus-daemon, strace, python3, libvirtd and virsh (a private unprivileged libvirtd hosts the

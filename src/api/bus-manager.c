@@ -53,7 +53,8 @@ BusApi *bus_api_free(BusApi *api) {
 
 const ManagerNotify *bus_api_notify(BusApi *api) {
         api_notify = (ManagerNotify){ .properties_changed = notify_properties, .vm_changed = notify_vm,
-                                      .drain_progress = bus_notify_drain_progress, .userdata = api };
+                                      .drain_progress = bus_notify_drain_progress,
+                                      .health_changed = bus_notify_health, .userdata = api };
         return &api_notify;
 }
 
@@ -452,5 +453,11 @@ const sd_bus_vtable bus_manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("RestoreVM", SD_BUS_ARGS("s", vm), SD_BUS_NO_RESULT, method_restore_vm,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_ARGS("DrainProgress", SD_BUS_ARGS("s", adapter, "u", done, "u", total), 0),
+        /* adapters' health (bus-health.c) */
+        SD_BUS_METHOD_WITH_ARGS("GetHealth", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ssstba(sss)a(st)a(tss))", adapters),
+                                method_get_health, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListNodeHealth", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(uss)", nodes),
+                                method_list_node_health, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL_WITH_ARGS("HealthChanged", SD_BUS_ARGS("s", pf, "s", state, "b", quarantined), 0),
         SD_BUS_VTABLE_END,
 };

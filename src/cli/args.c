@@ -126,6 +126,14 @@ static const VerbInfo verb_table[_VERB_MAX] = {
                 "Give a revoked VM a VF again",
                 "Ends the revoke of a VM: it gets a VF by the usual rules (or waits for one when "
                 "none is free). Returns when it has it." },
+        [VERB_HEALTH] = { NULL, "health", 0, 0, 0, false, "health",
+                "Show each adapter's health",
+                "Lists every SR-IOV adapter with its health: Healthy, Degraded or Failed, whether "
+                "it is quarantined for flapping (no new VFs until its link is stable), and the "
+                "reasons; under an adapter that is not healthy, since when and each reason's "
+                "evidence and remedy. Failed and quarantined adapters take no new VFs; VMs keep "
+                "the VFs they have. --json adds the counters (carrier changes, AER errors, "
+                "recoveries) and the last events." },
 };
 
 /* The words that group verbs, with what their help says about them. */

@@ -42,6 +42,7 @@ typedef enum Verb {
         VERB_ADAPTER_RESTORE,
         VERB_VM_REVOKE,
         VERB_VM_RESTORE,
+        VERB_HEALTH,             /* health.c */
         _VERB_MAX,
         _VERB_INVALID = -22,
 } Verb;

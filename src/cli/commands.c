@@ -7,6 +7,7 @@
 
 #include "bus.h"
 #include "commands.h"
+#include "health.h"
 #include "output.h"
 #include "render.h"
 #include "shared/strutil.h"
@@ -403,6 +404,10 @@ int verb_cluster_nodes(const CliContext *ctx) {
                 return r;
         NodeRow *nodes = c.nodes;
         size_t n_nodes = c.n_nodes;
+        _cleanup_bus_message_ sd_bus_message *health = NULL; /* the rows borrow its strings */
+        r = node_rows_read_health(ctx, nodes, n_nodes, &health);
+        if (r != CLI_EXIT_SUCCESS)
+                return r;
 
         /* each node's free VFs, from a daemon that has ListNodeCapacity */
         _cleanup_bus_message_ sd_bus_message *cap_reply = NULL;
@@ -702,6 +707,7 @@ int cli_run(const CliContext *ctx) {
                 [VERB_CLUSTER_NODES] = verb_cluster_nodes,
                 [VERB_ADAPTER_DRAIN] = verb_adapter_drain, [VERB_ADAPTER_RESTORE] = verb_adapter_restore,
                 [VERB_VM_REVOKE] = verb_vm_revoke,         [VERB_VM_RESTORE] = verb_vm_restore,
+                [VERB_HEALTH] = verb_health,
         };
         Verb v = ctx->args->verb;
 

@@ -102,6 +102,8 @@ json_t *node_rows_to_json(const NodeRow *rows, size_t n) {
                      set_uint(o, "free_vfs_medium", rows[i].free_medium) < 0 ||
                      set_uint(o, "free_vfs_low", rows[i].free_low) < 0))
                         return NULL;
+                if (rows[i].health && set_string(o, "health", rows[i].health) < 0)
+                        return NULL;
         }
         return TAKE_PTR(a);
 }

@@ -40,6 +40,7 @@ typedef struct NodeRow {
         const char *note;
         bool has_free;
         uint32_t free_vfs, free_high, free_medium, free_low;
+        const char *health;       /* ListNodeHealth's summary ("" unreported); NULL when the daemon lacks it */
 } NodeRow;
 
 /* ListNodeCapacity: a(usuuuu) */

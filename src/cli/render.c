@@ -136,42 +136,73 @@ static const char *cell_u32(char buf[static 16], bool known, uint32_t n) {
         return buf;
 }
 
+/* The worst state of a health summary: its first word ("Degraded: ens1f0 ..." -> "Degraded"). */
+static void health_word(const char *summary, char buf[static 16]) {
+        size_t n = summary ? strcspn(summary, ":;") : 0;
+        snprintf(buf, 16, "%.*s", (int) (n < 15 ? n : 15), summary ? summary : "");
+}
+
 int node_rows_render(const NodeRow *rows, size_t n, const RenderOptions *o, char **ret) {
-        /* FREE HIGH MED LOW (ListNodeCapacity) when the daemon has them */
-        static const char *const headers[] = { "ID",       "NAME", "STATE", "HT",  "CAPACITY", "USABLE",
-                                               "ASSIGNED", "FREE", "HIGH",  "MED", "LOW" };
+        /* FREE HIGH MED LOW (ListNodeCapacity) and HEALTH (ListNodeHealth) when the daemon has
+         * them */
+        static const char *const base[] = { "ID", "NAME", "STATE", "HT", "CAPACITY", "USABLE", "ASSIGNED" };
+        static const char *const free_headers[] = { "FREE", "HIGH", "MED", "LOW" };
+        const char *headers[ELEMENTSOF(base) + ELEMENTSOF(free_headers) + 1];
         bool with_free = false;
-        for (size_t i = 0; i < n; i++)
-                with_free = with_free || rows[i].has_free;
-        size_t columns = with_free ? ELEMENTSOF(headers) : 7;
-        _cleanup_(table_freep) Table *t = table_new_with(o, columns, headers);
-        size_t members = 0;
+        size_t members = 0, columns = 0;
+        bool health = false;
         int r;
 
+        for (size_t i = 0; i < n; i++) {
+                with_free = with_free || rows[i].has_free;
+                health = health || rows[i].health;
+        }
+        for (size_t c = 0; c < ELEMENTSOF(base); c++)
+                headers[columns++] = base[c];
+        for (size_t c = 0; with_free && c < ELEMENTSOF(free_headers); c++)
+                headers[columns++] = free_headers[c];
+        if (health)
+                headers[columns++] = "HEALTH";
+        _cleanup_(table_freep) Table *t = table_new_with(o, columns, headers);
         if (!t)
                 return -ENOMEM;
         (void) table_set_align(t, 0, TABLE_ALIGN_RIGHT);
         for (size_t c = 4; c < columns; c++)
                 (void) table_set_align(t, c, TABLE_ALIGN_RIGHT);
         for (size_t i = 0; i < n; i++) {
-                char id[16], capacity[16], usable[16], assigned[16], free_[16], high[16], medium[16], low[16];
+                char id[16], capacity[16], usable[16], assigned[16], free_[16], high[16], medium[16], low[16],
+                        word[16];
                 bool f = rows[i].has_free;
-                const char *cells[] = { cell_u32(id, true, rows[i].id),
-                                        rows[i].name,
-                                        rows[i].state,
-                                        rows[i].hyperthreading ? "yes" : "no",
-                                        cell_u32(capacity, true, rows[i].capacity_vfs),
-                                        cell_u32(usable, true, rows[i].usable_vfs),
-                                        cell_u32(assigned, true, rows[i].assigned_vfs),
-                                        cell_u32(free_, f, rows[i].free_vfs),
-                                        cell_u32(high, f, rows[i].free_high),
-                                        cell_u32(medium, f, rows[i].free_medium),
-                                        cell_u32(low, f, rows[i].free_low) };
+                const char *cells[ELEMENTSOF(headers)];
+                size_t k = 0;
+                cells[k++] = cell_u32(id, true, rows[i].id);
+                cells[k++] = rows[i].name;
+                cells[k++] = rows[i].state;
+                cells[k++] = rows[i].hyperthreading ? "yes" : "no";
+                cells[k++] = cell_u32(capacity, true, rows[i].capacity_vfs);
+                cells[k++] = cell_u32(usable, true, rows[i].usable_vfs);
+                cells[k++] = cell_u32(assigned, true, rows[i].assigned_vfs);
+                if (with_free) {
+                        cells[k++] = cell_u32(free_, f, rows[i].free_vfs);
+                        cells[k++] = cell_u32(high, f, rows[i].free_high);
+                        cells[k++] = cell_u32(medium, f, rows[i].free_medium);
+                        cells[k++] = cell_u32(low, f, rows[i].free_low);
+                }
+                if (health) {
+                        health_word(rows[i].health, word);
+                        cells[k++] = word;
+                }
                 r = table_add_row(t, cells);
                 if (r < 0)
                         return r;
-                /* the note under the node: the table stays narrow */
-                r = table_set_detail(t, rows[i].note);
+                /* the note under the node, and what is not healthy: the table stays narrow */
+                StrBuf d = {};
+                if (!isempty(rows[i].note))
+                        strbuf_appendf(&d, "%s", rows[i].note);
+                if (rows[i].health && strchr(rows[i].health, ':'))
+                        strbuf_appendf(&d, "%sHealth: %s", d.len ? "\n" : "", rows[i].health);
+                r = d.oom ? -ENOMEM : table_set_detail(t, d.s);
+                strbuf_done(&d);
                 if (r < 0)
                         return r;
                 if (node_row_is_member(&rows[i]))

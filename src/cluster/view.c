@@ -56,6 +56,7 @@ void node_facts_done(NodeFacts *f) {
         free(f->libvirt);
         free(f->tiers);
         free(f->note);
+        free(f->health);
         for (size_t i = 0; i < f->n_vms; i++)
                 cluster_vm_done(&f->vms[i]);
         free(f->vms);
@@ -91,7 +92,7 @@ static bool node_facts_equal(const NodeFacts *a, const NodeFacts *b) {
             a->n_vms != b->n_vms ||
             !facts_equal_str(a->name, b->name) || !facts_equal_str(a->kernel, b->kernel) ||
             !facts_equal_str(a->libvirt, b->libvirt) || !facts_equal_str(a->tiers, b->tiers) ||
-            !facts_equal_str(a->note, b->note))
+            !facts_equal_str(a->note, b->note) || !streq_ptr(a->health, b->health))
                 return false;
         for (size_t i = 0; i < a->n_vms; i++) {
                 const ClusterVm *x = &a->vms[i], *y = &b->vms[i];
@@ -257,12 +258,13 @@ static json_t *facts_to_json(const NodeFacts *f) {
                         return NULL;
                 }
         }
-        return json_pack("{s:s, s:i, s:s, s:s, s:s, s:i, s:I, s:[III], s:s, s:I, s:o}", "name", strempty(f->name), "ht",
-                         f->ht, "kernel", strempty(f->kernel), "libvirt", strempty(f->libvirt), "tiers",
+        /* "health" only when known: a node without it sends what nodes before it sent */
+        return json_pack("{s:s, s:i, s:s, s:s, s:s, s:i, s:I, s:[III], s:s, s:I, s:o, s:s*}", "name", strempty(f->name),
+                         "ht", f->ht, "kernel", strempty(f->kernel), "libvirt", strempty(f->libvirt), "tiers",
                          strempty(f->tiers), "capacity", (json_int_t) f->capacity, "free", (json_int_t) f->free,
                          "free_tiers", (json_int_t) f->free_tier[TIER_LOW], (json_int_t) f->free_tier[TIER_MEDIUM],
                          (json_int_t) f->free_tier[TIER_HIGH], "note", strempty(f->note), "claim_seq",
-                         (json_int_t) f->claim_seq, "vms", vms);
+                         (json_int_t) f->claim_seq, "vms", vms, "health", f->health);
 }
 
 static json_t *own_facts_json(const ClusterView *v) {
@@ -440,6 +442,9 @@ static int facts_from_json(json_t *o, NodeFacts *ret) {
         if ((r = dup_str(o, "name", &f.name)) < 0 || (r = dup_str(o, "kernel", &f.kernel)) < 0 ||
             (r = dup_str(o, "libvirt", &f.libvirt)) < 0 || (r = dup_str(o, "tiers", &f.tiers)) < 0 ||
             (r = dup_str(o, "note", &f.note)) < 0)
+                return r;
+        /* optional (nodes before health reporting lack it), a string when there */
+        if (json_object_get(o, "health") && (r = dup_str(o, "health", &f.health)) < 0)
                 return r;
         if (json_array_size(vms) > 0 && !(f.vms = calloc(json_array_size(vms), sizeof(ClusterVm))))
                 return -ENOMEM;

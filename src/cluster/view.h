@@ -59,6 +59,8 @@ typedef struct NodeFacts {
         unsigned free;           /* VFs a VM arriving there could get now (policy's admission_free_vfs) */
         unsigned free_tier[_TIER_MAX]; /* of those, on adapters that can serve each tier (Tier order) */
         char *note;              /* what it could not do, "" when nothing */
+        char *health;            /* its adapters' health summary ("Healthy", "Failed: ens1f0 (LinkDown)");
+                                  * NULL from a node that does not report it */
         uint64_t claim_seq;      /* its claims up to this one are reflected in vms */
         ClusterVm *vms;          /* every domain, sorted by name */
         size_t n_vms;

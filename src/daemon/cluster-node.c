@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cluster-node.h"
+#include "pf-health.h"
 #include "cluster/cluster.h"
 #include "cluster/pacemaker.h"
 #include "operation.h"
@@ -154,7 +155,8 @@ static int build_facts(ClusterNode *cn, NodeFacts *f) {
         f->libvirt = strdup(strempty(m->libvirt_version));
         f->tiers = tier_table_digest(&m->config->settings.tiers);
         f->note = strdup(strempty(cn->apply_error));
-        if (!f->name || !f->kernel || !f->libvirt || !f->tiers || !f->note)
+        f->health = manager_health_summary(m, NULL); /* its adapters' health, for cluster nodes */
+        if (!f->name || !f->kernel || !f->libvirt || !f->tiers || !f->note || !f->health)
                 return -ENOMEM;
         FreeVfs fv;
         int r = manager_free_vfs(m, &fv);
@@ -843,8 +845,8 @@ int cluster_node_rows(ClusterNode *cn, NodeRow **ret, size_t *ret_n) {
                 rows[0] = (NodeRow){ .id = 0, .name = cluster_node_own_name(cn), .member = true,
                                      .ht = manager_hyperthreading(m), .capacity = manager_capacity_vfs(m),
                                      .usable = manager_usable_vfs(m), .assigned = manager_assigned_vfs(m),
-                                     .note = strdup("") };
-                if (!rows[0].name || !rows[0].note) {
+                                     .note = strdup(""), .health = manager_health_summary(m, NULL) };
+                if (!rows[0].name || !rows[0].note || !rows[0].health) {
                         node_rows_free(rows, 1);
                         return -ENOMEM;
                 }
@@ -876,7 +878,8 @@ int cluster_node_rows(ClusterNode *cn, NodeRow **ret, size_t *ret_n) {
                         r->note = strdup("lost: not counted in the usable or assigned VFs");
                 else
                         r->note = strdup(f ? strempty(f->note) : "no facts yet");
-                if (!r->name || !r->note) {
+                r->health = strdup(f && f->health ? f->health : "");
+                if (!r->name || !r->note || !r->health) {
                         node_rows_free(rows, n);
                         return -ENOMEM;
                 }
@@ -890,6 +893,7 @@ void node_rows_free(NodeRow *rows, size_t n) {
         for (size_t i = 0; i < n; i++) {
                 free(rows[i].name);
                 free(rows[i].note);
+                free(rows[i].health);
         }
         free(rows);
 }

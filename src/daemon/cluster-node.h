@@ -85,13 +85,14 @@ void cluster_node_post(ClusterNode *cn);
 void cluster_node_foreach_note(ClusterNode *cn, NoteVisitor f, void *userdata);
 
 /* ListNodes rows: node id, name, member, hyperthreading, capacity, usable share, assigned,
- * note. */
+ * note; and (ListNodeHealth) the node's adapters' health summary, "" when it reports none. */
 typedef struct NodeRow {
         uint32_t id;
         char *name;
         bool member, ht;
         unsigned capacity, usable, assigned;
         char *note;
+        char *health;
 } NodeRow;
 int cluster_node_rows(ClusterNode *cn, NodeRow **ret, size_t *ret_n);
 void node_rows_free(NodeRow *rows, size_t n);

@@ -7,6 +7,7 @@
 #include "cluster-node.h"
 #include "config.h"
 #include "operation.h"
+#include "pf-health.h"
 #include "pf.h"
 #include "policy/admission.h"
 #include "servicing.h"
@@ -98,6 +99,7 @@ void manager_foreach_note(Manager *m, NoteVisitor f, void *userdata) {
                 for (size_t i = 0; i < lists[s]->n; i++)
                         f(&lists[s]->v[i], userdata);
         manager_servicing_foreach_note(m, f, userdata);
+        manager_health_foreach_note(m, f, userdata);
         cluster_node_foreach_note(m->cluster, f, userdata);
 }
 
@@ -162,7 +164,7 @@ unsigned manager_capacity_vfs(const Manager *m) {
         if (!m->enabled)
                 return 0;
         for (size_t i = 0; i < m->n_pfs; i++)
-                if (pf_usable(m->pfs[i]))
+                if (pf_usable(m->pfs[i]) && pf_accepts_new_vfs(m->pfs[i])) /* not Failed, not quarantined */
                         c += (unsigned) m->pfs[i]->n_slots;
         return c;
 }
@@ -570,6 +572,7 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->refresh_timer);
         sd_event_source_disable_unref(m->policy_timer);
         sd_event_source_disable_unref(m->post_source);
+        manager_health_stop(m);
         virt_conn_free(m->virt);
         vf_netlink_free(m->nl);
         HASHMAP_FOREACH(vm, m->vms)
@@ -637,6 +640,7 @@ static void install(Manager *m, HostFacts *h, PrereqReport *rep) {
                         changed = true;
         if (changed)
                 manager_link_slots(m);
+        manager_health_sync_pfs(m); /* adapters that appeared are watched */
         manager_dirty(m, DIRTY_PROPERTIES);
 }
 
@@ -682,6 +686,7 @@ int manager_reload_config(Manager *m) {
         config_free(m->config);
         m->config = TAKE_PTR(c);
         log_debug("Loaded %zu intent(s) from %s.", m->config->n_intents, m->config_dir);
+        manager_health_settings_changed(m);
         return 0;
 }
 
@@ -766,6 +771,9 @@ int manager_startup(Manager *m) {
         if (r < 0)
                 return r;
         r = manager_refresh(m);
+        if (r < 0)
+                return r;
+        r = manager_health_start(m);
         if (r < 0)
                 return r;
         /* Can changes be saved at all? If not: serve reads, refuse changes, retry. The

@@ -43,6 +43,7 @@ typedef struct Vm Vm;
 typedef struct VfSlot VfSlot;
 typedef struct ClusterNode ClusterNode;
 typedef struct Servicing Servicing;
+typedef struct PfMonitor PfMonitor;
 
 /* The outcome of a model call: r >= 0 success; r < 0 a negative errno or -AN_ERROR_*;
  * message is what the caller should be told (names the bad value, the remedy). */
@@ -73,6 +74,8 @@ typedef struct ManagerNotify {
         void (*vm_changed)(void *userdata, const char *vm, const char *state);
         /* servicing: `done` of the `total` VFs of the PF (its PCI address) revoked so far */
         void (*drain_progress)(void *userdata, const char *pf, unsigned done, unsigned total);
+        /* a PF's health state ("Healthy", "Degraded", "Failed") or quarantine changed */
+        void (*health_changed)(void *userdata, const char *pf, const char *state, bool quarantined);
         void *userdata;
 } ManagerNotify;
 
@@ -176,6 +179,11 @@ typedef struct Manager {
         ClusterNode *cluster;      /* this host as a corosync cluster node (cluster-node.h) */
         Servicing *servicing;      /* drains and revokes under way, and who waits on them
                                     * (servicing.h; the seam is manager_pf_revoke, pf.h) */
+
+        /* PF health (pf-health.h): the events of every adapter, and the one timer of their
+         * deadlines (armed only while a debounce, a quarantine or an AER window runs) */
+        PfMonitor *monitor;
+        sd_event_source *health_timer;
 
         /* Last published values, for PropertiesChanged. */
         struct {

@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "operation.h"
+#include "pf-health.h"
 #include "pf.h"
 #include "plan.h"
 #include "shared/log.h"
@@ -51,6 +52,7 @@ Pf *pf_free(Pf *pf) {
         slots_free(pf);
         for (int w = 0; w < _PF_REVOKE_WHY_MAX; w++)
                 free(pf->revoke_reason[w]);
+        pf_health_done(&pf->health);
         free(pf->ifname);
         free(pf->driver);
         free(pf->error);
@@ -193,7 +195,9 @@ int manager_vf_candidates(const Manager *m, VfCandidate **ret_c, unsigned **ret_
                                 pf_load++;
                 for (size_t s = 0; s < pf->n_slots; s++) {
                         const VfSlot *slot = &pf->slots[s];
-                        c[k] = (VfCandidate){ .index = slot->index, .numa_node = pf->numa_node, .free = vf_slot_free(slot),
+                        /* a Failed or quarantined PF takes no new VF; its VMs keep theirs */
+                        c[k] = (VfCandidate){ .index = slot->index, .numa_node = pf->numa_node,
+                                              .free = vf_slot_free(slot) && pf_accepts_new_vfs(pf),
                                               /* igb cannot set a minimum rate (EINVAL), as measured */
                                               .min_rate_ok = !streq_ptr(pf->driver, "igb"), .max_rate_ok = true,
                                               .link_speed_mbps = pf->link_speed_mbps };
@@ -293,6 +297,8 @@ static void provision_work(void *p) {
 static void provision_release(Manager *m, ProvisionJob *j) {
         for (size_t i = 0; i < j->n; i++) {
                 Pf *pf = manager_find_pf(m, j->items[i].pf);
+                if (pf)
+                        manager_health_reset_end(m, pf); /* its link is judged again after a grace */
                 if (pf && pf->operation) {
                         pf->operation = NULL;
                         pf_wake(pf);
@@ -420,6 +426,7 @@ void pf_provision(Manager *m, Pf **pfs, size_t n, const char *why, bool revert_o
         note_list_clear(&m->plan_notes, "provision");
         for (size_t i = 0; i < n; i++) {
                 pfs[i]->operation = o;
+                manager_health_reset_begin(m, pfs[i]); /* the write may reset the PF's link */
                 note_list_add(&m->plan_notes, "provision", pfs[i]->address, PREREQ_WARNING, 0,
                               "%s: VFs being provisioned, %u → %u (%s).", strempty(pfs[i]->ifname), pfs[i]->num_vfs,
                               pfs[i]->want, why);

@@ -12,6 +12,7 @@
 #include "manager.h"
 #include "policy/admission.h"
 #include "policy/servicing.h"
+#include "policy/health.h"
 #include "shared/pciaddr.h"
 
 struct VfSlot {
@@ -58,6 +59,9 @@ struct Pf {
         bool draining;           /* its VFs are being revoked: DrainProgress is told */
         unsigned drain_total;    /* VFs it had when the drain began */
         unsigned drain_done;     /* of which revoked (as last told) */
+        /* ---- health (pf-health.c): judged from the PF monitor's events; not persistent ---- */
+        PfHealth health;
+        bool health_ready;       /* watched: health initialised and its facts read */
 };
 
 Pf *pf_new(Manager *m, const char *address);

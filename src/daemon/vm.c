@@ -9,6 +9,7 @@
 
 #include "cluster-node.h"
 #include "operation.h"
+#include "pf-health.h"
 #include "pf.h"
 #include "policy/servicing.h"
 #include "policy/waiting.h"

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <dirent.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -36,6 +37,7 @@ void settings_defaults(Settings *s) {
                 .pacemaker_utilization = PACEMAKER_UTILIZATION_CAPACITY,
         };
         tier_table_defaults(&s->tiers);
+        health_settings_defaults(&s->health);
 }
 
 /* "5.10", "7.0.0": dot-separated decimal numbers, nothing else. */
@@ -159,10 +161,49 @@ static int parse_tiers(json_t *o, TierTable *table, char **reason) {
         return 0;
 }
 
+/* "health": {"flap_count": 5, "flap_window_s": 600, "quarantine_stable_s": 300,
+ * "link_down_debounce_ms": 50, "reset_grace_s": 10}, every key optional (policy/health.h). */
+static int parse_health(json_t *o, HealthSettings *ret, char **reason) {
+        static const struct {
+                const char *key;
+                uint64_t min, max;
+                size_t offset;
+        } fields[] = {
+                { "flap_count", HEALTH_FLAP_COUNT_MIN, HEALTH_FLAP_COUNT_MAX, offsetof(HealthSettings, flap_count) },
+                { "flap_window_s", 1, HEALTH_WINDOW_S_MAX, offsetof(HealthSettings, flap_window_s) },
+                { "quarantine_stable_s", 1, HEALTH_WINDOW_S_MAX, offsetof(HealthSettings, quarantine_stable_s) },
+                { "link_down_debounce_ms", 0, HEALTH_DEBOUNCE_MS_MAX, offsetof(HealthSettings, link_down_debounce_ms) },
+                { "reset_grace_s", 0, HEALTH_RESET_GRACE_S_MAX, offsetof(HealthSettings, reset_grace_s) },
+        };
+        static const char *const keys[] = { "flap_count", "flap_window_s", "quarantine_stable_s",
+                                            "link_down_debounce_ms", "reset_grace_s", NULL };
+        HealthSettings h = *ret;
+        char f[JCHECK_FIELD_MAX];
+        uint64_t u;
+        int r;
+
+        if (!json_is_object(o))
+                return jcheck_problem(reason, "health", "must be an object");
+        r = jcheck_known_keys(o, "health", keys, reason);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < ELEMENTSOF(fields); i++) {
+                json_t *v = json_object_get(o, fields[i].key);
+                if (!v)
+                        continue;
+                r = jcheck_uint(v, jcheck_field(f, "health", fields[i].key), fields[i].min, fields[i].max, &u, reason);
+                if (r < 0)
+                        return r;
+                *(unsigned *) ((char *) &h + fields[i].offset) = (unsigned) u;
+        }
+        *ret = h;
+        return 0;
+}
+
 int settings_parse(json_t *j, Settings *ret, char **reason) {
         static const char *const keys[] = {
                 "node_reserve_default", "kernel_min", "libvirt_min", "max_concurrent_operations",
-                "max_vms", "vf_drivers_autoprobe", "migration_requires_vf", "pacemaker_utilization", "tiers", NULL,
+                "max_vms", "vf_drivers_autoprobe", "migration_requires_vf", "pacemaker_utilization", "tiers", "health", NULL,
         };
         Settings s;
         uint64_t u;
@@ -222,6 +263,11 @@ int settings_parse(json_t *j, Settings *ret, char **reason) {
         }
         if ((v = json_object_get(j, "tiers"))) {
                 r = parse_tiers(v, &s.tiers, reason);
+                if (r < 0)
+                        return r;
+        }
+        if ((v = json_object_get(j, "health"))) {
+                r = parse_health(v, &s.health, reason);
                 if (r < 0)
                         return r;
         }

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "health.h"
 #include "tier.h"
 
 typedef enum IntentType {
@@ -55,6 +56,7 @@ typedef struct Settings {
                                           * virtio and waits for one; true: it is refused */
         PacemakerUtilization pacemaker_utilization; /* "free" */
         TierTable tiers;
+        HealthSettings health;           /* "health": flapping, quarantine, link-down debounce */
 } Settings;
 
 typedef struct Config {

@@ -64,3 +64,7 @@ int log_struct_internal(int level, int error, const char *message_id, const char
 #define MESSAGE_ID_VF_REVOKED "3b7e0e3d1c6f4a2f9b4f6a1e2c8d9b03"
 #define MESSAGE_ID_VM_REVOKED "3b7e0e3d1c6f4a2f9b4f6a1e2c8d9b04"
 #define MESSAGE_ID_VM_RESTORED "3b7e0e3d1c6f4a2f9b4f6a1e2c8d9b05"
+/* PF health (daemon/pf-health.c) */
+#define MESSAGE_ID_PF_HEALTH "3b7e0e3d1c6f4a2f9b4f6a1e2c8d9a10"
+#define MESSAGE_ID_PF_QUARANTINED "3b7e0e3d1c6f4a2f9b4f6a1e2c8d9a11"
+#define MESSAGE_ID_PF_QUARANTINE_LIFTED "3b7e0e3d1c6f4a2f9b4f6a1e2c8d9a12"

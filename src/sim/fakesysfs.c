@@ -249,5 +249,9 @@ int fs_add_netdev(const char *root, const char *dev_rel, const char *ifname, con
         r = r ?: fs_put_text(nabs, "speed", "%u\n", speed);
         r = r ?: fs_put_text(nabs, "operstate", "up\n");
         r = r ?: fs_put_text(nabs, "mtu", "1500\n");
+        /* the link as the PF monitor reads it (src/sim/simmonitor.c changes it) */
+        r = r ?: fs_put_text(nabs, "carrier", "1\n");
+        r = r ?: fs_put_text(nabs, "carrier_changes", "1\n");
+        r = r ?: fs_put_text(nabs, "flags", "0x1003\n");
         return r < 0 ? r : fs_rel_symlink(root, nrel, cls);
 }

@@ -54,5 +54,5 @@ int fs_write_basic_attrs(const json_t *dev, const char *dir, const uint8_t *cfg,
 int fs_bind_driver(const char *root, const char *dev_rel, const char *address, const char *driver);
 /* DEV/iommu_group → sys/kernel/iommu_groups/GROUP and its member link. */
 int fs_add_iommu_group(const char *root, const char *dev_rel, const char *address, int group);
-/* DEV/net/IFNAME/{address,speed,operstate,mtu} and sys/class/net/IFNAME. */
+/* DEV/net/IFNAME/{address,speed,operstate,mtu,carrier,carrier_changes,flags} and sys/class/net/IFNAME. */
 int fs_add_netdev(const char *root, const char *dev_rel, const char *ifname, const PciAddr *a, unsigned speed);

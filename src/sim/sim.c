@@ -10,6 +10,8 @@ static const SriovBackend simulated_backend = {
         .vf_list = sim_vf_list,
         .vf_set = sim_vf_set,
         .write_num_vfs = sim_write_num_vfs,
+        .monitor_open = sim_monitor_open,
+        .monitor_close = sim_monitor_close,
 };
 
 const SriovBackend *sim_backend(void) {

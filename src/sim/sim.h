@@ -24,4 +24,8 @@
 #define SIM_NUMVFS_DELAY_MAX_MS 60000u
 #define SIM_VF_SET_DELAY_FILE "run/accelnet-sim/vf-set-delay-ms"
 
+/*   - PF health events: a datagram socket ROOT/run/accelnet-sim/events.sock takes one JSON
+ *     event per datagram (simevent.h documents the protocol), changes the fake sysfs as the
+ *     kernel would and hands the PF monitor the notification the kernel would send. */
+
 const SriovBackend *sim_backend(void);

@@ -10,6 +10,8 @@ static const SriovBackend kernel_backend = {
         .vf_list = vf_kernel_list,
         .vf_set = vf_kernel_set,
         .write_num_vfs = pf_kernel_write_num_vfs,
+        .monitor_open = pf_kernel_monitor_open,
+        .monitor_close = pf_kernel_monitor_close,
 };
 
 const SriovBackend *sriov_backend_kernel(void) {

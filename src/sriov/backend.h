@@ -20,6 +20,8 @@
 
 #include "vfpolicy.h"
 
+typedef struct PfMonitor PfMonitor;
+
 /* Everything that can be set on a VF, one attribute per request. */
 typedef enum VfSetKind {
         VF_SET_MAC,
@@ -68,6 +70,12 @@ typedef struct SriovBackend {
          * (pf_set_num_vfs) has checked the range and gone through 0 already. Returns the
          * kernel's errno (numvfs.h). Safe in any thread. */
         int (*write_num_vfs)(const char *root, const char *pf, unsigned n);
+
+        /* PF health events (monitor.h, monitor-source.h): opens the backend's event sources on
+         * the monitor's sd-event loop, feeding it; a source the host lacks is noted and left
+         * out. *ret_handle is closed with monitor_close. Loop thread only. */
+        int (*monitor_open)(PfMonitor *mon, void **ret_handle);
+        void (*monitor_close)(void *handle);
 } SriovBackend;
 
 /* The kernel: NETLINK_ROUTE through libnl for VF policy (the running kernel, whatever the

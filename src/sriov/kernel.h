@@ -11,3 +11,5 @@ void vf_kernel_close(void *handle);
 int vf_kernel_list(void *handle, const char *pf, unsigned flags, VfInfo **ret, size_t *ret_n);
 int vf_kernel_set(void *handle, const char *pf, const VfSetRequest *reqs, size_t n, int *results);
 int pf_kernel_write_num_vfs(const char *root, const char *pf, unsigned n);
+int pf_kernel_monitor_open(PfMonitor *mon, void **ret_handle);
+void pf_kernel_monitor_close(void *handle);

@@ -41,7 +41,9 @@ CAPS = [sum(t) for t in TOTALS]
 HOSTS = [node_host(t) for t in TOTALS]
 # The concurrency test runs 24 clients at once; the daemon's own limit on slow operations
 # (max_concurrent_operations, default 8, Busy beyond) is not what it is about.
-CONFIG = {"node_reserve_default": 50, "max_concurrent_operations": 32}
+CONFIG = {"node_reserve_default": 50, "max_concurrent_operations": 32,
+          # test_18 takes a link down right after Enable: no grace after accelnet's own reset
+          "health": {"reset_grace_s": 0}}
 CONCURRENT = 24                                 # 3 nodes x 8 clients
 CV = [f"cv{k:02d}" for k in range(CONCURRENT)]  # cvK lives on node K % 3 + 1
 
@@ -926,6 +928,46 @@ class ClusterMode(Base):
         self.assertAssigned(1)
         r = n1.call("RevokeVM", "string:nosuchvm")
         self.assertError(r, ERR + "NoSuchVM")
+
+
+    def test_18_a_nodes_adapter_health_reaches_every_node(self):
+        """node2's ens1 loses its link (the simulated kernel's event): node2 takes its capacity
+        out of its facts, so every node's U drops, and every node's ListNodeHealth shows node2
+        Failed with the adapter and the reason; the link back, both return."""
+        import json
+        c = self.c
+        self.enable(0)
+        self.assertUsable(sum(CAPS))
+        n2 = c.node(2)
+
+        def sim(carrier):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            try:
+                path = os.path.join(n2.dir, "health-client.sock")
+                if os.path.exists(path):
+                    os.unlink(path)
+                s.bind(path)
+                s.settimeout(10)
+                s.sendto(json.dumps({"pf": "ens1", "event": "link", "carrier": carrier}).encode(),
+                         os.path.join(n2.env.root, "run/accelnet-sim/events.sock"))
+                self.assertEqual(s.recv(4096).decode(), "ok")
+            finally:
+                s.close()
+
+        def health_of_node2(i):
+            rows = {row[1]: row[2] for row in self.ok(c.node(i).busctl("ListNodeHealth")).data[0]}
+            return rows.get(n2.name)
+
+        sim(False)
+        try:
+            settle(lambda: [self.assertEqual(health_of_node2(i), "Failed: ens1 (LinkDown)", f"node{i}")
+                            for i in (1, 2, 3)], CONVERGE)
+            self.assertUsable(sum(CAPS) - TOTALS[1][0])
+            self.assertEqual(self.nodes_rows(c.node(1))[2][4], CAPS[1] - TOTALS[1][0])
+        finally:
+            sim(True)
+        settle(lambda: [self.assertEqual(health_of_node2(i), "Healthy", f"node{i}") for i in (1, 2, 3)], CONVERGE)
+        self.assertUsable(sum(CAPS))
 
 
 class WithoutCorosync(Base):

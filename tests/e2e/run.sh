@@ -87,12 +87,22 @@ QEMU_ARGS=(
   -device nvme,bus=rp4,serial=accelnete2e,subsys=nvsub0,sriov_max_vfs=2,sriov_vq_flexible=4,sriov_vi_flexible=2,max_ioqpairs=6,msix_qsize=3
 )
 
+# QEMU's monitor for the scenario's link events (QMP set_link from outside the guest): the guest
+# writes its requests into the results share, tests/e2e/qmp-relay.py passes them on.
+QMP_DIR=$(mktemp -d)
+QEMU_ARGS+=(-qmp "unix:$QMP_DIR/qmp.sock,server=on,wait=off")
+python3 "$HERE/qmp-relay.py" "$QMP_DIR/qmp.sock" "$RESULTS/qmp" >"$RESULTS/qmp-relay.log" 2>&1 &
+RELAY=$!
+
 echo "==> e2e: guest (QEMU 10, TCG, timeout ${GUEST_TIMEOUT}s); console: $RESULTS/console.log"
 G0=$SECONDS
 set +e
 timeout -k 15 "$GUEST_TIMEOUT" "$HERE/qemu10.sh" "$CACHE" "${QEMU_ARGS[@]}" </dev/null >"$RESULTS/console.log" 2>&1
 qrc=$?
+kill "$RELAY" 2>/dev/null
+wait "$RELAY" 2>/dev/null
 set -e
+rm -rf "$QMP_DIR"
 GUEST_S=$((SECONDS - G0))
 
 fail=0

@@ -679,6 +679,106 @@ def step_enable():
                  f"CapacityVFs {st.get('capacity_vfs')} == {total}, UsableVFs {st.get('usable_vfs')} == {usable}")
         s.expect(read(f"{PCI}/{pf}/sriov_numvfs") == str(total), "sriov_numvfs unchanged by set")
         ctl("adapters")
+        topo["provisioned_at"] = time.monotonic()
+
+
+# ---- health: the good PF's link taken down and up from outside the guest ------------------------
+
+QMP_DIR = os.path.join(RESULTS, "qmp")   # tests/e2e/qmp-relay.py on the host passes these to QEMU
+QMP_SEQ = [0]
+
+
+def qmp(s, cmd, timeout=20):
+    """One QMP command to the outer QEMU (through the host's relay): its reply document
+    {"reply", "sent", "answered"} (host times), or None when no relay answered."""
+    QMP_SEQ[0] += 1
+    name = os.path.join(QMP_DIR, f"{QMP_SEQ[0]:03d}")
+    tmp = name + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(cmd, f)
+    os.rename(tmp, name + ".req")
+    rep = wait_for(lambda: os.path.exists(name + ".rep") and json.load(open(name + ".rep")), timeout, 0.01)
+    s.note(f"QMP {json.dumps(cmd)} -> {rep}")
+    return rep or None
+
+
+def good_health():
+    for a in ctl_json("health") or []:
+        if a.get("pf") == topo["good"]:
+            return a
+    return None
+
+
+def step_health_link():
+    with step("health-link", "QMP set_link on the good igb from outside: rtnetlink events, Failed, then Healthy") as s:
+        pf, ifname = topo["good"], topo["good_if"]
+        s.require(os.path.isdir(QMP_DIR), f"the host's QMP relay is there ({QMP_DIR})")
+        # accelnet's own sriov_numvfs write (step enable) reset igb's link: part of the reset, and
+        # its grace (PF_HEALTH_RESET_GRACE_USEC, 10 s) must be over before a link change counts
+        if "provisioned_at" in topo:
+            time.sleep(max(0.0, topo["provisioned_at"] + 10.5 - time.monotonic()))
+        h = good_health()
+        s.note(f"health before: {h}")
+        s.require(h and h["state"] == "Healthy", f"{pf} is Healthy before")
+        if "provisioned_at" in topo:
+            s.expect(h["counters"]["resets"] >= 1, f"the provisioning was an expected reset ({h['counters']['resets']})")
+            s.metrics["carrier_changes_during_enable"] = h["counters"]["carrier_changes_seen"]
+        cap0 = status().get("capacity_vfs")
+        changes0 = h["counters"]["carrier_changes"]
+        n_events0 = len(h["events"])
+
+        def after(h, since_usec):
+            return [e for e in h["events"] if e["time_usec"] > since_usec]
+
+        # down: netdev id n0 is the good igb's (run.sh)
+        t_req = time.time()
+        rep = qmp(s, {"execute": "set_link", "arguments": {"name": "n0", "up": False}})
+        s.require(rep and "return" in rep["reply"], "QMP set_link n0 down answered")
+        s.metrics["qmp_set_link_ms"] = round((rep["answered"] - rep["sent"]) * 1000, 2)
+        h = wait_for(lambda: (lambda x: x if x and x["state"] == "Failed" else None)(good_health()), 15, 0.1)
+        s.require(h, f"{pf} became Failed")
+        reasons = [r["code"] for r in h["reasons"]]
+        s.expect(reasons == ["LinkDown"], f"reasons {reasons} == ['LinkDown']")
+        s.note(f"health down: {h}")
+        s.note(f"sysfs: carrier {read(f'/sys/class/net/{ifname}/carrier')}, operstate "
+               f"{read(f'/sys/class/net/{ifname}/operstate')}, carrier_changes "
+               f"{read(f'/sys/class/net/{ifname}/carrier_changes')}")
+        ev = after(h, int(t_req * 1e6) - 1)
+        links = [e for e in ev if e["kind"] == "link"]
+        states = [e for e in ev if e["kind"] == "state"]
+        s.expect(len(links) == 1 and "carrier 0" in links[0]["detail"],
+                 f"exactly one link notification, carrier 0: {links}")
+        s.expect(h["counters"]["carrier_changes"] == changes0 + 1,
+                 f"carrier_changes {h['counters']['carrier_changes']} == {changes0} + 1 (IFLA_CARRIER_CHANGES)")
+        if links and states:
+            s.metrics["request_to_link_event_ms"] = round((links[0]["time_usec"] / 1e6 - t_req) * 1000, 1)
+            s.metrics["link_down_event_to_failed_ms"] = round((states[0]["time_usec"] - links[0]["time_usec"]) / 1000, 1)
+        st = status()
+        s.expect(st.get("capacity_vfs") == 0, f"CapacityVFs {st.get('capacity_vfs')} == 0 while the only PF is Failed "
+                                              f"(was {cap0})")
+
+        # up: igb reports the link about half a second later (TESTBED.md)
+        t_req = time.time()
+        rep = qmp(s, {"execute": "set_link", "arguments": {"name": "n0", "up": True}})
+        s.require(rep and "return" in rep["reply"], "QMP set_link n0 up answered")
+        h = wait_for(lambda: (lambda x: x if x and x["state"] == "Healthy" else None)(good_health()), 20, 0.1)
+        s.require(h, f"{pf} became Healthy again")
+        ev = after(h, int(t_req * 1e6) - 1)
+        links = [e for e in ev if e["kind"] == "link"]
+        states = [e for e in ev if e["kind"] == "state"]
+        s.expect(len(links) == 1 and "carrier 1" in links[0]["detail"], f"one link notification, carrier 1: {links}")
+        s.expect(h["counters"]["carrier_changes"] == changes0 + 2, f"carrier_changes {h['counters']['carrier_changes']} "
+                                                                  f"== {changes0} + 2")
+        if links and states:
+            s.metrics["request_to_link_up_event_ms"] = round((links[0]["time_usec"] / 1e6 - t_req) * 1000, 1)
+            s.metrics["link_up_event_to_healthy_ms"] = round((states[0]["time_usec"] - links[0]["time_usec"]) / 1000, 1)
+        s.expect(len(h["events"]) >= n_events0 + 4 or len(h["events"]) == 16, "the events ring recorded both")
+        st = wait_for(lambda: (lambda x: x if x.get("capacity_vfs") == cap0 else None)(status()), 10)
+        s.expect(st, f"CapacityVFs back to {cap0}")
+        ctl("health")
+        # the later steps set VF rates, which igb refuses while the PF has no link
+        up = wait_for(lambda: read(f"/sys/class/net/{ifname}/carrier") == "1", 20)
+        s.expect(up, f"{ifname} has carrier again")
 
 
 saved_before = {}
@@ -1127,7 +1227,7 @@ def step_compare():
         virsh("destroy", "vmb", check=False, quiet=True)
 
 
-STEPS = (step_prereq, step_enable, step_vm_enable, step_vm_disable, step_crash, step_hook, step_reboot, step_compare)
+STEPS = (step_prereq, step_enable, step_health_link, step_vm_enable, step_vm_disable, step_crash, step_hook, step_reboot, step_compare)
 
 
 def main():

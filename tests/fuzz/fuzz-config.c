@@ -39,6 +39,11 @@ static void fuzz_settings(const uint8_t *data, size_t size) {
                 FUZZ_CHECK(spec->max_tx_rate_mbps == 0 || spec->min_tx_rate_mbps <= spec->max_tx_rate_mbps);
                 FUZZ_CHECK(numa_policy_to_string(spec->numa));
         }
+        FUZZ_CHECK(s.health.flap_count >= HEALTH_FLAP_COUNT_MIN && s.health.flap_count <= HEALTH_FLAP_COUNT_MAX);
+        FUZZ_CHECK(s.health.flap_window_s >= 1 && s.health.flap_window_s <= HEALTH_WINDOW_S_MAX);
+        FUZZ_CHECK(s.health.quarantine_stable_s >= 1 && s.health.quarantine_stable_s <= HEALTH_WINDOW_S_MAX);
+        FUZZ_CHECK(s.health.link_down_debounce_ms <= HEALTH_DEBOUNCE_MS_MAX);
+        FUZZ_CHECK(s.health.reset_grace_s <= HEALTH_RESET_GRACE_S_MAX);
 }
 
 static void fuzz_intent(const uint8_t *data, size_t size) {

@@ -80,11 +80,12 @@ class Cli(TestCase):
                                   "usable_vfs": 24, "assigned_vfs": 1, "note": "",
                                   # a VM arriving here may use the reserve: every VF not assigned
                                   "free_vfs": 31, "free_vfs_high": 31, "free_vfs_medium": 31,
-                                  "free_vfs_low": 31}])
+                                  "free_vfs_low": 31, "health": "Healthy"}])
         r = self.env.ctl("cluster", "nodes")
         self.assertEqual(r.rc, 0, r)
         self.assertEqual(r.out.splitlines()[0].split(), ["ID", "NAME", "STATE", "HT", "CAPACITY", "USABLE",
-                                                         "ASSIGNED", "FREE", "HIGH", "MED", "LOW"])
+                                                         "ASSIGNED", "FREE", "HIGH", "MED", "LOW", "HEALTH"])
+        self.assertRegex(r.out.splitlines()[1], r" Healthy$")
         self.assertIn("\n1 node listed.\n", r.out)
         self.assertTrue(all(len(l) <= 80 for l in r.out.splitlines()), r.out)
 

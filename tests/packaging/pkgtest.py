@@ -589,7 +589,7 @@ printf '%s\\n' "${{COMPREPLY[@]}}"
                                timeout=30)
             return sorted(x for x in r.stdout.split("\n") if x)
 
-        check(complete("accelnetctl ") == sorted("status prereq enable set disable adapters intents vm adapter cluster help".split()),
+        check(complete("accelnetctl ") == sorted("status prereq enable set disable adapters intents health vm adapter cluster help".split()),
               "verbs")
         check(complete("accelnetctl vm ") == sorted("enable set disable list revoke restore".split()), "vm verbs")
         check(complete("accelnetctl adapter ") == ["drain", "restore"], "adapter verbs")

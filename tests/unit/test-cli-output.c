@@ -39,13 +39,13 @@ static const VmRow cluster_vms[] = {
 /* ListNodes: the README's four nodes (14, 14, 7, 7 VFs), reserve 50 and one node lost; with
  * ListNodeCapacity's free VFs (n2's PFs cannot serve High) */
 static const NodeRow nodes[] = {
-        { 1, "n1", "member", 1, 14, 0, 3, "", true, 11, 11, 11, 11 },
-        { 2, "n2", "member", 1, 14, 0, 0, "", true, 14, 0, 14, 14 },
-        { 3, "n3", "member", 1, 7, 7, 1, "", true, 6, 6, 6, 6 },
+        { 1, "n1", "member", 1, 14, 0, 3, "", true, 11, 11, 11, 11, NULL },
+        { 2, "n2", "member", 1, 14, 0, 0, "", true, 14, 0, 14, 14, NULL },
+        { 3, "n3", "member", 1, 7, 7, 1, "", true, 6, 6, 6, 6, NULL },
         { 4, "n4.example.com", "member", 1, 7, 7, 0,
           "Intent adapters missing on this node: ens1f1 (0000:3b:00.1) was not found, so the node offers 7 of its "
-          "14 VFs.", true, 7, 7, 7, 7 },
-        { 5, "n5", "lost", 0, 0, 0, 0, "", true, 0, 0, 0, 0 },
+          "14 VFs.", true, 7, 7, 7, 7, NULL },
+        { 5, "n5", "lost", 0, 0, 0, 0, "", true, 0, 0, 0, 0, NULL },
 };
 
 /* The same from a daemon without ListNodeCapacity. */
@@ -538,6 +538,32 @@ TEST(render_nodes) {
         CHECK_CONTAINS(one, "\n1 node listed.\n");
 }
 
+TEST(render_nodes_with_health) {
+        /* ListNodeHealth's summaries: a HEALTH column, and what is not healthy below the node */
+        NodeRow rows[3] = { nodes[0], nodes[3], nodes[4] };
+        rows[0].health = "Healthy";
+        rows[1].health = "Failed: ens1f0 (LinkDown); Degraded: ens2f0 (PcieLinkDegraded); quarantined: ens2f1";
+        rows[2].health = ""; /* a node that does not report it */
+        RenderOptions o = { .legend = true, .width = 80 };
+        _cleanup_free_ char *s = NULL;
+        CHECK_INT(node_rows_render(rows, ELEMENTSOF(rows), &o, &s), 0);
+        CHECK_STR(s, "ID NAME           STATE  HT  CAPACITY USABLE ASSIGNED HEALTH\n"
+                     " 1 n1             member yes       14      0        3 Healthy\n"
+                     " 4 n4.example.com member yes        7      7        0 Failed\n"
+                     "    Intent adapters missing on this node: ens1f1 (0000:3b:00.1) was not found,\n"
+                     "    so the node offers 7 of its 14 VFs.\n"
+                     "    Health: Failed: ens1f0 (LinkDown); Degraded: ens2f0 (PcieLinkDegraded);\n"
+                     "    quarantined: ens2f1\n"
+                     " 5 n5             lost   no         0      0        0 -\n"
+                     "\n"
+                     "3 nodes listed: 2 members, 1 lost.\n");
+        check_width80(s);
+        _cleanup_json_ json_t *j = node_rows_to_json(rows, ELEMENTSOF(rows));
+        CHECK_STR(json_string_value(json_object_get(json_array_get(j, 1), "health")), rows[1].health);
+        _cleanup_json_ json_t *old = node_rows_to_json(nodes, 1);
+        CHECK(!json_object_get(json_array_get(old, 0), "health")); /* an older daemon: no key */
+}
+
 TEST(render_intents) {
         const char *types[] = { "compute", "storage" };
         const char *ads[] = { "ens1f0", "0000:3b:00.1" };
@@ -624,6 +650,7 @@ int main(void) {
         RUN(render_prereq);
         RUN(render_vms);
         RUN(render_nodes);
+        RUN(render_nodes_with_health);
         RUN(render_intents);
         RUN(render_vm_results);
         RUN(error_names);

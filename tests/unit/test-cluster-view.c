@@ -404,6 +404,44 @@ TEST(free_vfs_of_older_and_bad_facts) {
         net_done(&net);
 }
 
+TEST(facts_carry_the_health_summary) {
+        Net net;
+        net_init(&net, (const unsigned[]){ 8, 8, 8 }, (const int[]){ 1, 1, 1 });
+        /* a node that reports none (as one from before health reporting): NULL on every node */
+        CHECK(!cluster_view_node(net.v[2], 1)->facts.health);
+        /* a change of health alone is news, and reaches every node */
+        NodeFacts f = { .ht = 1, .capacity = 0 };
+        f.name = strdup("node1");
+        f.kernel = strdup("6.1");
+        f.libvirt = strdup("9.0.0");
+        f.tiers = strdup("t");
+        f.note = strdup("");
+        f.health = strdup("Failed: ens1f0 (LinkDown)");
+        CHECK(cluster_view_set_own_facts(net.v[1], &f));
+        char *m;
+        CHECK(cluster_msg_facts(net.v[1], &m) >= 0);
+        CHECK_CONTAINS(m, "\"health\":\"Failed: ens1f0 (LinkDown)\"");
+        net_send(&net, 1, m);
+        for (uint32_t id = 1; id <= N; id++)
+                CHECK_STR(cluster_view_node(net.v[id], 1)->facts.health, "Failed: ens1f0 (LinkDown)");
+        /* the same facts again: nothing to send */
+        NodeFacts g = { .ht = 1 };
+        g.name = strdup("node1");
+        g.kernel = strdup("6.1");
+        g.libvirt = strdup("9.0.0");
+        g.tiers = strdup("t");
+        g.note = strdup("");
+        g.health = strdup("Failed: ens1f0 (LinkDown)");
+        CHECK(!cluster_view_set_own_facts(net.v[1], &g));
+        /* health must be a string when it is there */
+        const char *bad = "{\"t\":\"facts\",\"facts\":{\"name\":\"n\",\"ht\":1,\"kernel\":\"6.1\",\"libvirt\":\"9\","
+                          "\"tiers\":\"t\",\"capacity\":4,\"note\":\"\",\"claim_seq\":1,\"vms\":[],\"health\":5}}";
+        ViewEvent e;
+        CHECK_INT(cluster_view_deliver(net.v[2], 3, bad, strlen(bad), &e), -EBADMSG);
+        view_event_done(&e);
+        net_done(&net);
+}
+
 TEST(settings_text_round_trip) {
         ClusterSettings s = { .enabled = true, .intent = (char *) "compute", .reserve = 37, .version = 12,
                               .origin = 3 }, back = {};
@@ -434,6 +472,7 @@ int main(void) {
         RUN(free_vfs_travel_in_the_facts);
         RUN(free_vfs_bounded_by_the_cluster);
         RUN(free_vfs_of_older_and_bad_facts);
+        RUN(facts_carry_the_health_summary);
         RUN(settings_text_round_trip);
         return TEST_MAIN_END();
 }
