@@ -145,7 +145,9 @@ static void health_word(const char *summary, char buf[static 16]) {
 int node_rows_render(const NodeRow *rows, size_t n, const RenderOptions *o, char **ret) {
         /* FREE HIGH MED LOW (ListNodeCapacity) and HEALTH (ListNodeHealth) when the daemon has
          * them */
-        static const char *const base[] = { "ID", "NAME", "STATE", "HT", "CAPACITY", "USABLE", "ASSIGNED" };
+        /* CAP: with FREE HIGH MED LOW and HEALTH the table fits 80 columns for 14-character
+         * node names */
+        static const char *const base[] = { "ID", "NAME", "STATE", "HT", "CAP", "USABLE", "ASSIGNED" };
         static const char *const free_headers[] = { "FREE", "HIGH", "MED", "LOW" };
         const char *headers[ELEMENTSOF(base) + ELEMENTSOF(free_headers) + 1];
         bool with_free = false;
@@ -167,7 +169,7 @@ int node_rows_render(const NodeRow *rows, size_t n, const RenderOptions *o, char
         if (!t)
                 return -ENOMEM;
         (void) table_set_align(t, 0, TABLE_ALIGN_RIGHT);
-        for (size_t c = 4; c < columns; c++)
+        for (size_t c = 4; c < columns - health; c++) /* the numbers; HEALTH is a word */
                 (void) table_set_align(t, c, TABLE_ALIGN_RIGHT);
         for (size_t i = 0; i < n; i++) {
                 char id[16], capacity[16], usable[16], assigned[16], free_[16], high[16], medium[16], low[16],

@@ -24,7 +24,7 @@ int adapter_rows_render(const AdapterRow *rows, size_t n, const RenderOptions *o
  * cluster) VM NODE STATE PERFORMANCE VF NOTE. */
 int vm_rows_render(const VmRow *rows, size_t n, VmFilter filter, bool show_node, const RenderOptions *o,
                    char **ret);
-/* ID NAME STATE HT CAPACITY USABLE ASSIGNED (and HEALTH, the worst state of its adapters, when
+/* ID NAME STATE HT CAP(ACITY) USABLE ASSIGNED (and HEALTH, the worst state of its adapters, when
  * the rows have it), each node's note (if any) and health summary (when not healthy) below
  * it, indented and wrapped; footer "N nodes listed." or "N nodes listed: M members, L lost." */
 int node_rows_render(const NodeRow *rows, size_t n, const RenderOptions *o, char **ret);

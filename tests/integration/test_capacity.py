@@ -87,7 +87,8 @@ class CapacityTestCase(VmTestCase):
         self.assertEqual([row["free_vfs"], row["free_vfs_high"], row["free_vfs_medium"], row["free_vfs_low"]],
                          cap[2:])
         r = env.ctl("cluster", "nodes")
-        self.assertEqual(r.out.splitlines()[1].split()[-4:], [str(n) for n in cap[2:]], r.out)
+        # FREE HIGH MED LOW, then HEALTH
+        self.assertEqual(r.out.splitlines()[1].split()[-5:-1], [str(n) for n in cap[2:]], r.out)
 
         self.disable(env, "vm00")
         self.assertEqual(self.capacity(env), [0, socket.gethostname(), 10, 4, 10, 10])

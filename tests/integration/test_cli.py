@@ -83,7 +83,7 @@ class Cli(TestCase):
                                   "free_vfs_low": 31, "health": "Healthy"}])
         r = self.env.ctl("cluster", "nodes")
         self.assertEqual(r.rc, 0, r)
-        self.assertEqual(r.out.splitlines()[0].split(), ["ID", "NAME", "STATE", "HT", "CAPACITY", "USABLE",
+        self.assertEqual(r.out.splitlines()[0].split(), ["ID", "NAME", "STATE", "HT", "CAP", "USABLE",
                                                          "ASSIGNED", "FREE", "HIGH", "MED", "LOW", "HEALTH"])
         self.assertRegex(r.out.splitlines()[1], r" Healthy$")
         self.assertIn("\n1 node listed.\n", r.out)

@@ -145,14 +145,16 @@ class Failures(HealthTestCase):
         self.assertEqual(h["counters"]["carrier_changes"], 2)
         self.assertEqual([e[1] for e in h["events"]][-2:], ["link", "state"])
         self.assertEqual(h["events"][-1][2], "Healthy -> Failed: LinkDown")
-        # no new VFs on it: capacity without ens1, and the next VMs go to ens2 (the least-loaded
-        # rule alone would have given the second one ens1)
+        # no new VFs on it: capacity without ens1; the VM it served has its VF revoked and gets
+        # one of ens2 (the guest stays on virtio meanwhile); the next VMs go to ens2 (the
+        # least-loaded rule alone would have given the second one ens1)
         settle(lambda: self.assertEqual(env.prop("CapacityVFs"), 8))
+        settle(lambda: self.assertEqual(vf_pf(self.vf_of(env, "vm00") or "0000:00:00.0"), ENS2), 5)
+        self.assertNotEqual(self.vf_of(env, "vm00"), held)
+        self.assertNotIn(held, [row[2] for row in self.vms(env).values()], "the revoked VF still held")
         self.enable(env, "vm01")
         self.enable(env, "vm02")
         self.assertEqual({vf_pf(self.vf_of(env, v)) for v in ("vm01", "vm02")}, {ENS2})
-        # the VM on the failed PF keeps its VF (revoking is not this part's)
-        self.assertEqual(self.vf_of(env, "vm00"), held)
         self.assertEqual(env.prop("AssignedVFs"), 3)
         rows = {r[1]: r for r in env.busctl("GetPrerequisites").data[0] if r[0] == "health"}
         self.assertEqual(rows[ENS1][2], "Failed")

@@ -507,11 +507,11 @@ TEST(cluster_status) {
 TEST(cluster_nodes) {
         _cleanup_free_ char *out = NULL, *err = NULL;
         CHECK_INT(RUN_CLUSTER(&out, &err, "cluster", "nodes"), 0);
-        CHECK_STR(cluster_fake.calls, "GetAll ListNodes ListNodeCapacity");
-        CHECK_STR(out, "ID NAME STATE  HT  CAPACITY USABLE ASSIGNED FREE HIGH MED LOW\n"
-                       " 1 n1   member yes       14      7        2    5    0   5   5\n"
-                       " 2 n2   member yes       14      7        1   12   12  12  12\n"
-                       " 3 n3   lost   yes        7      0        0    -    -   -   -\n"
+        CHECK_STR(cluster_fake.calls, "GetAll ListNodes ListNodeHealth ListNodeCapacity");
+        CHECK_STR(out, "ID NAME STATE  HT  CAP USABLE ASSIGNED FREE HIGH MED LOW\n"
+                       " 1 n1   member yes  14      7        2    5    0   5   5\n"
+                       " 2 n2   member yes  14      7        1   12   12  12  12\n"
+                       " 3 n3   lost   yes   7      0        0    -    -   -   -\n"
                        "    Lost from the membership; its VMs fail over to the members.\n"
                        "\n"
                        "3 nodes listed: 2 members, 1 lost.\n");

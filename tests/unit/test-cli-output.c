@@ -498,14 +498,14 @@ TEST(render_nodes) {
         RenderOptions o = { .legend = true, .width = 80 };
         _cleanup_free_ char *s = NULL;
         CHECK_INT(node_rows_render(nodes, ELEMENTSOF(nodes), &o, &s), 0);
-        CHECK_STR(s, "ID NAME           STATE  HT  CAPACITY USABLE ASSIGNED FREE HIGH MED LOW\n"
-                     " 1 n1             member yes       14      0        3   11   11  11  11\n"
-                     " 2 n2             member yes       14      0        0   14    0  14  14\n"
-                     " 3 n3             member yes        7      7        1    6    6   6   6\n"
-                     " 4 n4.example.com member yes        7      7        0    7    7   7   7\n"
+        CHECK_STR(s, "ID NAME           STATE  HT  CAP USABLE ASSIGNED FREE HIGH MED LOW\n"
+                     " 1 n1             member yes  14      0        3   11   11  11  11\n"
+                     " 2 n2             member yes  14      0        0   14    0  14  14\n"
+                     " 3 n3             member yes   7      7        1    6    6   6   6\n"
+                     " 4 n4.example.com member yes   7      7        0    7    7   7   7\n"
                      "    Intent adapters missing on this node: ens1f1 (0000:3b:00.1) was not found,\n"
                      "    so the node offers 7 of its 14 VFs.\n"
-                     " 5 n5             lost   no         0      0        0    0    0   0   0\n"
+                     " 5 n5             lost   no    0      0        0    0    0   0   0\n"
                      "\n"
                      "5 nodes listed: 4 members, 1 lost.\n");
         check_width80(s);
@@ -521,16 +521,16 @@ TEST(render_nodes) {
         o.legend = true;
         _cleanup_free_ char *w = NULL;
         CHECK_INT(node_rows_render(old, 2, &o, &w), 0);
-        CHECK_STR(w, "ID NAME STATE  HT  CAPACITY USABLE ASSIGNED\n"
-                     " 1 n1   member yes       14      0        3\n"
-                     " 2 n2   member yes       14      0        0\n"
+        CHECK_STR(w, "ID NAME STATE  HT  CAP USABLE ASSIGNED\n"
+                     " 1 n1   member yes  14      0        3\n"
+                     " 2 n2   member yes  14      0        0\n"
                      "\n"
                      "2 nodes listed.\n");
         /* a node that ListNodeCapacity did not list (it joined in between): "-" */
         old[0].has_free = true;
         _cleanup_free_ char *d = NULL;
         CHECK_INT(node_rows_render(old, 2, &o, &d), 0);
-        CHECK_CONTAINS(d, " 2 n2   member yes       14      0        0    -    -   -   -\n");
+        CHECK_CONTAINS(d, " 2 n2   member yes  14      0        0    -    -   -   -\n");
 
         o.legend = true;
         _cleanup_free_ char *one = NULL;
@@ -547,14 +547,14 @@ TEST(render_nodes_with_health) {
         RenderOptions o = { .legend = true, .width = 80 };
         _cleanup_free_ char *s = NULL;
         CHECK_INT(node_rows_render(rows, ELEMENTSOF(rows), &o, &s), 0);
-        CHECK_STR(s, "ID NAME           STATE  HT  CAPACITY USABLE ASSIGNED HEALTH\n"
-                     " 1 n1             member yes       14      0        3 Healthy\n"
-                     " 4 n4.example.com member yes        7      7        0 Failed\n"
+        CHECK_STR(s, "ID NAME           STATE  HT  CAP USABLE ASSIGNED FREE HIGH MED LOW HEALTH\n"
+                     " 1 n1             member yes  14      0        3   11   11  11  11 Healthy\n"
+                     " 4 n4.example.com member yes   7      7        0    7    7   7   7 Failed\n"
                      "    Intent adapters missing on this node: ens1f1 (0000:3b:00.1) was not found,\n"
                      "    so the node offers 7 of its 14 VFs.\n"
                      "    Health: Failed: ens1f0 (LinkDown); Degraded: ens2f0 (PcieLinkDegraded);\n"
                      "    quarantined: ens2f1\n"
-                     " 5 n5             lost   no         0      0        0 -\n"
+                     " 5 n5             lost   no    0      0        0    0    0   0   0 -\n"
                      "\n"
                      "3 nodes listed: 2 members, 1 lost.\n");
         check_width80(s);
