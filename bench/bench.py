@@ -820,6 +820,8 @@ class Bench:
         ("cluster: 1000 VMs, merge -> every node in sync (s)", "cluster_merge_sync_1000vm_s", "<=", 1, "cluster"),
         ("drain of an adapter with 64 assigned VFs (s), <= 2 + libvirt's", "drain_64_vfs_s", "<=",
          "drain_64_vfs_target_s", "13"),
+        ("health: PF link down -> its VFs revoked, p50, debounce incl. (ms)", "health_event_to_revoke_ms_p50", "<=",
+         100, "13"),
         ("health: PF link down -> Failed, p50, debounce incl. (ms)", "health_event_to_state_ms_p50", "<=", 100, "13"),
     ]
 

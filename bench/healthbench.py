@@ -12,6 +12,10 @@ management enabled.
    bind) sent at t0, the daemon's HealthChanged signal stamped by dbus-monitor at t1 (both
    CLOCK_REALTIME). The link-down figure includes the configured debounce
    (health.link_down_debounce_ms, default 50 ms); unbind has none.
+3. Event to action: an intent of ens1f0 alone, one VM holding one of its VFs; the link-down
+   datagram sent at t0, the daemon's VMChanged(vm, "revoked") stamped at t1 (the VF revoked
+   from the VM: unplugged, out of its XML, its settings restored, the state saved); link up
+   gives the VM a VF of ens1f0 again before the next round.
 """
 import json
 import os
@@ -58,11 +62,13 @@ def cpu_s(pid):
 
 
 class SignalWatch:
-    """dbus-monitor on HealthChanged; every signal as (realtime seconds, pf, state, quarantined)."""
+    """dbus-monitor on one signal of accelnetd (HealthChanged: (realtime seconds, pf, state,
+    quarantined); VMChanged: (realtime seconds, vm, state))."""
 
-    def __init__(self, env):
+    def __init__(self, env, member="HealthChanged", nargs=3):
+        self.member, self.nargs = member, nargs
         self.proc = subprocess.Popen(["dbus-monitor", "--system",
-                                      "type='signal',sender='org.accelnet1',member='HealthChanged'"],
+                                      f"type='signal',sender='org.accelnet1',member='{member}'"],
                                      env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         self.signals = []
         self.cond = threading.Condition()
@@ -72,7 +78,7 @@ class SignalWatch:
     def _read(self):
         cur = None
         for line in self.proc.stdout:
-            m = re.match(r"signal time=(\d+\.\d+) .*member=HealthChanged", line)
+            m = re.match(r"signal time=(\d+\.\d+) .*member=" + self.member, line)
             if m:
                 cur = [float(m.group(1))]
                 continue
@@ -80,7 +86,7 @@ class SignalWatch:
                 m = re.match(r'\s+(?:string "(.*)"|boolean (\w+))', line)
                 if m:
                     cur.append(m.group(1) if m.group(1) is not None else m.group(2) == "true")
-                if len(cur) == 4:
+                if len(cur) == 1 + self.nargs:
                     with self.cond:
                         self.signals.append(tuple(cur))
                         self.cond.notify_all()
@@ -157,6 +163,52 @@ class HealthBench:
                 time.sleep(0.02)
         return out
 
+    def revoke_latencies(self, root, cfg0, uri, rounds):
+        """ms from a link-down datagram to VMChanged(vm, revoked), `rounds` times: accelnetd on
+        an intent of ens1f0 alone (the simulated host's root of the first part, a fresh
+        configuration and state), web2 holding one of its VFs."""
+        b = self.b
+        cfg, state = cfg0 + "-revoke", os.path.join(b.dir, "state-revoke")
+        shutil.copytree(cfg0, cfg)
+        with open(os.path.join(cfg, "intents.d", "only1.json"), "w") as f:
+            json.dump({"name": "only1", "types": ["compute"], "adapters": [IFNAME]}, f)
+        with open(os.path.join(cfg, "accelnet.json")) as f:
+            settings = json.load(f)
+        settings["health"] = {"flap_count": 1000, "flap_window_s": 1}
+        with open(os.path.join(cfg, "accelnet.json"), "w") as f:
+            json.dump(settings, f)
+        p, _, _ = b.start_daemon(root, cfg, state, uri, "accelnetd-revoke.log", serve=True)
+        watch = SignalWatch(b.env, "VMChanged", 2)
+        out = []
+        try:
+            for args in (("Enable", "su", "only1", "0"), ("EnableVM", "ss", "web2", "Low")):
+                r = b.busctl(*args)
+                if r.returncode != 0:
+                    raise RuntimeError(f"{args[0]} failed: {r.stderr}")
+            time.sleep(0.5)  # dbus-monitor's match is in place
+            for i in range(rounds):
+                n = len(watch.signals)
+                t0 = self.sim(root, {"pf": IFNAME, "event": "link", "carrier": False})
+                deadline = time.monotonic() + 10
+                while not any(sig[1:] == ("web2", "revoked") for sig in watch.signals[n:]):
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"no VMChanged(web2, revoked) after link down: {watch.signals[n:]}")
+                    watch.wait(len(watch.signals) + 1, 1)
+                t1 = next(sig[0] for sig in watch.signals[n:] if sig[1:] == ("web2", "revoked"))
+                out.append((t1 - t0) * 1000)
+                n = len(watch.signals)
+                self.sim(root, {"pf": IFNAME, "event": "link", "carrier": True})
+                deadline = time.monotonic() + 10
+                while not any(sig[1:] == ("web2", "enabled") for sig in watch.signals[n:]):
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"web2 got no VF back after link up: {watch.signals[n:]}")
+                    watch.wait(len(watch.signals) + 1, 1)
+                time.sleep(0.05)
+        finally:
+            watch.close()
+            b.stop_daemon(p)
+        return out
+
     def run(self):
         b = self.b
         root, cfg, state, uri = b.sim_env()
@@ -199,3 +251,9 @@ class HealthBench:
             if watch:
                 watch.close()
             b.stop_daemon(p)
+        rev = self.revoke_latencies(root, cfg, uri, 10 if b.quick else 30)
+        b.res["health"]["event_to_revoke"] = {"n": len(rev), "p50_ms": round(statistics.median(rev), 2),
+                                              "max_ms": round(max(rev), 2)}
+        b.res["health_event_to_revoke_ms_p50"] = round(statistics.median(rev), 2)
+        log(f"  link down -> VF revoked (VMChanged revoked): p50 {b.res['health_event_to_revoke_ms_p50']} ms, "
+            f"max {round(max(rev), 2)} ms over {len(rev)}")
