@@ -291,8 +291,8 @@ static int manager_write_state(Manager *m) {
         uint64_t waiting_hash = state_waiting_hash(&s);
         if (manager_servicing_state(m, sorted, n, &s) < 0)
                 return -ENOMEM;
-        _cleanup_free_ StateDrained *drained = s.drained;       /* borrowed into s */
-        _cleanup_free_ StateVmService *services = s.services;   /* borrowed names */
+        _cleanup_free_ _unused_ StateDrained *drained = s.drained;     /* freed on return; s borrows it */
+        _cleanup_free_ _unused_ StateVmService *services = s.services; /* freed on return; names borrowed */
         uint64_t servicing_hash = state_servicing_hash(&s);
 
         bool whole = m->compact_wanted || state_journal_broken(m->journal) ||
