@@ -12,9 +12,12 @@ PCI addresses are never assumed: the PFs are found by the MACs run.sh gave them 
 place in the topology is checked through sysfs.
 """
 import contextlib
+import datetime
 import json
 import os
+import pty
 import re
+import select
 import shlex
 import shutil
 import signal
@@ -980,7 +983,7 @@ def check_no_leak(s, label, owners):
 # ---- drain: the good PF out of service and back, with accelerated nested domains ----------------
 
 MAC_K = "52:54:00:aa:00:0c"   # the nested guest with an OS (vmk)
-NESTED_READY_S = 150          # its init is ready ~25-35 s after `virsh start` on an idle machine
+NESTED_READY_S = 150          # its init is ready 15-23 s after `virsh start` idle, 29-48 s at load 3-5
 
 
 def serial_log(name):
@@ -1023,7 +1026,6 @@ def drain_signals(text, pf):
 
 def libvirt_events(text, kind, dom):
     """[(time, detail)] of `virsh event --all --loop --timestamp` lines of that kind for dom."""
-    import datetime
     out = []
     for m in re.finditer(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+)\+0000: event '([\w-]+)' for domain '?([\w-]+)'?:? ?(.*)$",
                          text, re.M):
@@ -1035,8 +1037,6 @@ def libvirt_events(text, kind, dom):
 
 def ctl_on_tty(s, *args, timeout=180):
     """accelnetctl with its stdout on a pseudo-terminal (so it shows progress, as at a shell)."""
-    import pty
-    import select
     master, slave = pty.openpty()
     cmd = [ACCELNETCTL, "--no-ask-password", *args]
     t0 = time.monotonic()
