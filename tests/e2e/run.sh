@@ -8,7 +8,7 @@
 #   ACCELNET_BUILD_DIR       build folder with src/accelnetd, src/accelnetctl, src/accelnet-hook
 #                            (default: SOURCE/build)
 #   ACCELNET_E2E_RESULTS     where the guest writes its results (default BUILD/e2e-results)
-#   ACCELNET_E2E_TIMEOUT     guest wall-clock limit in seconds (default 540; the scenario gets 60 s less)
+#   ACCELNET_E2E_TIMEOUT     guest wall-clock limit in seconds (default 660; the scenario gets 60 s less)
 #   ACCELNET_E2E_CACHE, XDG_CACHE_HOME   the test bed cache (see setup.sh)
 set -euo pipefail
 
@@ -16,7 +16,7 @@ HERE=$(cd "$(dirname "$0")" && pwd -P)
 SRC=$(cd "$HERE/../.." && pwd -P)
 BUILD=$(cd "${ACCELNET_BUILD_DIR:-$SRC/build}" && pwd -P)
 RESULTS=${ACCELNET_E2E_RESULTS:-$BUILD/e2e-results}
-GUEST_TIMEOUT=${ACCELNET_E2E_TIMEOUT:-540}
+GUEST_TIMEOUT=${ACCELNET_E2E_TIMEOUT:-660}
 T0=$SECONDS
 [[ "$GUEST_TIMEOUT" =~ ^[0-9]+$ ]] && [ "$GUEST_TIMEOUT" -ge 120 ] || {
   echo "e2e: ACCELNET_E2E_TIMEOUT '$GUEST_TIMEOUT' is not a number of seconds of at least 120" >&2; exit 1; }

@@ -12,9 +12,12 @@ PCI addresses are never assumed: the PFs are found by the MACs run.sh gave them 
 place in the topology is checked through sysfs.
 """
 import contextlib
+import datetime
 import json
 import os
+import pty
 import re
+import select
 import shlex
 import shutil
 import signal
@@ -419,25 +422,42 @@ def stop_libvirtd(s):
 # ---------------------------------------------------------------- nested domains
 
 KERNEL_COPY = "/var/lib/libvirt/images/vmlinuz-nested"
+# the drain step's nested guest's initramfs (setup.sh builds it from tests/e2e/nested-init)
+NESTED_INITRD = "/var/lib/libvirt/images/initramfs-nested.cpio.gz"
 
 
-def domain_xml(name, mac, vcpus=4):
-    # Started paused: QEMU runs and takes hotplugs, the nested vCPUs cost nothing under TCG.
-    return f"""<domain type='qemu'>
+def domain_xml(name, mac, vcpus=4, kvm=False):
+    """A nested domain. By default TCG, no OS: it is started paused, QEMU runs and takes
+    hotplugs, and the nested vCPUs cost nothing under TCG. kvm=True: the drain step's guest with
+    an OS (TESTBED.md, "Link events and a nested guest that really fails over"): KVM (the outer
+    guest's -cpu max has svm, kvm_amd gives /dev/kvm), the same kernel with NESTED_INITRD, whose
+    init loads virtio_net, net_failover and igbvf; it acknowledges hot-unplugs. Only one of its
+    vCPUs is brought up (maxcpus=1): the others exist for accelnet's tier minimum and cost
+    nothing while they wait for a SIPI."""
+    if kvm:
+        head = "<domain type='kvm'>"
+        cpu = "\n  <cpu mode='host-passthrough'/>"
+        boot = (f"<initrd>{NESTED_INITRD}</initrd>\n"
+                "    <cmdline>console=ttyS0 panic=-1 quiet maxcpus=1 no_timer_check</cmdline>")
+        usb = "\n    <controller type='usb' model='none'/>"
+    else:
+        head, cpu, usb = "<domain type='qemu'>", "", ""
+        boot = "<cmdline>console=ttyS0 panic=0 quiet</cmdline>"
+    return f"""{head}
   <name>{name}</name>
   <memory unit='MiB'>256</memory>
-  <vcpu>{vcpus}</vcpu>
+  <vcpu>{vcpus}</vcpu>{cpu}
   <os>
     <type arch='x86_64' machine='q35'>hvm</type>
     <kernel>{KERNEL_COPY}</kernel>
-    <cmdline>console=ttyS0 panic=0 quiet</cmdline>
+    {boot}
   </os>
   <features><acpi/></features>
   <on_poweroff>destroy</on_poweroff>
   <on_reboot>destroy</on_reboot>
   <on_crash>destroy</on_crash>
   <devices>
-    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>{usb}
     <controller type='pci' model='pcie-root'/>
     <controller type='pci' model='pcie-root-port'/>
     <controller type='pci' model='pcie-root-port'/>
@@ -457,9 +477,9 @@ def domain_xml(name, mac, vcpus=4):
 """
 
 
-def define_domain(name, mac, vcpus=4):
+def define_domain(name, mac, vcpus=4, kvm=False):
     path = os.path.join(E2E, f"{name}.xml")
-    write(path, domain_xml(name, mac, vcpus))
+    write(path, domain_xml(name, mac, vcpus, kvm))
     virsh("define", path, quiet=True)
 
 
@@ -538,6 +558,8 @@ def guest_setup():
               f'log_outputs = "2:file:{RESULTS}/libvirtd.log"\n')
         os.makedirs("/var/lib/libvirt/images", exist_ok=True)
         shutil.copy(f"{E2E}/kernel/boot/vmlinuz-{KREL}", KERNEL_COPY)
+        if os.path.exists(f"{E2E}/kernel/nested-initramfs.cpio.gz"):
+            shutil.copy(f"{E2E}/kernel/nested-initramfs.cpio.gz", NESTED_INITRD)
         os.makedirs("/var/log/libvirt/qemu", exist_ok=True)
 
         # the system bus with the project's policy
@@ -549,6 +571,11 @@ def guest_setup():
         sh(["dbus-daemon", f"--config-file={E2E}/bus.conf", "--fork", "--print-pid"])
         s.require(wait_for(lambda: os.path.exists("/run/dbus/system_bus_socket"), 10), "system bus socket")
 
+        # nested KVM for the drain step's guest with an OS: the outer -cpu max is AMD with svm;
+        # before libvirtd, whose capabilities then offer <domain type='kvm'>
+        sh(["modprobe", "kvm_amd"], check=False, quiet=True)
+        facts["nested_kvm"] = os.path.exists("/dev/kvm")
+        s.note(f"/dev/kvm {'present' if facts['nested_kvm'] else 'MISSING'} after modprobe kvm_amd")
         sh("virtlogd -d", timeout=30)
         start_libvirtd(s, wait=False)  # its first connection probes QEMU: overlap that with the rest
 
@@ -953,6 +980,354 @@ def check_no_leak(s, label, owners):
         s.expect(v == want, f"{label}: free VF {i} ({addr}) has its saved settings {want} (got {v})")
 
 
+# ---- drain: the good PF out of service and back, with accelerated nested domains ----------------
+
+MAC_K = "52:54:00:aa:00:0c"   # the nested guest with an OS (vmk)
+NESTED_READY_S = 150          # its init is ready 15-23 s after `virsh start` idle, 29-48 s at load 3-5
+
+
+def serial_log(name):
+    return read(f"/var/log/libvirt/qemu/{name}-serial.log", "") or ""
+
+
+class Background:
+    """A monitor process whose line-buffered output goes to a file in the results share."""
+
+    def __init__(self, s, cmd, path):
+        self.path = path
+        self.f = open(path, "w")
+        self.proc = subprocess.Popen(["stdbuf", "-oL", *cmd], stdin=subprocess.DEVNULL, stdout=self.f,
+                                     stderr=subprocess.STDOUT)
+        s.note(f"started in the background (pid {self.proc.pid}): {' '.join(cmd)} > {path}")
+
+    def text(self):
+        return read(self.path, "") or ""
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.f.close()
+
+
+def drain_signals(text, pf):
+    """[(time, done, total)] of the DrainProgress signals for PF in dbus-monitor's output."""
+    out = []
+    for m in re.finditer(r"signal time=([0-9.]+)[^\n]*member=DrainProgress\n\s+string \"([^\"]*)\"\n"
+                         r"\s+uint32 (\d+)\n\s+uint32 (\d+)", text):
+        if m.group(2) == pf:
+            out.append((float(m.group(1)), int(m.group(3)), int(m.group(4))))
+    return out
+
+
+def libvirt_events(text, kind, dom):
+    """[(time, detail)] of `virsh event --all --loop --timestamp` lines of that kind for dom."""
+    out = []
+    for m in re.finditer(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+)\+0000: event '([\w-]+)' for domain '?([\w-]+)'?:? ?(.*)$",
+                         text, re.M):
+        if m.group(2) == kind and m.group(3) == dom:
+            t = datetime.datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=datetime.timezone.utc)
+            out.append((t.timestamp(), m.group(4)))
+    return out
+
+
+def ctl_on_tty(s, *args, timeout=180):
+    """accelnetctl with its stdout on a pseudo-terminal (so it shows progress, as at a shell)."""
+    master, slave = pty.openpty()
+    cmd = [ACCELNETCTL, "--no-ask-password", *args]
+    t0 = time.monotonic()
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=slave, stderr=subprocess.PIPE, text=True)
+    os.close(slave)
+    chunks = []
+    deadline = t0 + timeout
+    while True:
+        r, _, _ = select.select([master], [], [], 0.1)
+        if r:
+            try:
+                data = os.read(master, 4096)
+            except OSError:  # EIO: the last writer closed
+                data = b""
+            if data:
+                chunks.append(data)
+                continue
+            if proc.poll() is not None:
+                break
+        elif proc.poll() is not None:
+            break
+        if time.monotonic() > deadline:
+            proc.kill()
+            break
+    err = proc.stderr.read()
+    proc.wait()
+    os.close(master)
+    out = b"".join(chunks).decode(errors="replace")
+    run = Run(" ".join(cmd) + "  (stdout on a tty)", proc.returncode, out, err, time.monotonic() - t0)
+    s.note(f"$ {run.cmd}  [rc {run.rc}, {run.seconds:.2f}s]\n{out.replace(chr(13), '<CR>').rstrip()}"
+           + (f"\n(stderr) {err.rstrip()}" if err.strip() else ""))
+    return run
+
+
+def vf_live(dom, vf):
+    return any(d[0] == vf for d in hostdevs_in(dom_xml(dom)))
+
+
+def vf_config(dom, vf):
+    return any(d[0] == vf for d in hostdevs_in(dom_xml(dom, inactive=True)))
+
+
+def wait_serial(name, off, pattern, timeout):
+    """The first match of the regex PATTERN in the domain's serial console after offset OFF."""
+    return wait_for(lambda: re.search(pattern, serial_log(name)[off:]), timeout, 0.2)
+
+
+IGBVF_BOUND, IGBVF_NONE = r"igbvf devices: \[[^\]]+\]", r"igbvf devices: \[\]"
+
+
+def step_drain():
+    with step("drain", "adapter drain / restore of the good PF with accelerated nested domains: no OS (its VF never "
+                       "reached the guest), a KVM guest with an OS paused (Busy) and running (acknowledges live)") as s:
+        pf, ifn = topo["good"], topo["good_if"]
+        st0 = status()
+        s.require(st0.get("enabled") is True and st0.get("intent_name") == INTENT, f"management enabled on {INTENT}")
+        cap0, usable0, assigned0 = st0.get("capacity_vfs"), st0.get("usable_vfs"), st0.get("assigned_vfs")
+        s.require(cap0 == topo["total_vfs"], f"CapacityVFs {cap0} == {topo['total_vfs']} before")
+        if not saved_before:  # vm-enable did not run: the VFs get settings of their own here
+            set_prestate(s)
+            saved_before.update({i: vf_view(v) for i, v in ip_vfinfo(ifn)[0].items()})
+        before = {i: vf_view(v) for i, v in ip_vfinfo(ifn)[0].items()}
+        s.note(f"VFs before (what accelnet saves and must restore): {before}")
+
+        def vf_now(idx):
+            return vf_view(ip_vfinfo(ifn)[0].get(idx))
+
+        def counts(what, capacity, assigned):
+            st = status()
+            s.expect(st.get("capacity_vfs") == capacity and st.get("assigned_vfs") == assigned
+                     and st.get("usable_vfs") == (usable0 if capacity else 0),
+                     f"{what}: CapacityVFs {st.get('capacity_vfs')} == {capacity}, AssignedVFs "
+                     f"{st.get('assigned_vfs')} == {assigned}, UsableVFs {st.get('usable_vfs')} == "
+                     f"{usable0 if capacity else 0}")
+
+        def progress_since(n):
+            return [(d, t) for _, d, t in drain_signals(sig.text(), pf)[n:]]
+
+        def check_progress(n, total, what):
+            # the last DrainProgress of a drain says total of total; the first, 0 of total
+            got = wait_for(lambda: (lambda x: x if x and x[-1] == (total, total) else None)(progress_since(n)), 5, 0.2)
+            got = progress_since(n)
+            s.expect(got and got[0] == (0, total) and got[-1] == (total, total)
+                     and all(a[0] <= b[0] for a, b in zip(got, got[1:])),
+                     f"{what}: DrainProgress on the bus from 0 of {total} to {total} of {total}: {got}")
+
+        bg = []
+        try:
+            # The nested KVM guest with an OS boots meanwhile (its init runs ~25-45 s after the start).
+            kvm = os.path.exists("/dev/kvm")
+            s.require(kvm and os.path.exists(NESTED_INITRD), f"nested KVM (/dev/kvm {kvm}) and {NESTED_INITRD}")
+            define_domain("vmk", MAC_K, vcpus=2, kvm=True)
+            t_kstart = time.monotonic()
+            kstart = subprocess.Popen(["virsh", "-c", URI, "start", "vmk"], stdin=subprocess.DEVNULL,
+                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            sig = Background(s, ["dbus-monitor", "--system",
+                                 "type='signal',interface='org.accelnet1.Manager',member='DrainProgress'"],
+                             os.path.join(RESULTS, "drain-signals.log"))
+            bg.append(sig)
+            ev = Background(s, ["virsh", "-c", URI, "event", "--all", "--loop", "--timestamp"],
+                            os.path.join(RESULTS, "drain-libvirt-events.log"))
+            bg.append(ev)
+
+            # ---- A: the other steps' nested domain, paused, no OS. The VF is teamed with the
+            # virtio NIC (failover=on), so QEMU keeps it hidden until a guest driver negotiates the
+            # standby feature: it never reaches this guest, and its unplug needs no acknowledgement.
+            if "vm1" not in all_domains():
+                define_domain("vm1", "52:54:00:aa:00:01")
+            if not dom_active("vm1"):
+                start_domain(s, "vm1")
+            r = ctl("vm", "enable", "vm1", "--performance", "low", check=False)
+            s.require(r.rc == 0, "vm enable vm1 (running, paused, no OS)")
+            vf1 = (vm_row("vm1") or {}).get("vf")
+            idx1 = vf_index(pf, vf1)
+            s.require(vf1 and idx1 is not None and vf_live("vm1", vf1), f"vm1 has VF {idx1} ({vf1}) in its live XML")
+            n = len(drain_signals(sig.text(), pf))
+            r = ctl("adapter", "drain", pf, check=False)
+            s.metrics["drain_no_os_s"] = round(r.seconds, 2)
+            s.expect(r.rc == 0, "the drain completes: QEMU drops the hidden failover primary without the guest")
+            s.expect(not vf_live("vm1", vf1) and not vf_config("vm1", vf1), f"VF {vf1} gone from vm1's live and "
+                                                                            f"persistent XML")
+            s.expect(vf_now(idx1) == before[idx1], f"VF {idx1}'s saved settings restored ({vf_now(idx1)})")
+            row = vm_row("vm1")
+            s.note(f"vm list: {row}")
+            s.expect(row and row.get("state") == "enabled" and not row.get("vf"),
+                     "vm1 keeps its setting, holds no VF and waits")
+            counts("drained", 0, assigned0)
+            check_progress(n, 1, "the drain of vm1's VF")
+            virsh("destroy", "vm1")  # stopped: at the restore it gets a VF in its XML, in use at its start
+
+            # ---- B: the nested KVM guest with an OS
+            out, _ = kstart.communicate(timeout=120)
+            s.note(f"virsh start vmk: rc {kstart.returncode}, {out.strip()}")
+            s.require(kstart.returncode == 0, "the nested KVM domain vmk started")
+            ready = wait_serial("vmk", 0, r"nested-init: \[[0-9.]+\] ready", max(1.0, t_kstart + NESTED_READY_S
+                                                                                   - time.monotonic()))
+            s.metrics["vmk_ready_s"] = round(time.monotonic() - t_kstart, 2)  # from `virsh start`, part A meanwhile
+            s.note("vmk serial console:\n" + serial_log("vmk")[-1500:])
+            s.require(ready, f"vmk's init ready within {NESTED_READY_S}s of its start")
+            # restore: the adapter in service again; vmk is not accelerated yet, vm1 (stopped) waits
+            r = ctl("adapter", "restore", pf, check=False)
+            s.expect(r.rc == 0, "adapter restore")
+            vf1 = (vm_row("vm1") or {}).get("vf")
+            s.expect(vf1 and vf_config("vm1", vf1), f"vm1 (stopped) got a VF in its persistent XML ({vf1})")
+            counts("restored", cap0, assigned0 + 1)
+            off = len(serial_log("vmk"))
+            t0 = time.monotonic()
+            r = ctl("vm", "enable", "vmk", "--performance", "low", check=False)
+            s.metrics["vm_enable_vmk_s"] = round(time.monotonic() - t0, 2)
+            s.require(r.rc == 0, "vm enable vmk")
+            vfk = (vm_row("vmk") or {}).get("vf")
+            idxk = vf_index(pf, vfk)
+            s.require(vfk and idxk is not None and vf_live("vmk", vfk), f"VF {idxk} ({vfk}) in vmk's live XML")
+            bound = wait_serial("vmk", off, IGBVF_BOUND, 60)
+            s.metrics["vf_in_guest_s"] = round(time.monotonic() - t0, 2)
+            s.note("vmk serial console after the enable:\n" + serial_log("vmk")[off:][-1500:])
+            s.require(bound, "igbvf drives the VF in the nested guest")
+            s.expect(re.search(r"failover primary slave:\w+ registered", serial_log("vmk")[off:]),
+                     "net_failover registered the VF as the primary of the virtio NIC")
+            policyk = vf_now(idxk)
+            s.note(f"VF {idxk} with vmk: {policyk}")
+
+            # ---- B1: the guest paused: it cannot acknowledge the unplug
+            virsh("suspend", "vmk")
+            n = len(drain_signals(sig.text(), pf))
+            r = ctl("adapter", "drain", pf, check=False)
+            s.metrics["drain_busy_s"] = round(r.seconds, 2)
+            s.expect(r.rc != 0 and "org.accelnet1.Error.Busy" in r.err and vfk in r.err and "vmk" in r.err,
+                     f"the drain answers Busy naming VF {vfk} of vmk (rc {r.rc})")
+            row = vm_row("vmk")
+            s.note(f"vm list: {row}")
+            s.expect(row and row.get("vf") == vfk and "still holds it" in row.get("note", ""),
+                     f"vmk's VF {vfk} stays recorded, its note says the guest still holds it")
+            s.expect(not vf_config("vmk", vfk), f"VF {vfk} out of vmk's persistent XML")
+            s.expect(vf_live("vmk", vfk), f"VF {vfk} still in vmk's live XML")
+            s.expect(vf_now(idxk) == policyk, f"VF {idxk} keeps vmk's policy while the guest holds it")
+            # vm1's VF (stopped, in its persistent XML only) went at once
+            idx1 = vf_index(pf, vf1) if vf1 else None
+            s.expect(idx1 is not None and not (vm_row("vm1") or {}).get("vf") and not vf_config("vm1", vf1)
+                     and vf_now(idx1) == before[idx1], f"vm1's VF {vf1} (stopped VM) revoked and restored")
+            counts("drained, vmk's guest holding its VF", 0, assigned0 + 1)
+            check_unique(s, "drained, vmk's guest holding its VF")
+            ctl("adapters", check=False)
+            progress = progress_since(n)
+            s.expect(progress and progress[0] == (0, 2) and progress[-1] == (1, 2),
+                     f"DrainProgress: from 0 of 2 to 1 of 2 ({progress})")
+            # the guest runs again and acknowledges the pending unplug
+            off = len(serial_log("vmk"))
+            t_req = time.time()
+            t0 = time.monotonic()
+            virsh("resume", "vmk")
+            freed = wait_for(lambda: not (vm_row("vmk") or {}).get("vf") and vf_now(idxk) == before[idxk], 30, 0.2)
+            s.metrics["resume_to_vf_restored_s"] = round(time.monotonic() - t0, 2)
+            removed = wait_for(lambda: libvirt_events(ev.text(), "device-removed", "vmk"), 5, 0.2)
+            s.note(f"libvirt device-removed events of vmk: {removed}")
+            if removed:
+                s.metrics["resume_to_device_removed_s"] = round(removed[-1][0] - t_req, 2)
+            s.expect(freed, f"after the resume the guest let go: VF {idxk} freed, its saved settings back")
+            s.expect(wait_serial("vmk", off, IGBVF_NONE, 10), "the nested guest has no igbvf device any more")
+            s.expect(not vf_live("vmk", vfk), f"VF {vfk} gone from vmk's live XML")
+            check_progress(n, 2, "the drain, finished by the guest")
+            counts("drained", 0, assigned0)
+            r = ctl("adapter", "drain", pf, check=False)
+            s.expect(r.rc == 0 and r.seconds < 5, f"asked again, the drain answers at once ({r.seconds:.2f}s): "
+                                                   "nothing is left")
+
+            # ---- B2: restore, then a drain the running guest acknowledges
+            def restore(what):
+                off = len(serial_log("vmk"))
+                t0 = time.monotonic()
+                r = ctl("adapter", "restore", pf, check=False)
+                took = time.monotonic() - t0
+                s.expect(r.rc == 0, f"{what}: adapter restore ({took:.2f}s)")
+                rows = {n: vm_row(n) or {} for n in ("vm1", "vmk")}
+                s.note(f"vm list: {rows}")
+                vk, v1 = rows["vmk"].get("vf"), rows["vm1"].get("vf")
+                s.expect(vk and vf_live("vmk", vk) and vf_config("vmk", vk),
+                         f"{what}: vmk (running) has VF {vk} again, live and persistent")
+                s.expect(v1 and vf_config("vm1", v1), f"{what}: vm1 (stopped) has VF {v1} in its persistent XML")
+                s.expect(wait_serial("vmk", off, IGBVF_BOUND, 60), f"{what}: igbvf drives it in the nested guest")
+                counts(what, cap0, assigned0 + 2)
+                return took, vk, v1
+
+            s.metrics["restore_s"] = round(restore("restored")[0], 2)
+            vfk = (vm_row("vmk") or {}).get("vf")
+            idxk = vf_index(pf, vfk)
+            off = len(serial_log("vmk"))
+            n = len(drain_signals(sig.text(), pf))
+            log_off = daemon_log_size()
+            t_req = time.time()
+            r = ctl_on_tty(s, "adapter", "drain", pf)
+            s.metrics["drain_live_s"] = round(r.seconds, 2)
+            s.expect(r.rc == 0, "the drain completes live: the running guest acknowledged the unplug")
+            s.expect("2 of 2 VFs revoked" in r.out and "Drained" in r.out,
+                     "the progress on the terminal reaches 2 of 2 VFs")
+            removed = [e for e in libvirt_events(ev.text(), "device-removed", "vmk") if e[0] >= t_req]
+            s.note(f"libvirt device-removed events of vmk since the drain: {removed}")
+            if removed:
+                s.metrics["drain_to_device_removed_s"] = round(removed[0][0] - t_req, 2)
+            s.expect(removed, "libvirt reported the device removed within the drain")
+            s.expect(wait_serial("vmk", off, IGBVF_NONE, 10)
+                     and re.search(r"failover primary slave:\w+ unregistered", serial_log("vmk")[off:]),
+                     "the nested guest let go of the VF: failover primary unregistered, no igbvf device")
+            s.note("vmk serial console during the drain:\n" + serial_log("vmk")[off:][-1000:])
+            # Hyper-V's order takes the VF's link down first where the driver allows; igb does not
+            revoked = [l for l in daemon_log_since(log_off).splitlines() if f"VF {vfk} revoked from VM vmk" in l]
+            s.note(f"accelnetd: {revoked}")
+            s.expect(revoked and "no VF link control on this driver" in revoked[0],
+                     "igb has no VF link control: the revoke went straight to the unplug (accelnetd says so)")
+            s.expect(not vf_live("vmk", vfk) and not vf_config("vmk", vfk),
+                     f"VF {vfk} gone from vmk's live and persistent XML")
+            s.expect(not (vm_row("vm1") or {}).get("vf"), "vm1 holds no VF")
+            now = {i: vf_view(v) for i, v in ip_vfinfo(ifn)[0].items()}
+            s.expect(now == before, f"every VF has its saved settings back ({now})")
+            check_progress(n, 2, "the live drain")
+            counts("drained", 0, assigned0)
+
+            # ---- restore: vmk gets a VF live, vm1 at its start
+            s.metrics["restore_live_s"] = round(restore("restored again")[0], 2)
+            start_domain(s, "vm1")
+            v1 = (vm_row("vm1") or {}).get("vf")
+            s.expect(v1 and vf_live("vm1", v1), f"vm1 started with its VF {v1} in its live XML")
+            v = vf_now(vf_index(pf, v1)) if v1 else None
+            s.expect(v and v["mac"] == "52:54:00:aa:00:01" and v["max_tx_rate"] == LOW_MAX_RATE and v["spoofchk"]
+                     and not v["trust"], f"vm1's VF carries its policy ({v})")
+            # done: vmk's VF unplugged live by a disable, vm1's with the domain stopped
+            virsh("destroy", "vm1")
+            r1 = ctl("vm", "disable", "vm1", check=False)
+            t0 = time.monotonic()
+            r2 = ctl("vm", "disable", "vmk", check=False)
+            s.metrics["vm_disable_vmk_s"] = round(time.monotonic() - t0, 2)
+            s.expect(r1.rc == 0 and r2.rc == 0 and not (vm_row("vmk") or {}).get("vf"), "vm disable vm1, vmk")
+            owners, _, _ = check_unique(s, "after the drain step")
+            check_no_leak(s, "after the drain step", owners)
+            counts("after the drain step", cap0, assigned0)
+        finally:
+            for b in bg:
+                b.stop()
+            # the later steps start from the adapter in service, vmk gone and vm1 stopped
+            for d in ("vmk", "vm1"):
+                if dom_active(d):
+                    virsh("destroy", d, check=False, quiet=True)
+            for d in ("vmk", "vm1"):
+                if (vm_row(d) or {}).get("state") not in (None, "disabled"):
+                    ctl("vm", "disable", d, check=False, quiet=True)
+            if "vmk" in all_domains():
+                virsh("undefine", "vmk", check=False, quiet=True)
+            ctl("adapter", "restore", pf, check=False, quiet=True)
+            s.note("memory at the end: " + sh("free -m", check=False, quiet=True).out)
+
+
 def step_crash():
     with step("crash", "kill -9 accelnetd during vm enable, restart: every VF has at most one VM") as s:
         define_domain("vm2", "52:54:00:aa:00:02")
@@ -1227,7 +1602,7 @@ def step_compare():
         virsh("destroy", "vmb", check=False, quiet=True)
 
 
-STEPS = (step_prereq, step_enable, step_health_link, step_vm_enable, step_vm_disable, step_crash, step_hook, step_reboot, step_compare)
+STEPS = (step_prereq, step_enable, step_health_link, step_vm_enable, step_vm_disable, step_drain, step_crash, step_hook, step_reboot, step_compare)
 
 
 def main():

@@ -7,6 +7,8 @@
 #   qemu10/       Debian 13 (trixie) minbase root with qemu-system-x86 (QEMU 10, has igb)
 #   kernel/       the Debian 12 kernel package extracted (boot/vmlinuz-*, lib/modules/*), depmod'ed
 #   initramfs.cpio.gz   busybox-static + the 9p module chain + tests/e2e/init
+#   kernel/nested-initramfs.cpio.gz   the drain step's nested guest: busybox-static + virtio,
+#                 failover, virtio_net, igbvf + tests/e2e/nested-init
 #   *.done        a step's marker, written only after the step completed; a step whose
 #                 marker is missing is redone from scratch (interrupted downloads included)
 #   .lock         flock: concurrent runs wait for each other instead of clobbering the cache
@@ -106,22 +108,20 @@ step_kernel() {
 # the 9p chain, in the order that loads (TESTBED.md); modules that are built in are skipped
 INITRD_MODULES="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci 9pnet 9pnet_virtio netfs fscache 9p overlay"
 
-step_initramfs() {
-  local rel busybox stamp
+# make_initramfs INIT OUT MODULES...: busybox-static, the modules (in that order; built-in ones
+# skipped) with their order in /modules/order, and INIT as /init, into the gzip'ed cpio OUT
+make_initramfs() {
+  local init=$1 out=$2 rel busybox=/bin/busybox   # busybox-static's
+  shift 2
   rel=$(cat "$CACHE/kernel/release")
-  busybox=/bin/busybox   # busybox-static's
-  stamp="$rel $(sha256sum "$HERE/init" | cut -c1-16) $(stat -c %s "$busybox") v1"
-  if done_p initramfs "$stamp" && [ -f "$CACHE/initramfs.cpio.gz" ]; then return 0; fi
-  rm -f "$CACHE/initramfs.done"
-  log "building the initramfs"
-  local d="$CACHE/initramfs.tmp"
+  local d="$out.d"
   rm -rf "$d"
   mkdir -p "$d"/{bin,dev,proc,sys,newroot,modules,mnt}
   cp "$busybox" "$d/bin/busybox"
-  cp "$HERE/init" "$d/init"
+  cp "$init" "$d/init"
   chmod 0755 "$d/init" "$d/bin/busybox"
   local m f order=""
-  for m in $INITRD_MODULES; do
+  for m in "$@"; do
     f=$(find "$CACHE/kernel/modules/$rel/kernel" -name "$m.ko" -o -name "$m.ko.xz" -o -name "$m.ko.zst" | head -n 1)
     if [ -z "$f" ]; then
       # built in?
@@ -137,10 +137,36 @@ step_initramfs() {
     order="$order $m"
   done
   echo "$order" >"$d/modules/order"
-  (cd "$d" && find . -print0 | cpio --null -o -H newc --quiet | gzip -1) >"$CACHE/initramfs.cpio.gz.tmp"
-  mv -f "$CACHE/initramfs.cpio.gz.tmp" "$CACHE/initramfs.cpio.gz"
+  (cd "$d" && find . -print0 | cpio --null -o -H newc --quiet | gzip -1) >"$out.tmp"
+  mv -f "$out.tmp" "$out"
   rm -rf "$d"
+}
+
+step_initramfs() {
+  local stamp
+  stamp="$(cat "$CACHE/kernel/release") $(sha256sum "$HERE/init" | cut -c1-16) $(stat -c %s /bin/busybox) v1"
+  if done_p initramfs "$stamp" && [ -f "$CACHE/initramfs.cpio.gz" ]; then return 0; fi
+  rm -f "$CACHE/initramfs.done"
+  log "building the initramfs"
+  # shellcheck disable=SC2086
+  make_initramfs "$HERE/init" "$CACHE/initramfs.cpio.gz" $INITRD_MODULES
   mark initramfs "$stamp"
+}
+
+# the nested guest's (the drain step's nested KVM domain): virtio and the failover chain, in
+# the order that loads (TESTBED.md), and the VF's driver. Kept in kernel/, the folder the
+# guest sees (9p tag kernel), next to the kernel it boots with.
+NESTED_MODULES="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net igbvf"
+
+step_nested_initramfs() {
+  local stamp
+  stamp="$(cat "$CACHE/kernel/release") $(sha256sum "$HERE/nested-init" | cut -c1-16) $(stat -c %s /bin/busybox) v1"
+  if done_p nested-initramfs "$stamp" && [ -f "$CACHE/kernel/nested-initramfs.cpio.gz" ]; then return 0; fi
+  rm -f "$CACHE/nested-initramfs.done"
+  log "building the nested guest's initramfs"
+  # shellcheck disable=SC2086
+  make_initramfs "$HERE/nested-init" "$CACHE/kernel/nested-initramfs.cpio.gz" $NESTED_MODULES
+  mark nested-initramfs "$stamp"
 }
 
 main() {
@@ -154,6 +180,7 @@ main() {
   step_qemu
   step_kernel
   step_initramfs
+  step_nested_initramfs
   log "test bed ready in $CACHE"
   echo "$CACHE"
 }
