@@ -144,22 +144,22 @@ void manager_health_settings_changed(Manager *m) {
         arm_timer(m);
 }
 
-void manager_health_reset_begin(Manager *m, Pf *pf) {
+/* Our own sriov_numvfs write begins or ends (pf_health_reset_begin/_end): judged like an event. */
+static void reset_step(Manager *m, Pf *pf, bool (*step)(PfHealth *h, HealthNow now)) {
         if (!pf->health_ready)
                 return;
         HealthState before = pf->health.state;
         bool q = pf->health.quarantined;
-        judge(m, pf, before, q, pf_health_reset_begin(&pf->health, health_now()));
+        judge(m, pf, before, q, step(&pf->health, health_now()));
         arm_timer(m);
 }
 
+void manager_health_reset_begin(Manager *m, Pf *pf) {
+        reset_step(m, pf, pf_health_reset_begin);
+}
+
 void manager_health_reset_end(Manager *m, Pf *pf) {
-        if (!pf->health_ready)
-                return;
-        HealthState before = pf->health.state;
-        bool q = pf->health.quarantined;
-        judge(m, pf, before, q, pf_health_reset_end(&pf->health, health_now()));
-        arm_timer(m);
+        reset_step(m, pf, pf_health_reset_end);
 }
 
 /* ---- events ------------------------------------------------------------------------------- */
