@@ -551,11 +551,7 @@ int cli_args_parse(int argc, char *const *argv, CliArgs *ret, char **ret_error) 
         case VERB_ENABLE:
                 if (!a.intent)
                         return fail(ret_error, "'enable' needs --intent NAME.");
-                if (!a.have_node_reserve) {
-                        a.node_reserve = CLI_NODE_RESERVE_DEFAULT;
-                        a.have_node_reserve = true;
-                }
-                break;
+                break; /* without --node-reserve the daemon's node_reserve_default applies */
         case VERB_SET:
                 if (!a.intent && !a.have_node_reserve)
                         return fail(ret_error, "'set' needs --intent NAME, --node-reserve N or both.");
@@ -635,8 +631,9 @@ static void append_verb_help(StrBuf *b, Verb verb) {
         if (info->options & VOPT_NODE_RESERVE) {
                 _cleanup_free_ char *text = NULL;
                 int n = verb == VERB_ENABLE
-                                ? asprintf(&text, "Percentage held in reserve (0-%u, default %u): of the VF capacity, "
-                                                  "in a cluster of the nodes",
+                                ? asprintf(&text, "Percentage held in reserve (0-%u; default: accelnet.json's "
+                                                  "node_reserve_default, %u unless set): of the VF capacity, in a "
+                                                  "cluster of the nodes",
                                            CLI_NODE_RESERVE_MAX, CLI_NODE_RESERVE_DEFAULT)
                                 : asprintf(&text, "Percentage held in reserve (0-%u): of the VF capacity, in a "
                                                   "cluster of the nodes",

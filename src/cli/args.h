@@ -77,7 +77,7 @@ typedef struct CliArgs {
 
         const char *intent;     /* --intent, borrowed from argv; NULL when not given */
         bool have_node_reserve;
-        uint32_t node_reserve;  /* --node-reserve, 0..99; CLI_NODE_RESERVE_DEFAULT for enable */
+        uint32_t node_reserve;  /* --node-reserve, 0..99 (have_node_reserve); absent: the daemon default */
         const char *performance; /* --performance as tier_to_string() spells it (static); NULL */
         VmFilter filter;        /* vm list --enabled/--disabled */
 

@@ -438,7 +438,8 @@ int verb_enable(const CliContext *ctx) {
         int r = new_call(ctx, "Enable", &m);
         if (r != CLI_EXIT_SUCCESS)
                 return r;
-        r = sd_bus_message_append(m, "su", ctx->args->intent, ctx->args->node_reserve);
+        r = sd_bus_message_append(m, "su", ctx->args->intent,
+                                          ctx->args->have_node_reserve ? ctx->args->node_reserve : CLI_SET_KEEP_RESERVE);
         if (r < 0)
                 return print_error(ctx, "Failed to build the Enable call: %s", strerror(-r));
         r = call(ctx, m, CLI_TIMEOUT_CHANGE_USEC, &reply);

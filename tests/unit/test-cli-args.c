@@ -29,8 +29,7 @@ TEST(enable) {
         CHECK_INT(a.action, CLI_ACTION_RUN);
         CHECK_INT(a.verb, VERB_ENABLE);
         CHECK_STR(a.intent, "compute1");
-        CHECK(a.have_node_reserve);
-        CHECK_INT(a.node_reserve, 50); /* the default */
+        CHECK(!a.have_node_reserve); /* absent: the daemon's node_reserve_default applies */
         CHECK(a.legend && a.ask_password);
         CHECK_INT(a.json, JSON_MODE_OFF);
         cli_args_done(&a);
