@@ -88,4 +88,5 @@ install(FILES completion/accelnetctl DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-c
 # packages in DATADIR/cockpit (and in the XDG data folders).
 install(FILES cockpit/manifest.json cockpit/index.html cockpit/accelnet.js cockpit/accelnet.css
         DESTINATION ${CMAKE_INSTALL_DATADIR}/cockpit/accelnet COMPONENT cockpit)
-install(FILES packaging/copyright DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/cockpit-accelnet COMPONENT cockpit)
+install(FILES packaging/copyright ${PROJECT_BINARY_DIR}/packaging/changelog.gz
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/cockpit-accelnet COMPONENT cockpit)

@@ -54,6 +54,8 @@ function h(tag, attrs, ...children) {
             el.addEventListener(k.slice(2), v);
         else if (k === "className")
             el.className = v;
+        else if (k === "style")
+            Object.assign(el.style, v); // CSSOM: Cockpit's CSP refuses style attributes
         else if (k === "checked" || k === "value" || k === "disabled" || k === "selected")
             el[k] = v;
         else
@@ -240,7 +242,7 @@ function counts() {
                h("dt", {}, _("Assigned")), h("dd", { "data-count": "assigned" }, assigned)),
              h("div", { className: "an-bar", role: "progressbar", "aria-valuemin": 0, "aria-valuemax": usable,
                         "aria-valuenow": assigned, "aria-label": _("Assigned of usable VFs") },
-               h("div", { className: "an-bar-fill", style: `width: ${pct}%` })),
+               h("div", { className: "an-bar-fill", style: { width: `${pct}%` } })),
              h("p", { className: "an-muted" },
                cockpit.format(_("$0 of $1 usable VFs assigned; $2 held in reserve"), assigned, usable,
                               (p.CapacityVFs || 0) - usable)));
@@ -319,13 +321,26 @@ function prereqTable() {
         return h("p", { className: "an-error" }, errorText(state.prereq.error));
     const order = { Failed: 0, Warning: 1, Passed: 2 };
     const rows = [...state.prereq].sort((a, b) => (order[a.result] ?? 3) - (order[b.result] ?? 3));
-    return h("table", { className: "an-table", "data-table": "prereq" },
-             h("thead", {}, h("tr", {}, [_("Result"), _("Check"), _("Subject"), _("Evidence and remedy")].map(x => h("th", { scope: "col" }, x)))),
-             h("tbody", {}, rows.map(r => h("tr", { "data-result": r.result },
-                                            h("td", {}, h("span", { className: `an-badge an-${r.result.toLowerCase()}` }, r.result)),
-                                            h("td", {}, r.check, r.code ? h("div", { className: "an-muted" }, r.code) : null),
-                                            h("td", {}, r.subject),
-                                            h("td", { className: "an-detail" }, r.detail)))));
+    const problems = rows.filter(r => r.result !== "Passed");
+    const passed = rows.filter(r => r.result === "Passed");
+    const tbl = (id, list) =>
+        h("table", { className: "an-table", "data-table": id },
+          h("thead", {}, h("tr", {}, [_("Result"), _("Check"), _("Subject"), _("Evidence and remedy")].map(x => h("th", { scope: "col" }, x)))),
+          h("tbody", {}, list.map(r => h("tr", { "data-result": r.result },
+                                         h("td", {}, h("span", { className: `an-badge an-${r.result.toLowerCase()}` }, r.result)),
+                                         h("td", {}, r.check, r.code ? h("div", { className: "an-muted" }, r.code) : null),
+                                         h("td", {}, r.subject),
+                                         h("td", { className: "an-detail" }, r.detail)))));
+    /* failures and warnings first, each with its remedy; the passed checks folded below */
+    return [
+        problems.length
+            ? tbl("prereq", problems)
+            : h("p", { className: "an-ok", "data-table": "prereq" }, _("Every check passed.")),
+        passed.length
+            ? h("details", { id: "prereq-passed" },
+                h("summary", {}, cockpit.format(_("$0 checks passed"), passed.length)), tbl("prereq-passed", passed))
+            : null,
+    ];
 }
 
 function pageSetup() {
@@ -462,17 +477,20 @@ function vmList(which) {
     const all = vms.length > 0 && vms.every(v => sel.has(v.name));
     const tierKey = enabled ? "tierSet" : "tierEnable";
     const mgmt = !!state.props.Enabled;
+    /* ListVMsEx adds the VM's power state and vCPUs; without it a disabled VM shows its kept
+     * performance setting and VF (a disabled VM keeps its VM settings). */
+    const ex = has("ListVMsEx") && !enabled;
     const heads = [
         h("input", { type: "checkbox", id: `${which}-all`, "aria-label": _("Select all"), checked: all,
                      onchange: e => { vms.forEach(v => e.target.checked ? sel.add(v.name) : sel.delete(v.name)); render() } }),
-        _("VM"), enabled ? _("Performance") : _("vCPUs"), enabled ? _("VF") : _("Power"), _("Note"), _("Result")];
+        _("VM"), ex ? _("vCPUs") : _("Performance"), ex ? _("Power") : _("VF"), _("Note"), _("Result")];
     const rows = vms.map(v => [
         h("input", { type: "checkbox", id: `sel-${which}-${v.name}`, "data-vm": v.name, checked: sel.has(v.name),
                      "aria-label": cockpit.format(_("Select $0"), v.name),
                      onchange: e => { e.target.checked ? sel.add(v.name) : sel.delete(v.name); render() } }),
         h("a", { href: `#/vm/${encodeURIComponent(v.name)}`, onclick: e => { e.preventDefault(); go("vm", v.name) } }, v.name),
-        enabled ? v.performance : (v.extra.vcpus ?? "—"),
-        enabled ? v.vf : (v.extra.power ?? "—"),
+        ex ? (v.extra.vcpus ?? "—") : (v.performance || "—"),
+        ex ? (v.extra.power ?? "—") : (v.vf || "—"),
         v.note,
         resultCell(v.name)]);
     const n = sel.size;

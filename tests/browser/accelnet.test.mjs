@@ -97,11 +97,14 @@ test("the overview of a host that is not enabled", async () => {
 
 test("set up: prerequisites, failures first; only compute intents; a bad intent's error", async () => {
     await tab("setup");
-    await page.waitForSelector('table[data-table="prereq"] tbody tr', WAIT);
-    const results = await page.$$eval('table[data-table="prereq"] tbody tr', rows => rows.map(r => r.dataset.result));
+    await page.waitForSelector('table[data-table="prereq-passed"]', { ...WAIT, state: "attached" });
+    const results = await page.$$eval('table[data-table^="prereq"] tbody tr', rows => rows.map(r => r.dataset.result));
     const rank = { Failed: 0, Warning: 1, Passed: 2 };
     assert.deepEqual(results, [...results].sort((a, b) => rank[a] - rank[b]), "failures first, then warnings");
-    assert.ok(results.includes("Passed"), `prerequisites: ${results}`);
+    assert.ok(results.includes("Passed") && results.includes("Failed"), `prerequisites: ${results}`);
+    assert.ok(!await page.isVisible('table[data-table="prereq-passed"]'), "the passed checks are folded");
+    const failed = page.locator('table[data-table="prereq"] tr[data-result="Failed"]').first();
+    assert.match(await failed.textContent(), /Remedy|remedy|load|use/, "a failure shows its remedy");
     const options = await page.$$eval("#setup-intent option", os => os.map(o => o.value));
     assert.deepEqual(options.sort(), ["compute", "edge"], "the storage intent (no compute type) is not offered");
     assert.equal(await page.inputValue("#setup-reserve"), "50", "the default reserve");
@@ -160,6 +163,9 @@ test("enable three disabled VMs as Medium: two move, the too small one says why"
         assert.equal(await (await rowOf("enabled", vm)).count(), 1, `${vm} is in Enabled VMs`);
     await shot("enabled-vms");
     await assertOverviewMatchesStatus("after enabling VMs");
+    const fill = await page.$eval(".an-bar-fill", el => el.getBoundingClientRect().width / el.parentElement.getBoundingClientRect().width);
+    const s = status();
+    assert.ok(Math.abs(fill - s.assigned_vfs / s.usable_vfs) < 0.02, `the bar shows assigned of usable (${fill})`);
 });
 
 test("change a tier", async () => {
@@ -187,6 +193,29 @@ test("a change made with accelnetctl appears without a reload", async () => {
     assert.equal(await page.textContent('[data-field="reserve"]'), "25 %");
     page.off("load", onLoad);
     assert.equal(reloaded, false, "the page was not reloaded");
+});
+
+test("an unprivileged user sees everything, read-only", async () => {
+    const ro = await context.newPage();
+    try {
+        await ro.goto(process.env.ACCELNET_RO_URL);
+        await ro.waitForSelector('[data-count="capacity"]', WAIT);
+        await ro.waitForFunction(() => /Read-only/.test(document.getElementById("access").textContent), null, WAIT);
+        const s = status();
+        assert.equal(await ro.textContent('[data-count="assigned"]'), String(s.assigned_vfs), "the same counts");
+        await ro.click("#tab-enabled");
+        await ro.waitForSelector('table[data-table="enabled-vms"] tr[data-vm="web2"]', WAIT);
+        await ro.check("#sel-enabled-web2");
+        assert.equal(await ro.isDisabled("#vms-set"), true, "no tier change");
+        assert.equal(await ro.isDisabled("#vms-disable"), true, "no disable");
+        await ro.click("#tab-settings");
+        await ro.waitForSelector("#set-apply", WAIT);
+        assert.equal(await ro.isDisabled("#set-apply"), true, "no settings change");
+        assert.equal(await ro.isDisabled("#disable-mgmt"), true, "no disable");
+        await ro.screenshot({ path: path.join(SHOTS, "read-only.png"), fullPage: true });
+    } finally {
+        await ro.close();
+    }
 });
 
 test("a VM's detail and the adapters", async () => {

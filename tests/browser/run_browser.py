@@ -54,39 +54,55 @@ def free_port():
         return s.getsockname()[1]
 
 
+def start_ws(env, pkgroot, user, procs):
+    """cockpit-ws without login on a free loopback port, its bridge running as `user` (root or
+    nobody), on the test's bus; returns its base URL once it serves the page, and procs with
+    (process, log path) added."""
+    home = os.path.join(env.dir, f"home-{user}")
+    os.makedirs(os.path.join(home, "run"), mode=0o700)
+    if user == "nobody":
+        for d in (home, os.path.join(home, "run")):
+            os.chown(d, harness.NOBODY.pw_uid, harness.NOBODY.pw_gid)
+    port = free_port()
+    wsenv = env.env()
+    wsenv.update({"DBUS_SESSION_BUS_ADDRESS": env.address, "XDG_DATA_DIRS": f"{pkgroot}:/usr/share",
+                  "XDG_RUNTIME_DIR": os.path.join(home, "run"), "HOME": home})
+    log = os.path.join(env.dir, f"cockpit-ws-{user}.log")
+    with open(log, "w") as out:
+        proc = subprocess.Popen([COCKPIT_WS, "--local-session=cockpit-bridge", "--address", "127.0.0.1", "--port",
+                                 str(port)], env=wsenv, stdout=out, stderr=subprocess.STDOUT, cwd=home,
+                                preexec_fn=harness.as_nobody_dying_with_parent if user == "nobody"
+                                else harness.die_with_parent)
+    procs.append((proc, log))
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 15
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/cockpit/@localhost/accelnet/manifest.json", timeout=2) as r:
+                if r.status == 200:
+                    return base, procs
+        except OSError:
+            pass
+        if proc.poll() is not None or time.time() > deadline:
+            sys.exit(f"cockpit-ws ({user}) did not serve the page:\n" + open(log).read()[-3000:])
+        time.sleep(0.05)
+
+
 def main():
     need()
     t0 = time.time()
     env = harness.Env()
-    ws = None
+    ws = []
     try:
         env.write_config("intents.d/edge.json", EDGE_INTENT)
         env.start()
         # the page, as a package of this run's own data folder
         pkgroot = os.path.join(env.dir, "share")
         shutil.copytree(os.path.join(harness.SOURCE_DIR, "cockpit"), os.path.join(pkgroot, "cockpit", "accelnet"))
-        port = free_port()
-        wsenv = env.env()
-        wsenv.update({"DBUS_SESSION_BUS_ADDRESS": env.address, "XDG_DATA_DIRS": f"{pkgroot}:/usr/share",
-                      "XDG_RUNTIME_DIR": os.path.join(env.dir, "run"), "HOME": env.dir})
-        os.makedirs(wsenv["XDG_RUNTIME_DIR"], mode=0o700, exist_ok=True)
-        ws_log = open(os.path.join(env.dir, "cockpit-ws.log"), "w")
-        ws = subprocess.Popen([COCKPIT_WS, "--local-session=cockpit-bridge", "--address", "127.0.0.1", "--port",
-                               str(port)], env=wsenv, stdout=ws_log, stderr=subprocess.STDOUT,
-                              preexec_fn=harness.die_with_parent)
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.time() + 15
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/cockpit/@localhost/accelnet/manifest.json", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if ws.poll() is not None or time.time() > deadline:
-                ws_log.flush()
-                sys.exit("cockpit-ws did not serve the page:\n" + open(ws_log.name).read()[-3000:])
-            time.sleep(0.05)
+        # one cockpit-ws as root (an administrator's session: changes allowed) and one as nobody
+        # (an unprivileged user: read-only, the daemon answers changes with AccessDenied)
+        base, ws = start_ws(env, pkgroot, "root", ws)
+        base_ro, ws = start_ws(env, pkgroot, "nobody", ws)
         shots = os.environ.get("ACCELNET_SCREENSHOT_DIR",
                                os.path.join(harness.BUILD_DIR, "tests", "browser", "screenshots"))
         os.makedirs(shots, exist_ok=True)
@@ -94,26 +110,27 @@ def main():
         nodeenv = env.env()
         nodeenv.update({"ACCELNET_URL": f"{base}/cockpit/@localhost/accelnet/index.html",
                         "ACCELNET_SHELL_URL": f"{base}/accelnet",
+                        "ACCELNET_RO_URL": f"{base_ro}/cockpit/@localhost/accelnet/index.html",
                         "ACCELNETCTL": harness.ACCELNETCTL, "ACCELNET_NPM_DIR": NPM_DIR,
                         "ACCELNET_CHROMIUM": CHROMIUM, "ACCELNET_SCREENSHOT_DIR": shots,
                         "ACCELNET_PROFILE": profile})
-        print(f"setup (daemon, bus, cockpit-ws on port {port}) {time.time() - t0:.1f} s", flush=True)
+        print(f"setup (daemon, bus, two cockpit-ws: {base}, {base_ro}) {time.time() - t0:.1f} s", flush=True)
         rc = subprocess.run(["node", "--test", "--test-concurrency=1", os.path.join(HERE, "accelnet.test.mjs")],
                             env=nodeenv).returncode
         if rc != 0:
             print("---- accelnetd log (end) ----\n" + env.logtext()[-4000:])
-            ws_log.flush()
-            print("---- cockpit-ws log (end) ----\n" + open(ws_log.name).read()[-2000:])
+            for _, log in ws:
+                print(f"---- {log} (end) ----\n" + open(log).read()[-2000:])
         print(f"browser tier: {time.time() - t0:.1f} s; screenshots in {shots}", flush=True)
         return rc
     finally:
-        if ws is not None:
-            ws.terminate()
+        for proc, _ in ws:
+            proc.terminate()
             try:
-                ws.wait(5)
+                proc.wait(5)
             except subprocess.TimeoutExpired:
-                ws.kill()
-                ws.wait(5)
+                proc.kill()
+                proc.wait(5)
         env.close()
 
 

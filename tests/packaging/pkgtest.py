@@ -644,7 +644,8 @@ def cmd_cockpit():
     deb, rpm = debs[0], rpms[0]
     check(os.path.basename(deb).startswith("cockpit-accelnet_") and deb.endswith("_all.deb"), f"the .deb's name: {deb}")
     check(os.path.basename(rpm).startswith("cockpit-accelnet-") and rpm.endswith(".noarch.rpm"), f"the .rpm's name: {rpm}")
-    want = {f"/usr/share/cockpit/accelnet/{f}" for f in COCKPIT_FILES} | {"/usr/share/doc/cockpit-accelnet/copyright"}
+    want = ({f"/usr/share/cockpit/accelnet/{f}" for f in COCKPIT_FILES} |
+            {f"/usr/share/doc/cockpit-accelnet/{f}" for f in ("copyright", "changelog.gz")})
     files = {p for p, t in deb_listing(deb).items() if t != "d"}
     check(files == want, f"the .deb holds the page and its copyright: {sorted(files ^ want)} differ")
     field = lambda name: run(["dpkg-deb", "-f", deb, name]).stdout.strip()
