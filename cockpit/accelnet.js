@@ -7,7 +7,7 @@
  * from a proxy ("changed" on PropertiesChanged), the lists are read again after the daemon's
  * VMChanged, HealthChanged and DrainProgress signals. Methods that an older daemon lacks
  * (ExplainVM, EnableVMsEx, DisableVMsEx, ListVMsEx) are looked up in the introspection data
- * and, failing that, fall back to the older calls. */
+ * (the proxy's methods) and, failing that, the page uses the older calls. */
 
 const _ = cockpit.gettext;
 const BUS = "org.accelnet1";
@@ -71,11 +71,14 @@ function h(tag, attrs, ...children) {
 
 /* ---- the bus ---------------------------------------------------------------------------- */
 
+let proxy = null;
+
+/* Whether the daemon has a method: the proxy gets one function per method of the interface's
+ * introspection data (and a call answered UnknownMethod rules it out as well). */
 function has(method) {
     if (state.missing.has(method))
         return false;
-    const meta = reader.meta && reader.meta[IFACE];
-    return !!(meta && meta.methods && meta.methods[method]);
+    return !!proxy && typeof proxy[method] === "function";
 }
 
 function read(method, type, args) {
@@ -643,7 +646,9 @@ function pageAdapters() {
         const d = state.drain[a.address];
         return [a.ifname || "—", a.address, a.driver || "—", a.verdict, a.total, a.enabled, a.assigned,
             hl ? healthBadge(hl.state) : "—",
-            hl ? h("span", { className: "an-actions" },
+            /* servicing is for the adapters that give VFs (of the intent in force) and whose
+             * health is watched */
+            hl && a.enabled > 0 ? h("span", { className: "an-actions" },
                    changeButton({ "data-drain": a.address, disabled: !mgmt, onclick: () => doAdapter("DrainAdapter", a) }, _("Drain")),
                    changeButton({ "data-restore": a.address, disabled: !mgmt, onclick: () => doAdapter("RestoreAdapter", a) }, _("Restore")),
                    d ? h("span", { className: "an-muted" }, cockpit.format(_("$0 of $1 revoked"), d.done, d.total)) : null)
@@ -688,6 +693,8 @@ function render() {
         }[page]?.() ?? pageOverview();
     }
     main.replaceChildren(...content);
+    /* which of the newer methods this daemon has (for the tests, and for anyone debugging) */
+    document.body.dataset.api = ["ListVMs", "ListVMsEx", "ExplainVM", "EnableVMsEx", "DisableVMsEx"].filter(has).join(" ");
     main.setAttribute("data-page", page);
     main.setAttribute("aria-busy", state.busy ? "true" : "false");
     const access = document.getElementById("access");
@@ -725,7 +732,7 @@ function start() {
     const onPerm = () => { state.allowed = perm.allowed; render() };
     perm.addEventListener("changed", onPerm);
 
-    const proxy = reader.proxy(IFACE, PATH);
+    proxy = reader.proxy(IFACE, PATH);
     proxy.addEventListener("changed", () => {
         state.props = { ...proxy.data };
         reload();

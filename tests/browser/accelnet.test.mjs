@@ -92,6 +92,11 @@ after(async () => {
 test("the overview of a host that is not enabled", async () => {
     await assertOverviewMatchesStatus("at start");
     assert.equal(await page.textContent('[data-field="enabled"]'), "Not enabled");
+    // the page reads the daemon's introspection data to find the newer methods (ExplainVM,
+    // EnableVMsEx, ...) and falls back without them: it must at least find the old ones
+    const api = await page.getAttribute("body", "data-api");
+    assert.match(api, /\bListVMs\b/, `the methods the page found: ${api}`);
+    console.log(`# the daemon's optional methods the page uses: ${api}`);
     await shot("overview-not-enabled");
 });
 
@@ -191,6 +196,7 @@ test("a change made with accelnetctl appears without a reload", async () => {
     ctl("set", "--node-reserve", "25");
     await assertOverviewMatchesStatus("after accelnetctl set");
     assert.equal(await page.textContent('[data-field="reserve"]'), "25 %");
+    await shot("overview-in-use");
     page.off("load", onLoad);
     assert.equal(reloaded, false, "the page was not reloaded");
 });
@@ -227,8 +233,16 @@ test("a VM's detail and the adapters", async () => {
     await shot("vm-detail");
     await tab("adapters");
     await page.waitForSelector('table[data-table="adapters"] tbody tr', WAIT);
-    assert.ok(await page.locator("[data-drain]").count() > 0, "drain offered where health exists");
+    assert.ok(await page.locator('[data-drain="0000:03:00.1"]').count() === 1, "drain offered for an adapter of the intent");
+    assert.equal(await page.locator('[data-drain="0000:07:00.0"]').count(), 0, "not for one without VFs (ens3, no ACS)");
     await shot("adapters");
+    await page.click('[data-drain="0000:03:00.1"]');
+    await idle();
+    await page.waitForSelector("#alert.an-ok", WAIT);
+    assert.match(await page.textContent("#alert"), /ens2f1 is drained/);
+    await page.click('[data-restore="0000:03:00.1"]');
+    await idle();
+    await page.waitForFunction(() => /back in service/.test(document.getElementById("alert").textContent), null, WAIT);
 });
 
 test("disable: the note says the VMs keep their settings", async () => {
