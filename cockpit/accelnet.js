@@ -356,7 +356,7 @@ function pageSetup() {
     return [
         h("section", { className: "an-card an-wide", "aria-labelledby": "pre-h" },
           h("h2", { id: "pre-h" }, _("Prerequisites")),
-          h("p", {}, changeButton({ id: "recheck", onclick: () => { state.prereq = null; render() }, disabled: false }, _("Check again"))),
+          h("p", {}, h("button", { type: "button", id: "recheck", onclick: () => { state.prereq = null; render() } }, _("Check again"))),
           prereqTable()),
         h("section", { className: "an-card an-wide", "aria-labelledby": "enable-h" },
           h("h2", { id: "enable-h" }, _("Enable")),
@@ -563,6 +563,7 @@ function doBatch(kind, vms) {
     const tier = kind === "enable" ? state.form.tierEnable : state.form.tierSet;
     const label = { enable: _("Enable"), disable: _("Disable"), set: _("Change performance") }[kind];
     return act(label, async () => {
+        state.results = {}; // the rows show the last batch's results
         const rows = await batchCall(kind, vms, tier);
         let ok = 0;
         for (const [vm, name, message] of rows) {
@@ -710,11 +711,13 @@ function render() {
 
 /* ---- dark theme: Cockpit's own setting (shell:style), else the browser's ------------------ */
 
-function applyTheme() {
-    let style = "auto";
+function applyTheme(event) {
+    let style = event && event.detail && event.detail.style;
     try {
-        style = localStorage.getItem("shell:style") || "auto";
-    } catch (e) { /* no storage */ }
+        style = style || localStorage.getItem("shell:style") || "auto";
+    } catch (e) {
+        style = "auto"; // no storage
+    }
     const dark = style === "dark" || (style === "auto" && window.matchMedia("(prefers-color-scheme: dark)").matches);
     document.documentElement.classList.toggle("pf-v5-theme-dark", dark);
     document.documentElement.classList.toggle("pf-theme-dark", dark);
@@ -724,8 +727,8 @@ function applyTheme() {
 
 function start() {
     applyTheme();
-    window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", applyTheme);
-    window.addEventListener("storage", applyTheme);
+    window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => applyTheme());
+    window.addEventListener("storage", () => applyTheme());
     window.addEventListener("cockpit-style", applyTheme);
 
     const perm = cockpit.permission({ admin: true });

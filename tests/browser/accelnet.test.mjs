@@ -256,15 +256,21 @@ test("disable: the note says the VMs keep their settings", async () => {
     await assertOverviewMatchesStatus("after disabling");
 });
 
-test("dark theme at 1024 px", async () => {
+test("dark theme; every page fits 1024 px", async () => {
     await page.emulateMedia({ colorScheme: "dark" });
     await tab("overview");
     const dark = await page.evaluate(() => document.documentElement.classList.contains("pf-v5-theme-dark"));
     assert.ok(dark, "the dark theme follows prefers-color-scheme");
     const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
     assert.notEqual(bg, "rgb(240, 240, 240)");
-    const width = await page.evaluate(() => document.documentElement.scrollWidth);
-    assert.ok(width <= 1024, `no horizontal scrolling at 1024 px (${width})`);
     await shot("overview-dark");
+    for (const id of ["overview", "setup", "settings", "enabled", "disabled", "adapters"]) {
+        await tab(id);
+        const width = await page.evaluate(() => document.documentElement.scrollWidth);
+        assert.ok(width <= 1024, `${id}: no horizontal scrolling at 1024 px (${width})`);
+    }
+    // Cockpit's own setting (the shell's "shell:style") wins over the browser's
+    await page.evaluate(() => window.dispatchEvent(new CustomEvent("cockpit-style", { detail: { style: "light" } })));
+    assert.equal(await page.evaluate(() => document.documentElement.classList.contains("pf-v5-theme-dark")), false);
     await page.emulateMedia({ colorScheme: "light" });
 });
