@@ -246,9 +246,11 @@ function counts() {
              h("div", { className: "an-bar", role: "progressbar", "aria-valuemin": 0, "aria-valuemax": usable,
                         "aria-valuenow": assigned, "aria-label": _("Assigned of usable VFs") },
                h("div", { className: "an-bar-fill", style: { width: `${pct}%` } })),
-             h("p", { className: "an-muted" },
-               cockpit.format(_("$0 of $1 usable VFs assigned; $2 held in reserve"), assigned, usable,
-                              (p.CapacityVFs || 0) - usable)));
+             h("p", { className: "an-muted" }, p.Enabled
+                 ? cockpit.format(_("$0 of $1 usable VFs assigned; $2 held in reserve"), assigned, usable,
+                                  (p.CapacityVFs || 0) - usable)
+                 : cockpit.format(_("Management is not enabled; $0 VFs stay with their VMs, which keep their settings."),
+                                  assigned)));
 }
 
 function pageOverview() {

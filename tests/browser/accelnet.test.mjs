@@ -201,6 +201,19 @@ test("a change made with accelnetctl appears without a reload", async () => {
     assert.equal(reloaded, false, "the page was not reloaded");
 });
 
+test("Cockpit's shell lists the page in its menu and shows it in its frame", async () => {
+    const shell = await context.newPage();
+    try {
+        await shell.goto(process.env.ACCELNET_SHELL_URL);
+        const frame = shell.frameLocator('iframe[name="cockpit1:localhost/accelnet"]');
+        await frame.locator('[data-count="capacity"]').waitFor({ timeout: 20000 });
+        assert.ok(await shell.getByRole("link", { name: "Accelerated Networking" }).count() > 0, "the menu entry");
+        await shell.screenshot({ path: path.join(SHOTS, "shell.png") });
+    } finally {
+        await shell.close();
+    }
+});
+
 test("an unprivileged user sees everything, read-only", async () => {
     const ro = await context.newPage();
     try {
