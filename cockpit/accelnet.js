@@ -365,7 +365,7 @@ function pageSetup() {
           enabled
               ? h("p", {}, cockpit.format(_("Accelerated Networking is enabled with the intent $0 and a $1 % node reserve. " +
                                             "Change them under Settings."), state.props.IntentName, state.props.NodeReservePercentage))
-              : h("form", { className: "an-form", onsubmit: e => { e.preventDefault(); doEnable() } },
+              : h("form", { className: "an-form", novalidate: true, onsubmit: e => { e.preventDefault(); doEnable() } },
                   h("label", { for: "setup-intent" }, _("Intent")),
                   intents.length
                       ? intentSelect("setup-intent", state.form.intent, v => { state.form.intent = v })
@@ -423,7 +423,7 @@ function pageSettings() {
     return [
         h("section", { className: "an-card an-wide", "aria-labelledby": "set-h" },
           h("h2", { id: "set-h" }, _("Intent and node reserve")),
-          h("form", { className: "an-form", onsubmit: e => { e.preventDefault(); doSet() } },
+          h("form", { className: "an-form", novalidate: true, onsubmit: e => { e.preventDefault(); doSet() } },
             h("label", { for: "set-intent" }, _("Intent")),
             intentSelect("set-intent", state.form.setIntent, v => { state.form.setIntent = v },
                          cockpit.format(_("$0 (in force)"), p.IntentName)),

@@ -114,6 +114,14 @@ test("set up: prerequisites, failures first; only compute intents; a bad intent'
     assert.deepEqual(options.sort(), ["compute", "edge"], "the storage intent (no compute type) is not offered");
     assert.equal(await page.inputValue("#setup-reserve"), "50", "the default reserve");
     assert.match(await page.textContent("#reserve-help"), /recommended 50/);
+    // a reserve outside 0-99 is refused by name, and nothing is sent
+    await page.fill("#setup-reserve", "120");
+    await page.click("#setup-enable");
+    await idle();
+    await page.waitForSelector("#alert [data-error]", WAIT);
+    assert.match(await page.textContent("#alert"), /0 to 99, not '120'/);
+    assert.equal(status().enabled, false);
+    await page.fill("#setup-reserve", "50");
     // "edge" has only ens3, behind a switch port without ACS: the seed's error
     await page.selectOption("#setup-intent", "edge");
     await page.click("#setup-enable");
