@@ -82,3 +82,11 @@ endforeach()
 add_custom_target(man-pages ALL DEPENDS ${AN_MAN_GZ})
 
 install(FILES completion/accelnetctl DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions)
+
+# The Cockpit page (cockpit/): its own install component, packaged apart as cockpit-accelnet
+# (cmake/Packaging.cmake); a plain `cmake --install` installs it with the rest. Cockpit finds
+# packages in DATADIR/cockpit (and in the XDG data folders).
+install(FILES cockpit/manifest.json cockpit/index.html cockpit/accelnet.js cockpit/accelnet.css
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/cockpit/accelnet COMPONENT cockpit)
+install(FILES packaging/copyright ${PROJECT_BINARY_DIR}/packaging/changelog.gz
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/cockpit-accelnet COMPONENT cockpit)

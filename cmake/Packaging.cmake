@@ -126,4 +126,16 @@ set(CPACK_RPM_EXCLUDE_FROM_AUTO_FILELIST_ADDITION
     /usr/share/man /usr/share/man/man1 /usr/share/man/man5 /usr/share/man/man8
     /usr/share/doc)
 
+# The accelnet package is everything but the Cockpit page (install component "cockpit"),
+# which is a package of its own, cockpit-accelnet (below).
+set(CPACK_INSTALL_CMAKE_PROJECTS "${PROJECT_BINARY_DIR};${PROJECT_NAME};Unspecified;/")
+
 include(CPack)
+
+# cockpit-accelnet: the Cockpit page alone, architecture-independent, depending on
+# cockpit-bridge (it talks to accelnetd on the bus, which may be on this host or not yet
+# installed: no dependency on accelnet). Its own CPack configuration, which reads the main one
+# and changes what differs:
+#   cpack --config CPackConfig-cockpit.cmake -G "DEB;RPM"
+configure_file(${PROJECT_SOURCE_DIR}/cmake/CPackCockpitConfig.cmake.in
+               ${PROJECT_BINARY_DIR}/CPackConfig-cockpit.cmake @ONLY)

@@ -12,6 +12,7 @@ ACCELNET_PACKAGES=(
   dbus libvirt-clients libvirt-daemon systemd python3 iproute2 util-linux
   lintian rpm rpm2cpio cpio bash-completion dpkg-dev file
   clang libclang-rt-14-dev llvm
+  cockpit-ws cockpit-bridge cockpit-system chromium fonts-liberation nodejs
 )
 
 accelnet_install_deps() {
@@ -54,4 +55,27 @@ accelnet_fetch_promtool() {
   fi
   ACCELNET_PROMTOOL="$dir/usr/bin/promtool"
   export ACCELNET_PROMTOOL
+}
+
+# playwright-core from npm, for the browser tier (tests/browser): one package of JavaScript
+# that drives Debian's own chromium (it downloads no browser), installed once into the cache
+# outside the clone at a pinned version. Sets ACCELNET_NPM_DIR.
+ACCELNET_PLAYWRIGHT_VERSION=1.65.2
+accelnet_fetch_playwright() {
+  local dir="${XDG_CACHE_HOME:-$HOME/.cache}/accelnet/npm"
+  local have=""
+  if [ -f "$dir/node_modules/playwright-core/package.json" ]; then
+    have=$(node -p "require('$dir/node_modules/playwright-core/package.json').version" 2>/dev/null || true)
+  fi
+  if [ "$have" != "$ACCELNET_PLAYWRIGHT_VERSION" ]; then
+    # Debian's nodejs comes without npm (package npm); a nodejs that carries its own npm
+    # conflicts with that package, so it is installed only where npm is missing.
+    command -v npm >/dev/null 2>&1 || accelnet_install_deps npm
+    echo "==> installing playwright-core@$ACCELNET_PLAYWRIGHT_VERSION from npm into $dir"
+    mkdir -p "$dir"
+    npm install --prefix "$dir" --no-audit --no-fund --silent --no-save \
+      "playwright-core@$ACCELNET_PLAYWRIGHT_VERSION" >/dev/null
+  fi
+  ACCELNET_NPM_DIR="$dir"
+  export ACCELNET_NPM_DIR
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what the tests need, builds, and runs every test tier (unit, integration, cluster, e2e).
-#   scripts/test.sh [-L LABEL]   run only one tier (unit, integration, cluster, e2e, fuzz)
+# Installs what the tests need, builds, and runs every test tier (unit, integration, cluster,
+# packaging, browser, e2e).
+#   scripts/test.sh [-L LABEL]   run only one tier (unit, integration, cluster, browser, e2e, fuzz)
 # Environment: BUILD_DIR (default build), ACCELNET_SANITIZE=0 to skip the sanitizer build,
 # ACCELNET_FUZZ=0 to skip the fuzz targets (tests/fuzz, 30 s each, built with clang).
 set -euo pipefail
@@ -8,6 +9,7 @@ cd "$(dirname "$0")/.."
 . scripts/deps.sh
 accelnet_install_deps
 accelnet_fetch_promtool
+accelnet_fetch_playwright
 
 BUILD_DIR=${BUILD_DIR:-build}
 JOBS=$(nproc 2>/dev/null || echo 2)
@@ -41,7 +43,7 @@ fi
 
 # Every registered test, one at a time: unit, integration, cluster (three corosync nodes in
 # network namespaces; needs root and corosync: as root, a machine that cannot run it fails the
-# tier instead of skipping it), packaging, e2e.
+# tier instead of skipping it), packaging, browser (the Cockpit page in headless Chromium), e2e.
 if [ "$(id -u)" = 0 ]; then export ACCELNET_CLUSTER_REQUIRED=1; fi
 echo "==> all tiers"
 ctest --test-dir "$BUILD_DIR" --output-on-failure "${label[@]}"

@@ -9,7 +9,12 @@ D-Bus policy, removal and purge, the RPM's lists and scripts, the systemd unit (
 security score), the committed introspection XML against the running daemon, and the bash
 completion. The steps after "paths" use the packages of the default-prefix build.
 
-    pkgtest.py build|paths|deb|rpm|systemd|introspect|completion
+    pkgtest.py build|paths|deb|rpm|systemd|introspect|completion|cockpit
+
+"cockpit" builds cockpit-accelnet (the Cockpit page, its own CPack configuration) from the
+default-prefix build and checks both packages: architecture-independent, depending on
+cockpit-bridge, holding exactly the page under /usr/share/cockpit/accelnet (a manifest that
+parses, the HTML loading only files of the package) - and the accelnet package none of it.
 
 Environment (set by CTest): ACCELNET_SOURCE_DIR, ACCELNET_BUILD_DIR, ACCELNET_PKG_DIR
 (where the packages are built). Exit 77 = skipped (a tool is missing).
@@ -616,8 +621,70 @@ printf '%s\\n' "${{COMPREPLY[@]}}"
     finish()
 
 
+# ---- cockpit-accelnet ------------------------------------------------------------------
+COCKPIT_FILES = ("manifest.json", "index.html", "accelnet.js", "accelnet.css")
+
+
+def cmd_cockpit():
+    need("cpack", "dpkg-deb", "rpmbuild", "rpm")
+    tree = tree_dir("default")
+    out = os.path.join(PKG_DIR, "out-cockpit")
+    shutil.rmtree(out, ignore_errors=True)
+    config = os.path.join(tree, "CPackConfig-cockpit.cmake")
+    if not check(os.path.exists(config), f"{config} exists (run the 'build' step first)"):
+        finish()
+    r = run(["cpack", "--config", config, "-G", "DEB;RPM", "-B", out], cwd=tree)
+    print(r.stdout[-1500:], r.stderr[-1500:])
+    check(r.returncode == 0, "cpack -G 'DEB;RPM' with CPackConfig-cockpit.cmake")
+    check("Warning" not in r.stdout + r.stderr, "cpack gives no warning (cockpit-accelnet)")
+    debs = glob.glob(os.path.join(out, "*.deb"))
+    rpms = glob.glob(os.path.join(out, "*.rpm"))
+    if not (check(len(debs) == 1, f"one .deb: {debs}") & check(len(rpms) == 1, f"one .rpm: {rpms}")):
+        finish()
+    deb, rpm = debs[0], rpms[0]
+    check(os.path.basename(deb).startswith("cockpit-accelnet_") and deb.endswith("_all.deb"), f"the .deb's name: {deb}")
+    check(os.path.basename(rpm).startswith("cockpit-accelnet-") and rpm.endswith(".noarch.rpm"), f"the .rpm's name: {rpm}")
+    want = ({f"/usr/share/cockpit/accelnet/{f}" for f in COCKPIT_FILES} |
+            {f"/usr/share/doc/cockpit-accelnet/{f}" for f in ("copyright", "changelog.gz")})
+    files = {p for p, t in deb_listing(deb).items() if t != "d"}
+    check(files == want, f"the .deb holds the page and its copyright: {sorted(files ^ want)} differ")
+    field = lambda name: run(["dpkg-deb", "-f", deb, name]).stdout.strip()
+    check(field("Package") == "cockpit-accelnet", f"Package: {field('Package')}")
+    check(field("Architecture") == "all", f"Architecture: {field('Architecture')}")
+    check(field("Depends") == "cockpit-bridge", f"Depends: {field('Depends')}")
+    rfiles = set(run(["rpm", "-qpl", rpm]).stdout.split())
+    check(want <= rfiles and all(f.startswith(("/usr/share/cockpit/accelnet", "/usr/share/doc/cockpit-accelnet"))
+                                 for f in rfiles), f"the .rpm's files: {sorted(rfiles)}")
+    arch = run(["rpm", "-qp", "--qf", "%{ARCH}", rpm]).stdout.strip()
+    check(arch == "noarch", f"the .rpm is noarch: {arch}")
+    reqs = [x for x in run(["rpm", "-qpR", rpm]).stdout.split("\n") if x and not x.startswith("rpmlib(")]
+    check(reqs == ["cockpit-bridge"], f"the .rpm requires cockpit-bridge only: {reqs}")
+    # what is in the package is the page: the manifest parses, the HTML loads only its own
+    # files and Cockpit's base1, and no inline script (Cockpit's CSP forbids them)
+    with tempfile.TemporaryDirectory() as tmp:
+        run(["dpkg-deb", "-x", deb, tmp], check=True)
+        page = os.path.join(tmp, "usr/share/cockpit/accelnet")
+        try:
+            manifest = json.load(open(os.path.join(page, "manifest.json")))
+            check("index" in manifest.get("menu", {}), "the manifest has a menu entry 'index'")
+        except ValueError as e:
+            check(False, f"manifest.json parses: {e}")
+        html = open(os.path.join(page, "index.html")).read()
+        srcs = re.findall(r'(?:src|href)="([^"]+)"', html)
+        check(all(s == "../base1/cockpit.js" or os.path.exists(os.path.join(page, s)) for s in srcs),
+              f"index.html loads only the package's files and base1: {srcs}")
+        check(not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), "index.html has no inline script")
+    if shutil.which("lintian"):
+        r = run(["lintian", "--no-tag-display-limit", deb])
+        errors = [l for l in r.stdout.splitlines() if l.startswith("E:")]
+        check(not errors, f"lintian finds no error in cockpit-accelnet: {errors}")
+    main = deb_listing(package("deb"))
+    check(not any(p.startswith("/usr/share/cockpit") for p in main), "the accelnet .deb has no Cockpit page")
+    finish()
+
+
 if __name__ == "__main__":
-    steps = {"build": cmd_build, "paths": cmd_paths, "deb": cmd_deb, "rpm": cmd_rpm, "systemd": cmd_systemd,
+    steps = {"cockpit": cmd_cockpit, "build": cmd_build, "paths": cmd_paths, "deb": cmd_deb, "rpm": cmd_rpm, "systemd": cmd_systemd,
              "introspect": cmd_introspect, "completion": cmd_completion}
     if len(sys.argv) != 2 or sys.argv[1] not in steps:
         print(__doc__)
