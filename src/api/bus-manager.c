@@ -139,6 +139,8 @@ static int property_get(sd_bus *bus, const char *path, const char *interface, co
                 return sd_bus_message_append(reply, "u", (uint32_t) m->reserve);
         if (streq(property, "HyperthreadingEnabled"))
                 return sd_bus_message_append(reply, "b", manager_hyperthreading(m));
+        if (streq(property, "HyperthreadingState"))
+                return sd_bus_message_append(reply, "s", manager_hyperthreading_state(m));
         if (streq(property, "CapacityVFs"))
                 return sd_bus_message_append(reply, "u", (uint32_t) capacity);
         if (streq(property, "UsableVFs"))
@@ -400,6 +402,7 @@ const sd_bus_vtable bus_manager_vtable[] = {
         PROP("IntentName", "s"),
         PROP("NodeReservePercentage", "u"),
         PROP("HyperthreadingEnabled", "b"),
+        PROP("HyperthreadingState", "s"),
         PROP("CapacityVFs", "u"),
         PROP("UsableVFs", "u"),
         PROP("AssignedVFs", "u"),

@@ -10,26 +10,54 @@
 #include "health.h"
 #include "output.h"
 #include "render.h"
+#include "report.h"
 #include "shared/strutil.h"
+
+static int print_error_va(const CliContext *ctx, JsonMode json, const char *name, const char *fmt, va_list ap)
+        _printf_(4, 0);
+static int print_error_va(const CliContext *ctx, JsonMode json, const char *name, const char *fmt, va_list ap) {
+        _cleanup_free_ char *msg = NULL;
+        if (vasprintf(&msg, fmt, ap) < 0)
+                msg = NULL;
+        return cli_report(ctx->out, ctx->err, json, CLI_EXIT_FAILURE, name, msg ? msg : "Out of memory.");
+}
+
+/* The error on stderr, and with --json as {"error": name, "message": ...} on stdout. */
+static int print_error_named(const CliContext *ctx, const char *name, const char *fmt, ...) _printf_(3, 4);
+static int print_error_named(const CliContext *ctx, const char *name, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        int r = print_error_va(ctx, ctx->args->json, name, fmt, ap);
+        va_end(ap);
+        return r;
+}
 
 static int print_error(const CliContext *ctx, const char *fmt, ...) _printf_(2, 3);
 static int print_error(const CliContext *ctx, const char *fmt, ...) {
         va_list ap;
-        fputs("accelnetctl: ", ctx->err);
         va_start(ap, fmt);
-        vfprintf(ctx->err, fmt, ap);
+        int r = print_error_va(ctx, ctx->args->json, CLI_ERROR_FAILED, fmt, ap);
         va_end(ap);
-        fputc('\n', ctx->err);
-        return CLI_EXIT_FAILURE;
+        return r;
+}
+
+/* On stderr only: for a failure after the JSON document was written (some VMs failed). */
+static int print_error_text(const CliContext *ctx, const char *fmt, ...) _printf_(2, 3);
+static int print_error_text(const CliContext *ctx, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        int r = print_error_va(ctx, JSON_MODE_OFF, CLI_ERROR_FAILED, fmt, ap);
+        va_end(ap);
+        return r;
 }
 
 static int print_bus_error(const CliContext *ctx, const sd_bus_error *e, int r) {
-        _cleanup_free_ char *msg = cli_bus_error_message(e, r);
-        return print_error(ctx, "%s", msg ? msg : "Out of memory.");
+        return cli_report_bus_error(ctx->out, ctx->err, ctx->args->json, e, r);
 }
 
 static int print_parse_error(const CliContext *ctx, const char *method, int r) {
-        return print_error(ctx, "Failed to parse the reply of %s: %s", method, strerror(-r));
+        return print_error_named(ctx, CLI_ERROR_BAD_REPLY, "Failed to parse the reply of %s: %s", method,
+                                 strerror(-r));
 }
 
 /* Sends Manager.method with the arguments already appended to m; the reply in *ret. On
@@ -199,14 +227,27 @@ int verb_prereq(const CliContext *ctx) {
         if (r < 0)
                 return print_parse_error(ctx, "GetPrerequisites", r);
 
+        /* the exit status says whether a check failed, whatever is shown */
+        bool failed = false;
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+                bool passed = streq(rows[i].result, "Passed");
+                failed = failed || streq(rows[i].result, "Failed");
+                if (!ctx->args->failed_only || !passed)
+                        rows[k++] = rows[i];
+        }
+        n = k;
+
         if (ctx->args->json) {
                 _cleanup_json_ json_t *j = prereq_rows_to_json(rows, n);
-                return emit_json(ctx, j);
+                r = emit_json(ctx, j);
+        } else {
+                RenderOptions o = render_options(ctx);
+                _cleanup_free_ char *text = NULL;
+                r = prereq_rows_render(rows, n, &o, &text);
+                r = emit_text(ctx, r, text);
         }
-        RenderOptions o = render_options(ctx);
-        _cleanup_free_ char *text = NULL;
-        r = prereq_rows_render(rows, n, &o, &text);
-        return emit_text(ctx, r, text);
+        return r == CLI_EXIT_SUCCESS && failed ? CLI_EXIT_CHECK_FAILED : r;
 }
 
 int verb_adapters(const CliContext *ctx) {
@@ -485,7 +526,7 @@ static int emit_vm_results(const CliContext *ctx, const VmResult *results, size_
 
         size_t n_failed = vm_results_n_failed(results, n);
         if (n_failed > 0)
-                return print_error(ctx, "%zu of %zu VMs failed.", n_failed, n);
+                return print_error_text(ctx, "%zu of %zu VMs failed.", n_failed, n);
         return CLI_EXIT_SUCCESS;
 }
 
@@ -707,7 +748,7 @@ int cli_run(const CliContext *ctx) {
                 [VERB_CLUSTER_NODES] = verb_cluster_nodes,
                 [VERB_ADAPTER_DRAIN] = verb_adapter_drain, [VERB_ADAPTER_RESTORE] = verb_adapter_restore,
                 [VERB_VM_REVOKE] = verb_vm_revoke,         [VERB_VM_RESTORE] = verb_vm_restore,
-                [VERB_HEALTH] = verb_health,
+                [VERB_HEALTH] = verb_health,               [VERB_MONITOR] = verb_monitor,
         };
         Verb v = ctx->args->verb;
 

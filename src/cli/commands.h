@@ -41,3 +41,5 @@ int verb_adapter_drain(const CliContext *ctx);
 int verb_adapter_restore(const CliContext *ctx);
 int verb_vm_revoke(const CliContext *ctx);
 int verb_vm_restore(const CliContext *ctx);
+/* monitor.c: the daemon's signals, one line each, until SIGINT/SIGTERM. */
+int verb_monitor(const CliContext *ctx);

@@ -188,6 +188,7 @@ typedef struct Manager {
         /* Last published values, for PropertiesChanged. */
         struct {
                 bool enabled, ht;
+                int ht_state; /* host facts' smt_active: 1, 0, -1 unknown */
                 char *intent;
                 unsigned reserve, capacity, usable, assigned;
                 char *cluster_name;
@@ -233,6 +234,8 @@ void manager_counts(const Manager *m, unsigned *ret_capacity, unsigned *ret_usab
  * admission_free_vfs over this host's VFs): 0 while management is off. */
 int manager_free_vfs(const Manager *m, FreeVfs *ret);
 bool manager_hyperthreading(const Manager *m);
+/* "on", "off" or "unknown" (no SMT control in sysfs: the stricter "on" minimums apply). */
+const char *manager_hyperthreading_state(const Manager *m);
 const char *manager_version(void);
 
 /* Validation of bus arguments (InvalidArgs with the bad value quoted). */
