@@ -574,6 +574,8 @@ static int vm_change(const CliContext *ctx, const char *one, const char *many, c
 }
 
 int verb_vm_enable(const CliContext *ctx) {
+        if (ctx->args->all_eligible)
+                return verb_vm_enable_all_eligible(ctx);
         return vm_change(ctx, "EnableVM", "EnableVMs", ctx->args->performance);
 }
 
@@ -583,6 +585,8 @@ int verb_vm_disable(const CliContext *ctx) {
 
 int verb_vm_set(const CliContext *ctx) {
         _cleanup_bus_message_ sd_bus_message *m = NULL, *reply = NULL;
+        if (ctx->args->n_vms > 1)
+                return verb_vm_set_many(ctx);
         int r = new_call(ctx, "SetVM", &m);
         if (r != CLI_EXIT_SUCCESS)
                 return r;

@@ -172,8 +172,17 @@ class Width(UxCase):
 
     def test_error_messages_fit_80_columns(self):
         """Every verb's error paths on the simulated host; tearDown measures every stderr line."""
-        env = self.make_env()
+        with open(os.path.join(SIM_DIR, "config", "intents.d", "compute.json")) as f:
+            compute = json.load(f)
+        # "bad": adapters that fail their checks; Enable's message carries their whole evidence
+        env = self.make_env(intents={"compute": compute, "storage": {"name": "storage", "types": ["storage"],
+                                                                     "adapters": ["ens2f1"]},
+                                     "bad": {"name": "bad", "types": ["compute"], "adapters": ["ens3"]}})
         env.start()
+        r = self.ctl(env, "enable", "--intent", "bad", "--json=short")
+        self.assertEqual(r.rc, 1, r)
+        self.assertGreater(len(json.loads(r.out)["message"]), 600)     # the 762-column line of issue 14
+        self.assertGreater(len(r.err.splitlines()), 8)
         cases = [("enable", "--intent", "storage"), ("enable", "--intent", "nope"), ("set", "--node-reserve", "5"),
                  ("disable",), ("vm", "enable", "web1", "--performance", "low"), ("vm", "set", "web1",
                  "--performance", "low"), ("vm", "disable", "web1"), ("vm", "revoke", "web1"),
@@ -254,6 +263,149 @@ class Completion(UxCase):
         self.assertEqual(complete(env, "accelnetctl vm enab"), ["enable"])
         self.assertIn("monitor", complete(env, "accelnetctl mon"))
         self.assertEqual(complete(env, "accelnetctl prereq --f"), ["--failed"])
+
+
+class LineReader:
+    """A process's stdout lines as they come (a thread reads them)."""
+
+    def __init__(self, proc):
+        import threading
+        self.proc, self.lines, self.lock = proc, [], threading.Lock()
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            with self.lock:
+                self.lines.append(line.rstrip("\n"))
+
+    def wait(self, pred, timeout=10):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            with self.lock:
+                if any(pred(x) for x in self.lines):
+                    return True
+            time.sleep(0.05)
+        return False
+
+    def all(self):
+        with self.lock:
+            return list(self.lines)
+
+
+class Monitor(UxCase):
+    def start_monitor(self, env, *args):
+        p = subprocess.Popen([ACCELNETCTL, "monitor", *args], env=env.env(), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        reader = LineReader(p)
+
+        def end():
+            if p.poll() is None:
+                p.kill()
+            p.wait(10)
+            reader.thread.join(5)
+            p.stdout.close()
+            p.stderr.close()
+        self.addCleanup(end)
+        # ready when it shows a change: the reserve set back and forth until a line comes
+        for i in range(50):
+            self.assertEqual(self.ctl(env, "set", "--node-reserve", str(40 + i % 2)).rc, 0)
+            if reader.wait(lambda x: "NodeReservePercentage" in x or "node_reserve_percentage" in x, 0.3):
+                return p, reader
+        self.fail("accelnetctl monitor showed no event")
+
+    def test_events_one_line_each_until_interrupted(self):
+        env = self.make_env()
+        env.start()
+        self.assertEqual(self.ctl(env, "enable", "--intent", "compute").rc, 0)
+        text, reader = self.start_monitor(env)
+        js, jreader = self.start_monitor(env, "--json")
+        self.assertEqual(self.ctl(env, "vm", "enable", "web2", "--performance", "low").rc, 0)
+        stamp = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z "
+        self.assertTrue(reader.wait(lambda x: re.match(stamp + "VM web2: enabled$", x)), reader.all())
+        self.assertTrue(reader.wait(lambda x: re.match(stamp + "Manager: .*AssignedVFs=1", x)), reader.all())
+        self.assertTrue(jreader.wait(lambda x: json.loads(x).get("vm") == "web2"), jreader.all())
+        events = [json.loads(x) for x in jreader.all()]
+        self.assertIn({"event": "VMChanged", "vm": "web2", "state": "enabled"},
+                      [{k: v for k, v in e.items() if k != "time"} for e in events])
+        self.assertTrue(all(re.match(r"^\d{4}-.*Z$", e["time"]) for e in events))
+        self.assertTrue(any(e["event"] == "PropertiesChanged" and e["changed"].get("assigned_vfs") == 1
+                            for e in events), events)
+        # a drain's progress
+        self.assertEqual(self.ctl(env, "adapter", "drain", "ens1f0").rc, 0)
+        self.assertTrue(reader.wait(lambda x: re.match(stamp + r"Draining 0000:01:00\.0: \d+ of \d+ VFs? revoked", x)),
+                        reader.all())
+        self.assertTrue(jreader.wait(lambda x: json.loads(x)["event"] == "DrainProgress"))
+        # every line is one JSON object; the human lines fit 80 columns
+        self.assertEqual(too_wide("\n".join(reader.all())), [])
+        # SIGINT and SIGTERM: exit status 0
+        text.send_signal(signal.SIGINT)
+        js.send_signal(signal.SIGTERM)
+        self.assertEqual(text.wait(10), 0, text.stderr.read())
+        self.assertEqual(js.wait(10), 0)
+
+    def test_not_running(self):
+        env = self.make_env()
+        r = self.ctl(env, "monitor", "--json")
+        self.assertEqual(r.rc, 1, r)
+        self.assertEqual(json.loads(r.out)["error"], "NotRunning")
+
+
+class Selection(UxCase):
+    def test_all_eligible_stdin_and_set_many(self):
+        env = self.make_env()
+        env.start()
+        self.assertEqual(self.ctl(env, "enable", "--intent", "compute", "--node-reserve", "0").rc, 0)
+        self.assertEqual(self.ctl(env, "vm", "enable", "db1", "--performance", "low").rc, 0)
+        # High needs 4 vCPUs: web1 (2) and tiny (1) are skipped, nonic has no virtio NIC; db1 is
+        # enabled already and not touched
+        r = self.ctl(env, "vm", "enable", "--all-eligible", "--performance", "high")
+        self.assertEqual(r.rc, 0, r)
+        rows = {l.split()[0]: l.split()[1:] for l in r.out.splitlines()[1:] if l and not l.startswith(" ")
+                and l[0].isalpha() and not l[0].isdigit()}
+        self.assertEqual(rows["web2"], ["done", "-"])
+        self.assertEqual(rows["batch"], ["done", "-"])
+        self.assertEqual(rows["web1"], ["skipped", "VmNotEnoughVcpus"])
+        self.assertEqual(rows["tiny"], ["skipped", "VmNotEnoughVcpus"])
+        self.assertEqual(rows["nonic"], ["skipped", "GetNetworkAdapterFailed"])
+        self.assertNotIn("db1", rows)
+        self.assertIn("2 done, 3 skipped, 0 failed.", r.out)
+        self.assertIn("virtual processors", r.out)
+        vms = {v["vm"]: v for v in json.loads(self.ctl(env, "vm", "list", "--json").out)}
+        self.assertEqual((vms["web2"]["performance"], vms["batch"]["performance"], vms["db1"]["performance"]),
+                         ("High", "High", "Low"))
+        self.assertEqual(vms["web1"]["state"], "disabled")
+        # again: only the skipped ones are left, nothing fails
+        r = self.ctl(env, "vm", "enable", "--all-eligible", "--performance", "low", "--json=short")
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual({x["vm"]: x["result"] for x in json.loads(r.out)},
+                         {"web1": "done", "tiny": "skipped", "nonic": "skipped"})
+        # names with --all-eligible: a usage error
+        self.assertEqual(self.ctl(env, "vm", "enable", "web1", "--all-eligible", "--performance", "low").rc, 2)
+
+        # vm set with several VMs, the names from stdin ("-"): a table, exit 1 if one failed
+        p = subprocess.run([ACCELNETCTL, "vm", "set", "-", "--performance", "medium"], input="  web2 \n\n\tbatch\n",
+                           env=env.env(), capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p)
+        self.assertIn("2 done, 0 failed.", p.stdout)
+        vms = {v["vm"]: v for v in json.loads(self.ctl(env, "vm", "list", "--json").out)}
+        self.assertEqual((vms["web2"]["performance"], vms["batch"]["performance"]), ("Medium", "Medium"))
+        r = self.ctl(env, "vm", "set", "web2", "nonic", "db1", "--performance", "high", "--json=short")
+        self.assertEqual(r.rc, 1, r)
+        self.assertEqual({x["vm"]: x["result"] for x in json.loads(r.out)},
+                         {"web2": "done", "nonic": "failed", "db1": "done"})
+        self.assertIn("1 of 3 VMs failed.", r.err)
+        # vm disable with names from stdin
+        p = subprocess.run([ACCELNETCTL, "vm", "disable", "-"], input="web2\ndb1\n", env=env.env(),
+                           capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p)
+        vms = {v["vm"]: v for v in json.loads(self.ctl(env, "vm", "list", "--json").out)}
+        self.assertEqual((vms["web2"]["state"], vms["db1"]["state"]), ("disabled", "disabled"))
+        # nothing on stdin: a usage error, nothing sent
+        p = subprocess.run([ACCELNETCTL, "vm", "disable", "-"], input="\n  \n", env=env.env(), capture_output=True,
+                           text=True)
+        self.assertEqual(p.returncode, 2, p)
+        self.assertIn("No VM names on standard input", p.stderr)
 
 
 if __name__ == "__main__":
