@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "health.h"
 #include "output.h"
+#include "progress.h"
 #include "render.h"
 #include "report.h"
 #include "shared/strutil.h"
@@ -474,6 +475,51 @@ int verb_cluster_nodes(const CliContext *ctx) {
         return emit_text(ctx, r, text);
 }
 
+typedef struct Provision {
+        ProgressLine line;
+        AdapterRow *adapters; /* for their names */
+        size_t n_adapters;
+} Provision;
+
+static void on_provision_progress(void *userdata, const char *pf, unsigned done, unsigned total) {
+        Provision *p = userdata;
+        const char *name = pf;
+        for (size_t i = 0; i < p->n_adapters; i++)
+                if (streq(p->adapters[i].address, pf) && !isempty(p->adapters[i].ifname))
+                        name = p->adapters[i].ifname;
+        _cleanup_free_ char *line = NULL;
+        if (provision_progress_render(name, pf, done, total, done == total, &line) < 0)
+                return;
+        progress_line_show(&p->line, line);
+        if (done == total)
+                progress_line_keep(&p->line);
+}
+
+/* Enable and Set may provision VFs, which takes a while on adapters with many: on a terminal
+ * (stdout and stderr) each adapter's progress is shown (ProvisionProgress); with --json or
+ * when either is not a terminal nothing is. */
+static int call_provisioning(const CliContext *ctx, sd_bus_message *m, sd_bus_message **ret) {
+        if (ctx->args->json || !isatty(fileno(ctx->out)) || !isatty(fileno(ctx->err)))
+                return call(ctx, m, CLI_TIMEOUT_CHANGE_USEC, ret);
+
+        _cleanup_bus_message_ sd_bus_message *list = NULL;
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        Provision p = { .line = { .f = ctx->out } };
+        if (call_read(ctx, "ListAdapters", &list) != CLI_EXIT_SUCCESS)
+                return CLI_EXIT_FAILURE;
+        if (adapter_rows_read(list, &p.adapters, &p.n_adapters) < 0)
+                p.n_adapters = 0;
+        int r = cli_call_with_progress(ctx->bus, m, CLI_TIMEOUT_CHANGE_USEC, "ProvisionProgress", on_provision_progress,
+                                       &p, &error, ret);
+        progress_line_keep(&p.line);
+        free(p.adapters);
+        if (r < 0 && !sd_bus_error_is_set(&error))
+                return print_error(ctx, "Failed to talk to accelnetd: %s", strerror(-r));
+        if (r < 0)
+                return print_bus_error(ctx, &error, r);
+        return CLI_EXIT_SUCCESS;
+}
+
 int verb_enable(const CliContext *ctx) {
         _cleanup_bus_message_ sd_bus_message *m = NULL, *reply = NULL;
         int r = new_call(ctx, "Enable", &m);
@@ -482,7 +528,7 @@ int verb_enable(const CliContext *ctx) {
         r = sd_bus_message_append(m, "su", ctx->args->intent, ctx->args->node_reserve);
         if (r < 0)
                 return print_error(ctx, "Failed to build the Enable call: %s", strerror(-r));
-        r = call(ctx, m, CLI_TIMEOUT_CHANGE_USEC, &reply);
+        r = call_provisioning(ctx, m, &reply);
         return r != CLI_EXIT_SUCCESS ? r : emit_done(ctx);
 }
 
@@ -495,7 +541,7 @@ int verb_set(const CliContext *ctx) {
                                   ctx->args->have_node_reserve ? ctx->args->node_reserve : CLI_SET_KEEP_RESERVE);
         if (r < 0)
                 return print_error(ctx, "Failed to build the Set call: %s", strerror(-r));
-        r = call(ctx, m, CLI_TIMEOUT_CHANGE_USEC, &reply);
+        r = call_provisioning(ctx, m, &reply);
         return r != CLI_EXIT_SUCCESS ? r : emit_done(ctx);
 }
 
@@ -629,105 +675,57 @@ typedef struct Drain {
         const char *name;        /* as given */
         char address[32];        /* its PCI address, from ListAdapters ("" when not found there) */
         bool tty;                /* progress on the terminal */
-        bool shown;              /* a progress line is on the screen */
-        bool done;
+        ProgressLine line;
         unsigned revoked, total;
-        int r;                   /* the exit status */
-        sd_bus_error error;
-        sd_bus_message *reply;
 } Drain;
 
-static void drain_show(Drain *d) {
-        if (!d->tty)
-                return;
-        _cleanup_free_ char *line = NULL;
-        if (drain_progress_render(d->name, d->address, d->revoked, d->total, false, &line) < 0)
-                return;
-        fprintf(d->ctx->out, "\r%s", line);
-        fflush(d->ctx->out);
-        d->shown = true;
-}
-
-static int on_drain_progress(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+static void on_drain_progress(void *userdata, const char *pf, unsigned done, unsigned total) {
         Drain *d = userdata;
-        const char *pf;
-        uint32_t done, total;
-        if (sd_bus_message_read(m, "suu", &pf, &done, &total) < 0)
-                return 0;
         if (!streq(pf, d->address) && !streq(pf, d->name))
-                return 0; /* another adapter's */
+                return; /* another adapter's */
         d->revoked = done;
         d->total = total;
-        drain_show(d);
-        return 0;
-}
-
-static int on_drain_reply(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        Drain *d = userdata;
-        d->done = true;
-        if (sd_bus_message_is_method_error(m, NULL))
-                (void) sd_bus_error_copy(&d->error, sd_bus_message_get_error(m));
-        else
-                d->reply = sd_bus_message_ref(m);
-        return 0;
+        _cleanup_free_ char *line = NULL;
+        if (d->tty && drain_progress_render(d->name, d->address, d->revoked, d->total, false, &line) >= 0)
+                progress_line_show(&d->line, line);
 }
 
 /* The adapter's PCI address, which DrainProgress names, from ListAdapters (netdev name or an
  * address in another spelling given); "" when it is not listed (the daemon says why). */
-static void drain_resolve(Drain *d) {
+static void adapter_resolve(const CliContext *ctx, const char *name, char *address, size_t size) {
         _cleanup_bus_message_ sd_bus_message *reply = NULL;
         _cleanup_free_ AdapterRow *rows = NULL;
         size_t n = 0;
-        if (call_read(d->ctx, "ListAdapters", &reply) != CLI_EXIT_SUCCESS || adapter_rows_read(reply, &rows, &n) < 0)
+        if (call_read(ctx, "ListAdapters", &reply) != CLI_EXIT_SUCCESS || adapter_rows_read(reply, &rows, &n) < 0)
                 return;
         for (size_t i = 0; i < n; i++)
-                if (streq(rows[i].address, d->name) || streq_ptr(rows[i].ifname, d->name))
-                        snprintf(d->address, sizeof d->address, "%s", rows[i].address);
+                if (streq(rows[i].address, name) || streq_ptr(rows[i].ifname, name))
+                        snprintf(address, size, "%s", rows[i].address);
 }
 
 int verb_adapter_drain(const CliContext *ctx) {
-        _cleanup_bus_message_ sd_bus_message *m = NULL;
-        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *match = NULL, *pending = NULL;
-        Drain d = { .ctx = ctx, .name = ctx->args->adapter, .error = SD_BUS_ERROR_NULL,
+        _cleanup_bus_message_ sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        Drain d = { .ctx = ctx, .name = ctx->args->adapter, .line = { .f = ctx->out },
                     .tty = !ctx->args->json && isatty(fileno(ctx->out)) };
         int r;
 
-        drain_resolve(&d);
-        /* Progress comes as DrainProgress signals while the call runs (the daemon answers when
-         * every VF is revoked). */
-        r = sd_bus_match_signal(ctx->bus, &match, NULL, ACCELNET_BUS_PATH, ACCELNET_BUS_MANAGER_INTERFACE,
-                                "DrainProgress", on_drain_progress, &d);
-        if (r < 0)
-                return print_error(ctx, "Failed to watch DrainProgress: %s", strerror(-r));
+        adapter_resolve(ctx, d.name, d.address, sizeof d.address);
         r = new_call(ctx, "DrainAdapter", &m);
         if (r != CLI_EXIT_SUCCESS)
                 return r;
         r = sd_bus_message_append(m, "s", d.name);
-        if (r >= 0)
-                r = sd_bus_call_async(ctx->bus, &pending, m, on_drain_reply, &d, CLI_TIMEOUT_DRAIN_USEC);
         if (r < 0)
-                return print_error(ctx, "Failed to call DrainAdapter: %s", strerror(-r));
-        while (!d.done) {
-                r = sd_bus_process(ctx->bus, NULL);
-                if (r < 0) {
-                        if (d.shown)
-                                fputc('\n', ctx->out);
-                        return print_error(ctx, "Failed to talk to accelnetd: %s", strerror(-r));
-                }
-                if (r > 0)
-                        continue;
-                r = sd_bus_wait(ctx->bus, UINT64_MAX);
-                if (r < 0 && r != -EINTR)
-                        return print_error(ctx, "Failed to wait for accelnetd: %s", strerror(-r));
-        }
-        if (d.shown)
-                fputc('\n', ctx->out);
-        if (sd_bus_error_is_set(&d.error)) {
-                r = print_bus_error(ctx, &d.error, -EIO);
-                sd_bus_error_free(&d.error);
-                return r;
-        }
-        sd_bus_message_unref(d.reply);
+                return print_error(ctx, "Failed to build the DrainAdapter call: %s", strerror(-r));
+        /* progress comes as DrainProgress signals while the call runs (the daemon answers when
+         * every VF is revoked) */
+        r = cli_call_with_progress(ctx->bus, m, CLI_TIMEOUT_DRAIN_USEC, "DrainProgress", on_drain_progress, &d, &error,
+                                   &reply);
+        progress_line_keep(&d.line);
+        if (r < 0 && !sd_bus_error_is_set(&error))
+                return print_error(ctx, "Failed to talk to accelnetd: %s", strerror(-r));
+        if (r < 0)
+                return print_bus_error(ctx, &error, r);
         if (ctx->args->json) {
                 _cleanup_json_ json_t *j = drain_to_json(d.address[0] ? d.address : d.name, d.revoked, d.total);
                 return emit_json(ctx, j);

@@ -77,7 +77,7 @@ static int on_progress(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         bool drain = streq_ptr(member, "DrainProgress");
         _cleanup_free_ char *text = NULL;
         if ((drain ? drain_progress_render(pf, "", done, total, false, &text)
-                   : provision_progress_render(pf, done, total, false, &text)) < 0)
+                   : provision_progress_render(pf, "", done, total, false, &text)) < 0)
                 text = NULL;
         emit(userdata, text, json_pack("{s:s, s:s, s:I, s:I}", "event", strempty(member), "adapter", pf, "done",
                                        (json_int_t) done, "total", (json_int_t) total));

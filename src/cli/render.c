@@ -435,6 +435,7 @@ int drain_progress_render(const char *name, const char *address, unsigned done, 
         return progress_render("Draining", "Drained", "revoked", name, address, done, total, final, ret);
 }
 
-int provision_progress_render(const char *adapter, unsigned done, unsigned total, bool final, char **ret) {
-        return progress_render("Provisioning", "Provisioned", "created", adapter, "", done, total, final, ret);
+int provision_progress_render(const char *name, const char *address, unsigned done, unsigned total, bool final,
+                              char **ret) {
+        return progress_render("Provisioning", "Provisioned", "created", name, address, done, total, final, ret);
 }

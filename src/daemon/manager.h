@@ -74,6 +74,9 @@ typedef struct ManagerNotify {
         void (*vm_changed)(void *userdata, const char *vm, const char *state);
         /* servicing: `done` of the `total` VFs of the PF (its PCI address) revoked so far */
         void (*drain_progress)(void *userdata, const char *pf, unsigned done, unsigned total);
+        /* provisioning: the PF (its PCI address) gets `total` VFs; `done` of them are created
+         * (0 when its sriov_numvfs write starts, total when it is done) */
+        void (*provision_progress)(void *userdata, const char *pf, unsigned done, unsigned total);
         /* a PF's health state ("Healthy", "Degraded", "Failed") or quarantine changed */
         void (*health_changed)(void *userdata, const char *pf, const char *state, bool quarantined);
         void *userdata;

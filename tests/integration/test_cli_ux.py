@@ -408,5 +408,75 @@ class Selection(UxCase):
         self.assertIn("No VM names on standard input", p.stderr)
 
 
+def run_on_pty(env, argv, timeout=60, columns=200):
+    """argv with stdin, stdout and stderr on a pseudo-terminal; (exit status, all it wrote)."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        e = env.env()
+        e["COLUMNS"] = str(columns)
+        os.execve(argv[0], argv, e)
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
+    out = b""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        r, _, _ = select.select([fd], [], [], 0.5)
+        if r:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return os.waitstatus_to_exitcode(status), out.decode()
+
+
+class Progress(UxCase):
+    def slow_numvfs(self, env, ms):
+        path = os.path.join(env.root, "run/accelnet-sim/numvfs-delay-ms")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write(str(ms))
+
+    def test_enable_shows_each_adapters_progress_on_a_terminal(self):
+        env = self.make_env()
+        env.start()
+        self.slow_numvfs(env, 300)
+        rc, out = run_on_pty(env, [ACCELNETCTL, "enable", "--intent", "compute"])
+        self.assertEqual(rc, 0, out)
+        for name, address in (("ens1f0", "0000:01:00.0"), ("ens1f1", "0000:01:00.1"), ("ens2f0", "0000:03:00.0"),
+                              ("ens2f1", "0000:03:00.1")):
+            self.assertIn(f"Provisioning {name} ({address}): 0 of 8 VFs created", out)
+            self.assertRegex(out, rf"\rProvisioned {name} \({address}\): 8 VFs created\. *\r\n")
+        # in order: each adapter's end before the next one's start
+        self.assertLess(out.index("Provisioned ens1f0"), out.index("Provisioning ens1f1"))
+        self.assertEqual(json.loads(self.ctl(env, "status", "--json").out)["capacity_vfs"], 32)
+
+    def test_quiet_with_json_or_without_a_terminal(self):
+        from vmlib import Monitor as BusMonitor
+        env = self.make_env()
+        env.start()
+        self.slow_numvfs(env, 100)
+        mon = BusMonitor(env)
+        self.addCleanup(mon.close)
+        r = self.ctl(env, "enable", "--intent", "compute")
+        self.assertEqual((r.rc, r.out, r.err), (0, "", ""))
+        # the daemon said how far it was all the same: each adapter at 0 and at 8 of 8
+        self.assertTrue(mon.wait(lambda t: t.count("member=ProvisionProgress") >= 8, 5), mon.text())
+        progress = re.findall(r'member=ProvisionProgress\n\s+string "([^"]*)"\n\s+uint32 (\d+)\n\s+uint32 (\d+)',
+                              mon.text())
+        self.assertEqual(sorted(set(progress)), sorted({(a, d, "8") for a in ("0000:01:00.0", "0000:01:00.1",
+                                                                              "0000:03:00.0", "0000:03:00.1")
+                                                       for d in ("0", "8")}))
+        # --json on a terminal: only the JSON
+        self.assertEqual(self.ctl(env, "disable").rc, 0)
+        self.assertEqual(self.ctl(env, "set", "--node-reserve", "10").rc, 1)   # not enabled
+        rc, out = run_on_pty(env, [ACCELNETCTL, "enable", "--intent", "compute", "--json=short"])
+        self.assertEqual(rc, 0, out)
+        self.assertEqual(out.strip(), '{"result":"done"}')
+
+
 if __name__ == "__main__":
     main()
