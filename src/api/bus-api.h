@@ -73,6 +73,8 @@ int method_revoke_vm(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 int method_restore_vm(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 /* ManagerNotify.drain_progress: the DrainProgress signal. */
 void bus_notify_drain_progress(void *userdata, const char *pf, unsigned done, unsigned total);
+/* ManagerNotify.provision_progress: the ProvisionProgress signal. */
+void bus_notify_provision_progress(void *userdata, const char *pf, unsigned done, unsigned total);
 /* Adapters' health (bus-health.c): GetHealth, and ManagerNotify's health_changed. */
 int method_get_health(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 int method_list_node_health(sd_bus_message *msg, void *userdata, sd_bus_error *error);

@@ -54,6 +54,7 @@ BusApi *bus_api_free(BusApi *api) {
 const ManagerNotify *bus_api_notify(BusApi *api) {
         api_notify = (ManagerNotify){ .properties_changed = notify_properties, .vm_changed = notify_vm,
                                       .drain_progress = bus_notify_drain_progress,
+                                      .provision_progress = bus_notify_provision_progress,
                                       .health_changed = bus_notify_health, .userdata = api };
         return &api_notify;
 }
@@ -139,6 +140,8 @@ static int property_get(sd_bus *bus, const char *path, const char *interface, co
                 return sd_bus_message_append(reply, "u", (uint32_t) m->reserve);
         if (streq(property, "HyperthreadingEnabled"))
                 return sd_bus_message_append(reply, "b", manager_hyperthreading(m));
+        if (streq(property, "HyperthreadingState"))
+                return sd_bus_message_append(reply, "s", manager_hyperthreading_state(m));
         if (streq(property, "CapacityVFs"))
                 return sd_bus_message_append(reply, "u", (uint32_t) capacity);
         if (streq(property, "UsableVFs"))
@@ -401,6 +404,7 @@ const sd_bus_vtable bus_manager_vtable[] = {
         PROP("IntentName", "s"),
         PROP("NodeReservePercentage", "u"),
         PROP("HyperthreadingEnabled", "b"),
+        PROP("HyperthreadingState", "s"),
         PROP("CapacityVFs", "u"),
         PROP("UsableVFs", "u"),
         PROP("AssignedVFs", "u"),
@@ -444,6 +448,8 @@ const sd_bus_vtable bus_manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("GetOperationStats", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sttda(dt))", operations),
                                 method_get_operation_stats, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_ARGS("VMChanged", SD_BUS_ARGS("s", vm, "s", state), 0),
+        /* VFs being created on an adapter (Enable, Set, provisioning after a start) */
+        SD_BUS_SIGNAL_WITH_ARGS("ProvisionProgress", SD_BUS_ARGS("s", adapter, "u", done, "u", total), 0),
         /* planned servicing (bus-servicing.c) */
         SD_BUS_METHOD_WITH_ARGS("DrainAdapter", SD_BUS_ARGS("s", adapter), SD_BUS_NO_RESULT, method_drain_adapter,
                                 SD_BUS_VTABLE_UNPRIVILEGED),

@@ -16,6 +16,12 @@ void bus_notify_drain_progress(void *userdata, const char *pf, unsigned done, un
                                   pf, (uint32_t) done, (uint32_t) total);
 }
 
+void bus_notify_provision_progress(void *userdata, const char *pf, unsigned done, unsigned total) {
+        BusApi *api = userdata;
+        (void) sd_bus_emit_signal(api->bus, ACCELNET_BUS_PATH, ACCELNET_BUS_MANAGER_INTERFACE, "ProvisionProgress",
+                                  "suu", pf, (uint32_t) done, (uint32_t) total);
+}
+
 typedef int (*ArgCheck)(const char *arg, AnStatus *st);
 typedef bool (*NoopCheck)(Manager *m, const char *arg);
 typedef void (*Change)(Manager *m, const char *arg, Completion c);

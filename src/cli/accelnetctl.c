@@ -8,8 +8,19 @@
 #include "cli/args.h"
 #include "cli/bus.h"
 #include "cli/commands.h"
+#include "cli/report.h"
 #include "cli/table.h"
 #include "config.h"
+
+/* A usage error: the message and where to read more, on stderr; with --json also
+ * {"error": "UsageError", ...} on stdout. */
+static int usage_error(int argc, char *argv[], const char *message) {
+        JsonMode json = cli_args_json_mode(argc, argv);
+        _cleanup_free_ char *hint = cli_usage_hint(argc, argv);
+        (void) cli_report(stdout, stderr, json, CLI_EXIT_USAGE, CLI_ERROR_USAGE, message);
+        fprintf(stderr, "See '%s'.\n", hint ? hint : "accelnetctl --help");
+        return CLI_EXIT_USAGE;
+}
 
 int main(int argc, char *argv[]) {
         _cleanup_(cli_args_done) CliArgs args = {};
@@ -17,13 +28,11 @@ int main(int argc, char *argv[]) {
         _cleanup_bus_ sd_bus *bus = NULL;
 
         int r = cli_args_parse(argc, argv, &args, &error);
-        if (r < 0) {
-                fprintf(stderr, "accelnetctl: %s\n", error ? error : "Out of memory.");
-                if (r == -ENOMEM)
-                        return CLI_EXIT_FAILURE;
-                fprintf(stderr, "See 'accelnetctl --help'.\n");
-                return CLI_EXIT_USAGE;
-        }
+        if (r == -ENOMEM || (r < 0 && !error))
+                return cli_report(stdout, stderr, cli_args_json_mode(argc, argv), CLI_EXIT_FAILURE, CLI_ERROR_FAILED,
+                                  "Out of memory.");
+        if (r < 0)
+                return usage_error(argc, argv, error);
 
         switch (args.action) {
         case CLI_ACTION_VERSION:
@@ -42,11 +51,18 @@ int main(int argc, char *argv[]) {
                 break;
         }
 
+        /* "-" among the VM names: the names from stdin (a usage error when they are bad) */
+        r = cli_args_read_names(&args, stdin, &error);
+        if (r == -EINVAL && error)
+                return usage_error(argc, argv, error);
+        if (r < 0)
+                return cli_report(stdout, stderr, args.json, CLI_EXIT_FAILURE, CLI_ERROR_FAILED,
+                                  error ? error : "Out of memory.");
+
         r = cli_bus_open(&bus, &error);
-        if (r < 0) {
-                fprintf(stderr, "accelnetctl: %s\n", error ? error : "Failed to connect to the system bus.");
-                return CLI_EXIT_FAILURE;
-        }
+        if (r < 0)
+                return cli_report(stdout, stderr, args.json, CLI_EXIT_FAILURE, CLI_ERROR_NO_BUS,
+                                  error ? error : "Failed to connect to the system bus.");
 
         CliContext ctx = {
                 .bus = bus,

@@ -9,6 +9,7 @@
 #include "args.h"
 #include "shared/strutil.h"
 #include "shared/tier.h"
+#include "suggest.h"
 #include "table.h"
 
 /* Options that only some verbs take. */
@@ -17,6 +18,8 @@ typedef enum VerbOption {
         VOPT_NODE_RESERVE = 1u << 1,
         VOPT_PERFORMANCE = 1u << 2,
         VOPT_FILTER = 1u << 3,
+        VOPT_FAILED = 1u << 4,
+        VOPT_ALL_ELIGIBLE = 1u << 5,
 } VerbOption;
 
 typedef struct VerbInfo {
@@ -37,11 +40,13 @@ static const VerbInfo verb_table[_VERB_MAX] = {
                 "reserve, the host's hyperthreading state, the VF capacity (usable and assigned), "
                 "the cluster the host is in (name, members, quorum) and the daemon's version. This "
                 "is the default command." },
-        [VERB_PREREQ] = { NULL, "prereq", 0, 0, 0, false, "prereq",
+        [VERB_PREREQ] = { NULL, "prereq", VOPT_FAILED, 0, 0, false, "prereq [--failed]",
                 "Check the host's prerequisites",
                 "Runs the prerequisite checks (IOMMU, SR-IOV support of each adapter, ACS, PF "
                 "driver, bus resources, hyperthreading, libvirt) and prints each result with its "
-                "message and remedy." },
+                "message and remedy. --failed shows only the checks that failed or warn. Exit "
+                "status: 0 when every check passed (warnings allowed), 3 when a check failed, 1 "
+                "when the report could not be had." },
         [VERB_ENABLE] = { NULL, "enable", VOPT_INTENT | VOPT_NODE_RESERVE, 0, 0, true,
                 "enable --intent NAME [--node-reserve N]",
                 "Enable management on an intent's adapters",
@@ -67,20 +72,25 @@ static const VerbInfo verb_table[_VERB_MAX] = {
         [VERB_INTENTS] = { NULL, "intents", 0, 0, 0, false, "intents",
                 "List the intents",
                 "Lists the configured intents with their types and adapters." },
-        [VERB_VM_ENABLE] = { "vm", "enable", VOPT_PERFORMANCE, 1, CLI_VMS_MAX, true,
-                "vm enable VM...",
+        [VERB_VM_ENABLE] = { "vm", "enable", VOPT_PERFORMANCE | VOPT_ALL_ELIGIBLE, 1, CLI_VMS_MAX, true,
+                "vm enable VM...|--all-eligible",
                 "Give VMs a VF with a performance tier",
                 "Enables Accelerated Networking for each VM: assigns a VF of the intent, paired "
-                "with the VM's virtio NIC, at the given performance tier. With several VMs a "
-                "table shows the result for each; the exit status is 1 if any failed." },
-        [VERB_VM_SET] = { "vm", "set", VOPT_PERFORMANCE, 1, 1, true,
-                "vm set VM",
-                "Change a VM's performance tier",
-                "Changes the performance tier of a VM that has Accelerated Networking enabled." },
+                "with the VM's virtio NIC, at the given performance tier. A VM name '-' reads "
+                "the names from standard input, one a line. --all-eligible takes every VM that "
+                "has it disabled and passes the static checks (a virtio NIC, enough vCPUs for "
+                "the tier) and says which were skipped and why. With several VMs a table shows "
+                "the result for each; the exit status is 1 if any failed." },
+        [VERB_VM_SET] = { "vm", "set", VOPT_PERFORMANCE, 1, CLI_VMS_MAX, true,
+                "vm set VM...",
+                "Change VMs' performance tier",
+                "Changes the performance tier of VMs that have Accelerated Networking enabled. "
+                "A VM name '-' reads the names from standard input, one a line. With several "
+                "VMs a table shows the result for each; the exit status is 1 if any failed." },
         [VERB_VM_DISABLE] = { "vm", "disable", 0, 1, CLI_VMS_MAX, true, "vm disable VM...",
                 "Take the VFs away from VMs",
                 "Disables Accelerated Networking for each VM and releases its VF; the VM keeps "
-                "its virtio NIC. With several VMs a table shows the result for each; the exit "
+                "its virtio NIC. A VM name '-' reads the names from standard input. With several VMs a table shows the result for each; the exit "
                 "status is 1 if any failed." },
         [VERB_VM_LIST] = { "vm", "list", VOPT_FILTER, 0, 0, false, "vm list [--enabled|--disabled]",
                 "List VMs and their VFs",
@@ -134,6 +144,13 @@ static const VerbInfo verb_table[_VERB_MAX] = {
                 "evidence and remedy. Failed and quarantined adapters take no new VFs; VMs keep "
                 "the VFs they have. --json adds the counters (carrier changes, AER errors, "
                 "recoveries) and the last events." },
+        [VERB_MONITOR] = { NULL, "monitor", 0, 0, 0, false, "monitor",
+                "Follow accelnetd's events as they happen",
+                "Prints one line per event with its time: a VM's change (VMChanged), a changed "
+                "property of the management (enabled, intent, reserve, VF counts), an adapter's "
+                "health (HealthChanged), the progress of a drain (DrainProgress) and of "
+                "provisioning (ProvisionProgress). With --json one JSON object per line. Runs "
+                "until interrupted (SIGINT or SIGTERM: exit status 0)." },
 };
 
 /* The words that group verbs, with what their help says about them. */
@@ -148,7 +165,7 @@ static const struct {
 };
 
 /* The group's name (static) if word names one, else NULL. */
-static const char *group_find(const char *word) {
+const char *verb_group_find(const char *word) {
         for (size_t i = 0; i < ELEMENTSOF(verb_groups); i++)
                 if (streq_ptr(verb_groups[i].name, word))
                         return verb_groups[i].name;
@@ -181,6 +198,8 @@ enum {
         ARG_PERFORMANCE,
         ARG_ENABLED,
         ARG_DISABLED,
+        ARG_FAILED,
+        ARG_ALL_ELIGIBLE,
 };
 
 static const struct option options[] = {
@@ -194,6 +213,8 @@ static const struct option options[] = {
         { "performance", required_argument, NULL, ARG_PERFORMANCE },
         { "enabled", no_argument, NULL, ARG_ENABLED },
         { "disabled", no_argument, NULL, ARG_DISABLED },
+        { "failed", no_argument, NULL, ARG_FAILED },
+        { "all-eligible", no_argument, NULL, ARG_ALL_ELIGIBLE },
         {}
 };
 
@@ -214,6 +235,10 @@ static unsigned option_verb_bit(int val) {
         case ARG_ENABLED:
         case ARG_DISABLED:
                 return VOPT_FILTER;
+        case ARG_FAILED:
+                return VOPT_FAILED;
+        case ARG_ALL_ELIGIBLE:
+                return VOPT_ALL_ELIGIBLE;
         default:
                 return 0;
         }
@@ -320,8 +345,10 @@ static int fail(char **ret_error, const char *fmt, ...) {
 }
 
 void cli_args_done(CliArgs *a) {
-        if (a)
+        if (a) {
                 a->vms = mfree(a->vms);
+                a->names_buf = mfree(a->names_buf);
+        }
 }
 
 /* Whether the words seen so far name a command, so that its options may follow:
@@ -330,7 +357,7 @@ static bool command_complete(const char *const *pos, size_t n) {
         size_t p = 0;
         if (p < n && streq(pos[p], "help"))
                 p++;
-        if (p < n && group_find(pos[p]))
+        if (p < n && verb_group_find(pos[p]))
                 return n - p >= 2;
         return p < n;
 }
@@ -360,7 +387,45 @@ static int fail_option(const char *word, char **ret_error) {
         _cleanup_free_ char *list = strbuf_steal(&matches);
         if (n > 1)
                 return fail(ret_error, "Ambiguous option '%.*s': %s?", (int) len, word, strempty(list));
+
+        const char *names[ELEMENTSOF(options)] = {};
+        for (size_t i = 0; options[i].name; i++)
+                names[i] = options[i].name;
+        _cleanup_free_ char *given = len > 2 ? strndup(word + 2, len - 2) : NULL;
+        const char *close = suggest_closest(given, names);
+        if (close)
+                return fail(ret_error, "Unknown option '%.*s'. Did you mean '--%s'?", (int) len, word, close);
         return fail(ret_error, "Unknown option '%.*s'.", (int) len, word);
+}
+
+/* The closest verb of the group (NULL: the top-level verbs and the groups) to a mistyped word. */
+static const char *suggest_verb(const char *group, const char *word) {
+        const char *names[_VERB_MAX + ELEMENTSOF(verb_groups) + 2] = {};
+        size_t n = 0;
+        for (int v = 0; v < _VERB_MAX; v++)
+                if (streq_ptr(verb_table[v].group, group))
+                        names[n++] = verb_table[v].name;
+        if (!group) {
+                for (size_t g = 0; g < ELEMENTSOF(verb_groups); g++)
+                        names[n++] = verb_groups[g].name;
+                names[n++] = "help";
+        }
+        return suggest_closest(word, names);
+}
+
+/* The closest tier name, as people type it (lower case). */
+static const char *suggest_tier(const char *word) {
+        static char lower[_TIER_MAX][16];
+        const char *names[_TIER_MAX + 1] = {};
+        for (int t = 0; t < _TIER_MAX; t++) {
+                const char *name = tier_to_string((Tier) t);
+                size_t i = 0;
+                for (; name[i] && i + 1 < sizeof lower[t]; i++)
+                        lower[t][i] = (char) tolower((unsigned char) name[i]);
+                lower[t][i] = '\0';
+                names[t] = lower[t];
+        }
+        return suggest_closest(word, names);
 }
 
 int cli_args_parse(int argc, char *const *argv, CliArgs *ret, char **ret_error) {
@@ -448,8 +513,10 @@ int cli_args_parse(int argc, char *const *argv, CliArgs *ret, char **ret_error) 
                         a.performance = performance_canonical(optarg);
                         if (!a.performance) {
                                 _cleanup_free_ char *choices = tier_choices(", ", " or ");
-                                return fail(ret_error, "Invalid --performance value '%s': expected %s.", optarg,
-                                            strempty(choices));
+                                const char *close = suggest_tier(optarg);
+                                return fail(ret_error, "Invalid --performance value '%s': expected %s.%s%s%s",
+                                            optarg, strempty(choices), close ? " Did you mean '" : "",
+                                            strempty(close), close ? "'?" : "");
                         }
                         break;
                 case ARG_ENABLED:
@@ -460,6 +527,12 @@ int cli_args_parse(int argc, char *const *argv, CliArgs *ret, char **ret_error) 
                         a.filter = f;
                         break;
                 }
+                case ARG_FAILED:
+                        a.failed_only = true;
+                        break;
+                case ARG_ALL_ELIGIBLE:
+                        a.all_eligible = true;
+                        break;
                 default:
                         return fail(ret_error, "Internal error: unhandled option %d.", c);
                 }
@@ -485,8 +558,8 @@ int cli_args_parse(int argc, char *const *argv, CliArgs *ret, char **ret_error) 
                         return 0;
                 }
                 a.verb = VERB_STATUS; /* like timedatectl: no command shows the status */
-        } else if (group_find(pos[p])) {
-                const char *group = group_find(pos[p]);
+        } else if (verb_group_find(pos[p])) {
+                const char *group = verb_group_find(pos[p]);
                 p++;
                 if (p == n_pos && help) {
                         *ret = (CliArgs) { .action = CLI_ACTION_HELP, .verb = _VERB_INVALID, .group = group };
@@ -497,14 +570,22 @@ int cli_args_parse(int argc, char *const *argv, CliArgs *ret, char **ret_error) 
                         _cleanup_free_ char *choices = group_choices(group);
                         if (p == n_pos)
                                 return fail(ret_error, "Missing %s command: expected %s.", group, strempty(choices));
+                        const char *close = suggest_verb(group, pos[p]);
+                        if (close)
+                                return fail(ret_error, "Unknown %s command '%s'. Did you mean '%s'?", group, pos[p],
+                                            close);
                         return fail(ret_error, "Unknown %s command '%s': expected %s.", group, pos[p],
                                     strempty(choices));
                 }
                 p++;
         } else {
                 a.verb = verb_from_string(NULL, pos[p]);
-                if (a.verb < 0)
+                if (a.verb < 0) {
+                        const char *close = suggest_verb(NULL, pos[p]);
+                        if (close)
+                                return fail(ret_error, "Unknown command '%s'. Did you mean '%s'?", pos[p], close);
                         return fail(ret_error, "Unknown command '%s'.", pos[p]);
+                }
                 p++;
         }
 
@@ -521,6 +602,8 @@ int cli_args_parse(int argc, char *const *argv, CliArgs *ret, char **ret_error) 
                 int id = stray & VOPT_INTENT ? ARG_INTENT
                        : stray & VOPT_NODE_RESERVE ? ARG_NODE_RESERVE
                        : stray & VOPT_PERFORMANCE ? ARG_PERFORMANCE
+                       : stray & VOPT_FAILED ? ARG_FAILED
+                       : stray & VOPT_ALL_ELIGIBLE ? ARG_ALL_ELIGIBLE
                        : a.filter == VM_FILTER_DISABLED ? ARG_DISABLED : ARG_ENABLED;
                 return fail(ret_error, "Option --%s does not apply to '%s'.", option_name(id), vname);
         }
@@ -528,7 +611,9 @@ int cli_args_parse(int argc, char *const *argv, CliArgs *ret, char **ret_error) 
         size_t n_args = n_pos - p;
         bool adapter = streq_ptr(info->group, "adapter");
         const char *noun = adapter ? "adapter" : "VM name";
-        if (n_args < info->min_args)
+        if (a.all_eligible && n_args > 0)
+                return fail(ret_error, "'%s --all-eligible' takes no VM names (got '%s').", vname, pos[p]);
+        if (n_args < info->min_args && !a.all_eligible)
                 return fail(ret_error, "'%s' needs %s %s%s.", vname,
                             info->max_args == 1 ? (adapter ? "an" : "a") : "at least one", noun,
                             adapter ? " (netdev name or PCI address)" : "");
@@ -623,7 +708,13 @@ static void append_verb_help(StrBuf *b, Verb verb) {
                 return;
         }
 
-        strbuf_appendf(b, "accelnetctl [OPTIONS...] %s\n\n%s", syntax, wrapped);
+        /* the synopsis wrapped too, its further lines indented */
+        _cleanup_free_ char *line = NULL, *synopsis = NULL;
+        if (asprintf(&line, "accelnetctl [OPTIONS...] %s", syntax) < 0 || !(synopsis = text_wrap(line, 4, HELP_WIDTH))) {
+                b->oom = true;
+                return;
+        }
+        strbuf_appendf(b, "%s\n%s", synopsis + 4, wrapped);
         if (info->options)
                 strbuf_appendf(b, "\n");
         if (info->options & VOPT_INTENT)
@@ -646,6 +737,12 @@ static void append_verb_help(StrBuf *b, Verb verb) {
         }
         if (info->options & VOPT_PERFORMANCE)
                 append_item(b, "--performance TIER", choices, HELP_OPTION_COLUMN);
+        if (info->options & VOPT_FAILED)
+                append_item(b, "--failed", "Only the checks that failed or warn", HELP_OPTION_COLUMN);
+        if (info->options & VOPT_ALL_ELIGIBLE)
+                append_item(b, "--all-eligible",
+                            "Every VM with it disabled that passes the static checks, instead of names",
+                            HELP_OPTION_COLUMN);
         if (info->options & VOPT_FILTER) {
                 append_item(b, "--enabled", "Only VMs with Accelerated Networking enabled", HELP_OPTION_COLUMN);
                 append_item(b, "--disabled", "Only VMs without it", HELP_OPTION_COLUMN);

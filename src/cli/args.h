@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "shared/macro.h"
 
@@ -14,6 +15,7 @@
 #define CLI_EXIT_SUCCESS 0
 #define CLI_EXIT_FAILURE 1 /* the daemon said no, the bus failed, or some VMs failed */
 #define CLI_EXIT_USAGE 2   /* bad command line: nothing was sent */
+#define CLI_EXIT_CHECK_FAILED 3 /* prereq: a prerequisite check failed */
 
 #define CLI_NODE_RESERVE_DEFAULT 50u
 #define CLI_NODE_RESERVE_MAX 99u
@@ -43,6 +45,7 @@ typedef enum Verb {
         VERB_VM_REVOKE,
         VERB_VM_RESTORE,
         VERB_HEALTH,             /* health.c */
+        VERB_MONITOR,            /* monitor.c */
         _VERB_MAX,
         _VERB_INVALID = -22,
 } Verb;
@@ -80,9 +83,12 @@ typedef struct CliArgs {
         uint32_t node_reserve;  /* --node-reserve, 0..99 (have_node_reserve); absent: the daemon default */
         const char *performance; /* --performance as tier_to_string() spells it (static); NULL */
         VmFilter filter;        /* vm list --enabled/--disabled */
+        bool failed_only;       /* prereq --failed: only the Failed and Warning rows */
+        bool all_eligible;      /* vm enable --all-eligible: every disabled VM that passes the checks */
 
-        const char **vms;       /* VM names, array owned, strings borrowed from argv */
+        const char **vms;       /* VM names, array owned, strings borrowed from argv or names_buf */
         size_t n_vms;
+        char *names_buf;        /* owned: the names read from stdin for "-" (cli_args_read_names) */
 } CliArgs;
 
 /* Parses argv (argv[0] is the program). Returns 0 and fills *ret (release it with
@@ -91,6 +97,19 @@ typedef struct CliArgs {
  * *ret is untouched. */
 int cli_args_parse(int argc, char *const *argv, CliArgs *ret, char **ret_error);
 void cli_args_done(CliArgs *a);
+
+/* "-" among the VM names: replaces it with the names read from in, one a line (blank lines
+ * and the spaces around a name ignored). 0, or -EINVAL/-ENOMEM/-EIO with *ret_error (owned). */
+int cli_args_read_names(CliArgs *a, FILE *in, char **ret_error);
+
+/* The group's name (static) if word names one ("vm", "adapter", "cluster"), else NULL. */
+const char *verb_group_find(const char *word);
+
+/* The help to point at after a usage error: "accelnetctl vm enable --help" when argv names a
+ * verb, "accelnetctl vm --help" for a group, else "accelnetctl --help". Owned; NULL on OOM. */
+char *cli_usage_hint(int argc, char *const *argv);
+/* The --json mode argv asks for (its last --json before "--"), also when argv has errors. */
+JsonMode cli_args_json_mode(int argc, char *const *argv);
 
 /* "vm enable", "cluster nodes" etc. */
 const char *verb_to_string(Verb v);

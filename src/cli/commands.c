@@ -9,27 +9,56 @@
 #include "commands.h"
 #include "health.h"
 #include "output.h"
+#include "progress.h"
 #include "render.h"
+#include "report.h"
 #include "shared/strutil.h"
+
+static int print_error_va(const CliContext *ctx, JsonMode json, const char *name, const char *fmt, va_list ap)
+        _printf_(4, 0);
+static int print_error_va(const CliContext *ctx, JsonMode json, const char *name, const char *fmt, va_list ap) {
+        _cleanup_free_ char *msg = NULL;
+        if (vasprintf(&msg, fmt, ap) < 0)
+                msg = NULL;
+        return cli_report(ctx->out, ctx->err, json, CLI_EXIT_FAILURE, name, msg ? msg : "Out of memory.");
+}
+
+/* The error on stderr, and with --json as {"error": name, "message": ...} on stdout. */
+static int print_error_named(const CliContext *ctx, const char *name, const char *fmt, ...) _printf_(3, 4);
+static int print_error_named(const CliContext *ctx, const char *name, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        int r = print_error_va(ctx, ctx->args->json, name, fmt, ap);
+        va_end(ap);
+        return r;
+}
 
 static int print_error(const CliContext *ctx, const char *fmt, ...) _printf_(2, 3);
 static int print_error(const CliContext *ctx, const char *fmt, ...) {
         va_list ap;
-        fputs("accelnetctl: ", ctx->err);
         va_start(ap, fmt);
-        vfprintf(ctx->err, fmt, ap);
+        int r = print_error_va(ctx, ctx->args->json, CLI_ERROR_FAILED, fmt, ap);
         va_end(ap);
-        fputc('\n', ctx->err);
-        return CLI_EXIT_FAILURE;
+        return r;
+}
+
+/* On stderr only: for a failure after the JSON document was written (some VMs failed). */
+static int print_error_text(const CliContext *ctx, const char *fmt, ...) _printf_(2, 3);
+static int print_error_text(const CliContext *ctx, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        int r = print_error_va(ctx, JSON_MODE_OFF, CLI_ERROR_FAILED, fmt, ap);
+        va_end(ap);
+        return r;
 }
 
 static int print_bus_error(const CliContext *ctx, const sd_bus_error *e, int r) {
-        _cleanup_free_ char *msg = cli_bus_error_message(e, r);
-        return print_error(ctx, "%s", msg ? msg : "Out of memory.");
+        return cli_report_bus_error(ctx->out, ctx->err, ctx->args->json, e, r);
 }
 
 static int print_parse_error(const CliContext *ctx, const char *method, int r) {
-        return print_error(ctx, "Failed to parse the reply of %s: %s", method, strerror(-r));
+        return print_error_named(ctx, CLI_ERROR_BAD_REPLY, "Failed to parse the reply of %s: %s", method,
+                                 strerror(-r));
 }
 
 /* Sends Manager.method with the arguments already appended to m; the reply in *ret. On
@@ -199,14 +228,27 @@ int verb_prereq(const CliContext *ctx) {
         if (r < 0)
                 return print_parse_error(ctx, "GetPrerequisites", r);
 
+        /* the exit status says whether a check failed, whatever is shown */
+        bool failed = false;
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+                bool passed = streq(rows[i].result, "Passed");
+                failed = failed || streq(rows[i].result, "Failed");
+                if (!ctx->args->failed_only || !passed)
+                        rows[k++] = rows[i];
+        }
+        n = k;
+
         if (ctx->args->json) {
                 _cleanup_json_ json_t *j = prereq_rows_to_json(rows, n);
-                return emit_json(ctx, j);
+                r = emit_json(ctx, j);
+        } else {
+                RenderOptions o = render_options(ctx);
+                _cleanup_free_ char *text = NULL;
+                r = prereq_rows_render(rows, n, &o, &text);
+                r = emit_text(ctx, r, text);
         }
-        RenderOptions o = render_options(ctx);
-        _cleanup_free_ char *text = NULL;
-        r = prereq_rows_render(rows, n, &o, &text);
-        return emit_text(ctx, r, text);
+        return r == CLI_EXIT_SUCCESS && failed ? CLI_EXIT_CHECK_FAILED : r;
 }
 
 int verb_adapters(const CliContext *ctx) {
@@ -433,6 +475,51 @@ int verb_cluster_nodes(const CliContext *ctx) {
         return emit_text(ctx, r, text);
 }
 
+typedef struct Provision {
+        ProgressLine line;
+        AdapterRow *adapters; /* for their names */
+        size_t n_adapters;
+} Provision;
+
+static void on_provision_progress(void *userdata, const char *pf, unsigned done, unsigned total) {
+        Provision *p = userdata;
+        const char *name = pf;
+        for (size_t i = 0; i < p->n_adapters; i++)
+                if (streq(p->adapters[i].address, pf) && !isempty(p->adapters[i].ifname))
+                        name = p->adapters[i].ifname;
+        _cleanup_free_ char *line = NULL;
+        if (provision_progress_render(name, pf, done, total, done == total, &line) < 0)
+                return;
+        progress_line_show(&p->line, line);
+        if (done == total)
+                progress_line_keep(&p->line);
+}
+
+/* Enable and Set may provision VFs, which takes a while on adapters with many: on a terminal
+ * (stdout and stderr) each adapter's progress is shown (ProvisionProgress); with --json or
+ * when either is not a terminal nothing is. */
+static int call_provisioning(const CliContext *ctx, sd_bus_message *m, sd_bus_message **ret) {
+        if (ctx->args->json || !isatty(fileno(ctx->out)) || !isatty(fileno(ctx->err)))
+                return call(ctx, m, CLI_TIMEOUT_CHANGE_USEC, ret);
+
+        _cleanup_bus_message_ sd_bus_message *list = NULL;
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        Provision p = { .line = { .f = ctx->out } };
+        if (call_read(ctx, "ListAdapters", &list) != CLI_EXIT_SUCCESS)
+                return CLI_EXIT_FAILURE;
+        if (adapter_rows_read(list, &p.adapters, &p.n_adapters) < 0)
+                p.n_adapters = 0;
+        int r = cli_call_with_progress(ctx->bus, m, CLI_TIMEOUT_CHANGE_USEC, "ProvisionProgress", on_provision_progress,
+                                       &p, &error, ret);
+        progress_line_keep(&p.line);
+        free(p.adapters);
+        if (r < 0 && !sd_bus_error_is_set(&error))
+                return print_error(ctx, "Failed to talk to accelnetd: %s", strerror(-r));
+        if (r < 0)
+                return print_bus_error(ctx, &error, r);
+        return CLI_EXIT_SUCCESS;
+}
+
 int verb_enable(const CliContext *ctx) {
         _cleanup_bus_message_ sd_bus_message *m = NULL, *reply = NULL;
         int r = new_call(ctx, "Enable", &m);
@@ -442,7 +529,7 @@ int verb_enable(const CliContext *ctx) {
                                           ctx->args->have_node_reserve ? ctx->args->node_reserve : CLI_SET_KEEP_RESERVE);
         if (r < 0)
                 return print_error(ctx, "Failed to build the Enable call: %s", strerror(-r));
-        r = call(ctx, m, CLI_TIMEOUT_CHANGE_USEC, &reply);
+        r = call_provisioning(ctx, m, &reply);
         return r != CLI_EXIT_SUCCESS ? r : emit_done(ctx);
 }
 
@@ -455,7 +542,7 @@ int verb_set(const CliContext *ctx) {
                                   ctx->args->have_node_reserve ? ctx->args->node_reserve : CLI_SET_KEEP_RESERVE);
         if (r < 0)
                 return print_error(ctx, "Failed to build the Set call: %s", strerror(-r));
-        r = call(ctx, m, CLI_TIMEOUT_CHANGE_USEC, &reply);
+        r = call_provisioning(ctx, m, &reply);
         return r != CLI_EXIT_SUCCESS ? r : emit_done(ctx);
 }
 
@@ -486,7 +573,7 @@ static int emit_vm_results(const CliContext *ctx, const VmResult *results, size_
 
         size_t n_failed = vm_results_n_failed(results, n);
         if (n_failed > 0)
-                return print_error(ctx, "%zu of %zu VMs failed.", n_failed, n);
+                return print_error_text(ctx, "%zu of %zu VMs failed.", n_failed, n);
         return CLI_EXIT_SUCCESS;
 }
 
@@ -534,6 +621,8 @@ static int vm_change(const CliContext *ctx, const char *one, const char *many, c
 }
 
 int verb_vm_enable(const CliContext *ctx) {
+        if (ctx->args->all_eligible)
+                return verb_vm_enable_all_eligible(ctx);
         return vm_change(ctx, "EnableVM", "EnableVMs", ctx->args->performance);
 }
 
@@ -543,6 +632,8 @@ int verb_vm_disable(const CliContext *ctx) {
 
 int verb_vm_set(const CliContext *ctx) {
         _cleanup_bus_message_ sd_bus_message *m = NULL, *reply = NULL;
+        if (ctx->args->n_vms > 1)
+                return verb_vm_set_many(ctx);
         int r = new_call(ctx, "SetVM", &m);
         if (r != CLI_EXIT_SUCCESS)
                 return r;
@@ -585,105 +676,57 @@ typedef struct Drain {
         const char *name;        /* as given */
         char address[32];        /* its PCI address, from ListAdapters ("" when not found there) */
         bool tty;                /* progress on the terminal */
-        bool shown;              /* a progress line is on the screen */
-        bool done;
+        ProgressLine line;
         unsigned revoked, total;
-        int r;                   /* the exit status */
-        sd_bus_error error;
-        sd_bus_message *reply;
 } Drain;
 
-static void drain_show(Drain *d) {
-        if (!d->tty)
-                return;
-        _cleanup_free_ char *line = NULL;
-        if (drain_progress_render(d->name, d->address, d->revoked, d->total, false, &line) < 0)
-                return;
-        fprintf(d->ctx->out, "\r%s", line);
-        fflush(d->ctx->out);
-        d->shown = true;
-}
-
-static int on_drain_progress(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+static void on_drain_progress(void *userdata, const char *pf, unsigned done, unsigned total) {
         Drain *d = userdata;
-        const char *pf;
-        uint32_t done, total;
-        if (sd_bus_message_read(m, "suu", &pf, &done, &total) < 0)
-                return 0;
         if (!streq(pf, d->address) && !streq(pf, d->name))
-                return 0; /* another adapter's */
+                return; /* another adapter's */
         d->revoked = done;
         d->total = total;
-        drain_show(d);
-        return 0;
-}
-
-static int on_drain_reply(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        Drain *d = userdata;
-        d->done = true;
-        if (sd_bus_message_is_method_error(m, NULL))
-                (void) sd_bus_error_copy(&d->error, sd_bus_message_get_error(m));
-        else
-                d->reply = sd_bus_message_ref(m);
-        return 0;
+        _cleanup_free_ char *line = NULL;
+        if (d->tty && drain_progress_render(d->name, d->address, d->revoked, d->total, false, &line) >= 0)
+                progress_line_show(&d->line, line);
 }
 
 /* The adapter's PCI address, which DrainProgress names, from ListAdapters (netdev name or an
  * address in another spelling given); "" when it is not listed (the daemon says why). */
-static void drain_resolve(Drain *d) {
+static void adapter_resolve(const CliContext *ctx, const char *name, char *address, size_t size) {
         _cleanup_bus_message_ sd_bus_message *reply = NULL;
         _cleanup_free_ AdapterRow *rows = NULL;
         size_t n = 0;
-        if (call_read(d->ctx, "ListAdapters", &reply) != CLI_EXIT_SUCCESS || adapter_rows_read(reply, &rows, &n) < 0)
+        if (call_read(ctx, "ListAdapters", &reply) != CLI_EXIT_SUCCESS || adapter_rows_read(reply, &rows, &n) < 0)
                 return;
         for (size_t i = 0; i < n; i++)
-                if (streq(rows[i].address, d->name) || streq_ptr(rows[i].ifname, d->name))
-                        snprintf(d->address, sizeof d->address, "%s", rows[i].address);
+                if (streq(rows[i].address, name) || streq_ptr(rows[i].ifname, name))
+                        snprintf(address, size, "%s", rows[i].address);
 }
 
 int verb_adapter_drain(const CliContext *ctx) {
-        _cleanup_bus_message_ sd_bus_message *m = NULL;
-        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *match = NULL, *pending = NULL;
-        Drain d = { .ctx = ctx, .name = ctx->args->adapter, .error = SD_BUS_ERROR_NULL,
+        _cleanup_bus_message_ sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        Drain d = { .ctx = ctx, .name = ctx->args->adapter, .line = { .f = ctx->out },
                     .tty = !ctx->args->json && isatty(fileno(ctx->out)) };
         int r;
 
-        drain_resolve(&d);
-        /* Progress comes as DrainProgress signals while the call runs (the daemon answers when
-         * every VF is revoked). */
-        r = sd_bus_match_signal(ctx->bus, &match, NULL, ACCELNET_BUS_PATH, ACCELNET_BUS_MANAGER_INTERFACE,
-                                "DrainProgress", on_drain_progress, &d);
-        if (r < 0)
-                return print_error(ctx, "Failed to watch DrainProgress: %s", strerror(-r));
+        adapter_resolve(ctx, d.name, d.address, sizeof d.address);
         r = new_call(ctx, "DrainAdapter", &m);
         if (r != CLI_EXIT_SUCCESS)
                 return r;
         r = sd_bus_message_append(m, "s", d.name);
-        if (r >= 0)
-                r = sd_bus_call_async(ctx->bus, &pending, m, on_drain_reply, &d, CLI_TIMEOUT_DRAIN_USEC);
         if (r < 0)
-                return print_error(ctx, "Failed to call DrainAdapter: %s", strerror(-r));
-        while (!d.done) {
-                r = sd_bus_process(ctx->bus, NULL);
-                if (r < 0) {
-                        if (d.shown)
-                                fputc('\n', ctx->out);
-                        return print_error(ctx, "Failed to talk to accelnetd: %s", strerror(-r));
-                }
-                if (r > 0)
-                        continue;
-                r = sd_bus_wait(ctx->bus, UINT64_MAX);
-                if (r < 0 && r != -EINTR)
-                        return print_error(ctx, "Failed to wait for accelnetd: %s", strerror(-r));
-        }
-        if (d.shown)
-                fputc('\n', ctx->out);
-        if (sd_bus_error_is_set(&d.error)) {
-                r = print_bus_error(ctx, &d.error, -EIO);
-                sd_bus_error_free(&d.error);
-                return r;
-        }
-        sd_bus_message_unref(d.reply);
+                return print_error(ctx, "Failed to build the DrainAdapter call: %s", strerror(-r));
+        /* progress comes as DrainProgress signals while the call runs (the daemon answers when
+         * every VF is revoked) */
+        r = cli_call_with_progress(ctx->bus, m, CLI_TIMEOUT_DRAIN_USEC, "DrainProgress", on_drain_progress, &d, &error,
+                                   &reply);
+        progress_line_keep(&d.line);
+        if (r < 0 && !sd_bus_error_is_set(&error))
+                return print_error(ctx, "Failed to talk to accelnetd: %s", strerror(-r));
+        if (r < 0)
+                return print_bus_error(ctx, &error, r);
         if (ctx->args->json) {
                 _cleanup_json_ json_t *j = drain_to_json(d.address[0] ? d.address : d.name, d.revoked, d.total);
                 return emit_json(ctx, j);
@@ -708,7 +751,7 @@ int cli_run(const CliContext *ctx) {
                 [VERB_CLUSTER_NODES] = verb_cluster_nodes,
                 [VERB_ADAPTER_DRAIN] = verb_adapter_drain, [VERB_ADAPTER_RESTORE] = verb_adapter_restore,
                 [VERB_VM_REVOKE] = verb_vm_revoke,         [VERB_VM_RESTORE] = verb_vm_restore,
-                [VERB_HEALTH] = verb_health,
+                [VERB_HEALTH] = verb_health,               [VERB_MONITOR] = verb_monitor,
         };
         Verb v = ctx->args->verb;
 

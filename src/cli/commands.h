@@ -41,3 +41,8 @@ int verb_adapter_drain(const CliContext *ctx);
 int verb_adapter_restore(const CliContext *ctx);
 int verb_vm_revoke(const CliContext *ctx);
 int verb_vm_restore(const CliContext *ctx);
+/* select.c: vm set with several VMs (SetVM each, the result table), vm enable --all-eligible */
+int verb_vm_set_many(const CliContext *ctx);
+int verb_vm_enable_all_eligible(const CliContext *ctx);
+/* monitor.c: the daemon's signals, one line each, until SIGINT/SIGTERM. */
+int verb_monitor(const CliContext *ctx);

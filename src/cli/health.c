@@ -7,6 +7,7 @@
 
 #include "bus.h"
 #include "health.h"
+#include "report.h"
 #include "output.h"
 #include "records.h"
 #include "shared/strutil.h"
@@ -240,21 +241,19 @@ int verb_health(const CliContext *ctx) {
         r = sd_bus_call_method(ctx->bus, ACCELNET_BUS_NAME, ACCELNET_BUS_PATH, ACCELNET_BUS_MANAGER_INTERFACE,
                                "GetHealth", &error, &reply, NULL);
         if (r < 0) {
-                _cleanup_free_ char *msg = cli_bus_error_message(&error, r);
-                fprintf(ctx->err, "accelnetctl: %s\n", msg ? msg : "Out of memory.");
-                return CLI_EXIT_FAILURE;
+                return cli_report_bus_error(ctx->out, ctx->err, ctx->args->json, &error, r);
         }
         r = health_rows_read(reply, &rows, &n);
         if (r < 0) {
-                fprintf(ctx->err, "accelnetctl: Failed to parse the reply of GetHealth: %s\n", strerror(-r));
-                return CLI_EXIT_FAILURE;
+                return cli_report(ctx->out, ctx->err, ctx->args->json, CLI_EXIT_FAILURE, CLI_ERROR_BAD_REPLY,
+                                  "Failed to parse the reply of GetHealth.");
         }
         if (ctx->args->json) {
                 _cleanup_json_ json_t *j = health_rows_to_json(rows, n);
                 health_rows_free(rows, n);
                 if (!j || json_print(j, ctx->out, ctx->args->json) < 0) {
-                        fprintf(ctx->err, "accelnetctl: Failed to write JSON output.\n");
-                        return CLI_EXIT_FAILURE;
+                        return cli_report(NULL, ctx->err, JSON_MODE_OFF, CLI_EXIT_FAILURE, NULL,
+                                          "Failed to write JSON output.");
                 }
                 return CLI_EXIT_SUCCESS;
         }
@@ -263,8 +262,8 @@ int verb_health(const CliContext *ctx) {
         r = health_rows_render(rows, n, &o, &text);
         health_rows_free(rows, n);
         if (r < 0 || fputs(text, ctx->out) == EOF) {
-                fprintf(ctx->err, "accelnetctl: Failed to write the output.\n");
-                return CLI_EXIT_FAILURE;
+                return cli_report(NULL, ctx->err, JSON_MODE_OFF, CLI_EXIT_FAILURE, NULL,
+                                  "Failed to write the output.");
         }
         return CLI_EXIT_SUCCESS;
 }
@@ -279,9 +278,7 @@ int node_rows_read_health(const CliContext *ctx, NodeRow *rows, size_t n, sd_bus
         if (r < 0 && sd_bus_error_has_name(&error, SD_BUS_ERROR_UNKNOWN_METHOD))
                 return CLI_EXIT_SUCCESS; /* an accelnetd from before health reporting */
         if (r < 0) {
-                _cleanup_free_ char *msg = cli_bus_error_message(&error, r);
-                fprintf(ctx->err, "accelnetctl: %s\n", msg ? msg : "Out of memory.");
-                return CLI_EXIT_FAILURE;
+                return cli_report_bus_error(ctx->out, ctx->err, ctx->args->json, &error, r);
         }
         r = sd_bus_message_enter_container(reply, 'a', "(uss)");
         while (r > 0) {
@@ -295,8 +292,8 @@ int node_rows_read_health(const CliContext *ctx, NodeRow *rows, size_t n, sd_bus
         if (r >= 0)
                 r = sd_bus_message_exit_container(reply);
         if (r < 0) {
-                fprintf(ctx->err, "accelnetctl: Failed to parse the reply of ListNodeHealth: %s\n", strerror(-r));
-                return CLI_EXIT_FAILURE;
+                return cli_report(ctx->out, ctx->err, ctx->args->json, CLI_EXIT_FAILURE, CLI_ERROR_BAD_REPLY,
+                                  "Failed to parse the reply of ListNodeHealth.");
         }
         *ret_reply = TAKE_PTR(reply);
         return CLI_EXIT_SUCCESS;

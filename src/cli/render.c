@@ -329,6 +329,7 @@ static const struct {
         { "IntentName", "Intent" },
         { "NodeReservePercentage", "Node reserve" },
         { "HyperthreadingEnabled", "Hyperthreading" },
+        { "HyperthreadingState", NULL }, /* in the Hyperthreading line */
         { "CapacityVFs", "Capacity VFs" },
         { "UsableVFs", "Usable VFs" },
         { "AssignedVFs", "Assigned VFs" },
@@ -383,8 +384,21 @@ int properties_render(const Property *props, size_t n, char **ret) {
                         continue;
                 }
                 const Property *p = property_find(props, n, property_labels[k].name);
-                if (p && property_labels[k].label)
-                        append_property(&b, property_labels[k].label, p);
+                if (!p || !property_labels[k].label)
+                        continue;
+                /* the reserve applies while management is enabled: enable sets it anew */
+                const Property *enabled = property_find(props, n, "Enabled");
+                if (streq(p->name, "NodeReservePercentage") && enabled && enabled->type == PROPERTY_BOOLEAN &&
+                    !enabled->b)
+                        continue;
+                /* on, off or unknown (a daemon from before HyperthreadingState: yes or no) */
+                const Property *state = property_find(props, n, "HyperthreadingState");
+                if (streq(p->name, "HyperthreadingEnabled") && state && state->type == PROPERTY_STRING) {
+                        strbuf_appendf(&b, "Hyperthreading: %s%s\n", state->s,
+                                       streq(state->s, "unknown") ? " (the stricter minimums apply)" : "");
+                        continue;
+                }
+                append_property(&b, property_labels[k].label, p);
         }
         for (size_t i = 0; i < n; i++) {
                 bool known = false;
@@ -402,13 +416,26 @@ int properties_render(const Property *props, size_t n, char **ret) {
         return 0;
 }
 
-int drain_progress_render(const char *name, const char *address, unsigned done, unsigned total, bool final,
-                          char **ret) {
+/* The progress line of work on an adapter's VFs: "Draining ens1 (0000:01:00.0): 3 of 8 VFs
+ * revoked", and at the end "Drained ens1 (0000:01:00.0): 8 VFs revoked.". */
+static int progress_render(const char *running, const char *finished, const char *what, const char *name,
+                           const char *address, unsigned done, unsigned total, bool final, char **ret) {
         char where[96] = "";
         if (!isempty(address) && !streq_ptr(address, name))
                 snprintf(where, sizeof where, " (%s)", address);
-        int n = final ? asprintf(ret, "Drained %s%s: %u VF%s revoked.", strempty(name), where, done, done == 1 ? "" : "s")
-                      : asprintf(ret, "Draining %s%s: %u of %u VF%s revoked", strempty(name), where, done, total,
-                                 total == 1 ? "" : "s");
+        int n = final ? asprintf(ret, "%s %s%s: %u VF%s %s.", finished, strempty(name), where, done,
+                                 done == 1 ? "" : "s", what)
+                      : asprintf(ret, "%s %s%s: %u of %u VF%s %s", running, strempty(name), where, done, total,
+                                 total == 1 ? "" : "s", what);
         return n < 0 ? -ENOMEM : 0;
+}
+
+int drain_progress_render(const char *name, const char *address, unsigned done, unsigned total, bool final,
+                          char **ret) {
+        return progress_render("Draining", "Drained", "revoked", name, address, done, total, final, ret);
+}
+
+int provision_progress_render(const char *name, const char *address, unsigned done, unsigned total, bool final,
+                              char **ret) {
+        return progress_render("Provisioning", "Provisioned", "created", name, address, done, total, final, ret);
 }

@@ -49,5 +49,10 @@ int properties_render(const Property *props, size_t n, char **ret);
 int drain_progress_render(const char *name, const char *address, unsigned done, unsigned total, bool final,
                           char **ret);
 
+/* enable/set on a terminal, monitor: "Provisioning ens1 (0000:01:00.0): 0 of 8 VFs created"
+ * (final: "Provisioned ens1 (0000:01:00.0): 8 VFs created."); address as for drain. */
+int provision_progress_render(const char *name, const char *address, unsigned done, unsigned total, bool final,
+                              char **ret);
+
 /* ACCELNET_BUS_ERROR_PREFIX "NoSuchVM" → "NoSuchVM"; other names unchanged. Borrowed. */
 const char *error_name_short(const char *name);

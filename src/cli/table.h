@@ -12,8 +12,8 @@
 
 #include "shared/macro.h"
 
-/* Width used when stdout is not a terminal and $COLUMNS is not set. */
-#define TABLE_DEFAULT_WIDTH 100
+/* Width used when the output is not a terminal and $COLUMNS is not set. */
+#define TABLE_DEFAULT_WIDTH 80
 /* Detail lines are indented by this many spaces. */
 #define TABLE_DETAIL_INDENT 4
 /* Hard limits: a table is built from one D-Bus reply, so these are generous. */

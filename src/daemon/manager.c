@@ -159,6 +159,15 @@ bool manager_hyperthreading(const Manager *m) {
         return m->host && m->host->smt_active == 1;
 }
 
+static int hyperthreading_state(const Manager *m) {
+        return m->host && m->host->smt_active >= 0 ? m->host->smt_active > 0 : -1;
+}
+
+const char *manager_hyperthreading_state(const Manager *m) {
+        int s = hyperthreading_state(m);
+        return s < 0 ? "unknown" : s ? "on" : "off";
+}
+
 unsigned manager_capacity_vfs(const Manager *m) {
         unsigned c = 0;
         if (!m->enabled)
@@ -391,7 +400,7 @@ int manager_check_writable(Manager *m, AnStatus *st) {
 /* ---- once per loop iteration ----------------------------------------------------------- */
 
 static void publish(Manager *m) {
-        char *changed[12];
+        char *changed[13];
         size_t n = 0;
         bool ht = manager_hyperthreading(m);
         unsigned cap, usable, assigned;
@@ -410,6 +419,8 @@ static void publish(Manager *m) {
                 changed[n++] = (char *) "NodeReservePercentage";
         if (ht != m->published.ht)
                 changed[n++] = (char *) "HyperthreadingEnabled";
+        if (hyperthreading_state(m) != m->published.ht_state)
+                changed[n++] = (char *) "HyperthreadingState";
         if (cap != m->published.capacity)
                 changed[n++] = (char *) "CapacityVFs";
         if (usable != m->published.usable)
@@ -427,6 +438,7 @@ static void publish(Manager *m) {
                 return;
         m->published.enabled = m->enabled;
         m->published.ht = ht;
+        m->published.ht_state = hyperthreading_state(m);
         m->published.reserve = m->reserve;
         m->published.capacity = cap;
         m->published.usable = usable;

@@ -74,6 +74,9 @@ typedef struct ManagerNotify {
         void (*vm_changed)(void *userdata, const char *vm, const char *state);
         /* servicing: `done` of the `total` VFs of the PF (its PCI address) revoked so far */
         void (*drain_progress)(void *userdata, const char *pf, unsigned done, unsigned total);
+        /* provisioning: the PF (its PCI address) gets `total` VFs; `done` of them are created
+         * (0 when its sriov_numvfs write starts, total when it is done) */
+        void (*provision_progress)(void *userdata, const char *pf, unsigned done, unsigned total);
         /* a PF's health state ("Healthy", "Degraded", "Failed") or quarantine changed */
         void (*health_changed)(void *userdata, const char *pf, const char *state, bool quarantined);
         void *userdata;
@@ -188,6 +191,7 @@ typedef struct Manager {
         /* Last published values, for PropertiesChanged. */
         struct {
                 bool enabled, ht;
+                int ht_state; /* host facts' smt_active: 1, 0, -1 unknown */
                 char *intent;
                 unsigned reserve, capacity, usable, assigned;
                 char *cluster_name;
@@ -233,6 +237,8 @@ void manager_counts(const Manager *m, unsigned *ret_capacity, unsigned *ret_usab
  * admission_free_vfs over this host's VFs): 0 while management is off. */
 int manager_free_vfs(const Manager *m, FreeVfs *ret);
 bool manager_hyperthreading(const Manager *m);
+/* "on", "off" or "unknown" (no SMT control in sysfs: the stricter "on" minimums apply). */
+const char *manager_hyperthreading_state(const Manager *m);
 const char *manager_version(void);
 
 /* Validation of bus arguments (InvalidArgs with the bad value quoted). */

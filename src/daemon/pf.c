@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Adapters: their facts, their place in the plan, their VFs (slots) and provisioning. */
+#include <stdatomic.h>
 #include <stdio.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "operation.h"
 #include "pf-health.h"
@@ -274,6 +277,13 @@ typedef struct ProvisionJob {
         bool autoprobe;
         ProvisionItem *items;
         size_t n;
+        /* progress: the worker counts the items it started and finished and pokes the loop
+         * through progress_fd; the loop reports what it has not yet (ProvisionProgress) */
+        Manager *manager;              /* for the loop thread only */
+        atomic_size_t started, finished;
+        size_t told_started, told_finished;
+        int progress_fd;
+        sd_event_source *progress_source;
 } ProvisionJob;
 
 static void provision_job_free(void *p) {
@@ -282,16 +292,49 @@ static void provision_job_free(void *p) {
                 return;
         plan_snapshot_done(&j->before);
         plan_snapshot_done(&j->ahead);
+        j->progress_source = sd_event_source_disable_unref(j->progress_source);
+        if (j->progress_fd >= 0)
+                close(j->progress_fd);
         free(j->why);
         free(j->root);
         free(j->items);
         free(j);
 }
 
+static void provision_poke(ProvisionJob *j) {
+        if (j->progress_fd >= 0)
+                (void) eventfd_write(j->progress_fd, 1);
+}
+
 static void provision_work(void *p) {
         ProvisionJob *j = p;
-        for (size_t i = 0; i < j->n; i++)
+        for (size_t i = 0; i < j->n; i++) {
+                atomic_store(&j->started, i + 1);
+                provision_poke(j);
                 j->items[i].result = pf_set_num_vfs(j->backend, j->root, j->items[i].pf, j->items[i].want, j->autoprobe);
+                atomic_store(&j->finished, i + 1); /* after the result: the loop reads it then */
+                provision_poke(j);
+        }
+}
+
+/* On the loop: what the worker started and finished since the last time, as progress. */
+static void provision_tell(ProvisionJob *j) {
+        const ManagerNotify *n = &j->manager->notify;
+        size_t finished = atomic_load(&j->finished), started = atomic_load(&j->started);
+        /* in the worker's order: an item's start, its end, the next one's start */
+        while (j->told_started < started || j->told_finished < finished) {
+                bool end = j->told_finished < j->told_started && j->told_finished < finished;
+                const ProvisionItem *it = &j->items[end ? j->told_finished++ : j->told_started++];
+                if (n->provision_progress && it->want > 0 && (!end || it->result >= 0))
+                        n->provision_progress(n->userdata, it->pf, end ? it->want : 0, it->want);
+        }
+}
+
+static int on_provision_progress(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        eventfd_t v;
+        (void) eventfd_read(fd, &v);
+        provision_tell(userdata);
+        return 0;
 }
 
 static void provision_release(Manager *m, ProvisionJob *j) {
@@ -312,6 +355,9 @@ static void provision_finish(Operation *o, void *p) {
         Manager *m = o->manager;
         StrBuf errs = {};
         size_t ok = 0;
+
+        provision_tell(j); /* the last of it, before the outcome */
+        j->progress_source = sd_event_source_disable_unref(j->progress_source);
 
         note_list_clear(&m->plan_notes, "provision");
         for (size_t i = 0; i < j->n; i++) {
@@ -389,6 +435,8 @@ void pf_provision(Manager *m, Pf **pfs, size_t n, const char *why, bool revert_o
         Operation *o = NULL;
         StrBuf what = {};
 
+        if (j)
+                j->progress_fd = -1;
         if (!j || !(j->items = calloc(n ? n : 1, sizeof(ProvisionItem))) || !(j->root = strdup(m->root)) ||
             !(j->why = strdup(why))) {
                 provision_job_free(j);
@@ -399,6 +447,14 @@ void pf_provision(Manager *m, Pf **pfs, size_t n, const char *why, bool revert_o
         j->before = *before;
         *before = (PlanSnapshot){};
         j->backend = m->backend;
+        j->manager = m;
+        /* progress is a nicety: without its eventfd the work runs all the same */
+        j->progress_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (j->progress_fd >= 0 &&
+            sd_event_add_io(m->event, &j->progress_source, j->progress_fd, EPOLLIN, on_provision_progress, j) < 0) {
+                close(j->progress_fd);
+                j->progress_fd = -1;
+        }
         j->autoprobe = m->config->settings.vf_autoprobe;
         j->revert_on_failure = revert_on_failure;
         for (size_t i = 0; i < n; i++) {

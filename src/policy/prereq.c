@@ -432,7 +432,17 @@ int prereq_evaluate(const HostFacts *h, const PrereqConfig *c, PrereqReport **re
 
         StrBuf d = {};
         bool any = r->n_supported > 0;
-        strbuf_appendf(&d, "%zu of %zu SR-IOV network adapters are usable.", r->n_supported, h->n_adapters);
+        strbuf_appendf(&d, "%zu of %zu SR-IOV network adapters are usable", r->n_supported, h->n_adapters);
+        /* and why the others are not: each one's verdict (its rows above have the evidence) */
+        for (size_t i = 0, n = 0; i < h->n_adapters; i++) {
+                const PfFacts *f = &h->adapters[i];
+                if (r->verdicts[i] == SRIOV_SUPPORTED)
+                        continue;
+                strbuf_appendf(&d, "%s %s%s%s%s %s", n++ == 0 ? "; not usable:" : ",", f->address,
+                               f->ifname ? " (" : "", strempty(f->ifname), f->ifname ? ")" : "",
+                               sriov_support_to_string(r->verdicts[i]));
+        }
+        strbuf_appendf(&d, ".");
         if (!any)
                 strbuf_appendf(&d, " Remedy: fix the failed adapter checks above, or add an SR-IOV capable NIC.");
         k = add_row(r, "adapters", "host", any && r->host_ok ? PREREQ_PASSED : PREREQ_FAILED,

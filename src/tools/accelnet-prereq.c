@@ -1,23 +1,44 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Developer tool: discovery and the prerequisite engine, printed. The daemon's
- * GetPrerequisites (accelnetctl prereq) gives the same rows. */
+/* accelnet-prereq: discovery and the prerequisite engine without the daemon, printed: on a
+ * host (as root: the PCI config space past 256 bytes needs it) or, offline, on a host
+ * description (docs/host-description.md) built into a fake root. accelnetd's
+ * GetPrerequisites (accelnetctl prereq) gives the same rows for the running host.
+ *
+ * A separate program, not an accelnetctl verb: it reads the hardware (libpci, sysfs) through
+ * src/sriov, which accelnetctl - a client of the daemon only - does not link. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "config.h"
 #include "policy/prereq.h"
+#include "shared/fileio.h"
 #include "shared/log.h"
 #include "sriov/discover.h"
 #include "sim/fakeroot.h"
 
+#define EXIT_CHECK_FAILED 3 /* as accelnetctl prereq */
+
 static void help(void) {
-        printf("Usage: accelnet-prereq [--root=DIR] [--host=HOST.json [--dump-dir=DIR]] [--libvirt-version=V]\n"
-               "Discovers SR-IOV network adapters under DIR (default /) and prints each prerequisite\n"
-               "check with its evidence and remedy.\n"
-               "  --host=FILE   first build a fake root in DIR from a host description\n"
-               "  --dump-dir=DIR  where its relative \"dump\" files are (default: FILE's directory)\n"
-               "  --verbose     also print the facts read for each adapter\n");
+        printf("accelnet-prereq [OPTIONS...]\n\n"
+               "Discovers the SR-IOV network adapters of a host and prints each prerequisite\n"
+               "check with its evidence and remedy, without accelnetd.\n\n"
+               "  --root=DIR             Read the host under DIR (default /)\n"
+               "  --host=FILE            Check a host description (docs/host-description.md):\n"
+               "                         build it into --root (an empty folder), or into a\n"
+               "                         temporary folder that is removed afterwards\n"
+               "  --dump-dir=DIR         Where its relative \"dump\" files are (default: FILE's\n"
+               "                         folder)\n"
+               "  --libvirt-version=V    The libvirt version to check (default: not checked)\n"
+               "  -v --verbose           Also print the problems found for each adapter\n"
+               "  -h --help              Show this help\n"
+               "     --version           Show the version\n\n"
+               "Exit status: 0 every check passed (warnings allowed), 3 a check failed,\n"
+               "1 the host could not be read, 2 bad usage. See accelnet-prereq(1).\n");
 }
+
+static int run(const char *root, const char *host, const char *dump_dir, const PrereqConfig *c, bool verbose);
 
 int main(int argc, char **argv) {
         static const struct option opts[] = {
@@ -27,9 +48,11 @@ int main(int argc, char **argv) {
                 { "libvirt-version", required_argument, NULL, 'l' },
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, 'V' },
                 {},
         };
-        const char *root = "/", *host = NULL, *dump_dir = NULL;
+        const char *root = NULL, *host = NULL, *dump_dir = NULL;
+        _cleanup_free_ char *tmp = NULL;
         PrereqConfig cfg = {};
         bool verbose = false;
         int c, r;
@@ -43,8 +66,36 @@ int main(int argc, char **argv) {
                 case 'l': cfg.libvirt_version = optarg; break;
                 case 'v': verbose = true; break;
                 case 'h': help(); return 0;
-                default: return 2;
+                case 'V': puts(PACKAGE_VERSION); return 0;
+                default:
+                        fprintf(stderr, "accelnet-prereq: bad usage; see 'accelnet-prereq --help'.\n");
+                        return 2;
                 }
+        if (optind < argc) {
+                fprintf(stderr, "accelnet-prereq: unexpected argument '%s'; see 'accelnet-prereq --help'.\n",
+                        argv[optind]);
+                return 2;
+        }
+        if (host && !root) {
+                /* never into / : a temporary root, removed at the end */
+                const char *t = getenv("TMPDIR");
+                if (asprintf(&tmp, "%s/accelnet-prereq-XXXXXX", t && *t ? t : "/tmp") < 0 || !mkdtemp(tmp)) {
+                        log_error("Cannot create a temporary folder: %s", strerror(errno));
+                        return 1;
+                }
+                root = tmp;
+        }
+        if (!root)
+                root = "/";
+        r = run(root, host, dump_dir, &cfg, verbose);
+        if (tmp)
+                (void) rm_rf(tmp);
+        return r;
+}
+
+static int run(const char *root, const char *host, const char *dump_dir, const PrereqConfig *c, bool verbose) {
+        PrereqConfig cfg = *c;
+        int r;
 
         if (host) {
                 _cleanup_free_ char *err = NULL;
@@ -87,5 +138,8 @@ int main(int argc, char **argv) {
                        row->subject, row->code ? "[" : "", row->code ? an_error_to_string(row->code) : "",
                        row->code ? "]" : "", row->detail);
         }
-        return rep->n_supported > 0 && rep->host_ok ? 0 : 1;
+        for (size_t i = 0; i < rep->n_rows; i++)
+                if (rep->rows[i].result == PREREQ_FAILED)
+                        return EXIT_CHECK_FAILED;
+        return 0;
 }

@@ -677,7 +677,12 @@ class Env:
                                           "CapacityVFs", "UsableVFs", "AssignedVFs", "Version")}
 
     def ctl(self, *args, user=None):
-        return self.run([ACCELNETCTL, *args], user=user)
+        r = self.run([ACCELNETCTL, *args], user=user)
+        # accelnetctl's messages fit 80 columns (issue 14): checked on every call of every test
+        wide = [line for line in r.err.splitlines() if len(line) > 80]
+        if wide and "COLUMNS" not in os.environ:
+            raise AssertionError(f"accelnetctl {' '.join(args)}: stderr wider than 80 columns: {wide}")
+        return r
 
     def state(self):
         """The daemon's state as it would load it: state.json, then every whole line of

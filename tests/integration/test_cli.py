@@ -103,7 +103,7 @@ class Cli(TestCase):
     def test_errors_exit_1_with_message(self):
         r = self.env.ctl("enable", "--intent", "storage")
         self.assertEqual(r.rc, 1)
-        self.assertIn("does not have the compute type", r.err)
+        self.assertIn("does not have the compute type", r.err.replace("\n", " "))
         self.assertIn("org.accelnet1.Error.IntentTypeCheckFailed", r.err)
         r = self.env.ctl("enable", "--intent", "compute", user="nobody")
         self.assertEqual(r.rc, 1)

@@ -3,7 +3,8 @@
 The EXAMPLES section of each page in man/ is read from the roff source (its .nf/.fi blocks,
 escapes undone) and run:
 
-* accelnetctl(1): each line that starts with "accelnetctl" is a command, run in order against
+* accelnetctl(1): each line that starts with a program (accelnetctl, printf ... | accelnetctl,
+  timeout ... accelnetctl) is a command, run by bash in order against
   accelnetd on the built-in simulated host (conf/simulate: intent "compute", adapters ens1f0..,
   VMs web1, web2, db1, tiny, batch, nonic) with a real libvirtd hosting the test driver. It
   must exit 0, or with the status a roff comment `.\\" exit: N` just before it names. The
@@ -41,7 +42,7 @@ from harness import ACCELNETCTL, BUILD_DIR, SOURCE_DIR, Env  # noqa: E402
 MAN_DIR = os.path.join(SOURCE_DIR, "man")
 BIN_DIR = os.path.join(BUILD_DIR, "src")
 PROGRAMS = ("accelnetd", "accelnetctl", "accelnet-exporter", "accelnet-hook", "accelnet-prereq",
-            "dbus-daemon", "curl", "mkdir", "ln", "systemctl", "virsh", "sleep", "DBUS_SYSTEM_BUS_ADDRESS=")
+            "dbus-daemon", "curl", "mkdir", "ln", "systemctl", "virsh", "sleep", "printf", "timeout", "DBUS_SYSTEM_BUS_ADDRESS=")
 
 ESCAPES = [(r"\-", "-"), (r"\(aq", "'"), (r"\(dq", '"'), (r"\e", "\\"), (r"\(em", "--"), (r"\ ", " "),
            (r"\&", ""), (r"\fB", ""), (r"\fI", ""), (r"\fR", ""), (r"\fP", "")]
@@ -213,7 +214,7 @@ class ManExamples(unittest.TestCase):
         commands = []           # [command, status, [output lines]]
         for block in examples("accelnetctl.1"):
             for line, status in block:
-                if line.startswith("accelnetctl"):
+                if is_command(line):
                     commands.append([line, status or 0, []])
                 elif commands and line.strip():
                     commands[-1][2].append(line)

@@ -251,7 +251,7 @@ EXPECTED_FILES = [
     "usr/share/accelnet/simulate/host.json", "usr/share/accelnet/simulate/libvirt.xml",
     "usr/share/accelnet/simulate/config/accelnet.json",
     "usr/share/man/man8/accelnetd.8.gz", "usr/share/man/man1/accelnetctl.1.gz",
-    "usr/share/man/man5/accelnet.json.5.gz",
+    "usr/share/man/man5/accelnet.json.5.gz", "usr/bin/accelnet-prereq", "usr/share/man/man1/accelnet-prereq.1.gz",
     "usr/share/bash-completion/completions/accelnetctl",
     "usr/share/doc/accelnet/copyright", "usr/share/doc/accelnet/changelog.gz",
 ]
@@ -594,7 +594,7 @@ printf '%s\\n' "${{COMPREPLY[@]}}"
                                timeout=30)
             return sorted(x for x in r.stdout.split("\n") if x)
 
-        check(complete("accelnetctl ") == sorted("status prereq enable set disable adapters intents health vm adapter cluster help".split()),
+        check(complete("accelnetctl ") == sorted("status prereq enable set disable adapters intents health monitor vm adapter cluster help".split()),
               "verbs")
         check(complete("accelnetctl vm ") == sorted("enable set disable list revoke restore".split()), "vm verbs")
         check(complete("accelnetctl adapter ") == ["drain", "restore"], "adapter verbs")
@@ -605,7 +605,7 @@ printf '%s\\n' "${{COMPREPLY[@]}}"
         check(vms == ["batch", "db1", "nonic", "tiny", "web1", "web2"], f"vm enable offers the disabled VMs: {vms}")
         check(complete("accelnetctl vm disable ") == [], "vm disable offers no VM when none is enabled")
         intents = complete("accelnetctl enable --intent ")
-        check(intents == ["compute", "storage"], f"--intent offers the daemon's intents: {intents}")
+        check(intents == ["compute"], f"--intent offers the daemon's intents with the compute type: {intents}")
         check("--node-reserve" in complete("accelnetctl enable --"), "enable options")
         check(complete("accelnetctl vm list --d") == ["--disabled"], "vm list options")
         check("--json" in complete("accelnetctl --j"), "global options")

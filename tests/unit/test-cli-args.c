@@ -134,9 +134,21 @@ TEST(vm_errors) {
         CHECK_USAGE("'vm enable' needs --performance", "vm", "enable", "web1");
         CHECK_USAGE("Invalid --performance value 'ultra'", "vm", "enable", "web1", "--performance", "ultra");
         CHECK_USAGE("'vm enable' needs at least one VM name", "vm", "enable", "--performance", "low");
-        CHECK_USAGE("'vm set' takes exactly one VM name (got 'a' and 'b')", "vm", "set", "a", "b",
+        CHECK_USAGE("'vm set' needs at least one VM name", "vm", "set", "--performance", "low");
+        CHECK_USAGE("'vm enable --all-eligible' takes no VM names (got 'a')", "vm", "enable", "a", "--all-eligible",
                     "--performance", "low");
-        CHECK_USAGE("'vm set' needs a VM name", "vm", "set", "--performance", "low");
+        CHECK_USAGE("Option --all-eligible does not apply to 'vm set'", "vm", "set", "a", "--all-eligible",
+                    "--performance", "low");
+        CHECK_USAGE("Option --failed does not apply to 'status'", "status", "--failed");
+        /* did you mean */
+        CHECK_USAGE("Unknown vm command 'enabel'. Did you mean 'enable'?", "vm", "enabel", "a");
+        CHECK_USAGE("Unknown command 'stauts'. Did you mean 'status'?", "stauts");
+        CHECK_USAGE("Unknown command 'vn'. Did you mean 'vm'?", "vn", "list");
+        CHECK_USAGE("Unknown option '--performace'. Did you mean '--performance'?", "vm", "enable", "a",
+                    "--performace", "low");
+        CHECK_USAGE("expected low, medium or high. Did you mean 'high'?", "vm", "enable", "a", "--performance",
+                    "hihg");
+        CHECK_USAGE("Unknown vm command 'xyzzy': expected enable,", "vm", "xyzzy");
         CHECK_USAGE("'vm disable' needs at least one VM name", "vm", "disable");
         CHECK_USAGE("Invalid VM name ''", "vm", "disable", "");
         CHECK_USAGE("exclude each other", "vm", "list", "--enabled", "--disabled");
@@ -344,7 +356,7 @@ TEST(option_errors) {
         CHECK_USAGE("Option --node-reserve does not apply to 'disable'", "disable", "--node-reserve", "5");
 
         /* the first mistake is the one reported, and nothing after it is looked at */
-        CHECK_USAGE("Unknown option '--a'", "bogus", "--a", "--b");
+        CHECK_USAGE("Unknown option '--zz'", "bogus", "--zz", "--yy");
         CHECK_USAGE("Invalid --node-reserve value 'x'", "enable", "--node-reserve", "x", "--frob");
 }
 
@@ -356,8 +368,8 @@ TEST(double_dash) {
         CHECK_INT(PARSE(&a, &e, "--no-legend", "--", "vm", "list"), 0);
         CHECK_INT(a.verb, VERB_VM_LIST);
         CHECK(!a.legend);
-        CHECK_INT(PARSE(&a, &e, "vm", "--", "set", "-v", "--performance", "high"), -EINVAL);
-        CHECK_CONTAINS(e, "'vm set' takes exactly one VM name (got '-v' and '--performance')");
+        CHECK_INT(PARSE(&a, &e, "vm", "--", "revoke", "-v", "--performance"), -EINVAL);
+        CHECK_CONTAINS(e, "'vm revoke' takes exactly one VM name (got '-v' and '--performance')");
         e = mfree(e);
         CHECK_INT(PARSE(&a, &e, "vm", "set", "--performance", "high", "--", "-v"), 0);
         CHECK_INT(a.n_vms, 1);
@@ -483,7 +495,7 @@ TEST(help_text) {
         for (int v = 0; v < _VERB_MAX; v++)
                 CHECK_CONTAINS(all, verb_to_string((Verb) v));
         CHECK_CONTAINS(all, "enable --intent NAME [--node-reserve N]");
-        CHECK_CONTAINS(all, "vm enable VM... --performance low|medium|high");
+        CHECK_CONTAINS(all, "vm enable VM...|--all-eligible --performance low|medium|high");
         CHECK_CONTAINS(all, "cluster status");
         CHECK_CONTAINS(all, "cluster nodes");
         CHECK_CONTAINS(all, "--json");

@@ -14,9 +14,21 @@
 #include "cli/bus.h"
 #include "cli/commands.h"
 #include "cli/render.h"
+#include "cli/report.h"
 #include "shared/anerror.h"
 #include "shared/names.h"
 #include "testlib.h"
+
+/* "accelnetctl: MESSAGE" as it is printed on a stderr that is no terminal: wrapped at 80. */
+static const char *test_wrapped(const char *message) {
+        static char ring[4][4096];
+        static unsigned k;
+        char *buf = ring[k++ % 4];
+        _cleanup_free_ char *w = cli_error_wrap(message, 80);
+        snprintf(buf, sizeof ring[0], "%s", w ? w : "(oom)");
+        return buf;
+}
+#define WRAPPED(m) test_wrapped(m)
 
 typedef struct Fake {
         int fd;
@@ -416,7 +428,9 @@ TEST(lists) {
                         "{\"name\":\"mgmt\",\"types\":[\"management\",\"storage\"],\"adapters\":[]}]\n");
 
         _cleanup_free_ char *pout = NULL, *perr = NULL;
-        CHECK_INT(RUN_CLI(&pout, &perr, "prereq"), 0);
+        /* a check failed: exit status 3, the report printed */
+        CHECK_INT(RUN_CLI(&pout, &perr, "prereq"), CLI_EXIT_CHECK_FAILED);
+        CHECK_STR(perr, "");
         CHECK_STR(pout, "RESULT CHECK SUBJECT      CODE\n"
                         "Passed iommu host         -\n"
                         "    IOMMU on.\n"
@@ -547,8 +561,8 @@ TEST(no_quorum) {
         cluster_fake.quorate = 0;
         CHECK_INT(RUN_CLUSTER(&o1, &e1, "set", "--node-reserve", "25"), CLI_EXIT_FAILURE);
         CHECK_STR(cluster_fake.last, "Set  25");
-        CHECK_STR(e1, "accelnetctl: This node is not in the quorate part of the cluster: settings and new "
-                      "admissions are refused until quorum returns. (" ACCELNET_BUS_ERROR_PREFIX "NoQuorum)\n");
+        CHECK_STR(e1, WRAPPED("This node is not in the quorate part of the cluster: settings and new "
+                              "admissions are refused until quorum returns. (" ACCELNET_BUS_ERROR_PREFIX "NoQuorum)"));
         CHECK_STR(o1, "");
         CHECK_INT(RUN_CLUSTER(&o2, &e2, "cluster", "status"), 0);
         CHECK_CONTAINS(o2, "Quorate: no (settings and new admissions are refused until quorum returns)\n");
@@ -574,7 +588,8 @@ TEST(management) {
 
         CHECK_INT(RUN_CLI(&o5, &e5, "enable", "--intent", "missing", "--node-reserve", "10"), CLI_EXIT_FAILURE);
         CHECK_STR(fake.last, "Enable missing 10");
-        CHECK_STR(e5, "accelnetctl: Intent 'missing' was not found. (" ACCELNET_BUS_ERROR_PREFIX "IntentNotFound)\n");
+        /* wrapped at 80 columns (the test's stderr is no terminal) */
+        CHECK_STR(e5, "accelnetctl: Intent 'missing' was not found.\n(" ACCELNET_BUS_ERROR_PREFIX "IntentNotFound)\n");
         CHECK_STR(o5, "");
 }
 
@@ -587,9 +602,11 @@ TEST(vm_one) {
         CHECK_STR(o1, "");
 
         CHECK_INT(RUN_CLI(&o2, &e2, "vm", "enable", "nonic", "--performance", "low", "--json"), CLI_EXIT_FAILURE);
-        CHECK_STR(e2, "accelnetctl: VM 'nonic' has no network adapter. "
+        CHECK_STR(e2, "accelnetctl: VM 'nonic' has no network adapter.\n"
                       "(" ACCELNET_BUS_ERROR_PREFIX "GetNetworkAdapterFailed)\n");
-        CHECK_STR(o2, "");
+        /* --json: the error on stdout too, its short name and the daemon's message */
+        CHECK_STR(o2, "{\n  \"error\": \"GetNetworkAdapterFailed\",\n  \"message\": \"VM 'nonic' has no network "
+                      "adapter.\"\n}\n");
 
         CHECK_INT(RUN_CLI(&o3, &e3, "vm", "set", "web1", "--performance", "Medium"), 0);
         CHECK_STR(fake.last, "SetVM web1 Medium");
@@ -620,25 +637,30 @@ TEST(vm_many) {
 TEST(already_enabled) {
         _cleanup_free_ char *o1 = NULL, *e1 = NULL, *o2 = NULL, *e2 = NULL, *o3 = NULL, *e3 = NULL, *o4 = NULL,
                             *e4 = NULL, *o5 = NULL, *e5 = NULL;
-        char expected[1024];
+        char expected[2048];
 
         /* the daemon's whole message, then its full error name, on stderr; the usual status */
         CHECK_INT(RUN_CLI(&o1, &e1, "enable", "--intent", "other", "--node-reserve", "30"), CLI_EXIT_FAILURE);
         CHECK_STR(fake.last, "Enable other 30");
-        snprintf(expected, sizeof expected, "accelnetctl: " ALREADY_ENABLED_MESSAGE " (%s)\n", "other", 30u,
-                 an_error_bus_name(AN_ERROR_ALREADY_ENABLED));
+        char message[512];
+        snprintf(message, sizeof message, ALREADY_ENABLED_MESSAGE, "other", 30u);
+        snprintf(expected, sizeof expected, "%s (%s)", message, an_error_bus_name(AN_ERROR_ALREADY_ENABLED));
         CHECK(strlen(expected) > 300);
-        CHECK_STR(e1, expected);
+        _cleanup_free_ char *wrapped = cli_error_wrap(expected, 80);
+        ASSERT(wrapped);
+        CHECK_STR(e1, wrapped);
+        CHECK(strlen(e1) > 300 && strchr(e1, '\n') < e1 + strlen(e1) - 1); /* more than one line */
         CHECK_STR(o1, "");
-        /* --json: nothing on stdout, the same text on stderr */
+        /* --json: the same text on stderr, and on stdout the error as JSON */
         CHECK_INT(RUN_CLI(&o2, &e2, "--json=short", "enable", "--intent", "other", "--node-reserve", "30"),
                   CLI_EXIT_FAILURE);
-        CHECK_STR(e2, expected);
-        CHECK_STR(o2, "");
+        CHECK_STR(e2, wrapped);
+        snprintf(expected, sizeof expected, "{\"error\":\"AlreadyEnabled\",\"message\":\"%s\"}\n", message);
+        CHECK_STR(o2, expected);
 
         CHECK_INT(RUN_CLI(&o3, &e3, "vm", "enable", "web1", "--performance", "low"), CLI_EXIT_FAILURE);
-        CHECK_STR(e3, "accelnetctl: VM 'web1' is already enabled with performance High; use 'accelnetctl vm set web1 "
-                      "--performance Low' (SetVM) to change it. (" ACCELNET_BUS_ERROR_PREFIX "AlreadyEnabled)\n");
+        CHECK_STR(e3, WRAPPED("VM 'web1' is already enabled with performance High; use 'accelnetctl vm set web1 "
+                              "--performance Low' (SetVM) to change it. (" ACCELNET_BUS_ERROR_PREFIX "AlreadyEnabled)"));
         CHECK_STR(o3, "");
 
         /* in a batch: the short name and the table's message under the row */
@@ -671,9 +693,9 @@ TEST(servicing) {
         CHECK_STR(o2, "{\"result\":\"done\",\"adapter\":\"0000:3b:00.0\",\"vfs_revoked\":2,\"vfs_total\":2}\n");
         /* the daemon's refusal, with its name; exit status 1 */
         CHECK_INT(RUN_CLI(&o3, &e3, "adapter", "drain", "ens9"), CLI_EXIT_FAILURE);
-        CHECK_STR(e3, "accelnetctl: No adapter 'ens9' on this host. (" ACCELNET_BUS_ERROR_PREFIX "AdapterNotFound)\n");
+        CHECK_STR(e3, WRAPPED("No adapter 'ens9' on this host. (" ACCELNET_BUS_ERROR_PREFIX "AdapterNotFound)"));
         CHECK_INT(RUN_CLI(&o4, &e4, "adapter", "drain", "ens1f1"), CLI_EXIT_FAILURE);
-        CHECK_CONTAINS(e4, "1 of its 2 VFs are revoked. (" ACCELNET_BUS_ERROR_PREFIX "Busy)");
+        CHECK_CONTAINS(e4, "1 of its 2 VFs are revoked.\n(" ACCELNET_BUS_ERROR_PREFIX "Busy)");
 
         CHECK_INT(RUN_CLI(&o5, &e5, "adapter", "restore", "0000:3b:00.0", "--json=short"), 0);
         CHECK_STR(fake.last, "RestoreAdapter 0000:3b:00.0");

@@ -98,6 +98,9 @@ TEST(i82576_no_bus_resources) {
         check_row(&t, "acs", "0000:01:00.0", PREREQ_PASSED, 0, NULL);
         check_row(&t, "driver", "0000:01:00.0", PREREQ_PASSED, 0, NULL);
         check_row(&t, "adapters", "host", PREREQ_FAILED, AN_ERROR_ACCELNET_NOT_SUPPORTED, "0 of 1");
+        /* and why: each unusable adapter with its verdict */
+        check_row(&t, "adapters", "host", PREREQ_FAILED, AN_ERROR_ACCELNET_NOT_SUPPORTED,
+                  "not usable: 0000:01:00.0 (enp1s0f0) NoBusResources.");
         CHECK_INT(t.report->n_supported, 0);
 }
 
@@ -179,6 +182,8 @@ TEST(haswell_acs_and_c610_pch_port) {
         CHECK_INT(f->path[0].acs_ctrl, 0x001d);
         CHECK_INT(t.report->n_supported, 2);
         check_row(&t, "adapters", "host", PREREQ_PASSED, 0, "2 of 3");
+        check_row(&t, "adapters", "host", PREREQ_PASSED, 0, "are usable; not usable: 0000:0c:00.0");
+        check_row(&t, "adapters", "host", PREREQ_PASSED, 0, "MissingAcs.");
 }
 
 TEST(x58_ioh_ports_acs_off) {

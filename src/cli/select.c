@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Selecting many VMs at once, like the seed's pipeline (Get-VM | Enable-...): "vm enable
+ * --all-eligible" (every VM that has it disabled and passes admission's static checks) and
+ * "vm set" with several VMs (the names may come from stdin: args.h). */
+#include <jansson.h>
+#include <string.h>
+
+#include "bus.h"
+#include "commands.h"
+#include "output.h"
+#include "render.h"
+#include "report.h"
+#include "shared/anerror.h"
+#include "shared/strutil.h"
+#include "table.h"
+
+/* The errors of admission's static checks: the VM itself cannot take a VF (no virtio NIC to
+ * pair it with, too few vCPUs for the tier), whatever the host has free. accelnetd makes
+ * these checks before it changes anything, so such a VM is skipped, not failed. */
+static bool error_is_static(const char *name) {
+        const char *s = error_name_short(name);
+        return streq_ptr(s, an_error_to_string(AN_ERROR_GET_NETWORK_ADAPTER_FAILED)) ||
+               streq_ptr(s, an_error_to_string(AN_ERROR_VM_NOT_ENOUGH_VCPUS));
+}
+
+static int fail(const CliContext *ctx, const char *name, const char *what, int r) {
+        _cleanup_free_ char *msg = NULL;
+        if (asprintf(&msg, "%s: %s", what, strerror(r < 0 ? -r : r)) < 0)
+                msg = NULL;
+        return cli_report(ctx->out, ctx->err, ctx->args->json, CLI_EXIT_FAILURE, name, msg ? msg : "Out of memory.");
+}
+
+static int call(const CliContext *ctx, sd_bus_message *m, uint64_t timeout, sd_bus_message **ret) {
+        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r = sd_bus_call(ctx->bus, m, timeout, &error, ret);
+        if (r < 0)
+                return cli_report_bus_error(ctx->out, ctx->err, ctx->args->json, &error, r);
+        return CLI_EXIT_SUCCESS;
+}
+
+/* The per-VM results as a table (or JSON), then the exit status: 1 if any failed. */
+static int emit_results(const CliContext *ctx, const VmResult *results, size_t n) {
+        int r;
+        if (ctx->args->json) {
+                _cleanup_json_ json_t *j = vm_results_to_json(results, n);
+                r = j && json_print(j, ctx->out, ctx->args->json) >= 0 ? 0 : -EIO;
+        } else {
+                RenderOptions o = { .legend = ctx->args->legend, .width = ctx->width };
+                _cleanup_free_ char *text = NULL;
+                r = vm_results_render(results, n, &o, &text);
+                if (r >= 0 && fputs(text, ctx->out) == EOF)
+                        r = -EIO;
+        }
+        if (r < 0)
+                return fail(ctx, CLI_ERROR_FAILED, "Failed to write the output", r);
+        size_t n_failed = vm_results_n_failed(results, n);
+        if (n_failed == 0)
+                return CLI_EXIT_SUCCESS;
+        _cleanup_free_ char *msg = NULL;
+        if (asprintf(&msg, "%zu of %zu VMs failed.", n_failed, n) < 0)
+                msg = NULL;
+        return cli_report(NULL, ctx->err, JSON_MODE_OFF, CLI_EXIT_FAILURE, NULL, msg ? msg : "Out of memory.");
+}
+
+int verb_vm_set_many(const CliContext *ctx) {
+        const CliArgs *a = ctx->args;
+        _cleanup_free_ VmResult *results = calloc(a->n_vms, sizeof(VmResult));
+        _cleanup_free_ char **names = calloc(a->n_vms, sizeof(char *)); /* the error names, owned */
+        int r = CLI_EXIT_SUCCESS;
+
+        if (!results || !names)
+                return fail(ctx, CLI_ERROR_FAILED, "Out of memory", ENOMEM);
+        /* accelnetd has no SetVMs: one SetVM after the other */
+        for (size_t i = 0; i < a->n_vms; i++) {
+                _cleanup_bus_message_ sd_bus_message *m = NULL, *reply = NULL;
+                _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
+                int k = sd_bus_message_new_method_call(ctx->bus, &m, ACCELNET_BUS_NAME, ACCELNET_BUS_PATH,
+                                                       ACCELNET_BUS_MANAGER_INTERFACE, "SetVM");
+                if (k >= 0)
+                        k = sd_bus_message_append(m, "ss", a->vms[i], a->performance);
+                if (k >= 0)
+                        k = sd_bus_call(ctx->bus, m, CLI_TIMEOUT_CHANGE_USEC, &error, &reply);
+                /* the bus itself failing is no per-VM result */
+                if (k < 0 && (!sd_bus_error_is_set(&error) || cli_bus_error_is_not_running(&error))) {
+                        r = cli_report_bus_error(ctx->out, ctx->err, a->json, &error, k);
+                        goto done;
+                }
+                results[i].vm = a->vms[i];
+                if (k < 0 && !(names[i] = strdup(error.name))) {
+                        r = fail(ctx, CLI_ERROR_FAILED, "Out of memory", ENOMEM);
+                        goto done;
+                }
+                results[i].error = k < 0 ? names[i] : "";
+        }
+        r = emit_results(ctx, results, a->n_vms);
+done:
+        for (size_t i = 0; i < a->n_vms; i++)
+                free(names[i]);
+        return r;
+}
+
+/* done, skipped (a static check: the reason) or failed */
+static const char *eligible_result(const VmResult *r) {
+        return !vm_result_failed(r) ? "done" : error_is_static(r->error) ? "skipped" : "failed";
+}
+
+static int emit_eligible(const CliContext *ctx, const VmResult *results, size_t n) {
+        size_t counts[3] = {};
+        for (size_t i = 0; i < n; i++) {
+                const char *what = eligible_result(&results[i]);
+                counts[streq(what, "done") ? 0 : streq(what, "skipped") ? 1 : 2]++;
+        }
+
+        if (ctx->args->json) {
+                _cleanup_json_ json_t *j = json_array();
+                for (size_t i = 0; j && i < n; i++)
+                        if (json_array_append_new(j, json_pack("{s:s, s:s, s:s}", "vm", results[i].vm, "result",
+                                                               eligible_result(&results[i]), "error",
+                                                               results[i].error)) < 0)
+                                j = (json_decref(j), NULL);
+                if (!j || json_print(j, ctx->out, ctx->args->json) < 0)
+                        return fail(ctx, CLI_ERROR_FAILED, "Failed to write the output", EIO);
+        } else {
+                static const char *const headers[] = { "VM", "RESULT", "REASON" };
+                _cleanup_(table_freep) Table *t = table_new(ELEMENTSOF(headers), headers);
+                _cleanup_free_ char *text = NULL;
+                int r = t ? 0 : -ENOMEM;
+                if (t)
+                        table_set_header(t, ctx->args->legend);
+                for (size_t i = 0; r >= 0 && i < n; i++) {
+                        bool ok = !vm_result_failed(&results[i]);
+                        const char *cells[] = { results[i].vm, eligible_result(&results[i]),
+                                                ok ? "" : error_name_short(results[i].error) };
+                        r = table_add_row(t, cells);
+                        AnError e = ok ? _AN_ERROR_INVALID : an_error_from_bus_name(results[i].error);
+                        if (r >= 0 && (int) e >= AN_ERROR_BASE)
+                                r = table_set_detail(t, an_error_message(e));
+                }
+                if (r >= 0)
+                        r = table_format(t, ctx->width, &text);
+                if (r >= 0 && fputs(text, ctx->out) == EOF)
+                        r = -EIO;
+                if (r >= 0 && ctx->args->legend &&
+                    fprintf(ctx->out, "\n%zu done, %zu skipped, %zu failed.\n", counts[0], counts[1], counts[2]) < 0)
+                        r = -EIO;
+                if (r < 0)
+                        return fail(ctx, CLI_ERROR_FAILED, "Failed to write the output", r);
+        }
+        if (counts[2] == 0)
+                return CLI_EXIT_SUCCESS;
+        _cleanup_free_ char *msg = NULL;
+        if (asprintf(&msg, "%zu of %zu eligible VMs failed.", counts[2], n - counts[1]) < 0)
+                msg = NULL;
+        return cli_report(NULL, ctx->err, JSON_MODE_OFF, CLI_EXIT_FAILURE, NULL, msg ? msg : "Out of memory.");
+}
+
+int verb_vm_enable_all_eligible(const CliContext *ctx) {
+        _cleanup_bus_message_ sd_bus_message *m = NULL, *list = NULL, *reply = NULL;
+        _cleanup_free_ VmRow *rows = NULL;
+        _cleanup_free_ VmResult *results = NULL;
+        size_t n = 0, n_results = 0;
+        int r;
+
+        /* this host's VMs (EnableVMs acts on them): those that have it disabled */
+        r = sd_bus_message_new_method_call(ctx->bus, &m, ACCELNET_BUS_NAME, ACCELNET_BUS_PATH,
+                                           ACCELNET_BUS_MANAGER_INTERFACE, "ListVMs");
+        if (r < 0)
+                return fail(ctx, CLI_ERROR_FAILED, "Failed to create the ListVMs call", r);
+        r = call(ctx, m, CLI_TIMEOUT_READ_USEC, &list);
+        if (r != CLI_EXIT_SUCCESS)
+                return r;
+        if (vm_rows_read(list, &rows, &n) < 0)
+                return fail(ctx, CLI_ERROR_BAD_REPLY, "Failed to parse the reply of ListVMs", EBADMSG);
+
+        m = sd_bus_message_unref(m);
+        r = sd_bus_message_new_method_call(ctx->bus, &m, ACCELNET_BUS_NAME, ACCELNET_BUS_PATH,
+                                           ACCELNET_BUS_MANAGER_INTERFACE, "EnableVMs");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "s");
+        size_t n_disabled = 0;
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                if (vm_row_matches(&rows[i], VM_FILTER_DISABLED)) {
+                        r = sd_bus_message_append(m, "s", rows[i].vm);
+                        n_disabled++;
+                }
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", ctx->args->performance);
+        if (r < 0)
+                return fail(ctx, CLI_ERROR_FAILED, "Failed to build the EnableVMs call", r);
+        if (n_disabled == 0)
+                return emit_eligible(ctx, NULL, 0);
+
+        r = call(ctx, m, CLI_TIMEOUT_CHANGE_USEC, &reply);
+        if (r != CLI_EXIT_SUCCESS)
+                return r;
+        if (vm_results_read(reply, &results, &n_results) < 0)
+                return fail(ctx, CLI_ERROR_BAD_REPLY, "Failed to parse the reply of EnableVMs", EBADMSG);
+        return emit_eligible(ctx, results, n_results);
+}
