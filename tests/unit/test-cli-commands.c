@@ -574,7 +574,7 @@ TEST(management) {
                             *e4 = NULL, *o5 = NULL, *e5 = NULL;
 
         CHECK_INT(RUN_CLI(&o1, &e1, "enable", "--intent", "compute1"), 0);
-        CHECK_STR(fake.last, "Enable compute1 50");
+        CHECK_STR(fake.last, "Enable compute1 4294967295"); /* the daemon's node_reserve_default */
         CHECK_STR(o1, ""); /* silent on success */
 
         CHECK_INT(RUN_CLI(&o2, &e2, "set", "--node-reserve", "20"), 0);
