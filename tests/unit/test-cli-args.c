@@ -171,8 +171,8 @@ TEST(cluster_verbs) {
                     "--node-reserve", "5");
         CHECK_USAGE("Option --intent must follow the command", "cluster", "--intent", "c", "status");
         /* the vm group's messages name its verbs, servicing's too */
-        CHECK_USAGE("Missing vm command: expected enable, set, disable, list, revoke or restore.", "vm");
-        CHECK_USAGE("Unknown vm command 'nodes': expected enable, set, disable, list, revoke or restore.", "vm",
+        CHECK_USAGE("Missing vm command: expected enable, set, disable, list, revoke, restore, show or check.", "vm");
+        CHECK_USAGE("Unknown vm command 'nodes': expected enable, set, disable, list, revoke, restore, show or check.", "vm",
                     "nodes");
 }
 
