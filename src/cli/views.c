@@ -394,7 +394,7 @@ int vf_rows_render(const VfRow *rows, size_t n, const RenderOptions *o, char **r
                         return r;
         }
         _cleanup_free_ char *footer = NULL;
-        if (asprintf(&footer, "%zu VF%s listed. VF: index on its PF; RATE: transmit Mb/s (min-max); RX, TX: bytes.",
+        if (asprintf(&footer, "%zu VF%s listed. VF: index on the PF; RATE: transmit Mb/s min-max; RX, TX: bytes",
                      n, n == 1 ? "" : "s") < 0)
                 return -ENOMEM;
         return table_finish(t, o, footer, ret);
