@@ -432,10 +432,16 @@ json_t *vf_rows_to_json(const VfRow *rows, size_t n) {
 
 int vm_rows_ex_render(const VmRow *rows, size_t n, VmFilter filter, bool show_node, const RenderOptions *o,
                       char **ret) {
-        static const char *const headers[] = { "VM", "NODE", "STATE", "PERFORMANCE", "VF", "POWER", "VCPUS", "NUMA" };
-        static const char *const headers_local[] = { "VM", "STATE", "PERFORMANCE", "VF", "POWER", "VCPUS", "NUMA" };
-        _cleanup_(table_freep) Table *t = show_node ? table_with(o, ELEMENTSOF(headers), headers)
-                                                    : table_with(o, ELEMENTSOF(headers_local), headers_local);
+        /* With the legend the note is wrapped under its row (80 columns); without it (--no-legend,
+         * for scripts) one line per VM, the note its last column. */
+        static const char *const headers[] = { "VM", "NODE", "STATE", "PERFORMANCE", "VF", "POWER", "VCPUS", "NUMA",
+                                                "NOTE" };
+        static const char *const headers_local[] = { "VM", "STATE", "PERFORMANCE", "VF", "POWER", "VCPUS", "NUMA",
+                                                      "NOTE" };
+        size_t note_col = o->legend ? 0 : 1;
+        _cleanup_(table_freep) Table *t = show_node
+                                                  ? table_with(o, ELEMENTSOF(headers) - 1 + note_col, headers)
+                                                  : table_with(o, ELEMENTSOF(headers_local) - 1 + note_col, headers_local);
         int r;
 
         if (!t)
@@ -448,10 +454,12 @@ int vm_rows_ex_render(const VmRow *rows, size_t n, VmFilter filter, bool show_no
                 char vcpus[16] = "";
                 if (v->power)
                         snprintf(vcpus, sizeof vcpus, "%" PRIu32, v->vcpus);
-                const char *cells[] = { v->vm, v->node, v->state, v->performance, v->vf, v->power, vcpus, numa_cell(v) };
-                const char *cells_local[] = { v->vm, v->state, v->performance, v->vf, v->power, vcpus, numa_cell(v) };
+                const char *cells[] = { v->vm, v->node, v->state, v->performance, v->vf, v->power, vcpus, numa_cell(v),
+                                        v->note };
+                const char *cells_local[] = { v->vm, v->state, v->performance, v->vf, v->power, vcpus, numa_cell(v),
+                                              v->note };
                 r = table_add_row(t, show_node ? cells : cells_local);
-                if (r >= 0)
+                if (r >= 0 && o->legend)
                         r = table_set_detail(t, v->note);
                 if (r < 0)
                         return r;

@@ -54,7 +54,7 @@ json_t *explain_rows_to_json(const ExplainRow *rows, size_t n);
 int vf_rows_render(const VfRow *rows, size_t n, const RenderOptions *o, char **ret);
 json_t *vf_rows_to_json(const VfRow *rows, size_t n);
 /* vm list with ListVMsEx: VM [NODE] STATE PERFORMANCE VF POWER VCPUS NUMA, the note wrapped
- * below the row. */
+ * below the row; without the legend one line per VM, NOTE its last column. */
 int vm_rows_ex_render(const VmRow *rows, size_t n, VmFilter filter, bool show_node, const RenderOptions *o,
                       char **ret);
 /* adapters with ListAdaptersEx: ADDRESS IFNAME DRIVER SUPPORT VFS (assigned/enabled/total)

@@ -133,6 +133,10 @@ class CliViews(VmTestCase):
         self.assertRegex(r.out, r"\nfar +enabled +Medium +0000:03:\S+ running +4 local\n")
         self.assertRegex(r.out, r"\noff +disabled +- +- +shut off +2 -\n")
         self.narrow(r.out)
+        # for scripts (--no-legend): one line per VM, the note its last column
+        r = env.ctl("vm", "list", "--enabled", "--no-legend")
+        self.assertEqual([l.split()[0] for l in r.out.splitlines()], ["big", "far"])
+        self.assertRegex(r.out, r"^big +enabled +Medium +0000:01:\S+ running +4 local applies at next start: ")
         vms = {v["vm"]: v for v in json.loads(env.ctl("vm", "list", "--json").out)}
         self.assertEqual({k: vms["far"][k] for k in ("power", "vcpus", "numa_node", "vf_numa_node", "numa_local")},
                          {"power": "running", "vcpus": 4, "numa_node": 1, "vf_numa_node": 1, "numa_local": "yes"})
