@@ -142,7 +142,7 @@ static void row_capacity(Manager *m, const Vm *vm, Tier tier, const AdmissionVer
         }
         note_list_add(l, "capacity", "", bad ? PREREQ_FAILED : PREREQ_PASSED, 0, "%s %s%s",
                       bad ? bad->message : use->message, counts,
-                      vm_accelerated(vm) ? " An accelerated VM without a VF may use the node reserve." : "");
+                      "");
 }
 
 static void row_vf(const Vm *vm, const AdmissionVerdict *v, NoteList *l) {
@@ -161,7 +161,7 @@ static void row_vf(const Vm *vm, const AdmissionVerdict *v, NoteList *l) {
 
 static const char *pf_trouble(const Pf *pf, char *buf, size_t size) {
         if (pf->revoked & (1u << PF_REVOKE_ADMIN_DRAIN))
-                snprintf(buf, size, "drained (servicing)");
+                snprintf(buf, size, "drained for servicing");
         else if (pf->health_ready && pf->health.state == HEALTH_FAILED)
                 snprintf(buf, size, "Failed");
         else if (pf->health_ready && pf->health.quarantined)
@@ -220,8 +220,8 @@ static void row_health(Manager *m, const Vm *vm, NoteList *l) {
                               "adapter restore' ends a drain.", strempty(m->intent), strempty(bads));
         else
                 note_list_add(l, "adapter-health", "", n_bad ? PREREQ_WARNING : PREREQ_PASSED, 0,
-                              "Adapters of intent '%s' that take new VFs: %s.%s%s", strempty(m->intent), strempty(oks),
-                              n_bad ? " Not taking any: " : "", strempty(bads));
+                              "Adapters of intent '%s' that take new VFs: %s.%s%s%s", strempty(m->intent), strempty(oks),
+                              n_bad ? " Not taking any: " : "", strempty(bads), n_bad ? "." : "");
 }
 
 static void row_waiting(const Vm *vm, NoteList *l) {
@@ -238,7 +238,7 @@ static void row_waiting(const Vm *vm, NoteList *l) {
         } else if (vm_accelerated(vm) && !vm->has_record && vm->revoked_since) {
                 servicing_revoked_note(vm->revoked_since, now, total, note, sizeof note);
                 note_list_add(l, "waiting", "", PREREQ_WARNING, 0,
-                              "Its VF was %s: it gets none until 'accelnetctl vm restore %s'.", note, vm->name);
+                              "It holds no VF: %s. It gets none until 'accelnetctl vm restore %s'.", note, vm->name);
         } else if (vm_accelerated(vm) && !vm->has_record)
                 note_list_add(l, "waiting", "", PREREQ_WARNING, 0, "It is accelerated but holds no VF%s%s.",
                               vm_note(vm)[0] ? ": " : "", vm_note(vm));

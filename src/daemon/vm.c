@@ -425,6 +425,7 @@ int vm_admission_input(Vm *vm, Tier tier, AdmitMode mode, AdmissionInput *ret, V
                 .smt_active = m->host->smt_active, .tiers = &m->config->settings.tiers,
                 /* in a cluster the share is claimed cluster-wide (cluster_node_claim) */
                 .usable = mode == ADMIT_NEW && !manager_clustered(m) ? manager_usable_vfs(m) : manager_capacity_vfs(m),
+                .reserve_included = mode != ADMIT_NEW || manager_clustered(m),
                 /* a move gives its VF back as it takes the new one */
                 .assigned = mode == ADMIT_MOVE && assigned > 0 ? assigned - 1 : assigned,
                 .max_vms = m->config->settings.max_vms,

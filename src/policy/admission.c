@@ -177,6 +177,16 @@ static int step_judge(AdmissionStep step, const AdmissionInput *in, AdmissionRes
                         snprintf(msg, size, "No cap on the VMs that hold a VF (max_vms 0).");
                 return 0;
         case ADMISSION_STEP_USABLE:
+                if (in->reserve_included) {
+                        if (in->assigned + 1 > in->usable) {
+                                snprintf(msg, size, "All %u VFs of this host are assigned, the node reserve included. "
+                                         "%s", in->usable, an_error_remedy(AN_ERROR_CLUSTER_NOT_ENOUGH_RESOURCES));
+                                return -AN_ERROR_CLUSTER_NOT_ENOUGH_RESOURCES;
+                        }
+                        snprintf(msg, size, "%u of the host's %u VFs are assigned, the node reserve included (it may "
+                                 "be used here): %u left.", in->assigned, in->usable, in->usable - in->assigned);
+                        return 0;
+                }
                 if (in->assigned + 1 > in->usable) {
                         snprintf(msg, size, "No VF left outside the node reserve: %u of %u usable VFs are assigned. %s",
                                  in->assigned, in->usable, an_error_remedy(AN_ERROR_CLUSTER_NOT_ENOUGH_RESOURCES));

@@ -38,6 +38,8 @@ typedef struct AdmissionInput {
         int smt_active;              /* 1, 0, -1 unknown */
         const TierTable *tiers;
         unsigned usable, assigned;   /* counts of DESIGN §2 */
+        bool reserve_included;       /* `usable` is the capacity, the node reserve included (an
+                                      * arrival, a waiting VM, a cluster's local check) */
         unsigned max_vms;            /* settings.max_vms: VMs that may hold a VF at once (0 = no cap) */
         bool vm_already_assigned;    /* it holds a VF (a tier change, or a no-op) */
         const VfCandidate *cands;

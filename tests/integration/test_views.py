@@ -97,7 +97,7 @@ class Views(VmTestCase):
                       far["vf"][1])
         self.assertEqual(far["numa"][0], "Failed")
         self.assertEqual(far["adapter-health"][0], "Warning")
-        self.assertIn("Not taking any: ens2 (drained (servicing))", far["adapter-health"][1])
+        self.assertIn("Not taking any: ens2 (drained for servicing).", far["adapter-health"][1])
         r = env.call("EnableVM", "string:far", "string:High")
         self.assertError(r, ERR + "CannotProvisionPerformance")
         self.assertIn(far["vf"][1], r.err)
@@ -105,6 +105,55 @@ class Views(VmTestCase):
         self.assertEqual((far["vf"][0], far["numa"][0]), ("Passed", "Warning"))
         self.assertIn("on node 0: remote", far["numa"][1])
         self.assertEqual(self.snapshot(), before)
+
+    def test_explain_waiting_and_revoked(self):
+        env = self.env
+        self.enable(env, "big", "Medium")
+        self.ok(env.call("DrainAdapter", "string:ens1"))       # big moves to ens2
+        self.ok(env.call("DrainAdapter", "string:ens2"))       # and then waits: no adapter left
+        (big,) = [r for r in env.busctl("ListVMsEx").data[0] if r[0] == "big"]
+        self.assertTrue(big[4].startswith("waiting for a VF since "), big)
+        self.assertGreater(big[5]["waiting_since"]["data"], 0)
+        rows = self.explain("big")
+        self.assertEqual(rows["waiting"][0], "Warning")
+        self.assertIn("It runs on virtio and is " + big[4], rows["waiting"][1])
+        self.assertEqual(rows["adapter-health"], ("Failed", "No adapter of intent 'c' takes new VFs: ens1 (drained "
+                                                            "for servicing), ens2 (drained for servicing). 'accelnetctl "
+                                                            "health' says why; 'accelnetctl adapter restore' ends a "
+                                                            "drain."))
+        self.assertEqual(rows["capacity"][0], "Failed")
+        self.assertIn("All 0 VFs of this host are assigned, the node reserve included.", rows["capacity"][1])
+        self.assertEqual(rows["vf"], ("Failed", "No free VF can provide performance Medium."))
+        # back on ens2, then revoked by the admin: since when, and how to end it
+        self.ok(env.call("RestoreAdapter", "string:ens2"))
+        self.ok(env.call("RevokeVM", "string:big"))
+        rows = self.explain("big")
+        self.assertEqual(rows["waiting"][0], "Warning")
+        self.assertRegex(rows["waiting"][1], r"^It holds no VF: VF revoked by the admin since \d{4}-\d\d-\d\d "
+                                             r".*It gets none until 'accelnetctl vm restore big'\.$")
+        self.assertIn("0 of the host's 8 VFs are assigned, the node reserve included (it may be used here): 8 left.",
+                      rows["capacity"][1])
+
+    def test_explain_teamed_nic(self):
+        # a running VM whose virtio NIC was started with failover: the test driver cannot plug
+        # the VF live, and the note says so (a power cycle)
+        teamed = domain("teamed", vcpus=4, mac="52:54:00:cc:00:09", index=9).replace(
+            "<model type='virtio'/>", "<model type='virtio'/><teaming type='persistent'/><alias name='ua-net0'/>")
+        env = self.make(host_json=two_node_host(), domains=[teamed], intents=INTENT12, enable="c")
+        self.assertEqual(self.explain_on(env, "teamed")["teaming"][0], "Passed")
+        self.enable(env, "teamed", "Low")
+        note = self.vms(env)["teamed"][3]
+        self.assertEqual(note, "applies at next start: the hypervisor cannot plug the VF into the running VM; "
+                               "power-cycle the VM (shut it down, then start it; a guest reboot is not enough)")
+        rows = self.explain_on(env, "teamed")
+        self.assertEqual(rows["teaming"], ("Warning", "The running virtio NIC 52:54:00:cc:00:09 is teamed (failover), "
+                                                      f"but its VF is not in the running VM: {note}."))
+        self.assertEqual(rows["vf"][0], "Warning")
+
+    def explain_on(self, env, vm):
+        r = env.busctl("ExplainVM", "ss", vm, "")
+        self.assertEqual(r.rc, 0, r)
+        return {c: (res, detail) for c, res, detail in r.data[0]}
 
     def test_explain_errors(self):
         env = self.env

@@ -331,6 +331,17 @@ TEST(explain_judges_every_rule) {
         CHECK_INT(admission_check(&in, &res2), -AN_ERROR_CANNOT_PROVISION_PERFORMANCE);
         CHECK_STR(v[ADMISSION_STEP_VF].message, res2.message);
 
+        /* the node reserve included (an arrival, a waiting VM): said so, not "outside the reserve" */
+        in = input("Low", 4, -1);
+        in.reserve_included = true;
+        in.usable = 8;
+        in.assigned = 8;
+        CHECK_INT(admission_explain(&in, v, NULL), -AN_ERROR_CLUSTER_NOT_ENOUGH_RESOURCES);
+        CHECK_CONTAINS(v[ADMISSION_STEP_USABLE].message, "All 8 VFs of this host are assigned, the node reserve included.");
+        in.assigned = 5;
+        CHECK_INT(admission_explain(&in, v, NULL), 0);
+        CHECK_CONTAINS(v[ADMISSION_STEP_USABLE].message, "5 of the host's 8 VFs are assigned, the node reserve included");
+
         /* a VM that holds a VF: no capacity, no choice */
         in.vm_already_assigned = true;
         CHECK_INT(admission_explain(&in, v, NULL), 0);
