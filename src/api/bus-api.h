@@ -80,5 +80,16 @@ int method_get_health(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 int method_list_node_health(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 void bus_notify_health(void *userdata, const char *pf, const char *state, bool quarantined);
 
+/* Issue 14's read views (bus-views.c): ExplainVM, ListVMsEx, ListAdaptersEx, ListVFs; and one
+ * adapter's row of ListAdapters (ex false: "(ssssuuu)") or ListAdaptersEx ("(ssssuuua{sv})"). */
+int method_explain_vm(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+int method_list_vms_ex(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+int method_list_adapters_ex(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+int method_list_vfs(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+int bus_append_adapter(sd_bus_message *reply, Manager *m, size_t i, bool ex, BusText *t);
+/* EnableVMsEx / DisableVMsEx (bus-vm.c): the batches with each VM's full message. */
+int method_enable_vms_ex(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+int method_disable_vms_ex(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+
 extern const sd_bus_vtable bus_manager_vtable[];
 extern const sd_bus_vtable bus_hook_vtable[];

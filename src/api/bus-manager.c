@@ -209,19 +209,8 @@ static int fill_adapters(sd_bus_message *reply, void *userdata) {
         BusText t = {};
         int r = 0;
 
-        for (size_t i = 0; r >= 0 && i < m->host->n_adapters; i++) {
-                const PfFacts *f = &m->host->adapters[i];
-                const Pf *pf = manager_find_pf(m, f->address);
-                uint32_t assigned = 0;
-                for (size_t k = 0; pf && k < pf->n_slots; k++)
-                        if (pf->slots[k].owner)
-                                assigned++;
-                r = sd_bus_message_append(reply, "(ssssuuu)", f->address, bus_text(&t, f->ifname), bus_text(&t, f->driver),
-                                          sriov_support_to_string(m->prereq->verdicts[i]),
-                                          /* the kernel's TotalVFs (drivers may cap the capability's, e.g. igb 8 → 7) */
-                                          (uint32_t) (f->sysfs_sriov ? f->sysfs_total_vfs : f->total_vfs),
-                                          (uint32_t) f->sysfs_num_vfs, assigned);
-        }
+        for (size_t i = 0; r >= 0 && i < m->host->n_adapters; i++)
+                r = bus_append_adapter(reply, m, i, false, &t);
         bus_text_done(&t);
         return r;
 }
@@ -466,5 +455,18 @@ const sd_bus_vtable bus_manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("ListNodeHealth", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(uss)", nodes),
                                 method_list_node_health, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_ARGS("HealthChanged", SD_BUS_ARGS("s", pf, "s", state, "b", quarantined), 0),
+        /* issue 14: explain and views (bus-views.c), batches with messages (bus-vm.c) */
+        SD_BUS_METHOD_WITH_ARGS("ExplainVM", SD_BUS_ARGS("s", vm, "s", performance), SD_BUS_RESULT("a(sss)", checks),
+                                method_explain_vm, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("EnableVMsEx", SD_BUS_ARGS("as", vms, "s", performance),
+                                SD_BUS_RESULT("a(sss)", results), method_enable_vms_ex, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("DisableVMsEx", SD_BUS_ARGS("as", vms), SD_BUS_RESULT("a(sss)", results),
+                                method_disable_vms_ex, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListVMsEx", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sssssa{sv})", vms), method_list_vms_ex,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListAdaptersEx", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ssssuuua{sv})", adapters),
+                                method_list_adapters_ex, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListVFs", SD_BUS_ARGS("s", pf), SD_BUS_RESULT("a(ssua{sv})", vfs), method_list_vfs,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };

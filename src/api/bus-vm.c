@@ -2,6 +2,7 @@
 /* The VM methods of org.accelnet1.Manager: the bus face of daemon/vm.c. */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "bus-api.h"
 #include "bus-error.h"
@@ -81,10 +82,12 @@ typedef struct Batch {
         Manager *manager;
         sd_bus_message *msg;
         bool enable;
+        bool ex;             /* EnableVMsEx/DisableVMsEx: a(sss) with each VM's message */
         char *performance;
         char **vms;
         size_t n, next;
         char **errors;       /* error name per VM, "" when done */
+        char **messages;     /* the message the single-VM call would give, "" when done */
         bool stepping;       /* inside batch_run: a VM that completes at once returns to the loop */
         bool item_done;
 } Batch;
@@ -94,6 +97,7 @@ static void batch_free(Batch *b) {
         free(b->performance);
         strv_free_n(b->vms, b->n);
         strv_free_n(b->errors, b->n);
+        strv_free_n(b->messages, b->n);
         free(b);
 }
 
@@ -102,7 +106,9 @@ static int fill_batch(sd_bus_message *reply, void *userdata) {
         BusText t = {};
         int r = 0;
         for (size_t i = 0; r >= 0 && i < b->n; i++)
-                r = sd_bus_message_append(reply, "(ss)", bus_text(&t, b->vms[i]), b->errors[i] ? b->errors[i] : "");
+                r = b->ex ? sd_bus_message_append(reply, "(sss)", bus_text(&t, b->vms[i]), strempty(b->errors[i]),
+                                                  bus_text(&t, b->messages[i]))
+                          : sd_bus_message_append(reply, "(ss)", bus_text(&t, b->vms[i]), strempty(b->errors[i]));
         bus_text_done(&t);
         return r;
 }
@@ -117,6 +123,11 @@ static void batch_item_done(void *userdata, const AnStatus *st) {
         if (st->r < 0)
                 log_info("%s %s: %s", b->enable ? "EnableVMs" : "DisableVMs", b->vms[i], st->message);
         b->errors[i] = strdup(name ? name : "org.freedesktop.DBus.Error.Failed");
+        /* what the single-VM call's error would say (bus_error_from_status) */
+        b->messages[i] = strdup(st->r >= 0           ? ""
+                                : st->message[0]     ? st->message
+                                : name               ? an_error_message((AnError) -st->r)
+                                                     : strerror(-st->r));
         b->item_done = true;
         if (!b->stepping)
                 batch_run(b); /* completed later: go on from here */
@@ -142,13 +153,14 @@ static void batch_run(Batch *b) {
                         return;
                 }
         }
-        int r = bus_reply_array(b->msg, "(ss)", fill_batch, b);
+        int r = bus_reply_array(b->msg, b->ex ? "(sss)" : "(ss)", fill_batch, b);
         if (r < 0)
                 log_warning_errno(r, "Cannot reply to %s: %m", sd_bus_message_get_member(b->msg));
         batch_free(b);
 }
 
-static int method_batch(sd_bus_message *msg, BusApi *api, bool enable, sd_bus_error *error) {
+/* EnableVMs/DisableVMs and their Ex forms: one code path, only the reply differs. */
+static int method_batch(sd_bus_message *msg, BusApi *api, bool enable, bool ex, sd_bus_error *error) {
         _cleanup_strv_free_ char **vms = NULL;
         const char *perf = NULL;
         size_t n = 0;
@@ -175,10 +187,11 @@ static int method_batch(sd_bus_message *msg, BusApi *api, bool enable, sd_bus_er
         Batch *b = calloc(1, sizeof *b);
         if (!b)
                 return -ENOMEM;
-        *b = (Batch){ .manager = api->manager, .msg = sd_bus_message_ref(msg), .enable = enable,
+        *b = (Batch){ .manager = api->manager, .msg = sd_bus_message_ref(msg), .enable = enable, .ex = ex,
                       .vms = TAKE_PTR(vms), .n = n };
         b->errors = calloc(n, sizeof(char *));
-        if (!b->errors || (perf && !(b->performance = strdup(perf)))) {
+        b->messages = calloc(n, sizeof(char *));
+        if (!b->errors || !b->messages || (perf && !(b->performance = strdup(perf)))) {
                 batch_free(b);
                 return -ENOMEM;
         }
@@ -187,11 +200,19 @@ static int method_batch(sd_bus_message *msg, BusApi *api, bool enable, sd_bus_er
 }
 
 int method_enable_vms(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        return method_batch(msg, userdata, true, error);
+        return method_batch(msg, userdata, true, false, error);
 }
 
 int method_disable_vms(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        return method_batch(msg, userdata, false, error);
+        return method_batch(msg, userdata, false, false, error);
+}
+
+int method_enable_vms_ex(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return method_batch(msg, userdata, true, true, error);
+}
+
+int method_disable_vms_ex(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return method_batch(msg, userdata, false, true, error);
 }
 
 /* ---- ListVMs: from what libvirt told us, no call to it -------------------------------- */

@@ -151,6 +151,28 @@ static const VerbInfo verb_table[_VERB_MAX] = {
                 "health (HealthChanged), the progress of a drain (DrainProgress) and of "
                 "provisioning (ProvisionProgress). With --json one JSON object per line. Runs "
                 "until interrupted (SIGINT or SIGTERM: exit status 0)." },
+        [VERB_VM_SHOW] = { "vm", "show", 0, 1, 1, false, "vm show VM",
+                "Show a VM's VF, facts and why it has none",
+                "Shows the VM's state, performance tier, VF and its adapter, node, power state, "
+                "vCPUs, NUMA placement and note, then every check of admission for its tier (for a "
+                "VM that is not accelerated: Low, the least demanding): management, its setting, "
+                "the domain, vCPUs against the tier's minimum for the host's hyperthreading, the "
+                "virtio NIC and its teaming (and whether a power cycle is needed for a VF to reach "
+                "the guest), NUMA placement, free VFs, the adapters' health and its wait. Changes "
+                "nothing." },
+        [VERB_VM_CHECK] = { "vm", "check", VOPT_PERFORMANCE, 1, 1, false, "vm check VM",
+                "Check whether a VM would get a VF with a tier",
+                "Runs the checks of 'vm show' for the given performance tier, as 'vm enable' (or "
+                "'vm set' for a VM that has a VF) would judge them, and prints each with its result "
+                "and detail. Changes nothing. The exit status is 0 when no check failed, 1 "
+                "otherwise." },
+        [VERB_VF_LIST] = { "vf", "list", 0, 0, 1, false, "vf list [ADAPTER]",
+                "List the VFs and their settings and counters",
+                "Lists the VFs of every SR-IOV adapter, or of one (netdev name or PCI address), as "
+                "the PF reports them: MAC, VLAN, spoof check, trust, transmit rate limits "
+                "(min-max Mb/s), link state, the VM that holds it, and the traffic counters (bytes "
+                "received and sent, packets dropped). --json adds the VF's PCI address, QoS, "
+                "packets, broadcast and multicast." },
 };
 
 /* The words that group verbs, with what their help says about them. */
@@ -162,6 +184,7 @@ static const struct {
                      "moved) and restore it." },
         { "cluster", "Show the corosync cluster that accelnetd is part of (without corosync the host is a "
                      "cluster of one)." },
+        { "vf", "Show the virtual functions (VFs) of the SR-IOV adapters." },
 };
 
 /* The group's name (static) if word names one, else NULL. */
@@ -263,6 +286,9 @@ const char *verb_to_string(Verb v) {
                 [VERB_ADAPTER_RESTORE] = "adapter restore",
                 [VERB_VM_REVOKE] = "vm revoke",
                 [VERB_VM_RESTORE] = "vm restore",
+                [VERB_VM_SHOW] = "vm show",
+                [VERB_VM_CHECK] = "vm check",
+                [VERB_VF_LIST] = "vf list",
         };
         if ((int) v < 0 || v >= _VERB_MAX)
                 return NULL;
@@ -609,7 +635,7 @@ int cli_args_parse(int argc, char *const *argv, CliArgs *ret, char **ret_error) 
         }
 
         size_t n_args = n_pos - p;
-        bool adapter = streq_ptr(info->group, "adapter");
+        bool adapter = streq_ptr(info->group, "adapter") || streq_ptr(info->group, "vf");
         const char *noun = adapter ? "adapter" : "VM name";
         if (a.all_eligible && n_args > 0)
                 return fail(ret_error, "'%s --all-eligible' takes no VM names (got '%s').", vname, pos[p]);
@@ -621,8 +647,8 @@ int cli_args_parse(int argc, char *const *argv, CliArgs *ret, char **ret_error) 
                 if (info->max_args == 0)
                         return fail(ret_error, "'%s' takes no arguments (got '%s').", vname, pos[p]);
                 if (info->max_args == 1)
-                        return fail(ret_error, "'%s' takes exactly one %s (got '%s' and '%s').", vname, noun,
-                                    pos[p], pos[p + 1]);
+                        return fail(ret_error, "'%s' takes %s one %s (got '%s' and '%s').", vname,
+                                    info->min_args == 0 ? "at most" : "exactly", noun, pos[p], pos[p + 1]);
                 return fail(ret_error, "Too many VM names for '%s' (at most %zu).", vname, info->max_args);
         }
         for (size_t i = p; i < n_pos; i++) {
@@ -643,6 +669,7 @@ int cli_args_parse(int argc, char *const *argv, CliArgs *ret, char **ret_error) 
                 break;
         case VERB_VM_ENABLE:
         case VERB_VM_SET:
+        case VERB_VM_CHECK:
                 if (!a.performance) {
                         _cleanup_free_ char *choices = tier_choices("|", "|");
                         return fail(ret_error, "'%s' needs --performance %s.", vname, strempty(choices));
@@ -653,7 +680,7 @@ int cli_args_parse(int argc, char *const *argv, CliArgs *ret, char **ret_error) 
         }
 
         if (adapter) {
-                a.adapter = pos[p];
+                a.adapter = n_args > 0 ? pos[p] : NULL;
                 n_args = 0;
         }
         if (n_args > 0) {

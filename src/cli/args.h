@@ -46,6 +46,10 @@ typedef enum Verb {
         VERB_VM_RESTORE,
         VERB_HEALTH,             /* health.c */
         VERB_MONITOR,            /* monitor.c */
+        /* views.c */
+        VERB_VM_SHOW,
+        VERB_VM_CHECK,
+        VERB_VF_LIST,
         _VERB_MAX,
         _VERB_INVALID = -22,
 } Verb;
@@ -72,7 +76,8 @@ typedef struct CliArgs {
         CliAction action;
         Verb verb;              /* _VERB_INVALID with CLI_ACTION_HELP: the general help */
         const char *group;      /* "accelnetctl vm --help": "vm", help for the vm verbs (static) */
-        const char *adapter;    /* adapter drain|restore: the PF (netdev name or PCI address), borrowed */
+        const char *adapter;    /* adapter drain|restore, vf list: the PF (netdev name or PCI address),
+                                 * borrowed; NULL for vf list without one */
 
         JsonMode json;
         bool legend;            /* header rows and footers; --no-legend clears it */
@@ -113,7 +118,7 @@ JsonMode cli_args_json_mode(int argc, char *const *argv);
 
 /* "vm enable", "cluster nodes" etc. */
 const char *verb_to_string(Verb v);
-/* group: NULL, "vm", "adapter" or "cluster". */
+/* group: NULL, "vm", "adapter", "cluster" or "vf". */
 Verb verb_from_string(const char *group, const char *name);
 /* Whether the verb changes state (polkit, long timeout). */
 bool verb_is_mutating(Verb v);

@@ -13,6 +13,7 @@
 #include "render.h"
 #include "report.h"
 #include "shared/strutil.h"
+#include "views.h"
 
 static int print_error_va(const CliContext *ctx, JsonMode json, const char *name, const char *fmt, va_list ap)
         _printf_(4, 0);
@@ -267,12 +268,21 @@ int verb_adapters(const CliContext *ctx) {
                 if (prereq_rows_read(checks, &notes, &n_notes) < 0)
                         n_notes = 0;
         }
-        r = call_read(ctx, "ListAdapters", &reply);
-        if (r != CLI_EXIT_SUCCESS)
+        /* ListAdaptersEx (NUMA, speed, model, intent, health) where the daemon has it */
+        const char *method = "ListAdaptersEx";
+        r = call_read_optional(ctx, method, &reply);
+        if (r == CLI_EXIT_SUCCESS && reply)
+                r = adapter_rows_ex_read(reply, &rows, &n);
+        else if (r == CLI_EXIT_SUCCESS) {
+                method = "ListAdapters";
+                r = call_read(ctx, method, &reply);
+                if (r != CLI_EXIT_SUCCESS)
+                        return r;
+                r = adapter_rows_read(reply, &rows, &n);
+        } else
                 return r;
-        r = adapter_rows_read(reply, &rows, &n);
         if (r < 0)
-                return print_parse_error(ctx, "ListAdapters", r);
+                return print_parse_error(ctx, method, r);
 
         if (ctx->args->json) {
                 _cleanup_json_ json_t *j = adapter_rows_to_json(rows, n);
@@ -280,7 +290,9 @@ int verb_adapters(const CliContext *ctx) {
         }
         RenderOptions o = render_options(ctx);
         _cleanup_free_ char *text = NULL;
-        r = adapter_rows_render(rows, n, &o, &text);
+        if (n > 0 && rows[0].has_ex)
+                o = view_options(ctx);
+        r = n > 0 && rows[0].has_ex ? adapter_rows_ex_render(rows, n, &o, &text) : adapter_rows_render(rows, n, &o, &text);
         StrBuf b = {};
         for (size_t i = 0; r >= 0 && i < n_notes; i++)
                 if (streq(notes[i].check, "servicing"))
@@ -328,18 +340,23 @@ int verb_vm_list(const CliContext *ctx) {
         size_t n, n_props;
         const char *method = "ListClusterVMs";
 
-        /* Every VM of the cluster with its node; a daemon older than cluster mode has only
-         * ListVMs. */
-        int r = call_read_optional(ctx, method, &reply);
+        /* Every VM of the cluster with its node and facts (ListVMsEx); a daemon older than
+         * issue 14 has ListClusterVMs, one older than cluster mode only ListVMs. */
+        int r = call_read_optional(ctx, "ListVMsEx", &reply);
         if (r != CLI_EXIT_SUCCESS)
                 return r;
-        if (!reply) {
+        if (reply) {
+                method = "ListVMsEx";
+                r = vm_rows_ex_read(reply, &rows, &n);
+        } else if ((r = call_read_optional(ctx, method, &reply)) != CLI_EXIT_SUCCESS)
+                return r;
+        else if (!reply) {
                 method = "ListVMs";
                 r = call_read(ctx, method, &reply);
                 if (r != CLI_EXIT_SUCCESS)
                         return r;
                 r = vm_rows_read(reply, &rows, &n);
-        } else
+        } else if (!streq(method, "ListVMsEx"))
                 r = cluster_vm_rows_read(reply, &rows, &n);
         if (r < 0)
                 return print_parse_error(ctx, method, r);
@@ -352,7 +369,7 @@ int verb_vm_list(const CliContext *ctx) {
         /* The NODE column in a cluster only: on a cluster of one it would name this host
          * on every row. */
         bool show_node = false;
-        if (streq(method, "ListClusterVMs")) {
+        if (!streq(method, "ListVMs")) {
                 r = get_all(ctx, &all, &props, &n_props);
                 if (r != CLI_EXIT_SUCCESS)
                         return r;
@@ -361,7 +378,12 @@ int verb_vm_list(const CliContext *ctx) {
         }
         RenderOptions o = render_options(ctx);
         _cleanup_free_ char *text = NULL;
-        r = vm_rows_render(rows, n, ctx->args->filter, show_node, &o, &text);
+        if (n > 0 && rows[0].has_ex) {
+                o = view_options(ctx);
+                r = vm_rows_ex_render(rows, n, ctx->args->filter, show_node, &o, &text);
+        }
+        else
+                r = vm_rows_render(rows, n, ctx->args->filter, show_node, &o, &text);
         return emit_text(ctx, r, text);
 }
 
@@ -563,7 +585,8 @@ static int emit_vm_results(const CliContext *ctx, const VmResult *results, size_
                 _cleanup_json_ json_t *j = vm_results_to_json(results, n);
                 r = emit_json(ctx, j);
         } else {
-                RenderOptions o = render_options(ctx);
+                /* the Ex batch's messages: never wider than 80 columns into a pipe */
+                RenderOptions o = n > 0 && results[0].message ? view_options(ctx) : render_options(ctx);
                 _cleanup_free_ char *text = NULL;
                 r = vm_results_render(results, n, &o, &text);
                 r = emit_text(ctx, r, text);
@@ -577,13 +600,12 @@ static int emit_vm_results(const CliContext *ctx, const VmResult *results, size_
         return CLI_EXIT_SUCCESS;
 }
 
-/* EnableVM/DisableVM for one VM, EnableVMs/DisableVMs for several. */
-static int vm_change(const CliContext *ctx, const char *one, const char *many, const char *performance) {
+/* A call of `member` with the command line's VMs (one "s", or an "as" when several) and the
+ * performance (when given). */
+static int vm_call_new(const CliContext *ctx, const char *member, const char *performance, sd_bus_message **ret) {
         const CliArgs *a = ctx->args;
-        _cleanup_bus_message_ sd_bus_message *m = NULL, *reply = NULL;
-        int r;
-
-        r = new_call(ctx, a->n_vms == 1 ? one : many, &m);
+        _cleanup_bus_message_ sd_bus_message *m = NULL;
+        int r = new_call(ctx, member, &m);
         if (r != CLI_EXIT_SUCCESS)
                 return r;
         if (a->n_vms == 1)
@@ -598,36 +620,62 @@ static int vm_change(const CliContext *ctx, const char *one, const char *many, c
         if (r >= 0 && performance)
                 r = sd_bus_message_append(m, "s", performance);
         if (r < 0)
-                return print_error(ctx, "Failed to build the %s call: %s", a->n_vms == 1 ? one : many,
-                                   strerror(-r));
+                return print_error(ctx, "Failed to build the %s call: %s", member, strerror(-r));
+        *ret = TAKE_PTR(m);
+        return CLI_EXIT_SUCCESS;
+}
 
-        r = call(ctx, m, CLI_TIMEOUT_CHANGE_USEC, &reply);
-        if (r != CLI_EXIT_SUCCESS)
-                return r;
+/* EnableVM/DisableVM for one VM; for several EnableVMsEx/DisableVMsEx (each VM's full
+ * message), or EnableVMs/DisableVMs from a daemon without them (UnknownMethod). */
+static int vm_change(const CliContext *ctx, const char *one, const char *many, const char *many_ex,
+                     const char *performance) {
+        const CliArgs *a = ctx->args;
+        _cleanup_bus_message_ sd_bus_message *m = NULL, *reply = NULL;
+        bool ex = false;
+        int r;
+
+        if (a->n_vms > 1) {
+                r = vm_call_new(ctx, many_ex, performance, &m);
+                if (r != CLI_EXIT_SUCCESS)
+                        return r;
+                r = cli_call_optional(ctx, m, CLI_TIMEOUT_CHANGE_USEC, &reply);
+                if (r != CLI_EXIT_SUCCESS)
+                        return r;
+                ex = reply != NULL;
+                m = sd_bus_message_unref(m);
+        }
+        if (!ex) {
+                r = vm_call_new(ctx, a->n_vms == 1 ? one : many, performance, &m);
+                if (r != CLI_EXIT_SUCCESS)
+                        return r;
+                r = call(ctx, m, CLI_TIMEOUT_CHANGE_USEC, &reply);
+                if (r != CLI_EXIT_SUCCESS)
+                        return r;
+        }
 
         if (a->n_vms == 1) {
                 if (!a->json)
                         return CLI_EXIT_SUCCESS;
-                VmResult done = { .vm = a->vms[0], .error = "" };
+                VmResult done = { .vm = a->vms[0], .error = "", .message = "" };
                 return emit_vm_results(ctx, &done, 1);
         }
 
         _cleanup_free_ VmResult *results = NULL;
         size_t n;
-        r = vm_results_read(reply, &results, &n);
+        r = ex ? vm_results_ex_read(reply, &results, &n) : vm_results_read(reply, &results, &n);
         if (r < 0)
-                return print_parse_error(ctx, many, r);
+                return print_parse_error(ctx, ex ? many_ex : many, r);
         return emit_vm_results(ctx, results, n);
 }
 
 int verb_vm_enable(const CliContext *ctx) {
         if (ctx->args->all_eligible)
                 return verb_vm_enable_all_eligible(ctx);
-        return vm_change(ctx, "EnableVM", "EnableVMs", ctx->args->performance);
+        return vm_change(ctx, "EnableVM", "EnableVMs", "EnableVMsEx", ctx->args->performance);
 }
 
 int verb_vm_disable(const CliContext *ctx) {
-        return vm_change(ctx, "DisableVM", "DisableVMs", NULL);
+        return vm_change(ctx, "DisableVM", "DisableVMs", "DisableVMsEx", NULL);
 }
 
 int verb_vm_set(const CliContext *ctx) {
@@ -752,6 +800,8 @@ int cli_run(const CliContext *ctx) {
                 [VERB_ADAPTER_DRAIN] = verb_adapter_drain, [VERB_ADAPTER_RESTORE] = verb_adapter_restore,
                 [VERB_VM_REVOKE] = verb_vm_revoke,         [VERB_VM_RESTORE] = verb_vm_restore,
                 [VERB_HEALTH] = verb_health,               [VERB_MONITOR] = verb_monitor,
+                [VERB_VM_SHOW] = verb_vm_show,             [VERB_VM_CHECK] = verb_vm_check,
+                [VERB_VF_LIST] = verb_vf_list,
         };
         Verb v = ctx->args->verb;
 

@@ -57,6 +57,15 @@ json_t *adapter_rows_to_json(const AdapterRow *rows, size_t n) {
                     set_uint(o, "enabled_vfs", rows[i].enabled_vfs) < 0 ||
                     set_uint(o, "assigned_vfs", rows[i].assigned_vfs) < 0)
                         return NULL;
+                /* ListAdaptersEx */
+                if (rows[i].has_ex &&
+                    (json_object_set_new(o, "numa_node", json_integer(rows[i].numa_node)) < 0 ||
+                     set_uint(o, "speed_mbps", rows[i].speed_mbps) < 0 || set_string(o, "vendor", rows[i].vendor) < 0 ||
+                     set_string(o, "model", rows[i].model) < 0 || set_string(o, "intent", rows[i].intent) < 0 ||
+                     set_string(o, "health", rows[i].health) < 0 ||
+                     json_object_set_new(o, "quarantined", json_boolean(rows[i].quarantined)) < 0 ||
+                     json_object_set_new(o, "drained", json_boolean(rows[i].drained)) < 0))
+                        return NULL;
         }
         return TAKE_PTR(a);
 }
@@ -76,6 +85,14 @@ json_t *vm_rows_to_json(const VmRow *rows, size_t n, VmFilter filter) {
                     set_string(o, "state", rows[i].state) < 0 ||
                     set_string(o, "performance", rows[i].performance) < 0 || set_string(o, "vf", rows[i].vf) < 0 ||
                     set_string(o, "note", rows[i].note) < 0)
+                        return NULL;
+                /* ListVMsEx: the VM's facts (not for a VM of another node) */
+                const VmRow *v = &rows[i];
+                if (v->has_ex && v->power &&
+                    (set_string(o, "power", v->power) < 0 || set_uint(o, "vcpus", v->vcpus) < 0 ||
+                     json_object_set_new(o, "numa_node", json_integer(v->numa_node)) < 0 ||
+                     json_object_set_new(o, "vf_numa_node", json_integer(v->vf_numa_node)) < 0 ||
+                     set_string(o, "numa_local", v->numa_local) < 0 || set_string(o, "pf", v->pf) < 0))
                         return NULL;
         }
         return TAKE_PTR(a);
@@ -149,7 +166,8 @@ json_t *vm_results_to_json(const VmResult *results, size_t n) {
                         return NULL;
                 if (set_string(o, "vm", results[i].vm) < 0 ||
                     set_string(o, "result", vm_result_failed(&results[i]) ? "failed" : "done") < 0 ||
-                    set_string(o, "error", results[i].error) < 0)
+                    set_string(o, "error", results[i].error) < 0 ||
+                    (results[i].message && set_string(o, "message", results[i].message) < 0))
                         return NULL;
         }
         return TAKE_PTR(a);

@@ -17,10 +17,15 @@ typedef struct PrereqRow {
         const char *check, *subject, *result, *code, *detail;
 } PrereqRow;
 
-/* ListAdapters: a(ssssuuu) */
+/* ListAdapters: a(ssssuuu); ListAdaptersEx adds a{sv} (has_ex, views.c). */
 typedef struct AdapterRow {
         const char *address, *ifname, *driver, *support;
         uint32_t total_vfs, enabled_vfs, assigned_vfs;
+        bool has_ex;
+        int32_t numa_node;         /* -1 unknown */
+        uint32_t speed_mbps;       /* 0 unknown */
+        const char *vendor, *model, *intent, *health;
+        int quarantined, drained;  /* D-Bus booleans */
 } AdapterRow;
 
 /* ListVMs: a(sssss); ListClusterVMs: a(ssssss) with the node second. node is NULL when
@@ -28,6 +33,12 @@ typedef struct AdapterRow {
 typedef struct VmRow {
         const char *vm, *state, *performance, *vf, *note;
         const char *node;
+        /* ListVMsEx's a{sv} (views.c); has_ex false from the older methods, power NULL for a
+         * VM of another node (its facts are not announced) */
+        bool has_ex;
+        const char *power, *numa_local, *pf;
+        uint32_t vcpus;
+        int32_t numa_node, vf_numa_node;
 } VmRow;
 
 /* ListNodes: a(ussbuuus); with the node's free VFs from ListNodeCapacity when the daemon has
@@ -59,9 +70,11 @@ typedef struct IntentRow {
         size_t n_adapters;
 } IntentRow;
 
-/* EnableVMs/DisableVMs: a(ss); error is "" when the VM is done. */
+/* EnableVMs/DisableVMs: a(ss); error is "" when the VM is done. EnableVMsEx/DisableVMsEx:
+ * a(sss) with the message the single-VM call would give (NULL from the older methods). */
 typedef struct VmResult {
         const char *vm, *error;
+        const char *message;
 } VmResult;
 
 /* One property of GetAll. Unknown types are skipped when reading. */

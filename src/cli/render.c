@@ -304,9 +304,14 @@ int vm_results_render(const VmResult *results, size_t n, const RenderOptions *o,
                 r = table_add_row(t, cells);
                 if (r < 0)
                         return r;
-                /* EnableVMs/DisableVMs send only the error name: its message from the table */
+                /* EnableVMsEx/DisableVMsEx send the full message; EnableVMs/DisableVMs only the
+                 * error name: its message from the table */
                 AnError e = failed ? an_error_from_bus_name(results[i].error) : _AN_ERROR_INVALID;
-                if ((int) e >= AN_ERROR_BASE) {
+                if (failed && !isempty(results[i].message)) {
+                        r = table_set_detail(t, results[i].message);
+                        if (r < 0)
+                                return r;
+                } else if ((int) e >= AN_ERROR_BASE) {
                         r = table_set_detail(t, an_error_message(e));
                         if (r < 0)
                                 return r;

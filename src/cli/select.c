@@ -13,6 +13,7 @@
 #include "shared/anerror.h"
 #include "shared/strutil.h"
 #include "table.h"
+#include "views.h"
 
 /* The errors of admission's static checks: the VM itself cannot take a VF (no virtio NIC to
  * pair it with, too few vCPUs for the tier), whatever the host has free. accelnetd makes
@@ -114,9 +115,10 @@ static int emit_eligible(const CliContext *ctx, const VmResult *results, size_t 
         if (ctx->args->json) {
                 _cleanup_json_ json_t *j = json_array();
                 for (size_t i = 0; j && i < n; i++)
-                        if (json_array_append_new(j, json_pack("{s:s, s:s, s:s}", "vm", results[i].vm, "result",
-                                                               eligible_result(&results[i]), "error",
-                                                               results[i].error)) < 0)
+                        if (json_array_append_new(j, json_pack("{s:s, s:s, s:s, s:s}", "vm", results[i].vm,
+                                                               "result", eligible_result(&results[i]), "error",
+                                                               results[i].error, "message",
+                                                               results[i].message ? results[i].message : "")) < 0)
                                 j = (json_decref(j), NULL);
                 if (!j || json_print(j, ctx->out, ctx->args->json) < 0)
                         return fail(ctx, CLI_ERROR_FAILED, "Failed to write the output", EIO);
@@ -133,7 +135,9 @@ static int emit_eligible(const CliContext *ctx, const VmResult *results, size_t 
                                                 ok ? "" : error_name_short(results[i].error) };
                         r = table_add_row(t, cells);
                         AnError e = ok ? _AN_ERROR_INVALID : an_error_from_bus_name(results[i].error);
-                        if (r >= 0 && (int) e >= AN_ERROR_BASE)
+                        if (r >= 0 && !ok && !isempty(results[i].message))
+                                r = table_set_detail(t, results[i].message); /* EnableVMsEx's, in full */
+                        else if (r >= 0 && (int) e >= AN_ERROR_BASE)
                                 r = table_set_detail(t, an_error_message(e));
                 }
                 if (r >= 0)
@@ -172,30 +176,38 @@ int verb_vm_enable_all_eligible(const CliContext *ctx) {
         if (vm_rows_read(list, &rows, &n) < 0)
                 return fail(ctx, CLI_ERROR_BAD_REPLY, "Failed to parse the reply of ListVMs", EBADMSG);
 
-        m = sd_bus_message_unref(m);
-        r = sd_bus_message_new_method_call(ctx->bus, &m, ACCELNET_BUS_NAME, ACCELNET_BUS_PATH,
-                                           ACCELNET_BUS_MANAGER_INTERFACE, "EnableVMs");
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'a', "s");
+        /* EnableVMsEx (each VM's full message), EnableVMs from a daemon without it */
         size_t n_disabled = 0;
-        for (size_t i = 0; r >= 0 && i < n; i++)
-                if (vm_row_matches(&rows[i], VM_FILTER_DISABLED)) {
-                        r = sd_bus_message_append(m, "s", rows[i].vm);
-                        n_disabled++;
-                }
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
-        if (r >= 0)
-                r = sd_bus_message_append(m, "s", ctx->args->performance);
-        if (r < 0)
-                return fail(ctx, CLI_ERROR_FAILED, "Failed to build the EnableVMs call", r);
+        for (size_t i = 0; i < n; i++)
+                n_disabled += vm_row_matches(&rows[i], VM_FILTER_DISABLED);
         if (n_disabled == 0)
                 return emit_eligible(ctx, NULL, 0);
-
-        r = call(ctx, m, CLI_TIMEOUT_CHANGE_USEC, &reply);
-        if (r != CLI_EXIT_SUCCESS)
-                return r;
-        if (vm_results_read(reply, &results, &n_results) < 0)
+        bool ex = true;
+        for (;;) {
+                const char *member = ex ? "EnableVMsEx" : "EnableVMs";
+                m = sd_bus_message_unref(m);
+                r = sd_bus_message_new_method_call(ctx->bus, &m, ACCELNET_BUS_NAME, ACCELNET_BUS_PATH,
+                                                   ACCELNET_BUS_MANAGER_INTERFACE, member);
+                if (r >= 0)
+                        r = sd_bus_message_open_container(m, 'a', "s");
+                for (size_t i = 0; r >= 0 && i < n; i++)
+                        if (vm_row_matches(&rows[i], VM_FILTER_DISABLED))
+                                r = sd_bus_message_append(m, "s", rows[i].vm);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "s", ctx->args->performance);
+                if (r < 0)
+                        return fail(ctx, CLI_ERROR_FAILED, "Failed to build the EnableVMs call", r);
+                r = ex ? cli_call_optional(ctx, m, CLI_TIMEOUT_CHANGE_USEC, &reply)
+                       : call(ctx, m, CLI_TIMEOUT_CHANGE_USEC, &reply);
+                if (r != CLI_EXIT_SUCCESS)
+                        return r;
+                if (reply)
+                        break;
+                ex = false; /* UnknownMethod: an older daemon */
+        }
+        if ((ex ? vm_results_ex_read(reply, &results, &n_results) : vm_results_read(reply, &results, &n_results)) < 0)
                 return fail(ctx, CLI_ERROR_BAD_REPLY, "Failed to parse the reply of EnableVMs", EBADMSG);
         return emit_eligible(ctx, results, n_results);
 }

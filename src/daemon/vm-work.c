@@ -329,6 +329,7 @@ static void vm_job_finish(Operation *o, void *p) {
                 }
                 vm->record.phase = ASSIGN_PHASE_ASSIGNED;
                 vm->record.next_start = j->live != VIRT_LIVE_ATTACHED;
+                vm->live_reason = (int) j->live;
                 vm->accel = true;
                 vm->accel_tier = vm->record.tier;
                 vm_set_note(vm, NULL);
@@ -360,6 +361,7 @@ static void vm_job_finish(Operation *o, void *p) {
                 }
                 vm->record.phase = ASSIGN_PHASE_ASSIGNED;
                 vm->record.next_start = j->live != VIRT_LIVE_ATTACHED;
+                vm->live_reason = (int) j->live;
                 vm->accel = true;
                 vm->accel_tier = vm->record.tier;
                 log_struct(LOG_NOTICE, MESSAGE_ID_VF_ASSIGNED, vm->record.pf, j->to.vf, j->name,

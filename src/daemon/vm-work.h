@@ -41,6 +41,11 @@ typedef enum AdmitMode {
 /* Admission of `vm` for `tier` (policy/admission.c on the VM's cached facts); the chosen VF
  * in *ret_slot (its own for a tier change). */
 int vm_admit(Vm *vm, Tier tier, AdmitMode mode, VfSlot **ret_slot, bool *ret_local, AnStatus *st);
+/* What vm_admit hands to admission: the VM's facts and the host's counts and candidates for
+ * `tier` in `mode` (the candidates and their PFs' loads owned by the caller; ret->cands and
+ * ret->pf_load point into them). ExplainVM judges the same input rule by rule. */
+int vm_admission_input(Vm *vm, Tier tier, AdmitMode mode, AdmissionInput *ret, VfCandidate **ret_c,
+                       unsigned **ret_load);
 
 /* Records the write-ahead of `kind` on the VM (`slot`: the VF it gets, for ENABLE, MOVE,
  * RESTORE) and starts the operation; `c` is completed once (COMPLETION_NONE: internal). */

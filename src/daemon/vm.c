@@ -40,6 +40,7 @@ Vm *manager_add_vm(Manager *m, const char *name) {
         }
         vm->manager = m;
         vm->accel_tier = TIER_LOW;
+        vm->live_reason = -1;
         if (hashmap_put(m->vms, vm->name, vm) < 0) {
                 free(vm->name);
                 free(vm);
@@ -140,6 +141,10 @@ bool vm_row_fact(const Vm *vm, VmRow *ret) {
         return row(vm, 0, ret);
 }
 
+bool vm_running(const Vm *vm) {
+        return vm->domain && vm->domain->active;
+}
+
 bool vm_accelerated(const Vm *vm) {
         return vm->has_record || vm->accel;
 }
@@ -201,10 +206,43 @@ const char *vm_note(const Vm *vm) {
         if (vm->note)
                 return vm->note;
         if (vm->has_record && vm->record.next_start)
-                return "applies at next start";
+                return vm_next_start_note(vm);
         if (vm->has_record && !vm->manager->enabled)
                 return "management is disabled";
         return "";
+}
+
+/* The notes keep the prefix "applies at next start" that clients match on. A VF in the
+ * persistent config reaches the guest only when QEMU starts again: a reboot inside the guest
+ * keeps the same QEMU process and its devices, so a running VM needs a power cycle. */
+#define POWER_CYCLE "power-cycle the VM (shut it down, then start it; a guest reboot is not enough)"
+
+const char *vm_next_start_note(const Vm *vm) {
+        const VirtDomain *d = vm->domain;
+        int why = vm->live_reason;
+
+        if (!vm->has_record || !vm->record.next_start)
+                return NULL;
+        if (d && !d->active)
+                why = VIRT_LIVE_NOT_RUNNING;
+        else if (why < 0 || why == VIRT_LIVE_NOT_RUNNING) {
+                /* not told by an attach (a restart, adopted): judged from the running domain */
+                const VirtIface *f = d ? virt_iface_find_mac(d->live_ifaces, d->n_live_ifaces, vm->record.mac) : NULL;
+                why = f && f->teaming != VIRT_TEAMING_PERSISTENT ? VIRT_LIVE_NOT_TEAMED_AT_BOOT : -1;
+        }
+        switch (why) {
+        case VIRT_LIVE_NOT_RUNNING:
+                return "applies at next start: the VM is not running; it gets the VF when it starts";
+        case VIRT_LIVE_NOT_TEAMED_AT_BOOT:
+                return "applies at next start: the running virtio NIC was not started with teaming; " POWER_CYCLE;
+        case VIRT_LIVE_UNSUPPORTED:
+                return "applies at next start: the hypervisor cannot plug the VF into the running VM; " POWER_CYCLE;
+        case VIRT_LIVE_FAILED:
+                return "applies at next start: plugging the VF into the running VM failed; " POWER_CYCLE;
+        default:
+                return "applies at next start: the VF is in the VM's persistent config, not in the running VM; "
+                       POWER_CYCLE;
+        }
 }
 
 void vm_set_note(Vm *vm, const char *fmt, ...) {
@@ -369,31 +407,46 @@ int manager_choose_arrival_vf(Manager *m, const VirtDomain *d, Tier tier, VfSlot
         return *ret ? 0 : -ENOENT;
 }
 
-int vm_admit(Vm *vm, Tier tier, AdmitMode mode, VfSlot **ret_slot, bool *ret_local, AnStatus *st) {
+int vm_admission_input(Vm *vm, Tier tier, AdmitMode mode, AdmissionInput *ret, VfCandidate **ret_c,
+                       unsigned **ret_load) {
         Manager *m = vm->manager;
         _cleanup_free_ VfCandidate *c = NULL;
         _cleanup_free_ unsigned *load = NULL;
-        AdmissionResult res;
         char mac[18];
         unsigned vlan;
         size_t n = 0;
-        int r;
 
-        r = manager_vf_candidates(m, &c, &load, &n);
+        int r = manager_vf_candidates(m, &c, &load, &n);
         if (r < 0)
-                return an_status_set(st, r, "Out of memory.");
+                return r;
         unsigned assigned = manager_assigned_vfs(m);
-        AdmissionInput in = {
+        *ret = (AdmissionInput){
                 .enabled = m->enabled, .vm = vm->name, .performance = tier_to_string(tier),
                 .smt_active = m->host->smt_active, .tiers = &m->config->settings.tiers,
                 /* in a cluster the share is claimed cluster-wide (cluster_node_claim) */
                 .usable = mode == ADMIT_NEW && !manager_clustered(m) ? manager_usable_vfs(m) : manager_capacity_vfs(m),
+                .reserve_included = mode != ADMIT_NEW || manager_clustered(m),
                 /* a move gives its VF back as it takes the new one */
                 .assigned = mode == ADMIT_MOVE && assigned > 0 ? assigned - 1 : assigned,
                 .max_vms = m->config->settings.max_vms,
                 .vm_already_assigned = mode == ADMIT_TIER_CHANGE, .cands = c, .n_cands = n, .pf_load = load,
         };
-        vm_facts(vm, &in.facts, mac, &vlan);
+        vm_facts(vm, &ret->facts, mac, &vlan);
+        *ret_c = TAKE_PTR(c);
+        *ret_load = TAKE_PTR(load);
+        return 0;
+}
+
+int vm_admit(Vm *vm, Tier tier, AdmitMode mode, VfSlot **ret_slot, bool *ret_local, AnStatus *st) {
+        Manager *m = vm->manager;
+        _cleanup_free_ VfCandidate *c = NULL;
+        _cleanup_free_ unsigned *load = NULL;
+        AdmissionInput in;
+        AdmissionResult res;
+
+        int r = vm_admission_input(vm, tier, mode, &in, &c, &load);
+        if (r < 0)
+                return an_status_set(st, r, "Out of memory.");
         r = admission_check(&in, &res);
         if (r < 0)
                 return an_status_set(st, r, "%s", res.message);

@@ -40,6 +40,9 @@ struct Vm {
         bool facts_stale;        /* libvirt told of a change while the operation ran */
         unsigned policy_retries; /* its VF took only part of its policy: tries left */
         char *note;              /* why it has no VF, or what waits (ListVMs) */
+        int live_reason;         /* VirtLive: why its VF is not live (record.next_start), as the
+                                  * last attach said; -1 unknown (after a restart: judged from the
+                                  * domain's facts) */
         bool gone;               /* undefined in libvirt */
         bool moved_away;         /* stopped by a migration to another host (until it starts
                                   * here again): its definition here gets no VF */
@@ -84,6 +87,8 @@ void vm_set_domain(Vm *vm, VirtDomain *d);
 int vm_refresh(Vm *vm, AnStatus *st);
 
 bool vm_accelerated(const Vm *vm);
+/* Its domain runs (or is paused): it has a live definition. */
+bool vm_running(const Vm *vm);
 
 /* A VM as ListVMs shows it: state (enabled/disabled), performance ("" when disabled), VF
  * ("" when none), note. False for a name that is neither a domain nor holds a VF. Borrowed
@@ -99,8 +104,12 @@ bool vm_row(const Vm *vm, VmRow *ret);
 bool vm_row_fact(const Vm *vm, VmRow *ret);
 /* The policy its VF gets with `tier` (MAC and VLAN of its record). */
 void vm_policy(const Vm *vm, Tier tier, VfPolicy *ret);
-/* "applies at next start", "being enabled", ...; "" when none (a wait is vm_row's). Borrowed. */
+/* "applies at next start: WHY; WHAT TO DO", "being enabled", ...; "" when none (a wait is
+ * vm_row's). Borrowed. */
 const char *vm_note(const Vm *vm);
+/* Why its VF applies at the next start only, and whether a power cycle is needed (static,
+ * starts with "applies at next start"); NULL when its VF is live or it holds none. */
+const char *vm_next_start_note(const Vm *vm);
 void vm_set_note(Vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Waiting for a VF: accelerated and holding none here. */

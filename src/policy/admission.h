@@ -38,6 +38,8 @@ typedef struct AdmissionInput {
         int smt_active;              /* 1, 0, -1 unknown */
         const TierTable *tiers;
         unsigned usable, assigned;   /* counts of DESIGN §2 */
+        bool reserve_included;       /* `usable` is the capacity, the node reserve included (an
+                                      * arrival, a waiting VM, a cluster's local check) */
         unsigned max_vms;            /* settings.max_vms: VMs that may hold a VF at once (0 = no cap) */
         bool vm_already_assigned;    /* it holds a VF (a tier change, or a no-op) */
         const VfCandidate *cands;
@@ -52,12 +54,42 @@ typedef struct AdmissionResult {
         char message[512];           /* on refusal: why, with the numbers */
 } AdmissionResult;
 
+/* The rules of admission, each judged once (admission.c), in the order below. */
+typedef enum AdmissionStep {
+        ADMISSION_STEP_ENABLED,     /* management enabled (NotEnabled) */
+        ADMISSION_STEP_DOMAIN,      /* the domain exists (NoSuchVM) */
+        ADMISSION_STEP_TIER,        /* a known tier (InvalidArgs) */
+        ADMISSION_STEP_VIRTIO_NIC,  /* a virtio NIC to pair with (GetNetworkAdapterFailed) */
+        ADMISSION_STEP_VCPUS,       /* the tier's minimum vCPUs (VmNotEnoughVcpus) */
+        ADMISSION_STEP_MAX_VMS,     /* max_vms (ClusterNotEnoughResources) */
+        ADMISSION_STEP_USABLE,      /* assigned + 1 <= usable (ClusterNotEnoughResources) */
+        ADMISSION_STEP_VF,          /* a free VF for the tier (CannotProvisionPerformance) */
+        _ADMISSION_STEP_MAX,
+        _ADMISSION_STEP_INVALID = -22,
+} AdmissionStep;
+
+#define ADMISSION_SKIPPED 1   /* AdmissionVerdict.r: not judged (an earlier fact is missing) */
+
+typedef struct AdmissionVerdict {
+        AdmissionStep step;
+        int r;                 /* 0 passed, -AN_ERROR_* refused, ADMISSION_SKIPPED */
+        char message[512];     /* why, with the numbers (and the remedy on refusal) */
+} AdmissionVerdict;
+
 /* In the order of the issue: NotEnabled; NoSuchVM; unknown tier (InvalidArgs);
  * GetNetworkAdapterFailed; VmNotEnoughVcpus (message states the minimum);
  * ClusterNotEnoughResources (max_vms reached, or assigned would exceed usable); CannotProvisionPerformance (no
  * free VF meets the tier's NUMA requirement or rate needs). Returns 0 and the chosen VF, or
  * -AN_ERROR_*. With vm_already_assigned no VF is chosen and the capacity check is skipped. */
 int admission_check(const AdmissionInput *in, AdmissionResult *ret);
+
+/* Every rule of admission_check judged, none stopping the others (ExplainVM): one verdict per
+ * AdmissionStep; steps that need a fact that is missing (no domain, an unknown tier) are
+ * ADMISSION_SKIPPED, and with vm_already_assigned the capacity and choice steps too. Returns
+ * the first refusal (what admission_check returns) or 0; *ret_result (optional) as
+ * admission_check fills it. */
+int admission_explain(const AdmissionInput *in, AdmissionVerdict ret[static _ADMISSION_STEP_MAX],
+                      AdmissionResult *ret_result);
 
 /* The VF choice alone: NUMA policy of the tier, then the least-loaded PF, then the lowest
  * PF address and VF index (deterministic). -1 when none fits. */

@@ -211,7 +211,7 @@ class Suggest(UxCase):
                 (["vm", "enabel", "web1"], "Unknown vm command 'enabel'. Did you mean 'enable'?",
                  "See 'accelnetctl vm --help'."),
                 (["stauts"], "Unknown command 'stauts'. Did you mean 'status'?", "See 'accelnetctl --help'."),
-                (["vn", "list"], "Unknown command 'vn'. Did you mean 'vm'?", "See 'accelnetctl --help'."),
+                (["vmm", "list"], "Unknown command 'vmm'. Did you mean 'vm'?", "See 'accelnetctl --help'."),
                 (["vm", "enable", "web1", "--performace", "low"],
                  "Unknown option '--performace'. Did you mean '--performance'?",
                  "See 'accelnetctl vm enable --help'."),
@@ -370,7 +370,8 @@ class Selection(UxCase):
         self.assertEqual(rows["nonic"], ["skipped", "GetNetworkAdapterFailed"])
         self.assertNotIn("db1", rows)
         self.assertIn("2 done, 3 skipped, 0 failed.", r.out)
-        self.assertIn("virtual processors", r.out)
+        # each skipped VM's full message (EnableVMsEx): its count and the tier's minimum
+        self.assertIn("VM 'tiny' has 1 vCPU(s); performance High needs at least 4", " ".join(r.out.split()))
         vms = {v["vm"]: v for v in json.loads(self.ctl(env, "vm", "list", "--json").out)}
         self.assertEqual((vms["web2"]["performance"], vms["batch"]["performance"], vms["db1"]["performance"]),
                          ("High", "High", "Low"))

@@ -315,8 +315,9 @@ class VfPolicy(VmTestCase):
         self.enable(env, "off", "Medium")
         en = self.enabled(env)
         self.assertEqual(en["tagged"][0:2], ("enabled", "Low"))
-        self.assertEqual(en["tagged"][3], "applies at next start")
-        self.assertEqual(en["off"][3], "applies at next start")
+        self.assertEqual(en["tagged"][3], "applies at next start: the running virtio NIC was not started with teaming; "
+                         "power-cycle the VM (shut it down, then start it; a guest reboot is not enough)")
+        self.assertEqual(en["off"][3], "applies at next start: the VM is not running; it gets the VF when it starts")
         self.assertTrue(all(v["next_start"] for v in self.state_vms(env)))
         log = env.logtext()
         self.assertIn("assigned to VM tagged (performance Low, MAC 52:54:00:bb:00:01; applies at next start: virtio "

@@ -594,9 +594,15 @@ printf '%s\\n' "${{COMPREPLY[@]}}"
                                timeout=30)
             return sorted(x for x in r.stdout.split("\n") if x)
 
-        check(complete("accelnetctl ") == sorted("status prereq enable set disable adapters intents health monitor vm adapter cluster help".split()),
+        check(complete("accelnetctl ") == sorted("status prereq enable set disable adapters intents health monitor vm adapter cluster vf help".split()),
               "verbs")
-        check(complete("accelnetctl vm ") == sorted("enable set disable list revoke restore".split()), "vm verbs")
+        check(complete("accelnetctl vm ") == sorted("enable set disable list revoke restore show check".split()), "vm verbs")
+        check(complete("accelnetctl vf ") == ["list"], "vf verbs")
+        vfs = complete("accelnetctl vf list ")
+        check("ens1f0" in vfs and "0000:01:00.0" in vfs, f"vf list offers the adapters: {vfs}")
+        shown = complete("accelnetctl vm show ")
+        check(shown == ["batch", "db1", "nonic", "tiny", "web1", "web2"], f"vm show offers every VM: {shown}")
+        check(complete("accelnetctl vm check web1 --perf") == ["--performance"], "vm check takes --performance")
         check(complete("accelnetctl adapter ") == ["drain", "restore"], "adapter verbs")
         check(complete("accelnetctl cluster ") == ["nodes", "status"], "cluster verbs")
         check(complete("accelnetctl cluster nodes ") == [], "cluster nodes takes no arguments")

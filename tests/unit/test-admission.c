@@ -276,6 +276,79 @@ TEST(reserve_in_nodes) {
         CHECK_INT(reserve_nodes(10, 99), 9);
 }
 
+/* ExplainVM's view: every rule judged, with the same messages as admission_check's refusals,
+ * and the first refusal equal to admission_check's. */
+TEST(explain_judges_every_rule) {
+        AdmissionVerdict v[_ADMISSION_STEP_MAX];
+        AdmissionResult res, res2;
+        AdmissionInput in;
+
+        setup();
+        in = input("High", 2, 1);
+        in.enabled = false;
+        in.assigned = 4;
+        CHECK_INT(admission_explain(&in, v, &res), -AN_ERROR_NOT_ENABLED);
+        CHECK_INT(admission_check(&in, &res2), -AN_ERROR_NOT_ENABLED);
+        CHECK_STR(v[ADMISSION_STEP_ENABLED].message, res2.message);
+        CHECK_INT(v[ADMISSION_STEP_DOMAIN].r, 0);
+        CHECK_INT(v[ADMISSION_STEP_TIER].r, 0);
+        CHECK_INT(v[ADMISSION_STEP_VIRTIO_NIC].r, 0);
+        /* not stopped by the first refusal: the vCPU rule is judged too */
+        CHECK_INT(v[ADMISSION_STEP_VCPUS].r, -AN_ERROR_VM_NOT_ENOUGH_VCPUS);
+        CHECK_CONTAINS(v[ADMISSION_STEP_VCPUS].message, "has 2 vCPU(s); performance High needs at least 4");
+        CHECK_INT(v[ADMISSION_STEP_USABLE].r, -AN_ERROR_CLUSTER_NOT_ENOUGH_RESOURCES);
+        CHECK_CONTAINS(v[ADMISSION_STEP_USABLE].message, "4 of 4 usable VFs are assigned");
+        CHECK_INT(v[ADMISSION_STEP_VF].r, 0);
+        CHECK_CONTAINS(v[ADMISSION_STEP_VF].message, "0000:81:10.0");
+        CHECK_CONTAINS(v[ADMISSION_STEP_VF].message, "on the VM's node 1");
+
+        /* the same input as admission_check, rule by rule: equal outcomes */
+        in.enabled = true;
+        in.facts.vcpus = 4;
+        in.assigned = 1;
+        CHECK_INT(admission_explain(&in, v, &res), 0);
+        CHECK_INT(admission_check(&in, &res2), 0);
+        CHECK_INT(res.choice, res2.choice);
+        CHECK_CONTAINS(v[ADMISSION_STEP_USABLE].message, "1 of 4 usable VFs are assigned: 3 left");
+        CHECK_CONTAINS(v[ADMISSION_STEP_VCPUS].message, "has 4 vCPU(s)");
+
+        /* an unknown tier: the tier's rules are not judged */
+        in.performance = "turbo";
+        CHECK_INT(admission_explain(&in, v, NULL), -AN_ERROR_INVALID_ARGS);
+        CHECK_INT(v[ADMISSION_STEP_VCPUS].r, ADMISSION_SKIPPED);
+        CHECK_INT(v[ADMISSION_STEP_VF].r, ADMISSION_SKIPPED);
+        CHECK_INT(v[ADMISSION_STEP_VIRTIO_NIC].r, ADMISSION_SKIPPED);
+
+        /* no domain: nothing about the VM is judged; no free VF on the required node */
+        in = input("High", 4, 1);
+        in.facts.exists = false;
+        CHECK_INT(admission_explain(&in, v, NULL), -AN_ERROR_NO_SUCH_VM);
+        CHECK_INT(v[ADMISSION_STEP_VCPUS].r, ADMISSION_SKIPPED);
+        in = input("High", 4, 1);
+        C[4].free = C[5].free = false;
+        CHECK_INT(admission_explain(&in, v, NULL), -AN_ERROR_CANNOT_PROVISION_PERFORMANCE);
+        CHECK_CONTAINS(v[ADMISSION_STEP_VF].message, "needs a VF on NUMA node 1");
+        CHECK_INT(admission_check(&in, &res2), -AN_ERROR_CANNOT_PROVISION_PERFORMANCE);
+        CHECK_STR(v[ADMISSION_STEP_VF].message, res2.message);
+
+        /* the node reserve included (an arrival, a waiting VM): said so, not "outside the reserve" */
+        in = input("Low", 4, -1);
+        in.reserve_included = true;
+        in.usable = 8;
+        in.assigned = 8;
+        CHECK_INT(admission_explain(&in, v, NULL), -AN_ERROR_CLUSTER_NOT_ENOUGH_RESOURCES);
+        CHECK_CONTAINS(v[ADMISSION_STEP_USABLE].message, "All 8 VFs of this host are assigned, the node reserve included.");
+        in.assigned = 5;
+        CHECK_INT(admission_explain(&in, v, NULL), 0);
+        CHECK_CONTAINS(v[ADMISSION_STEP_USABLE].message, "5 of the host's 8 VFs are assigned, the node reserve included");
+
+        /* a VM that holds a VF: no capacity, no choice */
+        in.vm_already_assigned = true;
+        CHECK_INT(admission_explain(&in, v, NULL), 0);
+        CHECK_INT(v[ADMISSION_STEP_USABLE].r, ADMISSION_SKIPPED);
+        CHECK_INT(v[ADMISSION_STEP_VF].r, ADMISSION_SKIPPED);
+}
+
 int main(void) {
         RUN(order_of_refusals);
         RUN(vcpu_minimums_follow_smt);
@@ -288,5 +361,6 @@ int main(void) {
         RUN(tier_rates_against_link_speed);
         RUN(vm_names);
         RUN(reserve_in_nodes);
+        RUN(explain_judges_every_rule);
         return TEST_MAIN_END();
 }

@@ -143,7 +143,13 @@ TEST(vm_errors) {
         /* did you mean */
         CHECK_USAGE("Unknown vm command 'enabel'. Did you mean 'enable'?", "vm", "enabel", "a");
         CHECK_USAGE("Unknown command 'stauts'. Did you mean 'status'?", "stauts");
-        CHECK_USAGE("Unknown command 'vn'. Did you mean 'vm'?", "vn", "list");
+        CHECK_USAGE("Unknown command 'vmm'. Did you mean 'vm'?", "vmm", "list");
+        {       /* 'vn' is as close to vm as to vf: no guess */
+                CliArgs va = {};
+                _cleanup_free_ char *ve = NULL;
+                CHECK_INT(PARSE(&va, &ve, "vn", "list"), -EINVAL);
+                CHECK_STR(ve, "Unknown command 'vn'.");
+        }
         CHECK_USAGE("Unknown option '--performace'. Did you mean '--performance'?", "vm", "enable", "a",
                     "--performace", "low");
         CHECK_USAGE("expected low, medium or high. Did you mean 'high'?", "vm", "enable", "a", "--performance",
@@ -182,8 +188,8 @@ TEST(cluster_verbs) {
                     "--node-reserve", "5");
         CHECK_USAGE("Option --intent must follow the command", "cluster", "--intent", "c", "status");
         /* the vm group's messages name its verbs, servicing's too */
-        CHECK_USAGE("Missing vm command: expected enable, set, disable, list, revoke or restore.", "vm");
-        CHECK_USAGE("Unknown vm command 'nodes': expected enable, set, disable, list, revoke or restore.", "vm",
+        CHECK_USAGE("Missing vm command: expected enable, set, disable, list, revoke, restore, show or check.", "vm");
+        CHECK_USAGE("Unknown vm command 'nodes': expected enable, set, disable, list, revoke, restore, show or check.", "vm",
                     "nodes");
 }
 

@@ -261,6 +261,42 @@ static int method_list_cluster_vms(sd_bus_message *m, void *userdata, sd_bus_err
                                           "0000:5e:10.2", "applies at next start");
 }
 
+/* EnableVMsEx/DisableVMsEx (a daemon with issue 14): each VM's full message. */
+static int method_vms_ex(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_bus_message_ sd_bus_message *reply = NULL;
+        char **vms = NULL;
+        const char *perf = "";
+        char buf[256] = "", msg[128];
+        int r = sd_bus_message_read_strv(m, &vms);
+        if (r >= 0 && streq(sd_bus_message_get_member(m), "EnableVMsEx"))
+                r = sd_bus_message_read(m, "s", &perf);
+        if (r >= 0)
+                r = sd_bus_message_new_method_return(m, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(sss)");
+        for (size_t i = 0; r >= 0 && vms && vms[i]; i++) {
+                bool bad = strncmp(vms[i], "bad", 3) == 0;
+                strncat(buf, vms[i], sizeof buf - strlen(buf) - 2);
+                strcat(buf, ",");
+                snprintf(msg, sizeof msg, "No VM named '%s' (virsh list --all).", vms[i]);
+                r = sd_bus_message_append(reply, "(sss)", vms[i], bad ? an_error_bus_name(AN_ERROR_NO_SUCH_VM) : "",
+                                          bad ? msg : "");
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (strlen(buf) + strlen(perf) + 2 < sizeof buf) {
+                strcat(buf, " ");
+                strcat(buf, perf);
+        }
+        record(userdata, m, buf);
+        for (size_t i = 0; vms && vms[i]; i++)
+                free(vms[i]);
+        free(vms);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
 /* Registered after manager_vtable, on the same interface, by the fake in cluster mode. */
 static const sd_bus_vtable cluster_vtable[] = {
         SD_BUS_VTABLE_START(0),
@@ -270,6 +306,8 @@ static const sd_bus_vtable cluster_vtable[] = {
         SD_BUS_METHOD("ListNodes", "", "a(ussbuuus)", method_list_nodes, 0),
         SD_BUS_METHOD("ListNodeCapacity", "", "a(usuuuu)", method_list_node_capacity, 0),
         SD_BUS_METHOD("ListClusterVMs", "", "a(ssssss)", method_list_cluster_vms, 0),
+        SD_BUS_METHOD("EnableVMsEx", "ass", "a(sss)", method_vms_ex, 0),
+        SD_BUS_METHOD("DisableVMsEx", "as", "a(sss)", method_vms_ex, 0),
         SD_BUS_VTABLE_END,
 };
 
@@ -412,7 +450,7 @@ TEST(lists) {
         CHECK_STR(out, "web1  enabled High 0000:3b:10.0 -\n"
                        "batch enabled Low  0000:3b:10.2 applies at next start\n");
         /* a daemon without ListClusterVMs answers UnknownMethod: ListVMs, and no error */
-        CHECK_STR(fake.calls, "ListClusterVMs ListVMs");
+        CHECK_STR(fake.calls, "ListVMsEx ListClusterVMs ListVMs");
         CHECK_STR(err, "");
 
         _cleanup_free_ char *iout = NULL, *ierr = NULL;
@@ -442,7 +480,7 @@ TEST(lists) {
 TEST(cluster_vm_list) {
         _cleanup_free_ char *out = NULL, *err = NULL;
         CHECK_INT(RUN_CLUSTER(&out, &err, "vm", "list"), 0);
-        CHECK_STR(cluster_fake.calls, "ListClusterVMs GetAll");
+        CHECK_STR(cluster_fake.calls, "ListVMsEx ListClusterVMs GetAll");
         CHECK_STR(out, "VM    NODE STATE    PERFORMANCE VF           NOTE\n"
                        "web1  n1   enabled  High        0000:3b:10.0 -\n"
                        "db    n2   disabled -           -            -\n"
@@ -453,7 +491,7 @@ TEST(cluster_vm_list) {
 
         _cleanup_free_ char *jout = NULL, *jerr = NULL;
         CHECK_INT(RUN_CLUSTER(&jout, &jerr, "vm", "list", "--disabled", "--json=short"), 0);
-        CHECK_STR(cluster_fake.calls, "ListClusterVMs"); /* JSON has the node on every row */
+        CHECK_STR(cluster_fake.calls, "ListVMsEx ListClusterVMs"); /* JSON has the node on every row */
         CHECK_STR(jout, "[{\"vm\":\"db\",\"node\":\"n2\",\"state\":\"disabled\",\"performance\":\"\",\"vf\":\"\","
                         "\"note\":\"\"}]\n");
 
@@ -613,7 +651,7 @@ TEST(vm_one) {
 
         CHECK_INT(RUN_CLI(&o4, &e4, "vm", "disable", "web1", "--json=short"), 0);
         CHECK_STR(fake.last, "DisableVM web1");
-        CHECK_STR(o4, "[{\"vm\":\"web1\",\"result\":\"done\",\"error\":\"\"}]\n");
+        CHECK_STR(o4, "[{\"vm\":\"web1\",\"result\":\"done\",\"error\":\"\",\"message\":\"\"}]\n");
 }
 
 TEST(vm_many) {
@@ -632,6 +670,24 @@ TEST(vm_many) {
         CHECK_STR(fake.last, "DisableVMs bad2,c,");
         CHECK_STR(o3, "[{\"vm\":\"bad2\",\"result\":\"failed\",\"error\":\"" ACCELNET_BUS_ERROR_PREFIX "NoSuchVM\"},"
                       "{\"vm\":\"c\",\"result\":\"done\",\"error\":\"\"}]\n");
+}
+
+/* A daemon with EnableVMsEx: each VM's own message under its row and in the JSON; the
+ * daemon without it (fake) got EnableVMs above after an UnknownMethod. */
+TEST(vm_many_ex) {
+        _cleanup_free_ char *o1 = NULL, *e1 = NULL, *o2 = NULL, *e2 = NULL;
+
+        CHECK_INT(RUN_CLUSTER(&o1, &e1, "vm", "enable", "a", "bad1", "--performance", "high"), CLI_EXIT_FAILURE);
+        CHECK_STR(cluster_fake.last, "EnableVMsEx a,bad1, High");
+        CHECK_STR(o1, "VM   RESULT ERROR\na    done   -\nbad1 failed NoSuchVM\n"
+                      "    No VM named 'bad1' (virsh list --all).\n\n1 done, 1 failed.\n");
+        CHECK_STR(e1, "accelnetctl: 1 of 2 VMs failed.\n");
+
+        CHECK_INT(RUN_CLUSTER(&o2, &e2, "vm", "disable", "bad2", "c", "--json=short"), CLI_EXIT_FAILURE);
+        CHECK_STR(cluster_fake.last, "DisableVMsEx bad2,c, ");
+        CHECK_STR(o2, "[{\"vm\":\"bad2\",\"result\":\"failed\",\"error\":\"" ACCELNET_BUS_ERROR_PREFIX "NoSuchVM\","
+                      "\"message\":\"No VM named 'bad2' (virsh list --all).\"},"
+                      "{\"vm\":\"c\",\"result\":\"done\",\"error\":\"\",\"message\":\"\"}]\n");
 }
 
 TEST(already_enabled) {
@@ -763,6 +819,7 @@ int main(void) {
         RUN(management);
         RUN(vm_one);
         RUN(vm_many);
+        RUN(vm_many_ex);
         RUN(already_enabled);
         RUN(cluster_vm_list);
         RUN(cluster_status);

@@ -11,8 +11,9 @@
 #include "testlib.h"
 
 static const AdapterRow adapters[] = {
-        { "0000:3b:00.0", "ens1f0", "ixgbe", "Supported", 63, 8, 2 },
-        { "0000:d8:00.0", "", "", "MissingPfDriver", 0, 0, 0 },
+        { .address = "0000:3b:00.0", .ifname = "ens1f0", .driver = "ixgbe", .support = "Supported",
+          .total_vfs = 63, .enabled_vfs = 8, .assigned_vfs = 2 },
+        { .address = "0000:d8:00.0", .ifname = "", .driver = "", .support = "MissingPfDriver" },
 };
 
 static const PrereqRow prereqs[] = {
@@ -24,16 +25,17 @@ static const PrereqRow prereqs[] = {
 };
 
 static const VmRow vms[] = {
-        { "web1", "enabled", "High", "0000:3b:10.0", "", NULL },
-        { "db", "disabled", "", "", "", NULL },
-        { "batch", "Enabled", "Low", "0000:3b:10.2", "applies at next start", NULL },
+        { .vm = "web1", .state = "enabled", .performance = "High", .vf = "0000:3b:10.0", .note = "", .node = NULL },
+        { .vm = "db", .state = "disabled", .performance = "", .vf = "", .note = "", .node = NULL },
+        { .vm = "batch", .state = "Enabled", .performance = "Low", .vf = "0000:3b:10.2",
+          .note = "applies at next start" },
 };
 
 /* ListClusterVMs: the same with their nodes */
 static const VmRow cluster_vms[] = {
-        { "web1", "enabled", "High", "0000:3b:10.0", "", "n1" },
-        { "db", "disabled", "", "", "", "n2" },
-        { "batch", "enabled", "Low", "", "on node n3", "n3" },
+        { .vm = "web1", .state = "enabled", .performance = "High", .vf = "0000:3b:10.0", .note = "", .node = "n1" },
+        { .vm = "db", .state = "disabled", .performance = "", .vf = "", .note = "", .node = "n2" },
+        { .vm = "batch", .state = "enabled", .performance = "Low", .vf = "", .note = "on node n3", .node = "n3" },
 };
 
 /* ListNodes: the README's four nodes (14, 14, 7, 7 VFs), reserve 50 and one node lost; with
@@ -297,7 +299,7 @@ TEST(intents_json) {
 }
 
 TEST(vm_results_json) {
-        VmResult res[] = { { "a", "" }, { "b", an_error_bus_name(AN_ERROR_NO_SUCH_VM) } };
+        VmResult res[] = { { "a", "", NULL }, { "b", an_error_bus_name(AN_ERROR_NO_SUCH_VM), NULL } };
         _cleanup_json_ json_t *j = vm_results_to_json(res, 2);
         static const char *const keys[] = { "vm", "result", "error" };
         check_shape(j, 2, keys, ELEMENTSOF(keys));
@@ -578,11 +580,11 @@ TEST(render_intents) {
 }
 
 TEST(render_vm_results) {
-        VmResult res[] = { { "a", "" },
-                           { "b", an_error_bus_name(AN_ERROR_NO_SUCH_VM) },
-                           { "c", SD_BUS_ERROR_INVALID_ARGS },
-                           { "d", an_error_bus_name(AN_ERROR_ALREADY_ENABLED) },
-                           { "e", SD_BUS_ERROR_NO_REPLY } };
+        VmResult res[] = { { "a", "", NULL },
+                           { "b", an_error_bus_name(AN_ERROR_NO_SUCH_VM), NULL },
+                           { "c", SD_BUS_ERROR_INVALID_ARGS, NULL },
+                           { "d", an_error_bus_name(AN_ERROR_ALREADY_ENABLED), NULL },
+                           { "e", SD_BUS_ERROR_NO_REPLY, NULL } };
         RenderOptions o = { .legend = true, .width = 60 };
         _cleanup_free_ char *s = NULL;
         CHECK_INT(vm_results_render(res, 5, &o, &s), 0);
