@@ -338,6 +338,7 @@ static const struct {
         { "CapacityVFs", "Capacity VFs" },
         { "UsableVFs", "Usable VFs" },
         { "AssignedVFs", "Assigned VFs" },
+        { "NodeName", "Node" },
         { "ClusterName", "Cluster" },
         { "ClusterNodes", NULL },
         { "Quorate", NULL },

@@ -268,7 +268,7 @@ static const char *numa_cell(const VmRow *v) {
         return streq(v->numa_local, "yes") ? "local" : streq(v->numa_local, "no") ? "remote" : "";
 }
 
-int vm_facts_render(const VmRow *v, char **ret) {
+int vm_facts_render(const VmRow *v, size_t width, char **ret) {
         StrBuf b = {};
         strbuf_appendf(&b, "VM: %s\n", v->vm);
         if (isempty(v->performance))
@@ -300,7 +300,13 @@ int vm_facts_render(const VmRow *v, char **ret) {
                 }
                 strbuf_appendf(&b, "\n");
         }
-        strbuf_appendf(&b, "Note: %s\n", isempty(v->note) ? "-" : v->note);
+        /* the note wrapped under itself: "Note: " and the lines after it indented as much */
+        _cleanup_free_ char *note = text_wrap(isempty(v->note) ? "-" : v->note, strlen("Note: "),
+                                              width > 0 ? width : TABLE_DEFAULT_WIDTH);
+        if (!note)
+                return strbuf_done(&b), -ENOMEM;
+        memcpy(note, "Note: ", strlen("Note: "));
+        strbuf_appendf(&b, "%s", note);
         *ret = strbuf_steal(&b);
         return *ret ? 0 : -ENOMEM;
 }
@@ -667,7 +673,7 @@ int verb_vm_show(const CliContext *ctx) {
         }
         RenderOptions o = view_options(ctx);
         _cleanup_free_ char *head = NULL, *text = NULL;
-        r = vm_facts_render(vm, &head);
+        r = vm_facts_render(vm, o.width, &head);
         if (r >= 0)
                 r = explain_rows_render(rows, n, &o, &text);
         if (r >= 0)

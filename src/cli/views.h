@@ -43,7 +43,7 @@ int adapter_rows_ex_read(sd_bus_message *m, AdapterRow **ret, size_t *ret_n);
 int vm_results_ex_read(sd_bus_message *m, VmResult **ret, size_t *ret_n);
 
 /* The VM's facts as "Key: value" lines (VM, State, VF, Node, Power, NUMA, Note). */
-int vm_facts_render(const VmRow *vm, char **ret);
+int vm_facts_render(const VmRow *vm, size_t width, char **ret);
 /* RESULT CHECK with each detail wrapped below; a Failed row says FAILED; footer "N checks:
  * P passed, W warnings, F failed." */
 int explain_rows_render(const ExplainRow *rows, size_t n, const RenderOptions *o, char **ret);

@@ -346,6 +346,19 @@ TEST(status_json) {
                         "Cluster: not in a cluster (cluster of one)\n"
                         "Version: 0.1.0\n");
 
+        /* NodeName has its label, before the cluster line (it was "NodeName: x" at the end) */
+        const Property named[] = {
+                { .name = "Enabled", .type = PROPERTY_BOOLEAN, .b = false },
+                { .name = "NodeName", .type = PROPERTY_STRING, .s = "host1" },
+                { .name = "Version", .type = PROPERTY_STRING, .s = "0.1.0" },
+        };
+        _cleanup_free_ char *named_text = NULL;
+        CHECK_INT(properties_render(named, ELEMENTSOF(named), &named_text), 0);
+        CHECK_STR(named_text, "Enabled: no\n"
+                              "Node: host1\n"
+                              "Cluster: not in a cluster (cluster of one)\n"
+                              "Version: 0.1.0\n");
+
         /* status --json: a daemon without the cluster properties is a cluster of one */
         _cleanup_json_ json_t *st = status_to_json(props, ELEMENTSOF(props));
         CHECK_INT(json_object_size(st), 11);
