@@ -3,7 +3,7 @@
 # with the project's policy, accelnetd --simulate (a fake sysfs root with four healthy igb
 # PFs, one behind a port without ACS, one E810 without a driver; simulated netlink; the
 # libvirt test driver with six VMs), then accelnetctl: prerequisites, adapters, enable,
-# VM enable/list/disable, status.
+# VM enable/list/show/check/disable, VF list, status.
 #   scripts/demo.sh        (installs what it needs and builds first; non-interactive)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,13 +11,14 @@ cd "$(dirname "$0")/.."
 accelnet_install_deps
 
 BUILD_DIR=${BUILD_DIR:-build}
+case $BUILD_DIR in /*) ;; *) BUILD_DIR=$PWD/$BUILD_DIR ;; esac   # an absolute BUILD_DIR works too
 if [ "${ACCELNET_DEMO_NO_BUILD:-0}" != 1 ]; then
   echo "==> building ($BUILD_DIR)"
   cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
   cmake --build "$BUILD_DIR" -j"$(nproc 2>/dev/null || echo 2)" >/dev/null
 fi
-ACCELNETD=$PWD/$BUILD_DIR/src/accelnetd
-ACCELNETCTL=$PWD/$BUILD_DIR/src/accelnetctl
+ACCELNETD=$BUILD_DIR/src/accelnetd
+ACCELNETCTL=$BUILD_DIR/src/accelnetctl
 
 work=$(mktemp -d /tmp/accelnet-demo-XXXXXX)
 chmod 755 "$work"
@@ -67,6 +68,9 @@ step vm enable batch --performance low
 fails vm enable tiny --performance low
 step vm list
 step vm set web2 --performance high
+step vm show web2
+fails vm check tiny --performance high
+step vf list ens1f0
 step status
 step vm disable web2
 step vm list --enabled

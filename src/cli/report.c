@@ -56,6 +56,8 @@ char *cli_error_wrap(const char *message, size_t width) {
 int cli_report(FILE *out, FILE *err, JsonMode json, int status, const char *name, const char *message) {
         /* a stream without a descriptor (a test's memory stream) is no terminal: 80 */
         _cleanup_free_ char *text = cli_error_wrap(message, output_width(err ? fileno(err) : -1));
+        /* what was printed before the error comes before it, also when both go to one pipe */
+        (void) fflush(out ? out : stdout);
         if (err)
                 fputs(text ? text : CLI_ERROR_PREFIX "Out of memory.\n", err);
         if (json != JSON_MODE_OFF && out) {
