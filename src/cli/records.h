@@ -153,3 +153,8 @@ const Property *property_find(const Property *props, size_t n, const char *name)
  * 0, -ENOMEM, or -E2BIG above RECORDS_MAX. */
 #define RECORDS_MAX (1024 * 1024)
 int records_reserve(void **array, size_t *allocated, size_t need, size_t size);
+
+/* ExplainVM: a(sss) */
+typedef struct ExplainRow {
+        const char *check, *result, *detail;
+} ExplainRow;

@@ -64,6 +64,14 @@ int vm_results_read(sd_bus_message *m, VmResult **ret, size_t *ret_n) {
         return READ_STRUCT_ARRAY(m, "ss", VmResult, ret, ret_n, &_x->vm, &_x->error);
 }
 
+int vm_results_ex_read(sd_bus_message *m, VmResult **ret, size_t *ret_n) {
+        return READ_STRUCT_ARRAY(m, "sss", VmResult, ret, ret_n, &_x->vm, &_x->error, &_x->message);
+}
+
+int explain_rows_read(sd_bus_message *m, ExplainRow **ret, size_t *ret_n) {
+        return READ_STRUCT_ARRAY(m, "sss", ExplainRow, ret, ret_n, &_x->check, &_x->result, &_x->detail);
+}
+
 /* An "as" into an owned array of borrowed strings. */
 static int read_string_array(sd_bus_message *m, const char ***ret, size_t *ret_n) {
         _cleanup_free_ const char **v = NULL;

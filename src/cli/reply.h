@@ -19,4 +19,7 @@ int node_rows_read(sd_bus_message *m, NodeRow **ret, size_t *ret_n);
 int node_capacity_rows_read(sd_bus_message *m, NodeCapacityRow **ret, size_t *ret_n);
 int intent_rows_read(sd_bus_message *m, IntentRow **ret, size_t *ret_n);
 int vm_results_read(sd_bus_message *m, VmResult **ret, size_t *ret_n);
+/* EnableVMsEx/DisableVMsEx: a(sss), each VM's message too. */
+int vm_results_ex_read(sd_bus_message *m, VmResult **ret, size_t *ret_n);
+int explain_rows_read(sd_bus_message *m, ExplainRow **ret, size_t *ret_n);
 int properties_read(sd_bus_message *m, Property **ret, size_t *ret_n);

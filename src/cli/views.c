@@ -96,29 +96,6 @@ static int read_dict(sd_bus_message *m, const DictField *fields, size_t n) {
                 _r < 0 ? _r : 0;                                                                    \
         })
 
-int explain_rows_read(sd_bus_message *m, ExplainRow **ret, size_t *ret_n) {
-        _cleanup_free_ ExplainRow *rows = NULL;
-        size_t n = 0, allocated = 0;
-        int r = sd_bus_message_enter_container(m, 'a', "(sss)");
-        while (r >= 0) {
-                r = records_reserve((void **) &rows, &allocated, n + 1, sizeof(ExplainRow));
-                if (r < 0)
-                        break;
-                ExplainRow *x = &rows[n];
-                r = sd_bus_message_read(m, "(sss)", &x->check, &x->result, &x->detail);
-                if (r <= 0)
-                        break;
-                n++;
-        }
-        if (r >= 0)
-                r = sd_bus_message_exit_container(m);
-        if (r < 0)
-                return r;
-        *ret = TAKE_PTR(rows);
-        *ret_n = n;
-        return 0;
-}
-
 static int vf_head(sd_bus_message *m, VfRow *x) {
         x->spoof_check = x->trust = -1;
         return sd_bus_message_read(m, "ssu", &x->pf, &x->vf, &x->index);
@@ -197,29 +174,6 @@ static int adapter_dict(sd_bus_message *m, AdapterRow *x) {
 
 int adapter_rows_ex_read(sd_bus_message *m, AdapterRow **ret, size_t *ret_n) {
         return READ_ROWS(m, "ssssuuua{sv}", AdapterRow, ret, ret_n, adapter_head, adapter_dict);
-}
-
-int vm_results_ex_read(sd_bus_message *m, VmResult **ret, size_t *ret_n) {
-        _cleanup_free_ VmResult *rows = NULL;
-        size_t n = 0, allocated = 0;
-        int r = sd_bus_message_enter_container(m, 'a', "(sss)");
-        while (r >= 0) {
-                r = records_reserve((void **) &rows, &allocated, n + 1, sizeof(VmResult));
-                if (r < 0)
-                        break;
-                VmResult *x = &rows[n];
-                r = sd_bus_message_read(m, "(sss)", &x->vm, &x->error, &x->message);
-                if (r <= 0)
-                        break;
-                n++;
-        }
-        if (r >= 0)
-                r = sd_bus_message_exit_container(m);
-        if (r < 0)
-                return r;
-        *ret = TAKE_PTR(rows);
-        *ret_n = n;
-        return 0;
 }
 
 /* ---- rendering ---------------------------------------------------------------------------- */

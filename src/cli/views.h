@@ -19,11 +19,6 @@
 /* The widest a table of these views is when the output is not a terminal. */
 #define VIEWS_PIPE_WIDTH 80
 
-/* ExplainVM: a(sss) */
-typedef struct ExplainRow {
-        const char *check, *result, *detail;
-} ExplainRow;
-
 /* ListVFs: a(ssua{sv}); has_stats when the PF reported counters, the booleans -1 when not
  * reported */
 typedef struct VfRow {
@@ -36,11 +31,9 @@ typedef struct VfRow {
         uint64_t rx_bytes, tx_bytes, rx_packets, tx_packets, rx_dropped, tx_dropped, broadcast, multicast;
 } VfRow;
 
-int explain_rows_read(sd_bus_message *m, ExplainRow **ret, size_t *ret_n);
 int vf_rows_read(sd_bus_message *m, VfRow **ret, size_t *ret_n);
 int vm_rows_ex_read(sd_bus_message *m, VmRow **ret, size_t *ret_n);
 int adapter_rows_ex_read(sd_bus_message *m, AdapterRow **ret, size_t *ret_n);
-int vm_results_ex_read(sd_bus_message *m, VmResult **ret, size_t *ret_n);
 
 /* The VM's facts as "Key: value" lines (VM, State, VF, Node, Power, NUMA, Note). */
 int vm_facts_render(const VmRow *vm, size_t width, char **ret);
