@@ -17,15 +17,14 @@ const char *error_name_short(const char *name) {
         return name;
 }
 
-static Table *table_new_with(const RenderOptions *o, size_t n, const char *const *headers) {
+Table *render_table_new(const RenderOptions *o, size_t n, const char *const *headers) {
         Table *t = table_new(n, headers);
         if (t)
                 table_set_header(t, o->legend);
         return t;
 }
 
-/* Formats the table and, with the legend, a footer after an empty line. */
-static int finish(const Table *t, const RenderOptions *o, const char *footer, char **ret) {
+int render_table_finish(const Table *t, const RenderOptions *o, const char *footer, char **ret) {
         _cleanup_free_ char *body = NULL;
         int r = table_format(t, o->width, &body);
         if (r < 0)
@@ -46,12 +45,12 @@ static int finish_listed(const Table *t, const RenderOptions *o, size_t n, const
         _cleanup_free_ char *footer = NULL;
         if (asprintf(&footer, "%zu %s listed.", n, n == 1 ? one : many) < 0)
                 return -ENOMEM;
-        return finish(t, o, footer, ret);
+        return render_table_finish(t, o, footer, ret);
 }
 
 int prereq_rows_render(const PrereqRow *rows, size_t n, const RenderOptions *o, char **ret) {
         static const char *const headers[] = { "RESULT", "CHECK", "SUBJECT", "CODE" };
-        _cleanup_(table_freep) Table *t = table_new_with(o, ELEMENTSOF(headers), headers);
+        _cleanup_(table_freep) Table *t = render_table_new(o, ELEMENTSOF(headers), headers);
         size_t passed = 0, warnings = 0, failed = 0;
         int r;
 
@@ -77,13 +76,13 @@ int prereq_rows_render(const PrereqRow *rows, size_t n, const RenderOptions *o, 
         if (asprintf(&footer, "%zu %s: %zu passed, %zu %s, %zu failed.", n, n == 1 ? "check" : "checks", passed,
                      warnings, warnings == 1 ? "warning" : "warnings", failed) < 0)
                 return -ENOMEM;
-        return finish(t, o, footer, ret);
+        return render_table_finish(t, o, footer, ret);
 }
 
 int adapter_rows_render(const AdapterRow *rows, size_t n, const RenderOptions *o, char **ret) {
         static const char *const headers[] = { "ADDRESS", "IFNAME", "DRIVER", "SUPPORT",
                                                 "TOTAL",   "ENABLED", "ASSIGNED" };
-        _cleanup_(table_freep) Table *t = table_new_with(o, ELEMENTSOF(headers), headers);
+        _cleanup_(table_freep) Table *t = render_table_new(o, ELEMENTSOF(headers), headers);
         int r;
 
         if (!t)
@@ -108,8 +107,8 @@ int vm_rows_render(const VmRow *rows, size_t n, VmFilter filter, bool show_node,
                    char **ret) {
         static const char *const headers[] = { "VM", "NODE", "STATE", "PERFORMANCE", "VF", "NOTE" };
         static const char *const headers_local[] = { "VM", "STATE", "PERFORMANCE", "VF", "NOTE" };
-        _cleanup_(table_freep) Table *t = show_node ? table_new_with(o, ELEMENTSOF(headers), headers)
-                                                    : table_new_with(o, ELEMENTSOF(headers_local), headers_local);
+        _cleanup_(table_freep) Table *t = show_node ? render_table_new(o, ELEMENTSOF(headers), headers)
+                                                    : render_table_new(o, ELEMENTSOF(headers_local), headers_local);
         int r;
 
         if (!t)
@@ -165,7 +164,7 @@ int node_rows_render(const NodeRow *rows, size_t n, const RenderOptions *o, char
                 headers[columns++] = free_headers[c];
         if (health)
                 headers[columns++] = "HEALTH";
-        _cleanup_(table_freep) Table *t = table_new_with(o, columns, headers);
+        _cleanup_(table_freep) Table *t = render_table_new(o, columns, headers);
         if (!t)
                 return -ENOMEM;
         (void) table_set_align(t, 0, TABLE_ALIGN_RIGHT);
@@ -218,7 +217,7 @@ int node_rows_render(const NodeRow *rows, size_t n, const RenderOptions *o, char
         } else if (asprintf(&footer, "%zu %s listed: %zu %s, %zu lost.", n, n == 1 ? "node" : "nodes", members,
                             members == 1 ? "member" : "members", n - members) < 0)
                 return -ENOMEM;
-        return finish(t, o, footer, ret);
+        return render_table_finish(t, o, footer, ret);
 }
 
 /* What the cluster is called: its name, or what stands for one. */
@@ -272,7 +271,7 @@ static char *join(const char *const *v, size_t n, const char *sep) {
 
 int intent_rows_render(const IntentRow *rows, size_t n, const RenderOptions *o, char **ret) {
         static const char *const headers[] = { "NAME", "TYPES", "ADAPTERS" };
-        _cleanup_(table_freep) Table *t = table_new_with(o, ELEMENTSOF(headers), headers);
+        _cleanup_(table_freep) Table *t = render_table_new(o, ELEMENTSOF(headers), headers);
         int r;
 
         if (!t)
@@ -292,7 +291,7 @@ int intent_rows_render(const IntentRow *rows, size_t n, const RenderOptions *o, 
 
 int vm_results_render(const VmResult *results, size_t n, const RenderOptions *o, char **ret) {
         static const char *const headers[] = { "VM", "RESULT", "ERROR" };
-        _cleanup_(table_freep) Table *t = table_new_with(o, ELEMENTSOF(headers), headers);
+        _cleanup_(table_freep) Table *t = render_table_new(o, ELEMENTSOF(headers), headers);
         int r;
 
         if (!t)
@@ -322,7 +321,7 @@ int vm_results_render(const VmResult *results, size_t n, const RenderOptions *o,
         _cleanup_free_ char *footer = NULL;
         if (asprintf(&footer, "%zu done, %zu failed.", n - n_failed, n_failed) < 0)
                 return -ENOMEM;
-        return finish(t, o, footer, ret);
+        return render_table_finish(t, o, footer, ret);
 }
 
 /* The status lines in order. ClusterName stands for the "Cluster:" line made of the three

@@ -9,11 +9,17 @@
 #include <stddef.h>
 
 #include "records.h"
+#include "table.h"
 
 typedef struct RenderOptions {
         bool legend;  /* header row and footer */
         size_t width; /* wrap width for details; 0 = TABLE_DEFAULT_WIDTH */
 } RenderOptions;
+
+/* A table with the header row when o->legend says so. NULL on OOM. */
+Table *render_table_new(const RenderOptions *o, size_t n, const char *const *headers);
+/* Formats the table and, with the legend, a footer after an empty line. */
+int render_table_finish(const Table *t, const RenderOptions *o, const char *footer, char **ret);
 
 /* RESULT CHECK SUBJECT CODE, each row followed by its detail indented and wrapped;
  * footer "N checks: P passed, W warnings, F failed." */

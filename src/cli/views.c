@@ -178,25 +178,6 @@ int adapter_rows_ex_read(sd_bus_message *m, AdapterRow **ret, size_t *ret_n) {
 
 /* ---- rendering ---------------------------------------------------------------------------- */
 
-static Table *table_with(const RenderOptions *o, size_t n, const char *const *headers) {
-        Table *t = table_new(n, headers);
-        if (t)
-                table_set_header(t, o->legend);
-        return t;
-}
-
-static int table_finish(const Table *t, const RenderOptions *o, const char *footer, char **ret) {
-        _cleanup_free_ char *body = NULL;
-        int r = table_format(t, o->width, &body);
-        if (r < 0)
-                return r;
-        if (!o->legend || !footer) {
-                *ret = TAKE_PTR(body);
-                return 0;
-        }
-        return asprintf(ret, "%s\n%s\n", body, footer) < 0 ? -ENOMEM : 0;
-}
-
 void format_count(uint64_t n, char buf[static 8]) {
         static const char units[] = "KMGTPE";
         if (n < 1000) {
@@ -275,7 +256,7 @@ size_t explain_rows_n_failed(const ExplainRow *rows, size_t n) {
 
 int explain_rows_render(const ExplainRow *rows, size_t n, const RenderOptions *o, char **ret) {
         static const char *const headers[] = { "RESULT", "CHECK" };
-        _cleanup_(table_freep) Table *t = table_with(o, ELEMENTSOF(headers), headers);
+        _cleanup_(table_freep) Table *t = render_table_new(o, ELEMENTSOF(headers), headers);
         size_t warnings = 0, failed = 0;
         int r;
 
@@ -297,7 +278,7 @@ int explain_rows_render(const ExplainRow *rows, size_t n, const RenderOptions *o
         if (asprintf(&footer, "%zu checks: %zu passed, %zu warning%s, %zu failed.", n, n - warnings - failed, warnings,
                      warnings == 1 ? "" : "s", failed) < 0)
                 return -ENOMEM;
-        return table_finish(t, o, footer, ret);
+        return render_table_finish(t, o, footer, ret);
 }
 
 json_t *explain_rows_to_json(const ExplainRow *rows, size_t n) {
@@ -325,7 +306,7 @@ static const char *bool_cell(int b) {
 int vf_rows_render(const VfRow *rows, size_t n, const RenderOptions *o, char **ret) {
         static const char *const headers[] = { "PF", "VF", "MAC", "VLAN", "SPOOF", "TRUST", "RATE",
                                                 "LINK", "OWNER", "RX", "TX", "DROPS" };
-        _cleanup_(table_freep) Table *t = table_with(o, ELEMENTSOF(headers), headers);
+        _cleanup_(table_freep) Table *t = render_table_new(o, ELEMENTSOF(headers), headers);
         int r;
 
         if (!t)
@@ -358,7 +339,7 @@ int vf_rows_render(const VfRow *rows, size_t n, const RenderOptions *o, char **r
         if (asprintf(&footer, "%zu VF%s listed. VF: index on the PF; RATE: transmit Mb/s min-max; RX, TX: bytes",
                      n, n == 1 ? "" : "s") < 0)
                 return -ENOMEM;
-        return table_finish(t, o, footer, ret);
+        return render_table_finish(t, o, footer, ret);
 }
 
 json_t *vf_rows_to_json(const VfRow *rows, size_t n) {
@@ -401,8 +382,8 @@ int vm_rows_ex_render(const VmRow *rows, size_t n, VmFilter filter, bool show_no
                                                       "NOTE" };
         size_t note_col = o->legend ? 0 : 1;
         _cleanup_(table_freep) Table *t = show_node
-                                                  ? table_with(o, ELEMENTSOF(headers) - 1 + note_col, headers)
-                                                  : table_with(o, ELEMENTSOF(headers_local) - 1 + note_col, headers_local);
+                                                  ? render_table_new(o, ELEMENTSOF(headers) - 1 + note_col, headers)
+                                                  : render_table_new(o, ELEMENTSOF(headers_local) - 1 + note_col, headers_local);
         int r;
 
         if (!t)
@@ -429,7 +410,7 @@ int vm_rows_ex_render(const VmRow *rows, size_t n, VmFilter filter, bool show_no
         _cleanup_free_ char *footer = NULL;
         if (asprintf(&footer, "%zu VM%s listed.", k, k == 1 ? "" : "s") < 0)
                 return -ENOMEM;
-        return table_finish(t, o, footer, ret);
+        return render_table_finish(t, o, footer, ret);
 }
 
 static void speed_cell(uint32_t mbps, char buf[static 16]) {
@@ -459,7 +440,7 @@ static void intent_cell(const char *intents, char *buf, size_t size) {
 int adapter_rows_ex_render(const AdapterRow *rows, size_t n, const RenderOptions *o, char **ret) {
         static const char *const headers[] = { "ADDRESS", "IFNAME", "DRIVER", "SUPPORT", "VFS",
                                                 "NUMA",    "SPEED",  "HEALTH", "INTENT" };
-        _cleanup_(table_freep) Table *t = table_with(o, ELEMENTSOF(headers), headers);
+        _cleanup_(table_freep) Table *t = render_table_new(o, ELEMENTSOF(headers), headers);
         int r;
 
         if (!t)
@@ -494,7 +475,7 @@ int adapter_rows_ex_render(const AdapterRow *rows, size_t n, const RenderOptions
         _cleanup_free_ char *footer = NULL;
         if (asprintf(&footer, "%zu adapter%s listed. VFS: assigned/enabled/total.", n, n == 1 ? "" : "s") < 0)
                 return -ENOMEM;
-        return table_finish(t, o, footer, ret);
+        return render_table_finish(t, o, footer, ret);
 }
 
 /* ---- the verbs ---------------------------------------------------------------------------- */
