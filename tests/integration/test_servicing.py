@@ -366,14 +366,24 @@ class Order(ServicingCase):
         call = subprocess.Popen(["dbus-send", "--system", "--print-reply", "--dest=org.accelnet1", "/org/accelnet1",
                                  "org.accelnet1.Manager.RevokeVM", "string:web"], env=env.env(),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # The XML (virsh, tens of ms, more under load) and the VF settings (a file) cannot be
+        # read at one instant: the settings read after an XML read may already see a restore
+        # that followed the unplug (the XML read was served before it). But a revoke only
+        # takes the VF out, never puts it back (asserted below): an XML read that still holds
+        # it means the VF was plugged at any earlier moment, one that no longer holds it that
+        # it is out at any later one. So each sample pairs the XML with the settings read
+        # before it while the VF is in, with those read after it once it is out.
         samples = []
         while call.poll() is None:
+            before = self.vf_settings(env, vf)
             in_xml = vf in [h["pci"] for h in env.hostdevs("web")]
-            s = self.vf_settings(env, vf)
+            s = before if in_xml else self.vf_settings(env, vf)
             samples.append((in_xml, s["mac"], s["vlan"], s["link_state"]))
             time.sleep(0.05)
         out, err = call.communicate()
         self.assertEqual(call.returncode, 0, err)
+        in_xml = [s[0] for s in samples]
+        self.assertEqual(in_xml, sorted(in_xml, reverse=True), f"once out of the XML it stays out: {samples}")
         self.assertIn((True, vm_mac(7), 42, "disable"), samples, "the link goes down while the VF is plugged")
         self.assertEqual([s for s in samples if s[0] and s[1] != vm_mac(7)], [],
                          "nothing of the VF's own settings comes back while it is plugged")
