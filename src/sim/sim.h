@@ -16,6 +16,11 @@
  *     that sets attributes of one PF's VFs: the change is made and visible at once, the call
  *     returns that much later; 0-60000 ms, absent = at once), for tests that need a VF
  *     operation in flight (kill -9 in the middle of a drain) or its steps apart in time.
+ *   - VF policy changes can be held by a test, one step at a time: while
+ *     ROOT/run/accelnet-sim/vf-set-hold exists, each such call, once its change is made and
+ *     visible, waits until the file holds a count above 0 and takes one from it (or the file
+ *     is gone; 60 s at most). Writing 0 holds every call; writing 1 lets the held one (and
+ *     only it) return, so that a test sees each step of an operation with the next not begun.
  */
 
 #include "sriov/backend.h"
@@ -23,6 +28,7 @@
 #define SIM_NUMVFS_DELAY_FILE "run/accelnet-sim/numvfs-delay-ms"
 #define SIM_NUMVFS_DELAY_MAX_MS 60000u
 #define SIM_VF_SET_DELAY_FILE "run/accelnet-sim/vf-set-delay-ms"
+#define SIM_VF_SET_HOLD_FILE "run/accelnet-sim/vf-set-hold"
 
 /*   - PF health events: a datagram socket ROOT/run/accelnet-sim/events.sock takes one JSON
  *     event per datagram (simevent.h documents the protocol), changes the fake sysfs as the

@@ -527,6 +527,43 @@ static void sim_vf_set_delay(const char *root) {
                 (void) usleep((useconds_t) ms * 1000);
 }
 
+/* A test may hold VF operations (sim.h): once its change is made, a call returns only when
+ * SIM_VF_SET_HOLD_FILE is gone or holds a count above 0, which it takes one from. The count's
+ * read-modify-write holds a flock(2) of its own (any number of threads and processes); what
+ * cannot be read (a test's write under way) counts as 0. Never longer than the simulated
+ * host's limit, so that a test that died does not keep the daemon's workers for ever. */
+static void sim_vf_set_hold(const char *root) {
+        _cleanup_free_ char *p = root_path(root, SIM_VF_SET_HOLD_FILE), *dir = root_path(root, VF_SIM_LOCK_DIR),
+                            *lock_path = dir ? path_join(dir, "vf-set-hold.lock") : NULL;
+        if (!p || !lock_path || access(p, F_OK) < 0)
+                return;
+        for (unsigned waited_ms = 0; waited_ms < SIM_NUMVFS_DELAY_MAX_MS; waited_ms += 5) {
+                _cleanup_close_ int fd = -EBADF;
+                uint64_t n;
+                bool go = false;
+
+                (void) mkdir_p(dir, 0755);
+                fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+                if (fd < 0)
+                        return;
+                while (flock(fd, LOCK_EX) < 0)
+                        if (errno != EINTR)
+                                return;
+                if (access(p, F_OK) < 0)
+                        go = true;
+                else if (read_u64(p, 10, &n) >= 0 && n > 0) {
+                        char buf[32];
+                        snprintf(buf, sizeof buf, "%" PRIu64 "\n", n - 1);
+                        go = write_file_atomic(p, buf, strlen(buf), 0644) >= 0;
+                }
+                if (go)
+                        return;
+                closep(&fd);
+                fd = -EBADF;
+                (void) usleep(5000);
+        }
+}
+
 /* Several requests for one PF: each is judged as the driver would judge it on its own (a
  * refused one changes nothing), and the PF's file is read and written once, under its lock. */
 int sim_vf_set(void *handle, const char *pf, const VfSetRequest *reqs, size_t n, int *results) {
@@ -559,6 +596,7 @@ int sim_vf_set(void *handle, const char *pf, const VfSetRequest *reqs, size_t n,
         r = changed ? sim_state_save(h->root, path, pf, vfs, s.num_vfs) : 0;
         closep(&lock);
         lock = -EBADF;
+        sim_vf_set_hold(h->root);
         sim_vf_set_delay(h->root);
         return r;
 }

@@ -353,36 +353,56 @@ class LiveVf(ServicingCase):
 
 class Order(ServicingCase):
     def test_link_down_before_the_unplug_settings_after(self):
-        """On a driver with VF link control, with every VF operation of the simulated host
-        made slow: while the VF is in the VM's XML its link goes down and its policy stays; once
-        it is out of the XML its own settings come back, the link state last."""
+        """On a driver with VF link control, with the simulated host holding each VF operation
+        once its change is made, until the test lets it return: while the VF is in the VM's XML
+        its link goes down and its policy stays; once it is out of the XML its own settings
+        come back, the link state last. Each step is seen with the next one not begun (no
+        sampling of two things at two moments: the XML and the settings are read while the
+        daemon waits inside the VF operation that made the change)."""
         env = self.make(libvirtd=True, host_json=one_pf_host(4, driver="ixgbe"), intents=INTENT1, enable="c",
                         reserve=0, domains=[domain("web", 4, vm_mac(7), vlan=42, index=1)])
         self.enable(env, "web", "Low")
         vf = self.enabled(env)["web"][2]
         self.assertEqual(self.vf_settings(env, vf)["vlan"], 42)
-        with open(os.path.join(env.root, "run/accelnet-sim/vf-set-delay-ms"), "w") as f:
-            f.write("400")
+        hold = os.path.join(env.root, "run/accelnet-sim/vf-set-hold")
+
+        def let_return(n):
+            """n more VF operations may return (0: every one is held once its change is made)."""
+            with open(hold + ".tmp", "w") as f:
+                f.write(f"{n}\n")
+            os.replace(hold + ".tmp", hold)
+
+        def held_at(mac, vlan, link_state):
+            """Waits until the VF holds these settings - a VF operation of the revoke made that
+            change and is held - then says whether the VF is in the VM's persistent XML."""
+            def reached():
+                s = self.vf_settings(env, vf)
+                self.assertEqual((s["mac"], s["vlan"], s["link_state"]), (mac, vlan, link_state))
+            settle(reached, 20)
+            self.assertIsNone(call.poll(), "RevokeVM answered with a VF operation held")
+            in_xml = vf in [h["pci"] for h in env.hostdevs("web")]
+            reached()   # still so: the daemon did not go on meanwhile
+            return in_xml
+
+        let_return(0)
         call = subprocess.Popen(["dbus-send", "--system", "--print-reply", "--dest=org.accelnet1", "/org/accelnet1",
                                  "org.accelnet1.Manager.RevokeVM", "string:web"], env=env.env(),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        samples = []
-        while call.poll() is None:
-            in_xml = vf in [h["pci"] for h in env.hostdevs("web")]
-            s = self.vf_settings(env, vf)
-            samples.append((in_xml, s["mac"], s["vlan"], s["link_state"]))
-            time.sleep(0.05)
-        out, err = call.communicate()
+        try:
+            self.assertTrue(held_at(vm_mac(7), 42, "disable"),
+                            "the link goes down while the VF is plugged, its policy stays")
+            let_return(1)
+            self.assertFalse(held_at(ZERO_MAC, 0, "disable"),
+                             "the VF's own settings come back once it is out of the XML, the link state last")
+            let_return(1)
+            self.assertFalse(held_at(ZERO_MAC, 0, "auto"), "the link state comes back last")
+        finally:
+            os.unlink(hold)
+            out, err = call.communicate(timeout=60)
         self.assertEqual(call.returncode, 0, err)
-        self.assertIn((True, vm_mac(7), 42, "disable"), samples, "the link goes down while the VF is plugged")
-        self.assertEqual([s for s in samples if s[0] and s[1] != vm_mac(7)], [],
-                         "nothing of the VF's own settings comes back while it is plugged")
-        self.assertTrue(any(not s[0] and s[3] == "disable" for s in samples),
-                        f"the settings come back once it is out, the link state last: {samples}")
         self.assertEqual(self.vf_settings(env, vf), {"vf": int(vf[-1]) // 2, "mac": ZERO_MAC, "vlan": 0, "qos": 0,
                                                     "spoofchk": True, "trust": False, "min_tx_rate": 0,
                                                     "max_tx_rate": 0, "link_state": "auto"})
-        os.unlink(os.path.join(env.root, "run/accelnet-sim/vf-set-delay-ms"))
         self.ok(env.call("RestoreVM", "string:web"))
         self.assertEqual(self.vf_settings(env, self.enabled(env)["web"][2])["link_state"], "auto")
 

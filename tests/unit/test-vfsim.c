@@ -3,7 +3,11 @@
  * the daemon uses: settings, the igb driver's refusals, the file format, persistence. */
 
 #include <dirent.h>
+#include <libgen.h>
 #include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "shared/fileio.h"
@@ -490,6 +494,72 @@ TEST(sim_device_link) {
         test_tmpdir_cleanup(root);
 }
 
+typedef struct HeldSet {
+        const char *root;
+        uint32_t vlan;
+        atomic_int r;
+        atomic_bool returned;
+} HeldSet;
+
+static void *held_set_thread(void *p) {
+        HeldSet *h = p;
+        _cleanup_(vf_netlink_freep) VfNetlink *nl = sim(h->root);
+        h->r = vf_netlink_set_vlan(nl, "ens2f0", 1, h->vlan, 0);
+        h->returned = true;
+        return NULL;
+}
+
+static uint32_t vlan_of(const char *root, uint32_t vf) {
+        _cleanup_(vf_netlink_freep) VfNetlink *nl = sim(root);
+        VfInfo i;
+        if (vf_netlink_get(nl, "ens2f0", vf, &i) < 0)
+                abort();
+        return i.vlan;
+}
+
+/* Waits up to 10 s for the VLAN of VF 1 of ens2f0 to be `vlan`. */
+static bool vlan_reaches(const char *root, uint32_t vlan) {
+        for (int i = 0; i < 2000; i++) {
+                if (vlan_of(root, 1) == vlan)
+                        return true;
+                (void) usleep(5000);
+        }
+        return false;
+}
+
+TEST(sim_vf_set_hold) {
+        /* vf-set-hold: a call makes its change, then waits for a count above 0 (taking one),
+         * or for the file to go; other readers see the change at once. */
+        char *root = make_root();
+        _cleanup_free_ char *hold = NULL;
+        HeldSet a = { .root = root, .vlan = 10 }, b = { .root = root, .vlan = 20 };
+        pthread_t t;
+
+        ASSERT(asprintf(&hold, "%s/" SIM_VF_SET_HOLD_FILE, root) >= 0);
+        _cleanup_free_ char *dir = strdup(hold);
+        ASSERT(dir && mkdir_p(dirname(dir), 0755) >= 0);
+        ASSERT(write_file_atomic(hold, "0\n", 2, 0644) >= 0);
+        ASSERT(pthread_create(&t, NULL, held_set_thread, &a) == 0);
+        ASSERT(vlan_reaches(root, 10));             /* made and visible... */
+        (void) usleep(100 * 1000);
+        ASSERT(!a.returned);                        /* ...but held */
+        ASSERT(write_file_atomic(hold, "1\n", 2, 0644) >= 0);
+        ASSERT(pthread_join(t, NULL) == 0);
+        CHECK_INT(a.r, 0);
+        _cleanup_free_ char *left = NULL;
+        ASSERT(read_full_file(hold, 64, &left, NULL) >= 0);
+        ASSERT(streq(left, "0\n"));                /* it took its one */
+        ASSERT(pthread_create(&t, NULL, held_set_thread, &b) == 0);
+        ASSERT(vlan_reaches(root, 20));
+        (void) usleep(100 * 1000);
+        ASSERT(!b.returned);
+        ASSERT(unlink(hold) == 0);                  /* no file: every call returns */
+        ASSERT(pthread_join(t, NULL) == 0);
+        CHECK_INT(b.r, 0);
+        CHECK_INT(vlan_of(root, 0), 0);             /* other VFs untouched */
+        test_tmpdir_cleanup(root);
+}
+
 int main(void) {
         RUN(sim_defaults);
         RUN(sim_set_get);
@@ -503,5 +573,6 @@ int main(void) {
         RUN(sim_bad_indices);
         RUN(sim_corrupt_file);
         RUN(sim_device_link);
+        RUN(sim_vf_set_hold);
         return TEST_MAIN_END();
 }
