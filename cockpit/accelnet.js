@@ -6,8 +6,13 @@
  * daemon's AccessDenied, which the page shows. Nothing polls: the manager's properties come
  * from a proxy ("changed" on PropertiesChanged), the lists are read again after the daemon's
  * VMChanged, HealthChanged and DrainProgress signals. Methods that an older daemon lacks
- * (ExplainVM, EnableVMsEx, DisableVMsEx, ListVMsEx) are looked up in the introspection data
- * (the proxy's methods) and, failing that, the page uses the older calls. */
+ * (ExplainVM, EnableVMsEx, DisableVMsEx, ListVMsEx, ListAdaptersEx) are looked up in the introspection data
+ * (the proxy's methods) and, failing that, the page uses the older calls.
+ *
+ * accelnetd may stop and start while the page is open (an upgrade, a restart): the client
+ * follows the owner of the name org.accelnet1. Without one the page says the daemon is not
+ * running and shows none of the old numbers; when a new owner takes the name the page makes
+ * a new proxy (the new daemon's introspection and properties) and reads everything again. */
 
 const _ = cockpit.gettext;
 const BUS = "org.accelnet1";
@@ -18,8 +23,10 @@ const TIERS = ["Low", "Medium", "High"];
 const RESERVE_KEEP = 4294967295;
 
 /* One client for reads (the user's own rights) and one for changes (superuser if the
- * session has it). Both watch the same signals; only the reader's are used. */
-const reader = cockpit.dbus(BUS, { bus: "system" });
+ * session has it). Both watch the same signals; only the reader's are used. The reader is
+ * made anew for each run of the daemon (connect()): the bridge keeps the introspection data
+ * and the properties per client, and a new daemon may have others. */
+let reader = null;
 const writer = cockpit.dbus(BUS, { bus: "system", superuser: "try" });
 
 const state = {
@@ -41,6 +48,7 @@ const state = {
     busy: false,
     loaded: false,
     daemonError: null,
+    down: false, // the bus name has no owner: accelnetd is not running
 };
 
 /* ---- small DOM helper (text always as text: VM names never become markup) -------------- */
@@ -137,15 +145,28 @@ async function loadLists() {
         state.nodes = rows.map(r => ({ id: r[0], name: r[1], state: r[2], ht: r[3], capacity: r[4], share: r[5],
                                        assigned: r[6], note: r[7] }));
     }));
-    jobs.push(read("ListAdapters").then(([rows]) => {
-        state.adapters = rows.map(r => ({ address: r[0], ifname: r[1], driver: r[2], verdict: r[3], total: r[4],
-                                          enabled: r[5], assigned: r[6] }));
-    }));
+    jobs.push(loadAdapters());
     jobs.push(read("GetHealth").then(([rows]) => {
         state.health = rows.map(r => ({ address: r[0], ifname: r[1], state: r[2], since: r[3], quarantined: r[4],
                                         reasons: r[5], counters: r[6], events: r[7] }));
     }).catch(() => { state.health = [] }));
     await Promise.all(jobs);
+}
+
+/* ListAdaptersEx adds "drained" (and health...); without it, drained is unknown (undefined)
+ * and both Drain and Restore are offered. */
+function loadAdapters() {
+    const rows = r => ({ address: r[0], ifname: r[1], driver: r[2], verdict: r[3], total: r[4], enabled: r[5],
+                         assigned: r[6], extra: unpackDict(r[7]) });
+    if (has("ListAdaptersEx")) {
+        return read("ListAdaptersEx").then(([list]) => { state.adapters = list.map(rows) }).catch(ex => {
+            if (ex.name !== UNKNOWN_METHOD)
+                throw ex;
+            state.missing.add("ListAdaptersEx");
+            return loadAdapters();
+        });
+    }
+    return read("ListAdapters").then(([list]) => { state.adapters = list.map(rows) });
 }
 
 function loadVms() {
@@ -180,7 +201,13 @@ function reload() {
         return reloading;
     }
     reloading = loadLists()
-            .then(() => { state.loaded = true; state.daemonError = null })
+            .then(() => {
+                /* lists read just before the daemon went away are not shown as live */
+                if (!state.down) {
+                    state.loaded = true;
+                    state.daemonError = null;
+                }
+            })
             .catch(ex => { state.daemonError = ex })
             .finally(() => {
                 reloading = null;
@@ -489,15 +516,18 @@ function vmList(which) {
         h("input", { type: "checkbox", id: `${which}-all`, "aria-label": _("Select all"), checked: all,
                      onchange: e => { vms.forEach(v => e.target.checked ? sel.add(v.name) : sel.delete(v.name)); render() } }),
         _("VM"), ex ? _("vCPUs") : _("Performance"), ex ? _("Power") : _("VF"), _("Note"), _("Result")];
-    const rows = vms.map(v => [
-        h("input", { type: "checkbox", id: `sel-${which}-${v.name}`, "data-vm": v.name, checked: sel.has(v.name),
-                     "aria-label": cockpit.format(_("Select $0"), v.name),
-                     onchange: e => { e.target.checked ? sel.add(v.name) : sel.delete(v.name); render() } }),
-        h("a", { href: `#/vm/${encodeURIComponent(v.name)}`, onclick: e => { e.preventDefault(); go("vm", v.name) } }, v.name),
-        ex ? (v.extra.vcpus ?? "—") : (v.performance || "—"),
-        ex ? (v.extra.power ?? "—") : (v.vf || "—"),
-        v.note,
-        resultCell(v.name)]);
+    const rows = vms.map(v => {
+        const hint = enabled ? null : eligibilityHint(v, state.form[tierKey]);
+        return [
+            h("input", { type: "checkbox", id: `sel-${which}-${v.name}`, "data-vm": v.name, checked: sel.has(v.name),
+                         "aria-label": cockpit.format(_("Select $0"), v.name),
+                         onchange: e => { e.target.checked ? sel.add(v.name) : sel.delete(v.name); render() } }),
+            h("a", { href: `#/vm/${encodeURIComponent(v.name)}`, onclick: e => { e.preventDefault(); go("vm", v.name) } }, v.name),
+            ex ? (v.extra.vcpus ?? "—") : (v.performance || "—"),
+            ex ? (v.extra.power ?? "—") : (v.vf || "—"),
+            hint ? [v.note, v.note ? " " : "", hint] : v.note,
+            resultCell(v.name)];
+    });
     const n = sel.size;
     return [
         h("section", { className: "an-card an-wide", "aria-labelledby": `${which}-h` },
@@ -505,7 +535,7 @@ function vmList(which) {
           mgmt ? null : h("p", { className: "an-muted" }, _("Management is not enabled: VMs can be enabled once it is.")),
           h("div", { className: "an-toolbar" },
             h("label", { for: `${which}-tier` }, _("Performance")),
-            h("select", { id: `${which}-tier`, onchange: e => { state.form[tierKey] = e.target.value } },
+            h("select", { id: `${which}-tier`, onchange: e => { state.form[tierKey] = e.target.value; render() } },
               TIERS.map(t => h("option", { value: t, selected: state.form[tierKey] === t }, t))),
             enabled
                 ? [changeButton({ id: "vms-set", disabled: !n || !mgmt, onclick: () => doBatch("set", [...sel]) },
@@ -515,6 +545,21 @@ function vmList(which) {
                 : changeButton({ id: "vms-enable", disabled: !n || !mgmt, onclick: () => doBatch("enable", [...sel]) },
                                cockpit.format(_("Enable ($0)"), n))),
           table(heads, rows, `${which}-vms`, i => ({ "data-vm": vms[i].name })))];
+}
+
+/* Why a VM cannot get a VF at `tier`, from ListVMsEx's eligible_tiers (admission's static
+ * checks: a virtio NIC, enough vCPUs for the tier with the host's hyperthreading); null when
+ * it can, or when the daemon does not say (an older one, a VM of another node). Only a hint:
+ * the VM stays selectable and enabling it shows the daemon's own message. */
+function eligibilityHint(v, tier) {
+    const eligible = v.extra.eligible_tiers;
+    if (!Array.isArray(eligible) || eligible.includes(tier))
+        return null;
+    const text = v.extra.mac === ""
+        ? _("no virtio NIC")
+        : cockpit.format(_("too few vCPUs for $0"), tier);
+    return h("span", { className: "an-hint", "data-hint": v.extra.mac === "" ? "nic" : "vcpus",
+                       title: eligible.length ? cockpit.format(_("Eligible for: $0"), eligible.join(", ")) : null }, text);
 }
 
 /* One result per VM: [vm, error name ("" = done), message]. */
@@ -647,13 +692,22 @@ function pageAdapters() {
     const rows = state.adapters.map(a => {
         const hl = byAddr[a.address];
         const d = state.drain[a.address];
+        /* ListAdaptersEx says which are drained: Drain for those in service, Restore for the
+         * drained; an older daemon does not, so both are offered */
+        const drained = a.extra.drained;
+        const known = typeof drained === "boolean";
         return [a.ifname || "—", a.address, a.driver || "—", a.verdict, a.total, a.enabled, a.assigned,
             hl ? healthBadge(hl.state) : "—",
             /* servicing is for the adapters that give VFs (of the intent in force) and whose
              * health is watched */
             hl && a.enabled > 0 ? h("span", { className: "an-actions" },
-                   changeButton({ "data-drain": a.address, disabled: !mgmt, onclick: () => doAdapter("DrainAdapter", a) }, _("Drain")),
-                   changeButton({ "data-restore": a.address, disabled: !mgmt, onclick: () => doAdapter("RestoreAdapter", a) }, _("Restore")),
+                   known ? h("span", { className: `an-badge ${drained ? "an-warning" : "an-passed"}`,
+                                       "data-service": drained ? "drained" : "in-service" },
+                             drained ? _("Drained") : _("In service")) : null,
+                   known && drained ? null
+                       : changeButton({ "data-drain": a.address, disabled: !mgmt, onclick: () => doAdapter("DrainAdapter", a) }, _("Drain")),
+                   known && !drained ? null
+                       : changeButton({ "data-restore": a.address, disabled: !mgmt, onclick: () => doAdapter("RestoreAdapter", a) }, _("Restore")),
                    d ? h("span", { className: "an-muted" }, cockpit.format(_("$0 of $1 revoked"), d.done, d.total)) : null)
                 : ""];
     });
@@ -681,7 +735,12 @@ function render() {
     const focusId = document.activeElement && document.activeElement.id;
     const { page, arg } = route();
     let content;
-    if (state.daemonError && !state.loaded) {
+    if (state.down) {
+        content = [h("section", { className: "an-card an-wide", "data-daemon": "down" },
+                     h("h2", {}, _("accelnetd is not running")),
+                     h("p", {}, _("Nothing on this page is current while the daemon is stopped. It updates by itself " +
+                                  "when accelnetd.service runs again (systemctl start accelnetd).")))];
+    } else if (state.daemonError && !state.loaded) {
         content = [h("section", { className: "an-card an-wide" },
                      h("h2", {}, _("accelnetd is not reachable")),
                      h("p", { className: "an-error" }, errorText(state.daemonError)),
@@ -697,7 +756,8 @@ function render() {
     }
     main.replaceChildren(...content);
     /* which of the newer methods this daemon has (for the tests, and for anyone debugging) */
-    document.body.dataset.api = ["ListVMs", "ListVMsEx", "ExplainVM", "EnableVMsEx", "DisableVMsEx"].filter(has).join(" ");
+    document.body.dataset.api = ["ListVMs", "ListVMsEx", "ListAdaptersEx", "ExplainVM", "EnableVMsEx", "DisableVMsEx"]
+            .filter(has).join(" ");
     main.setAttribute("data-page", page);
     main.setAttribute("aria-busy", state.busy ? "true" : "false");
     const access = document.getElementById("access");
@@ -725,6 +785,77 @@ function applyTheme(event) {
     document.documentElement.classList.toggle("pf-theme-dark", dark);
 }
 
+/* ---- the daemon coming and going -------------------------------------------------------- */
+
+let owner = null; // the unique name that owns org.accelnet1, null when none (or not known yet)
+
+/* A client of org.accelnet1 with its proxy of the manager (the properties, and the methods
+ * from the introspection data) and the signals that ask for a reload. */
+function connect() {
+    const client = cockpit.dbus(BUS, { bus: "system" });
+    reader = client;
+    client.addEventListener("owner", (event, next) => {
+        if (client === reader)
+            onOwner(next);
+    });
+    client.subscribe({ interface: IFACE, path: PATH }, (path, iface, signal, args) => {
+        if (client !== reader)
+            return;
+        if (signal === "DrainProgress")
+            state.drain[args[0]] = { done: args[1], total: args[2] };
+        if (signal === "VMChanged" || signal === "HealthChanged" || signal === "DrainProgress")
+            reload();
+    });
+    const p = client.proxy(IFACE, PATH);
+    proxy = p;
+    p.addEventListener("changed", () => {
+        if (p !== proxy || state.down)
+            return;
+        state.props = { ...p.data };
+        reload();
+    });
+    p.wait(() => {
+        if (p !== proxy || state.down)
+            return;
+        state.props = { ...p.data };
+        if (!p.valid)
+            state.daemonError = { name: "", message: _("org.accelnet1 did not answer on the system bus.") };
+        reload();
+    });
+}
+
+function onOwner(next) {
+    if (!next) {
+        /* gone: nothing shown may pass for live; what the daemon said goes with it */
+        owner = null;
+        state.down = true;
+        state.loaded = false;
+        state.props = {};
+        state.vms = [];
+        state.nodes = [];
+        state.adapters = [];
+        state.health = [];
+        state.drain = {};
+        state.busy = false;
+        render();
+        return;
+    }
+    const restarted = state.down || (owner !== null && owner !== next);
+    owner = next;
+    if (!restarted)
+        return;
+    state.down = false;
+    state.daemonError = null;
+    state.missing.clear();
+    state.explain = {};
+    state.prereq = null;
+    state.loaded = false; // "Loading…" until the new daemon's lists are read
+    const old = reader;
+    connect();
+    old.close();
+    render();
+}
+
 /* ---- start ----------------------------------------------------------------------------- */
 
 function start() {
@@ -737,24 +868,8 @@ function start() {
     const onPerm = () => { state.allowed = perm.allowed; render() };
     perm.addEventListener("changed", onPerm);
 
-    proxy = reader.proxy(IFACE, PATH);
-    proxy.addEventListener("changed", () => {
-        state.props = { ...proxy.data };
-        reload();
-    });
-    reader.subscribe({ interface: IFACE, path: PATH }, (path, iface, signal, args) => {
-        if (signal === "DrainProgress")
-            state.drain[args[0]] = { done: args[1], total: args[2] };
-        if (signal === "VMChanged" || signal === "HealthChanged" || signal === "DrainProgress")
-            reload();
-    });
+    connect();
     cockpit.addEventListener("locationchanged", () => { showAlert(null); render() });
-    proxy.wait(() => {
-        state.props = { ...proxy.data };
-        if (!proxy.valid)
-            state.daemonError = { name: "", message: _("org.accelnet1 did not answer on the system bus.") };
-        reload();
-    });
     render();
 }
 

@@ -79,6 +79,23 @@ static int append_entry(sd_bus_message *reply, const char *key, const char *type
         return r;
 }
 
+/* "eligible_tiers": as, the tier names of the mask (vm_eligible_tiers), Low first. */
+static int append_eligible_tiers(sd_bus_message *reply, unsigned mask) {
+        int r = sd_bus_message_open_container(reply, 'e', "sv");
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "s", "eligible_tiers");
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'v', "as");
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "s");
+        for (Tier k = 0; r >= 0 && k < _TIER_MAX; k++)
+                if (mask & (1u << k))
+                        r = sd_bus_message_append(reply, "s", tier_to_string(k));
+        for (int i = 0; r >= 0 && i < 3; i++)
+                r = sd_bus_message_close_container(reply);
+        return r;
+}
+
 static void append_vm_ex(VmExRows *rows, const Vm *vm, const char *node, const ClusterVm *remote) {
         sd_bus_message *reply = rows->reply;
         BusText *t = &rows->text;
@@ -124,6 +141,8 @@ static void append_vm_ex(VmExRows *rows, const Vm *vm, const char *node, const C
                         r = append_entry(reply, "waiting_since", "t", (uint64_t) (vm_waiting(vm) ? vm->waiting_since : 0));
                 if (r >= 0)
                         r = append_entry(reply, "revoked_since", "t", (uint64_t) vm->revoked_since);
+                if (r >= 0)
+                        r = append_eligible_tiers(reply, vm_eligible_tiers(vm));
         }
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);

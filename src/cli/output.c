@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "output.h"
+#include "shared/tier.h"
 
 /* json_string(NULL) fails; a missing string is "" here. Steals nothing. */
 static int set_string(json_t *o, const char *key, const char *value) {
@@ -94,6 +95,14 @@ json_t *vm_rows_to_json(const VmRow *rows, size_t n, VmFilter filter) {
                      json_object_set_new(o, "vf_numa_node", json_integer(v->vf_numa_node)) < 0 ||
                      set_string(o, "numa_local", v->numa_local) < 0 || set_string(o, "pf", v->pf) < 0))
                         return NULL;
+                if (v->has_eligible) {
+                        json_t *t = json_array();
+                        if (!t || json_object_set_new(o, "eligible_tiers", t) < 0)
+                                return NULL;
+                        for (Tier k = 0; k < _TIER_MAX; k++)
+                                if ((v->eligible & (1u << k)) && json_array_append_new(t, json_string(tier_to_string(k))) < 0)
+                                        return NULL;
+                }
         }
         return TAKE_PTR(a);
 }

@@ -39,6 +39,10 @@ typedef struct VmRow {
         const char *power, *numa_local, *pf;
         uint32_t vcpus;
         int32_t numa_node, vf_numa_node;
+        /* "eligible_tiers" (a VM of this node, from a daemon that has the key): the tiers it
+         * passes admission's static checks for, bit 1u << Tier */
+        bool has_eligible;
+        unsigned eligible;
 } VmRow;
 
 /* ListNodes: a(ussbuuus); with the node's free VFs from ListNodeCapacity when the daemon has

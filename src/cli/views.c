@@ -9,6 +9,7 @@
 #include "bus.h"
 #include "output.h"
 #include "shared/strutil.h"
+#include "shared/tier.h"
 #include "table.h"
 #include "report.h"
 #include "views.h"
@@ -17,10 +18,33 @@
 
 typedef struct DictField {
         const char *key;
-        char type;      /* 's', 'u', 'i', 'b', 't' */
-        void *ptr;      /* const char **, uint32_t *, int32_t *, int *, uint64_t * */
+        char type;      /* 's', 'u', 'i', 'b', 't'; 'T': an "as" of tier names */
+        void *ptr;      /* const char **, uint32_t *, int32_t *, int *, uint64_t *; 'T': unsigned *, the
+                         * tiers' bits (1u << Tier; names this client does not know are left out) */
         bool *seen;     /* optional: set when the key came */
 } DictField;
+
+/* A variant holding an "as" of tier names into their bits. */
+static int read_tiers(sd_bus_message *m, unsigned *ret) {
+        const char *s;
+        int r = sd_bus_message_enter_container(m, 'v', "as");
+        if (r >= 0)
+                r = sd_bus_message_enter_container(m, 'a', "s");
+        *ret = 0;
+        while (r >= 0) {
+                r = sd_bus_message_read_basic(m, 's', &s);
+                if (r <= 0)
+                        break;
+                Tier k = tier_from_string(s);
+                if (k >= 0)
+                        *ret |= 1u << k;
+        }
+        if (r >= 0)
+                r = sd_bus_message_exit_container(m);
+        if (r >= 0)
+                r = sd_bus_message_exit_container(m);
+        return r;
+}
 
 /* An a{sv} into the fields named; other keys, and known keys of another type, are skipped
  * (a newer daemon may add keys). */
@@ -41,19 +65,23 @@ static int read_dict(sd_bus_message *m, const DictField *fields, size_t n) {
                         return r;
                 const DictField *f = NULL;
                 for (size_t i = 0; i < n && !f; i++)
-                        if (streq(fields[i].key, key) && contents[0] == fields[i].type && !contents[1])
+                        if (streq(fields[i].key, key) &&
+                            (fields[i].type == 'T' ? streq(contents, "as")
+                                                   : contents[0] == fields[i].type && !contents[1]))
                                 f = &fields[i];
-                if (f) {
+                if (f && f->type == 'T')
+                        r = read_tiers(m, f->ptr);
+                else if (f) {
                         char sig[2] = { f->type, 0 };
                         r = sd_bus_message_enter_container(m, 'v', sig);
                         if (r >= 0)
                                 r = sd_bus_message_read_basic(m, f->type, f->ptr);
                         if (r >= 0)
                                 r = sd_bus_message_exit_container(m);
-                        if (r >= 0 && f->seen)
-                                *f->seen = true;
                 } else
                         r = sd_bus_message_skip(m, "v");
+                if (r >= 0 && f && f->seen)
+                        *f->seen = true;
                 if (r < 0)
                         return r;
                 r = sd_bus_message_exit_container(m);
@@ -143,6 +171,7 @@ static int vm_dict(sd_bus_message *m, VmRow *x) {
                 { .key = "vf_numa_node", .type = 'i', .ptr = &x->vf_numa_node },
                 { .key = "numa_local", .type = 's', .ptr = &x->numa_local },
                 { .key = "pf", .type = 's', .ptr = &x->pf },
+                { .key = "eligible_tiers", .type = 'T', .ptr = &x->eligible, .seen = &x->has_eligible },
         };
         return read_dict(m, f, ELEMENTSOF(f));
 }

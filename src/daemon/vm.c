@@ -188,6 +188,17 @@ void vm_facts(const Vm *vm, VmFacts *ret, char mac[static 18], unsigned *ret_vla
         ret->numa_node = numa_node_of(vm->manager, d);
 }
 
+unsigned vm_eligible_tiers(const Vm *vm) {
+        const Manager *m = vm->manager;
+        AdmissionInput in = { .vm = vm->name, .smt_active = m->host ? m->host->smt_active : -1,
+                              .tiers = &m->config->settings.tiers };
+        char mac[18];
+        unsigned vlan;
+
+        vm_facts(vm, &in.facts, mac, &vlan);
+        return admission_static_tiers(&in);
+}
+
 const char *vm_note(const Vm *vm) {
         if (vm->has_record) {
                 switch (vm->record.phase) {

@@ -145,3 +145,7 @@ void vm_detach_stray(Vm *vm, const char *vf, const char *why);
 
 /* Admission facts (vCPUs, virtio NIC, NUMA node) from the cached domain. */
 void vm_facts(const Vm *vm, VmFacts *ret, char mac[static 18], unsigned *ret_vlan);
+
+/* The tiers (bit 1u << Tier) the VM passes admission's static checks for on this host (a
+ * virtio NIC, enough vCPUs with the host's hyperthreading): admission_static_tiers. */
+unsigned vm_eligible_tiers(const Vm *vm);

@@ -276,6 +276,24 @@ int admission_explain(const AdmissionInput *in, AdmissionVerdict ret[static _ADM
         return first;
 }
 
+unsigned admission_static_tiers(const AdmissionInput *in) {
+        unsigned mask = 0;
+        char msg[512];
+
+        for (Tier k = 0; k < _TIER_MAX; k++) {
+                AdmissionInput one = *in;
+                AdmissionResult res = { .tier = _TIER_INVALID };
+                bool ok = true;
+
+                one.performance = tier_to_string(k);
+                for (AdmissionStep step = ADMISSION_STEP_DOMAIN; ok && step <= ADMISSION_STEP_VCPUS; step++)
+                        ok = step_judge(step, &one, &res, msg, sizeof msg) >= 0;
+                if (ok)
+                        mask |= 1u << k;
+        }
+        return mask;
+}
+
 unsigned reserve_nodes(size_t n, unsigned reserve) {
         return reserve_nodes_held(n > UINT32_MAX ? UINT32_MAX : (uint32_t) n, reserve);
 }

@@ -91,6 +91,13 @@ int admission_check(const AdmissionInput *in, AdmissionResult *ret);
 int admission_explain(const AdmissionInput *in, AdmissionVerdict ret[static _ADMISSION_STEP_MAX],
                       AdmissionResult *ret_result);
 
+/* The tiers (bit 1u << Tier) for which the VM passes admission's static checks, those that
+ * depend on the VM and the host alone: the domain exists, it has a virtio NIC to pair with,
+ * and enough vCPUs for the tier with this host's hyperthreading state (in->facts,
+ * in->smt_active, in->tiers; in->performance, management, capacity and VFs are not looked
+ * at). The same step judgements as admission_check; a VM refused here is refused there. */
+unsigned admission_static_tiers(const AdmissionInput *in);
+
 /* The VF choice alone: NUMA policy of the tier, then the least-loaded PF, then the lowest
  * PF address and VF index (deterministic). -1 when none fits. */
 ssize_t admission_choose_vf(const TierSpec *spec, int vm_node, const VfCandidate *c, size_t n,

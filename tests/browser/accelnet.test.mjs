@@ -18,6 +18,7 @@ const WAIT = { timeout: 10000 };
 
 let context;
 let page;
+const pageErrors = [];
 
 function ctl(...args) {
     return execFileSync(process.env.ACCELNETCTL, args, { encoding: "utf8", env: process.env });
@@ -67,6 +68,13 @@ async function assertOverviewMatchesStatus(where) {
     }
 }
 
+// Stops or starts accelnetd (run_browser.py's control endpoint).
+async function daemon(what) {
+    const r = await fetch(`${process.env.ACCELNET_CONTROL_URL}/daemon/${what}`, { method: "POST" });
+    assert.equal(r.status, 200, `daemon ${what}: ${r.status} ${r.statusText}`);
+    return r.text();
+}
+
 async function rowOf(list, vm) {
     return page.locator(`table[data-table="${list}-vms"] tr[data-vm="${vm}"]`);
 }
@@ -79,7 +87,7 @@ before(async () => {
         args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"],
     });
     page = context.pages()[0] || await context.newPage();
-    page.on("pageerror", e => console.log("page error:", e.message));
+    page.on("pageerror", e => { pageErrors.push(e.message); console.log("page error:", e.message) });
     await page.goto(URL);
     await page.waitForSelector('[data-count="capacity"]', WAIT);
 });
@@ -152,6 +160,23 @@ test("set up with a good intent (keyboard only)", async () => {
     await shot("overview");
 });
 
+test("Disabled VMs: those that cannot get a VF at the chosen tier are marked, still selectable", async () => {
+    await tab("disabled");
+    const api = await page.getAttribute("body", "data-api");
+    assert.match(api, /\bListVMsEx\b/, `the methods the page found: ${api}`);
+    const hints = async () => Object.fromEntries(await page.$$eval('table[data-table="disabled-vms"] tbody tr[data-vm]',
+        rows => rows.map(r => [r.dataset.vm, r.querySelector("[data-hint]")?.textContent ?? ""])));
+    await page.selectOption("#disabled-tier", "Medium");
+    // the simulated host, hyperthreading off: Medium needs 2 vCPUs, High 4
+    assert.deepEqual(await hints(), { batch: "", db1: "", nonic: "no virtio NIC", tiny: "too few vCPUs for Medium",
+                                      web1: "", web2: "" });
+    await page.selectOption("#disabled-tier", "High");
+    assert.deepEqual(await hints(), { batch: "", db1: "", nonic: "no virtio NIC", tiny: "too few vCPUs for High",
+                                      web1: "too few vCPUs for High", web2: "" });
+    assert.equal(await page.isDisabled("#sel-disabled-tiny"), false, "the too small VM can still be selected");
+    await shot("disabled-vms-hints");
+});
+
 test("enable three disabled VMs as Medium: two move, the too small one says why", async () => {
     await tab("disabled");
     for (const vm of ["web2", "batch", "tiny"])
@@ -211,6 +236,53 @@ test("a change made with accelnetctl appears without a reload", async () => {
     assert.equal(reloaded, false, "the page was not reloaded");
 });
 
+test("the page survives a restart of accelnetd, without a reload", async () => {
+    await assertOverviewMatchesStatus("before the restart");
+    let reloaded = false;
+    const onLoad = () => { reloaded = true };
+    page.on("load", onLoad);
+    const errors = pageErrors.length;
+    const consoleErrors = [];
+    const onConsole = m => { if (m.type() === "error") consoleErrors.push(m.text()) };
+    page.on("console", onConsole);
+    let stopped = false;
+    try {
+        stopped = true;
+        assert.equal(await daemon("stop"), "0", "accelnetd exits 0 on SIGTERM");
+        await page.waitForSelector('[data-daemon="down"]', WAIT);
+        assert.match(await page.textContent("main"), /accelnetd is not running/);
+        assert.equal(await page.locator("[data-count]").count(), 0, "no numbers shown as live");
+        await shot("daemon-stopped");
+        // every page says so, none shows the old lists
+        for (const id of ["enabled", "adapters", "overview"]) {
+            await tab(id);
+            assert.equal(await page.locator('[data-daemon="down"]').count(), 1, `${id}: the daemon is down`);
+            assert.equal(await page.locator("table").count(), 0, `${id}: no tables of the stopped daemon`);
+        }
+        await daemon("start");
+        stopped = false;
+        await page.waitForSelector('[data-count="capacity"]', WAIT);
+        await assertOverviewMatchesStatus("after the restart");
+        await tab("enabled");
+        await (await rowOf("enabled", "web1")).waitFor(WAIT);
+        assert.match(await page.getAttribute("body", "data-api"), /\bListVMsEx\b.*\bExplainVM\b/,
+                     "the new daemon's methods are found again");
+        // and it follows the new daemon's signals
+        ctl("vm", "disable", "web1");
+        await (await rowOf("enabled", "web1")).waitFor({ ...WAIT, state: "detached" });
+        ctl("vm", "enable", "web1", "--performance", "low");
+        await (await rowOf("enabled", "web1")).waitFor(WAIT);
+    } finally {
+        page.off("load", onLoad);
+        page.off("console", onConsole);
+        if (stopped)
+            await daemon("start"); // the next tests need it
+    }
+    assert.equal(reloaded, false, "the page was not reloaded");
+    assert.deepEqual(pageErrors.slice(errors), [], "no uncaught errors in the page");
+    assert.deepEqual(consoleErrors, [], "no errors on the console");
+});
+
 test("Cockpit's shell lists the page in its menu and shows it in its frame", async () => {
     const shell = await context.newPage();
     try {
@@ -265,16 +337,33 @@ test("a VM's detail and the adapters", async () => {
     await shot("vm-detail");
     await tab("adapters");
     await page.waitForSelector('table[data-table="adapters"] tbody tr', WAIT);
-    assert.ok(await page.locator('[data-drain="0000:03:00.1"]').count() === 1, "drain offered for an adapter of the intent");
+    assert.match(await page.getAttribute("body", "data-api"), /\bListAdaptersEx\b/);
+    const ens2f1 = 'table[data-table="adapters"] tr:has([data-drain="0000:03:00.1"], [data-restore="0000:03:00.1"])';
+    // in service: Drain offered, not Restore, and the state shown
+    const offered = async () => ({
+        drain: await page.locator('[data-drain="0000:03:00.1"]').count(),
+        restore: await page.locator('[data-restore="0000:03:00.1"]').count(),
+        state: await page.locator(`${ens2f1} [data-service]`).getAttribute("data-service"),
+    });
+    assert.deepEqual(await offered(), { drain: 1, restore: 0, state: "in-service" }, "drain offered for an adapter of the intent");
     assert.equal(await page.locator('[data-drain="0000:07:00.0"]').count(), 0, "not for one without VFs (ens3, no ACS)");
+    assert.equal(await page.locator('[data-restore="0000:07:00.0"]').count(), 0);
     await shot("adapters");
     await page.click('[data-drain="0000:03:00.1"]');
     await idle();
     await page.waitForSelector("#alert.an-ok", WAIT);
     assert.match(await page.textContent("#alert"), /ens2f1 is drained/);
+    // drained: only Restore
+    await page.waitForSelector('[data-restore="0000:03:00.1"]', WAIT);
+    assert.deepEqual(await offered(), { drain: 0, restore: 1, state: "drained" }, "a drained adapter: only Restore");
+    assert.match(await page.textContent(ens2f1), /Drained/);
+    await shot("adapters-drained");
     await page.click('[data-restore="0000:03:00.1"]');
     await idle();
     await page.waitForFunction(() => /back in service/.test(document.getElementById("alert").textContent), null, WAIT);
+    // back in service: only Drain
+    await page.waitForSelector('[data-drain="0000:03:00.1"]', WAIT);
+    assert.deepEqual(await offered(), { drain: 1, restore: 0, state: "in-service" }, "restored: only Drain");
 });
 
 test("disable: the note says the VMs keep their settings", async () => {

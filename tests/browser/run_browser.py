@@ -8,20 +8,25 @@ cockpit-ws runs without login (--local-session: its bridge runs as this user, he
 free loopback port, with the page in a package folder of this run (XDG_DATA_DIRS), so it is
 never an installed copy that gets tested. The simulated host gets one more intent, "edge"
 (compute type, only ens3, which sits behind a switch port without ACS): enabling with it fails
-the way the seed says.
+the way the seed says. libvirt is a real libvirtd (its test driver), so that the VMs'
+settings outlive a restart of accelnetd; the test stops and starts accelnetd through a
+loopback endpoint of this script (ACCELNET_CONTROL_URL: POST /daemon/stop, /daemon/start).
 
 Environment: ACCELNET_NPM_DIR (default ${XDG_CACHE_HOME:-~/.cache}/accelnet/npm, where
 scripts/deps.sh's accelnet_fetch_playwright installs playwright-core), ACCELNET_CHROMIUM
 (default /usr/lib/chromium/chromium), ACCELNET_SCREENSHOT_DIR (default
-BUILD/tests/browser/screenshots). Exit status: node's."""
+BUILD/tests/browser/screenshots), ACCELNET_BROWSER_TEST (the test file; default
+accelnet.test.mjs here). Exit status: node's."""
 import os
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
+from http.server import BaseHTTPRequestHandler, HTTPServer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
@@ -88,11 +93,48 @@ def start_ws(env, pkgroot, user, procs):
         time.sleep(0.05)
 
 
+def start_control(env):
+    """A loopback HTTP endpoint for the test to stop and start accelnetd as systemd would
+    (POST /daemon/stop: SIGTERM, answers the exit status once it has exited; POST
+    /daemon/start: the same daemon again, answers once it owns its bus name). Returns the
+    server (its base URL in .url)."""
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            try:
+                if self.path == "/daemon/stop":
+                    body = str(env.stop())
+                elif self.path == "/daemon/start":
+                    env.start()
+                    body = str(env.daemon.pid)
+                else:
+                    self.send_error(404)
+                    return
+            except Exception as e:  # the test reads the reason
+                self.send_error(500, str(e)[:200])
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.end_headers()
+            self.wfile.write(body.encode())
+
+        def log_message(self, *args):
+            pass
+
+    # one thread serves every request: accelnetd dies with the thread that started it
+    # (PR_SET_PDEATHSIG follows the forking thread), so that thread must outlive the test
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    server.url = f"http://127.0.0.1:{server.server_address[1]}"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
 def main():
     need()
     t0 = time.time()
-    env = harness.Env()
+    # a real libvirtd (its test driver): the VMs' settings outlive a restart of accelnetd
+    env = harness.Env(libvirtd=True)
     ws = []
+    control = None
     try:
         env.write_config("intents.d/edge.json", EDGE_INTENT)
         env.start()
@@ -107,15 +149,17 @@ def main():
                                os.path.join(harness.BUILD_DIR, "tests", "browser", "screenshots"))
         os.makedirs(shots, exist_ok=True)
         profile = tempfile.mkdtemp(prefix="profile-", dir=env.dir)
+        control = start_control(env)
         nodeenv = env.env()
         nodeenv.update({"ACCELNET_URL": f"{base}/cockpit/@localhost/accelnet/index.html",
                         "ACCELNET_SHELL_URL": f"{base}/accelnet",
                         "ACCELNET_RO_URL": f"{base_ro}/cockpit/@localhost/accelnet/index.html",
                         "ACCELNETCTL": harness.ACCELNETCTL, "ACCELNET_NPM_DIR": NPM_DIR,
                         "ACCELNET_CHROMIUM": CHROMIUM, "ACCELNET_SCREENSHOT_DIR": shots,
-                        "ACCELNET_PROFILE": profile})
+                        "ACCELNET_PROFILE": profile, "ACCELNET_CONTROL_URL": control.url})
         print(f"setup (daemon, bus, two cockpit-ws: {base}, {base_ro}) {time.time() - t0:.1f} s", flush=True)
-        rc = subprocess.run(["node", "--test", "--test-concurrency=1", os.path.join(HERE, "accelnet.test.mjs")],
+        tests = os.environ.get("ACCELNET_BROWSER_TEST", os.path.join(HERE, "accelnet.test.mjs"))
+        rc = subprocess.run(["node", "--test", "--test-concurrency=1", tests],
                             env=nodeenv).returncode
         if rc != 0:
             print("---- accelnetd log (end) ----\n" + env.logtext()[-4000:])
@@ -124,6 +168,8 @@ def main():
         print(f"browser tier: {time.time() - t0:.1f} s; screenshots in {shots}", flush=True)
         return rc
     finally:
+        if control:
+            control.shutdown()
         for proc, _ in ws:
             proc.terminate()
             try:

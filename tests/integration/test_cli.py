@@ -106,7 +106,8 @@ class Cli(TestCase):
         self.assertIn("web2", [v["vm"] for v in vms])
         for v in vms:
             self.assertLessEqual(set(v), {"vm", "node", "state", "performance", "vf", "note", "power", "vcpus",
-                                          "numa_node", "vf_numa_node", "numa_local", "pf"})
+                                          "numa_node", "vf_numa_node", "numa_local", "pf", "eligible_tiers"})
+            self.assertLessEqual(set(v.get("eligible_tiers", [])), {"Low", "Medium", "High"})
             self.assertEqual(v.get("node", socket.gethostname()), socket.gethostname())
 
     def test_errors_exit_1_with_message(self):

@@ -253,16 +253,58 @@ class Completion(UxCase):
         env.start()
         self.assertEqual(self.ctl(env, "enable", "--intent", "compute").rc, 0)
         self.assertEqual(self.ctl(env, "vm", "enable", "web1", "db1", "--performance", "low").rc, 0)
-        # enable: only the disabled VMs that could be enabled; disable/set: only enabled ones
-        self.assertEqual(complete(env, "accelnetctl vm enable "), ["batch", "nonic", "tiny", "web2"])
+        # enable: only the disabled VMs that could be enabled (not nonic: no virtio NIC; not
+        # tiny: 1 vCPU); disable/set: only enabled ones
+        self.assertEqual(complete(env, "accelnetctl vm enable "), ["batch", "web2"])
         self.assertEqual(complete(env, "accelnetctl vm disable "), ["db1", "web1"])
         self.assertEqual(complete(env, "accelnetctl vm set "), ["db1", "web1"])
         self.assertEqual(complete(env, "accelnetctl vm enable w"), ["web2"])
+        self.assertEqual(complete(env, "accelnetctl vm revoke "), ["db1", "web1"])
+        # with --performance on the line: the VMs eligible for that tier (web1 has 2 vCPUs,
+        # High needs 4 with hyperthreading off), any case, either form
+        self.assertEqual(complete(env, "accelnetctl vm set --performance high "), ["db1"])
+        self.assertEqual(complete(env, "accelnetctl vm set --performance=HIGH "), ["db1"])
+        self.assertEqual(complete(env, "accelnetctl vm set --performance Low "), ["db1", "web1"])
+        self.assertEqual(complete(env, "accelnetctl vm enable --performance High "), ["batch", "web2"])
+        self.assertEqual(complete(env, "accelnetctl vm disable --performance high "), ["db1", "web1"])
+        self.assertEqual(self.ctl(env, "vm", "disable", "web1").rc, 0)
+        self.assertEqual(complete(env, "accelnetctl vm enable --performance medium "), ["batch", "web1", "web2"])
+        self.assertEqual(complete(env, "accelnetctl vm enable --performance high "), ["batch", "web2"])
+        self.assertEqual(complete(env, "accelnetctl vm enable "), ["batch", "web1", "web2"])
         # intents with the compute type only (storage has none)
         self.assertEqual(complete(env, "accelnetctl enable --intent "), ["compute"])
         self.assertEqual(complete(env, "accelnetctl vm enab"), ["enable"])
         self.assertIn("monitor", complete(env, "accelnetctl mon"))
         self.assertEqual(complete(env, "accelnetctl prereq --f"), ["--failed"])
+
+
+    def test_vms_from_an_older_daemon(self):
+        """Without "eligible_tiers" (a daemon before it, or without ListVMsEx) every VM in the
+        state is offered, as before. The records are those accelnetctl printed for such a
+        daemon (vm list --json=short from ListVMs)."""
+        older = ('[{"vm":"nonic","state":"disabled","performance":"","vf":"","note":""},'
+                 '{"vm":"tiny","state":"disabled","performance":"","vf":"","note":""},'
+                 '{"vm":"web1","state":"enabled","performance":"Low","vf":"0000:01:10.0","note":""}]')
+        newer = ('[{"vm":"nonic","state":"disabled","performance":"","vf":"","note":"","eligible_tiers":[]},'
+                 '{"vm":"tiny","state":"disabled","performance":"","vf":"","note":"","node":"b",'
+                 '"eligible_tiers":["Low","Medium"]},'
+                 '{"vm":"web1","state":"enabled","performance":"Low","vf":"0000:01:10.0","note":""}]')
+
+        def field(json_text, *args):
+            script = (f"source {COMPLETION}\nprintf '%s' \"$1\" | __accelnetctl_json_field vm \"${{@:2}}\"\n")
+            r = subprocess.run(["bash", "-c", script, "bash", json_text, *args], capture_output=True, text=True,
+                               timeout=30)
+            self.assertEqual(r.stderr, "")
+            return sorted(r.stdout.split())
+
+        self.assertEqual(field(older, "disabled", "", "any"), ["nonic", "tiny"])
+        self.assertEqual(field(older, "disabled", "", "high"), ["nonic", "tiny"])
+        self.assertEqual(field(older, "enabled", "", "high"), ["web1"])
+        self.assertEqual(field(newer, "disabled", "", "any"), ["tiny"])
+        self.assertEqual(field(newer, "disabled", "", "MEDIUM"), ["tiny"])
+        self.assertEqual(field(newer, "disabled", "", "high"), [])
+        self.assertEqual(field(newer, "enabled", "", "high"), ["web1"])   # no key: kept
+        self.assertEqual(field(newer, "disabled"), ["nonic", "tiny"])      # no tier asked
 
 
 class LineReader:

@@ -204,12 +204,24 @@ class Views(VmTestCase):
         pf = "0000:01:00.0" if rows["big"][3].startswith("0000:01:") else "0000:03:00.0"
         self.assertEqual(d, {"node": node, "power": "running", "vcpus": 4, "numa_node": 0, "vf_numa_node": 0,
                              "numa_local": "yes", "pf": pf, "mac": "52:54:00:cc:00:01", "waiting_since": 0,
-                             "revoked_since": 0})
+                             "revoked_since": 0, "eligible_tiers": ["Low", "Medium", "High"]})
         self.assertEqual(pf, "0000:01:00.0")                 # Medium prefers the VM's node
         d = {k: v["data"] for k, v in rows["off"][5].items()}
         self.assertEqual((d["power"], d["vcpus"], d["numa_node"], d["numa_local"]), ("shut off", 2, -1, "unknown"))
         d = {k: v["data"] for k, v in rows["small"][5].items()}
         self.assertEqual((d["power"], d["vcpus"], d["pf"], d["vf_numa_node"]), ("running", 1, "", -1))
+        # eligible_tiers: admission's static checks (virtio NIC, vCPUs with hyperthreading off:
+        # Low 2, Medium 2, High 4), whatever the VM's state, capacity or management
+        eligible = {vm: row[5]["eligible_tiers"]["data"] for vm, row in rows.items()}
+        self.assertEqual(eligible, {"big": ["Low", "Medium", "High"], "far": ["Low", "Medium", "High"],
+                                    "small": [], "nonic": [], "off": ["Low", "Medium"]})
+        self.assertEqual(rows["off"][5]["eligible_tiers"]["type"], "as")
+        # the same verdicts as ExplainVM's vcpus and virtio-nic checks
+        for vm in rows:
+            for tier in ("Low", "Medium", "High"):
+                e = self.explain(vm, tier)
+                static_ok = e["vcpus"][0] == "Passed" and e["virtio-nic"][0] == "Passed"
+                self.assertEqual(tier in eligible[vm], static_ok, (vm, tier, e["vcpus"], e["virtio-nic"]))
         # the reason in the note, its prefix kept
         self.assertEqual(plain["off"][3], "applies at next start: the VM is not running; it gets the VF when it "
                                           "starts")

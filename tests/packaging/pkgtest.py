@@ -608,7 +608,10 @@ printf '%s\\n' "${{COMPREPLY[@]}}"
         check(complete("accelnetctl cluster nodes ") == [], "cluster nodes takes no arguments")
         check(complete("accelnetctl vm enable web1 --performance ") == ["high", "low", "medium"], "--performance values")
         vms = complete("accelnetctl vm enable ")
-        check(vms == ["batch", "db1", "nonic", "tiny", "web1", "web2"], f"vm enable offers the disabled VMs: {vms}")
+        check(vms == ["batch", "db1", "web1", "web2"],
+              f"vm enable offers the disabled VMs that can be enabled (not nonic, tiny): {vms}")
+        vms = complete("accelnetctl vm enable --performance high ")
+        check(vms == ["batch", "db1", "web2"], f"vm enable --performance high: the VMs eligible for High: {vms}")
         check(complete("accelnetctl vm disable ") == [], "vm disable offers no VM when none is enabled")
         intents = complete("accelnetctl enable --intent ")
         check(intents == ["compute"], f"--intent offers the daemon's intents with the compute type: {intents}")

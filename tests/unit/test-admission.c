@@ -349,6 +349,49 @@ TEST(explain_judges_every_rule) {
         CHECK_INT(v[ADMISSION_STEP_VF].r, ADMISSION_SKIPPED);
 }
 
+TEST(static_tiers) {
+        AdmissionInput in;
+        const unsigned all = (1u << TIER_LOW) | (1u << TIER_MEDIUM) | (1u << TIER_HIGH);
+
+        setup();
+        /* 2 vCPUs, hyperthreading off: Low and Medium (2), not High (4) */
+        in = input("High", 2, -1);
+        CHECK_INT(admission_static_tiers(&in), (1u << TIER_LOW) | (1u << TIER_MEDIUM));
+        /* hyperthreading on (and unknown, the stricter column): every tier needs 4 */
+        in.smt_active = 1;
+        CHECK_INT(admission_static_tiers(&in), 0);
+        in.smt_active = -1;
+        CHECK_INT(admission_static_tiers(&in), 0);
+        in.facts.vcpus = 4;
+        CHECK_INT(admission_static_tiers(&in), all);
+        /* only the static facts count: not management, the tier asked, capacity or VFs */
+        in.enabled = false;
+        in.performance = "turbo";
+        in.assigned = in.usable = 4;
+        in.n_cands = 0;
+        CHECK_INT(admission_static_tiers(&in), all);
+        /* no virtio NIC, or no domain: none */
+        in.facts.has_virtio_nic = false;
+        CHECK_INT(admission_static_tiers(&in), 0);
+        in.facts.has_virtio_nic = true;
+        in.facts.exists = false;
+        CHECK_INT(admission_static_tiers(&in), 0);
+        /* 1 vCPU: none (the simulated host's "tiny") */
+        in = input("Low", 1, -1);
+        CHECK_INT(admission_static_tiers(&in), 0);
+        /* agrees with admission_check's verdict on every tier */
+        for (unsigned vcpus = 0; vcpus <= 5; vcpus++)
+                for (int smt = -1; smt <= 1; smt++)
+                        for (Tier k = 0; k < _TIER_MAX; k++) {
+                                AdmissionResult res;
+                                in = input(tier_to_string(k), vcpus, -1);
+                                in.smt_active = smt;
+                                int r = admission_check(&in, &res);
+                                bool refused_static = r == -AN_ERROR_VM_NOT_ENOUGH_VCPUS;
+                                CHECK(!!(admission_static_tiers(&in) & (1u << k)) == !refused_static);
+                        }
+}
+
 int main(void) {
         RUN(order_of_refusals);
         RUN(vcpu_minimums_follow_smt);
@@ -362,5 +405,6 @@ int main(void) {
         RUN(vm_names);
         RUN(reserve_in_nodes);
         RUN(explain_judges_every_rule);
+        RUN(static_tiers);
         return TEST_MAIN_END();
 }

@@ -8,6 +8,7 @@
 #include "cli/table.h"
 #include "shared/anerror.h"
 #include "shared/names.h"
+#include "shared/tier.h"
 #include "testlib.h"
 
 static const AdapterRow adapters[] = {
@@ -148,6 +149,25 @@ TEST(vms_json) {
         _cleanup_json_ json_t *cl = vm_rows_to_json(cluster_vms, ELEMENTSOF(cluster_vms), VM_FILTER_ENABLED);
         check_shape(cl, 2, ckeys, ELEMENTSOF(ckeys));
         CHECK_STR(json_string_value(json_object_get(json_array_get(cl, 1), "node")), "n3");
+}
+
+TEST(vms_json_eligible_tiers) {
+        /* ListVMsEx's eligible_tiers: a list of tier names, Low first; [] kept (nothing is
+         * eligible); no key without it (an older daemon, a VM of another node) */
+        const VmRow rows[] = {
+                { .vm = "web1", .state = "disabled", .performance = "", .vf = "", .note = "", .has_ex = true,
+                  .power = "running", .numa_local = "unknown", .pf = "", .has_eligible = true,
+                  .eligible = (1u << TIER_HIGH) | (1u << TIER_LOW) },
+                { .vm = "tiny", .state = "disabled", .performance = "", .vf = "", .note = "", .has_ex = true,
+                  .power = "running", .numa_local = "unknown", .pf = "", .has_eligible = true },
+                { .vm = "old", .state = "disabled", .performance = "", .vf = "", .note = "" },
+        };
+        _cleanup_json_ json_t *j = vm_rows_to_json(rows, ELEMENTSOF(rows), VM_FILTER_ALL);
+        _cleanup_free_ char *s = json_dumps(j, JSON_COMPACT);
+        CHECK_CONTAINS(s, "\"vm\":\"web1\"");
+        CHECK_CONTAINS(s, "\"pf\":\"\",\"eligible_tiers\":[\"Low\",\"High\"]}");
+        CHECK_CONTAINS(s, "\"pf\":\"\",\"eligible_tiers\":[]}");
+        CHECK(!json_object_get(json_array_get(j, 2), "eligible_tiers"));
 }
 
 TEST(nodes_json) {
@@ -652,6 +672,7 @@ int main(void) {
         RUN(adapters_json);
         RUN(prereq_json);
         RUN(vms_json);
+        RUN(vms_json_eligible_tiers);
         RUN(intents_json);
         RUN(vm_results_json);
         RUN(status_json);
