@@ -71,6 +71,30 @@ json_t *adapter_rows_to_json(const AdapterRow *rows, size_t n) {
         return TAKE_PTR(a);
 }
 
+json_t *vm_row_to_json(const VmRow *v) {
+        _cleanup_json_ json_t *o = json_object();
+        if (!o || set_string(o, "vm", v->vm) < 0 || (v->node && set_string(o, "node", v->node) < 0) ||
+            set_string(o, "state", v->state) < 0 || set_string(o, "performance", v->performance) < 0 ||
+            set_string(o, "vf", v->vf) < 0 || set_string(o, "note", v->note) < 0)
+                return NULL;
+        /* ListVMsEx: the VM's facts (not for a VM of another node) */
+        if (v->has_ex && v->power &&
+            (set_string(o, "power", v->power) < 0 || set_uint(o, "vcpus", v->vcpus) < 0 ||
+             json_object_set_new(o, "numa_node", json_integer(v->numa_node)) < 0 ||
+             json_object_set_new(o, "vf_numa_node", json_integer(v->vf_numa_node)) < 0 ||
+             set_string(o, "numa_local", v->numa_local) < 0 || set_string(o, "pf", v->pf) < 0))
+                return NULL;
+        if (v->has_eligible) {
+                json_t *t = json_array();
+                if (!t || json_object_set_new(o, "eligible_tiers", t) < 0)
+                        return NULL;
+                for (Tier k = 0; k < _TIER_MAX; k++)
+                        if ((v->eligible & (1u << k)) && json_array_append_new(t, json_string(tier_to_string(k))) < 0)
+                                return NULL;
+        }
+        return TAKE_PTR(o);
+}
+
 json_t *vm_rows_to_json(const VmRow *rows, size_t n, VmFilter filter) {
         _cleanup_json_ json_t *a = json_array();
         if (!a)
@@ -78,31 +102,9 @@ json_t *vm_rows_to_json(const VmRow *rows, size_t n, VmFilter filter) {
         for (size_t i = 0; i < n; i++) {
                 if (!vm_row_matches(&rows[i], filter))
                         continue;
-                json_t *o = json_object();
+                json_t *o = vm_row_to_json(&rows[i]);
                 if (!o || json_array_append_new(a, o) < 0)
                         return NULL;
-                if (set_string(o, "vm", rows[i].vm) < 0 ||
-                    (rows[i].node && set_string(o, "node", rows[i].node) < 0) ||
-                    set_string(o, "state", rows[i].state) < 0 ||
-                    set_string(o, "performance", rows[i].performance) < 0 || set_string(o, "vf", rows[i].vf) < 0 ||
-                    set_string(o, "note", rows[i].note) < 0)
-                        return NULL;
-                /* ListVMsEx: the VM's facts (not for a VM of another node) */
-                const VmRow *v = &rows[i];
-                if (v->has_ex && v->power &&
-                    (set_string(o, "power", v->power) < 0 || set_uint(o, "vcpus", v->vcpus) < 0 ||
-                     json_object_set_new(o, "numa_node", json_integer(v->numa_node)) < 0 ||
-                     json_object_set_new(o, "vf_numa_node", json_integer(v->vf_numa_node)) < 0 ||
-                     set_string(o, "numa_local", v->numa_local) < 0 || set_string(o, "pf", v->pf) < 0))
-                        return NULL;
-                if (v->has_eligible) {
-                        json_t *t = json_array();
-                        if (!t || json_object_set_new(o, "eligible_tiers", t) < 0)
-                                return NULL;
-                        for (Tier k = 0; k < _TIER_MAX; k++)
-                                if ((v->eligible & (1u << k)) && json_array_append_new(t, json_string(tier_to_string(k))) < 0)
-                                        return NULL;
-                }
         }
         return TAKE_PTR(a);
 }

@@ -28,6 +28,9 @@ json_t *prereq_rows_to_json(const PrereqRow *rows, size_t n);
 json_t *adapter_rows_to_json(const AdapterRow *rows, size_t n);
 /* [{"vm","state","performance","vf","note"}], only the rows that pass filter; rows with a
  * node (from ListClusterVMs) have "node" too. */
+/* One VM's object (vm list --json's and vm show --json's): ListVMs' fields, the node, and
+ * ListVMsEx's facts and eligible_tiers when the daemon sent them. NULL on OOM. */
+json_t *vm_row_to_json(const VmRow *v);
 json_t *vm_rows_to_json(const VmRow *rows, size_t n, VmFilter filter);
 /* [{"node_id","name","state","hyperthreading","capacity_vfs","usable_vfs","assigned_vfs",
  * "note"}], with "free_vfs","free_vfs_high","free_vfs_medium","free_vfs_low" on a row that has

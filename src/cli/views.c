@@ -575,24 +575,6 @@ static int emit_text(const CliContext *ctx, int r, const char *text) {
         return CLI_EXIT_SUCCESS;
 }
 
-static json_t *vm_row_to_json_object(const VmRow *v) {
-        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "vm", v->vm, "state", v->state, "performance",
-                              v->performance, "vf", v->vf, "note", v->note);
-        if (!o || !v->has_ex)
-                return o;
-        if (v->node)
-                json_object_set_new(o, "node", json_string(v->node));
-        if (v->power) {
-                json_object_set_new(o, "power", json_string(v->power));
-                json_object_set_new(o, "vcpus", json_integer(v->vcpus));
-                json_object_set_new(o, "numa_node", json_integer(v->numa_node));
-                json_object_set_new(o, "vf_numa_node", json_integer(v->vf_numa_node));
-                json_object_set_new(o, "numa_local", json_string(strempty(v->numa_local)));
-                json_object_set_new(o, "pf", json_string(strempty(v->pf)));
-        }
-        return o;
-}
-
 /* ExplainVM for the VM and `performance`; the rows and the reply they borrow from. */
 static int explain(const CliContext *ctx, const char *vm, const char *performance, sd_bus_message **ret_reply,
                    ExplainRow **ret, size_t *ret_n) {
@@ -630,7 +612,7 @@ int verb_vm_show(const CliContext *ctx) {
                 vm = &none; /* it went between the two calls */
 
         if (ctx->args->json) {
-                json_t *o = vm_row_to_json_object(vm);
+                json_t *o = vm_row_to_json(vm);
                 if (o)
                         json_object_set_new(o, "checks", explain_rows_to_json(rows, n));
                 return emit(ctx, o);

@@ -79,6 +79,7 @@ class CliViews(VmTestCase):
         self.assertEqual({k: js[k] for k in ("vm", "state", "performance", "vf", "power", "vcpus", "numa_node")},
                          {"vm": "small", "state": "disabled", "performance": "", "vf": "", "power": "running",
                           "vcpus": 1, "numa_node": -1})
+        self.assertEqual(js["eligible_tiers"], [], js)     # 1 vCPU: no tier (vm list --json's key too)
         self.assertEqual([c["check"] for c in js["checks"]][:3], ["management", "setting", "domain"])
         self.assertIn("Checked for performance Low", js["checks"][1]["detail"])
         r = env.ctl("vm", "show", "ghost")
