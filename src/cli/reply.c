@@ -4,30 +4,9 @@
 #include "reply.h"
 #include "shared/strutil.h"
 
-#define READ_STRUCT_ARRAY(m, sig, Type, ret, ret_n, ...)                                      \
-        ({                                                                                    \
-                _cleanup_free_ Type *_rows = NULL;                                            \
-                size_t _n = 0, _allocated = 0;                                                \
-                int _r = sd_bus_message_enter_container(m, 'a', "(" sig ")");                 \
-                while (_r >= 0) {                                                             \
-                        _r = records_reserve((void **) &_rows, &_allocated, _n + 1, sizeof(Type)); \
-                        if (_r < 0)                                                           \
-                                break;                                                        \
-                        Type *_x = &_rows[_n];                                                \
-                        *_x = (Type) {};                                                      \
-                        _r = sd_bus_message_read(m, "(" sig ")", __VA_ARGS__);                \
-                        if (_r <= 0)                                                          \
-                                break;                                                        \
-                        _n++;                                                                 \
-                }                                                                             \
-                if (_r >= 0)                                                                  \
-                        _r = sd_bus_message_exit_container(m);                                \
-                if (_r >= 0) {                                                                \
-                        *(ret) = TAKE_PTR(_rows);                                             \
-                        *(ret_n) = _n;                                                        \
-                }                                                                             \
-                _r < 0 ? _r : 0;                                                              \
-        })
+/* One "(" sig ")" struct a row, read with sd_bus_message_read. */
+#define READ_STRUCT_ARRAY(m, sig, Type, ret, ret_n, ...) \
+        RECORDS_READ_ARRAY(m, sig, Type, ret, ret_n, sd_bus_message_read(m, "(" sig ")", __VA_ARGS__))
 
 int prereq_rows_read(sd_bus_message *m, PrereqRow **ret, size_t *ret_n) {
         return READ_STRUCT_ARRAY(m, "sssss", PrereqRow, ret, ret_n, &_x->check, &_x->subject, &_x->result,

@@ -92,37 +92,21 @@ static int read_dict(sd_bus_message *m, const DictField *fields, size_t n) {
 }
 
 /* An array of structs whose last member is an a{sv}: `head` reads the rest. */
+/* An array of structs whose last member is an a{sv}: `head` reads the rest, `dict` the a{sv}. */
 #define READ_ROWS(m, sig, Type, ret, ret_n, head, dict)                                             \
-        ({                                                                                          \
-                _cleanup_free_ Type *_rows = NULL;                                                  \
-                size_t _n = 0, _allocated = 0;                                                      \
-                int _r = sd_bus_message_enter_container(m, 'a', "(" sig ")");                       \
-                while (_r >= 0) {                                                                   \
-                        _r = records_reserve((void **) &_rows, &_allocated, _n + 1, sizeof(Type));  \
-                        if (_r < 0)                                                                 \
-                                break;                                                              \
-                        Type *_x = &_rows[_n];                                                      \
-                        *_x = (Type){};                                                             \
-                        _r = sd_bus_message_enter_container(m, 'r', sig);                           \
-                        if (_r <= 0)                                                                \
-                                break;                                                              \
-                        _r = head(m, _x);                                                           \
-                        if (_r >= 0)                                                                \
-                                _r = dict(m, _x);                                                   \
-                        if (_r >= 0)                                                                \
-                                _r = sd_bus_message_exit_container(m);                              \
-                        if (_r < 0)                                                                 \
-                                break;                                                              \
-                        _n++;                                                                       \
+        RECORDS_READ_ARRAY(m, sig, Type, ret, ret_n, ({                                             \
+                int _q = sd_bus_message_enter_container(m, 'r', sig);                               \
+                if (_q > 0) {                                                                       \
+                        _q = head(m, _x);                                                           \
+                        if (_q >= 0)                                                                \
+                                _q = dict(m, _x);                                                   \
+                        if (_q >= 0)                                                                \
+                                _q = sd_bus_message_exit_container(m);                              \
+                        if (_q >= 0)                                                                \
+                                _q = 1;                                                             \
                 }                                                                                   \
-                if (_r >= 0)                                                                        \
-                        _r = sd_bus_message_exit_container(m);                                      \
-                if (_r >= 0) {                                                                      \
-                        *(ret) = TAKE_PTR(_rows);                                                   \
-                        *(ret_n) = _n;                                                              \
-                }                                                                                   \
-                _r < 0 ? _r : 0;                                                                    \
-        })
+                _q;                                                                                 \
+        }))
 
 static int vf_head(sd_bus_message *m, VfRow *x) {
         x->spoof_check = x->trust = -1;
