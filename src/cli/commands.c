@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "bus.h"
+#include "call.h"
 #include "commands.h"
 #include "health.h"
 #include "output.h"
@@ -15,96 +16,23 @@
 #include "shared/strutil.h"
 #include "views.h"
 
-static int print_error_va(const CliContext *ctx, JsonMode json, const char *name, const char *fmt, va_list ap)
-        _printf_(4, 0);
-static int print_error_va(const CliContext *ctx, JsonMode json, const char *name, const char *fmt, va_list ap) {
-        _cleanup_free_ char *msg = NULL;
-        if (vasprintf(&msg, fmt, ap) < 0)
-                msg = NULL;
-        return cli_report(ctx->out, ctx->err, json, CLI_EXIT_FAILURE, name, msg ? msg : "Out of memory.");
-}
-
-/* The error on stderr, and with --json as {"error": name, "message": ...} on stdout. */
-static int print_error_named(const CliContext *ctx, const char *name, const char *fmt, ...) _printf_(3, 4);
-static int print_error_named(const CliContext *ctx, const char *name, const char *fmt, ...) {
-        va_list ap;
-        va_start(ap, fmt);
-        int r = print_error_va(ctx, ctx->args->json, name, fmt, ap);
-        va_end(ap);
-        return r;
-}
-
-static int print_error(const CliContext *ctx, const char *fmt, ...) _printf_(2, 3);
-static int print_error(const CliContext *ctx, const char *fmt, ...) {
-        va_list ap;
-        va_start(ap, fmt);
-        int r = print_error_va(ctx, ctx->args->json, CLI_ERROR_FAILED, fmt, ap);
-        va_end(ap);
-        return r;
-}
-
-/* On stderr only: for a failure after the JSON document was written (some VMs failed). */
-static int print_error_text(const CliContext *ctx, const char *fmt, ...) _printf_(2, 3);
-static int print_error_text(const CliContext *ctx, const char *fmt, ...) {
-        va_list ap;
-        va_start(ap, fmt);
-        int r = print_error_va(ctx, JSON_MODE_OFF, CLI_ERROR_FAILED, fmt, ap);
-        va_end(ap);
-        return r;
-}
-
-static int print_bus_error(const CliContext *ctx, const sd_bus_error *e, int r) {
-        return cli_report_bus_error(ctx->out, ctx->err, ctx->args->json, e, r);
-}
-
-static int print_parse_error(const CliContext *ctx, const char *method, int r) {
-        return print_error_named(ctx, CLI_ERROR_BAD_REPLY, "Failed to parse the reply of %s: %s", method,
-                                 strerror(-r));
-}
-
-/* Sends Manager.method with the arguments already appended to m; the reply in *ret. On
- * failure the error is printed and CLI_EXIT_FAILURE returned. */
-static int call(const CliContext *ctx, sd_bus_message *m, uint64_t timeout, sd_bus_message **ret) {
-        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
-        int r = sd_bus_call(ctx->bus, m, timeout, &error, ret);
-        if (r < 0)
-                return print_bus_error(ctx, &error, r);
-        return CLI_EXIT_SUCCESS;
-}
-
-static int new_call(const CliContext *ctx, const char *member, sd_bus_message **ret) {
-        int r = sd_bus_message_new_method_call(ctx->bus, ret, ACCELNET_BUS_NAME, ACCELNET_BUS_PATH,
-                                               ACCELNET_BUS_MANAGER_INTERFACE, member);
-        if (r < 0)
-                return print_error(ctx, "Failed to create a %s call: %s", member, strerror(-r));
-        return CLI_EXIT_SUCCESS;
-}
-
 /* A method without arguments, for reading. */
 static int call_read(const CliContext *ctx, const char *member, sd_bus_message **ret) {
         _cleanup_bus_message_ sd_bus_message *m = NULL;
-        int r = new_call(ctx, member, &m);
+        int r = cli_new_call(ctx, member, &m);
         if (r != CLI_EXIT_SUCCESS)
                 return r;
-        return call(ctx, m, CLI_TIMEOUT_READ_USEC, ret);
+        return cli_call(ctx, m, CLI_TIMEOUT_READ_USEC, ret);
 }
 
 /* A method without arguments that a daemon older than cluster mode lacks: when the daemon
  * answers UnknownMethod, CLI_EXIT_SUCCESS with *ret NULL and nothing printed. */
 static int call_read_optional(const CliContext *ctx, const char *member, sd_bus_message **ret) {
         _cleanup_bus_message_ sd_bus_message *m = NULL;
-        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
-        int r = new_call(ctx, member, &m);
+        int r = cli_new_call(ctx, member, &m);
         if (r != CLI_EXIT_SUCCESS)
                 return r;
-        r = sd_bus_call(ctx->bus, m, CLI_TIMEOUT_READ_USEC, &error, ret);
-        if (r >= 0)
-                return CLI_EXIT_SUCCESS;
-        if (sd_bus_error_has_name(&error, SD_BUS_ERROR_UNKNOWN_METHOD)) {
-                *ret = NULL;
-                return CLI_EXIT_SUCCESS;
-        }
-        return print_bus_error(ctx, &error, r);
+        return cli_call_optional(ctx, m, CLI_TIMEOUT_READ_USEC, ret);
 }
 
 /* Properties.GetAll of the Manager: the reply, which the properties borrow from, and them. */
@@ -115,30 +43,14 @@ static int get_all(const CliContext *ctx, sd_bus_message **ret_reply, Property *
         if (r >= 0)
                 r = sd_bus_message_append(m, "s", ACCELNET_BUS_MANAGER_INTERFACE);
         if (r < 0)
-                return print_error(ctx, "Failed to build the GetAll call: %s", strerror(-r));
-        r = call(ctx, m, CLI_TIMEOUT_READ_USEC, &reply);
+                return cli_error(ctx, NULL, "Failed to build the GetAll call: %s", strerror(-r));
+        r = cli_call(ctx, m, CLI_TIMEOUT_READ_USEC, &reply);
         if (r != CLI_EXIT_SUCCESS)
                 return r;
         r = properties_read(reply, ret, ret_n);
         if (r < 0)
-                return print_parse_error(ctx, "GetAll", r);
+                return cli_parse_error(ctx, "GetAll", r);
         *ret_reply = TAKE_PTR(reply);
-        return CLI_EXIT_SUCCESS;
-}
-
-static int emit_json(const CliContext *ctx, json_t *j) {
-        if (!j)
-                return print_error(ctx, "Out of memory.");
-        if (json_print(j, ctx->out, ctx->args->json) < 0)
-                return print_error(ctx, "Failed to write JSON output.");
-        return CLI_EXIT_SUCCESS;
-}
-
-static int emit_text(const CliContext *ctx, int r, const char *text) {
-        if (r < 0)
-                return print_error(ctx, "Failed to format the output: %s", strerror(-r));
-        if (fputs(text, ctx->out) == EOF)
-                return print_error(ctx, "Failed to write output.");
         return CLI_EXIT_SUCCESS;
 }
 
@@ -151,7 +63,7 @@ static int emit_done(const CliContext *ctx) {
         if (!ctx->args->json)
                 return CLI_EXIT_SUCCESS;
         _cleanup_json_ json_t *j = done_to_json();
-        return emit_json(ctx, j);
+        return cli_emit_json(ctx, j);
 }
 
 /* ---- verbs ---- */
@@ -174,12 +86,12 @@ int verb_status(const CliContext *ctx) {
                 return r;
         r = prereq_rows_read(checks, &rows, &n_rows);
         if (r < 0)
-                return print_parse_error(ctx, "GetPrerequisites", r);
+                return cli_parse_error(ctx, "GetPrerequisites", r);
         /* and the adapters out of service (servicing): theirs */
         size_t k = 0, ks = 0;
         _cleanup_free_ PrereqRow *svc = calloc(n_rows + 1, sizeof(PrereqRow));
         if (!svc)
-                return print_error(ctx, "Out of memory.");
+                return cli_error(ctx, NULL, "Out of memory.");
         for (size_t i = 0; i < n_rows; i++) {
                 if (streq(rows[i].check, "servicing"))
                         svc[ks++] = rows[i];
@@ -198,8 +110,8 @@ int verb_status(const CliContext *ctx) {
                                                                   svc[i].detail));
                 if (!j || !p || !q || json_object_set_new(j, "provisioning", p) < 0 ||
                     json_object_set_new(j, "servicing", q) < 0)
-                        return print_error(ctx, "Out of memory.");
-                return emit_json(ctx, j);
+                        return cli_error(ctx, NULL, "Out of memory.");
+                return cli_emit_json(ctx, j);
         }
         _cleanup_free_ char *text = NULL;
         r = properties_render(props, n, &text);
@@ -214,7 +126,7 @@ int verb_status(const CliContext *ctx) {
                 text = strbuf_steal(&b);
                 r = text ? 0 : -ENOMEM;
         }
-        return emit_text(ctx, r, text);
+        return cli_emit_text(ctx, r, text);
 }
 
 int verb_prereq(const CliContext *ctx) {
@@ -227,7 +139,7 @@ int verb_prereq(const CliContext *ctx) {
                 return r;
         r = prereq_rows_read(reply, &rows, &n);
         if (r < 0)
-                return print_parse_error(ctx, "GetPrerequisites", r);
+                return cli_parse_error(ctx, "GetPrerequisites", r);
 
         /* the exit status says whether a check failed, whatever is shown */
         bool failed = false;
@@ -242,12 +154,12 @@ int verb_prereq(const CliContext *ctx) {
 
         if (ctx->args->json) {
                 _cleanup_json_ json_t *j = prereq_rows_to_json(rows, n);
-                r = emit_json(ctx, j);
+                r = cli_emit_json(ctx, j);
         } else {
                 RenderOptions o = render_options(ctx);
                 _cleanup_free_ char *text = NULL;
                 r = prereq_rows_render(rows, n, &o, &text);
-                r = emit_text(ctx, r, text);
+                r = cli_emit_text(ctx, r, text);
         }
         return r == CLI_EXIT_SUCCESS && failed ? CLI_EXIT_CHECK_FAILED : r;
 }
@@ -282,11 +194,11 @@ int verb_adapters(const CliContext *ctx) {
         } else
                 return r;
         if (r < 0)
-                return print_parse_error(ctx, method, r);
+                return cli_parse_error(ctx, method, r);
 
         if (ctx->args->json) {
                 _cleanup_json_ json_t *j = adapter_rows_to_json(rows, n);
-                return emit_json(ctx, j);
+                return cli_emit_json(ctx, j);
         }
         RenderOptions o = render_options(ctx);
         _cleanup_free_ char *text = NULL;
@@ -305,7 +217,7 @@ int verb_adapters(const CliContext *ctx) {
                         free_and_replace(text, all);
         }
         strbuf_done(&b);
-        return emit_text(ctx, r, text);
+        return cli_emit_text(ctx, r, text);
 }
 
 int verb_intents(const CliContext *ctx) {
@@ -318,16 +230,16 @@ int verb_intents(const CliContext *ctx) {
                 return r;
         r = intent_rows_read(reply, &rows, &n);
         if (r < 0)
-                return print_parse_error(ctx, "ListIntents", r);
+                return cli_parse_error(ctx, "ListIntents", r);
 
         if (ctx->args->json) {
                 _cleanup_json_ json_t *j = intent_rows_to_json(rows, n);
-                r = emit_json(ctx, j);
+                r = cli_emit_json(ctx, j);
         } else {
                 RenderOptions o = render_options(ctx);
                 _cleanup_free_ char *text = NULL;
                 r = intent_rows_render(rows, n, &o, &text);
-                r = emit_text(ctx, r, text);
+                r = cli_emit_text(ctx, r, text);
         }
         intent_rows_free(rows, n);
         return r;
@@ -359,11 +271,11 @@ int verb_vm_list(const CliContext *ctx) {
         } else if (!streq(method, "ListVMsEx"))
                 r = cluster_vm_rows_read(reply, &rows, &n);
         if (r < 0)
-                return print_parse_error(ctx, method, r);
+                return cli_parse_error(ctx, method, r);
 
         if (ctx->args->json) {
                 _cleanup_json_ json_t *j = vm_rows_to_json(rows, n, ctx->args->filter);
-                return emit_json(ctx, j);
+                return cli_emit_json(ctx, j);
         }
 
         /* The NODE column in a cluster only: on a cluster of one it would name this host
@@ -384,7 +296,7 @@ int verb_vm_list(const CliContext *ctx) {
         }
         else
                 r = vm_rows_render(rows, n, ctx->args->filter, show_node, &o, &text);
-        return emit_text(ctx, r, text);
+        return cli_emit_text(ctx, r, text);
 }
 
 /* ListNodes; for a daemon without it (older than cluster mode) the one row that its
@@ -399,7 +311,7 @@ static int list_nodes(const CliContext *ctx, const Property *props, size_t n_pro
         if (reply) {
                 r = node_rows_read(reply, ret, ret_n);
                 if (r < 0)
-                        return print_parse_error(ctx, "ListNodes", r);
+                        return cli_parse_error(ctx, "ListNodes", r);
                 *ret_reply = TAKE_PTR(reply);
                 return CLI_EXIT_SUCCESS;
         }
@@ -409,7 +321,7 @@ static int list_nodes(const CliContext *ctx, const Property *props, size_t n_pro
         host[host_size - 1] = '\0';
         NodeRow *row = malloc(sizeof *row);
         if (!row)
-                return print_error(ctx, "Out of memory.");
+                return cli_error(ctx, NULL, "Out of memory.");
         *row = node_row_from_properties(props, n_props, host);
         *ret_reply = NULL;
         *ret = row;
@@ -454,11 +366,11 @@ int verb_cluster_status(const CliContext *ctx) {
         cluster_summary_build(props, n_props, nodes, n_nodes, &s);
         if (ctx->args->json) {
                 _cleanup_json_ json_t *j = cluster_summary_to_json(&s);
-                return emit_json(ctx, j);
+                return cli_emit_json(ctx, j);
         }
         _cleanup_free_ char *text = NULL;
         r = cluster_summary_render(&s, &text);
-        return emit_text(ctx, r, text);
+        return cli_emit_text(ctx, r, text);
 }
 
 int verb_cluster_nodes(const CliContext *ctx) {
@@ -483,18 +395,18 @@ int verb_cluster_nodes(const CliContext *ctx) {
                 size_t n_cap = 0;
                 r = node_capacity_rows_read(cap_reply, &cap, &n_cap);
                 if (r < 0)
-                        return print_parse_error(ctx, "ListNodeCapacity", r);
+                        return cli_parse_error(ctx, "ListNodeCapacity", r);
                 node_rows_add_capacity(nodes, n_nodes, cap, n_cap);
         }
 
         if (ctx->args->json) {
                 _cleanup_json_ json_t *j = node_rows_to_json(nodes, n_nodes);
-                return emit_json(ctx, j);
+                return cli_emit_json(ctx, j);
         }
         RenderOptions o = render_options(ctx);
         _cleanup_free_ char *text = NULL;
         r = node_rows_render(nodes, n_nodes, &o, &text);
-        return emit_text(ctx, r, text);
+        return cli_emit_text(ctx, r, text);
 }
 
 typedef struct Provision {
@@ -522,7 +434,7 @@ static void on_provision_progress(void *userdata, const char *pf, unsigned done,
  * when either is not a terminal nothing is. */
 static int call_provisioning(const CliContext *ctx, sd_bus_message *m, sd_bus_message **ret) {
         if (ctx->args->json || !isatty(fileno(ctx->out)) || !isatty(fileno(ctx->err)))
-                return call(ctx, m, CLI_TIMEOUT_CHANGE_USEC, ret);
+                return cli_call(ctx, m, CLI_TIMEOUT_CHANGE_USEC, ret);
 
         _cleanup_bus_message_ sd_bus_message *list = NULL;
         _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
@@ -536,68 +448,45 @@ static int call_provisioning(const CliContext *ctx, sd_bus_message *m, sd_bus_me
         progress_line_keep(&p.line);
         free(p.adapters);
         if (r < 0 && !sd_bus_error_is_set(&error))
-                return print_error(ctx, "Failed to talk to accelnetd: %s", strerror(-r));
+                return cli_error(ctx, NULL, "Failed to talk to accelnetd: %s", strerror(-r));
         if (r < 0)
-                return print_bus_error(ctx, &error, r);
+                return cli_bus_error(ctx, &error, r);
         return CLI_EXIT_SUCCESS;
 }
 
 int verb_enable(const CliContext *ctx) {
         _cleanup_bus_message_ sd_bus_message *m = NULL, *reply = NULL;
-        int r = new_call(ctx, "Enable", &m);
+        int r = cli_new_call(ctx, "Enable", &m);
         if (r != CLI_EXIT_SUCCESS)
                 return r;
         r = sd_bus_message_append(m, "su", ctx->args->intent,
                                           ctx->args->have_node_reserve ? ctx->args->node_reserve : CLI_SET_KEEP_RESERVE);
         if (r < 0)
-                return print_error(ctx, "Failed to build the Enable call: %s", strerror(-r));
+                return cli_error(ctx, NULL, "Failed to build the Enable call: %s", strerror(-r));
         r = call_provisioning(ctx, m, &reply);
         return r != CLI_EXIT_SUCCESS ? r : emit_done(ctx);
 }
 
 int verb_set(const CliContext *ctx) {
         _cleanup_bus_message_ sd_bus_message *m = NULL, *reply = NULL;
-        int r = new_call(ctx, "Set", &m);
+        int r = cli_new_call(ctx, "Set", &m);
         if (r != CLI_EXIT_SUCCESS)
                 return r;
         r = sd_bus_message_append(m, "su", ctx->args->intent ? ctx->args->intent : CLI_SET_KEEP_INTENT,
                                   ctx->args->have_node_reserve ? ctx->args->node_reserve : CLI_SET_KEEP_RESERVE);
         if (r < 0)
-                return print_error(ctx, "Failed to build the Set call: %s", strerror(-r));
+                return cli_error(ctx, NULL, "Failed to build the Set call: %s", strerror(-r));
         r = call_provisioning(ctx, m, &reply);
         return r != CLI_EXIT_SUCCESS ? r : emit_done(ctx);
 }
 
 int verb_disable(const CliContext *ctx) {
         _cleanup_bus_message_ sd_bus_message *m = NULL, *reply = NULL;
-        int r = new_call(ctx, "Disable", &m);
+        int r = cli_new_call(ctx, "Disable", &m);
         if (r != CLI_EXIT_SUCCESS)
                 return r;
-        r = call(ctx, m, CLI_TIMEOUT_CHANGE_USEC, &reply);
+        r = cli_call(ctx, m, CLI_TIMEOUT_CHANGE_USEC, &reply);
         return r != CLI_EXIT_SUCCESS ? r : emit_done(ctx);
-}
-
-/* Prints the per-VM results; exit status 1 if any VM failed. */
-static int emit_vm_results(const CliContext *ctx, const VmResult *results, size_t n) {
-        int r;
-
-        if (ctx->args->json) {
-                _cleanup_json_ json_t *j = vm_results_to_json(results, n);
-                r = emit_json(ctx, j);
-        } else {
-                /* the Ex batch's messages: never wider than 80 columns into a pipe */
-                RenderOptions o = n > 0 && results[0].message ? view_options(ctx) : render_options(ctx);
-                _cleanup_free_ char *text = NULL;
-                r = vm_results_render(results, n, &o, &text);
-                r = emit_text(ctx, r, text);
-        }
-        if (r != CLI_EXIT_SUCCESS)
-                return r;
-
-        size_t n_failed = vm_results_n_failed(results, n);
-        if (n_failed > 0)
-                return print_error_text(ctx, "%zu of %zu VMs failed.", n_failed, n);
-        return CLI_EXIT_SUCCESS;
 }
 
 /* A call of `member` with the command line's VMs (one "s", or an "as" when several) and the
@@ -605,7 +494,7 @@ static int emit_vm_results(const CliContext *ctx, const VmResult *results, size_
 static int vm_call_new(const CliContext *ctx, const char *member, const char *performance, sd_bus_message **ret) {
         const CliArgs *a = ctx->args;
         _cleanup_bus_message_ sd_bus_message *m = NULL;
-        int r = new_call(ctx, member, &m);
+        int r = cli_new_call(ctx, member, &m);
         if (r != CLI_EXIT_SUCCESS)
                 return r;
         if (a->n_vms == 1)
@@ -620,7 +509,7 @@ static int vm_call_new(const CliContext *ctx, const char *member, const char *pe
         if (r >= 0 && performance)
                 r = sd_bus_message_append(m, "s", performance);
         if (r < 0)
-                return print_error(ctx, "Failed to build the %s call: %s", member, strerror(-r));
+                return cli_error(ctx, NULL, "Failed to build the %s call: %s", member, strerror(-r));
         *ret = TAKE_PTR(m);
         return CLI_EXIT_SUCCESS;
 }
@@ -648,7 +537,7 @@ static int vm_change(const CliContext *ctx, const char *one, const char *many, c
                 r = vm_call_new(ctx, a->n_vms == 1 ? one : many, performance, &m);
                 if (r != CLI_EXIT_SUCCESS)
                         return r;
-                r = call(ctx, m, CLI_TIMEOUT_CHANGE_USEC, &reply);
+                r = cli_call(ctx, m, CLI_TIMEOUT_CHANGE_USEC, &reply);
                 if (r != CLI_EXIT_SUCCESS)
                         return r;
         }
@@ -657,15 +546,15 @@ static int vm_change(const CliContext *ctx, const char *one, const char *many, c
                 if (!a->json)
                         return CLI_EXIT_SUCCESS;
                 VmResult done = { .vm = a->vms[0], .error = "", .message = "" };
-                return emit_vm_results(ctx, &done, 1);
+                return cli_emit_vm_results(ctx, &done, 1);
         }
 
         _cleanup_free_ VmResult *results = NULL;
         size_t n;
         r = ex ? vm_results_ex_read(reply, &results, &n) : vm_results_read(reply, &results, &n);
         if (r < 0)
-                return print_parse_error(ctx, ex ? many_ex : many, r);
-        return emit_vm_results(ctx, results, n);
+                return cli_parse_error(ctx, ex ? many_ex : many, r);
+        return cli_emit_vm_results(ctx, results, n);
 }
 
 int verb_vm_enable(const CliContext *ctx) {
@@ -682,13 +571,13 @@ int verb_vm_set(const CliContext *ctx) {
         _cleanup_bus_message_ sd_bus_message *m = NULL, *reply = NULL;
         if (ctx->args->n_vms > 1)
                 return verb_vm_set_many(ctx);
-        int r = new_call(ctx, "SetVM", &m);
+        int r = cli_new_call(ctx, "SetVM", &m);
         if (r != CLI_EXIT_SUCCESS)
                 return r;
         r = sd_bus_message_append(m, "ss", ctx->args->vms[0], ctx->args->performance);
         if (r < 0)
-                return print_error(ctx, "Failed to build the SetVM call: %s", strerror(-r));
-        r = call(ctx, m, CLI_TIMEOUT_CHANGE_USEC, &reply);
+                return cli_error(ctx, NULL, "Failed to build the SetVM call: %s", strerror(-r));
+        r = cli_call(ctx, m, CLI_TIMEOUT_CHANGE_USEC, &reply);
         return r != CLI_EXIT_SUCCESS ? r : emit_done(ctx);
 }
 
@@ -697,13 +586,13 @@ int verb_vm_set(const CliContext *ctx) {
 /* One call with one string argument that changes something; silent, or {"result":"done"}. */
 static int change_one(const CliContext *ctx, const char *member, const char *arg) {
         _cleanup_bus_message_ sd_bus_message *m = NULL, *reply = NULL;
-        int r = new_call(ctx, member, &m);
+        int r = cli_new_call(ctx, member, &m);
         if (r != CLI_EXIT_SUCCESS)
                 return r;
         r = sd_bus_message_append(m, "s", arg);
         if (r < 0)
-                return print_error(ctx, "Failed to build the %s call: %s", member, strerror(-r));
-        r = call(ctx, m, CLI_TIMEOUT_CHANGE_USEC, &reply);
+                return cli_error(ctx, NULL, "Failed to build the %s call: %s", member, strerror(-r));
+        r = cli_call(ctx, m, CLI_TIMEOUT_CHANGE_USEC, &reply);
         return r != CLI_EXIT_SUCCESS ? r : emit_done(ctx);
 }
 
@@ -760,24 +649,24 @@ int verb_adapter_drain(const CliContext *ctx) {
         int r;
 
         adapter_resolve(ctx, d.name, d.address, sizeof d.address);
-        r = new_call(ctx, "DrainAdapter", &m);
+        r = cli_new_call(ctx, "DrainAdapter", &m);
         if (r != CLI_EXIT_SUCCESS)
                 return r;
         r = sd_bus_message_append(m, "s", d.name);
         if (r < 0)
-                return print_error(ctx, "Failed to build the DrainAdapter call: %s", strerror(-r));
+                return cli_error(ctx, NULL, "Failed to build the DrainAdapter call: %s", strerror(-r));
         /* progress comes as DrainProgress signals while the call runs (the daemon answers when
          * every VF is revoked) */
         r = cli_call_with_progress(ctx->bus, m, CLI_TIMEOUT_DRAIN_USEC, "DrainProgress", on_drain_progress, &d, &error,
                                    &reply);
         progress_line_keep(&d.line);
         if (r < 0 && !sd_bus_error_is_set(&error))
-                return print_error(ctx, "Failed to talk to accelnetd: %s", strerror(-r));
+                return cli_error(ctx, NULL, "Failed to talk to accelnetd: %s", strerror(-r));
         if (r < 0)
-                return print_bus_error(ctx, &error, r);
+                return cli_bus_error(ctx, &error, r);
         if (ctx->args->json) {
                 _cleanup_json_ json_t *j = drain_to_json(d.address[0] ? d.address : d.name, d.revoked, d.total);
-                return emit_json(ctx, j);
+                return cli_emit_json(ctx, j);
         }
         if (d.tty) {
                 _cleanup_free_ char *line = NULL;
@@ -806,7 +695,7 @@ int cli_run(const CliContext *ctx) {
         Verb v = ctx->args->verb;
 
         if ((int) v < 0 || v >= _VERB_MAX || !table[v])
-                return print_error(ctx, "Internal error: no command.");
+                return cli_error(ctx, NULL, "Internal error: no command.");
 
         /* A change may need polkit to ask for a password; only a person at a terminal can
          * answer that. */
@@ -815,6 +704,6 @@ int cli_run(const CliContext *ctx) {
                                                                   ctx->args->ask_password && isatty(STDIN_FILENO));
         int r = table[v](ctx);
         if (fflush(ctx->out) == EOF && r == CLI_EXIT_SUCCESS)
-                return print_error(ctx, "Failed to write output: %s", strerror(errno));
+                return cli_error(ctx, NULL, "Failed to write output: %s", strerror(errno));
         return r;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bus.h"
+#include "call.h"
 #include "commands.h"
 #include "output.h"
 #include "render.h"
@@ -24,61 +25,23 @@ static bool error_is_static(const char *name) {
                streq_ptr(s, an_error_to_string(AN_ERROR_VM_NOT_ENOUGH_VCPUS));
 }
 
-static int fail(const CliContext *ctx, const char *name, const char *what, int r) {
-        _cleanup_free_ char *msg = NULL;
-        if (asprintf(&msg, "%s: %s", what, strerror(r < 0 ? -r : r)) < 0)
-                msg = NULL;
-        return cli_report(ctx->out, ctx->err, ctx->args->json, CLI_EXIT_FAILURE, name, msg ? msg : "Out of memory.");
-}
-
-static int call(const CliContext *ctx, sd_bus_message *m, uint64_t timeout, sd_bus_message **ret) {
-        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
-        int r = sd_bus_call(ctx->bus, m, timeout, &error, ret);
-        if (r < 0)
-                return cli_report_bus_error(ctx->out, ctx->err, ctx->args->json, &error, r);
-        return CLI_EXIT_SUCCESS;
-}
-
-/* The per-VM results as a table (or JSON), then the exit status: 1 if any failed. */
-static int emit_results(const CliContext *ctx, const VmResult *results, size_t n) {
-        int r;
-        if (ctx->args->json) {
-                _cleanup_json_ json_t *j = vm_results_to_json(results, n);
-                r = j && json_print(j, ctx->out, ctx->args->json) >= 0 ? 0 : -EIO;
-        } else {
-                RenderOptions o = { .legend = ctx->args->legend, .width = ctx->width };
-                _cleanup_free_ char *text = NULL;
-                r = vm_results_render(results, n, &o, &text);
-                if (r >= 0 && fputs(text, ctx->out) == EOF)
-                        r = -EIO;
-        }
-        if (r < 0)
-                return fail(ctx, CLI_ERROR_FAILED, "Failed to write the output", r);
-        size_t n_failed = vm_results_n_failed(results, n);
-        if (n_failed == 0)
-                return CLI_EXIT_SUCCESS;
-        _cleanup_free_ char *msg = NULL;
-        if (asprintf(&msg, "%zu of %zu VMs failed.", n_failed, n) < 0)
-                msg = NULL;
-        return cli_report(NULL, ctx->err, JSON_MODE_OFF, CLI_EXIT_FAILURE, NULL, msg ? msg : "Out of memory.");
-}
-
 int verb_vm_set_many(const CliContext *ctx) {
         const CliArgs *a = ctx->args;
         _cleanup_free_ VmResult *results = calloc(a->n_vms, sizeof(VmResult));
         _cleanup_free_ char **names = calloc(a->n_vms, sizeof(char *)); /* the error names, owned */
+        _cleanup_free_ char **messages = calloc(a->n_vms, sizeof(char *)); /* their messages, owned */
         int r = CLI_EXIT_SUCCESS;
 
-        if (!results || !names)
-                return fail(ctx, CLI_ERROR_FAILED, "Out of memory", ENOMEM);
+        if (!results || !names || !messages)
+                return cli_error(ctx, NULL, "Out of memory.");
         /* accelnetd has no SetVMs: one SetVM after the other */
         for (size_t i = 0; i < a->n_vms; i++) {
                 _cleanup_bus_message_ sd_bus_message *m = NULL, *reply = NULL;
                 _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
-                int k = sd_bus_message_new_method_call(ctx->bus, &m, ACCELNET_BUS_NAME, ACCELNET_BUS_PATH,
-                                                       ACCELNET_BUS_MANAGER_INTERFACE, "SetVM");
-                if (k >= 0)
-                        k = sd_bus_message_append(m, "ss", a->vms[i], a->performance);
+                r = cli_new_call(ctx, "SetVM", &m);
+                if (r != CLI_EXIT_SUCCESS)
+                        goto done;
+                int k = sd_bus_message_append(m, "ss", a->vms[i], a->performance);
                 if (k >= 0)
                         k = sd_bus_call(ctx->bus, m, CLI_TIMEOUT_CHANGE_USEC, &error, &reply);
                 /* the bus itself failing is no per-VM result */
@@ -87,16 +50,19 @@ int verb_vm_set_many(const CliContext *ctx) {
                         goto done;
                 }
                 results[i].vm = a->vms[i];
-                if (k < 0 && !(names[i] = strdup(error.name))) {
-                        r = fail(ctx, CLI_ERROR_FAILED, "Out of memory", ENOMEM);
+                if (k < 0 && (!(names[i] = strdup(error.name)) || !(messages[i] = strdup(strempty(error.message))))) {
+                        r = cli_error(ctx, NULL, "Out of memory.");
                         goto done;
                 }
                 results[i].error = k < 0 ? names[i] : "";
+                results[i].message = k < 0 ? messages[i] : ""; /* the full message, as EnableVMsEx gives */
         }
-        r = emit_results(ctx, results, a->n_vms);
+        r = cli_emit_vm_results(ctx, results, a->n_vms);
 done:
-        for (size_t i = 0; i < a->n_vms; i++)
+        for (size_t i = 0; i < a->n_vms; i++) {
                 free(names[i]);
+                free(messages[i]);
+        }
         return r;
 }
 
@@ -120,15 +86,15 @@ static int emit_eligible(const CliContext *ctx, const VmResult *results, size_t 
                                                                results[i].error, "message",
                                                                results[i].message ? results[i].message : "")) < 0)
                                 j = (json_decref(j), NULL);
-                if (!j || json_print(j, ctx->out, ctx->args->json) < 0)
-                        return fail(ctx, CLI_ERROR_FAILED, "Failed to write the output", EIO);
+                int r = cli_emit_json(ctx, j);
+                if (r != CLI_EXIT_SUCCESS)
+                        return r;
         } else {
                 static const char *const headers[] = { "VM", "RESULT", "REASON" };
-                _cleanup_(table_freep) Table *t = table_new(ELEMENTSOF(headers), headers);
+                RenderOptions o = view_options(ctx);
+                _cleanup_(table_freep) Table *t = render_table_new(&o, ELEMENTSOF(headers), headers);
                 _cleanup_free_ char *text = NULL;
                 int r = t ? 0 : -ENOMEM;
-                if (t)
-                        table_set_header(t, ctx->args->legend);
                 for (size_t i = 0; r >= 0 && i < n; i++) {
                         bool ok = !vm_result_failed(&results[i]);
                         const char *cells[] = { results[i].vm, eligible_result(&results[i]),
@@ -141,21 +107,18 @@ static int emit_eligible(const CliContext *ctx, const VmResult *results, size_t 
                                 r = table_set_detail(t, an_error_message(e));
                 }
                 if (r >= 0)
-                        r = table_format(t, ctx->width, &text);
+                        r = table_format(t, o.width, &text);
                 if (r >= 0 && fputs(text, ctx->out) == EOF)
                         r = -EIO;
                 if (r >= 0 && ctx->args->legend &&
                     fprintf(ctx->out, "\n%zu done, %zu skipped, %zu failed.\n", counts[0], counts[1], counts[2]) < 0)
                         r = -EIO;
                 if (r < 0)
-                        return fail(ctx, CLI_ERROR_FAILED, "Failed to write the output", r);
+                        return cli_error(ctx, NULL, "Failed to write the output: %s", strerror(-r));
         }
         if (counts[2] == 0)
                 return CLI_EXIT_SUCCESS;
-        _cleanup_free_ char *msg = NULL;
-        if (asprintf(&msg, "%zu of %zu eligible VMs failed.", counts[2], n - counts[1]) < 0)
-                msg = NULL;
-        return cli_report(NULL, ctx->err, JSON_MODE_OFF, CLI_EXIT_FAILURE, NULL, msg ? msg : "Out of memory.");
+        return cli_error_text(ctx, "%zu of %zu eligible VMs failed.", counts[2], n - counts[1]);
 }
 
 int verb_vm_enable_all_eligible(const CliContext *ctx) {
@@ -166,15 +129,14 @@ int verb_vm_enable_all_eligible(const CliContext *ctx) {
         int r;
 
         /* this host's VMs (EnableVMs acts on them): those that have it disabled */
-        r = sd_bus_message_new_method_call(ctx->bus, &m, ACCELNET_BUS_NAME, ACCELNET_BUS_PATH,
-                                           ACCELNET_BUS_MANAGER_INTERFACE, "ListVMs");
-        if (r < 0)
-                return fail(ctx, CLI_ERROR_FAILED, "Failed to create the ListVMs call", r);
-        r = call(ctx, m, CLI_TIMEOUT_READ_USEC, &list);
+        r = cli_new_call(ctx, "ListVMs", &m);
+        if (r != CLI_EXIT_SUCCESS)
+                return r;
+        r = cli_call(ctx, m, CLI_TIMEOUT_READ_USEC, &list);
         if (r != CLI_EXIT_SUCCESS)
                 return r;
         if (vm_rows_read(list, &rows, &n) < 0)
-                return fail(ctx, CLI_ERROR_BAD_REPLY, "Failed to parse the reply of ListVMs", EBADMSG);
+                return cli_parse_error(ctx, "ListVMs", -EBADMSG);
 
         /* EnableVMsEx (each VM's full message), EnableVMs from a daemon without it */
         size_t n_disabled = 0;
@@ -186,10 +148,10 @@ int verb_vm_enable_all_eligible(const CliContext *ctx) {
         for (;;) {
                 const char *member = ex ? "EnableVMsEx" : "EnableVMs";
                 m = sd_bus_message_unref(m);
-                r = sd_bus_message_new_method_call(ctx->bus, &m, ACCELNET_BUS_NAME, ACCELNET_BUS_PATH,
-                                                   ACCELNET_BUS_MANAGER_INTERFACE, member);
-                if (r >= 0)
-                        r = sd_bus_message_open_container(m, 'a', "s");
+                r = cli_new_call(ctx, member, &m);
+                if (r != CLI_EXIT_SUCCESS)
+                        return r;
+                r = sd_bus_message_open_container(m, 'a', "s");
                 for (size_t i = 0; r >= 0 && i < n; i++)
                         if (vm_row_matches(&rows[i], VM_FILTER_DISABLED))
                                 r = sd_bus_message_append(m, "s", rows[i].vm);
@@ -198,9 +160,9 @@ int verb_vm_enable_all_eligible(const CliContext *ctx) {
                 if (r >= 0)
                         r = sd_bus_message_append(m, "s", ctx->args->performance);
                 if (r < 0)
-                        return fail(ctx, CLI_ERROR_FAILED, "Failed to build the EnableVMs call", r);
+                        return cli_error(ctx, NULL, "Failed to build the %s call: %s", member, strerror(-r));
                 r = ex ? cli_call_optional(ctx, m, CLI_TIMEOUT_CHANGE_USEC, &reply)
-                       : call(ctx, m, CLI_TIMEOUT_CHANGE_USEC, &reply);
+                       : cli_call(ctx, m, CLI_TIMEOUT_CHANGE_USEC, &reply);
                 if (r != CLI_EXIT_SUCCESS)
                         return r;
                 if (reply)
@@ -208,6 +170,6 @@ int verb_vm_enable_all_eligible(const CliContext *ctx) {
                 ex = false; /* UnknownMethod: an older daemon */
         }
         if ((ex ? vm_results_ex_read(reply, &results, &n_results) : vm_results_read(reply, &results, &n_results)) < 0)
-                return fail(ctx, CLI_ERROR_BAD_REPLY, "Failed to parse the reply of EnableVMs", EBADMSG);
+                return cli_parse_error(ctx, ex ? "EnableVMsEx" : "EnableVMs", -EBADMSG);
         return emit_eligible(ctx, results, n_results);
 }

@@ -11,6 +11,7 @@
 #include "shared/strutil.h"
 #include "shared/tier.h"
 #include "table.h"
+#include "call.h"
 #include "report.h"
 #include "views.h"
 
@@ -493,49 +494,21 @@ int adapter_rows_ex_render(const AdapterRow *rows, size_t n, const RenderOptions
 
 /* ---- the verbs ---------------------------------------------------------------------------- */
 
-/* Errors go through report.c: wrapped to the width, and as JSON on stdout with --json. */
-static int fail(const CliContext *ctx, const char *fmt, const char *arg) _printf_(2, 0);
-static int fail(const CliContext *ctx, const char *fmt, const char *arg) {
-        _cleanup_free_ char *msg = NULL;
-        if (asprintf(&msg, fmt, arg) < 0)
-                msg = NULL;
-        return cli_report(ctx->out, ctx->err, ctx->args->json, CLI_EXIT_FAILURE, CLI_ERROR_FAILED,
-                          msg ? msg : "Out of memory.");
-}
-
-static int fail_bus(const CliContext *ctx, const sd_bus_error *e, int r) {
-        return cli_report_bus_error(ctx->out, ctx->err, ctx->args->json, e, r);
-}
-
-int cli_call_optional(const CliContext *ctx, sd_bus_message *m, uint64_t timeout, sd_bus_message **ret) {
-        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
-        int r = sd_bus_call(ctx->bus, m, timeout, &error, ret);
-        if (r >= 0)
-                return CLI_EXIT_SUCCESS;
-        if (sd_bus_error_has_name(&error, SD_BUS_ERROR_UNKNOWN_METHOD)) {
-                *ret = NULL;
-                return CLI_EXIT_SUCCESS;
-        }
-        return fail_bus(ctx, &error, r);
-}
-
+/* A read of member with the arguments types says; the reply in *ret. */
 static int call(const CliContext *ctx, const char *member, sd_bus_message **ret, const char *types, ...) {
         _cleanup_bus_message_ sd_bus_message *m = NULL;
-        _cleanup_bus_error_ sd_bus_error error = SD_BUS_ERROR_NULL;
         va_list ap;
-        int r = sd_bus_message_new_method_call(ctx->bus, &m, ACCELNET_BUS_NAME, ACCELNET_BUS_PATH,
-                                               ACCELNET_BUS_MANAGER_INTERFACE, member);
-        if (r >= 0 && types) {
+        int r = cli_new_call(ctx, member, &m);
+        if (r != CLI_EXIT_SUCCESS)
+                return r;
+        if (types) {
                 va_start(ap, types);
                 r = sd_bus_message_appendv(m, types, ap);
                 va_end(ap);
+                if (r < 0)
+                        return cli_error(ctx, NULL, "Failed to build the %s call: %s", member, strerror(-r));
         }
-        if (r < 0)
-                return fail(ctx, "Failed to build the call: %s", strerror(-r));
-        r = sd_bus_call(ctx->bus, m, CLI_TIMEOUT_READ_USEC, &error, ret);
-        if (r < 0)
-                return fail_bus(ctx, &error, r);
-        return CLI_EXIT_SUCCESS;
+        return cli_call(ctx, m, CLI_TIMEOUT_READ_USEC, ret);
 }
 
 RenderOptions view_options(const CliContext *ctx) {
@@ -545,18 +518,10 @@ RenderOptions view_options(const CliContext *ctx) {
         return (RenderOptions){ .legend = ctx->args->legend, .width = w };
 }
 
+/* j printed and released. */
 static int emit(const CliContext *ctx, json_t *j) {
-        int r = j ? json_print(j, ctx->out, ctx->args->json) : -ENOMEM;
-        json_decref(j);
-        if (r < 0)
-                return fail(ctx, "%s", "Failed to write JSON output.");
-        return CLI_EXIT_SUCCESS;
-}
-
-static int emit_text(const CliContext *ctx, int r, const char *text) {
-        if (r < 0 || !text || fputs(text, ctx->out) == EOF)
-                return fail(ctx, "%s", "Failed to write the output.");
-        return CLI_EXIT_SUCCESS;
+        _cleanup_json_ json_t *owned = j;
+        return cli_emit_json(ctx, owned);
 }
 
 /* ExplainVM for the VM and `performance`; the rows and the reply they borrow from. */
@@ -567,7 +532,7 @@ static int explain(const CliContext *ctx, const char *vm, const char *performanc
                 return r;
         r = explain_rows_read(*ret_reply, ret, ret_n);
         if (r < 0)
-                return fail(ctx, "Failed to parse the reply of ExplainVM: %s", strerror(-r));
+                return cli_parse_error(ctx, "ExplainVM", r);
         return CLI_EXIT_SUCCESS;
 }
 
@@ -587,7 +552,7 @@ int verb_vm_show(const CliContext *ctx) {
                 return r;
         r = vm_rows_ex_read(list, &vms, &n_vms);
         if (r < 0)
-                return fail(ctx, "Failed to parse the reply of ListVMsEx: %s", strerror(-r));
+                return cli_parse_error(ctx, "ListVMsEx", r);
         for (size_t i = 0; i < n_vms && !vm; i++)
                 if (streq(vms[i].vm, name))
                         vm = &vms[i];
@@ -607,12 +572,12 @@ int verb_vm_show(const CliContext *ctx) {
         if (r >= 0)
                 r = explain_rows_render(rows, n, &o, &text);
         if (r >= 0)
-                r = emit_text(ctx, 0, head);
+                r = cli_emit_text(ctx, 0, head);
         if (r == CLI_EXIT_SUCCESS) {
                 fputc('\n', ctx->out);
-                r = emit_text(ctx, 0, text);
+                r = cli_emit_text(ctx, 0, text);
         }
-        return r < 0 ? emit_text(ctx, r, NULL) : r;
+        return r < 0 ? cli_emit_text(ctx, r, NULL) : r;
 }
 
 int verb_vm_check(const CliContext *ctx) {
@@ -633,7 +598,7 @@ int verb_vm_check(const CliContext *ctx) {
                 RenderOptions o = view_options(ctx);
                 _cleanup_free_ char *text = NULL;
                 r = explain_rows_render(rows, n, &o, &text);
-                r = emit_text(ctx, r, text);
+                r = cli_emit_text(ctx, r, text);
         }
         if (r != CLI_EXIT_SUCCESS)
                 return r;
@@ -658,11 +623,11 @@ int verb_vf_list(const CliContext *ctx) {
                 return r;
         r = vf_rows_read(reply, &rows, &n);
         if (r < 0)
-                return fail(ctx, "Failed to parse the reply of ListVFs: %s", strerror(-r));
+                return cli_parse_error(ctx, "ListVFs", r);
         if (ctx->args->json)
                 return emit(ctx, vf_rows_to_json(rows, n));
         RenderOptions o = view_options(ctx);
         _cleanup_free_ char *text = NULL;
         r = vf_rows_render(rows, n, &o, &text);
-        return emit_text(ctx, r, text);
+        return cli_emit_text(ctx, r, text);
 }

@@ -61,10 +61,6 @@ void format_count(uint64_t n, char buf[static 8]);
  * file. */
 RenderOptions view_options(const CliContext *ctx);
 
-/* A call whose method an older daemon lacks: *ret NULL and CLI_EXIT_SUCCESS when it answers
- * UnknownMethod (nothing printed); otherwise as any call (the error printed). */
-int cli_call_optional(const CliContext *ctx, sd_bus_message *m, uint64_t timeout, sd_bus_message **ret);
-
 int verb_vm_show(const CliContext *ctx);
 int verb_vm_check(const CliContext *ctx);
 int verb_vf_list(const CliContext *ctx);

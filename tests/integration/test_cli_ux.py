@@ -438,6 +438,11 @@ class Selection(UxCase):
         self.assertEqual({x["vm"]: x["result"] for x in json.loads(r.out)},
                          {"web2": "done", "nonic": "failed", "db1": "done"})
         self.assertIn("1 of 3 VMs failed.", r.err)
+        # each failed VM with its full message, as EnableVMsEx gives it (SetVM's error message)
+        nonic = next(x for x in json.loads(r.out) if x["vm"] == "nonic")
+        self.assertIn("VM 'nonic' is not accelerated", nonic["message"])
+        r = self.ctl(env, "vm", "set", "web2", "nonic", "--performance", "low")
+        self.assertIn(nonic["message"][:40], " ".join(r.out.split()), r)
         # vm disable with names from stdin
         p = subprocess.run([ACCELNETCTL, "vm", "disable", "-"], input="web2\ndb1\n", env=env.env(),
                            capture_output=True, text=True)
