@@ -266,8 +266,8 @@ static int method_enable(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         r = sd_bus_message_read(msg, "su", &intent, &reserve);
         if (r < 0)
                 return r;
-        reserve = manager_enable_reserve(m, reserve);
-        if (manager_check_intent_arg(intent, &st) < 0 || manager_check_reserve_arg(reserve, &st) < 0)
+        if (manager_check_intent_arg(intent, &st) < 0 ||
+            (reserve != RESERVE_KEEP && manager_check_reserve_arg(reserve, &st) < 0))
                 return bus_error_from_status(error, &st);
         if (manager_enable_is_noop(m, intent, reserve))
                 return sd_bus_reply_method_return(msg, NULL);

@@ -361,18 +361,19 @@ static int cluster_intent_usable(Manager *m, const char *intent, AnStatus *st) {
 
 /* ---- the methods ---------------------------------------------------------------------- */
 
-bool manager_enable_is_noop(Manager *m, const char *intent, uint32_t reserve) {
-        return m->enabled && streq_ptr(m->intent, intent) && m->reserve == reserve;
+/* Enable's reserve: RESERVE_KEEP stands for accelnet.json's node_reserve_default. */
+static uint32_t enable_reserve(const Manager *m, uint32_t reserve) {
+        return reserve == RESERVE_KEEP ? m->config->settings.default_node_reserve : reserve;
 }
 
-uint32_t manager_enable_reserve(const Manager *m, uint32_t reserve) {
-        return reserve == RESERVE_KEEP ? m->config->settings.default_node_reserve : reserve;
+bool manager_enable_is_noop(Manager *m, const char *intent, uint32_t reserve) {
+        return m->enabled && streq_ptr(m->intent, intent) && m->reserve == enable_reserve(m, reserve);
 }
 
 void manager_enable(Manager *m, const char *intent, uint32_t reserve, Completion c) {
         AnStatus st = AN_STATUS_OK;
 
-        reserve = manager_enable_reserve(m, reserve);
+        reserve = enable_reserve(m, reserve);
         if (manager_check_intent_arg(intent, &st) < 0 || manager_check_reserve_arg(reserve, &st) < 0 ||
             manager_check_writable(m, &st) < 0)
                 return completion_done(&c, &st);

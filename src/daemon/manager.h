@@ -248,9 +248,8 @@ int manager_check_vm_arg(const char *vm, AnStatus *st);
 int manager_check_tier_arg(const char *performance, Tier *ret, AnStatus *st);
 
 /* Management (management.c). Each validates first; nothing changes on error. */
+/* Enable's reserve may be RESERVE_KEEP (4294967295): accelnet.json's node_reserve_default. */
 bool manager_enable_is_noop(Manager *m, const char *intent, uint32_t reserve);
-/* Enable's reserve: RESERVE_KEEP (4294967295) stands for accelnet.json's node_reserve_default. */
-uint32_t manager_enable_reserve(const Manager *m, uint32_t reserve);
 void manager_enable(Manager *m, const char *intent, uint32_t reserve, Completion c);
 bool manager_set_is_noop(Manager *m, const char *intent, uint32_t reserve);
 void manager_set(Manager *m, const char *intent, uint32_t reserve, Completion c);
