@@ -86,12 +86,9 @@ static int run(int argc, char **argv) {
                         sim_host = optarg;
                         break;
                 case ARG_LOG_LEVEL:
-                        r = log_level_from_string(optarg);
-                        if (r < 0) {
-                                log_error("Invalid --log-level '%s'.", optarg);
-                                return -EINVAL;
-                        }
-                        log_max_level = r;
+                        r = log_set_max_level_from_option(optarg);
+                        if (r < 0)
+                                return r;
                         break;
                 case 'h':
                         help();

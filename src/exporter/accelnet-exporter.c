@@ -81,12 +81,9 @@ static int run(int argc, char **argv) {
                 case ARG_ROOT: root = optarg; break;
                 case ARG_SIMULATE: simulate = true; break;
                 case ARG_LOG_LEVEL:
-                        r = log_level_from_string(optarg);
-                        if (r < 0) {
-                                log_error("Invalid --log-level '%s'.", optarg);
-                                return -EINVAL;
-                        }
-                        log_max_level = r;
+                        r = log_set_max_level_from_option(optarg);
+                        if (r < 0)
+                                return r;
                         break;
                 case 'h':
                         help();

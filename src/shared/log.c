@@ -137,3 +137,13 @@ int log_level_from_string(const char *s) {
                         return (int) i;
         return -EINVAL;
 }
+
+int log_set_max_level_from_option(const char *s) {
+        int r = log_level_from_string(s);
+        if (r < 0) {
+                log_error("Invalid --log-level '%s'.", s ? s : "");
+                return -EINVAL;
+        }
+        log_max_level = r;
+        return 0;
+}

@@ -19,6 +19,8 @@ typedef enum LogTarget {
 void log_set_target(LogTarget t);
 void log_set_ident(const char *ident);
 int log_level_from_string(const char *s);
+/* --log-level=LEVEL: sets log_max_level, or logs "Invalid --log-level 'x'." and returns -EINVAL. */
+int log_set_max_level_from_option(const char *s);
 
 /* Returns -abs(error) so that callers can write `return log_error_errno(r, ...)`. */
 int log_internal(int level, int error, const char *file, int line, const char *func,
